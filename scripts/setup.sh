@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Idempotent development setup for cqlmatch on Debian/Ubuntu.
+#
+#   bash scripts/setup.sh              # .venv with the "test" extras
+#   bash scripts/setup.sh test,bench   # other extras, comma-separated
+#
+# Installs only the missing system packages (C++ compiler, RE2 headers,
+# venv/ensurepip, Python headers), creates .venv in the repository root if it
+# is absent, and installs the project editable into it.  Re-running is cheap:
+# the pip step is skipped while pyproject.toml, setup.py, cext/ and the
+# requested extras are unchanged and the extension still imports.
+#
+# Environment: PYTHON (interpreter for the venv, default python3).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$(pwd)"
+EXTRAS="${1:-test}"
+PYTHON="${PYTHON:-python3}"
+VENV="$ROOT/.venv"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# --- system packages ---------------------------------------------------------
+
+have_cxx() {
+    command -v "${CXX:-c++}" >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1 ||
+        command -v clang++ >/dev/null 2>&1
+}
+
+have_re2_headers() {
+    local d
+    for d in ${RE2_PREFIX:+"$RE2_PREFIX/include"} /usr/include /usr/local/include; do
+        [[ -f "$d/re2/set.h" ]] && return 0
+    done
+    return 1
+}
+
+have_venv() {
+    # Debian splits ensurepip (needed by `python3 -m venv`) into python3-venv.
+    "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1
+}
+
+have_python_headers() {
+    local inc
+    inc="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" &&
+        [[ -f "$inc/Python.h" ]]
+}
+
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    log "error: $PYTHON not found; install Python >= 3.11 (Debian: apt-get install python3)"
+    exit 1
+fi
+
+missing=()
+have_cxx || missing+=(g++)
+have_re2_headers || missing+=(libre2-dev)
+have_venv || missing+=(python3-venv)
+have_python_headers || missing+=(python3-dev)
+
+if ((${#missing[@]})); then
+    if [[ $(id -u) -eq 0 ]]; then
+        sudo=()
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo=(sudo)
+    else
+        log "error: missing system packages: ${missing[*]}"
+        log "install them as root, e.g.: apt-get update && apt-get install -y ${missing[*]}"
+        exit 1
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        log "error: missing system packages (${missing[*]}) and no apt-get here."
+        log "Fedora: dnf install gcc-c++ re2-devel python3-devel; macOS: brew install re2"
+        exit 1
+    fi
+    log "installing system packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -q
+    "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# --- virtualenv --------------------------------------------------------------
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    log "creating $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+
+stamp_file="$VENV/.cqlmatch-setup-stamp"
+stamp="$(
+    {
+        echo "extras=$EXTRAS"
+        cat pyproject.toml setup.py
+        find cext -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.h' \) -print0 |
+            sort -z | xargs -0 cat
+    } | sha256sum | cut -d' ' -f1
+)"
+
+if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp" ]] &&
+    "$PY" -c 'import cqlmatch._regexset' >/dev/null 2>&1; then
+    log "environment up to date ($VENV)"
+    exit 0
+fi
+
+log "installing cqlmatch[$EXTRAS] (editable) into $VENV"
+"$PY" -m pip install --quiet --upgrade pip
+# Build requirements too, so `pip install -e . --no-build-isolation` can
+# rebuild the extension quickly after editing cext/.
+"$PY" -m pip install --quiet --upgrade "setuptools>=64" wheel "Cython>=3.0"
+"$PY" -m pip install --quiet -e ".[$EXTRAS]"
+"$PY" -c 'import cqlmatch._regexset'
+echo "$stamp" >"$stamp_file"
+log "done: $VENV"
