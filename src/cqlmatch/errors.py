@@ -1,0 +1,99 @@
+"""Source spans and the one error type every front-end failure is reported with.
+
+Errors are data first (code, span, expected) and text second, so the CLI, the
+corpus report and tests can all use the same object.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open character range ``[start, end)`` with the 1-based line and
+    column of its start, so any later stage can point back at the query text."""
+
+    start: int
+    end: int
+    line: int
+    column: int
+
+    def cover(self, other: Span) -> Span:
+        """The smallest span that contains both spans."""
+        first = self if self.start <= other.start else other
+        return Span(first.start, max(self.end, other.end), first.line, first.column)
+
+
+class SourceMap:
+    """Line starts of a text, so spans are computed in O(log lines), not by
+    rescanning the text for each token (a megabyte query stays linear)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts = [0]
+        pos = text.find("\n")
+        while pos >= 0:
+            self._starts.append(pos + 1)
+            pos = text.find("\n", pos + 1)
+
+    def span(self, start: int, end: int | None = None) -> Span:
+        n = len(self.text)
+        start = max(0, min(start, n))
+        end = start if end is None else max(start, min(end, n))
+        line = bisect_right(self._starts, start)
+        return Span(start, end, line, start - self._starts[line - 1] + 1)
+
+
+def render_caret(text: str, span: Span) -> str:
+    """The source line holding ``span`` and a caret line underneath it."""
+    line_start = text.rfind("\n", 0, span.start) + 1
+    line_end = text.find("\n", span.start)
+    if line_end < 0:
+        line_end = len(text)
+    source_line = text[line_start:line_end].replace("\t", " ")
+    width = max(1, min(span.end, line_end) - span.start)
+    return f"{source_line}\n{' ' * (span.column - 1)}{'^' * width}"
+
+
+class CQLSyntaxError(Exception):
+    """A query that cannot be parsed.
+
+    ``code`` is stable across releases (tests and tools match on it); the
+    message says what is wrong, ``expected`` what would have been accepted.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        text: str,
+        span: Span,
+        expected: str | None = None,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.text = text
+        self.span = span
+        self.expected = expected
+        super().__init__(self.render())
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def column(self) -> int:
+        return self.span.column
+
+    @property
+    def source_line(self) -> str:
+        return render_caret(self.text, self.span).split("\n", 1)[0]
+
+    def render(self, filename: str = "<query>") -> str:
+        """``file:line:col: error CODE: message`` plus the caret excerpt."""
+        head = f"{filename}:{self.line}:{self.column}: error {self.code}: {self.message}"
+        if self.expected:
+            head += f" (expected {self.expected})"
+        return f"{head}\n{render_caret(self.text, self.span)}"
