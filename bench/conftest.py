@@ -1,0 +1,1 @@
+"""Benchmarks run with pytest-benchmark: ``python -m pytest bench --benchmark-enable``."""

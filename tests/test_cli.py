@@ -1,0 +1,100 @@
+"""The ``cqlmatch`` command line, driven through ``main(argv)`` and as a process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cqlmatch import format_query, parse
+from cqlmatch.cli import EXIT_QUERY_ERROR, main
+
+from .conftest import SEED
+
+
+def test_fmt_prints_canonical_form(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fmt", str(SEED)]) == 0
+    out = capsys.readouterr().out
+    assert parse(out) == parse(SEED.read_text(encoding="utf-8"))
+    assert out == format_query(parse(out)) + "\n"
+
+
+def test_fmt_write_rewrites_file(tmp_path: Path) -> None:
+    query = tmp_path / "q.cql"
+    query.write_text("a=1   b=2 |count()", encoding="utf-8")
+    assert main(["fmt", "--write", str(query)]) == 0
+    assert query.read_text(encoding="utf-8") == "a=1 b=2\n| count()\n"
+
+
+def test_syntax_error_exit_status_and_caret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    query = tmp_path / "bad.cql"
+    query.write_text("a=1\n| 400 > statuscode\n", encoding="utf-8")
+    assert main(["fmt", str(query)]) == EXIT_QUERY_ERROR
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"{query}:2:9: error E106:")
+    assert err[1] == "| 400 > statuscode"
+    assert err[2] == "        ^^^^^^^^^^"
+
+
+def test_parse_and_tokens(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    query = tmp_path / "q.cql"
+    query.write_text("x=/a\\/b/i", encoding="utf-8")
+    assert main(["parse", str(query)]) == 0
+    assert "Regex(pattern='a\\\\/b', flags='i')" in capsys.readouterr().out
+    assert main(["tokens", str(query)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "1:1\tWORD\tx"
+    assert lines[2] == "1:3\tREGEX\t/a\\/b/i"
+    assert lines[-1].split("\t")[1] == "EOF"
+
+
+def test_missing_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fmt", "/nonexistent/q.cql"]) == 2
+    assert "No such file" in capsys.readouterr().err
+
+
+def test_corpus_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    records = [
+        {"id": "q1", "source": "CrowdStrike/x", "origin": "community", "query": "a=1"},
+        {"id": "q2", "source": "other/y", "origin": "community", "query": "a:=/x/"},
+        {"id": "q3", "source": "SigmaHQ/sigma", "origin": "sigma-converted", "query": "b or c"},
+    ]
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    assert main(["corpus", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["by_group"]["crowdstrike"]["parsed"] == 1
+    assert report["by_group"]["community-other"]["parsed"] == 0
+    assert report["by_group"]["sigma-converted"]["rate"] == 100.0
+    assert report["reasons"][0]["code"] == "E112"
+    assert report["reasons"][0]["example"] == "q2"
+
+
+def test_help_shows_an_example() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "cqlmatch", "fmt", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "example: cqlmatch fmt" in proc.stdout
+
+
+def test_closed_stdout_ends_quietly(tmp_path: Path) -> None:
+    # Far more output than a pipe buffers, so the write really hits a closed pipe.
+    query = tmp_path / "big.cql"
+    query.write_text(" ".join(f"f{i}=v{i}" for i in range(30000)), encoding="utf-8")
+    proc = subprocess.run(
+        f"{sys.executable} -m cqlmatch tokens {query} | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout == "1:1\tWORD\tf0\n"
+    assert proc.stderr == ""
