@@ -153,7 +153,11 @@ class Lexer:
             return self._saved(start)
         if ch == "`":
             raise self.error(
-                "E008", "back-quoted dynamic field names are not supported", start, start + 1
+                "E008",
+                "back-quoted dynamic field names are not supported",
+                start,
+                start + 1,
+                "a field name, or a quoted string",
             )
         if mode is not Mode.FILTER:
             token = self._expr_token(start, mode)
@@ -166,8 +170,20 @@ class Lexer:
                 return self._make(kind, start, start + len(punct))
         m = _FILTER_WORD.match(text, start) if mode is Mode.FILTER else None
         if m is None or m.end() == start:
-            raise self.error("E001", f"unexpected character {ch!r}", start, start + 1)
-        return self._make(TokenKind.WORD, start, m.end())
+            raise self.error(
+                "E001", f"unexpected character {ch!r}", start, start + 1, "a filter, '|' or a value"
+            )
+        end = m.end()
+        if text.startswith("//", end - 2) and end - start > 2:
+            # ``https://`` alone: LogScale reads the ``//`` as a comment start.
+            raise self.error(
+                "E009",
+                "'//' ends this word and would start a comment",
+                end - 2,
+                end,
+                'a quoted string ("https://") or a space before the comment',
+            )
+        return self._make(TokenKind.WORD, start, end)
 
     def _expr_token(self, start: int, mode: int) -> Token | None:
         text = self.text
@@ -264,7 +280,9 @@ class Lexer:
             close = start + 2
             name_m = _BRACED_PARAM_NAME.match(text, self.skip_trivia(close))
             if name_m is None:
-                raise self.error("E005", "parameter without a name", start, start + 2)
+                raise self.error(
+                    "E005", "parameter without a name", start, start + 2, "?{name=default}"
+                )
             close = self.skip_trivia(name_m.end())
             default: str | None = None
             if text.startswith("=", close):
@@ -276,7 +294,9 @@ class Lexer:
                 else:
                     end = text.find("}", value_start)
                     if end < 0:
-                        raise self.error("E005", "unterminated ?{parameter}", start, start + 2)
+                        raise self.error(
+                            "E005", "unterminated ?{parameter}", start, start + 2, "'}'"
+                        )
                     default = text[value_start:end].strip()
                     close = end
             close = self.skip_trivia(close)
@@ -287,7 +307,9 @@ class Lexer:
             return self._make(TokenKind.PARAM, start, close + 1, (name_m.group(), default))
         name_m = _PARAM_NAME.match(text, start + 1)
         if name_m is None:
-            raise self.error("E005", "'?' must be followed by a parameter name", start, start + 1)
+            raise self.error(
+                "E005", "'?' must be followed by a parameter name", start, start + 1, "?name"
+            )
         return self._make(TokenKind.PARAM, start, name_m.end(), (name_m.group(), None))
 
     def _saved(self, start: int) -> Token:
@@ -296,7 +318,13 @@ class Lexer:
             return self._make(TokenKind.SAVED, start, tok.span.end, tok.value)
         m = _SAVED_NAME.match(self.text, start + 1)
         if m is None:
-            raise self.error("E006", "'$' must be followed by a saved query name", start, start + 1)
+            raise self.error(
+                "E006",
+                "'$' must be followed by a saved query name",
+                start,
+                start + 1,
+                '$name() or $"pkg/name"()',
+            )
         return self._make(TokenKind.SAVED, start, m.end(), m.group())
 
 

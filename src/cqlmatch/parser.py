@@ -117,7 +117,10 @@ class Parser:
             pipeline = self.parse_pipeline(frozenset({K.EOF}))
         except RecursionError:
             raise self.error(
-                "E110", "query nests too deeply", self.lexer.source.span(self.pos, self.pos + 1)
+                "E110",
+                "query nests too deeply",
+                self.lexer.source.span(self.pos, self.pos + 1),
+                "a flatter query",
             ) from None
         tok = self.peek()
         if tok.kind is not K.EOF:
@@ -182,7 +185,9 @@ class Parser:
             return str(tok.value)
         if tok.kind is K.WORD:
             return tok.text
-        raise self.error("E101", f"expected a field name, found {tok.describe()}", tok.span)
+        raise self.error(
+            "E101", f"expected a field name, found {tok.describe()}", tok.span, "a field name"
+        )
 
     def parse_case(self) -> A.Case:
         start = self.take(self.peek())
@@ -264,7 +269,12 @@ class Parser:
         op = self.take(self.peek())
         tok = self.peek(Mode.OPERAND)
         if not (tok.kind is K.WORD and self.after(tok, Mode.OPERATOR).kind is K.LPAREN):
-            raise self.error("E103", "'=~' must be followed by a function call", op.span)
+            raise self.error(
+                "E103",
+                "'=~' must be followed by a function call",
+                op.span,
+                "a call such as field =~ cidr(subnet=...)",
+            )
         call = self.parse_call(Mode.OPERAND)
         return A.FieldCall(self.field_name(field_tok), call, span=self.span_from(field_tok.span))
 
@@ -417,7 +427,12 @@ class Parser:
     def parse_call(self, mode: int = Mode.FILTER) -> A.Call:
         name_tok = self.take(self.peek(mode))
         if not _FUNCTION_NAME.fullmatch(name_tok.text):
-            raise self.error("E109", f"{name_tok.text!r} is not a function name", name_tok.span)
+            raise self.error(
+                "E109",
+                f"{name_tok.text!r} is not a function name",
+                name_tok.span,
+                "a name of letters, digits, '_' and ':'",
+            )
         args = self.parse_args(name_tok)
         return A.Call(name_tok.text, args, span=self.span_from(name_tok.span))
 
@@ -432,7 +447,12 @@ class Parser:
             )
         args = self.parse_args(tok)
         if any(isinstance(a, A.QueryArg) for a in args):
-            raise self.error("E100", "a saved query takes no sub-query arguments", tok.span)
+            raise self.error(
+                "E100",
+                "a saved query takes no sub-query arguments",
+                tok.span,
+                "name=value arguments",
+            )
         return A.SavedCall(str(tok.value), args, span=self.span_from(tok.span))  # type: ignore[arg-type]
 
     def parse_args(self, name_tok: Token) -> tuple:
