@@ -1,16 +1,32 @@
 """cqlmatch: CrowdStrike LogScale queries (CQL), compiled and run offline.
 
-The front end is public: ``parse`` turns query text into an immutable syntax
-tree, ``format_query`` prints a tree back as canonical CQL, and every query
-error is a ``CQLSyntaxError`` carrying a code, a span and a caret excerpt.
+``compile`` parses and checks a query and returns a ``CompiledQuery`` with
+``run`` (rows or kept events over many events) and ``match`` (one event).
+``parse`` and ``format_query`` expose the front end.  Query errors are
+``CQLSyntaxError`` or ``CQLCompileError`` (both ``CQLError``), carrying
+codes, spans and caret excerpts.
 """
 
 from .ast import Pipeline
-from .errors import CQLSyntaxError, Span
+from .errors import CQLCompileError, CQLError, CQLSyntaxError, Diagnostic, Span
 from .lexer import tokenize
 from .parser import parse
 from .printer import format_query
+from .query import CompiledQuery, compile
 
 __version__ = "0.1.0"
 
-__all__ = ["CQLSyntaxError", "Pipeline", "Span", "__version__", "format_query", "parse", "tokenize"]
+__all__ = [
+    "CQLCompileError",
+    "CQLError",
+    "CQLSyntaxError",
+    "CompiledQuery",
+    "Diagnostic",
+    "Pipeline",
+    "Span",
+    "__version__",
+    "compile",
+    "format_query",
+    "parse",
+    "tokenize",
+]

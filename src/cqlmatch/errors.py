@@ -57,7 +57,58 @@ def render_caret(text: str, span: Span) -> str:
     return f"{source_line}\n{' ' * (span.column - 1)}{'^' * width}"
 
 
-class CQLSyntaxError(Exception):
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One finding about a query: an error that stops compilation, or a
+    warning.  ``fix`` is a suggested replacement text for ``span`` when one
+    exists (``cqlmatch check --fix`` applies it)."""
+
+    severity: str  # "error" | "warning"
+    code: str
+    message: str
+    span: Span
+    expected: str | None = None
+    fix: str | None = None
+
+    def render(self, text: str, filename: str = "<query>") -> str:
+        """``file:line:col: severity CODE: message`` plus the caret excerpt."""
+        head = (
+            f"{filename}:{self.span.line}:{self.span.column}: "
+            f"{self.severity} {self.code}: {self.message}"
+        )
+        if self.expected:
+            head += f" (expected {self.expected})"
+        out = f"{head}\n{render_caret(text, self.span)}"
+        if self.fix is not None:
+            out += f"\n  fix: {self.fix}"
+        return out
+
+
+class CQLError(Exception):
+    """Base of every error a query can cause; each carries diagnostics."""
+
+    text: str
+    diagnostics: tuple[Diagnostic, ...]
+
+    def render(self, filename: str = "<query>") -> str:
+        return "\n".join(d.render(self.text, filename) for d in self.diagnostics)
+
+
+class CQLCompileError(CQLError):
+    """A query that parses but cannot be compiled: unknown functions, bad
+    arguments, unsupported features.  Holds every error found, not just one."""
+
+    def __init__(self, text: str, diagnostics: list[Diagnostic]) -> None:
+        self.text = text
+        self.diagnostics = tuple(diagnostics)
+        super().__init__(self.render())
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+
+class CQLSyntaxError(CQLError):
     """A query that cannot be parsed.
 
     ``code`` is stable across releases (tests and tools match on it); the
@@ -77,6 +128,7 @@ class CQLSyntaxError(Exception):
         self.text = text
         self.span = span
         self.expected = expected
+        self.diagnostics = (Diagnostic("error", code, message, span, expected),)
         super().__init__(self.render())
 
     @property
@@ -90,10 +142,3 @@ class CQLSyntaxError(Exception):
     @property
     def source_line(self) -> str:
         return render_caret(self.text, self.span).split("\n", 1)[0]
-
-    def render(self, filename: str = "<query>") -> str:
-        """``file:line:col: error CODE: message`` plus the caret excerpt."""
-        head = f"{filename}:{self.line}:{self.column}: error {self.code}: {self.message}"
-        if self.expected:
-            head += f" (expected {self.expected})"
-        return f"{head}\n{render_caret(self.text, self.span)}"

@@ -1,0 +1,153 @@
+"""Whole-stream functions: groupBy, stats, sort, head, tail, table."""
+
+from __future__ import annotations
+
+import functools
+
+from ..check import LIMIT_MAX
+from ..events import Event
+from ..functions import lookup
+from ..values import parse_number
+from . import stage_function
+from .aggregates import Combined
+
+GROUP_LIMIT_MAX = 1_000_000
+ROW_LIMIT_MAX = 20_000  # LogScale's StateRowLimit
+
+
+def _default_count(call):
+    from ..check import BoundCall
+
+    spec = lookup("count")
+    assert spec is not None
+    return (BoundCall(spec, call.node),)
+
+
+def _combined(rt, call, calls):
+    return Combined(rt, call, calls)
+
+
+@stage_function("stats")
+def stats(rt, call, events):
+    agg = _combined(rt, call, call.get("function") or ())
+    for event in events:
+        agg.step(event)
+    fields = agg.result()
+    return [] if fields is None else [Event(fields)]
+
+
+@stage_function("groupBy")
+def group_by(rt, call, events):
+    keys = call.get("field")
+    calls = call.get("function") if call.given("function") else _default_count(call)
+    limit = call.get("limit")
+    if limit == LIMIT_MAX:
+        limit = GROUP_LIMIT_MAX
+    groups: dict[tuple[str, ...], Combined] = {}
+    for event in events:
+        values = tuple(event.get(k) for k in keys)
+        if any(v is None for v in values):
+            continue  # an event lacking a group field counts toward no group
+        agg = groups.get(values)  # type: ignore[arg-type]
+        if agg is None:
+            if len(groups) >= limit:
+                rt.warn(
+                    "W401",
+                    f"groupBy() reached its limit of {limit} groups; "
+                    "later groups were left out and counts are lower bounds",
+                )
+                continue
+            agg = groups[values] = _combined(rt, call, calls)  # type: ignore[index]
+        agg.step(event)
+    rows = []
+    for values, agg in groups.items():
+        fields = agg.result()
+        if fields is None:
+            continue
+        row = dict(zip(keys, values, strict=True))
+        row.update(fields)
+        rows.append(Event(row))
+    return rows
+
+
+@stage_function("head")
+def head(rt, call, events):
+    return events[: _row_limit(call.get("limit"))]
+
+
+@stage_function("tail")
+def tail(rt, call, events):
+    limit = _row_limit(call.get("limit"))
+    return events[-limit:] if limit else []
+
+
+def _row_limit(limit) -> int:
+    return ROW_LIMIT_MAX if limit == LIMIT_MAX else int(limit)
+
+
+def sort_key(value: str, kind: str) -> tuple[int, object]:
+    """(class, key) for one value.  Under ``any`` and ``number`` numbers are
+    class 0 and everything else class 1; ``hex`` reads base 16; ``string``
+    compares code points.  Classes always ascend, whatever the order."""
+    if kind == "string":
+        return (0, value)
+    if kind == "hex":
+        try:
+            return (0, int(value, 16))
+        except ValueError:
+            return (1, value)
+    number = parse_number(value)
+    return (0, number) if number is not None else (1, value)
+
+
+def sort_events(events, fields, orders, types):
+    """Stable multi-key sort; events missing a key go last whatever the order,
+    and under ``any``/``number`` non-numbers go after numbers."""
+
+    def compare(a, b):
+        for name, order, kind in zip(fields, orders, types, strict=True):
+            va, vb = a.get(name), b.get(name)
+            if va is None or vb is None:
+                if va is None and vb is None:
+                    continue
+                return 1 if va is None else -1
+            (ca, ka), (cb, kb) = sort_key(va, kind), sort_key(vb, kind)
+            if ca != cb:
+                return -1 if ca < cb else 1
+            if ka == kb:
+                continue
+            result = -1 if ka < kb else 1
+            return -result if order == "desc" else result
+        return 0
+
+    return sorted(events, key=functools.cmp_to_key(compare))
+
+
+def _parallel(values, n, default):
+    values = tuple(values) if values else (default,)
+    return values + (values[-1],) * (n - len(values))
+
+
+@stage_function("sort")
+def sort(rt, call, events):
+    fields = call.get("field")
+    orders = _parallel([o.lower() for o in call.get("order")], len(fields), "desc")
+    if call.get("reverse") is not None and not call.given("order"):
+        orders = _parallel(("asc" if call.get("reverse") else "desc",), len(fields), "desc")
+    types = _parallel([t.lower() for t in call.get("type")], len(fields), "any")
+    return sort_events(events, fields, orders, types)[: _row_limit(call.get("limit"))]
+
+
+@stage_function("table")
+def table(rt, call, events):
+    fields = call.get("fields")
+    sortby = call.get("sortby")
+    if isinstance(sortby, str):
+        sortby = (sortby,)
+    order = call.get("order")
+    kind = call.get("type")
+    ordered = sort_events(events, sortby, (order,) * len(sortby), (kind,) * len(sortby))
+    rows = []
+    for event in ordered[: _row_limit(call.get("limit"))]:
+        rows.append(Event({f: v for f in fields if (v := event.get(f)) is not None}))
+    return rows

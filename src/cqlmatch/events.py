@@ -1,0 +1,136 @@
+"""Events as both engines see them: a flat mapping of field name to string.
+
+Rules (docs/semantics.md has the full statement and reasons):
+- JSON strings are kept as they are; numbers keep the text they were written
+  with (``1.50`` stays ``1.50``); ``true``/``false`` become those words;
+  ``null`` becomes the string ``null`` (LogScale's JSON parsing keeps nulls).
+- Nested objects flatten to dotted names (``a.b``), arrays to indexed names
+  (``a[0]``, ``Attacks[0].Tactic``); an empty object or array adds nothing.
+- ``#name`` reads ``#name``, or ``name`` when the event has no ``#name``, so
+  a rule written for LogScale (``#event_simpleName``) runs on raw FDR events
+  (``event_simpleName``).  ``@timestamp`` falls back to Falcon's
+  ``timestamp`` (epoch milliseconds) the same way, and ``@rawstring`` to the
+  event's original JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from .values import format_number
+
+Fields = dict[str, str]
+
+RAWSTRING = "@rawstring"
+TIMESTAMP = "@timestamp"
+FALCON_TIMESTAMP = "timestamp"
+
+
+class _JsonNumber(str):
+    """A JSON number kept as the text it was written with."""
+
+    __slots__ = ()
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return str(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return format_number(value) if isinstance(value, int) else json.dumps(value)
+    raise TypeError(f"not a JSON scalar: {type(value).__name__}")
+
+
+def flatten(obj: Mapping[str, Any], prefix: str = "", out: Fields | None = None) -> Fields:
+    """Flatten a decoded JSON object into LogScale field names."""
+    if out is None:
+        out = {}
+    for key, value in obj.items():
+        _flatten_value(f"{prefix}{key}", value, out)
+    return out
+
+
+def _flatten_value(name: str, value: Any, out: Fields) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _flatten_value(f"{name}.{key}", item, out)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _flatten_value(f"{name}[{index}]", item, out)
+    else:
+        out[name] = _scalar(value)
+
+
+def parse_line(line: str) -> Fields:
+    """Decode one NDJSON line into fields; raises ``ValueError`` when the line
+    is not a JSON object.  ``@rawstring`` is not added here: readers keep the
+    line and ``field_value`` falls back to it."""
+    obj = json.loads(line, parse_int=_JsonNumber, parse_float=_JsonNumber)
+    if not isinstance(obj, dict):
+        raise ValueError(f"not a JSON object but {type(obj).__name__}")
+    return flatten(obj)
+
+
+def field_value(fields: Mapping[str, str], name: str, raw: str | None = None) -> str | None:
+    """The value of ``name`` on an event, with the tag, timestamp and
+    rawstring fallbacks; None when the event has no such field."""
+    value = fields.get(name)
+    if value is not None:
+        return value
+    if name.startswith("#"):
+        return fields.get(name[1:])
+    if name == TIMESTAMP:
+        return fields.get(FALCON_TIMESTAMP)
+    if name == RAWSTRING:
+        return raw
+    return None
+
+
+def rawstring_of(fields: Mapping[str, str]) -> str:
+    """The JSON line an event given as a mapping stands for (compact, key order kept)."""
+    return json.dumps(dict(fields), ensure_ascii=False, separators=(",", ":"))
+
+
+def from_dicts(items: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Fields, str]]:
+    """Already-decoded events (for embedding): each flattened, with its rawstring."""
+    for item in items:
+        fields = flatten(item)
+        raw = fields.get(RAWSTRING)
+        yield fields, raw if raw is not None else rawstring_of(item)
+
+
+class Event:
+    """One event flowing through a pipeline.
+
+    ``fields`` is the current field set; ``raw`` the original line (the
+    ``@rawstring`` fallback); ``origin`` the fields at pipeline start, which
+    free-text search reads (LogScale searches only the fields an event had
+    before any stage ran).
+    """
+
+    __slots__ = ("fields", "origin", "raw")
+
+    def __init__(self, fields: Fields, raw: str | None = None, origin: Fields | None = None):
+        self.fields = fields
+        self.raw = raw
+        self.origin = fields if origin is None else origin
+
+    def get(self, name: str) -> str | None:
+        return field_value(self.fields, name, self.raw)
+
+    def copy(self) -> Event:
+        """A copy whose fields can change without touching this event."""
+        return Event(dict(self.fields), self.raw, self.origin)
+
+    def with_fields(self, updates: Mapping[str, str]) -> Event:
+        merged = dict(self.fields)
+        merged.update(updates)
+        return Event(merged, self.raw, self.origin)
+
+    def __repr__(self) -> str:
+        return f"Event({self.fields!r})"

@@ -1,0 +1,544 @@
+"""The function catalogue: every function cqlmatch knows, in one table.
+
+Each entry states the parameters (which one may be unnamed, which are
+required, defaults and types), the kind of function and its default output
+names.  The checker validates every call against this table and both engines
+implement exactly what it lists.  Function names are case-insensitive, as in
+LogScale; ``FunctionSpec.name`` is the canonical spelling.
+
+Kinds:
+``filter``      keeps or drops each event (may add fields, e.g. regex());
+``transform``   changes fields of each event;
+``aggregate``   reduces many events to rows; usable inside groupBy(function=);
+``stage``       needs the whole stream (sort, head, table, groupBy, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class T(Enum):
+    """Parameter types; the checker converts each argument node to one."""
+
+    FIELD = "field name"
+    FIELDS = "field name or array of field names"
+    STRING = "string"
+    STRINGS = "string or array of strings"
+    NUMBER = "number"
+    INTEGER = "integer"
+    LIMIT = "integer or max"
+    BOOL = "true or false"
+    REGEX = "regex"
+    EXPR = "expression"
+    AGGREGATES = "aggregate function or array of them"
+    QUERY = "sub-query in braces"
+    DURATION = "duration such as 1h or 5m"
+    ENUM = "one of the listed values"
+    ANY = "value"
+
+
+@dataclass(frozen=True)
+class P:
+    """One parameter."""
+
+    name: str
+    type: T
+    required: bool = False
+    default: object = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    kind: str
+    params: tuple[P, ...] = ()
+    unnamed: str | None = None  # the parameter whose name may be omitted
+    output: str | None = None  # default output field (``as`` default)
+    negatable: bool = False
+    unsupported: str | None = None  # why the offline engine refuses it
+    aliases: tuple[str, ...] = field(default=())
+
+    def param(self, name: str) -> P | None:
+        lowered = name.lower()
+        for p in self.params:
+            if p.name.lower() == lowered:
+                return p
+        return None
+
+
+def _as(default: str) -> P:
+    return P("as", T.FIELD, default=default)
+
+
+_ORDER = ("asc", "desc")
+_CATALOGUE: list[FunctionSpec] = [
+    # --- filters ---------------------------------------------------------
+    FunctionSpec(
+        "in",
+        "filter",
+        (
+            P("field", T.FIELD, required=True),
+            P("values", T.STRINGS, required=True),
+            P("ignoreCase", T.BOOL, default=False),
+        ),
+        unnamed="field",
+        negatable=True,
+    ),
+    FunctionSpec(
+        "cidr",
+        "filter",
+        (
+            P("field", T.FIELD, required=True),
+            P("subnet", T.STRINGS),
+            P("negate", T.BOOL, default=False),
+            P("file", T.STRING),
+            P("column", T.STRING),
+        ),
+        unnamed="field",
+        negatable=True,
+    ),
+    FunctionSpec(
+        "regex",
+        "filter",
+        (
+            P("regex", T.REGEX, required=True),
+            P("field", T.FIELD, default="@rawstring"),
+            P("flags", T.STRING, default="m"),
+            P("strict", T.BOOL, default=True),
+            P("repeat", T.BOOL, default=False),
+            P("limit", T.INTEGER, default=100),
+        ),
+        unnamed="regex",
+        negatable=True,
+    ),
+    FunctionSpec(
+        "wildcard",
+        "filter",
+        (
+            P("pattern", T.STRING, required=True),
+            P("field", T.FIELDS),
+            P("ignoreCase", T.BOOL, default=False),
+            P("includeEverythingOnAsterisk", T.BOOL, default=False),
+        ),
+        unnamed="pattern",
+        negatable=True,
+    ),
+    FunctionSpec(
+        "test", "filter", (P("expression", T.EXPR, required=True),), "expression", negatable=True
+    ),
+    FunctionSpec("dropEvent", "filter"),
+    FunctionSpec(
+        "match",
+        "filter",
+        (
+            P("file", T.STRING, required=True),
+            P("field", T.FIELDS, required=True),
+            P("column", T.FIELDS),
+            P("include", T.FIELDS),
+            P("ignoreCase", T.BOOL, default=False),
+            P("mode", T.ENUM, default="string", choices=("string", "glob", "cidr")),
+            P("strict", T.BOOL, default=True),
+            P("nrows", T.INTEGER),
+        ),
+        unnamed="file",
+        negatable=True,
+    ),
+    FunctionSpec(
+        "text:contains",
+        "transform",
+        (P("string", T.EXPR, required=True), P("substring", T.EXPR, required=True)),
+        output="_contains",
+    ),
+    FunctionSpec(
+        "array:contains",
+        "filter",
+        (P("array", T.STRING, required=True), P("value", T.STRING, required=True)),
+        unnamed="array",
+        negatable=True,
+    ),
+    # --- expressions and assignment ---------------------------------------------
+    FunctionSpec("eval", "transform", (P("expression", T.EXPR, required=True),), "expression"),
+    FunctionSpec(
+        "if",
+        "transform",
+        (
+            P("condition", T.EXPR, required=True),
+            P("then", T.EXPR, required=True),
+            P("else", T.EXPR, required=True),
+            _as("_if"),
+        ),
+        unnamed="condition",
+        output="_if",
+    ),
+    FunctionSpec(
+        "coalesce",
+        "transform",
+        (
+            P("expressions", T.ANY, required=True),
+            P("ignoreEmpty", T.BOOL, default=True),
+            _as("_coalesce"),
+        ),
+        unnamed="expressions",
+        output="_coalesce",
+    ),
+    # --- field manipulation --------------------------------------------------------
+    FunctionSpec(
+        "default",
+        "transform",
+        (
+            P("value", T.STRING, required=True),
+            P("field", T.FIELDS, required=True),
+            P("replaceEmpty", T.BOOL, default=False),
+        ),
+        unnamed="value",
+    ),
+    FunctionSpec(
+        "drop",
+        "transform",
+        (
+            P("fields", T.FIELDS, required=True),
+            P("mode", T.ENUM, default="exact", choices=("exact", "glob")),
+        ),
+        unnamed="fields",
+    ),
+    FunctionSpec(
+        "rename",
+        "transform",
+        (P("field", T.ANY, required=True), P("as", T.FIELD)),
+        unnamed="field",
+    ),
+    FunctionSpec("select", "transform", (P("fields", T.FIELDS, required=True),), "fields"),
+    FunctionSpec(
+        "replace",
+        "transform",
+        (
+            P("regex", T.REGEX, required=True),
+            P("with", T.STRING),
+            P("replacement", T.STRING),
+            P("field", T.FIELD, default="@rawstring"),
+            P("as", T.FIELD),
+            P("flags", T.STRING, default=""),
+        ),
+        unnamed="regex",
+    ),
+    FunctionSpec(
+        "lower",
+        "transform",
+        (P("field", T.FIELD, required=True), _as("_lower"), P("locale", T.STRING)),
+        "field",
+        "_lower",
+    ),
+    FunctionSpec(
+        "upper",
+        "transform",
+        (P("field", T.FIELD, required=True), _as("_upper"), P("locale", T.STRING)),
+        "field",
+        "_upper",
+    ),
+    FunctionSpec(
+        "length",
+        "transform",
+        (P("field", T.FIELD, required=True), _as("_length")),
+        "field",
+        "_length",
+    ),
+    FunctionSpec(
+        "concat",
+        "transform",
+        (P("field", T.FIELDS, required=True), _as("_concat")),
+        "field",
+        "_concat",
+    ),
+    FunctionSpec(
+        "format",
+        "transform",
+        (
+            P("format", T.STRING, required=True),
+            P("field", T.FIELDS),
+            _as("_format"),
+            P("timezone", T.STRING),
+        ),
+        unnamed="format",
+        output="_format",
+    ),
+    FunctionSpec(
+        "splitString",
+        "transform",
+        (
+            P("field", T.FIELD, default="@rawstring"),
+            P("by", T.STRING, required=True),
+            P("index", T.INTEGER),
+            _as("_splitstring"),
+        ),
+        unnamed="field",
+        output="_splitstring",
+    ),
+    FunctionSpec(
+        "split",
+        "transform",
+        (P("field", T.FIELD, default="_events"), P("strip", T.BOOL, default=False)),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "crypto:md5",
+        "transform",
+        (P("field", T.FIELDS, required=True), _as("_md5")),
+        "field",
+        "_md5",
+    ),
+    FunctionSpec(
+        "crypto:sha1",
+        "transform",
+        (P("field", T.FIELDS, required=True), _as("_sha1")),
+        "field",
+        "_sha1",
+    ),
+    FunctionSpec(
+        "crypto:sha256",
+        "transform",
+        (P("field", T.FIELDS, required=True), _as("_sha256")),
+        "field",
+        "_sha256",
+    ),
+    FunctionSpec(
+        "parseJson",
+        "transform",
+        (
+            P("field", T.FIELD, default="@rawstring"),
+            P("prefix", T.STRING, default=""),
+            P("include", T.FIELDS),
+            P("exclude", T.FIELDS),
+            P("excludeEmpty", T.BOOL, default=False),
+            P("removePrefixes", T.FIELDS),
+            P("handleNull", T.ENUM, default="keep", choices=("keep", "discard", "empty")),
+        ),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "kvParse",
+        "transform",
+        (
+            P("field", T.FIELD, default="@rawstring"),
+            P("as", T.STRING, default=""),
+            P("override", T.BOOL, default=False),
+            P("excludeEmpty", T.BOOL, default=False),
+            P("separator", T.STRING, default="="),
+            P("separatorPadding", T.ENUM, default="unknown", choices=("yes", "no", "unknown")),
+        ),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "round",
+        "transform",
+        (
+            P("field", T.FIELD, required=True),
+            P("how", T.ENUM, default="round", choices=("round", "floor", "ceil")),
+            _as("_round"),
+        ),
+        "field",
+        "_round",
+    ),
+    FunctionSpec(
+        "formatTime",
+        "transform",
+        (
+            P("format", T.STRING, required=True),
+            P("field", T.FIELD, default="@timestamp"),
+            _as("_time"),
+            P("locale", T.STRING),
+            P("timezone", T.STRING, default="UTC"),
+            P("unit", T.ENUM, default="milliseconds", choices=("milliseconds", "seconds", "auto")),
+        ),
+        unnamed="format",
+        output="_time",
+    ),
+    FunctionSpec(
+        "parseTimestamp",
+        "transform",
+        (
+            P("format", T.STRING, default="yyyy-MM-dd'T'HH:mm:ss[.SSS]XXX"),
+            P("field", T.FIELD, default="@rawstring"),
+            _as("@timestamp"),
+            P("timezone", T.STRING),
+            P("timezoneAs", T.FIELD),
+            P("addErrors", T.BOOL, default=True),
+            P("caseSensitive", T.BOOL, default=True),
+            P("unit", T.ENUM, default="milliseconds", choices=("milliseconds", "seconds", "auto")),
+        ),
+        unnamed="format",
+        output="@timestamp",
+    ),
+    FunctionSpec("now", "transform", (_as("_now"),), output="_now"),
+    # --- aggregates -----------------------------------------------------------------
+    FunctionSpec(
+        "count",
+        "aggregate",
+        (P("field", T.FIELD), P("distinct", T.BOOL, default=False), _as("_count")),
+        "field",
+        "_count",
+    ),
+    FunctionSpec(
+        "sum", "aggregate", (P("field", T.FIELD, required=True), _as("_sum")), "field", "_sum"
+    ),
+    FunctionSpec(
+        "avg", "aggregate", (P("field", T.FIELD, required=True), _as("_avg")), "field", "_avg"
+    ),
+    FunctionSpec(
+        "min",
+        "aggregate",
+        (P("field", T.FIELD, required=True), _as("_min"), P("type", T.STRING)),
+        "field",
+        "_min",
+    ),
+    FunctionSpec(
+        "max",
+        "aggregate",
+        (P("field", T.FIELD, required=True), _as("_max"), P("type", T.STRING)),
+        "field",
+        "_max",
+    ),
+    FunctionSpec("stats", "aggregate", (P("function", T.AGGREGATES, default=()),), "function"),
+    FunctionSpec(
+        "collect",
+        "aggregate",
+        (
+            P("fields", T.FIELDS, required=True),
+            P("limit", T.INTEGER, default=2000),
+            P("multival", T.BOOL, default=True),
+            P("separator", T.STRING, default="\n"),
+        ),
+        unnamed="fields",
+    ),
+    FunctionSpec(
+        "selectLast",
+        "aggregate",
+        (P("fields", T.FIELDS, required=True),),
+        unnamed="fields",
+    ),
+    FunctionSpec(
+        "selectFromMax",
+        "aggregate",
+        (P("field", T.FIELD, required=True), P("include", T.FIELDS, required=True)),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "selectFromMin",
+        "aggregate",
+        (P("field", T.FIELD, required=True), P("include", T.FIELDS, required=True)),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "groupBy",
+        "stage",
+        (
+            P("field", T.FIELDS, required=True),
+            P("function", T.AGGREGATES),
+            P("limit", T.LIMIT, default=20000),
+        ),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "top",
+        "stage",
+        (
+            P("field", T.FIELDS, required=True),
+            P("limit", T.LIMIT, default=10),
+            P("sum", T.FIELD),
+            P("percent", T.BOOL, default=False),
+            P("as", T.FIELD),
+            P("rest", T.STRING),
+            P("max", T.FIELD),
+            P("error", T.NUMBER, default=5),
+        ),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "table",
+        "stage",
+        (
+            P("fields", T.FIELDS, required=True),
+            P("limit", T.LIMIT, default=200),
+            P("sortby", T.FIELDS, default="@timestamp"),
+            P("order", T.ENUM, default="desc", choices=_ORDER),
+            P("type", T.ENUM, default="any", choices=("any", "number", "string", "hex")),
+        ),
+        unnamed="fields",
+    ),
+    FunctionSpec(
+        "sort",
+        "stage",
+        (
+            P("field", T.FIELDS, default="_count"),
+            P("order", T.STRINGS, default="desc"),
+            P("limit", T.LIMIT, default=200),
+            P("type", T.STRINGS, default="any"),
+            P("reverse", T.BOOL),
+        ),
+        unnamed="field",
+    ),
+    FunctionSpec("head", "stage", (P("limit", T.LIMIT, default=200),), "limit"),
+    FunctionSpec("tail", "stage", (P("limit", T.LIMIT, default=200),), "limit"),
+    FunctionSpec(
+        "bucket",
+        "stage",
+        (
+            P("span", T.DURATION),
+            P("buckets", T.INTEGER),
+            P("field", T.FIELDS),
+            P("function", T.AGGREGATES),
+            P("limit", T.LIMIT, default=10),
+            P("minSpan", T.DURATION),
+            P("timezone", T.STRING),
+            P("unit", T.STRING),
+        ),
+        unnamed="span",
+    ),
+    FunctionSpec(
+        "timeChart",
+        "stage",
+        (
+            P("series", T.FIELD),
+            P("function", T.AGGREGATES),
+            P("span", T.DURATION),
+            P("buckets", T.INTEGER),
+            P("limit", T.LIMIT, default=10),
+            P("minSpan", T.DURATION),
+            P("timezone", T.STRING),
+            P("unit", T.STRING),
+        ),
+        unnamed="series",
+    ),
+]
+
+_OFFLINE = "needs LogScale-side data that an offline engine does not have"
+_WIDGET = "draws a LogScale dashboard widget; it selects no events"
+_UNSUPPORTED = {
+    "ipLocation": "needs a GeoIP database",
+    "asn": "needs an ASN database",
+    "rdns": "needs DNS look-ups at query time",
+    "ioc:lookup": "needs CrowdStrike threat intelligence",
+    "worldMap": _WIDGET,
+    "sankey": _WIDGET,
+    "geohash": "needs a GeoIP database",
+    "readFile": "reads a LogScale lookup file; pass the file to match(file=...) instead",
+    "join": "joins against another LogScale search; not supported offline yet",
+    "defineTable": "defines a LogScale-side table; not supported offline yet",
+    "selfJoinFilter": "needs a second pass over LogScale-side data; not supported offline yet",
+    "selfJoin": "needs a second pass over LogScale-side data; not supported offline yet",
+    "correlate": "correlates LogScale searches; not supported offline yet",
+    "createEvents": _OFFLINE,
+    "series": _WIDGET,
+    "fieldstats": _OFFLINE,
+}
+for _name, _why in _UNSUPPORTED.items():
+    _CATALOGUE.append(FunctionSpec(_name, "stage", unsupported=_why))
+
+CATALOGUE: dict[str, FunctionSpec] = {spec.name.lower(): spec for spec in _CATALOGUE}
+
+
+def lookup(name: str) -> FunctionSpec | None:
+    """The spec of a function by any letter case of its name."""
+    return CATALOGUE.get(name.lower())

@@ -1,0 +1,57 @@
+"""Writing result rows: an aligned table, JSON, NDJSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import TextIO
+
+MAX_CELL = 80  # table cells longer than this are cut with an ellipsis
+
+
+def columns_of(rows: list[dict[str, str]]) -> list[str]:
+    """Every field name, in the order it first appears."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        for name in row:
+            seen.setdefault(name, None)
+    return list(seen)
+
+
+def write_rows(rows: list[dict[str, str]], fmt: str, out: TextIO) -> None:
+    if fmt == "json":
+        json.dump(rows, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    elif fmt == "ndjson":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=columns_of(rows), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    elif fmt == "table":
+        out.write(render_table(rows))
+    else:
+        raise ValueError(f"unknown output format {fmt!r}")
+
+
+def _cell(value: str | None) -> str:
+    if value is None:
+        return ""
+    text = value.replace("\n", "\\n").replace("\t", " ")
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def render_table(rows: list[dict[str, str]]) -> str:
+    """Columns aligned under their headers, one row per line, and a count."""
+    if not rows:
+        return "(no rows)\n"
+    names = columns_of(rows)
+    cells = [[_cell(row.get(n)) for n in names] for row in rows]
+    widths = [max(len(n), *(len(c[i]) for c in cells)) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines) + "\n"

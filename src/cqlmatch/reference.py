@@ -1,0 +1,350 @@
+"""The reference interpreter: a plain tree-walking evaluator of the checked
+syntax tree.  It is cqlmatch's executable specification; the bytecode VM must
+give the same answers.  Clarity wins over speed here.
+
+Semantics are stated in docs/semantics.md; the main rules, briefly:
+- Stages run in order; per-event stages keep input order; an aggregate stage
+  consumes its whole input and later stages see its rows as events.
+- ``F=v`` is a whole-value, case-sensitive glob; ``F=/re/`` an unanchored
+  RE2 search; both are false when F is missing, and ``F!=v`` / ``NOT`` true.
+- ``case`` and ``match``: the first branch that emits the event wins; an event
+  that no branch emits is dropped.
+- ``x := expr`` leaves the event unchanged when the expression has no value
+  (a missing operand); ``test()`` drops it.
+"""
+
+from __future__ import annotations
+
+import operator
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from . import ast as A
+from .builtins import AGGREGATE, EVENT, STAGE, VALUE, load_all
+from .check import BoundCall, Checked
+from .events import Event
+from .glob import glob_match
+from .regex import CompiledRegex, compile_regex
+from .values import format_bool, format_number, parse_bool, parse_number, unescape_bare
+
+load_all()
+
+# Fields free text never searches (besides tags).
+_FREE_TEXT_SKIP = frozenset({"@id", "@timestamp", "@ingesttimestamp"})
+_ARITHMETIC: dict[str, Callable] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "%": operator.mod,
+}
+_ORDERING = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+class Interpreter:
+    """Runs one checked query; holds no per-event state between calls."""
+
+    def __init__(
+        self,
+        checked: Checked,
+        lookups: dict[str, list[dict[str, str]]] | None = None,
+        clock: Callable[[], int] | None = None,
+    ) -> None:
+        self.checked = checked
+        self.tree = checked.tree
+        self.params = checked.params
+        self.lookups = lookups or {}
+        self.warnings: list[tuple[str, str]] = []
+        self._clock = clock
+
+    # --- the Runtime protocol -------------------------------------------------------
+
+    def regex(self, pattern: str, flags: str) -> CompiledRegex:
+        return compile_regex(pattern, flags)
+
+    def warn(self, code: str, message: str) -> None:
+        if (code, message) not in self.warnings:
+            self.warnings.append((code, message))
+
+    def lookup_table(self, name: str) -> list[dict[str, str]]:
+        if name not in self.lookups:
+            raise KeyError(name)
+        return self.lookups[name]
+
+    def now_millis(self) -> int:
+        return self._clock() if self._clock is not None else int(time.time() * 1000)
+
+    # --- entry points ----------------------------------------------------------------
+
+    def run(self, events: Iterable[Event]) -> list[Event]:
+        """All output rows or events of the query over ``events``."""
+        return list(self.stages(self.tree.stages, iter(events)))
+
+    def match(self, event: Event) -> Event | None:
+        """The event as the per-event stages leave it, or None when dropped.
+        Stops before the first aggregate stage."""
+        stages = []
+        for stage in self.tree.stages:
+            if self.is_aggregate(stage):
+                break
+            stages.append(stage)
+        out = list(self.stages(tuple(stages), iter([event])))
+        return out[0] if out else None
+
+    # --- pipelines -----------------------------------------------------------------------
+
+    def stages(self, stages: tuple[A.Node, ...], stream: Iterator[Event]) -> Iterator[Event]:
+        for stage in stages:
+            stream = self.stage(stage, stream)
+        return stream
+
+    def is_aggregate(self, stage: A.Node) -> bool:
+        if isinstance(stage, A.Array):
+            return True
+        binding = self.checked.bindings.get(id(stage))
+        return binding is not None and binding.spec.kind in ("aggregate", "stage")
+
+    def stage(self, stage: A.Node, stream: Iterator[Event]) -> Iterator[Event]:
+        if self.is_aggregate(stage):
+            return iter(self.aggregate_stage(stage, list(stream)))
+        return (out for event in stream for out in self.per_event(stage, event))
+
+    def per_event(self, stage: A.Node, event: Event) -> list[Event]:
+        if isinstance(stage, A.Case):
+            for branch in stage.branches:
+                out = list(self.stages(branch.stages, iter([event])))
+                if out:
+                    return out
+            return []
+        if isinstance(stage, A.MatchStmt):
+            value = event.get(stage.field)
+            for arm in stage.arms:
+                if self.match_pattern(arm.pattern, value, event):
+                    out = list(self.stages(arm.body.stages, iter([event])))
+                    if out:
+                        return out
+            return []
+        binding = self.checked.bindings.get(id(stage))
+        if binding is not None:
+            return self.call(binding, event)
+        if isinstance(stage, A.Assign):
+            value = self.eval(stage.value, event)
+            return [event if value is None else event.with_fields({stage.field: value})]
+        kept = self.filter(stage, event)
+        return [] if kept is None else [kept]
+
+    def match_pattern(self, pattern: A.Node, value: str | None, event: Event) -> bool:
+        if isinstance(pattern, A.Bare) and pattern.text == "*":
+            return True
+        if value is None:
+            return False
+        if isinstance(pattern, A.Regex):
+            return self.regex(pattern.pattern, pattern.flags).search(value)
+        if isinstance(pattern, A.Call):
+            return bool(self.call(self.checked.binding(pattern), event))
+        text = self.literal(pattern)
+        return text is not None and glob_match(text, value)
+
+    def literal(self, node: A.Node) -> str | None:
+        if isinstance(node, A.Str):
+            return node.value
+        if isinstance(node, A.Bare):
+            return unescape_bare(node.text)
+        if isinstance(node, A.Number):
+            return node.text
+        if isinstance(node, A.Param):
+            return self.param_value(node)
+        return None
+
+    def param_value(self, node: A.Param) -> str:
+        value = self.params.get(node.name, node.default)
+        assert value is not None, "the checker guarantees parameter values"
+        return value
+
+    # --- calls -----------------------------------------------------------------------------
+
+    def call(self, binding: BoundCall, event: Event) -> list[Event]:
+        name = binding.spec.name.lower()
+        if binding.extension == "drop-event":
+            return []
+        fn = EVENT.get(name)
+        if fn is not None:
+            return fn(self, binding, event)
+        value_fn = VALUE.get(name)
+        if value_fn is not None:
+            value = value_fn(self, binding, event)
+            target = str(binding.get("as", binding.spec.output))
+            return [event if value is None else event.with_fields({target: value})]
+        raise NotImplementedError(f"{binding.spec.name}() has no implementation")
+
+    def aggregate_stage(self, stage: A.Node, events: list[Event]) -> list[Event]:
+        if isinstance(stage, A.Array):
+            calls = tuple(self.checked.binding(item) for item in stage.items)
+            return STAGE["stats"](self, _stats_call(calls, stage), events)
+        binding = self.checked.binding(stage)
+        name = binding.spec.name.lower()
+        fn = STAGE.get(name)
+        if fn is not None:
+            return fn(self, binding, events)
+        if name in AGGREGATE:
+            return STAGE["stats"](self, _stats_call((binding,), stage), events)
+        raise NotImplementedError(f"{binding.spec.name}() has no implementation")
+
+    # --- filters ------------------------------------------------------------------------------
+
+    def filter(self, node: A.Node, event: Event) -> Event | None:
+        """``event`` (possibly with extracted fields) when it passes, else None."""
+        if isinstance(node, A.And):
+            current: Event | None = event
+            for item in node.items:
+                current = self.filter(item, current)
+                if current is None:
+                    return None
+            return current
+        if isinstance(node, A.Or):
+            for item in node.items:
+                kept = self.filter(item, event)
+                if kept is not None:
+                    return kept
+            return None
+        if isinstance(node, A.Not):
+            return event if self.filter(node.operand, event) is None else None
+        if isinstance(node, A.Bool):
+            return event if node.value else None
+        if isinstance(node, A.FieldFilter):
+            return self.field_filter(node, event)
+        if isinstance(node, A.FreeText):
+            return self.free_text(node.value, event)
+        if isinstance(node, A.Call):
+            out = self.call(self.checked.binding(node), event)
+            return out[0] if out else None
+        raise TypeError(f"not a filter: {type(node).__name__}")
+
+    def field_filter(self, node: A.FieldFilter, event: Event) -> Event | None:
+        value = event.get(node.field)
+        op = node.op
+        if op == "!=":
+            positive = A.FieldFilter(node.field, "=", node.value)
+            return event if self.field_filter(positive, event) is None else None
+        if value is None:
+            return None
+        target = node.value
+        if isinstance(target, A.Regex):
+            compiled = self.regex(target.pattern, target.flags)
+            if not compiled.translated.group_fields:
+                return event if compiled.search(value) else None
+            groups = compiled.extract(value)
+            return None if groups is None else event.with_fields(groups)
+        text = self.literal(target)
+        assert text is not None
+        if op == "=":
+            return event if glob_match(text, value) else None
+        if op == "like":
+            return event if glob_match(f"*{text}*", value) else None
+        left, right = parse_number(value), parse_number(text)
+        if left is None or right is None:
+            return None
+        return event if _ORDERING[op](left, right) else None
+
+    def free_text(self, value: A.Node, event: Event) -> Event | None:
+        if isinstance(value, A.Regex):
+            compiled = self.regex(value.pattern, value.flags)
+            for text in self.searchable(event):
+                if compiled.translated.group_fields:
+                    groups = compiled.extract(text)
+                    if groups is not None:
+                        return event.with_fields(groups)
+                elif compiled.search(text):
+                    return event
+            return None
+        text = self.literal(value)
+        assert text is not None
+        if text == "*":
+            return event
+        pattern = f"*{text}*"
+        return event if any(glob_match(pattern, t) for t in self.searchable(event)) else None
+
+    def searchable(self, event: Event) -> Iterator[str]:
+        """What free text searches: @rawstring first, then the other fields
+        the event had at pipeline start (not tags, not @id/@timestamp)."""
+        raw = event.origin.get("@rawstring", event.raw)
+        if raw is not None:
+            yield raw
+        for name, text in event.origin.items():
+            if name.startswith("#") or name in _FREE_TEXT_SKIP or name == "@rawstring":
+                continue
+            yield text
+
+    # --- expressions ---------------------------------------------------------------------------
+
+    def truth(self, node: A.Node, event: Event) -> bool:
+        if isinstance(node, A.FieldFilter):
+            return self.field_filter(node, event) is not None
+        return parse_bool(self.eval(node, event)) is True
+
+    def eval(self, node: A.Node, event: Event) -> str | None:
+        """The value of an expression, or None when it has none."""
+        if isinstance(node, A.Str):
+            return node.value
+        if isinstance(node, A.Number):
+            return node.text
+        if isinstance(node, A.Bool):
+            return format_bool(node.value)
+        if isinstance(node, A.Bare):
+            return event.get(node.text)
+        if isinstance(node, A.Param):
+            return self.param_value(node)
+        if isinstance(node, A.FieldFilter):
+            return format_bool(self.truth(node, event))
+        if isinstance(node, A.Unary):
+            if node.op == "!":
+                return format_bool(not self.truth(node.operand, event))
+            number = parse_number(self.eval(node.operand, event))
+            if number is None:
+                return None
+            return format_number(-number if node.op == "-" else number)
+        if isinstance(node, A.Binary):
+            return self.binary(node, event)
+        if isinstance(node, A.Call):
+            binding = self.checked.binding(node)
+            value_fn = VALUE.get(binding.spec.name.lower())
+            if value_fn is not None:
+                return value_fn(self, binding, event)
+            return format_bool(bool(self.call(binding, event)))
+        raise TypeError(f"not an expression: {type(node).__name__}")
+
+    def binary(self, node: A.Binary, event: Event) -> str | None:
+        op = node.op
+        if op == "and":
+            return format_bool(self.truth(node.left, event) and self.truth(node.right, event))
+        if op == "or":
+            return format_bool(self.truth(node.left, event) or self.truth(node.right, event))
+        left = self.eval(node.left, event)
+        right = self.eval(node.right, event)
+        if left is None or right is None:
+            return None if op in _ARITHMETIC else format_bool(False)
+        if op in _ARITHMETIC:
+            a, b = parse_number(left), parse_number(right)
+            if a is None or b is None or (op in "/%" and b == 0):
+                return None
+            return format_number(_ARITHMETIC[op](a, b))
+        a, b = parse_number(left), parse_number(right)
+        numeric = a is not None and b is not None
+        if op in ("==", "!="):
+            equal = a == b if numeric else left == right
+            return format_bool(equal if op == "==" else not equal)
+        if op in _ORDERING:
+            if numeric:
+                return format_bool(_ORDERING[op](a, b))
+            if a is None and b is None:
+                return format_bool(_ORDERING[op](left, right))
+            return format_bool(False)  # a number against text: not comparable
+        return None
+
+
+def _stats_call(calls: tuple[BoundCall, ...], node: A.Node) -> BoundCall:
+    from .functions import lookup
+
+    spec = lookup("stats")
+    assert spec is not None
+    return BoundCall(spec, node, args={"function": calls})
