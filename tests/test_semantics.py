@@ -386,7 +386,8 @@ def test_stages_after_aggregate_see_rows(engine: str) -> None:
     ("query", "code", "fragment"),
     [
         ("groupby(x) | cuont()", "E201", "did you mean count()"),
-        ("ipLocation(ip)", "E202", "GeoIP"),
+        ("ipLocation(ip)", "E223", "GeoIP"),
+        ("series(x)", "E202", "widget"),
         ("count(x, y)", "E203", "one unnamed argument"),
         ("count(feild=x)", "E204", "did you mean field"),
         ("sort(x, limit=1, limit=2)", "E205", "twice"),

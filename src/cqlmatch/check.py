@@ -8,7 +8,9 @@ Error codes: E201 unknown function, E202 function not supported offline,
 E203 too many unnamed arguments, E204 unknown parameter, E205 repeated
 parameter, E206 missing parameter, E207 wrong argument type, E208 function
 not allowed here, E209 unsupported construct, E220 parameter without value,
-E221 saved query not available, E230 invalid regex.
+E221 saved query not available, E222 lookup file not found, E223 function
+needs data from outside the events (GeoIP, threat intelligence), E230 invalid
+regex.
 Warnings: W301 positional if() arguments, W302 drop() without fields,
 W303 filter-style if() condition, W310 groupBy that drops every event.
 """
@@ -151,6 +153,8 @@ class _Checker:
         for item in node.items:
             if isinstance(item, A.Call):
                 self.bind(item, top=top, kinds=("aggregate",))
+            elif isinstance(item, A.SubQuery):
+                self.pipeline(item.query, top=True)
             elif isinstance(item, A.Assign) and isinstance(item.value, A.Call):
                 self.bind(
                     item.value,
@@ -274,12 +278,13 @@ class _Checker:
             self.error("E201", f"unknown function {call.name}(){hint}", name_span, fix=fix)
             return None
         if spec.unsupported is not None:
+            code = "E223" if spec.external else "E202"
             self.error(
-                "E202", f"{spec.name}() is not supported offline: {spec.unsupported}", call.span
+                code, f"{spec.name}() is not supported offline: {spec.unsupported}", call.span
             )
             return None
         if kinds is not None and spec.kind not in kinds:
-            where = "inside groupBy(function=...)" if kinds == ("aggregate",) else "here"
+            where = "inside groupBy(function=...)" if "aggregate" in kinds else "here"
             self.error("E208", f"{spec.name}() ({spec.kind}) cannot be used {where}", call.span)
             return None
         if spec.kind in ("aggregate", "stage") and not top and kinds is None:
@@ -308,7 +313,7 @@ class _Checker:
                 unnamed.append(arg)
                 continue
             p = spec.param(arg.name)
-            if p is None and spec.name == "eval" and "expression" not in bound.args:
+            if p is None and spec.name == "eval" and "expression" not in bound.nodes:
                 # eval(x = a * 2): the argument name is the assigned field.
                 self.expr(arg.value)
                 assignment = A.Assign(arg.name, arg.value, span=arg.span)
@@ -329,7 +334,7 @@ class _Checker:
         self.bind_unnamed(bound, unnamed)
         for name, node in injected.items():
             p = spec.param(name)
-            if p is not None and p.name not in bound.args:
+            if p is not None and p.name not in bound.nodes:
                 self.set_arg(bound, p, node, bound.node.span)
         if spec.name == "drop" and not bound.given("fields"):
             bound.extension = "drop-event"
@@ -341,8 +346,15 @@ class _Checker:
                 "dropEvent()",
             )
             return
+        if spec.name == "match" and not ("file" in bound.nodes or "table" in bound.nodes):
+            self.error(
+                "E206",
+                "match() needs a file= or table= argument",
+                bound.node.span,
+                'file="lookup.csv"',
+            )
         for p in spec.params:
-            if p.required and p.name not in bound.args:
+            if p.required and p.name not in bound.nodes:
                 self.error(
                     "E206",
                     f"{spec.name}() needs its {p.name!r} argument",
@@ -354,7 +366,7 @@ class _Checker:
         """``if(Field=/re/, ...)``: a filter written where an expression goes."""
         spec = bound.spec
         target = spec.param(spec.unnamed) if spec.unnamed else None
-        if target is None or target.type is not T.EXPR or target.name in bound.args:
+        if target is None or target.type is not T.EXPR or target.name in bound.nodes:
             return False
         condition = A.FieldFilter(arg.name, "=", arg.value, span=arg.span)
         self.filter_value(arg.value)
@@ -379,9 +391,9 @@ class _Checker:
         first, rest = unnamed[0], unnamed[1:]
         target = spec.param(spec.unnamed)
         assert target is not None
-        if target.name in bound.args and spec.name == "if":
+        if target.name in bound.nodes and spec.name == "if":
             rest = unnamed
-        elif target.name in bound.args:
+        elif target.name in bound.nodes:
             self.error("E205", f"{spec.name}() got {target.name!r} twice", first.span)
         else:
             self.set_arg(bound, target, first.value, first.span)
@@ -411,14 +423,14 @@ class _Checker:
             )
 
     def set_arg(self, bound: BoundCall, p: P, node: A.Node, span: Span) -> None:
-        if p.name in bound.args:
+        if p.name in bound.args or p.name in bound.nodes:
             self.error("E205", f"{bound.spec.name}() got {p.name!r} twice", span)
             return
+        bound.nodes[p.name] = node  # given, even if its value turns out invalid
         value = self.convert(bound, p, node)
         if value is _INVALID:
             return
         bound.args[p.name] = value
-        bound.nodes[p.name] = node
 
     # --- argument conversion ------------------------------------------------------
 
@@ -443,8 +455,15 @@ class _Checker:
         if t is T.QUERY:
             if not isinstance(node, A.SubQuery):
                 return self.wrong(bound, p, node)
-            self.pipeline(node.query)
+            self.pipeline(node.query, top=True)
             return node.query
+        if t is T.QUERIES:
+            items = node.items if isinstance(node, A.Array) else (node,)
+            if not all(isinstance(item, A.SubQuery) for item in items):
+                return self.wrong(bound, p, node)
+            for item in items:
+                self.pipeline(item.query, top=True)
+            return tuple(item.query for item in items)
         if t is T.REGEX:
             if isinstance(node, A.Regex):
                 self.regex(node)
@@ -458,9 +477,14 @@ class _Checker:
             items = node.items if isinstance(node, A.Array) else (node,)
             out = []
             for item in items:
-                text = self.text_of(item)
-                if text is None:
-                    return self.wrong(bound, p, item)
+                if isinstance(item, A.Param):
+                    text = self.param(item)
+                    if text is None:
+                        return _INVALID
+                else:
+                    text = self.text_of(item)
+                    if text is None:
+                        return self.wrong(bound, p, item)
                 out.append(text)
             return tuple(out)
         text = self.text_of(node)
@@ -474,6 +498,9 @@ class _Checker:
         if t is T.NUMBER:
             number = parse_number(text)
             return self.wrong(bound, p, node) if number is None else number
+        if t is T.SIGNED:
+            number = parse_number(text)
+            return number if isinstance(number, int) else self.wrong(bound, p, node)
         if t in (T.INTEGER, T.LIMIT):
             if t is T.LIMIT and text.lower() == "max":
                 return LIMIT_MAX
@@ -522,20 +549,23 @@ class _Checker:
         return _INVALID
 
     def aggregates(self, bound: BoundCall, p: P, node: A.Node) -> object:
+        """One aggregate, a list of them, a stage function (``tail(1)``), or
+        a composite ``{ ... }`` sub-pipeline run over each group's events.
+        Returns a tuple of BoundCall (functions) and Pipeline (composites)."""
         items = node.items if isinstance(node, A.Array) else (node,)
-        out: list[BoundCall] = []
+        kinds = ("aggregate", "stage")
+        out: list[BoundCall | A.Pipeline] = []
         for item in items:
             if isinstance(item, A.Call):
-                inner = self.bind(item, kinds=("aggregate",))
+                inner = self.bind(item, kinds=kinds)
             elif isinstance(item, A.Assign) and isinstance(item.value, A.Call):
                 inner = self.bind(
-                    item.value, key=item, kinds=("aggregate",), injected={"as": A.Bare(item.field)}
+                    item.value, key=item, kinds=kinds, injected={"as": A.Bare(item.field)}
                 )
             elif isinstance(item, A.SubQuery):
-                self.error(
-                    "E209", "composite aggregates ({ ... }) are not supported yet", item.span
-                )
-                return _INVALID
+                self.pipeline(item.query, top=True)
+                out.append(item.query)
+                continue
             else:
                 return self.wrong(bound, p, item)
             if inner is None:

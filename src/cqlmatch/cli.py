@@ -7,13 +7,17 @@ import json
 import sys
 from pathlib import Path
 
-from . import corpus as corpus_mod
+from . import corpus as corpus_mod, gen as gen_mod
 from .ast import dump
-from .errors import CQLSyntaxError
+from .errors import CQLError
 from .lexer import tokenize
+from .output import write_rows
 from .parser import parse
 from .printer import format_query
+from .query import ENGINES, compile_file
 
+# Exit statuses: 0 success (warnings allowed), 1 the query has errors,
+# 2 usage or input problems (missing files, bad options).
 EXIT_OK = 0
 EXIT_QUERY_ERROR = 1
 EXIT_USAGE = 2
@@ -23,6 +27,9 @@ _EXAMPLES = {
     "parse": "example: cqlmatch parse rules/t1546_016.cql",
     "tokens": "example: cqlmatch tokens rules/t1546_016.cql",
     "corpus": "example: cqlmatch corpus ../shared/corpus/queries.jsonl --examples 20",
+    "run": "example: cqlmatch run rules/t1546_016.cql events.ndjson --format table",
+    "check": "example: cqlmatch check ../shared/seed/t1546_016.cql --strict",
+    "gen": "example: cqlmatch gen --events 100000 --seed 7 --out events.ndjson.gz",
 }
 
 
@@ -54,7 +61,14 @@ def _cmd_tokens(args: argparse.Namespace) -> int:
 
 
 def _cmd_corpus(args: argparse.Namespace) -> int:
-    report = corpus_mod.run(corpus_mod.load(args.corpus))
+    records = corpus_mod.load(args.corpus)
+    if args.compile:
+        events = None
+        if args.run_events:
+            events = [json.loads(line) for line in gen_mod.generate_lines(args.run_events, seed=1)]
+        print(corpus_mod.render_compile(corpus_mod.compile_and_run(records, events), args.examples))
+        return EXIT_OK
+    report = corpus_mod.run(records)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     elif args.list_failures:
@@ -65,6 +79,54 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
             )
     else:
         print(corpus_mod.render(report, examples=args.examples))
+    return EXIT_OK
+
+
+def _pairs(items: list[str] | None, flag: str) -> dict[str, str]:
+    out = {}
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"cqlmatch: {flag} expects NAME=VALUE, got {item!r}")
+        out[name] = value
+    return out
+
+
+def _compile(args: argparse.Namespace, strict: bool = False):
+    return compile_file(
+        args.query,
+        strict=strict,
+        params=_pairs(args.param, "--param"),
+        lookups=_pairs(args.lookup, "--lookup"),
+    )
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    query = _compile(args, strict=args.strict)
+    for diagnostic in query.diagnostics:
+        print(diagnostic.render(query.text, args.query).split("\n")[0], file=sys.stderr)
+    rows = query.run(args.events, engine=args.engine)
+    write_rows(rows, args.format, sys.stdout)
+    for code, message in query.warnings:
+        print(f"warning {code}: {message}", file=sys.stderr)
+    if query.malformed:
+        shown = ", ".join(str(m.line_number) for m in query.malformed[:10])
+        more = " ..." if len(query.malformed) > 10 else ""
+        print(
+            f"cqlmatch: {len(query.malformed)} malformed line(s) skipped: {shown}{more}",
+            file=sys.stderr,
+        )
+        for bad in query.malformed[:10]:
+            print(f"  {args.events}:{bad.line_number}: {bad.reason}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    query = _compile(args, strict=args.strict)
+    for diagnostic in query.diagnostics:
+        print(diagnostic.render(query.text, args.query))
+    warnings = len(query.diagnostics)
+    print(f"{args.query}: {warnings} warning(s), 0 error(s)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -104,7 +166,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--list-failures", action="store_true", help="one line per query that does not parse"
     )
+    p.add_argument("--compile", action="store_true", help="also compile every query that parses")
+    p.add_argument(
+        "--run-events",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --compile: run each compiled query over N generated Falcon events",
+    )
     p.set_defaults(func=_cmd_corpus)
+
+    def query_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--strict", action="store_true", help="cqlmatch extensions are errors")
+        p.add_argument("--param", action="append", metavar="NAME=VALUE", help="fill ?NAME")
+        p.add_argument(
+            "--lookup",
+            action="append",
+            metavar="NAME=PATH",
+            help="lookup file for match(file=NAME)",
+        )
+
+    p = command("run", "run a query over NDJSON events and print the result")
+    p.add_argument("query", help="query file, or - for standard input")
+    p.add_argument("events", help="NDJSON file of events")
+    p.add_argument("--format", choices=("table", "json", "ndjson", "csv"), default="table")
+    p.add_argument("--engine", choices=ENGINES, default=ENGINES[0])
+    query_options(p)
+    p.set_defaults(func=_cmd_run)
+
+    p = command("check", "report a query's errors and warnings without running it")
+    p.add_argument("query", help="query file, or - for standard input")
+    query_options(p)
+    p.set_defaults(func=_cmd_check)
+
+    p = command("gen", "write deterministic synthetic Falcon telemetry (NDJSON)")
+    gen_mod.add_arguments(p)
+    p.set_defaults(func=gen_mod.run)
     return parser
 
 
@@ -112,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except CQLSyntaxError as err:
+    except CQLError as err:
         name = getattr(args, "query", "<query>")
         print(err.render("<stdin>" if name == "-" else name), file=sys.stderr)
         return EXIT_QUERY_ERROR

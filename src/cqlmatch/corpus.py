@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import CQLSyntaxError
+from .errors import CQLCompileError, CQLSyntaxError
 from .parser import parse
 from .printer import format_query
 
@@ -130,6 +130,126 @@ def run(records: list[dict]) -> CorpusReport:
             report.round_trip_failures.append((record["id"], printed))
     report.seconds = time.perf_counter() - started
     return report
+
+
+# Compile errors that say the query needs something from outside it: a
+# parameter value, a saved query, a lookup file, or external data (GeoIP,
+# threat intelligence).  Such queries are counted apart, not as failures.
+EXTERNAL_CODES = frozenset({"E220", "E221", "E222", "E223"})
+
+
+@dataclass
+class CompileTally:
+    parsed: int = 0
+    compiled: int = 0
+    external: int = 0
+    ran: int = 0
+    internal_errors: int = 0
+
+    @property
+    def rate(self) -> float:
+        candidates = self.parsed - self.external
+        return 100.0 * self.compiled / candidates if candidates else 0.0
+
+
+@dataclass
+class CompileReport:
+    by_group: dict[str, CompileTally] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    external: Counter = field(default_factory=Counter)
+    internal_errors: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def reasons(self) -> list[tuple[tuple[str, str], list[Failure]]]:
+        groups: dict[tuple[str, str], list[Failure]] = {}
+        for failure in self.failures:
+            key = (failure.error.code, _reason(failure.error.message))
+            groups.setdefault(key, []).append(failure)
+        return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+
+
+def compile_and_run(records: list[dict], events: list[dict] | None) -> CompileReport:
+    """Compile every query that parses (without parameter values, saved
+    queries or lookup files) and run each compiled one over ``events``.
+    Anything but a query error while compiling or running is an internal
+    error: a bug in cqlmatch."""
+    from .query import compile as compile_query
+
+    report = CompileReport()
+    started = time.perf_counter()
+    for record in records:
+        group = source_group(record)
+        text = record["query"]
+        try:
+            parse(text)
+        except CQLSyntaxError:
+            continue
+        tally = report.by_group.setdefault(group, CompileTally())
+        tally.parsed += 1
+        try:
+            query = compile_query(text)
+        except CQLCompileError as err:
+            codes = {d.code for d in err.errors}
+            if codes <= EXTERNAL_CODES:
+                tally.external += 1
+                report.external.update(codes)
+            else:
+                first = next(d for d in err.errors if d.code not in EXTERNAL_CODES)
+                as_syntax = CQLSyntaxError(
+                    first.code, first.message, text, first.span, first.expected
+                )
+                report.failures.append(
+                    Failure(
+                        record["id"], record["source"], group, record.get("path", ""), as_syntax
+                    )
+                )
+            continue
+        except Exception as err:
+            tally.internal_errors += 1
+            report.internal_errors.append((record["id"], f"compile: {err!r}"))
+            continue
+        tally.compiled += 1
+        if events is None:
+            continue
+        try:
+            query.run(events)
+            tally.ran += 1
+        except Exception as err:
+            tally.internal_errors += 1
+            report.internal_errors.append((record["id"], f"run: {err!r}"))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def render_compile(report: CompileReport, examples: int = 15) -> str:
+    lines = ["compile rate by group (queries that parse; external = needs a ?parameter value,"]
+    lines.append("a saved query, a lookup file or external data such as GeoIP):")
+    for name, t in sorted(report.by_group.items()):
+        lines.append(
+            f"  {name:<20} parsed {t.parsed:>5}  external {t.external:>5}  "
+            f"compiled {t.compiled:>5} ({t.rate:6.2f}% of the rest)  ran {t.ran:>5}  "
+            f"internal errors {t.internal_errors}"
+        )
+    community = [t for g, t in report.by_group.items() if g != "sigma-converted"]
+    if community:
+        compiled = sum(t.compiled for t in community)
+        rest = sum(t.parsed - t.external for t in community)
+        lines.append(
+            f"  {'community (all)':<20} {compiled}/{rest} = {100 * compiled / max(rest, 1):.2f}%"
+        )
+    lines.append(
+        "external needs: " + ", ".join(f"{c} {n}" for c, n in sorted(report.external.items()))
+    )
+    for rid, message in report.internal_errors[:examples]:
+        lines.append(f"  INTERNAL {rid}: {message}")
+    reasons = report.reasons()
+    if reasons:
+        lines.append(f"compile failure reasons ({len(report.failures)} queries):")
+    for (code, reason), items in reasons[:examples]:
+        groups = ", ".join(f"{g} {n}" for g, n in Counter(f.group for f in items).most_common())
+        lines.append(f"  {len(items):>4}  {code} {reason}  [{groups}]  e.g. {items[0].record_id}")
+    lines.append(f"time: {report.seconds:.2f} s")
+    return "\n".join(lines)
 
 
 def render(report: CorpusReport, examples: int = 15) -> str:

@@ -28,12 +28,14 @@ class T(Enum):
     STRINGS = "string or array of strings"
     NUMBER = "number"
     INTEGER = "integer"
+    SIGNED = "integer, negative counting from the end"
     LIMIT = "integer or max"
     BOOL = "true or false"
     REGEX = "regex"
     EXPR = "expression"
     AGGREGATES = "aggregate function or array of them"
     QUERY = "sub-query in braces"
+    QUERIES = "sub-query or array of sub-queries"
     DURATION = "duration such as 1h or 5m"
     ENUM = "one of the listed values"
     ANY = "value"
@@ -59,6 +61,7 @@ class FunctionSpec:
     output: str | None = None  # default output field (``as`` default)
     negatable: bool = False
     unsupported: str | None = None  # why the offline engine refuses it
+    external: bool = False  # refused because it needs data from outside the events
     aliases: tuple[str, ...] = field(default=())
 
     def param(self, name: str) -> P | None:
@@ -134,7 +137,8 @@ _CATALOGUE: list[FunctionSpec] = [
         "match",
         "filter",
         (
-            P("file", T.STRING, required=True),
+            P("file", T.STRING),
+            P("table", T.STRING),
             P("field", T.FIELDS, required=True),
             P("column", T.FIELDS),
             P("include", T.FIELDS),
@@ -148,9 +152,10 @@ _CATALOGUE: list[FunctionSpec] = [
     ),
     FunctionSpec(
         "text:contains",
-        "transform",
+        "filter",
         (P("string", T.EXPR, required=True), P("substring", T.EXPR, required=True)),
         output="_contains",
+        negatable=True,
     ),
     FunctionSpec(
         "array:contains",
@@ -220,7 +225,7 @@ _CATALOGUE: list[FunctionSpec] = [
             P("replacement", T.STRING),
             P("field", T.FIELD, default="@rawstring"),
             P("as", T.FIELD),
-            P("flags", T.STRING, default=""),
+            P("flags", T.STRING, default="m"),
         ),
         unnamed="regex",
     ),
@@ -257,7 +262,7 @@ _CATALOGUE: list[FunctionSpec] = [
         "transform",
         (
             P("format", T.STRING, required=True),
-            P("field", T.FIELDS),
+            P("field", T.FIELDS, required=True),
             _as("_format"),
             P("timezone", T.STRING),
         ),
@@ -269,8 +274,8 @@ _CATALOGUE: list[FunctionSpec] = [
         "transform",
         (
             P("field", T.FIELD, default="@rawstring"),
-            P("by", T.STRING, required=True),
-            P("index", T.INTEGER),
+            P("by", T.REGEX, required=True),
+            P("index", T.SIGNED),
             _as("_splitstring"),
         ),
         unnamed="field",
@@ -321,8 +326,10 @@ _CATALOGUE: list[FunctionSpec] = [
         "kvParse",
         "transform",
         (
-            P("field", T.FIELD, default="@rawstring"),
+            P("field", T.FIELDS, default="@rawstring"),
             P("as", T.STRING, default=""),
+            P("prefix", T.STRING),
+            P("onDuplicate", T.ENUM, default="keepLast", choices=("keepFirst", "keepLast")),
             P("override", T.BOOL, default=False),
             P("excludeEmpty", T.BOOL, default=False),
             P("separator", T.STRING, default="="),
@@ -336,10 +343,9 @@ _CATALOGUE: list[FunctionSpec] = [
         (
             P("field", T.FIELD, required=True),
             P("how", T.ENUM, default="round", choices=("round", "floor", "ceil")),
-            _as("_round"),
+            P("as", T.FIELD),  # default: the input field itself
         ),
         "field",
-        "_round",
     ),
     FunctionSpec(
         "formatTime",
@@ -451,7 +457,7 @@ _CATALOGUE: list[FunctionSpec] = [
             P("as", T.FIELD),
             P("rest", T.STRING),
             P("max", T.FIELD),
-            P("error", T.NUMBER, default=5),
+            P("error", T.INTEGER, default=5),
         ),
         unnamed="field",
     ),
@@ -513,6 +519,71 @@ _CATALOGUE: list[FunctionSpec] = [
     ),
 ]
 
+_CATALOGUE += [
+    FunctionSpec(
+        "createEvents",
+        "stage",
+        (P("rawstring", T.STRINGS, required=True),),
+        unnamed="rawstring",
+    ),
+    FunctionSpec(
+        "defineTable",
+        "stage",
+        (
+            P("query", T.QUERY, required=True),
+            P("name", T.STRING, required=True),
+            P("include", T.FIELDS),
+            P("start", T.STRING),
+            P("end", T.STRING),
+            P("view", T.STRING),
+        ),
+    ),
+    FunctionSpec(
+        "readFile",
+        "stage",
+        (P("file", T.STRINGS, required=True), P("include", T.FIELDS), P("limit", T.INTEGER)),
+        unnamed="file",
+    ),
+    FunctionSpec(
+        "join",
+        "stage",
+        (
+            P("query", T.QUERY, required=True),
+            P("field", T.FIELDS, required=True),
+            P("key", T.FIELDS),
+            P("include", T.FIELDS),
+            P("mode", T.ENUM, default="inner", choices=("inner", "left")),
+            P("limit", T.LIMIT, default=100000),
+            P("max", T.INTEGER, default=1),
+            P("start", T.STRING),
+            P("end", T.STRING),
+            P("live", T.BOOL),
+            P("repo", T.STRING),
+            P("view", T.STRING),
+        ),
+        unnamed="query",
+    ),
+    FunctionSpec(
+        "sankey",
+        "stage",
+        (
+            P("source", T.FIELD, required=True),
+            P("target", T.FIELD, required=True),
+            P("weight", T.AGGREGATES),
+        ),
+    ),
+    FunctionSpec(
+        "selfJoinFilter",
+        "stage",
+        (
+            P("field", T.FIELDS, required=True),
+            P("where", T.QUERIES, required=True),
+            P("prefilter", T.BOOL, default=False),
+        ),
+        unnamed="field",
+    ),
+]
+
 _OFFLINE = "needs LogScale-side data that an offline engine does not have"
 _WIDGET = "draws a LogScale dashboard widget; it selects no events"
 _UNSUPPORTED = {
@@ -520,21 +591,19 @@ _UNSUPPORTED = {
     "asn": "needs an ASN database",
     "rdns": "needs DNS look-ups at query time",
     "ioc:lookup": "needs CrowdStrike threat intelligence",
-    "worldMap": _WIDGET,
-    "sankey": _WIDGET,
+    "worldMap": "places events on a map by GeoIP look-ups",
     "geohash": "needs a GeoIP database",
-    "readFile": "reads a LogScale lookup file; pass the file to match(file=...) instead",
-    "join": "joins against another LogScale search; not supported offline yet",
-    "defineTable": "defines a LogScale-side table; not supported offline yet",
-    "selfJoinFilter": "needs a second pass over LogScale-side data; not supported offline yet",
     "selfJoin": "needs a second pass over LogScale-side data; not supported offline yet",
     "correlate": "correlates LogScale searches; not supported offline yet",
-    "createEvents": _OFFLINE,
     "series": _WIDGET,
     "fieldstats": _OFFLINE,
 }
+# Functions that need data from outside the events (GeoIP, ASN, threat
+# intelligence, DNS): like a missing lookup file, a query using them cannot
+# run offline until that data can be supplied.
+_EXTERNAL = {"ipLocation", "asn", "rdns", "ioc:lookup", "worldMap", "geohash"}
 for _name, _why in _UNSUPPORTED.items():
-    _CATALOGUE.append(FunctionSpec(_name, "stage", unsupported=_why))
+    _CATALOGUE.append(FunctionSpec(_name, "stage", unsupported=_why, external=_name in _EXTERNAL))
 
 CATALOGUE: dict[str, FunctionSpec] = {spec.name.lower(): spec for spec in _CATALOGUE}
 

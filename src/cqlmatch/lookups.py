@@ -48,8 +48,8 @@ def resolve_tables(
                     source = candidate
                     break
         if source is None:
-            raise FileNotFoundError(
-                f"lookup file {name!r} not found; pass it with --lookup {name}=PATH"
-            )
+            err = FileNotFoundError(f"lookup file {name!r} not found")
+            err.filename = name
+            raise err
         tables[name] = source if isinstance(source, list) else load_table(source)
     return tables

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .check import Checked, check
-from .errors import Diagnostic
+from .errors import CQLCompileError, Diagnostic
 from .events import Event, flatten, parse_line, rawstring_of
 from .lookups import Table, resolve_tables
 from .parser import parse
@@ -110,12 +110,24 @@ def compile(
     placeholders; ``lookups`` maps lookup-file names to paths or rows."""
     tree = parse(text)
     checked = check(tree, text, params=params, strict=strict)
-    names = {
-        str(b.get("file"))
-        for b in checked.bindings.values()
-        if b.spec.name in ("match", "cidr") and b.given("file")
+    defined = {
+        str(b.get("name")) for b in checked.bindings.values() if b.spec.name == "defineTable"
     }
-    return CompiledQuery(text, checked, resolve_tables(names, lookups, base))
+    files: dict[str, object] = {}
+    for b in checked.bindings.values():
+        if b.spec.name in ("match", "cidr") and b.given("file"):
+            files[str(b.get("file"))] = b.nodes["file"]
+        elif b.spec.name == "readFile":
+            files.update((name, b.nodes["file"]) for name in b.get("file") if name not in defined)
+    try:
+        tables = resolve_tables(set(files), lookups, base)
+    except FileNotFoundError as err:
+        span = files[err.filename].span  # type: ignore[attr-defined]
+        diagnostic = Diagnostic(
+            "error", "E222", str(err.args[0]), span, expected=f"--lookup {err.filename}=PATH"
+        )
+        raise CQLCompileError(text, [diagnostic]) from None
+    return CompiledQuery(text, checked, tables)
 
 
 def compile_file(

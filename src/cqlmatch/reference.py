@@ -53,9 +53,10 @@ class Interpreter:
         self.checked = checked
         self.tree = checked.tree
         self.params = checked.params
-        self.lookups = lookups or {}
+        self.lookups = dict(lookups or {})
         self.warnings: list[tuple[str, str]] = []
         self._clock = clock
+        self._source: list[Event] = []
 
     # --- the Runtime protocol -------------------------------------------------------
 
@@ -71,6 +72,16 @@ class Interpreter:
             raise KeyError(name)
         return self.lookups[name]
 
+    def define_table(self, name: str, rows: list[dict[str, str]]) -> None:
+        self.lookups[name] = rows
+
+    def source_events(self) -> list[Event]:
+        """The whole input of the current run, for sub-queries."""
+        return self._source
+
+    def run_pipeline(self, pipeline: A.Pipeline, events: list[Event]) -> list[Event]:
+        return list(self.stages(pipeline.stages, iter(events)))
+
     def now_millis(self) -> int:
         return self._clock() if self._clock is not None else int(time.time() * 1000)
 
@@ -78,7 +89,13 @@ class Interpreter:
 
     def run(self, events: Iterable[Event]) -> list[Event]:
         """All output rows or events of the query over ``events``."""
+        if self.needs_source():
+            self._source = list(events)
+            events = self._source
         return list(self.stages(self.tree.stages, iter(events)))
+
+    def needs_source(self) -> bool:
+        return any(b.spec.name in ("join", "defineTable") for b in self.checked.bindings.values())
 
     def match(self, event: Event) -> Event | None:
         """The event as the per-event stages leave it, or None when dropped.
@@ -179,8 +196,11 @@ class Interpreter:
 
     def aggregate_stage(self, stage: A.Node, events: list[Event]) -> list[Event]:
         if isinstance(stage, A.Array):
-            calls = tuple(self.checked.binding(item) for item in stage.items)
-            return STAGE["stats"](self, _stats_call(calls, stage), events)
+            items = tuple(
+                item.query if isinstance(item, A.SubQuery) else self.checked.binding(item)
+                for item in stage.items
+            )
+            return STAGE["stats"](self, _stats_call(items, stage), events)
         binding = self.checked.binding(stage)
         name = binding.spec.name.lower()
         fn = STAGE.get(name)
@@ -342,7 +362,7 @@ class Interpreter:
         return None
 
 
-def _stats_call(calls: tuple[BoundCall, ...], node: A.Node) -> BoundCall:
+def _stats_call(calls: tuple, node: A.Node) -> BoundCall:
     from .functions import lookup
 
     spec = lookup("stats")

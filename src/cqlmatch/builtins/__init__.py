@@ -103,4 +103,15 @@ def aggregator(*names: str):
 
 def load_all() -> None:
     """Import every implementation module so the registries are filled."""
-    from . import aggregates, fields, filters, stages, strings  # noqa: F401
+    from . import (  # noqa: F401
+        aggregates,
+        fields,
+        filters,
+        parsing,
+        select,
+        sources,
+        stages,
+        strings,
+        text,
+        time,
+    )

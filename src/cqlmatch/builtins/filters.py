@@ -112,7 +112,7 @@ def drop_event(rt, call, event):
 
 @event_function("match")
 def match_lookup(rt, call, event):
-    table = rt.lookup_table(call.get("file"))
+    table = rt.lookup_table(call.get("table") or call.get("file"))
     fields = call.get("field")
     columns = call.get("column") or fields
     if len(columns) != len(fields):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 
-from ..check import LIMIT_MAX
+from ..check import LIMIT_MAX, BoundCall
 from ..events import Event
 from ..functions import lookup
 from ..values import parse_number
-from . import stage_function
+from . import STAGE, stage_function
 from .aggregates import Combined
 
 GROUP_LIMIT_MAX = 1_000_000
@@ -23,33 +23,57 @@ def _default_count(call):
     return (BoundCall(spec, call.node),)
 
 
-def _combined(rt, call, calls):
-    return Combined(rt, call, calls)
+def apply_function(rt, call, items, events: list[Event]) -> list[dict[str, str]]:
+    """Run a groupBy/stats ``function=`` over a list of events.
+
+    Aggregates alone give at most one row (none when no aggregate had
+    input).  A stage function (``tail(1)``) or a composite ``{ ... }``
+    sub-pipeline gives the rows it outputs.  Several mixed items each give
+    their first row, merged in order."""
+    if all(isinstance(i, BoundCall) and i.spec.kind == "aggregate" for i in items):
+        agg = Combined(rt, call, items)
+        for event in events:
+            agg.step(event)
+        fields = agg.result()
+        return [] if fields is None else [fields]
+    outputs = []
+    for item in items:
+        if isinstance(item, BoundCall) and item.spec.kind == "aggregate":
+            outputs.append(apply_function(rt, call, (item,), events))
+        elif isinstance(item, BoundCall):
+            outputs.append(
+                [e.fields for e in STAGE[item.spec.name.lower()](rt, item, list(events))]
+            )
+        else:
+            outputs.append([e.fields for e in rt.run_pipeline(item, list(events))])
+    if len(outputs) == 1:
+        return outputs[0]
+    merged: dict[str, str] = {}
+    for rows in outputs:
+        if rows:
+            merged.update(rows[0])
+    return [merged] if merged else []
 
 
 @stage_function("stats")
 def stats(rt, call, events):
-    agg = _combined(rt, call, call.get("function") or ())
-    for event in events:
-        agg.step(event)
-    fields = agg.result()
-    return [] if fields is None else [Event(fields)]
+    return [Event(row) for row in apply_function(rt, call, call.get("function") or (), events)]
 
 
 @stage_function("groupBy")
 def group_by(rt, call, events):
     keys = call.get("field")
-    calls = call.get("function") if call.given("function") else _default_count(call)
+    items = call.get("function") if call.given("function") else _default_count(call)
     limit = call.get("limit")
     if limit == LIMIT_MAX:
         limit = GROUP_LIMIT_MAX
-    groups: dict[tuple[str, ...], Combined] = {}
+    groups: dict[tuple[str, ...], list[Event]] = {}
     for event in events:
         values = tuple(event.get(k) for k in keys)
         if any(v is None for v in values):
             continue  # an event lacking a group field counts toward no group
-        agg = groups.get(values)  # type: ignore[arg-type]
-        if agg is None:
+        members = groups.get(values)  # type: ignore[arg-type]
+        if members is None:
             if len(groups) >= limit:
                 rt.warn(
                     "W401",
@@ -57,16 +81,14 @@ def group_by(rt, call, events):
                     "later groups were left out and counts are lower bounds",
                 )
                 continue
-            agg = groups[values] = _combined(rt, call, calls)  # type: ignore[index]
-        agg.step(event)
+            members = groups[values] = []  # type: ignore[index]
+        members.append(event)
     rows = []
-    for values, agg in groups.items():
-        fields = agg.result()
-        if fields is None:
-            continue
-        row = dict(zip(keys, values, strict=True))
-        row.update(fields)
-        rows.append(Event(row))
+    for values, members in groups.items():
+        for fields in apply_function(rt, call, items, members):
+            row = dict(zip(keys, values, strict=True))
+            row.update(fields)
+            rows.append(Event(row))
     return rows
 
 
@@ -150,4 +172,25 @@ def table(rt, call, events):
     rows = []
     for event in ordered[: _row_limit(call.get("limit"))]:
         rows.append(Event({f: v for f in fields if (v := event.get(f)) is not None}))
+    return rows
+
+
+@stage_function("sankey")
+def sankey(rt, call, events):
+    """Edges for a Sankey diagram: one row per (source, target) pair with
+    fields ``source``, ``target`` and ``weight`` (the first output of the
+    weight aggregate, ``count()`` by default)."""
+    source, target = call.get("source"), call.get("target")
+    items = call.get("weight") if call.given("weight") else _default_count(call)
+    pairs: dict[tuple[str, str], list[Event]] = {}
+    for event in events:
+        s, t = event.get(source), event.get(target)
+        if s is not None and t is not None:
+            pairs.setdefault((s, t), []).append(event)
+    rows = []
+    for (s, t), members in pairs.items():
+        for fields in apply_function(rt, call, items, members):
+            weight = next(iter(fields.values()), None)
+            if weight is not None:
+                rows.append(Event({"source": s, "target": t, "weight": weight}))
     return rows

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..values import format_bool
-from . import value_function
+from . import event_function, value_function
 
 
 @value_function("lower")
@@ -37,3 +37,10 @@ def text_contains(rt, call, event):
     if haystack is None or needle is None:
         return format_bool(False)
     return format_bool(needle in haystack)
+
+
+@event_function("text:contains")
+def text_contains_filter(rt, call, event):
+    """As a filter (``text:contains(...)`` alone or negated) it keeps the
+    event when the text contains the substring."""
+    return [event] if text_contains(rt, call, event) == "true" else []
