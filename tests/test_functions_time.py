@@ -117,8 +117,11 @@ def test_format_time_leap_day_and_day_of_year(engine):
 
 def test_format_time_milliseconds_before_the_epoch(engine):
     events = [{"t": "-1"}]
-    got = field('formatTime("%F %T.%L", field=t, as=o)', events, engine, "o")
+    got = field('formatTime("%F %T.%L", field=t, as=o, unit=milliseconds)', events, engine, "o")
     assert got == ["1969-12-31 23:59:59.999"]
+    # under the default unit=auto a value this small is read as seconds
+    got = field('formatTime("%F %T.%L", field=t, as=o)', events, engine, "o")
+    assert got == ["1969-12-31 23:59:59.000"]
 
 
 def test_format_time_copenhagen_across_both_dst_changes(engine):

@@ -509,6 +509,8 @@ class _Checker:
                 return self.wrong(bound, p, node)
             return number
         if t is T.DURATION:
+            if text.lower() == "auto":
+                return None  # the function chooses
             millis = parse_duration(text)
             return self.wrong(bound, p, node) if millis is None or millis <= 0 else millis
         if t is T.ENUM:

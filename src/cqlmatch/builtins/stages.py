@@ -166,9 +166,9 @@ def table(rt, call, events):
     sortby = call.get("sortby")
     if isinstance(sortby, str):
         sortby = (sortby,)
-    order = call.get("order")
-    kind = call.get("type")
-    ordered = sort_events(events, sortby, (order,) * len(sortby), (kind,) * len(sortby))
+    orders = _parallel([o.lower() for o in call.get("order")], len(sortby), "desc")
+    kinds = _parallel([t.lower() for t in call.get("type")], len(sortby), "any")
+    ordered = sort_events(events, sortby, orders, kinds)
     rows = []
     for event in ordered[: _row_limit(call.get("limit"))]:
         rows.append(Event({f: v for f in fields if (v := event.get(f)) is not None}))
