@@ -98,3 +98,95 @@ def test_closed_stdout_ends_quietly(tmp_path: Path) -> None:
     )
     assert proc.stdout == "1:1\tWORD\tf0\n"
     assert proc.stderr == ""
+
+
+def _events_file(tmp_path: Path) -> Path:
+    path = tmp_path / "events.ndjson"
+    path.write_text(
+        '{"event_simpleName":"ProcessRollup2","aid":"a1","FileName":"cmd.exe"}\n'
+        "this is not json\n"
+        "\n"
+        '{"event_simpleName":"DnsRequest","aid":"a1","DomainName":"x.example"}\n'
+        "[1, 2]\n"
+        '{"event_simpleName":"ProcessRollup2","aid":"a2","FileName":"bash"}\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("json", '[\n  {\n    "event_simpleName": "ProcessRollup2",\n    "_count": "2"\n  }\n]\n'),
+        ("ndjson", '{"event_simpleName": "ProcessRollup2", "_count": "2"}\n'),
+        ("csv", "event_simpleName,_count\nProcessRollup2,2\n"),
+        (
+            "table",
+            "event_simpleName  _count\n----------------  ------\nProcessRollup2    2\n(1 row)\n",
+        ),
+    ],
+)
+def test_run_formats(fmt: str, expected: str, tmp_path: Path, capsys) -> None:
+    query = tmp_path / "q.cql"
+    query.write_text(
+        "#event_simpleName=ProcessRollup2 | groupBy(event_simpleName)", encoding="utf-8"
+    )
+    assert main(["run", str(query), str(_events_file(tmp_path)), "--format", fmt]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == expected
+    # malformed lines are counted and reported with their line numbers
+    assert "2 malformed line(s) skipped: 2, 5" in captured.err
+
+
+def test_run_with_params_and_stats(tmp_path: Path, capsys) -> None:
+    query = tmp_path / "q.cql"
+    query.write_text("FileName=?name | select([aid])", encoding="utf-8")
+    events = _events_file(tmp_path)
+    assert (
+        main(
+            [
+                "run",
+                str(query),
+                str(events),
+                "--param",
+                "name=bash",
+                "--format",
+                "ndjson",
+                "--stats",
+            ]
+        )
+        == 0
+    )
+    captured = capsys.readouterr()
+    assert captured.out == '{"aid": "a2"}\n'
+    assert "3 events in" in captured.err
+    assert main(["run", str(query), str(events)]) == EXIT_QUERY_ERROR
+    assert "E220" in capsys.readouterr().err
+
+
+def test_check_prints_warnings_with_fixes(capsys) -> None:
+    assert main(["check", str(SEED)]) == 0
+    out = capsys.readouterr().out
+    assert f"{SEED}:22:9: warning W302:" in out
+    assert "fix: dropEvent()" in out
+    assert main(["check", str(SEED), "--strict"]) == EXIT_QUERY_ERROR
+    assert "error W301" in capsys.readouterr().err
+
+
+def test_check_reports_unknown_function(tmp_path: Path, capsys) -> None:
+    query = tmp_path / "q.cql"
+    query.write_text("a=1\n| cuont()", encoding="utf-8")
+    assert main(["check", str(query)]) == EXIT_QUERY_ERROR
+    err = capsys.readouterr().err
+    assert f"{query}:2:3: error E201: unknown function cuont(); did you mean count()?" in err
+    assert "  ^^^^^" in err
+
+
+def test_gen_writes_deterministic_telemetry(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.ndjson", tmp_path / "b.ndjson.gz"
+    assert main(["gen", "--events", "500", "--seed", "3", "--out", str(a)]) == 0
+    assert main(["gen", "--events", "500", "--seed", "3", "--out", str(b)]) == 0
+    import gzip
+
+    assert gzip.decompress(b.read_bytes()) == a.read_bytes()
+    assert len(a.read_text(encoding="utf-8").splitlines()) == 500

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from . import corpus as corpus_mod, gen as gen_mod
@@ -105,8 +106,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     query = _compile(args, strict=args.strict)
     for diagnostic in query.diagnostics:
         print(diagnostic.render(query.text, args.query).split("\n")[0], file=sys.stderr)
+    started = time.perf_counter()
     rows = query.run(args.events, engine=args.engine)
+    elapsed = time.perf_counter() - started
     write_rows(rows, args.format, sys.stdout)
+    if args.stats:
+        rate = query.events_read / elapsed if elapsed > 0 else 0.0
+        print(
+            f"cqlmatch: {query.events_read} events in {elapsed:.2f} s "
+            f"({rate:,.0f} events/s, engine {args.engine}), {len(rows)} rows",
+            file=sys.stderr,
+        )
     for code, message in query.warnings:
         print(f"warning {code}: {message}", file=sys.stderr)
     if query.malformed:
@@ -191,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("events", help="NDJSON file of events")
     p.add_argument("--format", choices=("table", "json", "ndjson", "csv"), default="table")
     p.add_argument("--engine", choices=ENGINES, default=ENGINES[0])
+    p.add_argument("--stats", action="store_true", help="print events/s on standard error")
     query_options(p)
     p.set_defaults(func=_cmd_run)
 

@@ -44,6 +44,7 @@ class CompiledQuery:
         self.tables = tables
         self.malformed: list[MalformedLine] = []
         self.warnings: list[tuple[str, str]] = []
+        self.events_read = 0  # events the last run() read (malformed lines aside)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -60,7 +61,8 @@ class CompiledQuery:
         """Output rows (aggregating queries) or kept events, as dicts."""
         interpreter = self._interpreter(engine)
         self.malformed = []
-        events = self._events(source)
+        self.events_read = 0
+        events = self._counted(self._events(source))
         rows = [event.fields for event in interpreter.run(events)]
         self.warnings = list(interpreter.warnings)
         return rows
@@ -71,6 +73,11 @@ class CompiledQuery:
         raw = fields.get("@rawstring") or rawstring_of(event)
         out = self._interpreter(engine).match(Event(fields, raw))
         return None if out is None else out.fields
+
+    def _counted(self, events):
+        for event in events:
+            self.events_read += 1
+            yield event
 
     def _events(self, source):
         if isinstance(source, str | Path):
