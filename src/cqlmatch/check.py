@@ -179,7 +179,7 @@ class _Checker:
     def filter(self, node: A.Node, top: bool) -> None:
         if isinstance(node, A.And | A.Or):
             for item in node.items:
-                self.filter(item, top and isinstance(node, A.And))
+                self.filter(item, False)
         elif isinstance(node, A.Not):
             self.filter(node.operand, False)
             if isinstance(node.operand, A.Call):
@@ -290,8 +290,10 @@ class _Checker:
         if spec.kind in ("aggregate", "stage") and not top and kinds is None:
             self.error(
                 "E208",
-                f"{spec.name}() aggregates, so it cannot be used inside case, match or OR",
+                f"{spec.name}() works on the whole stream, so it must be a stage of its own, "
+                "not inside case, match, OR or next to other filters",
                 call.span,
+                "'|' before it",
             )
             return None
         bound = BoundCall(spec, call)

@@ -584,6 +584,295 @@ _CATALOGUE += [
     ),
 ]
 
+
+# --- added: functions used by real CQL in the corpus ---
+# (LogScale pages functions-<name>.html; implementations in builtins/extra.py
+# and builtins/arrays.py, which state the semantic decisions.)
+_TIME_ZONE_PARAMS = (P("timezone", T.STRING), P("timezoneField", T.FIELD, default="@timezone"))
+
+
+def _time_part(name: str, output: str) -> FunctionSpec:
+    return FunctionSpec(
+        name,
+        "transform",
+        (_as(output), P("field", T.FIELD, default="@timestamp"), *_TIME_ZONE_PARAMS),
+        unnamed="field",
+        output=output,
+    )
+
+
+def _value_of(name: str, output: str, *params: P) -> FunctionSpec:
+    """A transform reading ``field`` (name omittable) into ``as``."""
+    return FunctionSpec(
+        name,
+        "transform",
+        (P("field", T.FIELD, required=True), _as(output), *params),
+        unnamed="field",
+        output=output,
+    )
+
+
+def _numeric_aggregate(name: str, output: str) -> FunctionSpec:
+    return FunctionSpec(
+        name, "aggregate", (P("field", T.FIELD, required=True), _as(output)), "field", output
+    )
+
+
+_CATALOGUE += [
+    FunctionSpec(
+        "unit:convert",
+        "transform",
+        (
+            P("field", T.FIELD, required=True),
+            P("as", T.FIELD),
+            P("binary", T.BOOL, default=False),
+            P("from", T.STRING),
+            P("keepUnit", T.BOOL, default=False),
+            P("to", T.STRING),
+            P("unit", T.STRING),
+        ),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "formatDuration",
+        "transform",
+        (
+            P("field", T.FIELD, required=True),
+            P("as", T.FIELD),
+            P("from", T.ENUM, default="ms", choices=("d", "h", "m", "s", "ms", "us", "ns")),
+            P("precision", T.INTEGER, default=0),
+        ),
+        unnamed="field",
+    ),
+    _value_of("shannonEntropy", "_shannonentropy"),
+    _value_of("urlDecode", "_urldecode"),
+    _value_of("base64Decode", "_base64Decode", P("charset", T.STRING, default="UTF-8")),
+    _value_of("math:floor", "_floor"),
+    FunctionSpec(
+        "percentile",
+        "aggregate",
+        (
+            P("field", T.FIELD, required=True),
+            P("as", T.FIELD),
+            P("percentiles", T.STRINGS, default=("50", "75", "99")),
+            P("accuracy", T.NUMBER, default=0.01),
+        ),
+        unnamed="field",
+    ),
+    _numeric_aggregate("stdDev", "_stddev"),
+    _numeric_aggregate("range", "_range"),
+    FunctionSpec(
+        "concatArray",
+        "transform",
+        (
+            P("field", T.FIELD, required=True),
+            _as("_concatArray"),
+            P("from", T.INTEGER, default=0),
+            P("to", T.INTEGER),
+            P("prefix", T.STRING),
+            P("separator", T.STRING, default=""),
+            P("suffix", T.STRING),
+        ),
+        unnamed="field",
+        output="_concatArray",
+    ),
+    FunctionSpec(
+        "array:length",
+        "transform",
+        (P("array", T.STRING, required=True), _as("_length")),
+        unnamed="array",
+        output="_length",
+    ),
+    FunctionSpec(
+        "array:exists",
+        "filter",
+        (
+            P("array", T.STRING, required=True),
+            # the pipeline form condition={...} needs a "sub-query or filter
+            # call" parameter type; the corpus uses the call form
+            P("condition", T.ANY, required=True),
+            P("var", T.STRING),
+        ),
+        unnamed="array",
+    ),
+    FunctionSpec(
+        "array:filter",
+        "transform",
+        (
+            P("array", T.STRING, required=True),
+            P("function", T.QUERY, required=True),
+            P("var", T.STRING),
+            P("asArray", T.STRING),
+        ),
+        unnamed="array",
+    ),
+    FunctionSpec("array:drop", "transform", (P("array", T.STRING, required=True),), "array"),
+    FunctionSpec(
+        "lowercase",
+        "transform",
+        (
+            P("field", T.FIELDS, required=True),
+            P("include", T.ENUM, default="values", choices=("values", "fields", "both")),
+            P("locale", T.STRING),
+        ),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "parseInt",
+        "transform",
+        (
+            P("field", T.FIELD, required=True),
+            P("as", T.FIELD),
+            P("radix", T.INTEGER, default=16),
+            P("endian", T.ENUM, default="big", choices=("big", "little")),
+        ),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "bitfield:extractFlags",
+        "transform",
+        (
+            P("field", T.FIELD, required=True),
+            P("output", T.ANY, required=True),
+            P("onlyTrue", T.BOOL, default=False),
+        ),
+    ),
+    FunctionSpec(
+        "communityId",
+        "transform",
+        (
+            _as("_community_id"),
+            P("proto", T.FIELD, required=True),
+            P("sourceip", T.FIELD, required=True),
+            P("destinationip", T.FIELD, required=True),
+            P("sourceport", T.FIELD),
+            P("destinationport", T.FIELD),
+            P("icmptype", T.FIELD),
+            P("icmpcode", T.FIELD),
+            P("seed", T.INTEGER, default=0),
+        ),
+        output="_community_id",
+    ),
+    FunctionSpec(
+        "parseXml",
+        "transform",
+        (
+            P("field", T.FIELD, default="@rawstring"),
+            P("prefix", T.STRING, default=""),
+            P("strict", T.BOOL, default=False),
+        ),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "parseCsv",
+        "transform",
+        (
+            P("field", T.FIELD, default="@rawstring"),
+            P("columns", T.STRINGS, required=True),
+            P("delimiter", T.STRING, default=","),
+            P("excludeEmpty", T.BOOL, default=False),
+            P("trim", T.BOOL, default=False),
+        ),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "parseUrl", "transform", (P("field", T.FIELD, default="url"), P("as", T.FIELD)), "field"
+    ),
+    FunctionSpec(
+        "getField",
+        "transform",
+        (P("source", T.EXPR, required=True), _as("_getField")),
+        unnamed="source",
+        output="_getField",
+    ),
+    FunctionSpec(
+        "setField",
+        "transform",
+        (P("target", T.EXPR, required=True), P("value", T.EXPR, required=True)),
+    ),
+    _time_part("time:dayOfMonth", "_dayOfMonth"),
+    _time_part("time:dayOfWeek", "_dayOfWeek"),
+    _time_part("time:dayOfWeekName", "_dayOfWeekName"),
+    _time_part("time:dayOfYear", "_dayOfYear"),
+    _time_part("time:hour", "_hour"),
+    _time_part("time:millisecond", "_millisecond"),
+    _time_part("time:minute", "_minute"),
+    _time_part("time:month", "_month"),
+    _time_part("time:monthName", "_monthName"),
+    _time_part("time:second", "_second"),
+    _time_part("time:weekOfYear", "_weekOfYear"),
+    _time_part("time:year", "_year"),
+    FunctionSpec(
+        "findTimestamp",
+        "transform",
+        (
+            P("field", T.FIELD, default="@rawstring"),
+            _as("@timestamp"),
+            P("addErrors", T.BOOL, default=True),
+            P("timezone", T.STRING),
+            P("timezoneAs", T.FIELD, default="@timezone"),
+            P("timezoneField", T.FIELD),
+        ),
+    ),
+    FunctionSpec("eventSize", "transform", (_as("_eventSize"),), output="_eventSize"),
+    FunctionSpec(
+        "eventFieldCount", "transform", (_as("_eventFieldCount"),), output="_eventFieldCount"
+    ),
+    FunctionSpec("copyEvent", "transform", (P("type", T.STRING, required=True),), "type"),
+    FunctionSpec(
+        "hash",
+        "transform",
+        (
+            P("field", T.FIELDS, required=True),
+            _as("_hash"),
+            P("limit", T.INTEGER),
+            P("seed", T.STRING),
+        ),
+        unnamed="field",
+        output="_hash",
+    ),
+    FunctionSpec(
+        "json:prettyPrint",
+        "transform",
+        (
+            P("field", T.FIELD, default="@rawstring"),
+            P("as", T.FIELD),
+            P("step", T.INTEGER, default=2),
+            P("strict", T.BOOL, default=False),
+        ),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "writeJson",
+        "transform",
+        (P("field", T.FIELDS, default="@rawstring"), _as("_json")),
+        unnamed="field",
+        output="_json",
+    ),
+    FunctionSpec(
+        "neighbor",
+        "stage",
+        (
+            P("include", T.FIELDS, required=True),
+            P("prefix", T.STRING, default="_neighbor"),
+            P("direction", T.ENUM, default="preceding", choices=("preceding", "succeeding")),
+            P("distance", T.INTEGER, default=1),
+        ),
+        unnamed="include",
+    ),
+    FunctionSpec(
+        "transpose",
+        "stage",
+        (
+            P("pivot", T.FIELD),
+            P("header", T.FIELD),
+            P("column", T.STRING, default="column"),
+            P("limit", T.INTEGER, default=5),
+        ),
+        unnamed="pivot",
+    ),
+]
+
 _OFFLINE = "needs LogScale-side data that an offline engine does not have"
 _WIDGET = "draws a LogScale dashboard widget; it selects no events"
 _UNSUPPORTED = {

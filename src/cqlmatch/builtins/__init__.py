@@ -105,6 +105,8 @@ def load_all() -> None:
     """Import every implementation module so the registries are filled."""
     from . import (  # noqa: F401
         aggregates,
+        arrays,
+        extra,
         fields,
         filters,
         parsing,
