@@ -19,7 +19,7 @@ CORPUS = SHARED / "corpus" / "queries.jsonl"
 
 def _corpus() -> list[str]:
     if not CORPUS.exists():
-        pytest.skip(f"corpus not found at {CORPUS}")
+        pytest.fail(f"corpus not found at {CORPUS}: the tests need ../shared beside the project")
     with open(CORPUS, encoding="utf-8") as fh:
         return [json.loads(line)["query"] for line in fh]
 

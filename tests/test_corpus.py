@@ -18,7 +18,7 @@ from .conftest import CORPUS
 @pytest.fixture(scope="module")
 def report() -> corpus.CorpusReport:
     if not CORPUS.exists():
-        pytest.skip(f"corpus not found at {CORPUS}")
+        pytest.fail(f"corpus not found at {CORPUS}: the tests need ../shared beside the project")
     return corpus.run(corpus.load(CORPUS))
 
 
