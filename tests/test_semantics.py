@@ -413,3 +413,13 @@ def test_parameters_fill_placeholders(engine: str) -> None:
     assert q.run(EVENTS, engine=engine) == [
         {"id": "3", "user": "bob", "bytes": "n/a", "note": "", "k": "none"}
     ]
+
+
+def test_match_arm_with_a_filter_call_tests_the_subject(engine: str) -> None:
+    query = 'user match { in(values=[alice, bob]) => k := "known" ; * => k := "other" }'
+    assert [r["k"] for r in run(query, EVENTS, engine)] == ["known", "other", "known", "other"]
+
+
+def test_very_long_digit_strings_are_not_numbers(engine: str) -> None:
+    events = [{"n": "9" * 5000}, {"n": "5"}]
+    assert [r["n"] for r in run("n > 1", events, engine)] == ["5"]

@@ -129,7 +129,7 @@ class _Checker:
                 self.pipeline(branch)
         elif isinstance(node, A.MatchStmt):
             for arm in node.arms:
-                self.match_pattern(arm.pattern)
+                self.match_pattern(arm.pattern, node.field)
                 self.pipeline(arm.body)
         elif isinstance(node, A.Assign):
             self.assign(node, top)
@@ -168,9 +168,10 @@ class _Checker:
         if not top:
             self.error("E208", "aggregates are not allowed inside case or match", node.span)
 
-    def match_pattern(self, node: A.Node) -> None:
+    def match_pattern(self, node: A.Node, subject: str) -> None:
         if isinstance(node, A.Call):
-            self.bind(node, top=False, kinds=("filter",))
+            # ``f match { in(values=[...]) => ... }`` tests the subject field
+            self.bind(node, top=False, kinds=("filter",), injected={"field": A.Bare(subject)})
         elif isinstance(node, A.Param):
             self.param(node)
         elif isinstance(node, A.Regex):

@@ -154,6 +154,7 @@ _CATALOGUE: list[FunctionSpec] = [
         "text:contains",
         "filter",
         (P("string", T.EXPR, required=True), P("substring", T.EXPR, required=True)),
+        unnamed="string",
         output="_contains",
         negatable=True,
     ),

@@ -19,11 +19,12 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _INTEGER = re.compile(r"[+-]?\d+")
 
 Number = int | float
+MAX_DIGITS = 4000  # longer digit strings are not read as numbers (Python's int limit is 4300)
 
 
 def parse_number(value: str | None) -> Number | None:
     """The number a value spells, or None when it is not numeric."""
-    if value is None or not _NUMBER.fullmatch(value):
+    if value is None or len(value) > MAX_DIGITS or not _NUMBER.fullmatch(value):
         return None
     if _INTEGER.fullmatch(value):
         return int(value)

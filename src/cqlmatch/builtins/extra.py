@@ -36,8 +36,8 @@ Conversions
 
 Text
     ``shannonEntropy(field, as=_shannonentropy)``: base-2 entropy of the
-    characters (code points) of the value; the page's example.com is
-    3.0957952550009344; an empty value gives 0.
+    characters (code points) of the value, printed in full (the page's
+    example.com, "rounded" 3.095795); an empty value gives 0.
     ``urlDecode(field, as=_urldecode)``: percent-decoding as UTF-8 with
     ``+`` as a space (Java's URLDecoder, UNCONFIRMED); a ``%`` not followed
     by two hex digits gives no value.
@@ -70,8 +70,17 @@ Structured data
     ``.password``, ``.host``, ``.port``, ``.path``, ``.query``, ``.fragment``
     as Java's ``java.net.URI`` getters give them (decoded); text ``URI``
     rejects (spaces, ``<>``...) adds nothing.
-    ``json:prettyPrint(field=@rawstring, step=2, strict, as=<field>)`` and
-    ``writeJson(field=@rawstring, as=_json)``: see the functions.
+    ``json:prettyPrint(field=@rawstring, step=2, strict, as=<field>)``:
+    keys in order and numbers as written, ``step`` spaces (at least 2) per
+    level, ``": "`` after keys (UNCONFIRMED); invalid JSON is copied, or with
+    ``strict`` gives no value (page).
+    ``writeJson(field=@rawstring, as=_json)``: each entry is a prefix of
+    field names, or a glob when it has ``*`` (page); names nest on ``.`` and
+    ``[n]``; values that are JSON numbers, ``true``, ``false`` or ``null``
+    are written as such, others as strings; compact output (the page's
+    examples).  An object and an array at one path merge into an object keyed
+    by the indices; a value and an object at one path: the first field wins
+    (UNCONFIRMED).
 
 Fields and events
     ``getField(source, as=_getField)``, ``setField(target, value)``,
@@ -84,19 +93,31 @@ Time
     ``time:hour`` and the other ``time:`` parts read epoch milliseconds from
     ``field`` (default @timestamp) in ``timezone``, else the zone named by the
     ``timezoneField`` field (default @timezone), else UTC (offline, the
-    query's zone).  ``findTimestamp`` finds the first ISO-8601-like date and
-    time starting within the first 128 characters (a subset of LogScale's
-    formats, UNCONFIRMED).
+    query's zone).  English day and month names.
+    ``findTimestamp(field=@rawstring, as=@timestamp, timezone, timezoneField,
+    timezoneAs=@timezone, addErrors=true)`` finds the first
+    ``yyyy-MM-dd[T ]HH:mm[:ss[.f]][zone]`` (``/`` also separates the date)
+    starting within the first 128 characters (page) -- a subset of the
+    formats LogScale tries (UNCONFIRMED).  A zone in the text wins, else
+    ``timezone``, else the zone in the ``timezoneField`` field; without any
+    the timestamp is not parsed (page).  Failure adds ``@error`` and
+    ``@error_msg`` when ``addErrors``; a missing field changes nothing.
 
 Aggregates and stages
-    ``percentile(field, percentiles=[50,75,99], as)``: nearest-rank on the
-    exact values (LogScale estimates within ``accuracy``); output fields
+    ``percentile(field, percentiles=[50,75,99], as)``: nearest rank on the
+    exact values, the value at rank ceil(p/100 * n) (LogScale estimates
+    within ``accuracy``; for the page's 12, 25, 50, 99 it gives 25 for the
+    50th percentile where the page shows the estimate 25.79); output fields
     ``<as>_<p>`` (``_50`` without ``as``); negative input is skipped (page:
     "only works on non-negative input values").  ``stdDev``: population
     standard deviation (UNCONFIRMED).  ``range``: max - min.
     ``neighbor(include, prefix=_neighbor, direction, distance=1)`` adds
     ``<prefix>.<field>`` from the event ``distance`` before or after.
-    ``transpose(pivot, header, column=column, limit=5)``.
+    ``transpose(pivot, header, column=column, limit=5)``: one row per field
+    name of the first ``limit`` rows (at most 1000), names in code point
+    order, the name in ``column`` and the values in ``row[1]``, ``row[2]``
+    ... (page example), or in fields named by each row's ``header`` value;
+    ``pivot=F`` is ``header=F, column=F``.
 """
 
 from __future__ import annotations
@@ -149,8 +170,18 @@ def _in_place(*names: str):
     return decorate
 
 
+def _sane_number(text: str) -> bool:
+    """Whether a decimal text is within the range of a double, so exact
+    arithmetic on it stays cheap (``1e999999999`` is not)."""
+    mantissa, _, exponent = text.lower().partition("e")
+    digits = len(mantissa.lstrip("+-").replace(".", "").lstrip("0"))
+    return digits <= 400 and (not exponent or abs(int(exponent)) <= 400)
+
+
 def _exact(number: Fraction) -> str:
-    if number.denominator == 1:
+    """An exact result as the project prints numbers: integers below 1e16 in
+    full, anything else as the nearest double."""
+    if number.denominator == 1 and abs(number.numerator) < 10**16:
         return str(number.numerator)
     return format_number(float(number))
 
@@ -236,10 +267,11 @@ def _unit_convert(rt, call, event) -> str | None:
     if m.group(2):
         source = _parse_unit(m.group(2), binary, hint)
     elif call.given("from"):
-        source = _parse_unit(str(call.get("from")), binary, hint)
+        unit = str(call.get("from"))
+        source = (hint and _parse_unit(unit, binary, hint)) or _parse_unit(unit, binary)
     else:
         source = _Unit("", Fraction(1), hint or "", None)
-    if source is None:
+    if source is None or not _sane_number(m.group(1)):
         return None
     value = Fraction(m.group(1)) * source.factor
     if source.rate is not None:
@@ -250,7 +282,7 @@ def _unit_convert(rt, call, event) -> str | None:
         unit_text = base + ("/s" if per_second else "")
     else:
         to = str(call.get("to"))
-        target = _parse_unit(to, binary, hint if hint and to.endswith(hint) else None)
+        target = (hint and _parse_unit(to, binary, hint)) or _parse_unit(to, binary)
         if target is None:
             return None
         if target.base is not None and base and target.base != base:
@@ -307,7 +339,7 @@ def format_duration(amount: int, unit: str, precision: int = 0) -> str:
 @_in_place("formatDuration")
 def _format_duration(rt, call, event):
     value = event.get(call.get("field"))
-    if value is None or not _INTEGER.fullmatch(value):
+    if value is None or not _INTEGER.fullmatch(value) or len(value) > 40:
         return None
     return format_duration(int(value), call.get("from"), int(call.get("precision")))
 
@@ -330,7 +362,7 @@ def _parse_int(rt, call, event):
                 text = text[len(prefix) :]
                 break
     allowed = _DIGITS[:radix]
-    if text == "" or any(ch not in allowed for ch in text.lower()):
+    if text == "" or len(text) > 256 or any(ch not in allowed for ch in text.lower()):
         return None
     if radix == 16 and call.get("endian") == "little":
         if len(text) % 2:
@@ -363,7 +395,7 @@ def _flag_pairs(rt, node) -> list[tuple[int, str]]:
 
 
 def _integer_value(text: str | None) -> int | None:
-    if text is None:
+    if text is None or len(text) > 256:
         return None
     if _INTEGER.fullmatch(text):
         return int(text)
