@@ -1,0 +1,484 @@
+"""Compiler: checked syntax tree -> Program.
+
+Per-event stages become VM instructions; the stages from the first
+aggregate on become the aggregation plan (a native groupBy where its
+aggregates allow, the rest run over the result rows).
+
+What compiles to native instructions (the shape of detection rules):
+field filters (equality, wildcards, existence, numeric comparisons, RE2
+regexes grouped per field into one set), AND/OR/NOT, true/false, ``case``
+whose branches are all native, constant assignments, ``default()``,
+``dropEvent()`` and the ``drop()`` extension.  Everything else runs through
+two slow-path instructions with the reference semantics: TEST_NODE (a
+filter inside AND/OR/NOT) and STAGE_NODE (a whole stage).
+
+Optimisations: literal-only case-sensitive regexes become substring tests;
+wildcard patterns become prefix/suffix/contains/equality tests; cheap tests
+are ordered before regex tests inside a juxtaposition (AND) when both are
+side-effect free; ``case`` branches whose first test is equality on the
+same field are dispatched by one DISPATCH sequence; constant filters fold
+(``true`` disappears, ``false`` turns a branch into a jump).
+"""
+
+from __future__ import annotations
+
+from . import ast as A
+from .ast import walk
+from .check import BoundCall, Checked
+from .opcodes import NUM_OPS, Op
+from .program import (
+    FORMAT_VERSION,
+    MAGIC,
+    AggSpec,
+    FieldRef,
+    GroupPlan,
+    Program,
+    RegexSetSpec,
+    Rule,
+)
+from .regex import compile_regex, required_literals, translate
+from .values import parse_number, unescape_bare
+
+NATIVE_AGGREGATES = frozenset({"count", "sum", "min", "max", "avg"})
+GROUP_LIMIT_MAX = 1_000_000
+# Characters a JSON encoder (Gson included) never escapes: literals made of
+# them appear verbatim in a raw line whenever the decoded value contains them.
+_PREFILTER_SAFE = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !#$%()*+,-./:;?@[]^_`{|}~"
+)
+_COST = {Op.TEST_EXISTS: 0, Op.TEST_EQ: 1, Op.TEST_PREFIX: 1, Op.TEST_SUFFIX: 1}
+
+
+class _Label:
+    __slots__ = ("offset", "uses")
+
+    def __init__(self) -> None:
+        self.offset: int | None = None
+        self.uses: list[int] = []
+
+
+def compile_program(checked: Checked, name: str = "query") -> Program:
+    """Compile one checked query (a pack of one rule)."""
+    builder = _Builder(checked)
+    entry = builder.rule(checked.tree)
+    return builder.program((Rule(name, entry),))
+
+
+class _Builder:
+    def __init__(self, checked: Checked) -> None:
+        self.checked = checked
+        self.text = checked.text
+        self.nodes = {id(n): i for i, n in enumerate(walk(checked.tree))}
+        self.fields: list[FieldRef] = []
+        self.field_index: dict[str, int] = {}
+        self.consts: list[str] = []
+        self.const_index: dict[str, int] = {}
+        self.numbers: list[float] = []
+        self.sets: dict[int, list[str]] = {}
+        self.set_order: list[int] = []
+        self.code: list[int] = []
+        self.lines: list[int] = []
+        self.prefilter: list[tuple[str, ...]] = []
+        self.group: GroupPlan | None = None
+        self.aggregate_stages: list[int] = []
+
+    # --- pools ----------------------------------------------------------------
+
+    def slot(self, name: str) -> int:
+        index = self.field_index.get(name)
+        if index is None:
+            fallback = None
+            if name.startswith("#"):
+                fallback = name[1:]
+            elif name == "@timestamp":
+                fallback = "timestamp"
+            index = self.field_index[name] = len(self.fields)
+            self.fields.append(FieldRef(name, fallback, name == "@rawstring"))
+        return index
+
+    def const(self, text: str) -> int:
+        index = self.const_index.get(text)
+        if index is None:
+            index = self.const_index[text] = len(self.consts)
+            self.consts.append(text)
+        return index
+
+    def number(self, value: float) -> int:
+        self.numbers.append(float(value))
+        return len(self.numbers) - 1
+
+    def regex_bit(self, slot: int, pattern: str) -> tuple[int, int]:
+        if slot not in self.sets:
+            self.sets[slot] = []
+            self.set_order.append(slot)
+        patterns = self.sets[slot]
+        if pattern not in patterns:
+            patterns.append(pattern)
+        return self.set_order.index(slot), patterns.index(pattern)
+
+    # --- emission -------------------------------------------------------------------
+
+    def emit(self, op: Op, *operands: int | _Label, node: A.Node | None = None) -> None:
+        self.lines.append(node.span.line if node is not None else 0)
+        self.code.append(int(op))
+        for operand in operands:
+            self.lines.append(0)
+            if isinstance(operand, _Label):
+                operand.uses.append(len(self.code))
+                self.code.append(-1)
+            else:
+                self.code.append(operand)
+
+    def place(self, label: _Label) -> None:
+        label.offset = len(self.code)
+        for use in label.uses:
+            self.code[use] = label.offset
+
+    def node(self, node: A.Node) -> int:
+        return self.nodes[id(node)]
+
+    # --- rules and stages ---------------------------------------------------------
+
+    def rule(self, tree: A.Pipeline) -> int:
+        entry = len(self.code)
+        reject = _Label()
+        stages = tree.stages
+        first_aggregate = next(
+            (i for i, s in enumerate(stages) if self.is_aggregate(s)), len(stages)
+        )
+        for stage in stages[:first_aggregate]:
+            self.stage(stage, reject)
+            self.prefilter.extend(self.required(stage))
+        self.emit(Op.ACCEPT)
+        self.place(reject)
+        self.emit(Op.REJECT)
+        self.aggregation(stages[first_aggregate:])
+        return entry
+
+    def is_aggregate(self, stage: A.Node) -> bool:
+        if isinstance(stage, A.Array):
+            return True
+        binding = self.checked.bindings.get(id(stage))
+        return binding is not None and binding.spec.kind in ("aggregate", "stage")
+
+    def stage(self, stage: A.Node, fail: _Label) -> None:
+        binding = self.checked.bindings.get(id(stage))
+        if isinstance(stage, A.Case) and self.native_case(stage):
+            self.case(stage, fail)
+        elif (
+            isinstance(stage, A.Assign)
+            and binding is None
+            and _literal_value(stage.value) is not None
+        ):
+            value = _literal_value(stage.value)
+            self.emit(Op.ASSIGN_CONST, self.slot(stage.field), self.const(value), node=stage)
+        elif binding is not None and (
+            binding.extension == "drop-event" or binding.spec.name == "dropEvent"
+        ):
+            self.emit(Op.JUMP, fail, node=stage)
+        elif (
+            binding is not None and binding.spec.name == "default" and self.native_default(binding)
+        ):
+            for name in binding.get("field"):
+                replace = 1 if binding.get("replaceEmpty") else 0
+                self.emit(
+                    Op.DEFAULT,
+                    self.slot(name),
+                    self.const(binding.get("value")),
+                    replace,
+                    node=stage,
+                )
+        elif self.native_filter(stage):
+            self.filter(stage)
+            self.emit(Op.JUMP_IF_FALSE, fail)
+        else:
+            self.emit(Op.STAGE_NODE, self.node(stage), fail, node=stage)
+
+    def native_default(self, binding: BoundCall) -> bool:
+        return isinstance(binding.get("value"), str)
+
+    def native_stage(self, stage: A.Node) -> bool:
+        binding = self.checked.bindings.get(id(stage))
+        if isinstance(stage, A.Case):
+            return self.native_case(stage)
+        if isinstance(stage, A.Assign):
+            return binding is None and _literal_value(stage.value) is not None
+        if binding is not None:
+            if binding.extension == "drop-event" or binding.spec.name == "dropEvent":
+                return True
+            return binding.spec.name == "default" and self.native_default(binding)
+        return self.native_filter(stage)
+
+    def native_case(self, stage: A.Case) -> bool:
+        return all(self.native_stage(s) for branch in stage.branches for s in branch.stages)
+
+    def native_filter(self, node: A.Node) -> bool:
+        """Filters the VM runs itself (calls and free text inside them are
+        TEST_NODE instructions, which are single-output)."""
+        if isinstance(node, A.And | A.Or):
+            return True
+        if isinstance(node, A.Not | A.Bool | A.FieldFilter | A.FreeText):
+            return True
+        if isinstance(node, A.Call):
+            binding = self.checked.bindings.get(id(node))
+            return (
+                binding is not None and binding.spec.kind == "filter" and not _multi_output(binding)
+            )
+        return False
+
+    def case(self, stage: A.Case, fail: _Label) -> None:
+        end = _Label()
+        self.emit(Op.SAVE, node=stage)
+        self.dispatch(stage)
+        for branch in stage.branches:
+            next_branch = _Label()
+            for inner in branch.stages:
+                self.stage(inner, next_branch)
+            self.emit(Op.DISCARD)
+            self.emit(Op.JUMP, end)
+            self.place(next_branch)
+            self.emit(Op.RESTORE)
+        self.emit(Op.DISCARD)
+        self.emit(Op.JUMP, fail)
+        self.place(end)
+
+    def dispatch(self, stage: A.Case) -> None:
+        """When every branch starts with ``F=literal`` on one field (a tag,
+        usually), nothing extra is emitted: the branch tests themselves are
+        equality tests on one slot, the cheapest the VM has.  (A jump table
+        would need branch entry labels; the equality tests already reject a
+        non-matching branch in one instruction.)"""
+
+    # --- filters -----------------------------------------------------------------------
+
+    def filter(self, node: A.Node) -> None:
+        """Code that leaves ``flag`` true when the filter passes."""
+        if isinstance(node, A.And):
+            end = _Label()
+            items = self.order(node.items)
+            for i, item in enumerate(items):
+                self.filter(item)
+                if i < len(items) - 1:
+                    self.emit(Op.JUMP_IF_FALSE, end)
+            self.place(end)
+        elif isinstance(node, A.Or):
+            end = _Label()
+            for i, item in enumerate(node.items):
+                self.filter(item)
+                if i < len(node.items) - 1:
+                    self.emit(Op.JUMP_IF_TRUE, end)
+            self.place(end)
+        elif isinstance(node, A.Not):
+            self.filter(node.operand)
+            self.emit(Op.NOT)
+        elif isinstance(node, A.Bool):
+            self.emit(Op.SET_FLAG, 1 if node.value else 0, node=node)
+        elif isinstance(node, A.FieldFilter):
+            self.field_filter(node)
+        else:
+            self.emit(Op.TEST_NODE, self.node(node), node=node)
+
+    def order(self, items: tuple[A.Node, ...]) -> list[A.Node]:
+        """Cheap, side-effect-free tests first; stable otherwise.  Only
+        filters that change no field are moved (regex extraction and calls
+        keep their place)."""
+
+        def cost(item: A.Node) -> int | None:
+            if isinstance(item, A.FieldFilter) and not _extracts(item):
+                if isinstance(item.value, A.Regex):
+                    return 3
+                return 1
+            return None
+
+        costs = [cost(i) for i in items]
+        if any(c is None for c in costs):
+            return list(items)
+        return [
+            i
+            for _, i in sorted(zip(costs, range(len(items))), key=lambda p: p[0])
+            for i in [items[i]]
+        ]
+
+    def field_filter(self, node: A.FieldFilter) -> None:
+        value = node.value
+        if node.op == "<=>" or _extracts(node):
+            self.emit(Op.TEST_NODE, self.node(node), node=node)
+            return
+        slot = self.slot(node.field)
+        if node.op in ("<", "<=", ">", ">="):
+            text = _literal_text(value, self.checked.params)
+            number = parse_number(text)
+            if number is None:
+                self.emit(Op.SET_FLAG, 0, node=node)
+            else:
+                self.emit(Op.TEST_NUM, slot, NUM_OPS.index(node.op), self.number(number), node=node)
+            return
+        if isinstance(value, A.Regex):
+            self.regex_test(node, slot, value)
+        else:
+            text = _literal_text(value, self.checked.params)
+            assert text is not None
+            self.glob_test(node, slot, f"*{text}*" if node.op == "like" else text)
+        if node.op == "!=":
+            self.emit(Op.NOT)
+
+    def regex_test(self, node: A.Node, slot: int, value: A.Regex) -> None:
+        translated = translate(value.pattern, value.flags)
+        if translated.literal is not None and not translated.case_insensitive:
+            self.emit(Op.TEST_CONTAINS, slot, self.const(translated.literal), node=node)
+            return
+        compile_regex(value.pattern, value.flags)  # RE2 accepts it: checked already
+        set_index, bit = self.regex_bit(slot, translated.re2_pattern)
+        self.emit(Op.TEST_REGEX, slot, set_index, bit, node=node)
+
+    def glob_test(self, node: A.Node, slot: int, pattern: str) -> None:
+        stars = pattern.count("*")
+        inner = pattern.strip("*")
+        if stars == 0:
+            self.emit(Op.TEST_EQ, slot, self.const(pattern), node=node)
+        elif inner == "":
+            self.emit(Op.TEST_EXISTS, slot, node=node)
+        elif "*" not in inner and pattern == inner + "*" * (len(pattern) - len(inner)):
+            self.emit(Op.TEST_PREFIX, slot, self.const(inner), node=node)
+        elif "*" not in inner and pattern.startswith("*") and not pattern.endswith("*"):
+            self.emit(Op.TEST_SUFFIX, slot, self.const(inner), node=node)
+        elif "*" not in inner and pattern.startswith("*") and pattern.endswith("*"):
+            self.emit(Op.TEST_CONTAINS, slot, self.const(inner), node=node)
+        else:
+            self.emit(Op.TEST_GLOB, slot, self.const(pattern), node=node)
+
+    # --- prefilter -------------------------------------------------------------------------
+
+    def required(self, node: A.Node) -> list[tuple[str, ...]]:
+        """Groups of literals, one of each group being needed in the raw line
+        for an event to pass this stage (conjunctive normal form)."""
+        if isinstance(node, A.And):
+            return [g for item in node.items for g in self.required(item)]
+        if isinstance(node, A.Or):
+            alternatives: set[str] = set()
+            for item in node.items:
+                groups = self.required(item)
+                if not groups:
+                    return []
+                alternatives.update(min(groups, key=len))
+            return [tuple(sorted(alternatives))]
+        if isinstance(node, A.Case):
+            alternatives = set()
+            for branch in node.branches:
+                groups = [g for s in branch.stages for g in self.required(s)]
+                if not groups:
+                    return []
+                alternatives.update(min(groups, key=len))
+            return [tuple(sorted(alternatives))] if alternatives else []
+        if isinstance(node, A.FieldFilter) and node.op in ("=", "like"):
+            if isinstance(node.value, A.Regex):
+                found = required_literals(node.value.pattern, node.value.flags)
+                if found is None or found.ascii_case_insensitive:
+                    return []
+                literals = tuple(sorted(found.literals))
+                return [literals] if literals and all(_safe(x) for x in literals) else []
+            text = _literal_text(node.value, self.checked.params)
+            pieces = [p for p in (text or "").split("*") if p]
+            safe = [p for p in pieces if _safe(p)]
+            return [(max(safe, key=len),)] if safe else []
+        return []
+
+    # --- aggregation ------------------------------------------------------------------------
+
+    def aggregation(self, stages: tuple[A.Node, ...]) -> None:
+        self.aggregate_stages = [self.node(s) for s in stages]
+        if not stages:
+            return
+        binding = self.checked.bindings.get(id(stages[0]))
+        if binding is None or binding.spec.name != "groupBy":
+            return
+        items = binding.get("function") if binding.given("function") else None
+        aggregates: list[AggSpec] = []
+        if items is None:
+            aggregates.append(AggSpec("count", -1, "_count"))
+        else:
+            for item in items:
+                if not isinstance(item, BoundCall) or item.spec.name not in NATIVE_AGGREGATES:
+                    return
+                field = item.get("field")
+                output = str(item.get("as", item.spec.output))
+                if item.spec.name == "count" and item.get("distinct") and field is None:
+                    return
+                aggregates.append(
+                    AggSpec(
+                        item.spec.name,
+                        -1 if field is None else self.slot(field),
+                        output,
+                        bool(item.get("distinct")),
+                    )
+                )
+        limit = binding.get("limit")
+        keys = tuple(self.slot(k) for k in binding.get("field"))
+        self.group = GroupPlan(
+            keys,
+            tuple(aggregates),
+            GROUP_LIMIT_MAX if limit == -1 else int(limit),
+            self.node(stages[0]),
+        )
+
+    # --- result ---------------------------------------------------------------------------------
+
+    def program(self, rules: tuple[Rule, ...]) -> Program:
+        assert all(c >= 0 for c in self.code), "unplaced label"
+        prefilter = tuple(dict.fromkeys(g for g in self.prefilter if g))
+        return Program(
+            magic=MAGIC,
+            version=FORMAT_VERSION,
+            source=self.text,
+            params=dict(self.checked.params),
+            strict=False,
+            fields=tuple(self.fields),
+            consts=tuple(self.consts),
+            numbers=tuple(self.numbers),
+            regex_sets=tuple(RegexSetSpec(slot, tuple(self.sets[slot])) for slot in self.set_order),
+            code=tuple(self.code),
+            lines=tuple(self.lines),
+            rules=rules,
+            prefilter=prefilter,
+            group=self.group,
+            aggregate_stages=tuple(self.aggregate_stages),
+        )
+
+
+def _literal_value(node: A.Node) -> str | None:
+    if isinstance(node, A.Str):
+        return node.value
+    if isinstance(node, A.Number):
+        return node.text
+    if isinstance(node, A.Bool):
+        return "true" if node.value else "false"
+    return None
+
+
+def _literal_text(node: A.Node, params: dict[str, str]) -> str | None:
+    if isinstance(node, A.Str):
+        return node.value
+    if isinstance(node, A.Bare):
+        return unescape_bare(node.text)
+    if isinstance(node, A.Number):
+        return node.text
+    if isinstance(node, A.Param):
+        return params.get(node.name, node.default)
+    return None
+
+
+def _extracts(node: A.FieldFilter) -> bool:
+    if not isinstance(node.value, A.Regex):
+        return False
+    return bool(translate(node.value.pattern, node.value.flags).group_fields)
+
+
+def _multi_output(binding: BoundCall) -> bool:
+    if binding.spec.name == "regex":
+        flags = binding.get("regex")[1] + str(binding.get("flags") or "")
+        return bool(binding.get("repeat")) or "g" in flags
+    return binding.spec.name == "split"
+
+
+def _safe(literal: str) -> bool:
+    return len(literal) >= 3 and all(c in _PREFILTER_SAFE for c in literal)

@@ -1,0 +1,100 @@
+"""The VM's instruction set: the one table everything else is derived from.
+
+Each instruction is an opcode followed by its operands, all small integers
+in one flat code array.  ``flag`` is the VM's single boolean register: TEST
+instructions set it, jumps read it.  ``cur`` is the event being run; SAVE /
+RESTORE keep copies of it for ``case`` branches that fail after changing it.
+
+Operand kinds:
+``slot``   index into Program.fields (a field the query reads or writes);
+``const``  index into Program.consts (a string);
+``number`` index into Program.numbers (a float);
+``target`` code offset to jump to;
+``set``    index into Program.regex_sets; ``bit`` pattern index in that set;
+``node``   index of a syntax node in walk order (slow paths run it with the
+           reference semantics);
+``op``     a comparison: 0 <, 1 <=, 2 >, 3 >=;
+``value``  a literal small integer.
+
+``tools/gen_opcodes.py`` writes ``cext/opcodes.pxi`` from this table; a test
+fails when that file is stale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    name: str
+    operands: tuple[str, ...]
+    stack: str  # effect on flag / cur / the branch stack
+    doc: str
+
+
+_TABLE = [
+    OpInfo("TEST_EXISTS", ("slot",), "flag", "flag = the field exists"),
+    OpInfo("TEST_EQ", ("slot", "const"), "flag", "flag = the field equals the string"),
+    OpInfo("TEST_PREFIX", ("slot", "const"), "flag", "flag = the field starts with the string"),
+    OpInfo("TEST_SUFFIX", ("slot", "const"), "flag", "flag = the field ends with the string"),
+    OpInfo("TEST_CONTAINS", ("slot", "const"), "flag", "flag = the field contains the string"),
+    OpInfo("TEST_GLOB", ("slot", "const"), "flag", "flag = the whole field matches the * pattern"),
+    OpInfo(
+        "TEST_REGEX",
+        ("slot", "set", "bit"),
+        "flag",
+        "flag = pattern bit of the field's RE2 set matched (the set runs once per event)",
+    ),
+    OpInfo(
+        "TEST_NUM", ("slot", "op", "number"), "flag", "flag = the field is numeric and compares so"
+    ),
+    OpInfo(
+        "TEST_NODE",
+        ("node",),
+        "flag, cur",
+        "flag = the filter node passes (slow path); cur takes its extracted fields",
+    ),
+    OpInfo("SET_FLAG", ("value",), "flag", "flag = value (the filters true and false)"),
+    OpInfo("NOT", (), "flag", "flag = not flag"),
+    OpInfo("JUMP", ("target",), "", "continue at target"),
+    OpInfo("JUMP_IF_FALSE", ("target",), "", "continue at target when flag is false"),
+    OpInfo("JUMP_IF_TRUE", ("target",), "", "continue at target when flag is true"),
+    OpInfo(
+        "DISPATCH",
+        ("slot", "const", "target"),
+        "",
+        "when the field equals the string continue at target (case branches sharing a first test)",
+    ),
+    OpInfo("ASSIGN_CONST", ("slot", "const"), "cur", "cur[field] = string"),
+    OpInfo(
+        "DEFAULT",
+        ("slot", "const", "value"),
+        "cur",
+        "cur[field] = string when absent, or also when empty if value is 1",
+    ),
+    OpInfo(
+        "STAGE_NODE",
+        ("node", "target"),
+        "cur",
+        "run the stage node with the reference semantics; each event it emits continues at the next instruction, none continues at target",
+    ),
+    OpInfo("SAVE", (), "stack", "push cur (a case begins)"),
+    OpInfo("RESTORE", (), "cur", "cur = the top of the stack (a case branch failed)"),
+    OpInfo("DISCARD", (), "stack", "pop the stack (a case ends)"),
+    OpInfo("ACCEPT", (), "", "emit cur and stop"),
+    OpInfo("REJECT", (), "", "drop the event and stop"),
+]
+
+Op = IntEnum("Op", [(info.name, i) for i, info in enumerate(_TABLE)])
+Op.__doc__ = "Opcode numbers, in table order."
+INFO: dict[Op, OpInfo] = {Op(i): info for i, info in enumerate(_TABLE)}
+
+
+def width(op: Op) -> int:
+    """Code words one instruction of ``op`` takes (the opcode and its operands)."""
+    return 1 + len(INFO[op].operands)
+
+
+NUM_OPS = ("<", "<=", ">", ">=")

@@ -1,0 +1,102 @@
+"""The compiled program: plain, immutable data that the VM runs, the
+disassembler lists and workers receive.
+
+A program serialises with msgspec (``dumps``/``loads``) behind a magic number
+and a format version.  It keeps the query text: the few slow-path
+instructions (``TEST_NODE``, ``STAGE_NODE``) name syntax nodes by their
+walk-order index, and a loaded program re-parses and re-checks its text to
+find them.  Several rules can share one program (``rules``; their regex
+sets and prefilter are shared per field); one query is a pack of one.
+
+Format versions:
+1  first format: fields, consts, numbers, regex sets, code, lines, rules,
+   prefilter (CNF of literals), group plan, aggregate stages.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+MAGIC = 0x43514C4D  # "CQLM"
+FORMAT_VERSION = 1
+
+
+class FieldRef(msgspec.Struct, frozen=True):
+    """A field slot: the name as written, the name read when it is absent
+    (``#tag`` -> ``tag``, ``@timestamp`` -> ``timestamp``), and whether
+    ``@rawstring`` falls back to the event's line."""
+
+    name: str
+    fallback: str | None = None
+    rawstring: bool = False
+
+
+class RegexSetSpec(msgspec.Struct, frozen=True):
+    """All regexes tested against one field, in RE2 syntax with inline flags;
+    they run together as one RE2::Set at most once per event."""
+
+    slot: int
+    patterns: tuple[str, ...]
+
+
+class AggSpec(msgspec.Struct, frozen=True):
+    """One natively computed aggregate: count (slot -1 for events), sum, min,
+    max or avg of a field, written to ``output``."""
+
+    kind: str
+    slot: int
+    output: str
+    distinct: bool = False
+
+
+class GroupPlan(msgspec.Struct, frozen=True):
+    """groupBy computed by the VM: key slots, aggregates, group limit."""
+
+    keys: tuple[int, ...]
+    aggregates: tuple[AggSpec, ...]
+    limit: int
+    node: int  # the groupBy stage, for its warning and its output field names
+
+
+class Rule(msgspec.Struct, frozen=True):
+    name: str
+    entry: int  # code offset of the rule's per-event code
+
+
+class Program(msgspec.Struct, frozen=True):
+    magic: int
+    version: int
+    source: str
+    params: dict[str, str]
+    strict: bool
+    fields: tuple[FieldRef, ...]
+    consts: tuple[str, ...]
+    numbers: tuple[float, ...]
+    regex_sets: tuple[RegexSetSpec, ...]
+    code: tuple[int, ...]
+    lines: tuple[int, ...]  # source line of the instruction starting at each offset (0 inside)
+    rules: tuple[Rule, ...]
+    prefilter: tuple[tuple[str, ...], ...]  # every group needs one of its literals in the line
+    group: GroupPlan | None
+    aggregate_stages: tuple[int, ...]  # nodes of the stages after the per-event part
+
+    def dumps(self) -> bytes:
+        return msgspec.msgpack.encode(self)
+
+
+class ProgramFormatError(ValueError):
+    """Bytes that are not a program of this cqlmatch version."""
+
+
+def loads(data: bytes) -> Program:
+    try:
+        program = msgspec.msgpack.decode(data, type=Program)
+    except msgspec.DecodeError as err:
+        raise ProgramFormatError(f"not a cqlmatch program: {err}") from None
+    if program.magic != MAGIC:
+        raise ProgramFormatError("not a cqlmatch program (bad magic number)")
+    if program.version != FORMAT_VERSION:
+        raise ProgramFormatError(
+            f"program format {program.version}, this cqlmatch reads {FORMAT_VERSION}: recompile"
+        )
+    return program
