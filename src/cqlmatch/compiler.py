@@ -293,11 +293,8 @@ class _Builder:
         costs = [cost(i) for i in items]
         if any(c is None for c in costs):
             return list(items)
-        return [
-            i
-            for _, i in sorted(zip(costs, range(len(items))), key=lambda p: p[0])
-            for i in [items[i]]
-        ]
+        ranked = sorted(range(len(items)), key=lambda i: costs[i])  # stable
+        return [items[i] for i in ranked]
 
     def field_filter(self, node: A.FieldFilter) -> None:
         value = node.value
