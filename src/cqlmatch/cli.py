@@ -31,6 +31,7 @@ _EXAMPLES = {
     "run": "example: cqlmatch run rules/t1546_016.cql events.ndjson --format table",
     "check": "example: cqlmatch check ../shared/seed/t1546_016.cql --strict",
     "gen": "example: cqlmatch gen --events 100000 --seed 7 --out events.ndjson.gz",
+    "disasm": "example: cqlmatch disasm rules/t1546_016.cql",
 }
 
 
@@ -140,6 +141,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_disasm(args: argparse.Namespace) -> int:
+    from .compiler import compile_program
+    from .disasm import dis
+
+    query = _compile(args)
+    sys.stdout.write(dis(compile_program(query.checked)))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cqlmatch",
@@ -209,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", help="query file, or - for standard input")
     query_options(p)
     p.set_defaults(func=_cmd_check)
+
+    p = command("disasm", "list the bytecode a query compiles to")
+    p.add_argument("query", help="query file, or - for standard input")
+    query_options(p)
+    p.set_defaults(func=_cmd_disasm)
 
     p = command("gen", "write deterministic synthetic Falcon telemetry (NDJSON)")
     gen_mod.add_arguments(p)

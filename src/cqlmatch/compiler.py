@@ -189,6 +189,12 @@ class _Builder:
                     node=stage,
                 )
         elif self.native_filter(stage):
+            constant = _constant(stage)
+            if constant is True:
+                return  # folded: keeps every event
+            if constant is False:
+                self.emit(Op.JUMP, fail, node=stage)
+                return
             self.filter(stage)
             self.emit(Op.JUMP_IF_FALSE, fail)
         else:
@@ -253,7 +259,15 @@ class _Builder:
 
     def filter(self, node: A.Node) -> None:
         """Code that leaves ``flag`` true when the filter passes."""
-        if isinstance(node, A.And):
+        if isinstance(node, A.And | A.Or) and _constant(node) is None:
+            # drop operands that cannot change the result (true in AND, false in OR)
+            neutral = isinstance(node, A.And)
+            kept = tuple(i for i in node.items if _constant(i) is not neutral)
+            if len(kept) < len(node.items):
+                node = kept[0] if len(kept) == 1 else type(node)(kept, span=node.span)
+        if _constant(node) is not None:
+            self.emit(Op.SET_FLAG, 1 if _constant(node) else 0, node=node)
+        elif isinstance(node, A.And):
             end = _Label()
             items = self.order(node.items)
             for i, item in enumerate(items):
@@ -271,8 +285,6 @@ class _Builder:
         elif isinstance(node, A.Not):
             self.filter(node.operand)
             self.emit(Op.NOT)
-        elif isinstance(node, A.Bool):
-            self.emit(Op.SET_FLAG, 1 if node.value else 0, node=node)
         elif isinstance(node, A.FieldFilter):
             self.field_filter(node)
         else:
@@ -440,6 +452,28 @@ class _Builder:
             group=self.group,
             aggregate_stages=tuple(self.aggregate_stages),
         )
+
+
+def _constant(node: A.Node) -> bool | None:
+    """The value of a filter that does not depend on the event, if it is one:
+    ``true``, ``false``, ``*``, and AND/OR/NOT of those."""
+    if isinstance(node, A.Bool):
+        return node.value
+    if isinstance(node, A.FreeText) and isinstance(node.value, A.Bare) and node.value.text == "*":
+        return True
+    if isinstance(node, A.Not):
+        inner = _constant(node.operand)
+        return None if inner is None else not inner
+    if isinstance(node, A.And | A.Or):
+        values = [_constant(item) for item in node.items]
+        if isinstance(node, A.And):
+            if False in values:
+                return False
+            return True if all(v is True for v in values) else None
+        if True in values:
+            return True
+        return False if all(v is False for v in values) else None
+    return None
 
 
 def _literal_value(node: A.Node) -> str | None:
