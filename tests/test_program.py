@@ -100,3 +100,16 @@ def test_slow_paths_are_named_nodes() -> None:
     listing = [i for i in get_instructions(program_of("k := lower(user) | in(x, values=[a])"))]
     assert [i.op for i in listing[:2]] == [Op.STAGE_NODE, Op.TEST_NODE]
     assert listing[0].resolved[0].startswith("Assign 'k := lower(user)'")
+
+
+def test_in_and_wildcard_compile_to_native_tests() -> None:
+    assert ops("in(user, values=[alice, b*])") == [
+        "TEST_EQ",
+        "JUMP_IF_TRUE",
+        "TEST_PREFIX",
+        "JUMP_IF_FALSE",
+        "ACCEPT",
+        "REJECT",
+    ]
+    assert ops("in(user, values=[alice], ignoreCase=true)")[0] == "TEST_NODE"
+    assert ops('wildcard(field=u, pattern="*x")')[0] == "TEST_SUFFIX"

@@ -287,6 +287,8 @@ class _Builder:
             self.emit(Op.NOT)
         elif isinstance(node, A.FieldFilter):
             self.field_filter(node)
+        elif self.glob_call(node):
+            pass
         else:
             self.emit(Op.TEST_NODE, self.node(node), node=node)
 
@@ -307,6 +309,31 @@ class _Builder:
             return list(items)
         ranked = sorted(range(len(items)), key=lambda i: costs[i])  # stable
         return [items[i] for i in ranked]
+
+    def glob_call(self, node: A.Node) -> bool:
+        """``in(F, values=[...])`` and ``wildcard(field=F, pattern=p)``, case-
+        sensitive, compile to OR-ed equality/wildcard tests on one slot."""
+        binding = self.checked.bindings.get(id(node)) if isinstance(node, A.Call) else None
+        if binding is None or binding.get("ignoreCase"):
+            return False
+        if binding.spec.name == "in":
+            patterns, fields = binding.get("values"), (binding.get("field"),)
+        elif binding.spec.name == "wildcard" and binding.get("field"):
+            if binding.get("pattern") == "*" and binding.get("includeEverythingOnAsterisk"):
+                return False
+            patterns, fields = (binding.get("pattern"),), binding.get("field")
+        else:
+            return False
+        if not patterns or not fields:
+            return False
+        end = _Label()
+        tests = [(self.slot(f), p) for f in fields for p in patterns]
+        for i, (slot, pattern) in enumerate(tests):
+            self.glob_test(node, slot, pattern)
+            if i < len(tests) - 1:
+                self.emit(Op.JUMP_IF_TRUE, end)
+        self.place(end)
+        return True
 
     def field_filter(self, node: A.FieldFilter) -> None:
         value = node.value
