@@ -97,7 +97,8 @@ def test_constant_filters_fold() -> None:
 
 
 def test_slow_paths_are_named_nodes() -> None:
-    listing = [i for i in get_instructions(program_of("k := lower(user) | in(x, values=[a])"))]
+    query = "k := lower(user) | in(x, values=[a], ignoreCase=true)"
+    listing = list(get_instructions(program_of(query)))
     assert [i.op for i in listing[:2]] == [Op.STAGE_NODE, Op.TEST_NODE]
     assert listing[0].resolved[0].startswith("Assign 'k := lower(user)'")
 
