@@ -165,6 +165,8 @@ class _Builder:
         binding = self.checked.bindings.get(id(stage))
         if isinstance(stage, A.Case) and self.native_case(stage):
             self.case(stage, fail)
+        elif isinstance(stage, A.Assign) and binding is not None and self.native_if(binding):
+            self.if_assign(binding, self.slot(stage.field), stage)
         elif (
             isinstance(stage, A.Assign)
             and binding is None
@@ -200,6 +202,49 @@ class _Builder:
         else:
             self.emit(Op.STAGE_NODE, self.node(stage), fail, node=stage)
 
+    def native_if(self, binding: BoundCall) -> bool:
+        """``x := if(cond, then=literal, else=literal or another such if)``
+        with a condition made only of native field tests."""
+        if binding.spec.name != "if":
+            return False
+        if not self.pure_filter(binding.get("condition")):
+            return False
+        for branch in ("then", "else"):
+            node = binding.get(branch)
+            if _literal_value(node) is not None:
+                continue
+            inner = self.checked.bindings.get(id(node)) if isinstance(node, A.Call) else None
+            if inner is None or not self.native_if(inner):
+                return False
+        return True
+
+    def pure_filter(self, node: A.Node) -> bool:
+        """A filter that compiles without slow paths and changes no field."""
+        if isinstance(node, A.And | A.Or):
+            return all(self.pure_filter(i) for i in node.items)
+        if isinstance(node, A.Not):
+            return self.pure_filter(node.operand)
+        if isinstance(node, A.FieldFilter):
+            return node.op != "<=>" and not _extracts(node)
+        return _constant(node) is not None
+
+    def if_assign(self, binding: BoundCall, slot: int, node: A.Node) -> None:
+        otherwise, end = _Label(), _Label()
+        self.filter(binding.get("condition"))
+        self.emit(Op.JUMP_IF_FALSE, otherwise)
+        for branch, label in (("then", None), ("else", otherwise)):
+            if label is not None:
+                self.place(label)
+            value = binding.get(branch)
+            literal = _literal_value(value)
+            if literal is not None:
+                self.emit(Op.ASSIGN_CONST, slot, self.const(literal), node=node)
+            else:
+                self.if_assign(self.checked.bindings[id(value)], slot, node)
+            if label is None:
+                self.emit(Op.JUMP, end)
+        self.place(end)
+
     def native_default(self, binding: BoundCall) -> bool:
         return isinstance(binding.get("value"), str)
 
@@ -208,7 +253,9 @@ class _Builder:
         if isinstance(stage, A.Case):
             return self.native_case(stage)
         if isinstance(stage, A.Assign):
-            return binding is None and _literal_value(stage.value) is not None
+            if binding is not None:
+                return self.native_if(binding)
+            return _literal_value(stage.value) is not None
         if binding is not None:
             if binding.extension == "drop-event" or binding.spec.name == "dropEvent":
                 return True
