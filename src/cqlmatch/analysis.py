@@ -140,6 +140,8 @@ class _Analyser:
         if isinstance(node, A.Bool):
             return [path] if node.value else []
         if isinstance(node, A.FieldFilter) and node.op != "!=":
+            if path.certainly_missing(node.field):
+                self.never_carried(node, path)
             present = path.present | {node.field}
             types = path.types
             if (
@@ -160,6 +162,15 @@ class _Analyser:
                 result = self.call(binding, node, [path])
                 return [path] if result is None else result
         return [path]
+
+    def never_carried(self, node: A.FieldFilter, path: Path) -> None:
+        kinds = "/".join(sorted(path.types or ()))
+        message = (
+            f"{kinds} events never carry {node.field} in raw Falcon telemetry, so this "
+            "filter only matches data enriched elsewhere"
+        )
+        if all(d.message != message or d.span != node.span for d in self.diagnostics):
+            self.diagnostics.append(Diagnostic("warning", "W320", message, node.span))
 
     def group_by(self, binding, node: A.Node, paths: list[Path]) -> None:
         keys = binding.get("field")

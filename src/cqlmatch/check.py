@@ -90,8 +90,10 @@ def check(
     if checked.errors:
         raise CQLCompileError(text, sorted(checker.diagnostics, key=lambda d: d.span.start))
     from .analysis import analyse
+    from .lint import lint
 
     checked.diagnostics.extend(analyse(checked))
+    checked.diagnostics.extend(lint(tree, text))
     checked.diagnostics.sort(key=lambda d: d.span.start)
     return checked
 
