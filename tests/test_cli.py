@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import cqlmatch
 from cqlmatch import format_query, parse
 from cqlmatch.cli import EXIT_QUERY_ERROR, main
 
@@ -190,3 +191,28 @@ def test_gen_writes_deterministic_telemetry(tmp_path: Path) -> None:
 
     assert gzip.decompress(b.read_bytes()) == a.read_bytes()
     assert len(a.read_text(encoding="utf-8").splitlines()) == 500
+
+
+def test_check_fix_rewrites_the_seed_rule(tmp_path: Path, capsys) -> None:
+    query = tmp_path / "seed.cql"
+    query.write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["check", "--fix", str(query)]) == 0
+    err = capsys.readouterr().err
+    assert "applied 4 fix(es): W301, W302, W310, W301" in err
+    fixed = query.read_text(encoding="utf-8")
+    assert 'then="INSTALLER_DOWNLOAD_CRADLE", else=if(' in fixed
+    assert "* | dropEvent()" in fixed
+    assert '| default(value="-", field=[ComputerName' in fixed
+    codes = {d.code for d in cqlmatch.compile(fixed, strict=True).diagnostics}
+    assert not codes & {"W301", "W302", "W310"}
+    events = [
+        {
+            "event_simpleName": "ProcessRollup2",
+            "aid": "a",
+            "ParentBaseFileName": "msiexec.exe",
+            "FileName": "cmd.exe",
+            "CommandLine": "cmd /c x",
+        }
+    ]
+    rows = cqlmatch.compile(fixed).run(events)
+    assert [r["EventType"] for r in rows] == ["INSTALLER_SCRIPT_CHILD"]

@@ -15,7 +15,7 @@ from .lexer import tokenize
 from .output import write_rows
 from .parser import parse
 from .printer import format_query
-from .query import ENGINES, compile_file
+from .query import ENGINES, compile as compile_text, compile_file
 
 # Exit statuses: 0 success (warnings allowed), 1 the query has errors,
 # 2 usage or input problems (missing files, bad options).
@@ -133,7 +133,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    query = _compile(args, strict=args.strict)
+    if args.fix:
+        from .fixes import fix_query
+
+        text = _read_query(args.query)
+        fixed, applied = fix_query(text, _pairs(args.param, "--param"))
+        if args.query == "-" or args.output == "-":
+            sys.stdout.write(fixed)
+        else:
+            Path(args.output or args.query).write_text(fixed, encoding="utf-8")
+        print(
+            f"{args.query}: applied {len(applied)} fix(es): {', '.join(applied) or 'none'}",
+            file=sys.stderr,
+        )
+        query = compile_text(
+            fixed,
+            strict=args.strict,
+            params=_pairs(args.param, "--param"),
+            lookups=_pairs(args.lookup, "--lookup"),
+        )
+    else:
+        query = _compile(args, strict=args.strict)
     for diagnostic in query.diagnostics:
         print(diagnostic.render(query.text, args.query))
     warnings = len(query.diagnostics)
@@ -217,6 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("check", "report a query's errors and warnings without running it")
     p.add_argument("query", help="query file, or - for standard input")
+    p.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the safe fixes (W301 W302 W304 W310 W331) and write the query back",
+    )
+    p.add_argument("--output", metavar="FILE", help="with --fix: write here instead (- = stdout)")
     query_options(p)
     p.set_defaults(func=_cmd_check)
 
