@@ -69,7 +69,9 @@ def test_instructions_cover_the_code_exactly() -> None:
         ('a="x=y"', ()),  # "=" may be written \u003d in the raw line
         ('a="C:\\\\Windows"', ()),  # backslashes are doubled in JSON
         ("a!=Foo", ()),
-        ("case { a=Foo ; b=Bar }", (("Bar", "Foo"),)),
+        ("case { a=Foo ; b=Bar }", ()),  # only leading pure filters give literals
+        ('x := "Foo" | x=Foo', ()),  # the field was assigned: the line need not hold it
+        ("a=Foo | x := 1 | b=Bar", (("Foo",),)),
         ("case { a=Foo ; * }", ()),
     ],
 )

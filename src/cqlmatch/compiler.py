@@ -146,9 +146,15 @@ class _Builder:
         first_aggregate = next(
             (i for i, s in enumerate(stages) if self.is_aggregate(s)), len(stages)
         )
+        leading_filters = True
         for stage in stages[:first_aggregate]:
             self.stage(stage, reject)
-            self.prefilter.extend(self.required(stage))
+            # Only filters that run before any stage could change a field
+            # say what the raw line must hold (``x := "a" | x=a`` must not
+            # require "a" in the line).
+            leading_filters = leading_filters and self.pure_filter(stage)
+            if leading_filters:
+                self.prefilter.extend(self.required(stage))
         self.emit(Op.ACCEPT)
         self.place(reject)
         self.emit(Op.REJECT)
@@ -393,6 +399,9 @@ class _Builder:
             number = parse_number(text)
             if number is None:
                 self.emit(Op.SET_FLAG, 0, node=node)
+            elif not _exact_float(number):
+                # Program.numbers holds doubles; the reference compares this integer exactly
+                self.emit(Op.TEST_NODE, self.node(node), node=node)
             else:
                 self.emit(Op.TEST_NUM, slot, NUM_OPS.index(node.op), self.number(number), node=node)
             return
@@ -576,6 +585,15 @@ def _extracts(node: A.FieldFilter) -> bool:
     if not isinstance(node.value, A.Regex):
         return False
     return bool(translate(node.value.pattern, node.value.flags).group_fields)
+
+
+def _exact_float(number: int | float) -> bool:
+    """Whether ``float(number)`` is ``number`` itself (integers beyond 2**53
+    and beyond the double range are not)."""
+    try:
+        return float(number) == number
+    except OverflowError:
+        return False
 
 
 def _multi_output(binding: BoundCall) -> bool:
