@@ -1,4 +1,5 @@
-"""Native build for cqlmatch: the Cython/C++ extension ``cqlmatch._regexset``.
+"""Native build for cqlmatch: the Cython/C++ extensions ``cqlmatch._regexset``
+(the RE2::Set wrapper) and ``cqlmatch._vm`` (the bytecode VM).
 
 Project metadata lives in pyproject.toml; this file only describes the
 extension, because it needs logic (locating RE2) that pyproject.toml cannot
@@ -49,7 +50,8 @@ RE2_HEADER = Path("re2") / "set.h"
 
 MISSING_RE2_MESSAGE = """\
 cqlmatch: cannot find RE2's C++ header re2/set.h, which is needed to build the
-native extension cqlmatch._regexset.  Install the RE2 development package:
+native extensions cqlmatch._regexset and cqlmatch._vm.  Install the RE2
+development package:
 
     Debian/Ubuntu:  apt-get install libre2-dev
     Fedora:         dnf install re2-devel
@@ -186,13 +188,14 @@ class BuildExt(build_ext):
         include_dir = require_re2_include()
         from Cython.Build import cythonize
 
+        pxd_dir = self._stage_pxds()
         for ext in self.extensions:
             configure_re2(ext, include_dir)
             # cythonize() returns copies; only their (generated .cpp) sources
             # are taken so setuptools keeps its own annotated Extension objects.
             (cythonized,) = cythonize(
                 [ext],
-                include_path=[str(HERE / "cext")],
+                include_path=[str(HERE / "cext"), pxd_dir],
                 compiler_directives={
                     "language_level": 3,
                     "boundscheck": False,
@@ -202,6 +205,21 @@ class BuildExt(build_ext):
             )
             ext.sources = cythonized.sources
         super().run()
+
+    def _stage_pxds(self) -> str:
+        """Cython looks for a module's own .pxd by the module's full name
+        (``cqlmatch/_vm.pxd``), not beside its .pyx (``cext/vm.pxd``): copy
+        each extension's .pxd there, under build_temp, and return that root."""
+        root = Path(self.build_temp).resolve() / "pxd"
+        for ext in self.extensions:
+            pxd = (HERE / ext.sources[0]).with_suffix(".pxd")
+            if not pxd.is_file():
+                continue
+            target = root.joinpath(*ext.name.split(".")).with_suffix(".pxd")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.is_file() or target.read_bytes() != pxd.read_bytes():
+                shutil.copy2(pxd, target)  # keeps the mtime: cythonize's dependency check
+        return str(root)
 
 
 def _compile_and_link_args() -> tuple[list[str], list[str]]:
@@ -221,16 +239,24 @@ def _compile_and_link_args() -> tuple[list[str], list[str]]:
 
 _compile_args, _link_args = _compile_and_link_args()
 
+
+def _extension(name: str, source: str, depends: tuple[str, ...] = ()) -> Extension:
+    return Extension(
+        name,
+        sources=[source],
+        language="c++",
+        include_dirs=["cext"],
+        depends=["cext/re2.pxd", *depends],
+        extra_compile_args=_compile_args,
+        extra_link_args=_link_args,
+    )
+
+
 setup(
     ext_modules=[
-        Extension(
-            "cqlmatch._regexset",
-            sources=["cext/regexset.pyx"],
-            language="c++",
-            include_dirs=["cext"],
-            extra_compile_args=_compile_args,
-            extra_link_args=_link_args,
-        )
+        _extension("cqlmatch._regexset", "cext/regexset.pyx"),
+        # vm.pyx includes opcodes.pxi, written by tools/gen_opcodes.py.
+        _extension("cqlmatch._vm", "cext/vm.pyx", ("cext/vm.pxd", "cext/opcodes.pxi")),
     ],
     cmdclass={"build_ext": BuildExt},
 )

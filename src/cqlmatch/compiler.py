@@ -40,6 +40,10 @@ from .regex import compile_regex, required_literals, translate
 from .values import parse_number, unescape_bare
 
 NATIVE_AGGREGATES = frozenset({"count", "sum", "min", "max", "avg"})
+# Filter functions that never add fields to the event they keep.
+_PURE_FILTER_CALLS = frozenset(
+    {"in", "cidr", "wildcard", "test", "array:contains", "text:contains", "dropEvent"}
+)
 GROUP_LIMIT_MAX = 1_000_000
 # Characters a JSON encoder (Gson included) never escapes: literals made of
 # them appear verbatim in a raw line whenever the decoded value contains them.
@@ -252,7 +256,16 @@ class _Builder:
         self.place(end)
 
     def native_default(self, binding: BoundCall) -> bool:
-        return isinstance(binding.get("value"), str)
+        """Per-field DEFAULT instructions read after earlier writes; the
+        reference reads every field first.  They agree unless one listed
+        field is another's fallback (``[x, #x]``, ``[timestamp, @timestamp]``)."""
+        if not isinstance(binding.get("value"), str):
+            return False
+        names = set(binding.get("field"))
+        fallbacks = {n[1:] for n in names if n.startswith("#")}
+        if "@timestamp" in names:
+            fallbacks.add("timestamp")
+        return not (fallbacks & names)
 
     def native_stage(self, stage: A.Node) -> bool:
         binding = self.checked.bindings.get(id(stage))
@@ -268,12 +281,38 @@ class _Builder:
             return binding.spec.name == "default" and self.native_default(binding)
         return self.native_filter(stage)
 
+    def writes_below_not_or(self, node: A.Node, below: bool) -> bool:
+        if isinstance(node, A.And):
+            return any(self.writes_below_not_or(i, below) for i in node.items)
+        if isinstance(node, A.Or | A.Not):
+            items = node.items if isinstance(node, A.Or) else (node.operand,)
+            return any(self.writes_below_not_or(i, True) for i in items)
+        return below and self.may_write(node)
+
+    def may_write(self, node: A.Node) -> bool:
+        """Whether a filter can add fields to the event it keeps."""
+        if isinstance(node, A.FieldFilter):
+            return _extracts(node)
+        if isinstance(node, A.FreeText):
+            value = node.value
+            return isinstance(value, A.Regex) and bool(
+                translate(value.pattern, value.flags).group_fields
+            )
+        if isinstance(node, A.Call):
+            binding = self.checked.bindings.get(id(node))
+            return binding is None or binding.spec.name not in _PURE_FILTER_CALLS
+        return False
+
     def native_case(self, stage: A.Case) -> bool:
         return all(self.native_stage(s) for branch in stage.branches for s in branch.stages)
 
     def native_filter(self, node: A.Node) -> bool:
         """Filters the VM runs itself (calls and free text inside them are
-        TEST_NODE instructions, which are single-output)."""
+        TEST_NODE instructions, which are single-output).  A filter that can
+        add fields (regex extraction, lookups) below NOT or OR runs as a whole
+        stage: the reference evaluates those on the unchanged event."""
+        if isinstance(node, A.And | A.Or | A.Not) and self.writes_below_not_or(node, False):
+            return False
         if isinstance(node, A.And | A.Or):
             return True
         if isinstance(node, A.Not | A.Bool | A.FieldFilter | A.FreeText):

@@ -18,7 +18,7 @@ from .events import Event, flatten, parse_line, rawstring_of
 from .lookups import Table, resolve_tables
 from .parser import parse
 
-ENGINES = ("reference",)
+ENGINES = ("vm", "reference")  # the first is the default
 
 
 class MalformedLine:
@@ -45,19 +45,29 @@ class CompiledQuery:
         self.malformed: list[MalformedLine] = []
         self.warnings: list[tuple[str, str]] = []
         self.events_read = 0  # events the last run() read (malformed lines aside)
+        self._program = None  # the compiled bytecode, made on first use by the VM
+        self._matcher = None  # the VM engine match() reuses (it reports no warnings)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
         return list(self.checked.diagnostics)
 
     def _interpreter(self, engine: str):
+        """A fresh engine: the VM (``VMEngine``) or the reference ``Interpreter``;
+        both have ``run``, ``match`` and ``warnings``."""
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
+        if engine == "vm":
+            from .vm import VMEngine
+
+            engine_ = VMEngine(self.checked, self.tables, program=self._program)
+            self._program = engine_.program
+            return engine_
         from .reference import Interpreter
 
         return Interpreter(self.checked, self.tables)
 
-    def run(self, source: Iterable[Mapping[str, Any]] | str | Path, engine: str = "reference"):
+    def run(self, source: Iterable[Mapping[str, Any]] | str | Path, engine: str = "vm"):
         """Output rows (aggregating queries) or kept events, as dicts."""
         interpreter = self._interpreter(engine)
         self.malformed = []
@@ -67,11 +77,17 @@ class CompiledQuery:
         self.warnings = list(interpreter.warnings)
         return rows
 
-    def match(self, event: Mapping[str, Any], engine: str = "reference") -> dict[str, str] | None:
+    def match(self, event: Mapping[str, Any], engine: str = "vm") -> dict[str, str] | None:
         """The event with the fields per-event stages assign, or None if dropped."""
         fields = flatten(event)
         raw = fields.get("@rawstring") or rawstring_of(event)
-        out = self._interpreter(engine).match(Event(fields, raw))
+        if engine == "vm":
+            if self._matcher is None:
+                self._matcher = self._interpreter(engine)
+            matcher = self._matcher
+        else:
+            matcher = self._interpreter(engine)
+        out = matcher.match(Event(fields, raw))
         return None if out is None else out.fields
 
     def _counted(self, events):

@@ -1,0 +1,80 @@
+"""The bytecode engine: a compiled program run by the Cython VM.
+
+``VMEngine`` compiles a checked query (``compiler.compile_program``), hands
+the program to ``cqlmatch._vm.Machine`` and serves the machine's slow paths
+with the reference interpreter: a filter node the VM does not run natively
+(``test_node``), a whole stage (``stage_node``), and warnings (``warn``).
+After the per-event code, a native group plan runs in the machine and the
+remaining aggregate stages (``sort``, ``head``, ...) run in the interpreter
+over the rows, so the answers are the reference's by construction.
+
+It has the interpreter's entry points (``run``, ``match``, ``warnings``), so
+``CompiledQuery`` uses either engine the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from . import ast as A
+from ._vm import Machine
+from .check import Checked
+from .compiler import compile_program
+from .events import Event
+from .program import Program
+from .reference import Interpreter
+
+
+class VMEngine:
+    """Runs one checked query on the VM; holds no per-event state between calls."""
+
+    def __init__(
+        self,
+        checked: Checked,
+        lookups: dict[str, list[dict[str, str]]] | None = None,
+        program: Program | None = None,
+    ) -> None:
+        """``program``: the query compiled already (``compile_program(checked)``)."""
+        self.checked = checked
+        self.program: Program = compile_program(checked) if program is None else program
+        self.interp = Interpreter(checked, lookups)
+        self.nodes: list[A.Node] = list(A.walk(checked.tree))
+        self.machine = Machine(self.program, self)
+
+    # --- the machine's slow paths ------------------------------------------------------
+
+    def test_node(self, index: int, event: Event) -> Event | None:
+        """A filter node with the reference semantics (may add fields)."""
+        return self.interp.filter(self.nodes[index], event)
+
+    def stage_node(self, index: int, event: Event) -> list[Event]:
+        """A whole per-event stage with the reference semantics."""
+        return self.interp.per_event(self.nodes[index], event)
+
+    def warn(self, code: str, message: str) -> None:
+        self.interp.warn(code, message)
+
+    # --- entry points -----------------------------------------------------------------------
+
+    @property
+    def warnings(self) -> list[tuple[str, str]]:
+        return self.interp.warnings
+
+    def run(self, events: Iterable[Event]) -> list[Event]:
+        """All output rows or events of the query over ``events``."""
+        batch = list(events)
+        if self.interp.needs_source():
+            self.interp._source = batch  # sub-queries read the whole input
+        out = self.machine.run(batch)
+        stages = tuple(self.nodes[i] for i in self.program.aggregate_stages)
+        if self.program.group is not None:
+            rows = self.machine.group(out)
+            return list(self.interp.stages(stages[1:], iter(rows)))
+        if stages:
+            return list(self.interp.stages(stages, iter(out)))
+        return out
+
+    def match(self, event: Event) -> Event | None:
+        """The event as the per-event stages leave it, or None when dropped."""
+        out = self.machine.run([event])
+        return out[0] if out else None
