@@ -137,6 +137,7 @@ def test_open_lines_numbers_every_physical_line(tmp_path) -> None:
 
 def test_zstd_file(tmp_path) -> None:
     import zstandard
+
     path = tmp_path / "events.ndjson.zst"
     # Two frames: concatenated zstd frames read as one stream.
     half = SAMPLE.index(b"\n\n") + 1
