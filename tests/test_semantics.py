@@ -423,3 +423,15 @@ def test_match_arm_with_a_filter_call_tests_the_subject(engine: str) -> None:
 def test_very_long_digit_strings_are_not_numbers(engine: str) -> None:
     events = [{"n": "9" * 5000}, {"n": "5"}]
     assert [r["n"] for r in run("n > 1", events, engine)] == ["5"]
+
+
+def test_filter_condition_with_a_wildcard_value(engine: str) -> None:
+    # ``a=x*y`` inside a call parses as arithmetic; as a filter condition it
+    # is the wildcard pattern written there (found by the differential tests)
+    events = [{"a": "xAy"}, {"a": "xy"}, {"a": "b"}]
+    assert [r["k"] for r in run('k := if(a=x*y, then="1", else="2")', events, engine)] == [
+        "1",
+        "1",
+        "2",
+    ]
+    assert run("test(a=x*y)", events, engine) == events[:2]

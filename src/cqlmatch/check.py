@@ -373,8 +373,15 @@ class _Checker:
         target = spec.param(spec.unnamed) if spec.unnamed else None
         if target is None or target.type is not T.EXPR or target.name in bound.nodes:
             return False
-        condition = A.FieldFilter(arg.name, "=", arg.value, span=arg.span)
-        self.filter_value(arg.value)
+        value = arg.value
+        if isinstance(value, A.Binary | A.Unary):
+            # ``a=x*y`` in a call reads as arithmetic; as a filter it is the
+            # wildcard text written there
+            value = A.Bare(self.source_text(value), span=value.span)
+        elif not isinstance(value, A.Bare | A.Str | A.Number | A.Regex | A.Param):
+            return False
+        condition = A.FieldFilter(arg.name, "=", value, span=arg.span)
+        self.filter_value(value)
         bound.args[target.name] = condition
         bound.nodes[target.name] = condition
         self.extension(
