@@ -15,9 +15,9 @@ filter inside AND/OR/NOT) and STAGE_NODE (a whole stage).
 Optimisations: literal-only case-sensitive regexes become substring tests;
 wildcard patterns become prefix/suffix/contains/equality tests; cheap tests
 are ordered before regex tests inside a juxtaposition (AND) when both are
-side-effect free; ``case`` branches whose first test is equality on the
-same field are dispatched by one DISPATCH sequence; constant filters fold
-(``true`` disappears, ``false`` turns a branch into a jump).
+side-effect free; constant filters fold (``true`` disappears, ``false``
+turns a branch into a jump).  DISPATCH (case branches sharing a first
+equality test) is reserved in the opcode table but not emitted yet.
 """
 
 from __future__ import annotations
@@ -327,7 +327,6 @@ class _Builder:
     def case(self, stage: A.Case, fail: _Label) -> None:
         end = _Label()
         self.emit(Op.SAVE, node=stage)
-        self.dispatch(stage)
         for branch in stage.branches:
             next_branch = _Label()
             for inner in branch.stages:
@@ -339,13 +338,6 @@ class _Builder:
         self.emit(Op.DISCARD)
         self.emit(Op.JUMP, fail)
         self.place(end)
-
-    def dispatch(self, stage: A.Case) -> None:
-        """When every branch starts with ``F=literal`` on one field (a tag,
-        usually), nothing extra is emitted: the branch tests themselves are
-        equality tests on one slot, the cheapest the VM has.  (A jump table
-        would need branch entry labels; the equality tests already reject a
-        non-matching branch in one instruction.)"""
 
     # --- filters -----------------------------------------------------------------------
 

@@ -60,11 +60,7 @@ class CorpusReport:
 
     def reasons(self) -> list[tuple[tuple[str, str], list[Failure]]]:
         """Failures grouped by error code and message, most common first."""
-        groups: dict[tuple[str, str], list[Failure]] = {}
-        for failure in self.failures:
-            key = (failure.error.code, _reason(failure.error.message))
-            groups.setdefault(key, []).append(failure)
-        return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        return group_failures(self.failures)
 
     def to_json(self) -> dict:
         return {
@@ -85,6 +81,15 @@ class CorpusReport:
             "round_trip_failures": [rid for rid, _ in self.round_trip_failures],
             "seconds": round(self.seconds, 3),
         }
+
+
+def group_failures(failures: list[Failure]) -> list[tuple[tuple[str, str], list[Failure]]]:
+    """Failures grouped by error code and message, most common first."""
+    groups: dict[tuple[str, str], list[Failure]] = {}
+    for failure in failures:
+        key = (failure.error.code, _reason(failure.error.message))
+        groups.setdefault(key, []).append(failure)
+    return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
 def _reason(message: str) -> str:
@@ -161,11 +166,7 @@ class CompileReport:
     seconds: float = 0.0
 
     def reasons(self) -> list[tuple[tuple[str, str], list[Failure]]]:
-        groups: dict[tuple[str, str], list[Failure]] = {}
-        for failure in self.failures:
-            key = (failure.error.code, _reason(failure.error.message))
-            groups.setdefault(key, []).append(failure)
-        return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        return group_failures(self.failures)
 
 
 def compile_and_run(records: list[dict], events: list[dict] | None) -> CompileReport:
