@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,13 +16,16 @@ from .lexer import tokenize
 from .output import write_rows
 from .parser import parse
 from .printer import format_query
-from .query import ENGINES, compile as compile_text, compile_file
+from .query import ENGINES, ON_ERROR, BadEventError, compile as compile_text, compile_file
 
 # Exit statuses: 0 success (warnings allowed), 1 the query has errors,
 # 2 usage or input problems (missing files, bad options).
 EXIT_OK = 0
 EXIT_QUERY_ERROR = 1
 EXIT_USAGE = 2
+EXIT_BAD_EVENT = 3  # ``run --on-error fail``: an input line is not an event
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), after a one-line progress summary
+EXIT_TEST_FAILED = 1  # ``cqlmatch test``: a case failed (or its rule has errors)
 
 _EXAMPLES = {
     "fmt": "example: cqlmatch fmt rules/t1546_016.cql",
@@ -32,6 +36,8 @@ _EXAMPLES = {
     "check": "example: cqlmatch check ../shared/seed/t1546_016.cql --strict",
     "gen": "example: cqlmatch gen --events 100000 --seed 7 --out events.ndjson.gz",
     "disasm": "example: cqlmatch disasm rules/t1546_016.cql",
+    "test": "examples:\n  cqlmatch test rules/tests\n"
+    "  cqlmatch test rules/tests/t1546_016.cqltest.yaml --engine reference --junit report.xml",
 }
 
 
@@ -84,6 +90,17 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def _pairs(items: list[str] | None, flag: str) -> dict[str, str]:
     out = {}
     for item in items or ():
@@ -108,28 +125,47 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for diagnostic in query.diagnostics:
         print(diagnostic.render(query.text, args.query).split("\n")[0], file=sys.stderr)
     started = time.perf_counter()
-    rows = query.run(args.events, engine=args.engine)
+    try:
+        rows = query.run(
+            args.events, engine=args.engine, workers=args.workers, on_error=args.on_error
+        )
+    except KeyboardInterrupt:
+        print(f"cqlmatch: interrupted: {_progress(query, started)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BadEventError as err:
+        print(f"cqlmatch: {err} (--on-error fail)", file=sys.stderr)
+        return EXIT_BAD_EVENT
     elapsed = time.perf_counter() - started
     write_rows(rows, args.format, sys.stdout)
     if args.stats:
-        rate = query.events_read / elapsed if elapsed > 0 else 0.0
-        print(
-            f"cqlmatch: {query.events_read} events in {elapsed:.2f} s "
-            f"({rate:,.0f} events/s, engine {args.engine}), {len(rows)} rows",
-            file=sys.stderr,
-        )
+        print(f"cqlmatch: {_progress(query, started)}, {len(rows)} rows", file=sys.stderr)
     for code, message in query.warnings:
         print(f"warning {code}: {message}", file=sys.stderr)
-    if query.malformed:
+    if query.malformed_count:
         shown = ", ".join(str(m.line_number) for m in query.malformed[:10])
-        more = " ..." if len(query.malformed) > 10 else ""
+        more = " ..." if query.malformed_count > 10 else ""
         print(
-            f"cqlmatch: {len(query.malformed)} malformed line(s) skipped: {shown}{more}",
+            f"cqlmatch: {query.malformed_count} malformed line(s) skipped: {shown}{more}",
             file=sys.stderr,
         )
         for bad in query.malformed[:10]:
             print(f"  {args.events}:{bad.line_number}: {bad.reason}", file=sys.stderr)
+    del elapsed
     return EXIT_OK
+
+
+def _progress(query, started: float) -> str:
+    """One line: what a run read so far and how fast."""
+    elapsed = time.perf_counter() - started
+    stats = query.stats
+    if stats is None:
+        return f"nothing read in {elapsed:.2f} s"
+    rate = stats.lines / elapsed if elapsed > 0 else 0.0
+    return (
+        f"{stats.lines:,} lines ({stats.skipped:,} skipped by the prefilter, "
+        f"{stats.events:,} events decoded, {stats.malformed:,} malformed) in {elapsed:.2f} s "
+        f"({rate:,.0f} lines/s)"
+    )
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -168,6 +204,45 @@ def _cmd_disasm(args: argparse.Namespace) -> int:
     query = _compile(args)
     sys.stdout.write(dis(compile_program(query.checked)))
     return EXIT_OK
+
+
+def _cmd_test(args: argparse.Namespace) -> int:
+    from . import detection_tests as dt
+
+    started = time.perf_counter()
+    try:
+        paths = dt.discover(args.paths)
+    except dt.DetectionTestError as err:
+        print(f"cqlmatch: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    if not paths:
+        where = ", ".join(args.paths)
+        print(f"cqlmatch: no *.cqltest.yaml files in {where}", file=sys.stderr)
+        return EXIT_USAGE
+    results: list[dt.CaseResult] = []
+    load_errors: list[dt.DetectionTestError] = []
+    for path in paths:
+        try:
+            test_file = dt.load(path)
+        except dt.DetectionTestError as err:
+            load_errors.append(err)
+            print(f"cqlmatch: {err}", file=sys.stderr)
+            continue
+        file_results = dt.run_file(test_file, args.engine)
+        results.extend(file_results)
+        if not args.quiet or not all(r.passed for r in file_results):
+            print(f"{path}  (rule {test_file.rule}, engine {args.engine})")
+            report = dt.render_results(file_results, quiet=args.quiet)
+            if report:
+                print(report)
+    elapsed = time.perf_counter() - started
+    print(dt.summary(results, len(load_errors), len(paths), elapsed))
+    if args.junit:
+        xml = dt.junit_xml(results, load_errors, engine=args.engine)
+        Path(args.junit).write_text(xml, encoding="utf-8")
+    if load_errors:
+        return EXIT_USAGE
+    return EXIT_OK if all(r.passed for r in results) else EXIT_TEST_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,10 +303,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("run", "run a query over NDJSON events and print the result")
     p.add_argument("query", help="query file, or - for standard input")
-    p.add_argument("events", help="NDJSON file of events")
+    p.add_argument("events", help="NDJSON events: a file (plain, .gz, .zst) or - for standard input")
     p.add_argument("--format", choices=("table", "json", "ndjson", "csv"), default="table")
     p.add_argument("--engine", choices=ENGINES, default=ENGINES[0])
-    p.add_argument("--stats", action="store_true", help="print events/s on standard error")
+    p.add_argument("--stats", action="store_true", help="print line counts and lines/s on standard error")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        metavar="N",
+        help="processes for a plain file (default: all cores)",
+    )
+    p.add_argument(
+        "--on-error",
+        choices=ON_ERROR,
+        default=ON_ERROR[0],
+        help="bad input lines: skip (count and report them) or fail (stop, exit 3)",
+    )
     query_options(p)
     p.set_defaults(func=_cmd_run)
 
@@ -251,6 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
     query_options(p)
     p.set_defaults(func=_cmd_disasm)
 
+    p = command("test", "run detection tests (*.cqltest.yaml) and report pass/fail with diffs")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="test files or directories")
+    p.add_argument("--engine", choices=ENGINES, default=ENGINES[0])
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
+    p.add_argument("-q", "--quiet", action="store_true", help="show only failures and the total")
+    p.set_defaults(func=_cmd_test)
+
     p = command("gen", "write deterministic synthetic Falcon telemetry (NDJSON)")
     gen_mod.add_arguments(p)
     p.set_defaults(func=gen_mod.run)
@@ -266,9 +360,14 @@ def main(argv: list[str] | None = None) -> int:
         print(err.render("<stdin>" if name == "-" else name), file=sys.stderr)
         return EXIT_QUERY_ERROR
     except BrokenPipeError:
-        # A closed standard output (``cqlmatch ... | head``) ends quietly.
-        sys.stderr.close()
+        # A closed standard output (``cqlmatch ... | head``) ends quietly: what
+        # is still buffered goes nowhere instead of failing again at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except KeyboardInterrupt:
+        print("cqlmatch: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except OSError as err:
         print(f"cqlmatch: {err}", file=sys.stderr)
         return EXIT_USAGE
