@@ -1,0 +1,426 @@
+"""cqlmatch against its peers on the same generated files (issue 5).
+
+    .venv/bin/python bench/compare.py [--events 1000000] [--repeat 3] [--keep]
+        [--only cqlmatch-1,duckdb] [--mixes realistic,worst] [--workloads seed,every]
+
+Generates with ``cqlmatch gen`` (seed 1546) one NDJSON file per mix, in
+``build/compare/`` (reused when present, deleted at the end unless ``--keep``),
+then runs on each file and each workload, in this process tree, one run at a
+time (the machine is shared; contenders take turns within each repetition so
+that a noisy minute hurts all of them alike):
+
+* ``cqlmatch-1``: ``cqlmatch.compile(text).run(path, workers=1)`` (``run(path)``
+  when ``run`` takes no ``workers``);
+* ``cqlmatch-all``: ``run(path, workers=os.cpu_count())``, "not available"
+  when ``run`` takes no ``workers``;
+* ``python``: the rule by hand with ``json`` and ``re`` (``bench/peers.py``);
+* ``duckdb``: SQL over ``read_ndjson``, all threads;
+* ``polars``: a lazy query over ``scan_ndjson``, all threads.
+
+Workloads: ``seed``, the corrected seed rule (``rules/t1546_016.cql``), and
+``every``, ``bench/every_event.cql``, whose regexes run on every event.
+
+Each run is a child process (``--child``): the time measured is compiling or
+planning the query plus running it to a list of rows, imports excluded; the
+peak RSS is the largest resident set of the child or any process it waited
+for (``wait4``).  Every contender's rows are checked against cqlmatch's (the
+naive peer's exactly, order included; DuckDB's and Polars' as
+``peers.compare_rows`` explains: they do not keep first-appearance order among
+equal counts).  The table gives the minimum and median wall time, events/s
+and MB/s from the median, and the speed relative to DuckDB's median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import peers
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "build" / "compare"
+CONTENDERS = ("cqlmatch-1", "cqlmatch-all", "python", "duckdb", "polars")
+MIXES = ("realistic", "worst")
+WORKLOADS = ("seed", "every")
+SEED = 1546
+EXACT = ("cqlmatch-1", "cqlmatch-all", "python")  # rows in cqlmatch's order, ties included
+
+
+# --- the child: one timed run -------------------------------------------------------------------
+
+
+def supports_workers() -> bool:
+    """Whether ``CompiledQuery.run`` takes ``workers`` (main gains it during issue 5)."""
+    import cqlmatch
+
+    return "workers" in inspect.signature(cqlmatch.CompiledQuery.run).parameters
+
+
+def child(contender: str, workload: str, path: str, workers: int) -> dict[str, Any]:
+    """Run one contender once; the result is printed as JSON for the parent."""
+    extra: dict[str, Any] = {}
+    if contender.startswith("cqlmatch"):
+        import cqlmatch
+
+        text = peers.RULES[workload].read_text(encoding="utf-8")
+        kwargs = {"workers": workers} if supports_workers() else {}
+        start = time.perf_counter()
+        query = cqlmatch.compile(text)
+        rows = query.run(path, **kwargs)
+        seconds = time.perf_counter() - start
+        extra["malformed"] = len(query.malformed)
+    elif contender == "python":
+        start = time.perf_counter()
+        groups = peers.naive_groups(path, workload)
+        rows = groups[: peers.LIMIT]
+        seconds = time.perf_counter() - start
+        extra["groups"] = groups
+    elif contender == "duckdb":
+        import duckdb  # noqa: F401  (imported before the clock starts)
+
+        start = time.perf_counter()
+        rows = peers.run_duckdb(path, workload)
+        seconds = time.perf_counter() - start
+    elif contender == "polars":
+        import polars  # noqa: F401
+
+        start = time.perf_counter()
+        rows = peers.run_polars(path, workload)
+        seconds = time.perf_counter() - start
+    else:
+        raise SystemExit(f"unknown contender {contender!r}")
+    return {"seconds": seconds, "rows": [dict(r) for r in rows], **extra}
+
+
+# --- the parent ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Runs:
+    """The runs of one contender on one file and workload."""
+
+    seconds: list[float] = field(default_factory=list)
+    rss_mb: float = 0.0
+    rows: list[dict[str, str]] | None = None
+    groups: list[dict[str, str]] | None = None
+    error: str | None = None
+    check: str = ""
+
+
+def run_child(contender: str, workload: str, path: Path, workers: int, timeout: float):
+    """One run in a child process: (result, peak RSS in MB) or an error text."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        contender,
+        "--workloads",
+        workload,
+        "--path",
+        str(path),
+        "--workers",
+        str(workers),
+    ]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    out = bytearray()
+    err = bytearray()
+    # Read both pipes to the end (the rows can exceed a pipe buffer), then reap the child
+    # with wait4 for its resource usage.
+    import selectors
+
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ, out)  # type: ignore[arg-type]
+        sel.register(proc.stderr, selectors.EVENT_READ, err)  # type: ignore[arg-type]
+        while sel.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                return None, 0.0, f"timed out after {timeout:.0f} s"
+            for key, _ in sel.select(timeout=min(left, 1.0)):
+                chunk = os.read(key.fd, 1 << 16)
+                if chunk:
+                    key.data.extend(chunk)
+                else:
+                    sel.unregister(key.fileobj)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    rss_mb = usage.ru_maxrss / 1024
+    if proc.returncode != 0:
+        lines = err.decode("utf-8", "replace").strip().splitlines()
+        return None, rss_mb, (lines[-1] if lines else f"exit status {proc.returncode}")
+    return json.loads(out), rss_mb, None
+
+
+def ensure_file(mix: str, events: int) -> Path:
+    """The generated file for ``mix``, made once with ``cqlmatch gen``."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"{mix}-{events}-s{SEED}.ndjson"
+    if not path.exists():
+        partial = path.with_suffix(".part")
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cqlmatch",
+                "gen",
+                "--events",
+                str(events),
+                "--seed",
+                str(SEED),
+                "--mix",
+                mix,
+                "--out",
+                str(partial),
+            ],
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
+        partial.rename(path)
+        note(f"generated {path} in {time.perf_counter() - started:.0f} s")
+    return path
+
+
+def note(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def machine() -> list[str]:
+    """Cores, CPU model, load and versions, for the header of the report."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    versions = []
+    for name in ("cqlmatch", "duckdb", "polars"):
+        try:
+            module = __import__(name)
+            versions.append(f"{name} {getattr(module, '__version__', '?')}")
+        except ImportError:
+            versions.append(f"{name} not installed")
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return [
+        f"machine: {os.cpu_count()} cores, {model}, {platform.system()} {platform.release()}",
+        f"load average at start: {load}",
+        f"python {platform.python_version()}; {'; '.join(versions)}; cqlmatch commit {commit}",
+        "cqlmatch run(workers=...): "
+        + ("available" if supports_workers() else "not available (cqlmatch-all skipped)"),
+    ]
+
+
+def checked(results: dict[str, Runs]) -> None:
+    """Compare every contender's rows with cqlmatch's (or the naive peer's)."""
+    reference_name = next(
+        (n for n in EXACT if n in results and results[n].rows is not None),
+        None,
+    )
+    if reference_name is None:
+        for runs in results.values():
+            runs.check = "unchecked"
+        return
+    expected = results[reference_name].rows or []
+    groups = results["python"].groups if "python" in results else None
+    for name, runs in results.items():
+        if runs.rows is None:
+            runs.check = "-"
+        elif name == reference_name:
+            runs.check = "reference"
+        elif name in EXACT:
+            runs.check = "same rows" if runs.rows == expected else "DIFFERENT ROWS"
+        else:
+            problems = peers.compare_rows(expected, runs.rows, groups)
+            runs.check = "same rows*" if not problems else "DIFFERENT: " + "; ".join(problems)
+
+
+def table(results: dict[str, Runs], events: int, size: int) -> list[str]:
+    duck = results.get("duckdb")
+    duck_median = statistics.median(duck.seconds) if duck and duck.seconds else None
+    lines = [
+        f"  {'contender':<13} {'min s':>7} {'median s':>8} {'events/s':>10} {'MB/s':>7} "
+        f"{'vs DuckDB':>9} {'peak RSS':>9}  rows",
+    ]
+    for name, runs in results.items():
+        if runs.error or not runs.seconds:
+            lines.append(f"  {name:<13} {runs.error or 'no run'}")
+            continue
+        median = statistics.median(runs.seconds)
+        ratio = f"{duck_median / median:8.2f}x" if duck_median else f"{'-':>9}"
+        lines.append(
+            f"  {name:<13} {min(runs.seconds):7.2f} {median:8.2f} {events / median / 1e6:8.3f} M"
+            f" {size / median / 1e6:7.0f} {ratio} {runs.rss_mb:6.0f} MB  "
+            f"{len(runs.rows or [])} {runs.check}"
+        )
+    return lines
+
+
+TARGETS = (
+    # (mix, workload, contender, what, test)
+    (
+        "realistic",
+        "seed",
+        "cqlmatch-all",
+        ">= 3x DuckDB",
+        lambda r, d: d is not None and r >= 3 * d,
+    ),
+    ("realistic", "seed", "cqlmatch-all", ">= 2 M events/s", lambda r, d: r >= 2e6),
+    ("realistic", "seed", "cqlmatch-1", ">= 1 M events/s", lambda r, d: r >= 1e6),
+    (
+        "worst",
+        "seed",
+        "cqlmatch-all",
+        ">= 1.5x DuckDB",
+        lambda r, d: d is not None and r >= 1.5 * d,
+    ),
+)
+
+
+def targets(all_results: dict[tuple[str, str], dict[str, Runs]], events: int) -> list[str]:
+    """The issue-5 targets, met or not, from the median runs."""
+    lines = ["issue 5 targets (median runs, corrected seed rule):"]
+    for mix, workload, contender, what, test in TARGETS:
+        results = all_results.get((mix, workload), {})
+        runs = results.get(contender)
+        duck = results.get("duckdb")
+        if runs is None or not runs.seconds:
+            lines.append(f"  {mix:<9} {contender:<12} {what:<16} not measured")
+            continue
+        rate = events / statistics.median(runs.seconds)
+        duck_rate = events / statistics.median(duck.seconds) if duck and duck.seconds else None
+        verdict = "met" if test(rate, duck_rate) else "NOT met"
+        lines.append(f"  {mix:<9} {contender:<12} {what:<16} {verdict} ({rate / 1e6:.2f} M/s)")
+    return lines
+
+
+def split(text: str, allowed: tuple[str, ...], what: str) -> list[str]:
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    unknown = [x for x in items if x not in allowed]
+    if unknown or not items:
+        raise SystemExit(
+            f"compare.py: unknown {what} {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(allowed)}"
+        )
+    return items
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="events per file")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per contender (default 3)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--only", default=",".join(CONTENDERS), help="contenders, comma-separated")
+    parser.add_argument("--mixes", default=",".join(MIXES), help="mixes, comma-separated")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="cqlmatch-all's workers"
+    )
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per run")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        workers = 1 if args.child == "cqlmatch-1" else args.workers
+        result = child(args.child, args.workloads, args.path, workers)
+        sys.stdout.write(json.dumps(result))
+        return 0
+
+    if args.events < 1 or args.repeat < 1:
+        parser.error("--events and --repeat must be at least 1")
+    contenders = split(args.only, CONTENDERS, "contender")
+    mixes = split(args.mixes, MIXES, "mix")
+    workloads = split(args.workloads, WORKLOADS, "workload")
+    if "cqlmatch-all" in contenders and not supports_workers():
+        note("cqlmatch run() takes no workers: cqlmatch-all is not available")
+    header = machine()
+    print("\n".join(header), flush=True)
+
+    files = {mix: ensure_file(mix, args.events) for mix in mixes}
+    all_results: dict[tuple[str, str], dict[str, Runs]] = {}
+    try:
+        for mix, path in files.items():
+            size = path.stat().st_size
+            for workload in workloads:
+                results = {name: Runs() for name in contenders}
+                if "cqlmatch-all" in results and not supports_workers():
+                    results["cqlmatch-all"].error = "not available (run() takes no workers)"
+                for rep in range(args.repeat):
+                    for name, runs in results.items():
+                        if runs.error:
+                            continue
+                        note(f"{mix} {workload} {name} run {rep + 1}/{args.repeat}")
+                        result, rss, error = run_child(
+                            name, workload, path, args.workers, args.timeout
+                        )
+                        if error:
+                            runs.error = f"failed: {error}"
+                            continue
+                        runs.seconds.append(result["seconds"])
+                        runs.rss_mb = max(runs.rss_mb, rss)
+                        if runs.rows is None:
+                            runs.rows = result["rows"]
+                            runs.groups = result.get("groups")
+                        elif (
+                            runs.rows != result["rows"]
+                            if name in EXACT
+                            else peers.compare_rows(runs.rows, result["rows"], runs.groups)
+                        ):
+                            runs.error = "rows differ between runs"
+                checked(results)
+                all_results[(mix, workload)] = results
+                print(
+                    f"\n{mix} mix, {args.events:,} events, {size / 1e6:.0f} MB; "
+                    f"workload {workload} ({peers.RULES[workload].relative_to(ROOT)}); "
+                    f"{args.repeat} runs each",
+                    flush=True,
+                )
+                print("\n".join(table(results, args.events, size)), flush=True)
+    finally:
+        if not args.keep:
+            for path in files.values():
+                path.unlink(missing_ok=True)
+    print()
+    print("\n".join(targets(all_results, args.events)))
+    print(
+        "\n* same rows as cqlmatch; among equal counts in any order (see peers.compare_rows).\n"
+        f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
+    bad = [
+        f"{mix}/{workload}/{name}"
+        for (mix, workload), results in all_results.items()
+        for name, runs in results.items()
+        if "DIFFERENT" in runs.check or (runs.error and "not available" not in runs.error)
+    ]
+    if bad:
+        print(f"problems: {', '.join(bad)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
