@@ -2,6 +2,8 @@
 
 ``compile`` parses and checks a query and returns a ``CompiledQuery`` with
 ``run`` (rows or kept events over many events) and ``match`` (one event).
+``Matcher`` embeds one query in a program that already has events (per
+event, per batch, per NDJSON chunk; shared between threads).
 ``parse`` and ``format_query`` expose the front end.  Query errors are
 ``CQLSyntaxError`` or ``CQLCompileError`` (both ``CQLError``), carrying
 codes, spans and caret excerpts.
@@ -10,6 +12,7 @@ codes, spans and caret excerpts.
 from .ast import Pipeline
 from .errors import CQLCompileError, CQLError, CQLSyntaxError, Diagnostic, Span
 from .lexer import tokenize
+from .matcher import Matcher
 from .parser import parse
 from .printer import format_query
 from .query import CompiledQuery, compile
@@ -22,6 +25,7 @@ __all__ = [
     "CQLSyntaxError",
     "CompiledQuery",
     "Diagnostic",
+    "Matcher",
     "Pipeline",
     "Span",
     "__version__",
