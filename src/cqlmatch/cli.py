@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import corpus as corpus_mod, gen as gen_mod
+from . import corpus as corpus_mod, gen as gen_mod, stream as stream_mod
 from .ast import dump
 from .errors import CQLError
 from .lexer import tokenize
@@ -36,6 +36,8 @@ _EXAMPLES = {
     "check": "example: cqlmatch check ../shared/seed/t1546_016.cql --strict",
     "gen": "example: cqlmatch gen --events 100000 --seed 7 --out events.ndjson.gz",
     "disasm": "example: cqlmatch disasm rules/t1546_016.cql",
+    "stream": "examples:\n  tail -F events.ndjson | cqlmatch stream rules/t1546_016.cql\n"
+    "  cqlmatch stream rules/t1546_016.cql --aggregate-every 60 < events.ndjson",
     "test": "examples:\n  cqlmatch test rules/tests\n"
     "  cqlmatch test rules/tests/t1546_016.cqltest.yaml --engine reference --junit report.xml",
 }
@@ -344,6 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
     p.add_argument("-q", "--quiet", action="store_true", help="show only failures and the total")
     p.set_defaults(func=_cmd_test)
+
+    p = command("stream", "match NDJSON events from stdin as they arrive (for log shippers)")
+    stream_mod.add_arguments(p)
+    query_options(p)
+    p.set_defaults(func=lambda args: stream_mod.command(args, _compile))
 
     p = command("gen", "write deterministic synthetic Falcon telemetry (NDJSON)")
     gen_mod.add_arguments(p)
