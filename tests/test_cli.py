@@ -105,10 +105,10 @@ def _events_file(tmp_path: Path) -> Path:
     path = tmp_path / "events.ndjson"
     path.write_text(
         '{"event_simpleName":"ProcessRollup2","aid":"a1","FileName":"cmd.exe"}\n'
-        "this is not json\n"
+        "ProcessRollup2 is not json\n"
         "\n"
         '{"event_simpleName":"DnsRequest","aid":"a1","DomainName":"x.example"}\n'
-        "[1, 2]\n"
+        '["ProcessRollup2"]\n'
         '{"event_simpleName":"ProcessRollup2","aid":"a2","FileName":"bash"}\n',
         encoding="utf-8",
     )
@@ -135,7 +135,8 @@ def test_run_formats(fmt: str, expected: str, tmp_path: Path, capsys) -> None:
     assert main(["run", str(query), str(_events_file(tmp_path)), "--format", fmt]) == 0
     captured = capsys.readouterr()
     assert captured.out == expected
-    # malformed lines are counted and reported with their line numbers
+    # malformed lines are counted and reported with their line numbers (they hold
+    # the prefilter's literal: a line it rules out is not parsed)
     assert "2 malformed line(s) skipped: 2, 5" in captured.err
 
 
@@ -160,7 +161,8 @@ def test_run_with_params_and_stats(tmp_path: Path, capsys) -> None:
     )
     captured = capsys.readouterr()
     assert captured.out == '{"aid": "a2"}\n'
-    assert "3 events in" in captured.err
+    # six lines: five ruled out by the prefilter (no "bash" in them), one decoded
+    assert "6 lines (5 skipped by the prefilter, 1 events decoded, 0 malformed)" in captured.err
     assert main(["run", str(query), str(events)]) == EXIT_QUERY_ERROR
     assert "E220" in capsys.readouterr().err
 

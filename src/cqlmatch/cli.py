@@ -9,7 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-from . import corpus as corpus_mod, gen as gen_mod, stream as stream_mod
+from . import (
+    corpus as corpus_mod,
+    gen as gen_mod,
+    progress as progress_mod,
+    stream as stream_mod,
+)
 from .ast import dump
 from .errors import CQLError
 from .lexer import tokenize
@@ -41,6 +46,17 @@ _EXAMPLES = {
     "test": "examples:\n  cqlmatch test rules/tests\n"
     "  cqlmatch test rules/tests/t1546_016.cqltest.yaml --engine reference --junit report.xml",
 }
+
+
+_EXIT_STATUS = """\
+exit status:
+  0    success (warnings allowed); test: every case passed
+  1    the query has errors; test: a case failed or its rule has errors
+  2    usage or input problems (missing files, bad options, malformed test files)
+  3    run --on-error fail: an input line is not an event
+  130  interrupted (Ctrl-C)
+
+every command has --help with an example; docs/cli.md has the details"""
 
 
 def _read_query(path: str) -> str:
@@ -114,12 +130,46 @@ def _pairs(items: list[str] | None, flag: str) -> dict[str, str]:
 
 
 def _compile(args: argparse.Namespace, strict: bool = False):
-    return compile_file(
-        args.query,
-        strict=strict,
-        params=_pairs(args.param, "--param"),
-        lookups=_pairs(args.lookup, "--lookup"),
-    )
+    params = _pairs(args.param, "--param")
+    lookups = _pairs(args.lookup, "--lookup")
+    if getattr(args, "saved", None) is None:
+        return compile_file(args.query, strict=strict, params=params, lookups=lookups)
+    text = _expand_saved(args, _read_query(args.query))
+    base = None if args.query == "-" else Path(args.query).parent
+    return compile_text(text, strict, params, lookups, base=base)
+
+
+def _expand_saved(args: argparse.Namespace, text: str) -> str:
+    """``text`` with ``$name()`` calls replaced from ``--saved DIR`` (when given)."""
+    directory = getattr(args, "saved", None)
+    if directory is None:
+        return text
+    if not Path(directory).is_dir():
+        raise NotADirectoryError(f"--saved {directory}: not a directory")
+    from .saved import expand
+
+    return expand(text, directory)
+
+
+def _run_query(query, args: argparse.Namespace) -> list[dict[str, str]]:
+    """``query.run`` over ``args.events``, with a progress line on standard
+    error when it is a terminal (``progress.for_run`` decides)."""
+    options = {"engine": args.engine, "workers": args.workers, "on_error": args.on_error}
+    bar = progress_mod.for_run(args.events, sys.stderr, args.engine, args.workers)
+    if bar is None:
+        return query.run(args.events, **options)
+
+    def events_so_far() -> int:
+        return getattr(getattr(query, "stats", None), "events", 0)
+
+    source = progress_mod.open_counted(args.events, bar, events_so_far)
+    try:
+        return query.run(source, **options)
+    except BadEventError as err:  # name the file, not the reader around it
+        raise BadEventError(args.events, err.line_number, err.reason) from None
+    finally:
+        bar.close()
+        source.close()
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -128,16 +178,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(diagnostic.render(query.text, args.query).split("\n")[0], file=sys.stderr)
     started = time.perf_counter()
     try:
-        rows = query.run(
-            args.events, engine=args.engine, workers=args.workers, on_error=args.on_error
-        )
+        rows = _run_query(query, args)
     except KeyboardInterrupt:
         print(f"cqlmatch: interrupted: {_progress(query, started)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BadEventError as err:
         print(f"cqlmatch: {err} (--on-error fail)", file=sys.stderr)
         return EXIT_BAD_EVENT
-    elapsed = time.perf_counter() - started
     write_rows(rows, args.format, sys.stdout)
     if args.stats:
         print(f"cqlmatch: {_progress(query, started)}, {len(rows)} rows", file=sys.stderr)
@@ -152,7 +199,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
         for bad in query.malformed[:10]:
             print(f"  {args.events}:{bad.line_number}: {bad.reason}", file=sys.stderr)
-    del elapsed
     return EXIT_OK
 
 
@@ -185,7 +231,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         query = compile_text(
-            fixed,
+            _expand_saved(args, fixed),
             strict=args.strict,
             params=_pairs(args.param, "--param"),
             lookups=_pairs(args.lookup, "--lookup"),
@@ -251,6 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cqlmatch",
         description="Compile CrowdStrike LogScale queries (CQL) and run them offline.",
+        epilog=_EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -302,13 +350,18 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="NAME=PATH",
             help="lookup file for match(file=NAME)",
         )
+        p.add_argument(
+            "--saved",
+            metavar="DIR",
+            help='saved queries: $name() is DIR/name.cql, $"pkg/name"() DIR/pkg/name.cql',
+        )
 
     p = command("run", "run a query over NDJSON events and print the result")
     p.add_argument("query", help="query file, or - for standard input")
-    p.add_argument("events", help="NDJSON events: a file (plain, .gz, .zst) or - for standard input")
+    p.add_argument("events", help="NDJSON events: a file (plain, .gz, .zst) or - (stdin)")
     p.add_argument("--format", choices=("table", "json", "ndjson", "csv"), default="table")
     p.add_argument("--engine", choices=ENGINES, default=ENGINES[0])
-    p.add_argument("--stats", action="store_true", help="print line counts and lines/s on standard error")
+    p.add_argument("--stats", action="store_true", help="print line counts and lines/s on stderr")
     p.add_argument(
         "--workers",
         type=_positive,

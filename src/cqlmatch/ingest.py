@@ -94,6 +94,7 @@ __all__ = [
     "MAX_LINE_BYTES",
     "Decoder",
     "EventReader",
+    "FileRange",
     "IngestError",
     "IngestStats",
     "Prefilter",
@@ -427,7 +428,48 @@ def _binary_stream_blocks(fh: Any, chunk_size: int, max_line: int) -> Iterator[_
     return _stream_blocks(stream, chunk_size, max_line, threaded=compressed)
 
 
+class FileRange:
+    """Bytes ``start`` to ``end`` of a plain file, for a worker process:
+    read as they are (no compression sniffing: a line may start with any
+    bytes), and a byte-order mark is only removed at the start of the file.
+    ``start`` and ``end`` must be line boundaries."""
+
+    __slots__ = ("end", "path", "start")
+
+    def __init__(self, path: str | os.PathLike[str], start: int, end: int) -> None:
+        self.path = path
+        self.start = start
+        self.end = end
+
+
+class _RangeReader(io.RawIOBase):
+    def __init__(self, fh: IO[bytes], size: int) -> None:
+        self._fh = fh
+        self._left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = min(len(buffer), self._left)
+        if size <= 0:
+            return 0
+        data = self._fh.read(size)
+        buffer[: len(data)] = data
+        self._left -= len(data)
+        return len(data)
+
+
+def _range_blocks(part: FileRange, chunk_size: int, max_line: int) -> Iterator[_Block]:
+    raw = open(part.path, "rb")  # noqa: SIM115 -- closed by the generator
+    raw.seek(part.start)
+    stream = _RangeReader(raw, part.end - part.start)
+    return _closing_blocks(stream, raw, chunk_size, max_line, False)  # type: ignore[arg-type]
+
+
 def _source_kind(source: Any) -> str:
+    if isinstance(source, FileRange):
+        return "range"
     if isinstance(source, str):
         return "stdin" if source == "-" else "path"
     if isinstance(source, os.PathLike):
@@ -445,6 +487,8 @@ def _blocks(source: Any, chunk_size: int, max_line: int) -> Iterator[_Block]:
     kind = _source_kind(source)
     if kind == "path":
         return _file_blocks(source, chunk_size, max_line)
+    if kind == "range":
+        return _range_blocks(source, chunk_size, max_line)
     if kind == "stdin":
         return _binary_stream_blocks(sys.stdin.buffer, chunk_size, max_line)
     if kind == "buffer":
@@ -937,6 +981,7 @@ class EventReader:
         self.decoder = Decoder(fields, need_all or program is None)
         cnf = program.prefilter if program is not None and prefilter else ()
         self.prefilter = Prefilter(cnf)
+        self._bom = not isinstance(source, FileRange) or source.start == 0
         self._iterator = self._start(source, chunk_size, max_line_bytes)
 
     def __iter__(self) -> EventReader:
@@ -1016,7 +1061,7 @@ class EventReader:
                 yield self._reject(MalformedLine(number, block.reason))
                 return
             bom_only = False
-            if number == 1 and block.startswith(_BOM):
+            if number == 1 and self._bom and block.startswith(_BOM):
                 block, bom_only = _strip_bom(block)
                 if bom_only:  # line 1 stays in the block, blank
                     yield self._reject(MalformedLine(1, "only a byte-order mark"))
