@@ -30,7 +30,8 @@ from typing import Any
 import yaml
 
 from .errors import CQLError
-from .query import ENGINES, CompiledQuery, compile_file
+from .query import ENGINES, CompiledQuery, compile as compile_text, compile_file
+from .saved import expand as expand_saved
 
 SUFFIXES = (".cqltest.yaml", ".cqltest.yml")
 
@@ -110,13 +111,13 @@ class TestFile:
     cases: list[Case] = field(default_factory=list)
 
     def compile(self) -> CompiledQuery:
-        """The rule, compiled with the file's params and lookups; raises ``CQLError``."""
-        return compile_file(
-            str(self.rule),
-            strict=self.strict,
-            params=self.params,
-            lookups={name: str(path) for name, path in self.lookups.items()},
-        )
+        """The rule, compiled with the file's params, lookups and saved
+        queries; raises ``CQLError`` (or ``OSError`` for an unreadable rule)."""
+        lookups = {name: str(path) for name, path in self.lookups.items()}
+        if self.saved is None:
+            return compile_file(str(self.rule), self.strict, self.params, lookups)
+        text = expand_saved(self.rule.read_text(encoding="utf-8"), self.saved)
+        return compile_text(text, self.strict, self.params, lookups, base=self.rule.parent)
 
 
 @dataclass
