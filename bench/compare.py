@@ -37,6 +37,7 @@ import inspect
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -66,8 +67,25 @@ def supports_workers() -> bool:
     return "workers" in inspect.signature(cqlmatch.CompiledQuery.run).parameters
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and of the children it has reaped (the
+    workers of a process pool, once it is closed)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def child(contender: str, workload: str, path: str, workers: int) -> dict[str, Any]:
     """Run one contender once; the result is printed as JSON for the parent."""
+    cpu = cpu_seconds()
+    result = _child(contender, workload, path, workers)
+    result["cpu"] = cpu_seconds() - cpu  # the timed part and little else
+    return result
+
+
+def _child(contender: str, workload: str, path: str, workers: int) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if contender.startswith("cqlmatch"):
         import cqlmatch
@@ -110,6 +128,7 @@ class Runs:
     """The runs of one contender on one file and workload."""
 
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     rss_mb: float = 0.0
     rows: list[dict[str, str]] | None = None
     groups: list[dict[str, str]] | None = None
@@ -159,7 +178,8 @@ def run_child(contender: str, workload: str, path: Path, workers: int, timeout: 
     rss_mb = usage.ru_maxrss / 1024
     if proc.returncode != 0:
         lines = err.decode("utf-8", "replace").strip().splitlines()
-        return None, rss_mb, (lines[-1] if lines else f"exit status {proc.returncode}")
+        last = lines[-1] if lines else f"exit status {proc.returncode}"
+        return None, rss_mb, last if len(last) <= 160 else last[:157] + "..."
     return json.loads(out), rss_mb, None
 
 
@@ -259,22 +279,23 @@ def checked(results: dict[str, Runs]) -> None:
 
 
 def table(results: dict[str, Runs], events: int, size: int) -> list[str]:
+    """The results as a Markdown table (paste it into bench/README.md)."""
     duck = results.get("duckdb")
     duck_median = statistics.median(duck.seconds) if duck and duck.seconds else None
     lines = [
-        f"  {'contender':<13} {'min s':>7} {'median s':>8} {'events/s':>10} {'MB/s':>7} "
-        f"{'vs DuckDB':>9} {'peak RSS':>9}  rows",
+        "| contender | min s | median s | CPU s | events/s | MB/s | vs DuckDB | peak RSS | rows |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for name, runs in results.items():
         if runs.error or not runs.seconds:
-            lines.append(f"  {name:<13} {runs.error or 'no run'}")
+            lines.append(f"| {name} | {runs.error or 'no run'} | | | | | | | |")
             continue
         median = statistics.median(runs.seconds)
-        ratio = f"{duck_median / median:8.2f}x" if duck_median else f"{'-':>9}"
+        ratio = f"{duck_median / median:.2f}x" if duck_median else "-"
         lines.append(
-            f"  {name:<13} {min(runs.seconds):7.2f} {median:8.2f} {events / median / 1e6:8.3f} M"
-            f" {size / median / 1e6:7.0f} {ratio} {runs.rss_mb:6.0f} MB  "
-            f"{len(runs.rows or [])} {runs.check}"
+            f"| {name} | {min(runs.seconds):.2f} | {median:.2f} | {statistics.median(runs.cpu):.2f}"
+            f" | {events / median / 1e6:.3f} M | {size / median / 1e6:.0f} | {ratio}"
+            f" | {runs.rss_mb:.0f} MB | {len(runs.rows or [])}, {runs.check} |"
         )
     return lines
 
@@ -381,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
                             runs.error = f"failed: {error}"
                             continue
                         runs.seconds.append(result["seconds"])
+                        runs.cpu.append(result["cpu"])
                         runs.rss_mb = max(runs.rss_mb, rss)
                         if runs.rows is None:
                             runs.rows = result["rows"]
