@@ -11,25 +11,26 @@ cdef enum Op:
     TEST_GLOB = 5  # slot, const
     TEST_REGEX = 6  # slot, set, bit
     TEST_NUM = 7  # slot, op, number
-    TEST_NODE = 8  # node
-    SET_FLAG = 9  # value
-    NOT = 10  # -
-    JUMP = 11  # target
-    JUMP_IF_FALSE = 12  # target
-    JUMP_IF_TRUE = 13  # target
-    DISPATCH = 14  # slot, const, target
-    ASSIGN_CONST = 15  # slot, const
-    DEFAULT = 16  # slot, const, value
-    STAGE_NODE = 17  # node, target
-    SAVE = 18  # -
-    RESTORE = 19  # -
-    DISCARD = 20  # -
-    ACCEPT = 21  # -
-    REJECT = 22  # -
+    TEST_CIDR = 8  # slot, const
+    TEST_NODE = 9  # node
+    SET_FLAG = 10  # value
+    NOT = 11  # -
+    JUMP = 12  # target
+    JUMP_IF_FALSE = 13  # target
+    JUMP_IF_TRUE = 14  # target
+    DISPATCH = 15  # slot, const, target
+    ASSIGN_CONST = 16  # slot, const
+    DEFAULT = 17  # slot, const, value
+    STAGE_NODE = 18  # node, target
+    SAVE = 19  # -
+    RESTORE = 20  # -
+    DISCARD = 21  # -
+    ACCEPT = 22  # -
+    REJECT = 23  # -
 
 # Facts about the table the VM checks programs against.
 cdef enum:
-    OP_COUNT = 23
+    OP_COUNT = 24
     MAX_WIDTH = 4
 
 # TEST_NUM comparisons (the ``op`` operand), in NUM_OPS order.
@@ -40,8 +41,8 @@ cdef enum NumOp:
     NUM_GE = 3  # >=
 
 # Code words each instruction takes (opcode plus operands), by opcode.
-cdef int[23] OP_WIDTHS
-OP_WIDTHS[:] = [2, 3, 3, 3, 3, 3, 4, 4, 2, 2, 1, 2, 2, 2, 4, 3, 4, 3, 1, 1, 1, 1, 1]
+cdef int[24] OP_WIDTHS
+OP_WIDTHS[:] = [2, 3, 3, 3, 3, 3, 4, 4, 3, 2, 2, 1, 2, 2, 2, 4, 3, 4, 3, 1, 1, 1, 1, 1]
 
 # Operand kinds, by opcode (for validating a program before running it).
 cdef enum OperandKind:
@@ -59,7 +60,7 @@ cdef enum OperandKind:
 # Row op holds its operand kinds at OP_KINDS[op * 3 + k].
 cdef enum:
     MAX_OPERANDS = 3
-cdef int[69] OP_KINDS
+cdef int[72] OP_KINDS
 OP_KINDS[:] = [
     KIND_SLOT, KIND_NONE, KIND_NONE,  # TEST_EXISTS
     KIND_SLOT, KIND_CONST, KIND_NONE,  # TEST_EQ
@@ -69,6 +70,7 @@ OP_KINDS[:] = [
     KIND_SLOT, KIND_CONST, KIND_NONE,  # TEST_GLOB
     KIND_SLOT, KIND_SET, KIND_BIT,  # TEST_REGEX
     KIND_SLOT, KIND_OP, KIND_NUMBER,  # TEST_NUM
+    KIND_SLOT, KIND_CONST, KIND_NONE,  # TEST_CIDR
     KIND_NODE, KIND_NONE, KIND_NONE,  # TEST_NODE
     KIND_VALUE, KIND_NONE, KIND_NONE,  # SET_FLAG
     KIND_NONE, KIND_NONE, KIND_NONE,  # NOT

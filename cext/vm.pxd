@@ -4,14 +4,67 @@
 One ``Machine`` runs one compiled ``Program``.  It owns C copies of what the
 hot loop reads (the code words, the interned field names, the compiled RE2
 sets) and no per-run state except the regex-set cache, which it only updates
-while holding the GIL (see ``_set_bits``)."""
+while holding the GIL (see ``_set_bits``); each run has its own registers
+(``_Ctx``)."""
 
 cimport cython
 from cpython.object cimport PyObject
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint32_t
 from libcpp.vector cimport vector
 
 from re2 cimport RE2Set
+
+
+@cython.final
+cdef class _Ctx:
+    cdef Py_ssize_t nslots
+    cdef PyObject** val
+    cdef unsigned char* st
+    cdef int* worder
+    cdef int nwritten
+    cdef object cur
+    cdef dict fields
+    cdef tuple columns
+    cdef object raws
+    cdef Py_ssize_t row
+    # The case stack: frame k at k * nslots, depth frames in use.
+    cdef size_t depth
+    cdef vector[PyObject*] s_val
+    cdef vector[unsigned char] s_st
+    cdef vector[int] s_worder
+    cdef vector[int] s_nwritten
+    cdef list s_cur
+
+    cdef void clear(self) noexcept
+    cdef int adopt(self, object event) except -1
+    cdef int start_row(self, Py_ssize_t row) except -1
+    cdef void reset_stack(self) noexcept
+    cdef int save(self) except -1
+    cdef int restore(self) except -1
+    cdef int discard(self) except -1
+    cdef _Ctx fork(self)
+
+
+@cython.final
+cdef class GroupTable:
+    cdef readonly object plan
+    cdef Py_ssize_t limit
+    cdef Py_ssize_t nkeys
+    cdef Py_ssize_t naggs
+    cdef vector[int] key_slots
+    cdef vector[int] kinds
+    cdef vector[int] agg_slots
+    cdef dict groups  # key -> group index
+    cdef Py_ssize_t ngroups
+    cdef vector[int64_t] counts  # per group and aggregate
+    cdef list objects  # per group and aggregate: set, list or extreme
+    cdef list key_values  # per group: its key values
+    cdef tuple scratch  # the key looked up for each event (several key fields)
+    cdef readonly bint limit_reached
+    cdef bint warned
+
+    cdef Py_ssize_t _group(self, object key) except -2
+    cdef Py_ssize_t nfields_hint(self)
 
 
 @cython.final
@@ -28,6 +81,7 @@ cdef class Machine:
     cdef object _format_number
     cdef object _glob_match
     cdef object _scrub
+    cdef object _in_subnets
 
     # Code: the program's words, checked at construction (every opcode is
     # known, every operand in range, every target an instruction start).
@@ -36,11 +90,16 @@ cdef class Machine:
     cdef Py_ssize_t entry
 
     # Fields by slot: interned names kept alive by the tuples; the vectors
-    # hold borrowed pointers into them (NULL: no fallback).
+    # hold borrowed pointers into them (NULL: no fallback).  fallback_slot:
+    # the slot named like the fallback (-1: none); dependents[s]: the slots
+    # whose fallback is slot s (a write to s invalidates what they read).
+    cdef Py_ssize_t nslots
     cdef tuple names
     cdef tuple fallbacks
     cdef vector[PyObject*] name_ptrs
     cdef vector[PyObject*] fallback_ptrs
+    cdef vector[int] fallback_slot
+    cdef vector[vector[int]] dependents
     cdef vector[char] rawstring
 
     cdef tuple consts
@@ -49,28 +108,35 @@ cdef class Machine:
     cdef tuple numbers
     cdef vector[double] number_values
     cdef vector[char] number_is_float
+    # TEST_CIDR networks: see _build_cidrs.
+    cdef vector[Py_ssize_t] cidr_start
+    cdef vector[uint32_t] cidr_words
 
     # Regex sets: one compiled RE2::Set per Program.regex_sets entry; the
     # matched bits of the last value each set ran on (set_keys holds that
-    # value, compared by identity), at set_offsets[s] in set_bits.
+    # value, compared by identity), at set_offsets[s] in set_bits; and a memo
+    # of the bits of values seen before.
     cdef vector[RE2Set*] sets
     cdef vector[Py_ssize_t] set_sizes
     cdef vector[Py_ssize_t] set_offsets
     cdef vector[unsigned char] set_bits
     cdef list set_keys
+    cdef list set_memos  # per set: value -> its bits (bytes), bounded
     cdef readonly Py_ssize_t regex_calls  # set evaluations so far (for tests and tuning)
 
     cdef int _check_code(self) except -1
     cdef int _build_sets(self) except -1
-    cdef object _read(self, object cur, dict fields, int slot)
-    cdef object _read_fallback(self, object cur, dict fields, int slot)
-    cdef object _copy(self, object cur, dict fields)
-    cdef int _exec(self, Py_ssize_t pc, object cur, bint flag, list stack, list out) except -1
+    cdef int _build_cidrs(self) except -1
+    cdef int _limit_warning(self, GroupTable table) except -1
+    cdef PyObject* _get(self, _Ctx c, int slot) except? NULL
+    cdef PyObject* _load(self, _Ctx c, int slot) except? NULL
+    cdef void _write(self, _Ctx c, int slot, PyObject* value) noexcept
+    cdef object _raw_of_row(self, _Ctx c)
+    cdef object _materialize(self, _Ctx c)
+    cdef int _exec(self, Py_ssize_t pc, _Ctx c, bint flag, list out, GroupTable table) except -1
     cdef int _regex_bit(self, object value, int s, int bit) except -1
     cdef int _set_bits(self, object value, int s) except -1
+    cdef int _test_cidr(self, object value, int c) except -1
     cdef int _test_num(self, object value, int op, int n) except -1
     cdef _forget(self)
-    cdef list _rows(
-        self, plan, Py_ssize_t ngroups, Py_ssize_t naggs, vector[int]& kinds,
-        vector[int64_t]& counts, list objects, list key_values,
-    )
+    cdef int _add(self, _Ctx c, GroupTable t) except -1

@@ -8,8 +8,8 @@ What compiles to native instructions (the shape of detection rules):
 field filters (equality, wildcards, existence, numeric comparisons, RE2
 regexes grouped per field into one set), AND/OR/NOT, true/false, ``case``
 whose branches are all native, constant assignments, ``default()``,
-``dropEvent()`` and the ``drop()`` extension.  Everything else runs through
-two slow-path instructions with the reference semantics: TEST_NODE (a
+``dropEvent()``, ``cidr()`` over IPv4 subnets and the ``drop()``
+extension.  Everything else runs through two slow-path instructions with the reference semantics: TEST_NODE (a
 filter inside AND/OR/NOT) and STAGE_NODE (a whole stage).
 
 Optimisations: literal-only case-sensitive regexes become substring tests;
@@ -21,6 +21,8 @@ equality test) is reserved in the opcode table but not emitted yet.
 """
 
 from __future__ import annotations
+
+import ipaddress
 
 from . import ast as A
 from .ast import walk
@@ -371,7 +373,7 @@ class _Builder:
             self.emit(Op.NOT)
         elif isinstance(node, A.FieldFilter):
             self.field_filter(node)
-        elif self.glob_call(node):
+        elif self.glob_call(node) or self.cidr_call(node):
             pass
         else:
             self.emit(Op.TEST_NODE, self.node(node), node=node)
@@ -417,6 +419,35 @@ class _Builder:
             if i < len(tests) - 1:
                 self.emit(Op.JUMP_IF_TRUE, end)
         self.place(end)
+        return True
+
+    def cidr_call(self, node: A.Node) -> bool:
+        """``cidr(F, subnet=[...])`` over IPv4 subnets only compiles to
+        TEST_CIDR (IPv6 subnets and lookup files keep the slow path).  Subnets
+        that are not networks match nothing, as in the reference; ``negate``
+        keeps events that have the field and lie outside every subnet."""
+        binding = self.checked.bindings.get(id(node)) if isinstance(node, A.Call) else None
+        if binding is None or binding.spec.name != "cidr" or binding.given("file"):
+            return False
+        networks = []
+        for text in binding.get("subnet") or ():
+            try:
+                network = ipaddress.ip_network(text.strip(), strict=False)
+            except ValueError:
+                continue
+            if network.version != 4:
+                return False
+            networks.append(str(network))
+        slot = self.slot(binding.get("field"))
+        if binding.get("negate"):
+            end = _Label()
+            self.emit(Op.TEST_EXISTS, slot, node=node)
+            self.emit(Op.JUMP_IF_FALSE, end)
+            self.emit(Op.TEST_CIDR, slot, self.const(",".join(networks)), node=node)
+            self.emit(Op.NOT)
+            self.place(end)
+        else:
+            self.emit(Op.TEST_CIDR, slot, self.const(",".join(networks)), node=node)
         return True
 
     def field_filter(self, node: A.FieldFilter) -> None:

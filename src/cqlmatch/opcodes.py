@@ -51,6 +51,12 @@ _TABLE = [
         "TEST_NUM", ("slot", "op", "number"), "flag", "flag = the field is numeric and compares so"
     ),
     OpInfo(
+        "TEST_CIDR",
+        ("slot", "const"),
+        "flag",
+        "flag = the field is an IPv4 address inside one of the subnets the string lists",
+    ),
+    OpInfo(
         "TEST_NODE",
         ("node",),
         "flag, cur",

@@ -11,6 +11,7 @@ sets and prefilter are shared per field); one query is a pack of one.
 Format versions:
 1  first format: fields, consts, numbers, regex sets, code, lines, rules,
    prefilter (CNF of literals), group plan, aggregate stages.
+2  TEST_CIDR (native IPv4 cidr()): every later opcode number moved up by one.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import msgspec
 
 MAGIC = 0x43514C4D  # "CQLM"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class FieldRef(msgspec.Struct, frozen=True):

@@ -4,9 +4,10 @@
 the program to ``cqlmatch._vm.Machine`` and serves the machine's slow paths
 with the reference interpreter: a filter node the VM does not run natively
 (``test_node``), a whole stage (``stage_node``), and warnings (``warn``).
-After the per-event code, a native group plan runs in the machine and the
-remaining aggregate stages (``sort``, ``head``, ...) run in the interpreter
-over the rows, so the answers are the reference's by construction.
+With a native group plan, what the per-event code emits goes straight into
+the machine's group table (no event object is made for it); the remaining
+aggregate stages (``sort``, ``head``, ...) run in the interpreter over the
+rows, so the answers are the reference's by construction.
 
 It has the interpreter's entry points (``run``, ``match``, ``warnings``), so
 ``CompiledQuery`` uses either engine the same way.
@@ -65,16 +66,38 @@ class VMEngine:
         batch = list(events)
         if self.interp.needs_source():
             self.interp._source = batch  # sub-queries read the whole input
-        out = self.machine.run(batch)
         stages = tuple(self.nodes[i] for i in self.program.aggregate_stages)
         if self.program.group is not None:
-            rows = self.machine.group(out)
+            rows = self.machine.rows(self.machine.aggregate(batch))
             return list(self.interp.stages(stages[1:], iter(rows)))
+        out = self.machine.run(batch)
         if stages:
             return list(self.interp.stages(stages, iter(out)))
         return out
+
+    def run_columns(self, columns: tuple[list, ...], raws: list | None = None) -> list[Event]:
+        """The rows of an aggregating program whose instructions all run
+        natively, over events given as one column per field
+        (``columns_of``): no event object is read or made per event."""
+        if self.program.group is None or not self.machine.native:
+            raise ValueError("columns serve aggregating programs without slow paths only")
+        stages = tuple(self.nodes[i] for i in self.program.aggregate_stages)
+        rows = self.machine.rows(self.machine.aggregate_columns(columns, raws))
+        return list(self.interp.stages(stages[1:], iter(rows)))
 
     def match(self, event: Event) -> Event | None:
         """The event as the per-event stages leave it, or None when dropped."""
         out = self.machine.run([event])
         return out[0] if out else None
+
+
+def columns_of(program: Program, events: Iterable[Event]) -> tuple[list, ...]:
+    """Events as the VM's columns: for each field of ``program`` the list of
+    its values as the query reads them (``Event.get``: with the ``#tag``,
+    ``@timestamp`` and ``@rawstring`` fallbacks), None where absent."""
+    names = [ref.name for ref in program.fields]
+    columns: tuple[list, ...] = tuple([] for _ in names)
+    for event in events:
+        for column, name in zip(columns, names, strict=True):
+            column.append(event.get(name))
+    return columns

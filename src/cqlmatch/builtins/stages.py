@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 from ..check import LIMIT_MAX, BoundCall
 from ..events import Event
 from ..functions import lookup
@@ -124,25 +122,34 @@ def sort_key(value: str, kind: str) -> tuple[int, object]:
 
 def sort_events(events, fields, orders, types):
     """Stable multi-key sort; events missing a key go last whatever the order,
-    and under ``any``/``number`` non-numbers go after numbers."""
+    and under ``any``/``number`` non-numbers go after numbers.
 
-    def compare(a, b):
-        for name, order, kind in zip(fields, orders, types, strict=True):
-            va, vb = a.get(name), b.get(name)
-            if va is None or vb is None:
-                if va is None and vb is None:
-                    continue
-                return 1 if va is None else -1
-            (ca, ka), (cb, kb) = sort_key(va, kind), sort_key(vb, kind)
-            if ca != cb:
-                return -1 if ca < cb else 1
-            if ka == kb:
-                continue
-            result = -1 if ka < kb else 1
-            return -result if order == "desc" else result
-        return 0
+    One stable pass per key, last key first, gives the lexicographic order
+    with ties in input order; each value's key is computed once.  A pass
+    for ``desc`` sorts in reverse (which Python keeps stable) on keys built
+    so that missing values and the non-number class still come last."""
+    ordered = list(events)
+    for name, order, kind in reversed(list(zip(fields, orders, types, strict=True))):
+        if order == "desc":
+            ordered.sort(key=lambda e, n=name, k=kind: _descending_key(e.get(n), k), reverse=True)
+        else:
+            ordered.sort(key=lambda e, n=name, k=kind: _ascending_key(e.get(n), k))
+    return ordered
 
-    return sorted(events, key=functools.cmp_to_key(compare))
+
+def _ascending_key(value, kind):
+    if value is None:
+        return (1,)
+    category, key = sort_key(value, kind)
+    return (0, category, key)
+
+
+def _descending_key(value, kind):
+    """Sorted in reverse: missing values smallest, classes negated."""
+    if value is None:
+        return (0,)
+    category, key = sort_key(value, kind)
+    return (1, -category, key)
 
 
 def _parallel(values, n, default):
