@@ -59,6 +59,9 @@ exit status:
 every command has --help with an example; docs/cli.md has the details"""
 
 
+_ENGINE_HELP = "the bytecode VM (default) or the reference interpreter (same results, slower)"
+
+
 def _read_query(path: str) -> str:
     if path == "-":
         return sys.stdin.read()
@@ -359,8 +362,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("run", "run a query over NDJSON events and print the result")
     p.add_argument("query", help="query file, or - for standard input")
     p.add_argument("events", help="NDJSON events: a file (plain, .gz, .zst) or - (stdin)")
-    p.add_argument("--format", choices=("table", "json", "ndjson", "csv"), default="table")
-    p.add_argument("--engine", choices=ENGINES, default=ENGINES[0])
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "ndjson", "csv"),
+        default="table",
+        help="output format (default: table)",
+    )
+    p.add_argument("--engine", choices=ENGINES, default=ENGINES[0], help=_ENGINE_HELP)
     p.add_argument("--stats", action="store_true", help="print line counts and lines/s on stderr")
     p.add_argument(
         "--workers",
@@ -395,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("test", "run detection tests (*.cqltest.yaml) and report pass/fail with diffs")
     p.add_argument("paths", nargs="+", metavar="PATH", help="test files or directories")
-    p.add_argument("--engine", choices=ENGINES, default=ENGINES[0])
+    p.add_argument("--engine", choices=ENGINES, default=ENGINES[0], help=_ENGINE_HELP)
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
     p.add_argument("-q", "--quiet", action="store_true", help="show only failures and the total")
     p.set_defaults(func=_cmd_test)
