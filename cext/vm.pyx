@@ -296,8 +296,8 @@ cdef class _Ctx:
         return 0
 
     cdef void reset_stack(self) noexcept:
-        self.depth = 0
-        if self.s_cur:
+        if self.depth:  # (code that leaves a case early, e.g. dropEvent() in a branch)
+            self.depth = 0
             del self.s_cur[:]
 
     cdef int save(self) except -1:

@@ -91,13 +91,29 @@ class VMEngine:
         return out[0] if out else None
 
 
-def columns_of(program: Program, events: Iterable[Event]) -> tuple[list, ...]:
+def columns_of(program: Program, events: Iterable[Event], share: bool = True) -> tuple[list, ...]:
     """Events as the VM's columns: for each field of ``program`` the list of
     its values as the query reads them (``Event.get``: with the ``#tag``,
-    ``@timestamp`` and ``@rawstring`` fallbacks), None where absent."""
+    ``@timestamp`` and ``@rawstring`` fallbacks), None where absent.
+
+    ``share``: equal values of a column become one str object (per column,
+    for values up to ``SHARE_MAX_CHARS`` long, at most ``SHARE_MAX_VALUES``
+    of them), as a dictionary-encoding decoder would give them: the VM then
+    compares event types by identity and reuses a regex result for a value
+    it has just seen without hashing it."""
     names = [ref.name for ref in program.fields]
     columns: tuple[list, ...] = tuple([] for _ in names)
+    shared: list[dict[str, str]] = [{} for _ in names]
     for event in events:
-        for column, name in zip(columns, names, strict=True):
-            column.append(event.get(name))
+        for column, name, known in zip(columns, names, shared, strict=True):
+            value = event.get(name)
+            if share and value is not None and len(value) <= SHARE_MAX_CHARS:
+                value = known.get(value, value)
+                if len(known) < SHARE_MAX_VALUES:
+                    known.setdefault(value, value)
+            column.append(value)
     return columns
+
+
+SHARE_MAX_CHARS = 256
+SHARE_MAX_VALUES = 65_536
