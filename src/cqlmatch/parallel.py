@@ -30,9 +30,11 @@ as mergeable partial states, and worker processes over byte ranges.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice, pairwise
 from typing import TYPE_CHECKING, Any
@@ -158,9 +160,14 @@ class GroupState:
                         ):
                             extreme[1] = number  # the first extreme stays
 
-    def merge(self, later: GroupState) -> None:
-        """Fold in the state of the input that follows this one's."""
-        for key, theirs in later.groups.items():
+    def partial(self) -> tuple[dict[Any, list[Any]], bool]:
+        """What ``merge`` needs, as plain data a worker can send."""
+        return self.groups, self.truncated
+
+    def merge(self, later: tuple[dict[Any, list[Any]], bool]) -> None:
+        """Fold in the ``partial()`` of the input that follows this one's."""
+        groups, truncated = later
+        for key, theirs in groups.items():
             ours = self.groups.get(key)
             if ours is None:
                 if len(self.groups) >= self.limit:
@@ -181,7 +188,7 @@ class GroupState:
                     if not mine[0] or better:
                         mine[1] = other[1]
                     mine[0] += other[0]
-        self.truncated = self.truncated or later.truncated
+        self.truncated = self.truncated or truncated
 
     def rows(self) -> list[Event]:
         """The groupBy rows, as ``Machine.group`` words them."""
@@ -306,32 +313,61 @@ def plan_ranges(source: Any, workers: int) -> list[tuple[int, int]] | None:
 
 def _context() -> multiprocessing.context.BaseContext:
     """forkserver where it exists (no fork of a process with threads), else spawn."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # The server imports these once; each worker forked from it starts warm.
+    context.set_forkserver_preload(["cqlmatch.vm", "cqlmatch.ingest", "cqlmatch.parallel"])
+    return context
 
 
 _WORKER: dict[str, Any] = {}
 
 
 def _init(spec: dict[str, Any]) -> None:
-    """Worker start: build the engine once from the shipped program."""
+    """Worker start: build the engine once from the shipped program.  An
+    error is kept for ``_work`` to raise in the parent: a pool whose
+    initializer fails would start new workers forever."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    from .program import loads
-    from .query import compile as compile_query
-    from .vm import VMEngine
-
-    query = compile_query(
-        spec["text"], strict=spec["strict"], params=spec["params"], lookups=spec["tables"]
-    )
-    engine = VMEngine(query.checked, query.tables, program=loads(spec["program"]))
     _WORKER.clear()
+    try:
+        from .program import loads
+        from .query import compile as compile_query
+        from .vm import VMEngine
+
+        query = compile_query(
+            spec["text"], strict=spec["strict"], params=spec["params"], lookups=spec["tables"]
+        )
+        engine = VMEngine(query.checked, query.tables, program=loads(spec["program"]))
+    except Exception as err:  # raised again by _work, in the parent
+        _WORKER["error"] = err
+        return
     _WORKER.update(spec, engine=engine)
+
+
+@contextlib.contextmanager
+def _importable_main() -> Iterator[None]:
+    """Workers re-import the parent's ``__main__`` from its file; a main
+    that has no file on disk (``python -``, ``python -c``, a REPL) would
+    make every worker fail at start, so it is hidden while they start."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or os.path.isfile(path):
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
 
 
 def _work(task: tuple[int, int, int]) -> tuple[Any, ...]:
     """One byte range: the per-event code, then a group state or the outputs."""
     from .ingest import FileRange, read_events
 
+    if "error" in _WORKER:
+        raise _WORKER["error"]
     index, start, end = task
     spec, engine = _WORKER, _WORKER["engine"]
     malformed: list[tuple[int, str]] = []
@@ -359,10 +395,11 @@ def _work(task: tuple[int, int, int]) -> tuple[Any, ...]:
                 malformed.append((item.line_number, item.reason))
 
     with reader:
-        payload: GroupState | list[Event]
+        payload: tuple[dict[Any, list[Any]], bool] | list[Event]
         if engine.program.group is not None:
-            payload = GroupState(engine.program)
-            payload.add(outputs(engine, good()))
+            state = GroupState(engine.program)
+            state.add(outputs(engine, good()))
+            payload = state.partial()
         else:
             payload = list(outputs(engine, good()))
     warnings = list(engine.warnings)
@@ -406,7 +443,9 @@ def run_file(
     state = GroupState(engine.program) if engine.program.group is not None else None
     collected: list[Event] = []
     tasks = [(i, start, end) for i, (start, end) in enumerate(ranges)]
-    with _context().Pool(min(workers, len(ranges)), _init, (spec,)) as pool:
+    with _importable_main():
+        pool = _context().Pool(min(workers, len(ranges)), _init, (spec,))
+    with pool:
         for index, counts, bad, malformed, failed, payload, warnings in pool.imap(_work, tasks):
             if failed is not None:
                 raise BadEventError(name, offset + failed[0], failed[1])
@@ -420,7 +459,7 @@ def run_file(
             offset += counts["lines"]
             if state is None:
                 collected.extend(payload)
-            elif index > 0 and payload.truncated:
+            elif index > 0 and payload[1]:
                 return None
             else:
                 state.merge(payload)
