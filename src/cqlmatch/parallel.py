@@ -34,6 +34,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice, pairwise
@@ -280,7 +281,10 @@ def plan_ranges(source: Any, workers: int) -> list[tuple[int, int]] | None:
     if not isinstance(source, str | os.PathLike) or source == "-":
         return None
     try:
-        size = os.stat(source).st_size
+        info = os.stat(source)
+        if not stat.S_ISREG(info.st_mode):
+            return None  # a named pipe or a device: read once, in order
+        size = info.st_size
         with open(source, "rb") as fh:
             head = fh.read(4)
             if head.startswith(_GZIP_MAGIC) or head.startswith(_ZSTD_MAGIC):
