@@ -1067,15 +1067,22 @@ class EventReader:
                     yield self._reject(MalformedLine(1, "only a byte-order mark"))
             if active:
                 spans = self.prefilter.scan(block)
-                line_number, previous = number, 0
+                decode = self.decoder.decode
+                counted, counted_to = number, 0  # line number at offset counted_to
                 for start, end in spans:
-                    line_number += block.count(_NL, previous, start)
-                    previous = start
                     line = block[start:end]
                     if line.endswith(b"\r"):
                         line = line[:-1]
-                    yield self._decode(line, line_number)
-                count = line_number - number + block.count(_NL, previous) + 1
+                    result = decode(line)
+                    if type(result) is Event:
+                        stats.events += 1
+                    else:  # numbered only now: counting lines costs a pass over the block
+                        stats.malformed += 1
+                        counted += block.count(_NL, counted_to, start)
+                        counted_to = start
+                        result.line_number = counted
+                    yield result
+                count = block.count(_NL) + 1
                 stats.skipped += count - len(spans) - bom_only
             else:
                 count = 0
