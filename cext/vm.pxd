@@ -33,10 +33,13 @@ cdef class _Ctx:
     cdef vector[unsigned char] s_st
     cdef vector[int] s_worder
     cdef vector[int] s_nwritten
-    cdef list s_cur
+    cdef vector[PyObject*] s_cur  # borrowed: input events, or events in keep
+    cdef list keep  # slow-path outputs of the current input event
+    cdef Py_ssize_t nkeep
 
     cdef void clear(self) noexcept
     cdef int adopt(self, object event) except -1
+    cdef int adopt_new(self, object event) except -1
     cdef int start_row(self, Py_ssize_t row) except -1
     cdef void reset_stack(self) noexcept
     cdef int save(self) except -1

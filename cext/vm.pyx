@@ -68,6 +68,7 @@ cdef extern from "Python.h":
     # Without ``except``: NULL is handled by hand (a lone surrogate is not an error here).
     const char* _utf8 "PyUnicode_AsUTF8AndSize"(PyObject* o, Py_ssize_t* size)
     int PyErr_ExceptionMatches(PyObject* exc)
+    void PyObject_GC_UnTrack(object o)
     void PyErr_Clear()
 
 
@@ -268,7 +269,7 @@ cdef class _Ctx:
         self.worder = <int*>malloc(max(nslots, 1) * sizeof(int))
         if self.val == NULL or self.st == NULL or self.worder == NULL:
             raise MemoryError()
-        self.s_cur = []
+        self.keep = []
         self.nwritten = 0
         self.depth = 0
 
@@ -296,9 +297,18 @@ cdef class _Ctx:
         return 0
 
     cdef void reset_stack(self) noexcept:
-        if self.depth:  # (code that leaves a case early, e.g. dropEvent() in a branch)
-            self.depth = 0
-            del self.s_cur[:]
+        self.depth = 0  # (not 0 already when code left a case early, e.g. dropEvent())
+        if self.nkeep:
+            self.nkeep = 0
+            del self.keep[:]
+
+    cdef int adopt_new(self, object event) except -1:
+        """``adopt`` an event that only this run holds (a slow path's output):
+        kept alive until the run moves to the next input event, since stack
+        frames and registers may point into it."""
+        self.keep.append(event)
+        self.nkeep += 1
+        return self.adopt(event)
 
     cdef int save(self) except -1:
         cdef size_t base = self.depth * self.nslots
@@ -308,11 +318,12 @@ cdef class _Ctx:
             self.s_st.resize(base + self.nslots + 1)
             self.s_worder.resize(base + self.nslots + 1)
             self.s_nwritten.resize(self.depth + 1)
+            self.s_cur.resize(self.depth + 1)
         memcpy(&self.s_val[base], self.val, self.nslots * sizeof(PyObject*))
         memcpy(&self.s_st[base], self.st, self.nslots)
         memcpy(&self.s_worder[base], self.worder, self.nslots * sizeof(int))
         self.s_nwritten[self.depth] = self.nwritten
-        self.s_cur.append(self.cur)
+        self.s_cur[self.depth] = <PyObject*>self.cur
         self.depth += 1
         return 0
 
@@ -325,7 +336,7 @@ cdef class _Ctx:
         memcpy(self.st, &self.s_st[base], self.nslots)
         memcpy(self.worder, &self.s_worder[base], self.nslots * sizeof(int))
         self.nwritten = self.s_nwritten[self.depth - 1]
-        cur = self.s_cur[self.depth - 1]
+        cur = <object>self.s_cur[self.depth - 1]
         if cur is not self.cur:
             self.cur = cur
             self.fields = None if cur is None else _fields_of(cur)
@@ -335,7 +346,6 @@ cdef class _Ctx:
         if self.depth == 0:
             raise RuntimeError("DISCARD with an empty stack")
         self.depth -= 1
-        self.s_cur.pop()
         return 0
 
     cdef _Ctx fork(self):
@@ -346,7 +356,9 @@ cdef class _Ctx:
         other.s_st = self.s_st
         other.s_worder = self.s_worder
         other.s_nwritten = self.s_nwritten
-        other.s_cur = list(self.s_cur)
+        other.s_cur = self.s_cur
+        other.keep = list(self.keep)  # (the frames may point into these events)
+        other.nkeep = self.nkeep
         other.depth = self.depth
         other.columns = self.columns
         other.raws = self.raws
@@ -419,7 +431,12 @@ cdef class GroupTable:
         g = self.ngroups
         self.ngroups += 1
         self.groups[key] = g
-        self.key_values.append((key,) if self.nkeys == 1 else key)
+        values = (key,) if self.nkeys == 1 else key
+        # Tuples of str cannot be part of a cycle: untracked, they cost the
+        # cyclic garbage collector nothing (CPython untracks them itself,
+        # but only when a collection first visits them).
+        PyObject_GC_UnTrack(values)
+        self.key_values.append(values)
         self.counts.resize(<size_t>(self.ngroups * self.naggs), 0)
         for a in range(self.naggs):
             kind = self.kinds[a]
@@ -966,7 +983,7 @@ cdef class Machine:
                     flag = False
                 else:
                     flag = True
-                    c.adopt(result)
+                    c.adopt_new(result)
                 pc += 2
             elif op == SET_FLAG:
                 flag = code[pc + 1] != 0
@@ -992,13 +1009,13 @@ cdef class Machine:
                 if n == 0:
                     pc = code[pc + 2]
                 elif n == 1:
-                    c.adopt(<object>PyList_GET_ITEM(outs, 0))
+                    c.adopt_new(<object>PyList_GET_ITEM(outs, 0))
                     pc += 3
                 else:
                     # each output continues on its own, in order, with its own stack
                     for i in range(n):
                         other = c.fork()
-                        other.adopt(<object>PyList_GET_ITEM(outs, i))
+                        other.adopt_new(<object>PyList_GET_ITEM(outs, i))
                         self._exec(pc + 3, other, flag, out, table)
                     return 0
             elif op == SAVE:
@@ -1218,9 +1235,30 @@ cdef class Machine:
                     t.objects[i] = number  # the first extreme stays
         return 0
 
-    def rows(self, GroupTable table not None):
-        """The output rows of a group table (groups in first-appearance order)."""
+    def count_order(self, GroupTable table not None, Py_ssize_t aggregate, bint descending,
+                    Py_ssize_t limit):
+        """The first ``limit`` groups sorted by a count aggregate (stably:
+        ties keep first appearance), for ``rows(table, order)``: sort() by
+        a count output without a row per group."""
+        cdef Py_ssize_t g, naggs = table.naggs
+        cdef int kind
+        if not 0 <= aggregate < naggs:
+            raise ValueError(f"aggregate {aggregate} out of range")
+        kind = table.kinds[aggregate]
+        if kind != AGG_COUNT_EVENTS and kind != AGG_COUNT_FIELD and kind != AGG_COUNT_DISTINCT:
+            raise ValueError("count_order sorts by count() aggregates only")
+        if kind == AGG_COUNT_DISTINCT:
+            counts = [len(<set>table.objects[g * naggs + aggregate]) for g in range(table.ngroups)]
+        else:
+            counts = [table.counts[g * naggs + aggregate] for g in range(table.ngroups)]
+        order = sorted(range(table.ngroups), key=counts.__getitem__, reverse=descending)
+        return order[:limit]
+
+    def rows(self, GroupTable table not None, order=None):
+        """The output rows of a group table: its groups in first-appearance
+        order, or the groups ``order`` lists, in that order."""
         cdef list rows = []
+        cdef list groups = list(range(table.ngroups)) if order is None else list(order)
         cdef list key_names = [self.names[slot] for slot in table.plan.keys]
         cdef list outputs = [spec.output for spec in table.plan.aggregates]
         cdef Py_ssize_t g, a, k, i, naggs = table.naggs
@@ -1229,7 +1267,9 @@ cdef class Machine:
         cdef int kind
         cdef object total
         cdef tuple key
-        for g in range(table.ngroups):
+        for g in groups:
+            if not 0 <= g < table.ngroups:
+                raise ValueError(f"group {g} out of range")
             results = {}
             produced = False
             for a in range(naggs):

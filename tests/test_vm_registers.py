@@ -234,3 +234,41 @@ def test_columns_are_checked() -> None:
             pass
         else:
             raise AssertionError(f"accepted {bad!r}")
+
+
+def test_sort_by_a_count_after_group_by() -> None:
+    """The VM orders groups by a count without rows for every group; the
+    rows must be the reference's for every order, type and limit."""
+    events = [e.fields for e in _events(2000, seed=3)]
+    for sort in (
+        "sort(n)",
+        "sort(n, order=asc)",
+        "sort(n, limit=5)",
+        "sort(n, order=asc, limit=3)",
+        "sort(n, reverse=true)",
+        "sort(n, type=string)",
+        "sort(d, limit=4)",
+        "sort([n, d])",
+        "sort(ComputerName, limit=2)",
+        "sort(n, limit=3) | head(2)",
+    ):
+        query = (
+            "groupBy([ComputerName], function=[count(as=n), count(FileName, distinct=true, as=d)])"
+            f" | {sort}"
+        )
+        rows = both(query, events)
+        assert rows, query
+
+
+def test_sort_by_a_count_takes_the_native_path() -> None:
+    compiled = cqlmatch.compile("groupBy([ComputerName]) | sort(_count, limit=5)")
+    engine = VMEngine(compiled.checked, compiled.tables)
+    table = engine.machine.aggregate(_events(500, seed=4))
+    stage = engine.nodes[engine.program.aggregate_stages[1]]
+    order = engine._count_order(table, stage)
+    assert order is not None and len(order) == 5
+    counts = [int(r.fields["_count"]) for r in engine.machine.rows(table, order)]
+    assert counts == sorted(counts, reverse=True)
+    string_sort = cqlmatch.compile("groupBy([ComputerName]) | sort(_count, type=string)")
+    engine = VMEngine(string_sort.checked, string_sort.tables)
+    assert engine._count_order(table, engine.nodes[engine.program.aggregate_stages[1]]) is None

@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from . import ast as A
-from ._vm import Machine
+from ._vm import GroupTable, Machine
+from .builtins.stages import sort_spec
 from .check import Checked
 from .compiler import compile_program
 from .events import Event
@@ -66,10 +67,9 @@ class VMEngine:
         batch = list(events)
         if self.interp.needs_source():
             self.interp._source = batch  # sub-queries read the whole input
-        stages = tuple(self.nodes[i] for i in self.program.aggregate_stages)
         if self.program.group is not None:
-            rows = self.machine.rows(self.machine.aggregate(batch))
-            return list(self.interp.stages(stages[1:], iter(rows)))
+            return self._finish(self.machine.aggregate(batch))
+        stages = tuple(self.nodes[i] for i in self.program.aggregate_stages)
         out = self.machine.run(batch)
         if stages:
             return list(self.interp.stages(stages, iter(out)))
@@ -81,9 +81,34 @@ class VMEngine:
         (``columns_of``): no event object is read or made per event."""
         if self.program.group is None or not self.machine.native:
             raise ValueError("columns serve aggregating programs without slow paths only")
-        stages = tuple(self.nodes[i] for i in self.program.aggregate_stages)
-        rows = self.machine.rows(self.machine.aggregate_columns(columns, raws))
-        return list(self.interp.stages(stages[1:], iter(rows)))
+        return self._finish(self.machine.aggregate_columns(columns, raws))
+
+    def _finish(self, table: GroupTable) -> list[Event]:
+        """The rows of a complete group table through the stages after groupBy.
+        A sort() by a count output right after it picks its rows from the
+        table's counts (the same order: counts are numbers, never missing)."""
+        stages = tuple(self.nodes[i] for i in self.program.aggregate_stages)[1:]
+        order = None
+        if stages and isinstance(stages[0], A.Call):
+            order = self._count_order(table, stages[0])
+            if order is not None:
+                stages = stages[1:]
+        return list(self.interp.stages(stages, iter(self.machine.rows(table, order))))
+
+    def _count_order(self, table: GroupTable, stage: A.Call) -> list[int] | None:
+        binding = self.checked.bindings.get(id(stage))
+        if binding is None or binding.spec.name != "sort":
+            return None
+        fields, orders, types, limit = sort_spec(binding)
+        outputs = [spec.output for spec in self.program.group.aggregates]
+        if len(fields) != 1 or types[0] not in ("any", "number") or outputs.count(fields[0]) != 1:
+            return None
+        index = outputs.index(fields[0])
+        if self.program.group.aggregates[index].kind != "count":
+            return None
+        if fields[0] in (self.program.fields[k].name for k in self.program.group.keys):
+            return None  # (a key named like the output: the row keeps the count)
+        return self.machine.count_order(table, index, orders[0] == "desc", limit)
 
     def match(self, event: Event) -> Event | None:
         """The event as the per-event stages leave it, or None when dropped."""

@@ -157,14 +157,20 @@ def _parallel(values, n, default):
     return values + (values[-1],) * (n - len(values))
 
 
-@stage_function("sort")
-def sort(rt, call, events):
-    fields = call.get("field")
+def sort_spec(call) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], int]:
+    """sort()'s fields, their orders and types (one each), and its row limit."""
+    fields = tuple(call.get("field"))
     orders = _parallel([o.lower() for o in call.get("order")], len(fields), "desc")
     if call.get("reverse") is not None and not call.given("order"):
         orders = _parallel(("asc" if call.get("reverse") else "desc",), len(fields), "desc")
     types = _parallel([t.lower() for t in call.get("type")], len(fields), "any")
-    return sort_events(events, fields, orders, types)[: _row_limit(call.get("limit"))]
+    return fields, orders, types, _row_limit(call.get("limit"))
+
+
+@stage_function("sort")
+def sort(rt, call, events):
+    fields, orders, types, limit = sort_spec(call)
+    return sort_events(events, fields, orders, types)[:limit]
 
 
 @stage_function("table")
