@@ -85,6 +85,16 @@ def check(
 ) -> Checked:
     """Check a parsed query; raises ``CQLCompileError`` listing every error."""
     checker = _Checker(text, dict(params or {}), strict)
+    too_long = _overlong_path(tree)
+    if too_long is not None:
+        diagnostic = Diagnostic(
+            "error",
+            "E210",
+            f"more than {MAX_STAGES} stages in a row (those of enclosing pipelines included)",
+            too_long.span,
+            expected="a shorter query",
+        )
+        raise CQLCompileError(text, [diagnostic])
     checker.pipeline(tree, top=True)
     checked = Checked(tree, text, checker.bindings, checker.diagnostics, checker.params)
     if checked.errors:
@@ -96,6 +106,28 @@ def check(
     checked.diagnostics.extend(lint(tree, text))
     checked.diagnostics.sort(key=lambda d: d.span.start)
     return checked
+
+
+# Stages on any path into the query: those of a pipeline plus, for a nested
+# one, the stages before it in every enclosing pipeline.  The interpreter runs
+# a pipeline as a chain of stages, so this keeps it far from Python's
+# recursion limit; real queries stay far below (the corpus tops out at 113).
+MAX_STAGES = 300
+
+
+def _overlong_path(tree: A.Pipeline) -> A.Node | None:
+    """The first stage past MAX_STAGES on some path, or None."""
+    todo: list[tuple[A.Node, int]] = [(tree, 0)]
+    while todo:
+        node, base = todo.pop()
+        if isinstance(node, A.Pipeline):
+            for index, stage in enumerate(node.stages):
+                if base + index + 1 > MAX_STAGES:
+                    return stage
+                todo.append((stage, base + index + 1))
+        else:
+            todo.extend((child, base) for child in A.children(node))
+    return None
 
 
 class _Checker:
@@ -366,6 +398,26 @@ class _Checker:
                     bound.node.span,
                     f"{p.name}=<{p.type.value}>",
                 )
+        if bound.given("flags") and spec.param("regex") is not None and bound.given("regex"):
+            self.regex_flags(bound)
+
+    def regex_flags(self, bound: BoundCall) -> None:
+        """``flags="..."`` of regex()/replace(): checked now with the pattern,
+        so an unknown flag is E230 at the flag, not an error while running."""
+        pattern, literal_flags = bound.get("regex")
+        flags = bound.get("flags")
+        node = bound.nodes["flags"]
+        if not isinstance(pattern, str) or not isinstance(flags, str):
+            return
+        try:
+            compile_regex(pattern, literal_flags + flags)
+        except RegexError as err:
+            span = node.span
+            quoted = isinstance(node, A.Str) and span.end - span.start == len(flags) + 2
+            if err.in_flags and err.offset >= len(literal_flags):
+                start = span.start + (1 if quoted else 0) + err.offset - len(literal_flags)
+                span = self.source.span(start, start + max(1, err.length))
+            self.error("E230", f"invalid regex flags: {err.message}", span)
 
     def filter_condition(self, bound: BoundCall, arg: A.Arg) -> bool:
         """``if(Field=/re/, ...)``: a filter written where an expression goes."""

@@ -22,11 +22,14 @@ equality test) is reserved in the opcode table but not emitted yet.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from . import ast as A
+from ._regexset import DEFAULT_MAX_MEM, RegexSet, RegexSetError
 from .ast import walk
 from .check import BoundCall, Checked
+from .errors import CQLCompileError, Diagnostic
 from .opcodes import NUM_OPS, Op
 from .program import (
     FORMAT_VERSION,
@@ -47,6 +50,12 @@ _PURE_FILTER_CALLS = frozenset(
     {"in", "cidr", "wildcard", "test", "array:contains", "text:contains", "dropEvent"}
 )
 GROUP_LIMIT_MAX = 1_000_000
+# A regex whose RE2::Set program alone needs more than this runs on the slow
+# path (the reference's RE2 object, which falls back from the DFA to the NFA),
+# so the field's set keeps memory for its DFA.  The VM's sets get
+# DEFAULT_MAX_MEM (64 MiB) each; a field whose regexes together exceed that
+# is error E231.  Ordinary detection regexes need a few kilobytes.
+SET_PATTERN_BUDGET = 8 << 20
 # Characters a JSON encoder (Gson included) never escapes: literals made of
 # them appear verbatim in a raw line whenever the decoded value contains them.
 _PREFILTER_SAFE = frozenset(
@@ -81,6 +90,7 @@ class _Builder:
         self.const_index: dict[str, int] = {}
         self.numbers: list[float] = []
         self.sets: dict[int, list[str]] = {}
+        self.set_nodes: dict[int, A.Node] = {}  # the first regex filter on each set's field
         self.set_order: list[int] = []
         self.code: list[int] = []
         self.lines: list[int] = []
@@ -112,6 +122,28 @@ class _Builder:
     def number(self, value: float) -> int:
         self.numbers.append(float(value))
         return len(self.numbers) - 1
+
+    def regex_set(self, slot: int) -> RegexSetSpec:
+        """The set of a field's regexes, checked to compile as the VM will
+        compile it (E231 when RE2 runs out of memory, never a crash later)."""
+        patterns = tuple(self.sets[slot])
+        trial = RegexSet(max_mem=DEFAULT_MAX_MEM)
+        try:
+            for pattern in patterns:
+                trial.add(pattern)
+            trial.compile()
+        except RegexSetError as err:
+            node = self.set_nodes.get(slot)
+            span = node.span if node is not None else self.checked.tree.span
+            message = (
+                f"the {len(patterns)} regexes on field {self.fields[slot].name} together "
+                f"exceed RE2's memory budget of {DEFAULT_MAX_MEM >> 20} MiB ({err})"
+            )
+            diagnostic = Diagnostic(
+                "error", "E231", message, span, expected="fewer or smaller regexes on this field"
+            )
+            raise CQLCompileError(self.text, [diagnostic]) from None
+        return RegexSetSpec(slot, patterns)
 
     def regex_bit(self, slot: int, pattern: str) -> tuple[int, int]:
         if slot not in self.sets:
@@ -467,7 +499,11 @@ class _Builder:
             else:
                 self.emit(Op.TEST_NUM, slot, NUM_OPS.index(node.op), self.number(number), node=node)
             return
+        if isinstance(value, A.Regex) and not _fits_a_set(translate(value.pattern, value.flags)):
+            self.emit(Op.TEST_NODE, self.node(node), node=node)  # too big for an RE2::Set
+            return
         if isinstance(value, A.Regex):
+            self.set_nodes.setdefault(slot, node)
             self.regex_test(node, slot, value)
         else:
             text = _literal_text(value, self.checked.params)
@@ -589,7 +625,7 @@ class _Builder:
             fields=tuple(self.fields),
             consts=tuple(self.consts),
             numbers=tuple(self.numbers),
-            regex_sets=tuple(RegexSetSpec(slot, tuple(self.sets[slot])) for slot in self.set_order),
+            regex_sets=tuple(self.regex_set(slot) for slot in self.set_order),
             code=tuple(self.code),
             lines=tuple(self.lines),
             rules=rules,
@@ -667,3 +703,22 @@ def _multi_output(binding: BoundCall) -> bool:
 
 def _safe(literal: str) -> bool:
     return len(literal) >= 3 and all(c in _PREFILTER_SAFE for c in literal)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fits_pattern(pattern: str) -> bool:
+    trial = RegexSet(max_mem=SET_PATTERN_BUDGET)
+    try:
+        trial.add(pattern)
+        trial.compile()
+    except RegexSetError:
+        return False
+    return True
+
+
+def _fits_a_set(translated) -> bool:
+    """Whether a regex can join its field's RE2::Set (literal regexes become
+    substring tests and need no set)."""
+    if translated.literal is not None and not translated.case_insensitive:
+        return True
+    return _fits_pattern(translated.re2_pattern)

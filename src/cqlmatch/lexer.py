@@ -95,6 +95,9 @@ for _punct, _kind in _COMMON_PUNCT:
 _OPERAND_PUNCT = tuple(p for p in _EXPR_PUNCT if p[0] in ("&&", "||", "|", "+", "-"))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class Lexer:
     """Produces the token at a position in a given mode; holds no cursor."""
 
@@ -102,6 +105,17 @@ class Lexer:
         self.text = text
         self.source = SourceMap(text)
         self._cache: tuple[dict[int, Token], ...] = ({}, {}, {})
+        bad = _SURROGATE.search(text)
+        if bad is not None:
+            # Not Unicode text (undecodable bytes, a broken UTF-16 pair): no
+            # file or program could hold the query, so refuse it here.
+            raise self.error(
+                "E010",
+                f"lone surrogate U+{ord(bad.group()):04X}: the query is not valid Unicode text",
+                bad.start(),
+                bad.start() + 1,
+                "valid UTF-8 text",
+            )
 
     def error(self, code: str, message: str, start: int, end: int | None = None, expected=None):
         return CQLSyntaxError(code, message, self.text, self.source.span(start, end), expected)

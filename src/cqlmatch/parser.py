@@ -37,6 +37,9 @@ from .lexer import Lexer, Mode
 from .tokens import Token, TokenKind as K
 
 MAX_DEPTH = 64  # nested parentheses, calls, arrays, case and match blocks
+# Binary operators in a chain (a + b + c ...) nest the tree one level each, so
+# they count, with the nesting above, toward this bound on expression depth.
+MAX_EXPR_DEPTH = 128
 REGEX_FLAGS = frozenset("imdgF")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+")
 _SIGNED_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+)")
@@ -71,6 +74,7 @@ class Parser:
         self.lexer = Lexer(text)
         self.pos = 0
         self.depth = 0
+        self.chained = 0  # binary operators open in expression chains
 
     # --- token plumbing --------------------------------------------------------
 
@@ -534,14 +538,28 @@ class Parser:
     def _binary_chain(self, parse_operand, match_op) -> A.Node:
         start = self.peek(Mode.OPERAND).span
         left = parse_operand()
-        while True:
-            tok = self.peek(Mode.OPERATOR)
-            op = match_op(tok)
-            if op is None:
-                return left
-            self.take(tok)
-            right = parse_operand()
-            left = A.Binary(op, left, right, span=self.span_from(start))
+        opened = 0
+        try:
+            while True:
+                tok = self.peek(Mode.OPERATOR)
+                op = match_op(tok)
+                if op is None:
+                    return left
+                opened += 1
+                self.chained += 1
+                if self.depth + self.chained > MAX_EXPR_DEPTH:
+                    raise self.error(
+                        "E110",
+                        f"expression nests deeper than {MAX_EXPR_DEPTH} levels "
+                        "(each operator of a chain is one level)",
+                        tok.span,
+                        "a shorter expression, or several assignments",
+                    )
+                self.take(tok)
+                right = parse_operand()
+                left = A.Binary(op, left, right, span=self.span_from(start))
+        finally:
+            self.chained -= opened
 
     def parse_logical_or(self) -> A.Node:
         def op(tok: Token) -> str | None:

@@ -127,6 +127,11 @@ __all__ = [
 DEFAULT_MAX_MEM: Final = 64 << 20
 MAX_NESTING: Final = 100  # groups inside groups; keeps the recursive parser far from Python's limit
 MAX_REPEAT: Final = 1000  # RE2's limit on a counted repetition
+# Pieces one sequence may hold once counted repetitions are written out
+# (x{3} is xxx).  RE2 does that expansion itself and aborts the whole process
+# (LOG(FATAL) "Cannot AllocSub") past 65,535 pieces, e.g. for 66 times
+# [^a]{1000}; such a pattern is refused here, well below that.
+MAX_EXPANDED: Final = 30_000
 
 re2.set_fallback_notification(re2.FALLBACK_EXCEPTION)
 
@@ -928,6 +933,7 @@ def _parse(pattern: str, flags: str) -> tuple[Translated, _Node]:
     _check_flags(flags, pattern)
     parser = _Parser(pattern, ci="i" in flags)
     tree = parser.parse()
+    _expanded(tree, pattern)
     out = []
     prefix = "".join(v for k, v in _FLAG_PREFIX.items() if k in flags)
     if prefix:
@@ -955,6 +961,37 @@ def _parse(pattern: str, flags: str) -> tuple[Translated, _Node]:
         literal=literal,
     )
     return translated, tree
+
+
+def _expanded(node: _Node, pattern: str) -> int:
+    """How many pieces ``node`` adds to the sequence around it once counted
+    repetitions are written out; raises ``RegexError`` when a sequence grows
+    past ``MAX_EXPANDED``.  Counts a literal run as one piece
+    per character, so it overestimates, never underestimates."""
+    if isinstance(node, _Concat):
+        total = 0
+        for item in node.items:
+            total += _expanded(item, pattern)
+            if total > MAX_EXPANDED:
+                at = item.start if isinstance(item, _Repeat) else 0
+                raise RegexError(
+                    f"counted repetitions expand this sequence past {MAX_EXPANDED:,} pieces, "
+                    "more than RE2 can build",
+                    at,
+                    pattern=pattern,
+                )
+        return total
+    if isinstance(node, _Group):
+        return _expanded(node.child, pattern)
+    if isinstance(node, _Alt):
+        for branch in node.branches:
+            _expanded(branch, pattern)
+        return 1
+    if isinstance(node, _Repeat):
+        copies = max(node.lo, node.hi or 0, 1) + (1 if node.hi is None else 0)
+        # Nested counts past RE2's limit ((a{1000}){1000}) are RE2's own error.
+        return min(_expanded(node.child, pattern) * copies, MAX_EXPANDED + 1)
+    return 1
 
 
 def _require_str(pattern: object, flags: object) -> None:
