@@ -1036,9 +1036,13 @@ cdef class Machine:
             elif op == REJECT:
                 return 0
             elif op == DISPATCH:
-                raise NotImplementedError(
-                    f"code offset {pc}: DISPATCH is reserved and this VM does not run it"
-                )
+                value = self._get(c, code[pc + 1])
+                if value != NULL and _str_eq(
+                    <object>value, <object>PyTuple_GET_ITEM(self.consts, code[pc + 2])
+                ):
+                    pc = code[pc + 3]
+                else:
+                    pc += 4
             else:  # excluded by _check_code
                 raise RuntimeError(f"code offset {pc}: unknown opcode {op}")
 

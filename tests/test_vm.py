@@ -336,10 +336,9 @@ def test_stage_outputs_each_get_their_own_stack() -> None:
     assert run(prog, {"a": "1"}, slow=slow) == [{"a": "1", "b": "keep", "x": "1"}, {"a": "1"}]
 
 
-def test_dispatch_is_reserved() -> None:
-    prog = program((Op.DISPATCH, 0, 0, "x"), "x:", (Op.ACCEPT,), consts=("v",))
-    with pytest.raises(NotImplementedError, match="DISPATCH"):
-        run(prog, {"a": "v"})
+def test_dispatch_jumps_when_the_field_equals_the_value() -> None:
+    prog = program((Op.DISPATCH, 0, 0, "x"), (Op.REJECT,), "x:", (Op.ACCEPT,), consts=("v",))
+    assert run(prog, {"a": "v"}, {"a": "w"}, {"b": "v"}) == [{"a": "v"}]
 
 
 # --- writes, copy-on-write and the case stack ----------------------------------------------

@@ -272,3 +272,37 @@ def test_sort_by_a_count_takes_the_native_path() -> None:
     string_sort = cqlmatch.compile("groupBy([ComputerName]) | sort(_count, type=string)")
     engine = VMEngine(string_sort.checked, string_sort.tables)
     assert engine._count_order(table, engine.nodes[engine.program.aggregate_stages[1]]) is None
+
+
+def test_case_dispatch_on_a_shared_first_test() -> None:
+    query = """
+    case {
+      kind = a x = 1 | out := "a1" ;
+      kind = b | out := "b" ;
+      kind = a | out := "a-other" ;
+      kind = "c*" | out := "c-wildcard" ;
+      * | out := "rest"
+    }
+    """
+    assert Op.DISPATCH in opcodes(query)
+    events = [
+        {"kind": "a", "x": "1"},
+        {"kind": "a", "x": "2"},
+        {"kind": "b"},
+        {"kind": "c"},
+        {"kind": "cz"},
+        {"x": "1"},
+        {"#kind": "b"},
+    ]
+    rows = both(query, events)
+    assert [r["out"] for r in rows] == [
+        "a1",
+        "a-other",
+        "b",
+        "c-wildcard",
+        "c-wildcard",
+        "rest",
+        "rest",  # kind has no fallback to #kind (only #kind falls back to kind)
+    ]
+    no_fallback = both("case { kind = a | out := 1 ; kind = b | out := 2 }", events)
+    assert [r["out"] for r in no_fallback] == ["1", "1", "2"]

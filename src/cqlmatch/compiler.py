@@ -16,8 +16,8 @@ Optimisations: literal-only case-sensitive regexes become substring tests;
 wildcard patterns become prefix/suffix/contains/equality tests; cheap tests
 are ordered before regex tests inside a juxtaposition (AND) when both are
 side-effect free; constant filters fold (``true`` disappears, ``false``
-turns a branch into a jump).  DISPATCH (case branches sharing a first
-equality test) is reserved in the opcode table but not emitted yet.
+turns a branch into a jump); ``case`` branches that begin with equality
+tests on one field (``#event_simpleName=...``) DISPATCH on one read of it.
 """
 
 from __future__ import annotations
@@ -361,17 +361,83 @@ class _Builder:
     def case(self, stage: A.Case, fail: _Label) -> None:
         end = _Label()
         self.emit(Op.SAVE, node=stage)
-        for branch in stage.branches:
+        branches = list(stage.branches)
+        keyed = self.dispatch_run(branches)
+        if keyed:
+            self.dispatch(branches[: len(keyed)], keyed, end)
+            branches = branches[len(keyed) :]
+        for branch in branches:
             next_branch = _Label()
             for inner in branch.stages:
                 self.stage(inner, next_branch)
             self.emit(Op.DISCARD)
             self.emit(Op.JUMP, end)
+            if not next_branch.uses:
+                break  # the branch cannot fail (``*``): what follows is dead
             self.place(next_branch)
             self.emit(Op.RESTORE)
-        self.emit(Op.DISCARD)
-        self.emit(Op.JUMP, fail)
+        else:
+            self.emit(Op.DISCARD)
+            self.emit(Op.JUMP, fail)
         self.place(end)
+
+    def dispatch_run(self, branches: list[A.Pipeline]) -> list[tuple[int, str, A.Node | None]]:
+        """The leading branches that each begin with an equality test on one
+        field (``#event_simpleName=...``), as (slot, value, the rest of the
+        first stage): two or more of them dispatch on one read of the field."""
+        keyed: list[tuple[int, str, A.Node | None]] = []
+        for branch in branches:
+            key = self.dispatch_key(branch.stages[0]) if branch.stages else None
+            if key is None or (keyed and key[0] != keyed[0][0]):
+                break
+            keyed.append(key)
+        return keyed if len(keyed) >= 2 else []
+
+    def dispatch_key(self, stage: A.Node) -> tuple[int, str, A.Node | None] | None:
+        rest: A.Node | None = None
+        first = stage
+        if isinstance(stage, A.And):
+            if not self.native_filter(stage) or any(_constant(i) is not None for i in stage.items):
+                return None
+            first, *others = self.order(stage.items)
+            rest = others[0] if len(others) == 1 else A.And(tuple(others), span=stage.span)
+        if not isinstance(first, A.FieldFilter) or first.op != "=" or _extracts(first):
+            return None
+        if isinstance(first.value, A.Regex):
+            return None
+        text = _literal_text(first.value, self.checked.params)
+        if text is None or "*" in text:
+            return None
+        return self.slot(first.field), text, rest
+
+    def dispatch(
+        self,
+        branches: list[A.Pipeline],
+        keyed: list[tuple[int, str, A.Node | None]],
+        end: _Label,
+    ) -> None:
+        """DISPATCH to the branch whose value the field holds; a branch that
+        fails restores the event and goes on to the next branch with the
+        same value, or to the branches after the keyed ones."""
+        entries = [_Label() for _ in keyed]
+        rest = _Label()
+        for branch, (slot, value, _), entry in zip(branches, keyed, entries, strict=True):
+            self.emit(Op.DISPATCH, slot, self.const(value), entry, node=branch.stages[0])
+        self.emit(Op.JUMP, rest)
+        for i, (branch, (_, value, remainder)) in enumerate(zip(branches, keyed, strict=True)):
+            self.place(entries[i])
+            failed = _Label()
+            if remainder is not None:
+                self.stage(remainder, failed)
+            for inner in branch.stages[1:]:
+                self.stage(inner, failed)
+            self.emit(Op.DISCARD)
+            self.emit(Op.JUMP, end)
+            self.place(failed)
+            self.emit(Op.RESTORE)
+            same = (entries[j] for j in range(i + 1, len(keyed)) if keyed[j][1] == value)
+            self.emit(Op.JUMP, next(same, rest))
+        self.place(rest)
 
     # --- filters -----------------------------------------------------------------------
 
