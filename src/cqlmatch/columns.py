@@ -1,0 +1,118 @@
+"""NDJSON lines straight to the VM's columns, a batch at a time.
+
+For a program whose instructions all run in the VM and whose output is its
+group table (``Machine.native`` and a group plan), an event is nothing but
+the values of the program's fields.  ``ColumnDecoder.decode(lines)`` turns a
+batch of kept lines into one list per field in a single msgspec call (the
+lines decoded as NDJSON into structs that hold only those fields), so
+no per-line Python call and no event object is made.  (msgspec's
+``decode_lines`` parses each line on its own; a line holding two values
+gives one row too many, which is caught by the count.)
+
+It takes the fast path only when the answer is certain to equal the
+per-line decoder's (``ingest.Decoder``, itself equal to
+``events.parse_line``): every requested value in the batch is a JSON string
+and every line is a JSON object with valid UTF-8.  Anything else (a number,
+``null``, a nested value, a malformed line anywhere in the batch) makes
+``decode`` return None, and the caller decodes that batch line by line,
+which also words and numbers any malformed line.
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter
+
+import msgspec
+
+from .program import Program
+
+_UNSET = msgspec.UNSET
+
+
+class ColumnBatch:
+    """``columns[slot][row]``: the value the program reads for field ``slot``
+    on the batch's row (fallbacks applied), or None; ``raws[row]`` the line
+    as text when the program reads ``@rawstring``, else None."""
+
+    __slots__ = ("columns", "raws", "size")
+
+    def __init__(self, columns: tuple[list, ...], raws: list[str] | None, size: int) -> None:
+        self.columns = columns
+        self.raws = raws
+        self.size = size
+
+
+class ColumnDecoder:
+    """Decodes batches of NDJSON lines into a program's columns."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        names: list[str] = []
+        for ref in program.fields:
+            names.append(ref.name)
+            if ref.fallback is not None:
+                names.append(ref.fallback)
+        self.names = tuple(dict.fromkeys(names))
+        #: whether the fast path can serve this program at all: names that
+        #: flattening makes (``a.b``, ``a[0]``) need the whole object
+        self.usable = not any("." in n or "[" in n for n in self.names)
+        self.wants_raw = any(ref.rawstring for ref in program.fields)
+        attrs = [f"f{i}" for i in range(len(self.names))]
+        struct = msgspec.defstruct(
+            "ColumnRow",
+            [(a, str | msgspec.UnsetType, _UNSET) for a in attrs],
+            rename=dict(zip(attrs, self.names, strict=True)),
+            gc=False,
+        )
+        self._decode = msgspec.json.Decoder(struct).decode_lines
+        index = {name: i for i, name in enumerate(self.names)}
+        self._getters = [
+            (
+                attrgetter(f"f{index[ref.name]}"),
+                None if ref.fallback is None else attrgetter(f"f{index[ref.fallback]}"),
+            )
+            for ref in program.fields
+        ]
+
+    def decode(self, lines: list[bytes]) -> ColumnBatch | None:
+        """The batch's columns, or None when it must be decoded line by line."""
+        if not self.usable:
+            return None
+        data = b"\n".join(lines)
+        ascii_only = data.isascii()
+        if not ascii_only:
+            # msgspec checks only the strings it keeps; the reference rejects
+            # a line with invalid UTF-8 anywhere
+            try:
+                for line in lines:
+                    if not line.isascii():
+                        line.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        try:
+            rows = self._decode(data)
+        except (msgspec.DecodeError, RecursionError):  # (ValidationError included)
+            return None
+        if len(rows) != len(lines):  # a line holding two values, e.g. "{} {}"
+            return None
+        columns = tuple(self._column(rows, own, fallback) for own, fallback in self._getters)
+        raws = None
+        if self.wants_raw:
+            raws = [line.decode("ascii" if ascii_only else "utf-8") for line in lines]
+            for ref, column in zip(self.program.fields, columns, strict=True):
+                if ref.rawstring:  # @rawstring: the line itself unless the event has one
+                    column[:] = [
+                        raw if v is None else v for v, raw in zip(column, raws, strict=True)
+                    ]
+        return ColumnBatch(columns, raws, len(rows))
+
+    @staticmethod
+    def _column(rows: list, own: attrgetter, fallback: attrgetter | None) -> list:
+        values = list(map(own, rows))
+        if fallback is None:
+            return [None if v is _UNSET else v for v in values]
+        backup = list(map(fallback, rows))
+        return [
+            (None if b is _UNSET else b) if v is _UNSET else v
+            for v, b in zip(values, backup, strict=True)
+        ]

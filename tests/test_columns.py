@@ -1,0 +1,103 @@
+"""ColumnDecoder: batches of NDJSON lines to the VM's columns.
+
+The fast path must give exactly what decoding line by line gives
+(``ingest.Decoder`` then ``vm.columns_of``), and decline every batch where
+it could not be sure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import cqlmatch
+from cqlmatch.columns import ColumnDecoder
+from cqlmatch.gen import generate_lines
+from cqlmatch.ingest import Decoder
+from cqlmatch.vm import VMEngine, columns_of
+
+RULE = Path(__file__).resolve().parent.parent / "rules" / "t1546_016.cql"
+
+
+def _engine(text: str) -> VMEngine:
+    compiled = cqlmatch.compile(text)
+    return VMEngine(compiled.checked, compiled.tables)
+
+
+def _by_lines(engine: VMEngine, lines: list[bytes]) -> tuple[list, ...]:
+    decoder = Decoder(engine.program.fields)
+    return columns_of(engine.program, [decoder.decode(line) for line in lines], share=False)
+
+
+@pytest.mark.parametrize("mix", ["realistic", "worst"])
+def test_columns_equal_line_by_line_decoding(mix: str) -> None:
+    engine = _engine(RULE.read_text(encoding="utf-8"))
+    lines = [line.rstrip(b"\n") for line in generate_lines(3000, seed=21, mix=mix)]
+    decoder = ColumnDecoder(engine.program)
+    for start in range(0, len(lines), 700):
+        batch = lines[start : start + 700]
+        got = decoder.decode(batch)
+        assert got is not None
+        assert got.columns == _by_lines(engine, batch)
+        assert got.raws is None and got.size == len(batch)
+    rows = engine.run_columns(decoder.decode(lines).columns)
+    reference = cqlmatch.compile(RULE.read_text(encoding="utf-8")).run(
+        [line.decode() for line in lines], engine="reference"
+    )
+    assert [r.fields for r in rows] == reference
+
+
+GOOD = b'{"event_simpleName":"ProcessRollup2","FileName":"cmd.exe","aid":"1"}'
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b'{"event_simpleName":"ProcessRollup2","aid":1}',  # a number: its text is kept as written
+        b'{"event_simpleName":"ProcessRollup2","aid":null}',
+        b'{"event_simpleName":"ProcessRollup2","aid":{"x":"1"}}',
+        b'{"event_simpleName":"ProcessRollup2","aid":["1"]}',
+        b'{"event_simpleName":"ProcessRollup2","aid":"\xff"}',  # invalid UTF-8
+        b'{"event_simpleName":"ProcessRollup2","note":"\xc3"}',  # ... in a value not read
+        b'{"event_simpleName":"ProcessRollup2"',  # truncated
+        b'["ProcessRollup2"]',
+        b'"ProcessRollup2"',
+        b'{"event_simpleName":"ProcessRollup2"} {"aid":"2"}',  # two values on one line
+    ],
+)
+def test_batches_it_cannot_be_sure_of_are_declined(bad: bytes) -> None:
+    decoder = ColumnDecoder(_engine(RULE.read_text(encoding="utf-8")).program)
+    assert decoder.decode([GOOD, GOOD]) is not None
+    assert decoder.decode([GOOD, bad, GOOD]) is None
+
+
+def test_lines_that_only_parse_when_joined_are_declined() -> None:
+    """Two malformed lines that would make one valid array when joined with
+    a comma: each line must parse on its own."""
+    decoder = ColumnDecoder(_engine(RULE.read_text(encoding="utf-8")).program)
+    first = b'{"event_simpleName":"ProcessRollup2"},{"aid":"'
+    second = b'"}'
+    assert decoder.decode([first, second]) is None
+
+
+def test_fallbacks_and_rawstring() -> None:
+    engine = _engine('#event_simpleName=A @rawstring=/"x":"1"/ | groupBy([#event_simpleName, x])')
+    decoder = ColumnDecoder(engine.program)
+    lines = [
+        b'{"event_simpleName":"A","x":"1"}',
+        b'{"#event_simpleName":"A","x":"1"}',
+        b'{"event_simpleName":"B","#event_simpleName":"A","x":"\xc3\xa9"}',
+    ]
+    got = decoder.decode(lines)
+    assert got is not None and got.raws == [line.decode() for line in lines]
+    assert got.columns == _by_lines(engine, lines)
+    assert [r.fields for r in engine.run_columns(got.columns, got.raws)] == [
+        {"#event_simpleName": "A", "x": "1", "_count": "2"}
+    ]
+
+
+def test_flattened_names_are_not_served() -> None:
+    decoder = ColumnDecoder(_engine("groupBy([a.b])").program)
+    assert not decoder.usable
+    assert decoder.decode([b'{"a":{"b":"1"}}']) is None
