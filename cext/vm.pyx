@@ -99,7 +99,7 @@ MAX_MEM = 64 << 20
 cdef enum:
     # The per-set memo of results keeps values of at most this many
     # characters, and at most this many of them (then it starts again).
-    MEMO_MAX_CHARS = 512
+    MEMO_MAX_CHARS = 2048
     MEMO_MAX_VALUES = 8192
     # Matches over shorter values keep the GIL.
     NOGIL_MIN_BYTES = 2048
