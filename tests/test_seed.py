@@ -286,3 +286,29 @@ def test_seed_as_written_classifies_per_event_as_intended(engine: str) -> None:
     )
     # `* | drop()` (the cqlmatch extension) drops everything else.
     assert q.match(SCENARIO_MSI_SILENT_CMD[0], engine=engine) is None
+
+
+CATEGORIES = ROOT / "rules" / "t1546_016_categories.cql"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_categories_summary_counts_what_the_corrected_rule_keeps(engine: str) -> None:
+    """rules/t1546_016_categories.cql (the main job's table) classifies as the
+    corrected rule does: its counts are those of the corrected rule's kept
+    events by EventType, before the corrected rule's sort keeps 200 rows."""
+    from collections import Counter
+
+    from cqlmatch.events import Event, parse_line
+    from cqlmatch.gen import generate_lines
+    from cqlmatch.vm import VMEngine
+
+    lines = [line.decode() for line in generate_lines(20_000, seed=31, malicious_rate=0.02)]
+    rows = cqlmatch.compile(CATEGORIES.read_text(encoding="utf-8")).run(lines, engine=engine)
+    corrected = cqlmatch.compile(CORRECTED.read_text(encoding="utf-8"))
+    kept = VMEngine(corrected.checked, corrected.tables).machine.run(
+        [Event(parse_line(line), line) for line in lines]
+    )
+    expected = Counter(event.fields["EventType"] for event in kept)
+    assert {row["EventType"]: int(row["Events"]) for row in rows} == expected
+    assert [row["EventType"] for row in rows] == sorted(expected)
+    assert len(rows) == 4
