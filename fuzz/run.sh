@@ -33,5 +33,5 @@ while true; do
     fi
     echo "== $(date +%T) finding kept in $artifacts; restarting" >>"$log"
 done
-runs=$(grep -ho 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{s += $2} END {print s + 0}')
+runs=$(grep -aho 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{s += $2} END {print s + 0}')
 echo "$target: $(($(date +%s) - start)) s, $runs executions, findings: $(ls "$artifacts" | wc -l)"

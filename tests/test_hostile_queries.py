@@ -237,3 +237,16 @@ def test_lone_surrogates_in_the_query_are_refused() -> None:
     err = error_of('v="a\udcff"')
     assert where(err) == ("E010", 1, 5)
     assert "U+DCFF" in err.diagnostics[0].message
+
+
+def test_malformed_rename_lists_are_errors_not_index_errors() -> None:
+    # fuzz_compiler: rename([[Computeser]]) raised IndexError while running
+    assert where(error_of("rename([[a]])")) == ("E207", 1, 9)
+    assert where(error_of("rename([[a, b], [c]])")) == ("E207", 1, 17)
+    assert where(error_of("rename(a)")) == ("E206", 1, 1)  # was a field named None
+    rows = rows_on_both('rename([[a, b], [c, "d e"]])', [{"a": "1", "c": "2"}])
+    assert rows == [{"b": "1", "d e": "2"}]
+
+
+def test_rename_of_a_one_field_list_with_as() -> None:
+    assert rows_on_both("rename([a], as=b)", [{"a": "1"}]) == [{"b": "1"}]

@@ -30,6 +30,10 @@ from .regex import RegexError, compile_regex
 from .values import parse_bool, parse_number
 
 LIMIT_MAX = -1  # ``limit=max``: the function picks its own maximum
+# The largest limit= each function accepts (LogScale's GroupMaxLimit, and
+# StateRowLimit for top); what limit=max means for it.  Their state is
+# bounded by them.
+LIMIT_MAXIMA = {"groupBy": 1_000_000, "top": 20_000}
 _NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
@@ -400,6 +404,44 @@ class _Checker:
                 )
         if bound.given("flags") and spec.param("regex") is not None and bound.given("regex"):
             self.regex_flags(bound)
+        if spec.name == "rename" and isinstance(bound.nodes.get("field"), A.Array):
+            self.rename_pairs(bound.nodes["field"], bound.given("as"))
+        elif spec.name == "rename" and "field" in bound.nodes and not bound.given("as"):
+            self.error(
+                "E206",
+                "rename() of one field needs as= (the new name)",
+                bound.node.span,
+                "as=<new name>",
+            )
+        maximum = LIMIT_MAXIMA.get(spec.name)
+        limit = bound.args.get("limit")
+        if maximum is not None and isinstance(limit, int) and limit > maximum:
+            self.error(
+                "E207",
+                f"{spec.name}() limit is at most {maximum:,}",
+                bound.nodes["limit"].span,
+                "limit=max",
+            )
+
+    def rename_pairs(self, node: A.Array, named: bool) -> None:
+        """``rename([[old, new], ...])``: every item a pair of names (a
+        malformed list was an IndexError while running); ``rename([old],
+        as=new)`` is one field."""
+        if named and len(node.items) == 1 and self.text_of(node.items[0]) is not None:
+            return
+        for pair in node.items:
+            if not (
+                isinstance(pair, A.Array)
+                and len(pair.items) == 2
+                and all(self.text_of(item) is not None for item in pair.items)
+            ):
+                self.error(
+                    "E207",
+                    "rename() takes a field with as=, or a list of [old, new] pairs",
+                    pair.span,
+                    "[old, new]",
+                )
+                return
 
     def regex_flags(self, bound: BoundCall) -> None:
         """``flags="..."`` of regex()/replace(): checked now with the pattern,
@@ -412,6 +454,8 @@ class _Checker:
         try:
             compile_regex(pattern, literal_flags + flags)
         except RegexError as err:
+            if not err.in_flags and not literal_flags and not flags.strip("imdgF"):
+                return  # the pattern's own error, reported already
             span = node.span
             quoted = isinstance(node, A.Str) and span.end - span.start == len(flags) + 2
             if err.in_flags and err.offset >= len(literal_flags):

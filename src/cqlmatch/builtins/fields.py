@@ -50,6 +50,8 @@ def _rename_pairs(call) -> list[tuple[str, str]]:
     node = call.get("field")
     if isinstance(node, Array) and node.items and isinstance(node.items[0], Array):
         return [(_text(pair.items[0]), _text(pair.items[1])) for pair in node.items]
+    if isinstance(node, Array) and len(node.items) == 1:
+        node = node.items[0]  # rename([old], as=new)
     return [(_text(node), call.get("as"))]
 
 

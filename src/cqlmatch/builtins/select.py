@@ -11,6 +11,10 @@ page is silent):
     field add nothing; the empty string is a value.  When a field has more
     distinct values than ``limit`` the rest are left out and warning W410
     says so (the page: "returns partial results and displays a warning").
+    The page's memory caps hold too: the kept values of one collect() take
+    at most 10 MiB (UTF-8) as a stage of its own, 1 MiB inside groupBy() or
+    another function; past the cap new values are left out with W410.
+    Memory is so bounded by ``limit`` and the cap, whatever the input.
     ``multival=false`` ("output as multiple rows containing individual
     values") cannot be several rows inside a group's one row, so the values
     are written as an array, ``<field>[0]``, ``<field>[1]``, ..., which
@@ -44,7 +48,10 @@ page is silent):
     groups were left out, one more row whose group fields all hold the label
     and whose value is the left-out groups' count or sum (for ``max``, their
     maximum).  ``error`` only tunes LogScale's approximation warning; the
-    offline count is exact, so it is ignored.
+    offline count is exact, so it is ignored.  At most ``TOP_GROUPS_MAX``
+    (1,000,000, groupBy's maximum) distinct groups are counted, so memory is
+    bounded whatever the input; groups first seen after that are left out of
+    the counts (and of ``rest`` and ``percent``) and warning W402 says so.
 """
 
 from __future__ import annotations
@@ -55,6 +62,9 @@ from ..values import format_number, parse_number
 from . import Aggregator, aggregator, stage_function
 
 ROW_LIMIT_MAX = 20_000  # LogScale's StateRowLimit, what top(limit=max) keeps
+TOP_GROUPS_MAX = 1_000_000  # distinct groups top() counts (bounded memory)
+COLLECT_BYTES_TOP = 10 << 20  # collect() as a stage of its own
+COLLECT_BYTES_NESTED = 1 << 20  # collect() inside groupBy() or another function
 
 # --- collect -------------------------------------------------------------------------------
 
@@ -67,14 +77,20 @@ class Collect(Aggregator):
         self.limit = int(call.get("limit"))
         self.values: dict[str, dict[str, None]] = {name: {} for name in self.fields}
         self.truncated: set[str] = set()
+        stages = getattr(getattr(rt, "tree", None), "stages", ())
+        top = any(stage is call.node for stage in stages)
+        self.budget = COLLECT_BYTES_TOP if top else COLLECT_BYTES_NESTED
+        self.used = 0  # UTF-8 bytes of the kept values
 
     def _add(self, name: str, value: str) -> None:
         seen = self.values[name]
         if value in seen:
             return
-        if len(seen) >= self.limit:
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if len(seen) >= self.limit or self.used + size > self.budget:
             self.truncated.add(name)
             return
+        self.used += size
         seen[value] = None
 
     def step(self, event):
@@ -94,8 +110,8 @@ class Collect(Aggregator):
             names = ", ".join(sorted(self.truncated))
             self.rt.warn(
                 "W410",
-                f"collect() kept the first {self.limit} distinct values of {names}; "
-                "the others were left out",
+                f"collect() kept the first {self.limit} distinct values of {names} "
+                f"(at most {self.budget >> 20} MiB); the others were left out",
             )
         out: dict[str, str] = {}
         multival = self.call.get("multival")
@@ -207,6 +223,7 @@ def top(rt, call, events):
     kind, source, default_output = _top_measure(call)
     output = call.get("as") if call.given("as") else default_output
     groups: dict[tuple[str, ...], int | float] = {}
+    overflow = False
     for event in events:
         values = tuple(event.get(k) for k in keys)
         if any(v is None for v in values):
@@ -219,7 +236,18 @@ def top(rt, call, events):
                 continue
             amount = number
         group = values  # type: ignore[assignment]
-        groups[group] = _combine(kind, groups[group], amount) if group in groups else amount
+        if group in groups:
+            groups[group] = _combine(kind, groups[group], amount)
+        elif len(groups) < TOP_GROUPS_MAX:
+            groups[group] = amount
+        else:
+            overflow = True
+    if overflow:
+        rt.warn(
+            "W402",
+            f"top() counted the first {TOP_GROUPS_MAX:,} distinct groups; "
+            "later groups were left out",
+        )
     limit = call.get("limit")
     limit = ROW_LIMIT_MAX if limit == LIMIT_MAX else int(limit)
     ranked = sorted(groups.items(), key=lambda item: item[1], reverse=True)  # stable
