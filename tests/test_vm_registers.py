@@ -306,3 +306,10 @@ def test_case_dispatch_on_a_shared_first_test() -> None:
     ]
     no_fallback = both("case { kind = a | out := 1 ; kind = b | out := 2 }", events)
     assert [r["out"] for r in no_fallback] == ["1", "1", "2"]
+
+
+def test_a_filter_condition_may_compare_with_true() -> None:
+    """``if(n=true, ...)``: ``true`` is the text true, as in any filter
+    (found by the differential tests: it was an error before)."""
+    rows = both('a := if(n=true, then="x", else="y")', [{"n": "true"}, {"n": "false"}, {}])
+    assert [r["a"] for r in rows] == ["x", "y", "y"]

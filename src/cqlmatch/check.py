@@ -474,6 +474,8 @@ class _Checker:
             # ``a=x*y`` in a call reads as arithmetic; as a filter it is the
             # wildcard text written there
             value = A.Bare(self.source_text(value), span=value.span)
+        elif isinstance(value, A.Bool):  # ``a=true``: the text true, as in any filter
+            value = A.Bare(self.source_text(value), span=value.span)
         elif not isinstance(value, A.Bare | A.Str | A.Number | A.Regex | A.Param):
             return False
         condition = A.FieldFilter(arg.name, "=", value, span=arg.span)

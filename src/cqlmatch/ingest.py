@@ -85,6 +85,7 @@ from typing import IO, Any
 
 import msgspec
 
+from .columns import ColumnDecoder
 from .events import Event, Fields, flatten, parse_line, rawstring_of
 from .program import FieldRef, Program
 from .query import MalformedLine
@@ -511,6 +512,10 @@ def _as_line(item: Any) -> bytes | None:
     if line.endswith(b"\r"):
         line = line[:-1]
     return line
+
+
+def _chomp(line: bytes) -> bytes:
+    return line[:-1] if line.endswith(b"\r") else line
 
 
 def _is_blank(line: bytes) -> bool:
@@ -975,10 +980,14 @@ class EventReader:
         prefilter: bool = True,
         chunk_size: int = CHUNK_SIZE,
         max_line_bytes: int = MAX_LINE_BYTES,
+        columns: bool = False,
     ) -> None:
         self.stats = IngestStats()
         fields = program.fields if program is not None else ()
         self.decoder = Decoder(fields, need_all or program is None)
+        self.columns: ColumnDecoder | None = None
+        if columns and program is not None and not need_all:
+            self.columns = ColumnDecoder(program)
         cnf = program.prefilter if program is not None and prefilter else ()
         self.prefilter = Prefilter(cnf)
         self._bom = not isinstance(source, FileRange) or source.start == 0
@@ -1067,6 +1076,13 @@ class EventReader:
                     yield self._reject(MalformedLine(1, "only a byte-order mark"))
             if active:
                 spans = self.prefilter.scan(block)
+                kept = len(spans)
+                if self.columns is not None and spans:
+                    batch = self.columns.decode([_chomp(block[a:b]) for a, b in spans])
+                    if batch is not None:
+                        stats.events += batch.size
+                        yield batch
+                        spans = []  # (every kept line is in the batch)
                 decode = self.decoder.decode
                 counted, counted_to = number, 0  # line number at offset counted_to
                 for start, end in spans:
@@ -1083,7 +1099,7 @@ class EventReader:
                         result.line_number = counted
                     yield result
                 count = block.count(_NL) + 1
-                stats.skipped += count - len(spans) - bom_only
+                stats.skipped += count - kept - bom_only
             else:
                 count = 0
                 for count, line in enumerate(block.split(_NL), 1):
@@ -1147,7 +1163,12 @@ def read_events(
     prefilter: bool = True,
     chunk_size: int = CHUNK_SIZE,
     max_line_bytes: int = MAX_LINE_BYTES,
+    columns: bool = False,
 ) -> EventReader:
     """Events (and malformed lines, in input order) from ``source``; see
-    ``EventReader`` and the module docstring."""
-    return EventReader(source, program, need_all, prefilter, chunk_size, max_line_bytes)
+    ``EventReader`` and the module docstring.  ``columns``: a block's kept
+    lines may come as one ``columns.ColumnBatch`` instead of events, when
+    ``ColumnDecoder`` can decode them exactly (only for programs whose
+    every instruction runs in the VM and whose output is the group table:
+    the caller checks)."""
+    return EventReader(source, program, need_all, prefilter, chunk_size, max_line_bytes, columns)

@@ -1,31 +1,29 @@
 """Running a compiled query over many events: streaming on the VM, groupBy
-as mergeable partial states, and worker processes over byte ranges.
+as mergeable partial tables, and worker processes over byte ranges.
 
 ``execute(engine, events)``
     The VM path of ``CompiledQuery.run``: the per-event code runs batch by
     batch, so memory holds one batch and the query's output, never the
-    input.  A native group plan is folded into a ``GroupState`` as outputs
-    come; other aggregate stages get the outputs as a stream.  Queries with
+    input.  A native group plan is folded into the machine's ``GroupTable``
+    (``fold``), from events or from the column batches the reader makes
+    when the program runs entirely in the VM (``takes_columns``); other
+    aggregate stages get the outputs as a stream.  Queries with
     sub-queries (``join``, ``defineTable``) read the whole input and keep
     ``VMEngine.run``'s all-in-memory path.
-``GroupState``
-    groupBy's partial aggregation (count, count distinct, sum, avg, min,
-    max): ``add`` events, ``merge`` the state of a later part of the input,
-    ``rows()`` gives exactly what ``Machine.group`` gives over the whole
-    input.  Sums and averages keep their numbers in input order because
-    ``Machine.group`` adds them with ``sum()`` and float addition is not
-    associative: adding partial sums could change the last digit.
 ``run_file(...)``
     A plain NDJSON file split at line boundaries into byte ranges, each run
     by a worker process (spawn/forkserver safe: the program travels as
     bytes, with the query text, parameters and lookup rows), merged in input
-    order: group states are merged; otherwise each range's per-event
-    outputs are concatenated and the aggregate stages (``sort``, ``head``,
-    ...) run in the parent.  Line numbers are made global by adding the
-    physical line count of the ranges before.  When a range after the first
-    reaches the group limit, the merged counts could differ from one pass
-    (events of groups admitted earlier were dropped there), so the file is
-    run again in one process; the limit is a warning case anyway.
+    order: each worker fills a partial group table (which keeps groups past
+    the plan's limit, since a group first seen late in one range may come
+    early in the whole) and the parent merges them into one table that
+    applies the limit, so the rows are one pass's; sums and averages keep
+    their numbers in input order (float addition is not associative).
+    Without a group plan each range's per-event outputs are concatenated
+    and the aggregate stages (``sort``, ``head``, ...) run in the parent.
+    Line numbers are made global by adding the physical line count of the
+    ranges before.  A range holding more groups than a partial table keeps
+    makes the file run again in one process.
 """
 
 from __future__ import annotations
@@ -36,14 +34,16 @@ import os
 import signal
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from itertools import islice, pairwise
 from typing import TYPE_CHECKING, Any
 
+from .columns import ColumnBatch
 from .events import Event
-from .program import FieldRef, GroupPlan, Program
+from .query import MalformedLine
 
 if TYPE_CHECKING:
+    from ._vm import GroupTable
     from .vm import VMEngine
 
 BATCH = 4096  # events per machine.run call
@@ -58,169 +58,6 @@ W401 = (
 _COUNT, _COUNT_FIELD, _DISTINCT, _SUM, _AVG, _MIN, _MAX = range(7)
 
 
-# --- groupBy partial states -----------------------------------------------------------
-
-
-def _reader(ref: FieldRef) -> Callable[[Event], str | None]:
-    """A field's value with the VM's fallbacks (``#tag``, ``@timestamp``, ``@rawstring``)."""
-    name, fallback, rawstring = ref.name, ref.fallback, ref.rawstring
-
-    def read(event: Event) -> str | None:
-        value = event.fields.get(name)
-        if value is not None:
-            return value
-        if fallback is not None:
-            return event.fields.get(fallback)
-        return event.raw if rawstring else None
-
-    return read
-
-
-class GroupState:
-    """Partial groupBy aggregation over a part of the input; see the module docstring."""
-
-    def __init__(self, program: Program) -> None:
-        from .values import parse_number
-
-        plan: GroupPlan | None = program.group
-        if plan is None:
-            raise ValueError("the program has no group plan")
-        self._parse = parse_number
-        self.limit = plan.limit
-        self.key_names = [program.fields[slot].name for slot in plan.keys]
-        self._keys = [_reader(program.fields[slot]) for slot in plan.keys]
-        self.outputs = [spec.output for spec in plan.aggregates]
-        self._kinds: list[int] = []
-        self._values: list[Callable[[Event], str | None] | None] = []
-        for spec in plan.aggregates:
-            if spec.kind == "count":
-                kind = _COUNT if spec.slot < 0 else _DISTINCT if spec.distinct else _COUNT_FIELD
-            else:
-                kind = {"sum": _SUM, "avg": _AVG, "min": _MIN, "max": _MAX}[spec.kind]
-            self._kinds.append(kind)
-            self._values.append(None if spec.slot < 0 else _reader(program.fields[spec.slot]))
-        self.groups: dict[Any, list[Any]] = {}
-        self.truncated = False  # a new group came after the limit was reached
-
-    def _fresh(self) -> list[Any]:
-        out: list[Any] = []
-        for kind in self._kinds:
-            if kind in (_COUNT, _COUNT_FIELD):
-                out.append(0)
-            elif kind == _DISTINCT:
-                out.append(set())
-            elif kind in (_SUM, _AVG):
-                out.append([])
-            else:
-                out.append([0, None])  # numeric inputs seen, the extreme
-        return out
-
-    def add(self, events: Iterable[Event]) -> None:
-        """Fold events (in input order) into the state."""
-        groups, keys, kinds, values = self.groups, self._keys, self._kinds, self._values
-        parse = self._parse
-        single = len(keys) == 1
-        for event in events:
-            if single:
-                key = keys[0](event)
-                if key is None:
-                    continue  # an event lacking a group field counts toward no group
-            else:
-                parts = [read(event) for read in keys]
-                if None in parts:
-                    continue
-                key = tuple(parts)
-            states = groups.get(key)
-            if states is None:
-                if len(groups) >= self.limit:
-                    self.truncated = True
-                    continue
-                states = groups[key] = self._fresh()
-            for a, kind in enumerate(kinds):
-                if kind == _COUNT:
-                    states[a] += 1
-                    continue
-                value = values[a](event)  # type: ignore[misc]
-                if value is None:
-                    continue
-                if kind == _COUNT_FIELD:
-                    states[a] += 1
-                elif kind == _DISTINCT:
-                    states[a].add(value)
-                else:
-                    number = parse(value)
-                    if number is None:
-                        continue
-                    if kind in (_SUM, _AVG):
-                        states[a].append(number)
-                    else:
-                        extreme = states[a]
-                        extreme[0] += 1
-                        if extreme[0] == 1 or (
-                            number < extreme[1] if kind == _MIN else number > extreme[1]
-                        ):
-                            extreme[1] = number  # the first extreme stays
-
-    def partial(self) -> tuple[dict[Any, list[Any]], bool]:
-        """What ``merge`` needs, as plain data a worker can send."""
-        return self.groups, self.truncated
-
-    def merge(self, later: tuple[dict[Any, list[Any]], bool]) -> None:
-        """Fold in the ``partial()`` of the input that follows this one's."""
-        groups, truncated = later
-        for key, theirs in groups.items():
-            ours = self.groups.get(key)
-            if ours is None:
-                if len(self.groups) >= self.limit:
-                    self.truncated = True
-                    continue
-                self.groups[key] = theirs
-                continue
-            for a, kind in enumerate(self._kinds):
-                if kind in (_COUNT, _COUNT_FIELD):
-                    ours[a] += theirs[a]
-                elif kind == _DISTINCT:
-                    ours[a] |= theirs[a]
-                elif kind in (_SUM, _AVG):
-                    ours[a].extend(theirs[a])
-                elif theirs[a][0]:
-                    mine, other = ours[a], theirs[a]
-                    better = other[1] < mine[1] if kind == _MIN else other[1] > mine[1]
-                    if not mine[0] or better:
-                        mine[1] = other[1]
-                    mine[0] += other[0]
-        self.truncated = self.truncated or truncated
-
-    def rows(self) -> list[Event]:
-        """The groupBy rows, as ``Machine.group`` words them."""
-        from .values import format_number
-
-        out: list[Event] = []
-        for key, states in self.groups.items():
-            results: dict[str, str] = {}
-            for a, kind in enumerate(self._kinds):
-                state, name = states[a], self.outputs[a]
-                if kind in (_COUNT, _COUNT_FIELD):
-                    results[name] = str(state)
-                elif kind == _DISTINCT:
-                    results[name] = str(len(state))
-                elif not state or (kind in (_MIN, _MAX) and not state[0]):
-                    continue  # no numeric input: no output
-                elif kind == _SUM:
-                    results[name] = format_number(sum(state))
-                elif kind == _AVG:
-                    results[name] = format_number(sum(state) / len(state))
-                else:
-                    results[name] = format_number(state[1])
-            if self._kinds and not results:
-                continue  # none of the aggregates had input: no row
-            parts = (key,) if len(self.key_names) == 1 else key
-            row = dict(zip(self.key_names, parts, strict=True))
-            row.update(results)
-            out.append(Event(row))
-        return out
-
-
 # --- one process ------------------------------------------------------------------------
 
 
@@ -232,32 +69,55 @@ def outputs(engine: VMEngine, events: Iterable[Event]) -> Iterator[Event]:
         yield from run(batch)
 
 
+def fold(engine: VMEngine, items: Iterable[Event | ColumnBatch], table: GroupTable) -> None:
+    """Run the per-event code over ``items`` (events and column batches, in
+    input order) into a group table, ``BATCH`` events at a time."""
+    machine = engine.machine
+    pending: list[Event] = []
+    for item in items:
+        if type(item) is ColumnBatch:
+            if pending:
+                machine.aggregate(pending, table)
+                pending = []
+            machine.aggregate_columns(item.columns, item.raws, table)
+            continue
+        pending.append(item)  # type: ignore[arg-type]
+        if len(pending) == BATCH:
+            machine.aggregate(pending, table)
+            pending = []
+    if pending:
+        machine.aggregate(pending, table)
+
+
 def streams(engine: VMEngine) -> bool:
     """Whether ``execute`` streams (sub-queries need the whole input)."""
     return not engine.interp.needs_source()
 
 
-def execute(engine: VMEngine, events: Iterable[Event]) -> list[Event]:
+def takes_columns(engine: VMEngine, need_all: bool) -> bool:
+    """Whether the reader may hand ``execute`` column batches: a group plan,
+    every instruction native, only the program's fields decoded."""
+    return (
+        not need_all
+        and engine.program.group is not None
+        and engine.machine.native
+        and streams(engine)
+    )
+
+
+def execute(engine: VMEngine, events: Iterable[Event | ColumnBatch]) -> list[Event]:
     """The query's output over ``events`` with bounded memory (see the module docstring)."""
     if not streams(engine):
-        return engine.run(events)
+        return engine.run(events)  # (no column batches: see takes_columns)
     program = engine.program
     stages = tuple(engine.nodes[i] for i in program.aggregate_stages)
     if program.group is not None:
-        state = GroupState(program)
-        state.add(outputs(engine, events))
-        return finish_group(engine, state)
+        table = engine.machine.new_table()
+        fold(engine, events, table)
+        return engine.finish(table)
     if stages:
         return list(engine.interp.stages(stages, outputs(engine, events)))
     return list(outputs(engine, events))
-
-
-def finish_group(engine: VMEngine, state: GroupState) -> list[Event]:
-    """The rows of a complete group state through the stages after groupBy."""
-    if state.truncated:
-        engine.warn("W401", W401.format(state.limit))
-    stages = tuple(engine.nodes[i] for i in engine.program.aggregate_stages)
-    return list(engine.interp.stages(stages[1:], iter(state.rows())))
 
 
 def finish_outputs(engine: VMEngine, events: Iterable[Event]) -> list[Event]:
@@ -383,12 +243,13 @@ def _work(task: tuple[int, int, int]) -> tuple[Any, ...]:
         need_all=spec["need_all"],
         prefilter=spec["prefilter"],
         max_line_bytes=spec["max_line_bytes"],
+        columns=takes_columns(engine, spec["need_all"]),
     )
 
-    def good() -> Iterator[Event]:
+    def good() -> Iterator[Event | ColumnBatch]:
         nonlocal bad, failed
         for item in reader:
-            if type(item) is Event:
+            if type(item) is not MalformedLine:
                 yield item
                 continue
             if spec["on_error"] == "fail":
@@ -399,13 +260,12 @@ def _work(task: tuple[int, int, int]) -> tuple[Any, ...]:
                 malformed.append((item.line_number, item.reason))
 
     with reader:
-        payload: tuple[dict[Any, list[Any]], bool] | list[Event]
+        payload: GroupTable | list[Event]
         if engine.program.group is not None:
-            state = GroupState(engine.program)
-            state.add(outputs(engine, good()))
-            payload = state.partial()
+            payload = engine.machine.new_table(partial=True)
+            fold(engine, good(), payload)
         else:
-            payload = list(outputs(engine, good()))
+            payload = list(outputs(engine, good()))  # type: ignore[arg-type]
     warnings = list(engine.warnings)
     engine.warnings.clear()
     return index, reader.stats.as_dict(), bad, malformed, failed, payload, warnings
@@ -444,13 +304,13 @@ def run_file(
     }
     stats = query.stats
     offset = 0  # physical lines before the current range
-    state = GroupState(engine.program) if engine.program.group is not None else None
+    table = engine.machine.new_table() if engine.program.group is not None else None
     collected: list[Event] = []
     tasks = [(i, start, end) for i, (start, end) in enumerate(ranges)]
     with _importable_main():
         pool = _context().Pool(min(workers, len(ranges)), _init, (spec,))
     with pool:
-        for index, counts, bad, malformed, failed, payload, warnings in pool.imap(_work, tasks):
+        for _index, counts, bad, malformed, failed, payload, warnings in pool.imap(_work, tasks):
             if failed is not None:
                 raise BadEventError(name, offset + failed[0], failed[1])
             for number, reason in malformed:
@@ -461,12 +321,14 @@ def run_file(
             for key, value in counts.items():
                 setattr(stats, key, getattr(stats, key) + value)
             offset += counts["lines"]
-            if state is None:
+            if table is None:
                 collected.extend(payload)
-            elif index > 0 and payload[1]:
-                return None
+            elif payload.limit_reached:
+                return None  # a part held more groups than a partial table keeps
             else:
-                state.merge(payload)
-    if state is not None:
-        return finish_group(engine, state)
+                table.merge(payload)
+    if table is not None:
+        if table.limit_reached:
+            engine.warn("W401", W401.format(table.group_limit))
+        return engine.finish(table)
     return finish_outputs(engine, collected)

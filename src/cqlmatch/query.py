@@ -145,7 +145,12 @@ class CompiledQuery:
                 interpreter = self._interpreter(engine)
                 self.malformed, self.malformed_count = [], 0
         reader = ingest.read_events(
-            source, program, need_all=need_all, prefilter=use_prefilter, max_line_bytes=limit
+            source,
+            program,
+            need_all=need_all,
+            prefilter=use_prefilter,
+            max_line_bytes=limit,
+            columns=engine == "vm" and parallel.takes_columns(interpreter, need_all),
         )
         self.stats = reader.stats
         with reader:
@@ -162,12 +167,13 @@ class CompiledQuery:
         return [event.fields for event in out]
 
     def _good(self, items: Iterable[Any], on_error: str, name: str) -> Iterator[Event]:
-        """The events of ``items``; malformed lines recorded (skip) or raised (fail)."""
+        """The events (and column batches) of ``items``; malformed lines
+        recorded (skip) or raised (fail)."""
         for item in items:
-            if type(item) is Event:
-                yield item
-            else:
+            if type(item) is MalformedLine:
                 self.note_malformed(item, on_error, name)
+            else:
+                yield item
 
     def note_malformed(self, item: MalformedLine, on_error: str, name: str) -> None:
         """Record one bad line (the first ``MALFORMED_KEPT`` with their reasons)."""

@@ -68,7 +68,7 @@ class VMEngine:
         if self.interp.needs_source():
             self.interp._source = batch  # sub-queries read the whole input
         if self.program.group is not None:
-            return self._finish(self.machine.aggregate(batch))
+            return self.finish(self.machine.aggregate(batch))
         stages = tuple(self.nodes[i] for i in self.program.aggregate_stages)
         out = self.machine.run(batch)
         if stages:
@@ -81,9 +81,9 @@ class VMEngine:
         (``columns_of``): no event object is read or made per event."""
         if self.program.group is None or not self.machine.native:
             raise ValueError("columns serve aggregating programs without slow paths only")
-        return self._finish(self.machine.aggregate_columns(columns, raws))
+        return self.finish(self.machine.aggregate_columns(columns, raws))
 
-    def _finish(self, table: GroupTable) -> list[Event]:
+    def finish(self, table: GroupTable) -> list[Event]:
         """The rows of a complete group table through the stages after groupBy.
         A sort() by a count output right after it picks its rows from the
         table's counts (the same order: counts are numbers, never missing)."""
