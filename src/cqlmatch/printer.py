@@ -158,7 +158,8 @@ def _call(node: A.Call) -> str:
 
 
 def _saved(node: A.SavedCall) -> str:
-    name = node.name if re.fullmatch(r"[\w./:\-]+", node.name) else quote(node.name)
+    # a package path (pkg/name) is quoted, as LogScale writes it
+    name = node.name if re.fullmatch(r"[\w.:\-]+", node.name) else quote(node.name)
     return f"${name}({', '.join(_arg(a) for a in node.args)})"
 
 
