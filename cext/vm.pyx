@@ -27,7 +27,9 @@ Regex sets run at most once per value object: the matched bits are cached
 with the str they were computed for (held, and compared by identity), so
 several TEST_REGEX on one field cost one ``RE2::Set::Match``, and a field
 whose value changed mid-program (an assignment, a slow-path stage) runs the
-set again.  The GIL is released around the match.
+set again.  The GIL is released around matches over values of
+``NOGIL_MIN_BYTES`` (512) bytes or more; a shorter match costs less than
+releasing and taking the GIL back.
 """
 
 cimport cython
@@ -102,7 +104,7 @@ cdef enum:
     MEMO_MAX_CHARS = 2048
     MEMO_MAX_VALUES = 8192
     # Matches over shorter values keep the GIL.
-    NOGIL_MIN_BYTES = 2048
+    NOGIL_MIN_BYTES = 512
 #: Longest numeric text the C fast path of TEST_NUM reads itself.
 cdef enum:
     _FAST_NUMBER_MAX = 64
