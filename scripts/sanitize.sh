@@ -48,6 +48,7 @@ export LD_PRELOAD=$libasan
 export PYTHONPATH=$PWD/$out/pkg
 export PYTHONMALLOC=malloc # every object through malloc, so ASan sees each one
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=0 # on only for the leak check below
 
 "$py" - <<'EOF'
 import cqlmatch._regexset as r, cqlmatch._vm as v
