@@ -477,12 +477,12 @@ class Matcher:
     def _run(self, sources: list[Event]) -> list[Event | None]:
         """The per-event output of each event (None when dropped), in order."""
         engine = self._engine()
-        if self.engine != "vm" or self.has_aggregates:
+        if self.engine != "vm":
             # run() would aggregate: one call per event (match stops before aggregates)
             return [engine.match(source) for source in sources]
         outs: list[Event | None] = [None] * len(sources)
         where = {id(source.fields): i for i, source in enumerate(sources)}
-        for out in engine.run(sources):
+        for out in engine.machine.run(sources):  # the per-event code, no aggregation
             index = where.get(id(out.origin))
             if index is None:  # not traceable to its input: do it event by event
                 return [engine.match(source) for source in sources]
