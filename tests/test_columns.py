@@ -101,3 +101,15 @@ def test_flattened_names_are_not_served() -> None:
     decoder = ColumnDecoder(_engine("groupBy([a.b])").program)
     assert not decoder.usable
     assert decoder.decode([b'{"a":{"b":"1"}}']) is None
+
+
+def test_field_names_msgspec_cannot_rename_to_take_the_whole_object_path() -> None:
+    """A field name with a tab, quote or backslash cannot name a msgspec
+    struct field: both decoders read such names from the whole object."""
+    query = cqlmatch.compile('groupBy(["a\\tb"])')
+    events = [{"a\tb": "x"}, {"a": "y"}, {"a\tb": "x"}]
+    assert query.run(events) == query.run(events, engine="reference")
+    assert query.run(events) == [{"a\tb": "x", "_count": "2"}]
+    lines = ['{"a\\tb":"x"}', '{"a":"y"}']
+    assert query.run(lines) == [{"a\tb": "x", "_count": "1"}]
+    assert not ColumnDecoder(_engine('groupBy(["a\\"b"])').program).usable

@@ -475,3 +475,21 @@ def test_one_megabyte_comment_and_word() -> None:
 @pytest.mark.parametrize("text", ["", " ", "\n", "// c", "/* c */"])
 def test_empty_input_is_an_empty_pipeline(text: str) -> None:
     assert parse(text) == Pipeline(())
+
+
+def test_a_long_line_is_shown_around_the_caret() -> None:
+    """A one-line megabyte query gets a short excerpt, caret still under the error."""
+    import cqlmatch
+    from cqlmatch.errors import CQLSyntaxError
+
+    text = "x=1 " * 300_000 + "| foo("
+    try:
+        cqlmatch.compile(text)
+    except CQLSyntaxError as err:
+        rendered = err.render("<q>")
+    else:
+        raise AssertionError("compiled")
+    assert len(rendered) < 1000
+    line, caret = rendered.splitlines()[1:3]
+    assert line.startswith("...") and line.endswith("| foo(")
+    assert caret.index("^") == len(line)  # just past the end: the missing value

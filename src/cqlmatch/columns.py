@@ -26,6 +26,13 @@ import msgspec
 
 from .program import Program
 
+
+def struct_name_ok(name: str) -> bool:
+    """Whether msgspec takes ``name`` as the JSON name of a struct field
+    (it refuses backslashes, quotes and control characters)."""
+    return not any(c in '\\"' or ord(c) < 0x20 for c in name)
+
+
 _UNSET = msgspec.UNSET
 
 
@@ -55,9 +62,12 @@ class ColumnDecoder:
         self.names = tuple(dict.fromkeys(names))
         #: whether the fast path can serve this program at all: names that
         #: flattening makes (``a.b``, ``a[0]``) need the whole object
-        self.usable = not any("." in n or "[" in n for n in self.names)
+        # (and names msgspec cannot rename a struct field to: ``\``, ``"``, controls)
+        self.usable = not any("." in n or "[" in n or not struct_name_ok(n) for n in self.names)
         self.wants_raw = any(ref.rawstring for ref in program.fields)
         attrs = [f"f{i}" for i in range(len(self.names))]
+        if not self.usable:
+            return
         struct = msgspec.defstruct(
             "ColumnRow",
             [(a, str | msgspec.UnsetType, _UNSET) for a in attrs],

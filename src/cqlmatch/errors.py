@@ -46,15 +46,31 @@ class SourceMap:
         return Span(start, end, line, start - self._starts[line - 1] + 1)
 
 
+#: Source lines longer than this are shown as a window around the caret
+#: (a one-line megabyte query must not print a megabyte).
+LONG_LINE = 1000
+_WINDOW_BEFORE, _WINDOW_AFTER = 80, 160
+
+
 def render_caret(text: str, span: Span) -> str:
     """The source line holding ``span`` and a caret line underneath it."""
     line_start = text.rfind("\n", 0, span.start) + 1
     line_end = text.find("\n", span.start)
     if line_end < 0:
         line_end = len(text)
-    source_line = text[line_start:line_end].replace("\t", " ")
+    column = span.start - line_start
     width = max(1, min(span.end, line_end) - span.start)
-    return f"{source_line}\n{' ' * (span.column - 1)}{'^' * width}"
+    if line_end - line_start > LONG_LINE:
+        begin = max(line_start, span.start - _WINDOW_BEFORE)
+        end = min(line_end, span.start + _WINDOW_AFTER)
+        prefix = "..." if begin > line_start else ""
+        suffix = "..." if end < line_end else ""
+        source_line = prefix + text[begin:end].replace("\t", " ") + suffix
+        column = len(prefix) + span.start - begin
+        width = max(1, min(width, end - span.start))
+    else:
+        source_line = text[line_start:line_end].replace("\t", " ")
+    return f"{source_line}\n{' ' * column}{'^' * width}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,7 +85,7 @@ from typing import IO, Any
 
 import msgspec
 
-from .columns import ColumnDecoder
+from .columns import ColumnDecoder, struct_name_ok
 from .events import Event, Fields, flatten, parse_line, rawstring_of
 from .program import FieldRef, Program
 from .query import MalformedLine
@@ -798,7 +798,11 @@ class Decoder:
     def __init__(self, fields: Iterable[FieldRef | str] = (), need_all: bool = False) -> None:
         self.names = _requested_names(fields)
         self.need_all = need_all
-        self._whole = need_all or any("." in n or "[" in n for n in self.names)
+        # Flattened names (``a.b``, ``a[0]``) need the whole object, and so do
+        # names msgspec cannot rename a struct field to (``\``, ``"``, controls).
+        self._whole = need_all or any(
+            "." in n or "[" in n or not struct_name_ok(n) for n in self.names
+        )
         self._any = msgspec.json.Decoder(float_hook=str)
         if self._whole:
             return
