@@ -24,12 +24,12 @@ hand-written function must agree with ``match`` on every event.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from pathlib import Path
 
 import pytest
+from peers import CHILD, COMMAND, CRADLE, ENCODED, IMAGE, PARENT, SEED_KEYS, private
 
 from cqlmatch.gen import generate_lines
 from cqlmatch.matcher import Matcher
@@ -37,41 +37,11 @@ from cqlmatch.matcher import Matcher
 RULE = Path(__file__).resolve().parent.parent / "rules" / "t1546_016.cql"
 EVENTS = 20_000
 
-_PARENT = re.compile(
-    r"(?i)(msiexec\.exe|installer|pkgutil|dpkg|rpm|yum|apt-get|apt|chocolatey|winget)"
+_PARENT, _CHILD, _COMMAND, _CRADLE, _ENCODED, _IMAGE = (
+    re.compile(p) for p in (PARENT, CHILD, COMMAND, CRADLE, ENCODED, IMAGE)
 )
-_CHILD = re.compile(
-    r"(?i)(powershell\.exe|pwsh\.exe|cmd\.exe|wscript\.exe|cscript\.exe|mshta\.exe"
-    r"|certutil\.exe|bitsadmin\.exe|bash|sh|python)"
-)
-_COMMAND = re.compile(
-    r"(?i)(invoke-webrequest|downloadstring|net\.webclient|-encodedcommand"
-    r"|certutil.{0,20}urlcache|bitsadmin.{0,20}transfer|curl.{0,30}https?://|wget.{0,30}https?://)"
-)
-_CRADLE = re.compile(r"(?i)(invoke-webrequest|downloadstring|net\.webclient|-encodedcommand)")
-_ENCODED = re.compile(r"(?i)(certutil.{0,20}urlcache|bitsadmin.{0,20}transfer)")
-_IMAGE = re.compile(r"(?i)(msiexec\.exe|installer)")
-_PRIVATE = [
-    ipaddress.ip_network(n)
-    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8")
-]
-_DEFAULTS = (
-    "ComputerName",
-    "UserName",
-    "EventType",
-    "ParentBaseFileName",
-    "FileName",
-    "CommandLine",
-    "RemoteAddressIP4",
-)
-
-
-def _private(text: str) -> bool:
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return any(address in net for net in _PRIVATE if net.version == address.version)
+_DEFAULTS = SEED_KEYS
+_private = private
 
 
 def classify(event: dict) -> dict | None:

@@ -45,7 +45,6 @@ ratios VM/reference and VM/hand-written.  Also timed: compiling the seed rule
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from itertools import repeat
@@ -53,6 +52,7 @@ from operator import attrgetter, eq
 from pathlib import Path
 
 import pytest
+from peers import CHILD, COMMAND, CRADLE, ENCODED, IMAGE, PARENT, SEED_KEYS, private
 
 import cqlmatch
 from cqlmatch.check import check
@@ -75,43 +75,11 @@ REGEX_EVENTS = 20_000
 
 # --- the rule by hand -------------------------------------------------------------------------
 
-_PARENT = re.compile(
-    r"(?i)(msiexec\.exe|installer|pkgutil|dpkg|rpm|yum|apt-get|apt|chocolatey|winget)"
+_PARENT, _CHILD, _COMMAND, _CRADLE, _ENCODED, _IMAGE = (
+    re.compile(p) for p in (PARENT, CHILD, COMMAND, CRADLE, ENCODED, IMAGE)
 )
-_CHILD = re.compile(
-    r"(?i)(powershell\.exe|pwsh\.exe|cmd\.exe|wscript\.exe|cscript\.exe|mshta\.exe"
-    r"|certutil\.exe|bitsadmin\.exe|bash|sh|python)"
-)
-_COMMAND = re.compile(
-    r"(?i)(invoke-webrequest|downloadstring|net\.webclient|-encodedcommand"
-    r"|certutil.{0,20}urlcache|bitsadmin.{0,20}transfer|curl.{0,30}https?://|wget.{0,30}https?://)"
-)
-_CRADLE = re.compile(r"(?i)(invoke-webrequest|downloadstring|net\.webclient|-encodedcommand)")
-_ENCODED = re.compile(r"(?i)(certutil.{0,20}urlcache|bitsadmin.{0,20}transfer)")
-_IMAGE = re.compile(r"(?i)(msiexec\.exe|installer)")
-_PRIVATE = tuple(
-    ipaddress.ip_network(n)
-    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8")
-)
-_KEYS = (
-    "ComputerName",
-    "UserName",
-    "EventType",
-    "ParentBaseFileName",
-    "FileName",
-    "CommandLine",
-    "RemoteAddressIP4",
-)
-
-
-def _private(text: str) -> bool:
-    """cidr(subnet=[the four private ranges]) as cqlmatch defines it: a value
-    that is not an IP address lies in no subnet."""
-    try:
-        address = ipaddress.ip_address(text.strip())
-    except ValueError:
-        return False
-    return address.version == 4 and any(address in net for net in _PRIVATE)
+_KEYS = SEED_KEYS
+_private = private
 
 
 def handwritten(events: list[Event]) -> list[dict[str, str]]:

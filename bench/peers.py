@@ -136,7 +136,9 @@ def _objects(path: str | Path) -> Iterable[dict[str, Any]]:
                 yield obj
 
 
-def _private(text: str) -> bool:
+def private(text: str) -> bool:
+    """cidr(subnet=[the four private ranges]) as cqlmatch defines it: a value
+    that is not an IPv4 address lies in none of them."""
     try:
         address = ipaddress.ip_address(text.strip())
     except ValueError:
@@ -172,7 +174,7 @@ def _seed_key(obj: dict[str, Any], searches: dict[str, Callable[[str], Any]]) ->
         if image is None or not searches["image"](image):
             return None
         remote = _text(obj, "RemoteAddressIP4")
-        if remote is None or _private(remote):
+        if remote is None or private(remote):
             return None
         kind = "INSTALLER_NETWORK_CALLBACK"
     else:
