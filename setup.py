@@ -257,6 +257,7 @@ setup(
         _extension("cqlmatch._regexset", "cext/regexset.pyx"),
         # vm.pyx includes opcodes.pxi, written by tools/gen_opcodes.py.
         _extension("cqlmatch._vm", "cext/vm.pyx", ("cext/vm.pxd", "cext/opcodes.pxi")),
+        _extension("cqlmatch._scan", "cext/scan.pyx"),
     ],
     cmdclass={"build_ext": BuildExt},
 )

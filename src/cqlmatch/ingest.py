@@ -85,6 +85,7 @@ from typing import IO, Any
 
 import msgspec
 
+from ._scan import scan as _c_scan
 from .columns import ColumnDecoder, struct_name_ok
 from .events import Event, Fields, flatten, parse_line, rawstring_of
 from .program import FieldRef, Program
@@ -621,6 +622,12 @@ class Prefilter:
         self._danger = frozenset(f"{ord(c):02x}".encode("ascii") for c in chars)
         self._slash = "/" in chars
         self._escapes = _escape_pattern(self._danger)
+        # The same escapes for the C scan: the two hex digit bytes, either case.
+        table = bytearray(65536)
+        for code in self._danger:
+            for low in {code[1], code[1:2].upper()[0]}:
+                table[code[0] * 256 + low] = 1
+        self._table = bytes(table)
 
     @property
     def active(self) -> bool:
@@ -647,6 +654,18 @@ class Prefilter:
     def scan(self, block: bytes) -> list[tuple[int, int]]:
         """Sorted ``(start, end)`` spans of the lines of ``block`` (joined by
         LF) that might match; ``block[start:end]`` is the line."""
+        return self.scan_counted(block)[0]
+
+    def scan_counted(self, block: bytes) -> tuple[list[tuple[int, int]], int]:
+        """``scan`` and the number of lines in ``block`` (LF count + 1), in one
+        pass of C (``cqlmatch._scan``) when there are literals to look for."""
+        if self.groups:
+            return _c_scan(bytes(block), self.groups, self._table, self._slash)
+        return self.scan_python(block), block.count(_NL) + 1
+
+    def scan_python(self, block: bytes) -> list[tuple[int, int]]:
+        """``scan`` with ``bytes.find`` passes and a regex search (the rule
+        the C scan must match; kept for tests)."""
         if not self.groups:
             spans, start = [], 0
             for line in block.split(_NL):
@@ -1079,7 +1098,7 @@ class EventReader:
                 if bom_only:  # line 1 stays in the block, blank
                     yield self._reject(MalformedLine(1, "only a byte-order mark"))
             if active:
-                spans = self.prefilter.scan(block)
+                spans, count = self.prefilter.scan_counted(block)
                 kept = len(spans)
                 if self.columns is not None and spans:
                     batch = self.columns.decode([_chomp(block[a:b]) for a, b in spans])
@@ -1102,7 +1121,6 @@ class EventReader:
                         counted_to = start
                         result.line_number = counted
                     yield result
-                count = block.count(_NL) + 1
                 stats.skipped += count - kept - bom_only
             else:
                 count = 0

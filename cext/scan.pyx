@@ -1,0 +1,102 @@
+# distutils: language = c++
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""The prefilter's scan of a block of NDJSON lines, in one pass of C.
+
+``scan(block, groups, escapes, slash)`` keeps a line when every group has a
+literal in it, or when it holds a JSON escape that could stand for a
+character of a literal (``\\u00XX`` whose two hex digits ``escapes`` marks,
+or ``\\/`` when ``slash``): exactly ``ingest.Prefilter``'s rule, which
+decides it with one ``bytes.find`` pass per literal and a regex search over
+the whole block.  Here each line is visited once, with ``memchr`` for its
+end and ``memmem`` for the needles, and no Python object is made for a
+line the scan rules out.  The GIL is released for the scan.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from libcpp.vector cimport vector
+
+
+cdef extern from "string.h" nogil:
+    const void* memchr(const void* s, int c, size_t n)
+    void* memmem(const void* haystack, size_t hlen, const void* needle, size_t nlen)
+
+
+cdef struct Needle:
+    const char* data
+    size_t size
+    int group
+
+
+cdef bint _escaped(
+    const char* line, size_t size, const unsigned char* table, bint slash
+) noexcept nogil:
+    cdef const char* at
+    cdef const char* end = line + size
+    cdef size_t left
+    at = <const char*>memmem(line, size, b"\\u00", 4)
+    while at != NULL:
+        if at + 6 <= end and table[(<unsigned char>at[4]) * 256 + <unsigned char>at[5]]:
+            return True
+        left = <size_t>(end - (at + 4))
+        at = <const char*>memmem(at + 4, left, b"\\u00", 4)
+    return slash and memmem(line, size, b"\\/", 2) != NULL
+
+
+def scan(bytes block not None, tuple groups not None, bytes escapes not None, bint slash):
+    """``(spans, lines)``: the ``(start, end)`` of each line of ``block``
+    (lines end at LF) that might match, in order, and the number of lines
+    (LF count + 1).  ``groups``: tuples of ``bytes`` literals; ``escapes``:
+    65,536 bytes, non-zero at ``first * 256 + second`` for the two hex digit
+    characters of an escape to keep."""
+    cdef vector[Needle] needles
+    cdef Needle needle
+    cdef int ngroups = len(groups)
+    cdef int g
+    cdef const char* data = PyBytes_AS_STRING(block)
+    cdef size_t n = <size_t>PyBytes_GET_SIZE(block)
+    cdef const unsigned char* table
+    cdef vector[size_t] kept  # start, end pairs
+    cdef size_t pos = 0, end, lines = 1, k
+    cdef const char* nl
+    cdef vector[char] seen
+    cdef bint keep
+    if len(escapes) != 65536:
+        raise ValueError("escapes must be a 65,536-byte table")
+    table = <const unsigned char*>PyBytes_AS_STRING(escapes)
+    for g in range(ngroups):
+        for literal in groups[g]:
+            if type(literal) is not bytes or not literal:
+                raise TypeError("literals must be non-empty bytes")
+            needle.data = PyBytes_AS_STRING(literal)
+            needle.size = <size_t>PyBytes_GET_SIZE(literal)
+            needle.group = g
+            needles.push_back(needle)
+    seen.resize(max(ngroups, 1))
+    with nogil:
+        while pos <= n:
+            nl = <const char*>memchr(data + pos, 10, n - pos)
+            end = n if nl == NULL else <size_t>(nl - data)
+            if end > pos:
+                for g in range(ngroups):
+                    seen[g] = 0
+                for k in range(needles.size()):
+                    if not seen[needles[k].group] and memmem(
+                        data + pos, end - pos, needles[k].data, needles[k].size
+                    ) != NULL:
+                        seen[needles[k].group] = 1
+                keep = True
+                for g in range(ngroups):
+                    if not seen[g]:
+                        keep = False
+                        break
+                if not keep:
+                    keep = _escaped(data + pos, end - pos, table, slash)
+                if keep:
+                    kept.push_back(pos)
+                    kept.push_back(end)
+            if nl == NULL:
+                break
+            lines += 1
+            pos = end + 1
+    spans = [(kept[k], kept[k + 1]) for k in range(0, kept.size(), 2)]
+    return spans, lines

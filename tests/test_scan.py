@@ -1,0 +1,70 @@
+"""The C prefilter scan (cqlmatch._scan) keeps exactly the lines the Python
+scan keeps (``Prefilter.scan_python``, the rule in ingest's docstring), and
+counts lines as ``bytes.count`` does."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+
+from cqlmatch.gen import generate_lines
+from cqlmatch.ingest import Prefilter
+
+PIECES = [
+    b"ProcessRollup2",
+    b"Process",
+    b"Rollup2",
+    b"NetworkConnectIP4",
+    b"\\u0050rocessRollup2",
+    b"\\u0041",
+    b"\\u004",
+    b"\\u00",
+    b"\\/",
+    b"a/b",
+    b'{"event_simpleName":"',
+    b'"}',
+    b"\r",
+    b" ",
+    b"\xc3\xa9",
+    b"x",
+    b"\\\\u0050",
+    b"\\U0050",
+]
+CNFS = [
+    [["ProcessRollup2", "NetworkConnectIP4"]],
+    [["ProcessRollup2"], ["x"]],
+    [["a/b"]],
+    [["Rollup2", "ProcessRollup2"], ["A", "é"]],
+]
+
+
+def both(prefilter: Prefilter, block: bytes) -> None:
+    spans, lines = prefilter.scan_counted(block)
+    assert spans == prefilter.scan_python(block)
+    assert lines == block.count(b"\n") + 1
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    lines=st.lists(st.lists(st.sampled_from(PIECES), max_size=6).map(b"".join), max_size=12),
+    cnf=st.sampled_from(CNFS),
+    trailing=st.booleans(),
+)
+def test_c_scan_equals_the_python_scan(lines: list[bytes], cnf, trailing: bool) -> None:
+    block = b"\n".join(lines) + (b"\n" if trailing else b"")
+    both(Prefilter(cnf), block)
+
+
+def test_c_scan_over_generated_telemetry() -> None:
+    for mix in ("realistic", "worst"):
+        block = b"".join(generate_lines(5000, seed=8, mix=mix, malicious_rate=0.05))
+        for cnf in CNFS:
+            both(Prefilter(cnf), block)
+    spans, _ = Prefilter(CNFS[0]).scan_counted(block)
+    assert len(spans) == 5000  # the worst mix: every line is one of the two types
+    realistic = b"".join(generate_lines(5000, seed=8))
+    assert 0 < len(Prefilter(CNFS[0]).scan(realistic)) < 2000
+
+
+def test_no_literals_keep_every_line() -> None:
+    prefilter = Prefilter([])
+    assert prefilter.scan_counted(b"a\n\nb") == ([(0, 1), (2, 2), (3, 4)], 3)
