@@ -1,6 +1,7 @@
 # distutils: language = c++
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
-"""The prefilter's scan of a block of NDJSON lines, in one pass of C.
+"""Ingest kernels in C: the prefilter's scan of a block of NDJSON lines in
+one pass, and the gathering of kept lines and decoded values into columns.
 
 ``scan(block, groups, escapes, slash)`` keeps a line when every group has a
 literal in it, or when it holds a JSON escape that could stand for a
@@ -12,7 +13,8 @@ end and ``memmem`` for the needles, and no Python object is made for a
 line the scan rules out.  The GIL is released for the scan.
 """
 
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from libc.string cimport memcpy
 from libcpp.vector cimport vector
 
 
@@ -100,3 +102,61 @@ def scan(bytes block not None, tuple groups not None, bytes escapes not None, bi
             pos = end + 1
     spans = [(kept[k], kept[k + 1]) for k in range(0, kept.size(), 2)]
     return spans, lines
+
+
+def join_lines(bytes block not None, list spans not None):
+    """``(data, ascii)``: the lines of ``block`` at ``spans`` joined by LF,
+    each without a trailing CR, and whether ``data`` is all ASCII."""
+    cdef const char* src = PyBytes_AS_STRING(block)
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(block)
+    cdef Py_ssize_t total = 0, start, end, at = 0, i
+    cdef bytes out
+    cdef char* dst
+    cdef unsigned char bits = 0
+    for span in spans:
+        start, end = span
+        if not 0 <= start <= end <= size:
+            raise ValueError(f"span {span!r} outside the block")
+        total += end - start + 1
+    out = PyBytes_FromStringAndSize(NULL, max(total - 1, 0))
+    dst = PyBytes_AS_STRING(out)
+    for span in spans:
+        start, end = span
+        if end > start and src[end - 1] == 13:
+            end -= 1
+        if at:
+            dst[at] = 10
+            at += 1
+        memcpy(dst + at, src + start, end - start)
+        for i in range(start, end):
+            bits |= <unsigned char>src[i]
+        at += end - start
+    if at != total - 1 and total:
+        out = out[:at]  # (some lines lost their CR)
+    return out, bits < 128
+
+
+def gather(list rows not None, tuple own not None, tuple fallback not None, object unset):
+    """One list per field: ``getattr(row, own[k])`` for each row, or
+    ``getattr(row, fallback[k])`` when that is ``unset`` and a fallback is
+    named, with ``unset`` replaced by None."""
+    cdef Py_ssize_t nfields = len(own), k, r, n = len(rows)
+    cdef list columns = []
+    cdef list column
+    cdef object value, row, name, backup
+    for k in range(nfields):
+        name = own[k]
+        backup = fallback[k]
+        column = [None] * n
+        for r in range(n):
+            row = rows[r]
+            value = getattr(row, name)
+            if value is unset:
+                if backup is None:
+                    continue
+                value = getattr(row, backup)
+                if value is unset:
+                    continue
+            column[r] = value
+        columns.append(column)
+    return tuple(columns)

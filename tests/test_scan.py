@@ -68,3 +68,34 @@ def test_c_scan_over_generated_telemetry() -> None:
 def test_no_literals_keep_every_line() -> None:
     prefilter = Prefilter([])
     assert prefilter.scan_counted(b"a\n\nb") == ([(0, 1), (2, 2), (3, 4)], 3)
+
+
+def test_join_lines_strips_cr_and_reports_ascii() -> None:
+    from cqlmatch._scan import join_lines
+
+    block = b'{"a":"1"}\r\n{"b":"\xc3\xa9"}\nx\r\n'
+    assert join_lines(block, [(0, 10), (11, 21)]) == (b'{"a":"1"}\n{"b":"\xc3\xa9"}', False)
+    assert join_lines(block, [(0, 10), (22, 24)]) == (b'{"a":"1"}\nx', True)
+    assert join_lines(block, []) == (b"", True)
+    try:
+        join_lines(block, [(20, 99)])
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a span outside the block was accepted")
+
+
+def test_gather_applies_fallbacks_and_unset() -> None:
+    import msgspec
+
+    from cqlmatch._scan import gather
+
+    class Row(msgspec.Struct):
+        a: str | msgspec.UnsetType = msgspec.UNSET
+        b: str | msgspec.UnsetType = msgspec.UNSET
+
+    rows = [Row(a="1", b="2"), Row(b="3"), Row()]
+    assert gather(rows, ("a", "b"), ("b", None), msgspec.UNSET) == (
+        ["1", "3", None],
+        ["2", "3", None],
+    )

@@ -20,10 +20,9 @@ which also words and numbers any malformed line.
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 import msgspec
 
+from ._scan import gather
 from .program import Program
 
 
@@ -76,53 +75,41 @@ class ColumnDecoder:
         )
         self._decode = msgspec.json.Decoder(struct).decode_lines
         index = {name: i for i, name in enumerate(self.names)}
-        self._getters = [
-            (
-                attrgetter(f"f{index[ref.name]}"),
-                None if ref.fallback is None else attrgetter(f"f{index[ref.fallback]}"),
-            )
-            for ref in program.fields
-        ]
+        self._own = tuple(f"f{index[ref.name]}" for ref in program.fields)
+        self._fallback = tuple(
+            None if ref.fallback is None else f"f{index[ref.fallback]}" for ref in program.fields
+        )
 
     def decode(self, lines: list[bytes]) -> ColumnBatch | None:
         """The batch's columns, or None when it must be decoded line by line."""
+        data = b"\n".join(lines)
+        return self.decode_joined(data, len(lines), data.isascii())
+
+    def decode_joined(self, data: bytes, count: int, ascii_only: bool) -> ColumnBatch | None:
+        """``decode`` for ``count`` lines already joined by LF (``_scan.join_lines``)."""
         if not self.usable:
             return None
-        data = b"\n".join(lines)
-        ascii_only = data.isascii()
+        text: str | None = None
         if not ascii_only:
             # msgspec checks only the strings it keeps; the reference rejects
             # a line with invalid UTF-8 anywhere
             try:
-                for line in lines:
-                    if not line.isascii():
-                        line.decode("utf-8")
+                text = data.decode("utf-8")
             except UnicodeDecodeError:
                 return None
         try:
             rows = self._decode(data)
         except (msgspec.DecodeError, RecursionError):  # (ValidationError included)
             return None
-        if len(rows) != len(lines):  # a line holding two values, e.g. "{} {}"
+        if len(rows) != count:  # a line holding two values, e.g. "{} {}"
             return None
-        columns = tuple(self._column(rows, own, fallback) for own, fallback in self._getters)
+        columns = gather(rows, self._own, self._fallback, _UNSET)
         raws = None
         if self.wants_raw:
-            raws = [line.decode("ascii" if ascii_only else "utf-8") for line in lines]
+            raws = (data.decode("ascii") if text is None else text).split("\n")
             for ref, column in zip(self.program.fields, columns, strict=True):
                 if ref.rawstring:  # @rawstring: the line itself unless the event has one
                     column[:] = [
                         raw if v is None else v for v, raw in zip(column, raws, strict=True)
                     ]
-        return ColumnBatch(columns, raws, len(rows))
-
-    @staticmethod
-    def _column(rows: list, own: attrgetter, fallback: attrgetter | None) -> list:
-        values = list(map(own, rows))
-        if fallback is None:
-            return [None if v is _UNSET else v for v in values]
-        backup = list(map(fallback, rows))
-        return [
-            (None if b is _UNSET else b) if v is _UNSET else v
-            for v, b in zip(values, backup, strict=True)
-        ]
+        return ColumnBatch(columns, raws, count)

@@ -85,7 +85,7 @@ from typing import IO, Any
 
 import msgspec
 
-from ._scan import scan as _c_scan
+from ._scan import join_lines as _join_lines, scan as _c_scan
 from .columns import ColumnDecoder, struct_name_ok
 from .events import Event, Fields, flatten, parse_line, rawstring_of
 from .program import FieldRef, Program
@@ -513,10 +513,6 @@ def _as_line(item: Any) -> bytes | None:
     if line.endswith(b"\r"):
         line = line[:-1]
     return line
-
-
-def _chomp(line: bytes) -> bytes:
-    return line[:-1] if line.endswith(b"\r") else line
 
 
 def _is_blank(line: bytes) -> bool:
@@ -1101,7 +1097,8 @@ class EventReader:
                 spans, count = self.prefilter.scan_counted(block)
                 kept = len(spans)
                 if self.columns is not None and spans:
-                    batch = self.columns.decode([_chomp(block[a:b]) for a, b in spans])
+                    data, ascii_only = _join_lines(bytes(block), spans)
+                    batch = self.columns.decode_joined(data, kept, ascii_only)
                     if batch is not None:
                         stats.events += batch.size
                         yield batch
