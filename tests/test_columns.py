@@ -13,8 +13,9 @@ import pytest
 
 import cqlmatch
 from cqlmatch.columns import ColumnDecoder
+from cqlmatch.events import Event
 from cqlmatch.gen import generate_lines
-from cqlmatch.ingest import Decoder
+from cqlmatch.ingest import Decoder, read_events
 from cqlmatch.vm import VMEngine, columns_of
 
 RULE = Path(__file__).resolve().parent.parent / "rules" / "t1546_016.cql"
@@ -113,3 +114,25 @@ def test_field_names_msgspec_cannot_rename_to_take_the_whole_object_path() -> No
     lines = ['{"a\\tb":"x"}', '{"a":"y"}']
     assert query.run(lines) == [{"a\tb": "x", "_count": "1"}]
     assert not ColumnDecoder(_engine('groupBy(["a\\"b"])').program).usable
+
+
+def test_rules_without_literals_take_whole_blocks_as_columns() -> None:
+    """No literal for the prefilter: every non-empty line goes to the column
+    decoder as one batch; blank, whitespace-only and malformed lines make a
+    batch decline, and the counts and results stay those of the reference."""
+    query = cqlmatch.compile("ComputerName=/(?i)wks/ | groupBy([ComputerName, event_platform])")
+    lines = [line.rstrip(b"\n") for line in generate_lines(2000, seed=5)]
+    clean = b"\n".join(lines) + b"\n"
+    dirty = b"\n".join([*lines[:500], b"", b"  ", b"{bad", *lines[500:]]) + b"\r\n"
+    reference = query.run([line.decode() for line in lines], engine="reference")
+    assert reference
+    for data in (clean, dirty):
+        assert query.run(data, workers=1) == reference
+    assert query.stats.malformed == 1 and query.stats.events == 2000
+    counts = []
+    for columns in (True, False):
+        with read_events(dirty, query.program, columns=columns) as reader:
+            items = list(reader)
+        counts.append(reader.stats.as_dict())
+        assert sum(getattr(i, "size", type(i) is Event) for i in items) == 2000
+    assert counts[0] == counts[1]

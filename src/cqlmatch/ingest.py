@@ -114,6 +114,7 @@ _BOM = b"\xef\xbb\xbf"
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _NL = b"\n"
+_NO_ESCAPES = bytes(65536)  # the C scan's escape table when no literal is looked for
 _ESCAPE = b"\\u00"
 _SLASH_ESCAPE = b"\\/"
 
@@ -1120,14 +1121,27 @@ class EventReader:
                     yield result
                 stats.skipped += count - kept - bom_only
             else:
-                count = 0
-                for count, line in enumerate(block.split(_NL), 1):
-                    if line.endswith(b"\r"):
-                        line = line[:-1]
-                    if not line or line.isspace():
-                        stats.blank += 1
-                        continue
-                    yield self._decode(line, number + count - 1)
+                batch = None
+                if self.columns is not None:
+                    # No literal to look for: every non-empty line, as one batch
+                    # (a blank or whitespace-only line makes the batch decline).
+                    spans, count = _c_scan(bytes(block), (), _NO_ESCAPES, False)
+                    if spans:
+                        data, ascii_only = _join_lines(bytes(block), spans)
+                        batch = self.columns.decode_joined(data, len(spans), ascii_only)
+                if batch is not None:
+                    stats.events += batch.size
+                    stats.blank += count - len(spans)
+                    yield batch
+                else:
+                    count = 0
+                    for count, line in enumerate(block.split(_NL), 1):
+                        if line.endswith(b"\r"):
+                            line = line[:-1]
+                        if not line or line.isspace():
+                            stats.blank += 1
+                            continue
+                        yield self._decode(line, number + count - 1)
                 stats.blank -= bom_only
             stats.lines += count - bom_only
             number += count
