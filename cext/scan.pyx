@@ -160,3 +160,56 @@ def gather(list rows not None, tuple own not None, tuple fallback not None, obje
             column[r] = value
         columns.append(column)
     return tuple(columns)
+
+
+cdef bint _utf8_valid(const unsigned char* s, size_t n) noexcept nogil:
+    """Strict UTF-8 as Python's decoder reads it: no overlong forms, no
+    surrogates, nothing above U+10FFFF."""
+    cdef size_t i = 0, k, need
+    cdef unsigned char c, lo, hi
+    while i < n:
+        c = s[i]
+        if c < 0x80:
+            i += 1
+            continue
+        lo = 0x80
+        hi = 0xBF
+        if 0xC2 <= c <= 0xDF:
+            need = 1
+        elif c == 0xE0:
+            need = 2
+            lo = 0xA0
+        elif c == 0xED:
+            need = 2
+            hi = 0x9F
+        elif 0xE1 <= c <= 0xEF:
+            need = 2
+        elif c == 0xF0:
+            need = 3
+            lo = 0x90
+        elif c == 0xF4:
+            need = 3
+            hi = 0x8F
+        elif 0xF1 <= c <= 0xF3:
+            need = 3
+        else:
+            return False
+        if n - i <= need:
+            return False
+        if not lo <= s[i + 1] <= hi:
+            return False
+        for k in range(2, need + 1):
+            if not 0x80 <= s[i + k] <= 0xBF:
+                return False
+        i += need + 1
+    return True
+
+
+def utf8_valid(bytes data not None) -> bool:
+    """Whether ``data.decode("utf-8")`` would succeed, without making the str."""
+    cdef const unsigned char* s = <const unsigned char*>PyBytes_AS_STRING(data)
+    cdef size_t n = <size_t>PyBytes_GET_SIZE(data)
+    cdef bint ok
+    with nogil:
+        ok = _utf8_valid(s, n)
+    return ok

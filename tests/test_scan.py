@@ -99,3 +99,48 @@ def test_gather_applies_fallbacks_and_unset() -> None:
         ["1", "3", None],
         ["2", "3", None],
     )
+
+
+UTF8_EDGES = [
+    b"",
+    b"abc",
+    b"\xc3\xa9",
+    b"\xc3",
+    b"\xc0\x80",  # overlong NUL
+    b"\xc1\xbf",
+    b"\xe0\x80\x80",  # overlong
+    b"\xe0\xa0\x80",
+    b"\xed\x9f\xbf",
+    b"\xed\xa0\x80",  # a surrogate
+    b"\xef\xbf\xbf",
+    b"\xf0\x8f\xbf\xbf",  # overlong
+    b"\xf0\x90\x80\x80",
+    b"\xf4\x8f\xbf\xbf",
+    b"\xf4\x90\x80\x80",  # above U+10FFFF
+    b"\xf5\x80\x80\x80",
+    b"\x80",
+    b"a\xe2\x82",
+    b"\xe2\x82\xac",
+]
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    data=st.one_of(
+        st.binary(max_size=12),
+        st.lists(st.sampled_from(UTF8_EDGES), max_size=5).map(b"".join),
+        st.text(max_size=6).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    )
+)
+def test_utf8_valid_is_python_strict_utf8(data: bytes) -> None:
+    from cqlmatch._scan import utf8_valid
+
+    assert utf8_valid(data) == _decodes(data)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import msgspec
 
-from ._scan import gather
+from ._scan import gather, utf8_valid
 from .program import Program
 
 
@@ -89,14 +89,10 @@ class ColumnDecoder:
         """``decode`` for ``count`` lines already joined by LF (``_scan.join_lines``)."""
         if not self.usable:
             return None
-        text: str | None = None
-        if not ascii_only:
-            # msgspec checks only the strings it keeps; the reference rejects
-            # a line with invalid UTF-8 anywhere
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                return None
+        # msgspec checks only the strings it keeps; the reference rejects a
+        # line with invalid UTF-8 anywhere
+        if not ascii_only and not utf8_valid(data):
+            return None
         try:
             rows = self._decode(data)
         except (msgspec.DecodeError, RecursionError):  # (ValidationError included)
@@ -106,7 +102,7 @@ class ColumnDecoder:
         columns = gather(rows, self._own, self._fallback, _UNSET)
         raws = None
         if self.wants_raw:
-            raws = (data.decode("ascii") if text is None else text).split("\n")
+            raws = data.decode("utf-8").split("\n")
             for ref, column in zip(self.program.fields, columns, strict=True):
                 if ref.rawstring:  # @rawstring: the line itself unless the event has one
                     column[:] = [
