@@ -136,6 +136,7 @@ cdef class Machine:
     cdef void _write(self, _Ctx c, int slot, PyObject* value) noexcept
     cdef object _raw_of_row(self, _Ctx c)
     cdef object _materialize(self, _Ctx c)
+    cdef int _run_events(self, list items, list out, GroupTable table) except -1
     cdef int _exec(self, Py_ssize_t pc, _Ctx c, bint flag, list out, GroupTable table) except -1
     cdef int _regex_bit(self, object value, int s, int bit) except -1
     cdef int _set_bits(self, object value, int s) except -1

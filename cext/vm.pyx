@@ -733,18 +733,23 @@ cdef class Machine:
 
     def run(self, events):
         """The events the rule's per-event code emits, in input order."""
-        cdef list items = events if type(events) is list else list(events)
         cdef list out = []
+        self._run_events(events if type(events) is list else list(events), out, None)
+        return out
+
+    cdef int _run_events(self, list items, list out, GroupTable table) except -1:
+        """The per-event code over ``items``: emitted events to ``out``, or
+        into ``table`` when one is given."""
         cdef _Ctx c = _Ctx(self.nslots)
-        cdef Py_ssize_t i, n = PyList_GET_SIZE(items)
+        cdef Py_ssize_t i
         try:
-            for i in range(n):
+            for i in range(PyList_GET_SIZE(items)):
                 c.adopt(<object>PyList_GET_ITEM(items, i))
-                self._exec(self.entry, c, False, out, None)
+                self._exec(self.entry, c, False, out, table)
                 c.reset_stack()
         finally:
             self._forget()
-        return out
+        return 0
 
     def new_table(self, bint partial=False) -> GroupTable:
         """An empty table for the program's group plan.  A ``partial`` table
@@ -762,18 +767,9 @@ cdef class Machine:
     def aggregate(self, events, GroupTable table=None) -> GroupTable:
         """Run the per-event code over ``events`` and add what it emits to
         ``table`` (a new one when None): the groupBy without an event made."""
-        cdef list items = events if type(events) is list else list(events)
-        cdef _Ctx c = _Ctx(self.nslots)
-        cdef Py_ssize_t i, n = PyList_GET_SIZE(items)
         if table is None:
             table = self.new_table()
-        try:
-            for i in range(n):
-                c.adopt(<object>PyList_GET_ITEM(items, i))
-                self._exec(self.entry, c, False, None, table)
-                c.reset_stack()
-        finally:
-            self._forget()
+        self._run_events(events if type(events) is list else list(events), None, table)
         self._limit_warning(table)
         return table
 

@@ -86,7 +86,7 @@ from typing import IO, Any
 import msgspec
 
 from ._scan import join_lines as _join_lines, scan as _c_scan
-from .columns import ColumnDecoder, struct_name_ok
+from .columns import ColumnBatch, ColumnDecoder, struct_name_ok
 from .events import Event, Fields, flatten, parse_line, rawstring_of
 from .program import FieldRef, Program
 from .query import MalformedLine
@@ -1098,8 +1098,7 @@ class EventReader:
                 spans, count = self.prefilter.scan_counted(block)
                 kept = len(spans)
                 if self.columns is not None and spans:
-                    data, ascii_only = _join_lines(bytes(block), spans)
-                    batch = self.columns.decode_joined(data, kept, ascii_only)
+                    batch = self._column_batch(block, spans)
                     if batch is not None:
                         stats.events += batch.size
                         yield batch
@@ -1127,8 +1126,7 @@ class EventReader:
                     # (a blank or whitespace-only line makes the batch decline).
                     spans, count = _c_scan(bytes(block), (), _NO_ESCAPES, False)
                     if spans:
-                        data, ascii_only = _join_lines(bytes(block), spans)
-                        batch = self.columns.decode_joined(data, len(spans), ascii_only)
+                        batch = self._column_batch(block, spans)
                 if batch is not None:
                     stats.events += batch.size
                     stats.blank += count - len(spans)
@@ -1145,6 +1143,13 @@ class EventReader:
                 stats.blank -= bom_only
             stats.lines += count - bom_only
             number += count
+
+    def _column_batch(self, block: bytes, spans: list[tuple[int, int]]) -> ColumnBatch | None:
+        """The lines of ``block`` at ``spans`` as one column batch, or None
+        when the column decoder declines them."""
+        assert self.columns is not None
+        data, ascii_only = _join_lines(bytes(block), spans)
+        return self.columns.decode_joined(data, len(spans), ascii_only)
 
     def _from_items(self, items: Iterator[Any]) -> Iterator[Any]:
         stats = self.stats
