@@ -91,6 +91,7 @@ cdef int raise_pending() except -1:
 from sys import intern as _sys_intern
 
 from cqlmatch.builtins.filters import in_subnets as _in_subnets
+from cqlmatch.builtins.stages import W401 as _W401
 from cqlmatch.events import Event as _Event
 from cqlmatch.glob import glob_match as _glob_match
 from cqlmatch.regex import _scrub
@@ -124,10 +125,6 @@ cdef enum AggKind:
 _AGG_KINDS = {"sum": AGG_SUM, "avg": AGG_AVG, "min": AGG_MIN, "max": AGG_MAX}
 #: Groups a partial table keeps (LogScale's largest groupBy limit).
 PARTIAL_GROUPS = 1_000_000
-_W401 = (
-    "groupBy() reached its limit of {} groups; "
-    "later groups were left out and counts are lower bounds"
-)
 
 
 cdef inline dict _fields_of(object event):

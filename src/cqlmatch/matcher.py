@@ -68,6 +68,7 @@ from typing import Any
 import msgspec
 
 from . import ast as A
+from .builtins.stages import W401
 from .events import Event, Fields, _scalar, flatten, rawstring_of
 from .ingest import MAX_LINE_BYTES, Decoder, Prefilter
 from .lookups import Table
@@ -174,11 +175,7 @@ class _GroupFold:
             if state is None:
                 if len(groups) >= self.limit:
                     if not self.warned:
-                        self.warn(
-                            "W401",
-                            f"groupBy() reached its limit of {self.limit} groups; "
-                            "later groups were left out and counts are lower bounds",
-                        )
+                        self.warn("W401", W401.format(self.limit))
                         self.warned = True
                     continue
                 state = groups[key] = self._new_state()

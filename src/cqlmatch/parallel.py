@@ -38,6 +38,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice, pairwise
 from typing import TYPE_CHECKING, Any
 
+from .builtins.stages import W401
 from .columns import ColumnBatch
 from .events import Event
 from .query import MalformedLine
@@ -50,10 +51,6 @@ BATCH = 4096  # events per machine.run call
 MIN_RANGE_BYTES = 16 << 20  # smaller files are not worth a process
 RANGES_PER_WORKER = 4  # more ranges than workers: a busy core does not hold up the rest
 MALFORMED_KEPT = 100  # malformed lines kept with their reason (the count is always total)
-W401 = (
-    "groupBy() reached its limit of {} groups; "
-    "later groups were left out and counts are lower bounds"
-)
 
 _COUNT, _COUNT_FIELD, _DISTINCT, _SUM, _AVG, _MIN, _MAX = range(7)
 

@@ -11,6 +11,11 @@ from .aggregates import Combined
 
 GROUP_LIMIT_MAX = 1_000_000
 ROW_LIMIT_MAX = 20_000  # LogScale's StateRowLimit
+#: groupBy()'s warning when its group limit is reached (both engines word it so).
+W401 = (
+    "groupBy() reached its limit of {} groups; "
+    "later groups were left out and counts are lower bounds"
+)
 
 
 def _default_count(call):
@@ -73,11 +78,7 @@ def group_by(rt, call, events):
         members = groups.get(values)  # type: ignore[arg-type]
         if members is None:
             if len(groups) >= limit:
-                rt.warn(
-                    "W401",
-                    f"groupBy() reached its limit of {limit} groups; "
-                    "later groups were left out and counts are lower bounds",
-                )
+                rt.warn("W401", W401.format(limit))
                 continue
             members = groups[values] = []  # type: ignore[index]
         members.append(event)
