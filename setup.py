@@ -258,6 +258,7 @@ setup(
         # vm.pyx includes opcodes.pxi, written by tools/gen_opcodes.py.
         _extension("cqlmatch._vm", "cext/vm.pyx", ("cext/vm.pxd", "cext/opcodes.pxi")),
         _extension("cqlmatch._scan", "cext/scan.pyx"),
+        _extension("cqlmatch._fields", "cext/fields.pyx", ("cext/jsonfields.h",)),
     ],
     cmdclass={"build_ext": BuildExt},
 )

@@ -2,10 +2,12 @@
 
 For a program whose instructions all run in the VM and whose output is its
 group table (``Machine.native`` and a group plan), an event is nothing but
-the values of the program's fields.  ``ColumnDecoder.decode(lines)`` turns a
-batch of kept lines into one list per field in a single msgspec call (the
-lines decoded as NDJSON into structs that hold only those fields), so
-no per-line Python call and no event object is made.  (msgspec's
+the values of the program's fields.  ``ColumnDecoder.decode_spans(block,
+spans)`` turns a block's kept lines into one list per field without a
+per-line Python call or an event object: first with the C field extractor
+(``_fields``: one pass per line locating the wanted top-level strings, one
+str per value read), and, for a block it declines, in a single msgspec call
+(the lines decoded as NDJSON into structs that hold only those fields).  (msgspec's
 ``decode_lines`` parses each line on its own; a line holding two values
 gives one row too many, which is caught by the count.)
 
@@ -22,7 +24,8 @@ from __future__ import annotations
 
 import msgspec
 
-from ._scan import gather, utf8_valid
+from ._fields import FieldExtractor, extractable
+from ._scan import gather, join_lines, utf8_valid
 from .program import Program
 
 
@@ -79,6 +82,28 @@ class ColumnDecoder:
         self._fallback = tuple(
             None if ref.fallback is None else f"f{index[ref.fallback]}" for ref in program.fields
         )
+        self._extractor: FieldExtractor | None = None
+        if extractable(self.names):
+            self._extractor = FieldExtractor(
+                self.names,
+                tuple(index[ref.name] for ref in program.fields),
+                tuple(
+                    -1 if ref.fallback is None else index[ref.fallback] for ref in program.fields
+                ),
+                tuple(bool(ref.rawstring) for ref in program.fields),
+            )
+
+    def decode_spans(self, block: bytes, spans: list[tuple[int, int]]) -> ColumnBatch | None:
+        """``decode`` for the lines ``block[start:end]`` of ``spans``: first
+        by the C field extractor, then, if it declines, by msgspec."""
+        if not self.usable or not spans:
+            return None
+        if self._extractor is not None:
+            found = self._extractor.extract(block, spans)
+            if found is not None:
+                return ColumnBatch(found[0], found[1], len(spans))
+        data, ascii_only = join_lines(block, spans)
+        return self.decode_joined(data, len(spans), ascii_only)
 
     def decode(self, lines: list[bytes]) -> ColumnBatch | None:
         """The batch's columns, or None when it must be decoded line by line."""
