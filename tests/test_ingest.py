@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import cqlmatch
 from cqlmatch import ingest
@@ -852,3 +852,40 @@ def test_seed_rule_fields_on_generated_events() -> None:
         expected = parse_line(line.decode("utf-8"))
         assert event.fields == {k: v for k, v in expected.items() if k in wanted}
         assert event.get("#event_simpleName") == expected["event_simpleName"]
+
+
+def _lines_of(blocks) -> list:
+    out: list = []
+    for block in blocks:
+        out.extend(block.split(b"\n") if isinstance(block, bytes) else [type(block).__name__])
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30),
+    st.booleans(),
+    st.integers(1, 64),
+    st.integers(1, 50),
+)
+def test_a_mapped_file_gives_the_lines_a_stream_gives(
+    tmp_path_factory, lines, trailing, chunk_size, max_line
+) -> None:
+    """Plain files are read through a memory map; the lines (and the lines
+    too long to read) are those of the streaming reader, whatever the chunk
+    size, and so are a worker's byte ranges."""
+    data = b"\n".join(lines) + (b"\n" if trailing and lines else b"")
+    assume(not data.startswith((b"\x1f\x8b", b"\x28\xb5\x2f\xfd")))  # (read as compressed)
+    path = tmp_path_factory.mktemp("mapped") / "events.ndjson"
+    path.write_bytes(data)
+    streamed = _lines_of(ingest._stream_blocks(io.BytesIO(data), chunk_size, max_line, False))
+    mapped = _lines_of(ingest._file_blocks(path, chunk_size, max_line))
+    assert mapped == streamed
+    if data:
+        cut = data.find(b"\n", len(data) // 2) + 1 or len(data)
+        ranges = [ingest.FileRange(path, 0, cut), ingest.FileRange(path, cut, len(data))]
+        for part in ranges:
+            piece = io.BytesIO(data[part.start : part.end])
+            assert _lines_of(ingest._range_blocks(part, chunk_size, max_line)) == _lines_of(
+                ingest._stream_blocks(piece, chunk_size, max_line, False)
+            )

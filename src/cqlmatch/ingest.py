@@ -72,9 +72,11 @@ from __future__ import annotations
 
 import bisect
 import io
+import mmap
 import os
 import queue
 import re
+import stat
 import sys
 import threading
 import time
@@ -85,7 +87,7 @@ from typing import IO, Any
 
 import msgspec
 
-from ._scan import join_lines as _join_lines, scan as _c_scan
+from ._scan import scan as _c_scan
 from .columns import ColumnBatch, ColumnDecoder, struct_name_ok
 from .events import Event, Fields, flatten, parse_line, rawstring_of
 from .program import FieldRef, Program
@@ -403,14 +405,57 @@ def _split_reads(reads: Iterator[bytes | BaseException], max_line: int) -> Itera
 
 def _file_blocks(path: str | os.PathLike[str], chunk_size: int, max_line: int) -> Iterator[_Block]:
     """Opens ``path`` now (so that a missing file or a missing decompressor
-    is an error of the call), reads it lazily."""
+    is an error of the call), reads it lazily: a plain regular file through
+    a memory map, anything else as a stream."""
     raw = open(path, "rb")  # noqa: SIM115 -- closed by the generator
     try:
         stream, compressed = _decompressing(raw)
+        mapped = None if compressed else _mapped(raw)
     except BaseException:
         raw.close()
         raise
+    if mapped is not None:
+        return _mapped_blocks(mapped, raw, 0, len(mapped), chunk_size, max_line)
     return _closing_blocks(stream, raw, chunk_size, max_line, compressed)
+
+
+def _mapped(fh: IO[bytes]) -> mmap.mmap | None:
+    """A read-only map of a non-empty regular file, or None (pipes, devices,
+    empty files and systems that refuse the map are read as streams)."""
+    try:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            return None
+        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    if hasattr(mapped, "madvise"):
+        mapped.madvise(mmap.MADV_SEQUENTIAL)
+    return mapped
+
+
+def _mapped_blocks(
+    mapped: mmap.mmap, raw: IO[bytes], start: int, end: int, chunk_size: int, max_line: int
+) -> Iterator[_Block]:
+    """The blocks ``_split_reads`` would make of ``mapped[start:end]``, each
+    copied out once (a read and a split copy twice, a carried line thrice)."""
+    chunk_size = max(1, min(chunk_size, max_line))
+    try:
+        pos = start
+        while pos < end:
+            cut = mapped.rfind(_NL, pos, min(pos + chunk_size, end))
+            if cut < 0:  # one line longer than a chunk
+                cut = mapped.find(_NL, pos, end)
+                if cut < 0:
+                    cut = end
+                if cut - pos > max_line:
+                    yield _Overlong(cut - pos)
+                    pos = cut + 1
+                    continue
+            yield mapped[pos:cut]
+            pos = cut + 1
+    finally:
+        mapped.close()
+        raw.close()
 
 
 def _closing_blocks(
@@ -465,6 +510,11 @@ class _RangeReader(io.RawIOBase):
 
 def _range_blocks(part: FileRange, chunk_size: int, max_line: int) -> Iterator[_Block]:
     raw = open(part.path, "rb")  # noqa: SIM115 -- closed by the generator
+    mapped = _mapped(raw) if part.end > part.start else None
+    if mapped is not None:
+        return _mapped_blocks(
+            mapped, raw, part.start, min(part.end, len(mapped)), chunk_size, max_line
+        )
     raw.seek(part.start)
     stream = _RangeReader(raw, part.end - part.start)
     return _closing_blocks(stream, raw, chunk_size, max_line, False)  # type: ignore[arg-type]
@@ -1148,8 +1198,7 @@ class EventReader:
         """The lines of ``block`` at ``spans`` as one column batch, or None
         when the column decoder declines them."""
         assert self.columns is not None
-        data, ascii_only = _join_lines(bytes(block), spans)
-        return self.columns.decode_joined(data, len(spans), ascii_only)
+        return self.columns.decode_spans(block, spans)
 
     def _from_items(self, items: Iterator[Any]) -> Iterator[Any]:
         stats = self.stats
