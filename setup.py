@@ -259,6 +259,7 @@ setup(
         _extension("cqlmatch._vm", "cext/vm.pyx", ("cext/vm.pxd", "cext/opcodes.pxi")),
         _extension("cqlmatch._scan", "cext/scan.pyx"),
         _extension("cqlmatch._fields", "cext/fields.pyx", ("cext/jsonfields.h",)),
+        _extension("cqlmatch._blockio", "cext/blockio.pyx"),
     ],
     cmdclass={"build_ext": BuildExt},
 )

@@ -868,19 +868,19 @@ def _lines_of(blocks) -> list:
     st.integers(1, 64),
     st.integers(1, 50),
 )
-def test_a_mapped_file_gives_the_lines_a_stream_gives(
+def test_a_file_read_with_pread_gives_the_lines_a_stream_gives(
     tmp_path_factory, lines, trailing, chunk_size, max_line
 ) -> None:
-    """Plain files are read through a memory map; the lines (and the lines
+    """Plain files are read with pread; the lines (and the lines
     too long to read) are those of the streaming reader, whatever the chunk
     size, and so are a worker's byte ranges."""
     data = b"\n".join(lines) + (b"\n" if trailing and lines else b"")
     assume(not data.startswith((b"\x1f\x8b", b"\x28\xb5\x2f\xfd")))  # (read as compressed)
-    path = tmp_path_factory.mktemp("mapped") / "events.ndjson"
+    path = tmp_path_factory.mktemp("pread") / "events.ndjson"
     path.write_bytes(data)
     streamed = _lines_of(ingest._stream_blocks(io.BytesIO(data), chunk_size, max_line, False))
-    mapped = _lines_of(ingest._file_blocks(path, chunk_size, max_line))
-    assert mapped == streamed
+    read = _lines_of(ingest._file_blocks(path, chunk_size, max_line))
+    assert read == streamed
     if data:
         cut = data.find(b"\n", len(data) // 2) + 1 or len(data)
         ranges = [ingest.FileRange(path, 0, cut), ingest.FileRange(path, cut, len(data))]

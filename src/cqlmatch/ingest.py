@@ -72,7 +72,6 @@ from __future__ import annotations
 
 import bisect
 import io
-import mmap
 import os
 import queue
 import re
@@ -87,6 +86,7 @@ from typing import IO, Any
 
 import msgspec
 
+from ._blockio import pread_lines as _pread_lines
 from ._scan import scan as _c_scan
 from .columns import ColumnBatch, ColumnDecoder, struct_name_ok
 from .events import Event, Fields, flatten, parse_line, rawstring_of
@@ -405,57 +405,68 @@ def _split_reads(reads: Iterator[bytes | BaseException], max_line: int) -> Itera
 
 def _file_blocks(path: str | os.PathLike[str], chunk_size: int, max_line: int) -> Iterator[_Block]:
     """Opens ``path`` now (so that a missing file or a missing decompressor
-    is an error of the call), reads it lazily: a plain regular file through
-    a memory map, anything else as a stream."""
+    is an error of the call), reads it lazily: a plain regular file with
+    ``pread``, anything else as a stream."""
     raw = open(path, "rb")  # noqa: SIM115 -- closed by the generator
     try:
         stream, compressed = _decompressing(raw)
-        mapped = None if compressed else _mapped(raw)
+        if not compressed and _seekable(raw):
+            return _pread_blocks(raw, 0, os.fstat(raw.fileno()).st_size, chunk_size, max_line)
     except BaseException:
         raw.close()
         raise
-    if mapped is not None:
-        return _mapped_blocks(mapped, raw, 0, len(mapped), chunk_size, max_line)
     return _closing_blocks(stream, raw, chunk_size, max_line, compressed)
 
 
-def _mapped(fh: IO[bytes]) -> mmap.mmap | None:
-    """A read-only map of a non-empty regular file, or None (pipes, devices,
-    empty files and systems that refuse the map are read as streams)."""
+def _seekable(fh: IO[bytes]) -> bool:
+    """Whether ``fh`` is a regular file (read with ``pread``, not as a stream)."""
     try:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            return None
-        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):
-        return None
-    if hasattr(mapped, "madvise"):
-        mapped.madvise(mmap.MADV_SEQUENTIAL)
-    return mapped
+        return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
 
 
-def _mapped_blocks(
-    mapped: mmap.mmap, raw: IO[bytes], start: int, end: int, chunk_size: int, max_line: int
+def _pread_blocks(
+    raw: IO[bytes], start: int, end: int, chunk_size: int, max_line: int
 ) -> Iterator[_Block]:
-    """The blocks ``_split_reads`` would make of ``mapped[start:end]``, each
-    copied out once (a read and a split copy twice, a carried line thrice)."""
+    """The blocks ``_split_reads`` would make of bytes ``start`` to ``end`` of
+    a regular file, each read with one copy (``_blockio.pread_lines``)."""
     chunk_size = max(1, min(chunk_size, max_line))
+    fd = raw.fileno()
     try:
         pos = start
         while pos < end:
-            cut = mapped.rfind(_NL, pos, min(pos + chunk_size, end))
-            if cut < 0:  # one line longer than a chunk
-                cut = mapped.find(_NL, pos, end)
-                if cut < 0:
-                    cut = end
-                if cut - pos > max_line:
-                    yield _Overlong(cut - pos)
-                    pos = cut + 1
+            want = min(chunk_size, end - pos)
+            block, used = _pread_lines(fd, pos, want, pos + want >= end)
+            if block is None:  # the file is shorter than it was
+                return
+            if used == 0:  # one line longer than a chunk
+                length = _line_length(fd, pos, end)
+                if length > max_line:
+                    yield _Overlong(length)
+                    pos += length + 1
                     continue
-            yield mapped[pos:cut]
-            pos = cut + 1
+                block, used = _pread_lines(fd, pos, length + 1, pos + length >= end)
+                if block is None:
+                    return
+            yield block
+            pos += used
     finally:
-        mapped.close()
         raw.close()
+
+
+def _line_length(fd: int, start: int, end: int) -> int:
+    """Bytes from ``start`` to the next LF (or to ``end``)."""
+    pos = start
+    while pos < end:
+        data = os.pread(fd, min(CHUNK_SIZE, end - pos), pos)
+        if not data:
+            break
+        at = data.find(_NL)
+        if at >= 0:
+            return pos + at - start
+        pos += len(data)
+    return pos - start
 
 
 def _closing_blocks(
@@ -510,11 +521,8 @@ class _RangeReader(io.RawIOBase):
 
 def _range_blocks(part: FileRange, chunk_size: int, max_line: int) -> Iterator[_Block]:
     raw = open(part.path, "rb")  # noqa: SIM115 -- closed by the generator
-    mapped = _mapped(raw) if part.end > part.start else None
-    if mapped is not None:
-        return _mapped_blocks(
-            mapped, raw, part.start, min(part.end, len(mapped)), chunk_size, max_line
-        )
+    if _seekable(raw):
+        return _pread_blocks(raw, part.start, part.end, chunk_size, max_line)
     raw.seek(part.start)
     stream = _RangeReader(raw, part.end - part.start)
     return _closing_blocks(stream, raw, chunk_size, max_line, False)  # type: ignore[arg-type]

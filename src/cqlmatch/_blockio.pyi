@@ -1,0 +1,3 @@
+"""Types of the block reader (cext/blockio.pyx)."""
+
+def pread_lines(fd: int, offset: int, size: int, last: bool) -> tuple[bytes | None, int]: ...
