@@ -14,8 +14,8 @@ never differs from the per-line decoder's.
 
 from cpython.bytes cimport PyBytes_AS_STRING
 from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
-from libc.string cimport memcmp, memcpy
-from libc.stdint cimport uint32_t, uint8_t
+from libc.string cimport memcpy
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libcpp.vector cimport vector
 
 
@@ -44,6 +44,8 @@ cdef extern from "jsonfields.h" nogil:
                    cm_slot* slots, unsigned* high)
     ptrdiff_t cm_unescape(const unsigned char* p, size_t size, unsigned char* out, int* high)
     int cm_has_high(const unsigned char* p, size_t size)
+    int cm_equal(const unsigned char* a, const unsigned char* b, size_t n)
+    uint64_t cm_short_hash(const unsigned char* p, size_t n)
     int cm_utf8_valid(const unsigned char* s, size_t n)
 
 
@@ -69,14 +71,6 @@ cdef inline object _text(const unsigned char* p, size_t size, bint high):
 
 DEF CACHE_WAYS = 256  # remembered short values per key
 DEF CACHE_MAX = 48  # longest value remembered (bytes)
-
-
-cdef inline size_t _hash(const unsigned char* p, size_t size) noexcept nogil:
-    cdef size_t h = 1469598103934665603ULL ^ size
-    cdef size_t i
-    for i in range(size):
-        h = (h ^ p[i]) * 1099511628211ULL
-    return h ^ (h >> 29)
 
 
 cdef class FieldExtractor:
@@ -127,11 +121,13 @@ cdef class FieldExtractor:
 
     cdef object _short(self, int key, const unsigned char* p, size_t size):
         """The str of ``size`` ASCII bytes at ``p``, from the cache when seen lately."""
-        cdef PyObject** way = &self.cache[key * CACHE_WAYS + (_hash(p, size) & (CACHE_WAYS - 1))]
+        cdef PyObject** way = &self.cache[
+            key * CACHE_WAYS + (cm_short_hash(p, size) & (CACHE_WAYS - 1))
+        ]
         cdef PyObject* old = way[0]
-        if old != NULL and PyUnicode_GET_LENGTH(<object>old) == <Py_ssize_t>size and memcmp(
-            PyUnicode_DATA(<object>old), p, size
-        ) == 0:
+        if old != NULL and PyUnicode_GET_LENGTH(<object>old) == <Py_ssize_t>size and cm_equal(
+            <const unsigned char*>PyUnicode_DATA(<object>old), p, size
+        ):
             return <object>old
         cdef object s = _text(p, size, False)
         Py_INCREF(s)

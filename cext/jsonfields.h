@@ -213,12 +213,55 @@ static const unsigned char* cm_value_end(
     }
 }
 
+static inline uint64_t cm_load8(const unsigned char* p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* a == b over n bytes, inline: names and cached values are short, and a
+ * call to memcmp costs more than comparing them */
+static inline int cm_equal(const unsigned char* a, const unsigned char* b, size_t n) {
+    if (n >= 8) {
+        size_t i;
+        for (i = 0; i + 8 < n; i += 8)
+            if (cm_load8(a + i) != cm_load8(b + i)) return 0;
+        return cm_load8(a + n - 8) == cm_load8(b + n - 8);
+    }
+    if (n >= 4) {
+        uint32_t x, y, z, w;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        memcpy(&z, a + n - 4, 4);
+        memcpy(&w, b + n - 4, 4);
+        return x == y && z == w;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
+/* A cheap hash of a short value: its length and up to 16 of its bytes. */
+static inline uint64_t cm_short_hash(const unsigned char* p, size_t n) {
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ULL;
+    if (n >= 8) {
+        h ^= cm_load8(p) * 0xC2B2AE3D27D4EB4FULL;
+        h ^= cm_load8(p + n - 8) * 0x165667B19E3779F9ULL;
+        if (n > 16) h ^= cm_load8(p + n / 2 - 4) * 0x27D4EB2F165667C5ULL;
+    } else {
+        uint64_t v = 0;
+        memcpy(&v, p, n);
+        h ^= v * 0xC2B2AE3D27D4EB4FULL;
+    }
+    return h ^ (h >> 31);
+}
+
 static inline int cm_lookup(const cm_names* names, const unsigned char* key, size_t size) {
     if (size > CM_MAX_NAME) return -1;
     uint32_t bits = names->by_size[size];
     while (bits) {
         int i = __builtin_ctz(bits);
-        if (memcmp(names->names[i], key, size) == 0) return i;
+        if (cm_equal(names->names[i], key, size)) return i;
         bits &= bits - 1;
     }
     return -1;

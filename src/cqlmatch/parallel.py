@@ -12,7 +12,7 @@ as mergeable partial tables, and worker processes over byte ranges.
     ``VMEngine.run``'s all-in-memory path.
 ``run_file(...)``
     A plain NDJSON file split at line boundaries into byte ranges, each run
-    by a worker process (spawn/forkserver safe: the program travels as
+    by a worker process (fork, forkserver or spawn: the program travels as
     bytes, with the query text, parameters and lookup rows), merged in input
     order: each worker fills a partial group table (which keeps groups past
     the plan's limit, since a group first seen late in one range may come
@@ -34,6 +34,7 @@ import os
 import signal
 import stat
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from itertools import islice, pairwise
 from typing import TYPE_CHECKING, Any
@@ -173,8 +174,15 @@ def plan_ranges(source: Any, workers: int) -> list[tuple[int, int]] | None:
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """forkserver where it exists (no fork of a process with threads), else spawn."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    """fork while this process runs a single thread (a worker then starts in
+    milliseconds with everything imported, where a fresh interpreter takes
+    about half a second); otherwise forkserver where it exists (forking a
+    process that has threads can copy a lock another thread holds), else
+    spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" not in methods:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     # The server imports these once; each worker forked from it starts warm.
