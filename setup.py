@@ -257,7 +257,7 @@ setup(
         _extension("cqlmatch._regexset", "cext/regexset.pyx"),
         # vm.pyx includes opcodes.pxi, written by tools/gen_opcodes.py.
         _extension("cqlmatch._vm", "cext/vm.pyx", ("cext/vm.pxd", "cext/opcodes.pxi")),
-        _extension("cqlmatch._scan", "cext/scan.pyx"),
+        _extension("cqlmatch._scan", "cext/scan.pyx", ("cext/textscan.h", "cext/jsonfields.h")),
         _extension("cqlmatch._fields", "cext/fields.pyx", ("cext/jsonfields.h",)),
         _extension("cqlmatch._blockio", "cext/blockio.pyx"),
     ],

@@ -1,16 +1,25 @@
 # distutils: language = c++
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
-"""Ingest kernels in C: the prefilter's scan of a block of NDJSON lines in
-one pass, and the gathering of kept lines and decoded values into columns.
+"""Ingest kernels in C: the prefilter's scan of a block of NDJSON lines,
+and the gathering of kept lines and decoded values into columns.
 
 ``scan(block, groups, escapes, slash)`` keeps a line when every group has a
 literal in it, or when it holds a JSON escape that could stand for a
 character of a literal (``\\u00XX`` whose two hex digits ``escapes`` marks,
 or ``\\/`` when ``slash``): exactly ``ingest.Prefilter``'s rule, which
 decides it with one ``bytes.find`` pass per literal and a regex search over
-the whole block.  Here each line is visited once, with ``memchr`` for its
-end and ``memmem`` for the needles, and no Python object is made for a
-line the scan rules out.  The GIL is released for the scan.
+the whole block.
+
+Most lines hold no literal, so the block is searched, not its lines: one
+pass looks for the literals of one group (the "driving" one) and the
+escapes together, and only the line around a hit is delimited and checked
+for the other groups, each of which keeps the offset of its own next hit
+in the block.  The search compares, 16 or 32 bytes at a time, each
+pattern's first and last byte at their distance (SSE2, or AVX2 where the
+CPU has it) and confirms candidates with ``memcmp``; elsewhere it does the
+same on 64-bit words, or falls back to ``memmem``.  Lines are counted by a
+separate pass (the kernels are in textscan.h).  No Python object is made for a line the scan rules out,
+and the GIL is released for the scan.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -23,25 +32,208 @@ cdef extern from "string.h" nogil:
     void* memmem(const void* haystack, size_t hlen, const void* needle, size_t nlen)
 
 
+cdef extern from "textscan.h":
+    ctypedef struct cqm_pat:
+        const char* data
+        size_t size
+    int cqm_best_kernel() noexcept nogil
+    int cqm_kernel_available(int kernel) noexcept nogil
+    const char* cqm_last_lf(const char* s, size_t n) noexcept nogil
+    size_t cqm_next_hit(
+        int kernel, const char* s, size_t n, size_t i, const cqm_pat* pats, int k,
+        const unsigned char* table, int esc, int* which, size_t* next
+    ) noexcept nogil
+    size_t cqm_count_lf(int kernel, const char* s, size_t n) noexcept nogil
+
+
 cdef struct Needle:
     const char* data
     size_t size
     int group
 
 
-cdef bint _escaped(
-    const char* line, size_t size, const unsigned char* table, bint slash
+cdef int _kernel = cqm_best_kernel()  # CQM_*: the fastest this machine runs
+cdef tuple _KERNELS = ("memmem", "word", "sse2", "avx2")  # by CQM_* value
+
+
+def _use_kernel(str name=None):
+    """The search kernel's name (``memmem``, ``word``: 64-bit words,
+    ``sse2``, ``avx2``); with ``name``, switch to it and return the previous
+    one (tests check that every kernel gives the same result)."""
+    global _kernel
+    previous = _KERNELS[_kernel]
+    if name is not None:
+        if name not in _KERNELS or not cqm_kernel_available(_KERNELS.index(name)):
+            raise ValueError(f"kernel {name!r} is not available here")
+        _kernel = _KERNELS.index(name)
+    return previous
+
+
+cdef int make_needles(tuple groups, vector[Needle]& needles) except -1:
+    """Append the literals of ``groups`` (tuples of non-empty ``bytes``) to
+    ``needles``; return the number of groups.  The needles point into the
+    literals, so ``groups`` must outlive them."""
+    cdef Needle needle
+    cdef int g
+    for g in range(len(groups)):
+        for literal in groups[g]:
+            if type(literal) is not bytes or not literal:
+                raise TypeError("literals must be non-empty bytes")
+            needle.data = PyBytes_AS_STRING(literal)
+            needle.size = <size_t>PyBytes_GET_SIZE(literal)
+            needle.group = g
+            needles.push_back(needle)
+    return len(groups)
+
+
+cdef int _driving_group(const vector[Needle]& needles, int ngroups) noexcept nogil:
+    """The group to search the block for: the one whose shortest literal is
+    longest (fewest chance hits), then the one with fewest literals; -1 when
+    some group cannot match (all its literals hold an LF, or it has none)."""
+    cdef int g, best = -1, count, best_count = 0
+    cdef size_t k, shortest, best_shortest = 0
+    for g in range(ngroups):
+        count = 0
+        shortest = 8  # longer is no rarer in practice
+        for k in range(needles.size()):
+            if needles[k].group == g and memchr(needles[k].data, 10, needles[k].size) == NULL:
+                count += 1
+                shortest = min(shortest, needles[k].size)
+        if count == 0:
+            return -1
+        if best < 0 or shortest > best_shortest or (
+            shortest == best_shortest and count < best_count
+        ):
+            best, best_shortest, best_count = g, shortest, count
+    return best
+
+
+cdef struct Search:
+    # patterns pats[first:first + count], the escape one at first + esc (or
+    # esc < 0), the memmem kernel's state at nexts[state:state + count]
+    size_t first, state
+    int count, esc
+    size_t hit  # 1 + offset of the first hit at or after the last search point; 0: none yet
+
+
+cdef inline size_t _hit_from(
+    Search* search, int kernel, const char* data, size_t n, size_t at, const cqm_pat* pats,
+    const unsigned char* table, size_t* nexts,
 ) noexcept nogil:
-    cdef const char* at
-    cdef const char* end = line + size
-    cdef size_t left
-    at = <const char*>memmem(line, size, b"\\u00", 4)
-    while at != NULL:
-        if at + 6 <= end and table[(<unsigned char>at[4]) * 256 + <unsigned char>at[5]]:
-            return True
-        left = <size_t>(end - (at + 4))
-        at = <const char*>memmem(at + 4, left, b"\\u00", 4)
-    return slash and memmem(line, size, b"\\/", 2) != NULL
+    """The first hit of ``search`` at or after ``at``, searched again only
+    when the last one is behind ``at`` (``at`` must never decrease): each
+    search passes over the block at most once."""
+    cdef int which
+    if search.hit <= at:
+        search.hit = 1 + cqm_next_hit(
+            kernel, data, n, at, pats + search.first, search.count, table, search.esc, &which,
+            nexts + search.state,
+        )
+    return search.hit - 1
+
+
+cdef size_t scan_block(
+    const char* data,
+    size_t n,
+    const vector[Needle]& needles,
+    int ngroups,
+    const unsigned char* table,
+    bint slash,
+    vector[size_t]& kept,
+) noexcept nogil:
+    """``scan`` without Python objects: append the ``start, end`` of each
+    kept line to ``kept`` and return the line count (LF count + 1); 0 when
+    out of memory.  ``table``: 65,536 bytes as ``scan``'s ``escapes``.
+
+    The block is searched for the driving group's literals and the escapes
+    together; for a line with a literal, each other group's next hit (and
+    the next escape's) is looked up lazily, so a group rare in the block is
+    not searched for line by line."""
+    cdef vector[cqm_pat] pats
+    cdef vector[size_t] nexts
+    cdef vector[Search] searches  # [0]: the escapes alone, then the other groups
+    cdef Search search
+    cdef cqm_pat pat
+    cdef int drive, nlit, nesc, g, which = 0, kernel = _kernel
+    cdef size_t lines, pos = 0, at, start, end, k, s
+    cdef const char* nl
+    cdef bint keep
+    if ngroups <= 0:  # every non-empty line
+        lines = 1
+        while True:
+            nl = <const char*>memchr(data + pos, 10, n - pos)
+            end = n if nl == NULL else <size_t>(nl - data)
+            if end > pos:
+                kept.push_back(pos)
+                kept.push_back(end)
+            if nl == NULL:
+                return lines
+            lines += 1
+            pos = end + 1
+    lines = cqm_count_lf(kernel, data, n) + 1
+    drive = _driving_group(needles, ngroups)
+    for k in range(needles.size()):
+        if needles[k].group == drive and memchr(needles[k].data, 10, needles[k].size) == NULL:
+            pat.data = needles[k].data
+            pat.size = needles[k].size
+            pats.push_back(pat)
+    nlit = <int>pats.size()
+    pat.data = b"\\u00"
+    pat.size = 4
+    pats.push_back(pat)
+    if slash:
+        pat.data = b"\\/"
+        pat.size = 2
+        pats.push_back(pat)
+    nesc = <int>pats.size() - nlit
+    search.first = nlit
+    search.count = nesc
+    search.esc = 0
+    search.hit = 0
+    searches.push_back(search)
+    if drive >= 0:
+        for g in range(ngroups):
+            if g == drive:
+                continue
+            search.first = pats.size()
+            search.esc = -1
+            for k in range(needles.size()):  # (a literal with an LF is in no line)
+                if needles[k].group == g and memchr(needles[k].data, 10, needles[k].size) == NULL:
+                    pat.data = needles[k].data
+                    pat.size = needles[k].size
+                    pats.push_back(pat)
+            search.count = <int>(pats.size() - search.first)
+            searches.push_back(search)
+    for s in range(searches.size()):  # each its own memmem state
+        searches[s].state = pats.size() + searches[s].first
+    nexts.resize(2 * pats.size())
+    while pos < n:  # pos: the start of a line not searched yet
+        at = cqm_next_hit(
+            kernel, data, n, pos, pats.data(), nlit + nesc, table, nlit, &which, nexts.data()
+        )
+        if at >= n:
+            break
+        nl = cqm_last_lf(data + pos, at - pos)
+        start = pos if nl == NULL else <size_t>(nl + 1 - data)
+        nl = <const char*>memchr(data + at, 10, n - at)
+        end = n if nl == NULL else <size_t>(nl - data)
+        keep = which >= nlit  # an escape
+        if not keep:
+            keep = True
+            for s in range(1, searches.size()):
+                if _hit_from(&searches[s], kernel, data, n, start, pats.data(), table,
+                             nexts.data()) >= end:
+                    keep = False
+                    break
+            # (no escape before ``at``: the search would have stopped there)
+            keep = keep or _hit_from(
+                &searches[0], kernel, data, n, at, pats.data(), table, nexts.data()
+            ) < end
+        if keep:
+            kept.push_back(start)
+            kept.push_back(end)
+        pos = end + 1
+    return lines
 
 
 def scan(bytes block not None, tuple groups not None, bytes escapes not None, bint slash):
@@ -51,55 +243,19 @@ def scan(bytes block not None, tuple groups not None, bytes escapes not None, bi
     65,536 bytes, non-zero at ``first * 256 + second`` for the two hex digit
     characters of an escape to keep."""
     cdef vector[Needle] needles
-    cdef Needle needle
-    cdef int ngroups = len(groups)
-    cdef int g
-    cdef const char* data = PyBytes_AS_STRING(block)
-    cdef size_t n = <size_t>PyBytes_GET_SIZE(block)
-    cdef const unsigned char* table
     cdef vector[size_t] kept  # start, end pairs
-    cdef size_t pos = 0, end, lines = 1, k
-    cdef const char* nl
-    cdef vector[char] seen
-    cdef bint keep
+    cdef const char* data = PyBytes_AS_STRING(block)
+    cdef size_t n = <size_t>PyBytes_GET_SIZE(block), lines, k
+    cdef const unsigned char* table
+    cdef int ngroups
     if len(escapes) != 65536:
         raise ValueError("escapes must be a 65,536-byte table")
     table = <const unsigned char*>PyBytes_AS_STRING(escapes)
-    for g in range(ngroups):
-        for literal in groups[g]:
-            if type(literal) is not bytes or not literal:
-                raise TypeError("literals must be non-empty bytes")
-            needle.data = PyBytes_AS_STRING(literal)
-            needle.size = <size_t>PyBytes_GET_SIZE(literal)
-            needle.group = g
-            needles.push_back(needle)
-    seen.resize(max(ngroups, 1))
+    ngroups = make_needles(groups, needles)
     with nogil:
-        while pos <= n:
-            nl = <const char*>memchr(data + pos, 10, n - pos)
-            end = n if nl == NULL else <size_t>(nl - data)
-            if end > pos:
-                for g in range(ngroups):
-                    seen[g] = 0
-                for k in range(needles.size()):
-                    if not seen[needles[k].group] and memmem(
-                        data + pos, end - pos, needles[k].data, needles[k].size
-                    ) != NULL:
-                        seen[needles[k].group] = 1
-                keep = True
-                for g in range(ngroups):
-                    if not seen[g]:
-                        keep = False
-                        break
-                if not keep:
-                    keep = _escaped(data + pos, end - pos, table, slash)
-                if keep:
-                    kept.push_back(pos)
-                    kept.push_back(end)
-            if nl == NULL:
-                break
-            lines += 1
-            pos = end + 1
+        lines = scan_block(data, n, needles, ngroups, table, slash, kept)
+    if lines == 0:
+        raise MemoryError()
     spans = [(kept[k], kept[k + 1]) for k in range(0, kept.size(), 2)]
     return spans, lines
 
@@ -162,47 +318,8 @@ def gather(list rows not None, tuple own not None, tuple fallback not None, obje
     return tuple(columns)
 
 
-cdef bint _utf8_valid(const unsigned char* s, size_t n) noexcept nogil:
-    """Strict UTF-8 as Python's decoder reads it: no overlong forms, no
-    surrogates, nothing above U+10FFFF."""
-    cdef size_t i = 0, k, need
-    cdef unsigned char c, lo, hi
-    while i < n:
-        c = s[i]
-        if c < 0x80:
-            i += 1
-            continue
-        lo = 0x80
-        hi = 0xBF
-        if 0xC2 <= c <= 0xDF:
-            need = 1
-        elif c == 0xE0:
-            need = 2
-            lo = 0xA0
-        elif c == 0xED:
-            need = 2
-            hi = 0x9F
-        elif 0xE1 <= c <= 0xEF:
-            need = 2
-        elif c == 0xF0:
-            need = 3
-            lo = 0x90
-        elif c == 0xF4:
-            need = 3
-            hi = 0x8F
-        elif 0xF1 <= c <= 0xF3:
-            need = 3
-        else:
-            return False
-        if n - i <= need:
-            return False
-        if not lo <= s[i + 1] <= hi:
-            return False
-        for k in range(2, need + 1):
-            if not 0x80 <= s[i + k] <= 0xBF:
-                return False
-        i += need + 1
-    return True
+cdef extern from "jsonfields.h" nogil:
+    int cm_utf8_valid(const unsigned char* s, size_t n)
 
 
 def utf8_valid(bytes data not None) -> bool:
@@ -211,5 +328,5 @@ def utf8_valid(bytes data not None) -> bool:
     cdef size_t n = <size_t>PyBytes_GET_SIZE(data)
     cdef bint ok
     with nogil:
-        ok = _utf8_valid(s, n)
+        ok = cm_utf8_valid(s, n) != 0
     return ok

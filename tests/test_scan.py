@@ -1,13 +1,41 @@
 """The C prefilter scan (cqlmatch._scan) keeps exactly the lines the Python
 scan keeps (``Prefilter.scan_python``, the rule in ingest's docstring), and
-counts lines as ``bytes.count`` does."""
+counts lines as ``bytes.count`` does, with every search kernel this machine
+runs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
 from hypothesis import given, settings, strategies as st
 
+from cqlmatch._scan import _use_kernel, scan
 from cqlmatch.gen import generate_lines
 from cqlmatch.ingest import Prefilter
+
+
+def _runs(kernel: str) -> bool:
+    try:
+        previous = _use_kernel(kernel)
+    except ValueError:
+        return False
+    _use_kernel(previous)
+    return True
+
+
+KERNELS = [k for k in ("memmem", "word", "sse2", "avx2") if _runs(k)]
+
+
+@contextmanager
+def using(kernel: str) -> Iterator[None]:
+    previous = _use_kernel(kernel)
+    try:
+        yield
+    finally:
+        _use_kernel(previous)
+
 
 PIECES = [
     b"ProcessRollup2",
@@ -43,31 +71,200 @@ def both(prefilter: Prefilter, block: bytes) -> None:
     assert lines == block.count(b"\n") + 1
 
 
-@settings(max_examples=400, deadline=None)
+@pytest.mark.parametrize("kernel", KERNELS)
+@settings(max_examples=150, deadline=None)
 @given(
     lines=st.lists(st.lists(st.sampled_from(PIECES), max_size=6).map(b"".join), max_size=12),
     cnf=st.sampled_from(CNFS),
     trailing=st.booleans(),
 )
-def test_c_scan_equals_the_python_scan(lines: list[bytes], cnf, trailing: bool) -> None:
+def test_c_scan_equals_the_python_scan(
+    kernel: str, lines: list[bytes], cnf, trailing: bool
+) -> None:
     block = b"\n".join(lines) + (b"\n" if trailing else b"")
-    both(Prefilter(cnf), block)
+    with using(kernel):
+        both(Prefilter(cnf), block)
 
 
-def test_c_scan_over_generated_telemetry() -> None:
-    for mix in ("realistic", "worst"):
-        block = b"".join(generate_lines(5000, seed=8, mix=mix, malicious_rate=0.05))
-        for cnf in CNFS:
-            both(Prefilter(cnf), block)
-    spans, _ = Prefilter(CNFS[0]).scan_counted(block)
-    assert len(spans) == 5000  # the worst mix: every line is one of the two types
-    realistic = b"".join(generate_lines(5000, seed=8))
-    assert 0 < len(Prefilter(CNFS[0]).scan(realistic)) < 2000
+def reference_scan(
+    block: bytes, groups: tuple[tuple[bytes, ...], ...], table: bytes, slash: bool
+) -> tuple[list[tuple[int, int]], int]:
+    """``scan``'s rule line by line: a non-empty line is kept when each group
+    has a literal in it, or when it holds ``\\u00XX`` with ``XX`` marked in
+    ``table`` (or ``\\/`` when ``slash``)."""
+    spans, start = [], 0
+    for line in block.split(b"\n"):
+        end = start + len(line)
+        if line and (
+            all(any(x in line for x in group) for group in groups) or _escaped(line, table, slash)
+        ):
+            spans.append((start, end))
+        start = end + 1
+    return spans, block.count(b"\n") + 1
+
+
+def _escaped(line: bytes, table: bytes, slash: bool) -> bool:
+    at = line.find(b"\\u00")
+    while at >= 0:
+        if at + 6 <= len(line) and table[line[at + 4] * 256 + line[at + 5]]:
+            return True
+        at = line.find(b"\\u00", at + 1)
+    return slash and b"\\/" in line
+
+
+LITERALS = [
+    b"ProcessRollup2",
+    b"NetworkConnectIP4",
+    b"aab",
+    b"aba",  # overlaps aab in "aaba"
+    b"ab",
+    b"b",
+    b"x",
+    b"\r",
+    b"\\u0050",  # a literal that is also an escape
+    b"a\nb",  # holds an LF: in no line
+    b"2\n",
+]
+# Prefixes and suffixes of the literals (to straddle line ends), escapes
+# whole and cut, and fillers that move everything across vector boundaries.
+BLOCK_PIECES = [
+    *LITERALS,
+    b"Process",
+    b"Rollup2",
+    b"Network",
+    b"ConnectIP4",
+    b"aa",
+    b"a",
+    b"\\u00",
+    b"\\u0",
+    b"\\u0050",
+    b"\\u0041",
+    b"\\u005",
+    b"0",
+    b"50",
+    b"\\",
+    b"/",
+    b"\\/",
+    b"\\\\u0050",
+    b"\n",
+    b"\r\n",
+    b".",
+    b"." * 15,
+    b"-" * 31,
+    b"_" * 64,
+]
+# More literals than the vector kernels take at once (64), and several.
+MANY = tuple(bytes([a, b]) for a in b"abx\\P0" for b in b"abcdefghijklm")[:70]
+GROUP = st.one_of(
+    st.lists(st.sampled_from(LITERALS), min_size=1, max_size=4).map(tuple),
+    st.sampled_from([MANY, MANY[:64], MANY[:9], (*MANY[:5], b"ProcessRollup2")]),
+)
+HEX = b"0123456789abcdefABCDEF"
+
+
+def _table(marks: list[tuple[int, int]]) -> bytes:
+    table = bytearray(65536)
+    for first, second in marks:
+        table[first * 256 + second] = 1
+    return bytes(table)
+
+
+TABLE = st.lists(
+    st.one_of(
+        st.tuples(st.sampled_from(HEX), st.sampled_from(HEX)),
+        st.sampled_from([(ord("5"), ord("0")), (10, ord("0")), (ord("5"), 10), (13, 10)]),
+    ),
+    max_size=6,
+).map(_table)
+
+
+@st.composite
+def blocks(draw: st.DrawFn) -> bytes:
+    """LF- or CRLF-separated lines of pieces, empty lines among them, with
+    or without a final LF, often long enough for the vector loops."""
+    line = st.lists(st.sampled_from(BLOCK_PIECES) | st.binary(max_size=3), max_size=10)
+    lines = draw(st.lists(line.map(b"".join), max_size=16))
+    separator = draw(st.sampled_from([b"\n", b"\r\n"]))
+    block = separator.join(lines) + draw(st.sampled_from([b"", b"\n", b"\r\n"]))
+    return block * draw(st.sampled_from([1, 1, 2, 7]))
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@settings(max_examples=250, deadline=None)
+@given(
+    block=blocks(),
+    groups=st.lists(GROUP, max_size=3).map(tuple),
+    table=TABLE,
+    slash=st.booleans(),
+)
+def test_scan_keeps_the_lines_of_the_rule(
+    kernel: str, block: bytes, groups: tuple[tuple[bytes, ...], ...], table: bytes, slash: bool
+) -> None:
+    with using(kernel):
+        assert scan(block, groups, table, slash) == reference_scan(block, groups, table, slash)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_scan_at_the_edges_of_lines_and_blocks(kernel: str) -> None:
+    table = bytearray(65536)
+    table[ord("5") * 256 + ord("0")] = 1
+    # An escape's digits are in its line: these never keep one.
+    table[10 * 256 + ord("0")] = table[ord("5") * 256 + 10] = 1
+    pad = b"." * 70
+    cases = [
+        b"NetworkConnectIP4" + pad + b"\n" + pad + b"NetworkConnectIP4",  # block start, end
+        pad + b"\nNetworkConnectIP4\n" + pad + b"NetworkConnectIP4\r\n\n\n",
+        pad + b"Network\nConnectIP4" + pad,  # straddles an LF
+        pad + b"NetworkConnectIP4NetworkConnectIP4ProcessRollup2x\r\n" + pad,
+        pad + b"\\u00\n0" + pad + b"\\u005\n0\\u0050",  # escapes cut by LFs, one at the end
+        pad + b"\\u0050" + pad + b"\n\\/\n\\" + pad + b"\n/",
+        pad + b"\\u0050x\n\\u0050\n",
+        b"\n" * 20000,  # more LFs than a byte counter of the SIMD count holds
+        b"\r\n" * 10000,
+        b"",
+        b"NetworkConnectIP",
+    ]
+    for groups in [
+        ((b"NetworkConnectIP4",),),
+        ((b"NetworkConnectIP4", b"ProcessRollup2"), (b"2",)),
+        ((b"\\u0050",), (b"x",)),  # a literal and an escape at one offset
+    ]:
+        for block in cases:
+            for slash in (False, True):
+                with using(kernel):
+                    got = scan(block, groups, bytes(table), slash)
+                assert got == reference_scan(block, groups, bytes(table), slash), block
+
+
+def test_scan_rejects_bad_arguments() -> None:
+    with pytest.raises(TypeError):
+        scan(b"x", ((b"",),), bytes(65536), False)
+    with pytest.raises(TypeError):
+        scan(b"x", (("x",),), bytes(65536), False)
+    with pytest.raises(ValueError):
+        scan(b"x", ((b"x",),), bytes(10), False)
+    with pytest.raises(ValueError):
+        _use_kernel("no such kernel")
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_c_scan_over_generated_telemetry(kernel: str) -> None:
+    with using(kernel):
+        for mix in ("realistic", "worst"):
+            block = b"".join(generate_lines(5000, seed=8, mix=mix, malicious_rate=0.05))
+            for cnf in CNFS:
+                both(Prefilter(cnf), block)
+        spans, _ = Prefilter(CNFS[0]).scan_counted(block)
+        assert len(spans) == 5000  # the worst mix: every line is one of the two types
+        realistic = b"".join(generate_lines(5000, seed=8))
+        assert 0 < len(Prefilter(CNFS[0]).scan(realistic)) < 2000
 
 
 def test_no_literals_keep_every_line() -> None:
     prefilter = Prefilter([])
     assert prefilter.scan_counted(b"a\n\nb") == ([(0, 1), (2, 2), (3, 4)], 3)
+    # The C scan without groups keeps every non-empty line.
+    assert scan(b"a\n\nb\r\n", (), bytes(65536), False) == ([(0, 1), (3, 5)], 4)
 
 
 def test_join_lines_strips_cr_and_reports_ascii() -> None:

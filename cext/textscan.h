@@ -1,0 +1,320 @@
+/* Search kernels of the prefilter scan (scan.pyx): the next place in a
+ * block where any of a few short patterns starts, and the count of line
+ * feeds, with AVX2, SSE2, 64-bit words or memmem, picked at run time. */
+#ifndef CQLMATCH_TEXTSCAN_H
+#define CQLMATCH_TEXTSCAN_H
+
+#include <stddef.h>
+#include <string.h>
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#define CQM_X86 1
+#endif
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define CQM_SWAR 1
+#endif
+#ifdef __clang__
+#define CQM_UNROLL _Pragma("unroll")
+#else
+#define CQM_UNROLL _Pragma("GCC unroll 16")
+#endif
+
+/* The search kernels, slowest first (_KERNELS in scan.pyx names them). */
+enum { CQM_MEMMEM = 0, CQM_WORD = 1, CQM_SSE2 = 2, CQM_AVX2 = 3 };
+enum { CQM_SIMD_MAX = 64 };  /* more patterns than this: memmem */
+
+typedef struct { const char* data; size_t size; } cqm_pat;
+
+static int cqm_kernel_available(int kernel) {
+    switch (kernel) {
+    case CQM_MEMMEM: return 1;
+#ifdef CQM_SWAR
+    case CQM_WORD: return 1;
+#endif
+#ifdef CQM_X86
+    case CQM_SSE2: __builtin_cpu_init(); return __builtin_cpu_supports("sse2");
+    case CQM_AVX2: __builtin_cpu_init(); return __builtin_cpu_supports("avx2");
+#endif
+    default: return 0;
+    }
+}
+
+static int cqm_best_kernel(void) {
+    int kernel = CQM_AVX2;
+    while (!cqm_kernel_available(kernel)) kernel--;
+    return kernel;
+}
+
+/* The last LF of s[0:n], or NULL (memrchr is not everywhere). */
+static inline const char* cqm_last_lf(const char* s, size_t n) {
+#ifdef __GLIBC__
+    return (const char*)memrchr(s, '\n', n);
+#else
+    while (n) {
+        if (s[--n] == '\n') return s + n;
+    }
+    return NULL;
+#endif
+}
+
+/* Whether the escape (backslash u00) at s + at has, in its line, two hex
+   digits the table marks. */
+static inline int cqm_escape_ok(const char* s, size_t n, size_t at,
+                                const unsigned char* table) {
+    unsigned char a, b;
+    if (n - at < 6) return 0;
+    a = (unsigned char)s[at + 4];
+    b = (unsigned char)s[at + 5];
+    return a != '\n' && b != '\n' && table[a * 256 + b];
+}
+
+/* The first pattern (index) at s + at, or -1; pattern esc is the escape. */
+static inline int cqm_match_at(const char* s, size_t n, size_t at, const cqm_pat* pats, int k,
+                               const unsigned char* table, int esc) {
+    for (int j = 0; j < k; j++) {
+        size_t m = pats[j].size;
+        if (m <= n - at && s[at] == pats[j].data[0] && s[at + m - 1] == pats[j].data[m - 1]
+                && memcmp(s + at, pats[j].data, m) == 0
+                && (j != esc || cqm_escape_ok(s, n, at, table)))
+            return j;
+    }
+    return -1;
+}
+
+/* The scalar end of the vector kernels: positions i..n-1 one by one. */
+static size_t cqm_next_scalar(const char* s, size_t n, size_t i, const cqm_pat* pats, int k,
+                              const unsigned char* table, int esc, int* which) {
+    int w;
+    for (; i < n; i++) {
+        if ((w = cqm_match_at(s, n, i, pats, k, table, esc)) >= 0) {
+            *which = w;
+            return i;
+        }
+    }
+    return n;
+}
+
+/* The first match of pattern p at or after i, or n. */
+static size_t cqm_find(const char* s, size_t n, size_t i, const cqm_pat* p, int is_esc,
+                       const unsigned char* table) {
+    const char* at;
+    while (i < n && (at = (const char*)memmem(s + i, n - i, p->data, p->size)) != NULL) {
+        if (!is_esc || cqm_escape_ok(s, n, (size_t)(at - s), table)) return (size_t)(at - s);
+        i = (size_t)(at - s) + 1;
+    }
+    return n;
+}
+
+/* Lazy memmem: next[j] is 1 + the offset of pattern j's first match at or
+   after the point it was searched from (0: not searched yet), searched
+   again only once the scan has passed it (i never decreases). */
+static size_t cqm_next_memmem(const char* s, size_t n, size_t i, const cqm_pat* pats, int k,
+                              const unsigned char* table, int esc, int* which, size_t* next) {
+    size_t best = n;
+    for (int j = 0; j < k; j++) {
+        if (next[j] <= i) next[j] = cqm_find(s, n, i, &pats[j], j == esc, table) + 1;
+        if (next[j] - 1 < best) {
+            best = next[j] - 1;
+            *which = j;
+        }
+    }
+    return best;
+}
+
+static size_t cqm_count_lf_memchr(const char* s, size_t n) {
+    size_t total = 0;
+    const char* at;
+    while (n && (at = (const char*)memchr(s, '\n', n)) != NULL) {
+        total++;
+        n -= (size_t)(at + 1 - s);
+        s = at + 1;
+    }
+    return total;
+}
+
+/* The vector kernels look for candidates: positions where some pattern's
+   first byte is, with its last byte where it should be; candidates are
+   confirmed in order with cqm_match_at.  Two vectors a round; K > 0 fixes
+   the pattern count so that the compiler keeps the patterns in registers. */
+
+#ifdef CQM_SWAR
+/* Eight bytes in a 64-bit word: (x - 1) & ~x has the high bit set in every
+   zero byte of x (and maybe in some above one: candidates to confirm). */
+#define CQM_ONES 0x0101010101010101ULL
+#define CQM_HIGHS 0x8080808080808080ULL
+
+static inline unsigned long long cqm_load64(const char* p) {
+    unsigned long long v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+template <int K>
+static size_t cqm_next_word(const char* s, size_t n, size_t i, const cqm_pat* pats, int k,
+                            const unsigned char* table, int esc, int* which) {
+    unsigned long long first[CQM_SIMD_MAX], last[CQM_SIMD_MAX], a, b, x, y, ha, hb;
+    size_t off[CQM_SIMD_MAX], far = 0, at;
+    const int kk = K ? K : k;
+    int j, w;
+    for (j = 0; j < kk; j++) {
+        off[j] = pats[j].size - 1;
+        first[j] = CQM_ONES * (unsigned char)pats[j].data[0];
+        last[j] = CQM_ONES * (unsigned char)pats[j].data[off[j]];
+        if (off[j] > far) far = off[j];
+    }
+    while (i <= n && n - i >= far + 16) {
+        a = cqm_load64(s + i);
+        b = cqm_load64(s + i + 8);
+        ha = hb = 0;
+        CQM_UNROLL for (j = 0; j < kk; j++) {
+            x = (a ^ first[j]) | (cqm_load64(s + i + off[j]) ^ last[j]);
+            y = (b ^ first[j]) | (cqm_load64(s + i + 8 + off[j]) ^ last[j]);
+            ha |= (x - CQM_ONES) & ~x;
+            hb |= (y - CQM_ONES) & ~y;
+        }
+        ha &= CQM_HIGHS;
+        hb &= CQM_HIGHS;
+        for (; ha; ha &= ha - 1) {
+            at = i + (size_t)(__builtin_ctzll(ha) >> 3);
+            if ((w = cqm_match_at(s, n, at, pats, kk, table, esc)) >= 0) {
+                *which = w;
+                return at;
+            }
+        }
+        for (; hb; hb &= hb - 1) {
+            at = i + 8 + (size_t)(__builtin_ctzll(hb) >> 3);
+            if ((w = cqm_match_at(s, n, at, pats, kk, table, esc)) >= 0) {
+                *which = w;
+                return at;
+            }
+        }
+        i += 16;
+    }
+    return cqm_next_scalar(s, n, i, pats, kk, table, esc, which);
+}
+#endif
+
+#ifdef CQM_X86
+/* One template for SSE2 and AVX2: a bit per byte from MOVEMASK. */
+#define CQM_NEXT_SIMD(NAME, TARGET, VEC, WIDTH, SET1, LOADU, CMPEQ, AND, OR, MOVEMASK)     \
+template <int K> __attribute__((target(TARGET)))                                           \
+static size_t NAME(const char* s, size_t n, size_t i, const cqm_pat* pats, int k,          \
+                   const unsigned char* table, int esc, int* which) {                      \
+    VEC first[CQM_SIMD_MAX], last[CQM_SIMD_MAX], a, b, ha, hb;                             \
+    size_t off[CQM_SIMD_MAX], far = 0, at;                                                 \
+    unsigned long long mask;                                                               \
+    const int kk = K ? K : k;                                                              \
+    int j, w;                                                                              \
+    for (j = 0; j < kk; j++) {                                                             \
+        off[j] = pats[j].size - 1;                                                         \
+        first[j] = SET1(pats[j].data[0]);                                                  \
+        last[j] = SET1(pats[j].data[off[j]]);                                              \
+        if (off[j] > far) far = off[j];                                                    \
+    }                                                                                      \
+    while (i <= n && n - i >= far + 2 * WIDTH) {                                           \
+        a = LOADU((const VEC*)(s + i));                                                    \
+        b = LOADU((const VEC*)(s + i + WIDTH));                                            \
+        ha = AND(CMPEQ(a, first[0]), CMPEQ(LOADU((const VEC*)(s + i + off[0])), last[0])); \
+        hb = AND(CMPEQ(b, first[0]),                                                       \
+                 CMPEQ(LOADU((const VEC*)(s + i + WIDTH + off[0])), last[0]));             \
+        CQM_UNROLL for (j = 1; j < kk; j++) {                                              \
+            ha = OR(ha, AND(CMPEQ(a, first[j]),                                            \
+                            CMPEQ(LOADU((const VEC*)(s + i + off[j])), last[j])));         \
+            hb = OR(hb, AND(CMPEQ(b, first[j]),                                            \
+                            CMPEQ(LOADU((const VEC*)(s + i + WIDTH + off[j])), last[j]))); \
+        }                                                                                  \
+        mask = (unsigned long long)(unsigned)MOVEMASK(ha)                                  \
+            | (unsigned long long)(unsigned)MOVEMASK(hb) << WIDTH;                         \
+        for (; mask; mask &= mask - 1) {                                                   \
+            at = i + (size_t)__builtin_ctzll(mask);                                        \
+            if ((w = cqm_match_at(s, n, at, pats, kk, table, esc)) >= 0) {                 \
+                *which = w;                                                                \
+                return at;                                                                 \
+            }                                                                              \
+        }                                                                                  \
+        i += 2 * WIDTH;                                                                    \
+    }                                                                                      \
+    return cqm_next_scalar(s, n, i, pats, kk, table, esc, which);                          \
+}
+
+CQM_NEXT_SIMD(cqm_next_sse2, "sse2", __m128i, 16, _mm_set1_epi8, _mm_loadu_si128,
+              _mm_cmpeq_epi8, _mm_and_si128, _mm_or_si128, _mm_movemask_epi8)
+CQM_NEXT_SIMD(cqm_next_avx2, "avx2", __m256i, 32, _mm256_set1_epi8, _mm256_loadu_si256,
+              _mm256_cmpeq_epi8, _mm256_and_si256, _mm256_or_si256, _mm256_movemask_epi8)
+
+/* LF count: per-byte counters (cmpeq gives -1; up to 4 a round) that
+   psadbw sums every 63 rounds, before they can wrap. */
+#define CQM_COUNT_LF(NAME, TARGET, VEC, WIDTH, SET1, LOADU, CMPEQ, ADD8, SUB8, SAD, ZERO,    \
+                     SUM)                                                                  \
+__attribute__((target(TARGET))) static size_t NAME(const char* s, size_t n) {              \
+    const VEC nl = SET1('\n'), zero = ZERO();                                              \
+    size_t i = 0, total = 0, rounds, r;                                                    \
+    while ((rounds = (n - i) / (4 * WIDTH)) != 0) {                                        \
+        VEC acc = zero, x, y;                                                              \
+        const VEC* p;                                                                      \
+        if (rounds > 63) rounds = 63;                                                      \
+        for (r = 0; r < rounds; r++, i += 4 * WIDTH) {                                     \
+            p = (const VEC*)(s + i);                                                       \
+            x = ADD8(CMPEQ(LOADU(p), nl), CMPEQ(LOADU(p + 1), nl));                        \
+            y = ADD8(CMPEQ(LOADU(p + 2), nl), CMPEQ(LOADU(p + 3), nl));                    \
+            acc = SUB8(SUB8(acc, x), y);                                                   \
+        }                                                                                  \
+        total += SUM(SAD(acc, zero));                                                      \
+    }                                                                                      \
+    return total + cqm_count_lf_memchr(s + i, n - i);                                      \
+}
+
+/* The total of the 64-bit sums psadbw leaves (each at most 8 * 252). */
+__attribute__((target("sse2"))) static inline size_t cqm_sum_sse2(__m128i v) {
+    return (size_t)_mm_cvtsi128_si32(v) + (size_t)_mm_extract_epi16(v, 4);
+}
+
+__attribute__((target("avx2"))) static inline size_t cqm_sum_avx2(__m256i v) {
+    return cqm_sum_sse2(
+        _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+}
+
+CQM_COUNT_LF(cqm_count_lf_sse2, "sse2", __m128i, 16, _mm_set1_epi8, _mm_loadu_si128,
+             _mm_cmpeq_epi8, _mm_add_epi8, _mm_sub_epi8, _mm_sad_epu8, _mm_setzero_si128,
+             cqm_sum_sse2)
+CQM_COUNT_LF(cqm_count_lf_avx2, "avx2", __m256i, 32, _mm256_set1_epi8, _mm256_loadu_si256,
+             _mm256_cmpeq_epi8, _mm256_add_epi8, _mm256_sub_epi8, _mm256_sad_epu8,
+             _mm256_setzero_si256, cqm_sum_avx2)
+#endif
+
+#define CQM_BY_K(NAME)                                                                     \
+    switch (k) {                                                                           \
+    case 1: return NAME<1>(s, n, i, pats, k, table, esc, which);                           \
+    case 2: return NAME<2>(s, n, i, pats, k, table, esc, which);                           \
+    case 3: return NAME<3>(s, n, i, pats, k, table, esc, which);                           \
+    case 4: return NAME<4>(s, n, i, pats, k, table, esc, which);                           \
+    default: return NAME<0>(s, n, i, pats, k, table, esc, which);                          \
+    }
+
+/* The first hit of pats[0:k] at or after i (n if none), its index in
+   *which; next: k words of state for the memmem kernel, zeroed at first. */
+static size_t cqm_next_hit(int kernel, const char* s, size_t n, size_t i, const cqm_pat* pats,
+                           int k, const unsigned char* table, int esc, int* which,
+                           size_t* next) {
+    if (k <= 0 || i >= n) return n;
+    if (k <= CQM_SIMD_MAX) {
+#ifdef CQM_X86
+        if (kernel == CQM_AVX2) CQM_BY_K(cqm_next_avx2)
+        if (kernel == CQM_SSE2) CQM_BY_K(cqm_next_sse2)
+#endif
+#ifdef CQM_SWAR
+        if (kernel == CQM_WORD) CQM_BY_K(cqm_next_word)
+#endif
+    }
+    return cqm_next_memmem(s, n, i, pats, k, table, esc, which, next);
+}
+
+static size_t cqm_count_lf(int kernel, const char* s, size_t n) {
+#ifdef CQM_X86
+    if (kernel == CQM_AVX2) return cqm_count_lf_avx2(s, n);
+    if (kernel == CQM_SSE2) return cqm_count_lf_sse2(s, n);
+#endif
+    return cqm_count_lf_memchr(s, n);
+}
+
+#endif
