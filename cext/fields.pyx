@@ -135,12 +135,21 @@ cdef class FieldExtractor:
         Py_XDECREF(old)
         return s
 
-    def extract(self, const unsigned char[::1] block, list spans not None):
+    def extract(self, const unsigned char[::1] block, object spans not None):
         """``(columns, raws)`` for the lines ``block[start:end]`` of ``spans``
-        (a trailing CR is not part of a line), or None to decline.
-        ``raws`` is the list of lines as str when a column takes
-        ``@rawstring``, else None."""
-        cdef Py_ssize_t n = len(spans), r, size = block.shape[0]
+        (a list of pairs, or ``_scan.scan(..., packed=True)``'s bytes; a
+        trailing CR is not part of a line), or None to decline.  ``raws`` is
+        the list of lines as str when a column takes ``@rawstring``, else
+        None."""
+        cdef Py_ssize_t n, r, size = block.shape[0]
+        cdef const size_t* pairs = NULL
+        if type(spans) is bytes:
+            if len(spans) % (2 * sizeof(size_t)):
+                raise ValueError("packed spans must be whole start, end pairs")
+            n = len(spans) // (2 * sizeof(size_t))
+            pairs = <const size_t*>PyBytes_AS_STRING(spans)
+        else:
+            n = len(spans)
         cdef int count = self.table.count, i, k, ncols = <int>self.own.size()
         cdef vector[cm_slot] slots
         cdef vector[size_t] bounds
@@ -154,9 +163,12 @@ cdef class FieldExtractor:
             return None
         bounds.resize(2 * n)
         for r in range(n):
-            start, end = spans[r]
+            if pairs != NULL:
+                start, end = <Py_ssize_t>pairs[2 * r], <Py_ssize_t>pairs[2 * r + 1]
+            else:
+                start, end = spans[r]
             if not 0 <= start <= end <= size:
-                raise ValueError(f"span {spans[r]!r} outside the block")
+                raise ValueError(f"span {(start, end)!r} outside the block")
             if end > start and base[end - 1] == 13:
                 end -= 1
             bounds[2 * r] = start

@@ -346,13 +346,14 @@ static inline int cm_has_high(const unsigned char* p, size_t size) {
 static ptrdiff_t cm_unescape(const unsigned char* p, size_t size, unsigned char* out, int* high) {
     const unsigned char* end = p + size;
     unsigned char* o = out;
+    unsigned bits = 0;
     while (p < end) {
-        const unsigned char* bs = (const unsigned char*)memchr(p, '\\', (size_t)(end - p));
-        if (!bs) bs = end;
-        memcpy(o, p, (size_t)(bs - p));
-        *high |= cm_has_high(p, (size_t)(bs - p));
-        o += bs - p;
-        p = bs;
+        /* segments between escapes are short (path components): a byte loop
+         * beats a memchr and a memcpy call per segment */
+        while (p < end && *p != '\\') {
+            bits |= *p;
+            *o++ = *p++;
+        }
         if (p >= end) break;
         unsigned char c = p[1];
         p += 2;
@@ -377,7 +378,7 @@ static ptrdiff_t cm_unescape(const unsigned char* p, size_t size, unsigned char*
                     *o++ = (unsigned char)cp;
                     break;
                 }
-                *high = 1;
+                bits |= 0x80;
                 if (cp < 0x800) {
                     *o++ = (unsigned char)(0xC0 | (cp >> 6));
                     *o++ = (unsigned char)(0x80 | (cp & 0x3F));
@@ -398,6 +399,7 @@ static ptrdiff_t cm_unescape(const unsigned char* p, size_t size, unsigned char*
                 break;
         }
     }
+    *high = (bits & 0x80) != 0;
     return o - out;
 }
 

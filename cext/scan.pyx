@@ -236,12 +236,17 @@ cdef size_t scan_block(
     return lines
 
 
-def scan(bytes block not None, tuple groups not None, bytes escapes not None, bint slash):
+def scan(
+    bytes block not None, tuple groups not None, bytes escapes not None, bint slash,
+    bint packed=False,
+):
     """``(spans, lines)``: the ``(start, end)`` of each line of ``block``
     (lines end at LF) that might match, in order, and the number of lines
     (LF count + 1).  ``groups``: tuples of ``bytes`` literals; ``escapes``:
     65,536 bytes, non-zero at ``first * 256 + second`` for the two hex digit
-    characters of an escape to keep."""
+    characters of an escape to keep.  ``packed``: the spans as one bytes
+    object of native 64-bit start, end pairs (``_fields`` reads them without
+    a tuple per line)."""
     cdef vector[Needle] needles
     cdef vector[size_t] kept  # start, end pairs
     cdef const char* data = PyBytes_AS_STRING(block)
@@ -256,6 +261,8 @@ def scan(bytes block not None, tuple groups not None, bytes escapes not None, bi
         lines = scan_block(data, n, needles, ngroups, table, slash, kept)
     if lines == 0:
         raise MemoryError()
+    if packed:
+        return PyBytes_FromStringAndSize(<const char*>kept.data(), kept.size() * sizeof(size_t)), lines
     spans = [(kept[k], kept[k + 1]) for k in range(0, kept.size(), 2)]
     return spans, lines
 

@@ -11,6 +11,7 @@ where the speed comes from.
 from __future__ import annotations
 
 import json
+import struct
 from pathlib import Path
 
 import pytest
@@ -65,8 +66,11 @@ def _by_lines(lines: list[bytes], engine: VMEngine = ENGINE):
 
 
 def _extract(lines: list[bytes], engine: VMEngine = ENGINE, crlf: bool = False):
+    """The columns from spans given as pairs, checked against packed spans."""
     block, spans = _block(lines, crlf)
     found = _extractor(engine).extract(block, spans)
+    packed = b"".join(struct.pack("=QQ", start, end) for start, end in spans)
+    assert _extractor(engine).extract(block, packed) == found
     return None if found is None else found[0]
 
 
@@ -238,6 +242,10 @@ def test_repeated_short_values_are_one_object() -> None:
 def test_spans_outside_the_block_are_refused() -> None:
     with pytest.raises(ValueError, match="outside"):
         _extractor().extract(b'{"a":"b"}', [(0, 99)])
+    with pytest.raises(ValueError, match="outside"):
+        _extractor().extract(b'{"a":"b"}', struct.pack("=QQ", 5, 2))
+    with pytest.raises(ValueError, match="pairs"):
+        _extractor().extract(b'{"a":"b"}', b"\0" * 8)
 
 
 def test_limits_on_names() -> None:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from cqlmatch._scan import _use_kernel, scan
+from cqlmatch.columns import unpack_spans
 from cqlmatch.gen import generate_lines
 from cqlmatch.ingest import Prefilter
 
@@ -201,7 +202,10 @@ def test_scan_keeps_the_lines_of_the_rule(
     kernel: str, block: bytes, groups: tuple[tuple[bytes, ...], ...], table: bytes, slash: bool
 ) -> None:
     with using(kernel):
-        assert scan(block, groups, table, slash) == reference_scan(block, groups, table, slash)
+        got = scan(block, groups, table, slash)
+        packed, lines = scan(block, groups, table, slash, packed=True)
+    assert got == reference_scan(block, groups, table, slash)
+    assert (unpack_spans(packed), lines) == got
 
 
 @pytest.mark.parametrize("kernel", KERNELS)

@@ -3,8 +3,12 @@
 from typing import Any
 
 def scan(
-    block: bytes, groups: tuple[tuple[bytes, ...], ...], escapes: bytes, slash: bool
-) -> tuple[list[tuple[int, int]], int]: ...
+    block: bytes,
+    groups: tuple[tuple[bytes, ...], ...],
+    escapes: bytes,
+    slash: bool,
+    packed: bool = False,
+) -> tuple[Any, int]: ...
 def _use_kernel(name: str | None = None) -> str: ...
 def join_lines(block: bytes, spans: list[tuple[int, int]]) -> tuple[bytes, bool]: ...
 def gather(

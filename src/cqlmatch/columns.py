@@ -38,6 +38,15 @@ def struct_name_ok(name: str) -> bool:
 _UNSET = msgspec.UNSET
 
 
+PAIR = 16  # bytes per packed span: two native 64-bit offsets
+
+
+def unpack_spans(packed: bytes) -> list[tuple[int, int]]:
+    """``_scan.scan(..., packed=True)``'s spans as ``(start, end)`` pairs."""
+    offsets = iter(memoryview(packed).cast("Q"))
+    return list(zip(offsets, offsets, strict=True))
+
+
 class ColumnBatch:
     """``columns[slot][row]``: the value the program reads for field ``slot``
     on the batch's row (fallbacks applied), or None; ``raws[row]`` the line
@@ -93,17 +102,22 @@ class ColumnDecoder:
                 tuple(bool(ref.rawstring) for ref in program.fields),
             )
 
-    def decode_spans(self, block: bytes, spans: list[tuple[int, int]]) -> ColumnBatch | None:
-        """``decode`` for the lines ``block[start:end]`` of ``spans``: first
-        by the C field extractor, then, if it declines, by msgspec."""
+    def decode_spans(
+        self, block: bytes, spans: list[tuple[int, int]] | bytes
+    ) -> ColumnBatch | None:
+        """``decode`` for the lines ``block[start:end]`` of ``spans`` (pairs,
+        or packed by ``_scan.scan``): first by the C field extractor, then,
+        if it declines, by msgspec."""
         if not self.usable or not spans:
             return None
         if self._extractor is not None:
             found = self._extractor.extract(block, spans)
             if found is not None:
-                return ColumnBatch(found[0], found[1], len(spans))
-        data, ascii_only = join_lines(block, spans)
-        return self.decode_joined(data, len(spans), ascii_only)
+                count = len(spans) if isinstance(spans, list) else len(spans) // PAIR
+                return ColumnBatch(found[0], found[1], count)
+        pairs = spans if isinstance(spans, list) else unpack_spans(spans)
+        data, ascii_only = join_lines(block, pairs)
+        return self.decode_joined(data, len(pairs), ascii_only)
 
     def decode(self, lines: list[bytes]) -> ColumnBatch | None:
         """The batch's columns, or None when it must be decoded line by line."""

@@ -88,7 +88,7 @@ import msgspec
 
 from ._blockio import pread_lines as _pread_lines
 from ._scan import scan as _c_scan
-from .columns import ColumnBatch, ColumnDecoder, struct_name_ok
+from .columns import PAIR, ColumnBatch, ColumnDecoder, struct_name_ok, unpack_spans
 from .events import Event, Fields, flatten, parse_line, rawstring_of
 from .program import FieldRef, Program
 from .query import MalformedLine
@@ -711,11 +711,14 @@ class Prefilter:
         LF) that might match; ``block[start:end]`` is the line."""
         return self.scan_counted(block)[0]
 
-    def scan_counted(self, block: bytes) -> tuple[list[tuple[int, int]], int]:
+    def scan_counted(self, block: bytes, packed: bool = False) -> tuple[Any, int]:
         """``scan`` and the number of lines in ``block`` (LF count + 1), in one
-        pass of C (``cqlmatch._scan``) when there are literals to look for."""
+        pass of C (``cqlmatch._scan``) when there are literals to look for;
+        ``packed``: the spans as ``_scan.scan`` packs them (only then)."""
         if self.groups:
-            return _c_scan(bytes(block), self.groups, self._table, self._slash)
+            return _c_scan(bytes(block), self.groups, self._table, self._slash, packed)
+        if packed:
+            raise ValueError("packed spans come only from the C scan")
         return self.scan_python(block), block.count(_NL) + 1
 
     def scan_python(self, block: bytes) -> list[tuple[int, int]]:
@@ -1153,14 +1156,17 @@ class EventReader:
                 if bom_only:  # line 1 stays in the block, blank
                     yield self._reject(MalformedLine(1, "only a byte-order mark"))
             if active:
-                spans, count = self.prefilter.scan_counted(block)
-                kept = len(spans)
-                if self.columns is not None and spans:
-                    batch = self._column_batch(block, spans)
+                if self.columns is not None:
+                    packed, count = self.prefilter.scan_counted(block, packed=True)
+                    kept = len(packed) // PAIR
+                    batch = self._column_batch(block, packed) if kept else None
                     if batch is not None:
                         stats.events += batch.size
                         yield batch
-                        spans = []  # (every kept line is in the batch)
+                    spans = [] if batch is not None else unpack_spans(packed)
+                else:
+                    spans, count = self.prefilter.scan_counted(block)
+                    kept = len(spans)
                 decode = self.decoder.decode
                 counted, counted_to = number, 0  # line number at offset counted_to
                 for start, end in spans:
@@ -1182,12 +1188,12 @@ class EventReader:
                 if self.columns is not None:
                     # No literal to look for: every non-empty line, as one batch
                     # (a blank or whitespace-only line makes the batch decline).
-                    spans, count = _c_scan(bytes(block), (), _NO_ESCAPES, False)
-                    if spans:
-                        batch = self._column_batch(block, spans)
+                    packed, count = _c_scan(bytes(block), (), _NO_ESCAPES, False, True)
+                    if packed:
+                        batch = self._column_batch(block, packed)
                 if batch is not None:
                     stats.events += batch.size
-                    stats.blank += count - len(spans)
+                    stats.blank += count - batch.size
                     yield batch
                 else:
                     count = 0
@@ -1202,9 +1208,9 @@ class EventReader:
             stats.lines += count - bom_only
             number += count
 
-    def _column_batch(self, block: bytes, spans: list[tuple[int, int]]) -> ColumnBatch | None:
-        """The lines of ``block`` at ``spans`` as one column batch, or None
-        when the column decoder declines them."""
+    def _column_batch(self, block: bytes, spans: bytes) -> ColumnBatch | None:
+        """The lines of ``block`` at ``spans`` (packed) as one column batch,
+        or None when the column decoder declines them."""
         assert self.columns is not None
         return self.columns.decode_spans(block, spans)
 
