@@ -348,12 +348,12 @@ static ptrdiff_t cm_unescape(const unsigned char* p, size_t size, unsigned char*
     unsigned char* o = out;
     unsigned bits = 0;
     while (p < end) {
-        /* segments between escapes are short (path components): a byte loop
-         * beats a memchr and a memcpy call per segment */
-        while (p < end && *p != '\\') {
-            bits |= *p;
-            *o++ = *p++;
-        }
+        const unsigned char* bs = (const unsigned char*)memchr(p, '\\', (size_t)(end - p));
+        if (!bs) bs = end;
+        memcpy(o, p, (size_t)(bs - p));
+        if (cm_has_high(p, (size_t)(bs - p))) bits |= 0x80;
+        o += bs - p;
+        p = bs;
         if (p >= end) break;
         unsigned char c = p[1];
         p += 2;
