@@ -181,3 +181,26 @@ def test_a_worker_that_cannot_start_reports_its_error(
             on_error="skip",
             max_line_bytes=1 << 20,
         )
+
+
+def test_workers_start_by_fork_unless_threads_run(events_file, small_ranges, split_calls) -> None:
+    """A single-threaded process forks its workers (they start warm in
+    milliseconds); with another thread alive the forkserver starts them
+    (forking could copy a lock that thread holds), with the same rows."""
+    import threading
+
+    single = threading.active_count() == 1  # (an earlier test may have left a thread)
+    assert (parallel._context().get_start_method() == "fork") == single
+    query = cqlmatch.compile(CORRECTED)
+    one = query.run(events_file, workers=1)
+    release = threading.Event()
+    helper = threading.Thread(target=release.wait)
+    helper.start()
+    try:
+        assert parallel._context().get_start_method() == "forkserver"
+        assert query.run(events_file, workers=2) == one
+    finally:
+        release.set()
+        helper.join()
+    assert split_calls
+    assert (parallel._context().get_start_method() == "fork") == single
