@@ -166,11 +166,53 @@ def check_decode(data: bytes) -> None:
         query, prefilter = _seed_query()
         if not prefilter.might_match(line):
             assert query.match(expected, engine="reference") is None, line
+    _check_extractor(line, expected is not None)
+    _check_scan(data)
     numbers = []
     for number, item in open_lines(data):
         numbers.append(number)
         assert isinstance(item, bytes | MalformedLine)
     assert numbers == sorted(set(numbers))
+
+
+@cache
+def _seed_columns():
+    from cqlmatch.columns import ColumnDecoder
+    from cqlmatch.ingest import Decoder
+
+    query, _ = _seed_query()
+    program = query.program
+    return program, ColumnDecoder(program)._extractor, Decoder(program.fields)
+
+
+_GOOD_LINE = b'{"event_simpleName":"ProcessRollup2","FileName":"cmd.exe","aid":"1"}'
+
+
+def _check_extractor(line: bytes, valid: bool) -> None:
+    """The C field extractor, given the line between two good ones: it
+    declines, or its columns are the per-line decoder's (and it never
+    serves a line the reference refuses)."""
+    from cqlmatch.vm import columns_of
+
+    program, extractor, decoder = _seed_columns()
+    lines = [_GOOD_LINE, line.rstrip(b"\r"), _GOOD_LINE]
+    block = b"\n".join(lines)
+    spans, at = [], 0
+    for item in lines:
+        spans.append((at, at + len(item)))
+        at += len(item) + 1
+    found = extractor.extract(block, spans)
+    if found is None:
+        return
+    assert valid, line
+    events = [decoder.decode(item) for item in lines]
+    assert found[0] == columns_of(program, events, share=False), line
+
+
+def _check_scan(data: bytes) -> None:
+    """The C prefilter scan keeps exactly the Python rule's lines."""
+    _, prefilter = _seed_query()
+    assert prefilter.scan_counted(data)[0] == prefilter.scan_python(data), data
 
 
 def _restricted(fields: dict[str, str], names: Iterable[str]) -> dict[str, str]:
