@@ -8,8 +8,8 @@
  * string or that appears twice, a key written with an escape, nesting deeper
  * than CM_MAX_DEPTH, NaN/Infinity (which Python's json module would accept).
  * The caller then decodes that line the slow, exact way.  UTF-8 is not
- * checked here: *high reports whether any byte >= 0x80 was seen, and the
- * caller validates such lines.
+ * checked here: *high reports whether the line holds any byte >= 0x80, and
+ * the caller validates such lines.
  */
 #ifndef CQLMATCH_JSONFIELDS_H
 #define CQLMATCH_JSONFIELDS_H
@@ -54,14 +54,13 @@ static inline int cm_hex(unsigned char c) {
 
 /* p: just after an opening quote.  Returns the closing quote, or NULL when
  * the string is invalid (unescaped control character, bad escape, no end).
- * *escaped is set when a backslash was seen; *high accumulates bit 7. */
+ * *escaped is set when a backslash was seen. */
 static inline __attribute__((always_inline)) const unsigned char* cm_string_end(
-    const unsigned char* p, const unsigned char* end, int* escaped, unsigned* high) {
+    const unsigned char* p, const unsigned char* end, int* escaped) {
 #ifdef __SSE2__
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i slash = _mm_set1_epi8('\\');
     const __m128i ctrl = _mm_set1_epi8(0x1F);
-    __m128i bits = _mm_setzero_si128();
 #endif
     for (;;) {
 #ifdef __SSE2__
@@ -72,18 +71,13 @@ static inline __attribute__((always_inline)) const unsigned char* cm_string_end(
                 _mm_cmpeq_epi8(_mm_max_epu8(v, ctrl), ctrl));
             unsigned mask = (unsigned)_mm_movemask_epi8(hit);
             if (mask) {
-                /* (bytes past the hit are still inside the line: over-reporting is harmless) */
-                *high |= _mm_movemask_epi8(_mm_or_si128(bits, v)) ? 0x80u : 0u;
                 p += __builtin_ctz(mask);
                 goto special;
             }
-            bits = _mm_or_si128(bits, v);
             p += 16;
         }
-        *high |= _mm_movemask_epi8(bits) ? 0x80u : 0u;
-        bits = _mm_setzero_si128();
 #endif
-        while (p < end && *p != '"' && *p != '\\' && *p >= 0x20) *high |= *p++;
+        while (p < end && *p != '"' && *p != '\\' && *p >= 0x20) p++;
         if (p >= end) return NULL;
 #ifdef __SSE2__
     special:
@@ -142,8 +136,7 @@ static inline const unsigned char* cm_word_end(
 
 /* Skips one JSON value of any kind (p at its first byte).  Returns the first
  * byte after it, or NULL when it is not valid JSON. */
-static const unsigned char* cm_value_end(
-    const unsigned char* p, const unsigned char* end, unsigned* high) {
+static const unsigned char* cm_value_end(const unsigned char* p, const unsigned char* end) {
     /* nesting: 1 = object, 0 = array */
     unsigned char stack[CM_MAX_DEPTH];
     int depth = 0, escaped = 0;
@@ -152,7 +145,7 @@ static const unsigned char* cm_value_end(
         if (p >= end) return NULL;
         switch (*p) {
             case '"':
-                p = cm_string_end(p + 1, end, &escaped, high);
+                p = cm_string_end(p + 1, end, &escaped);
                 if (!p) return NULL;
                 p++;
                 break;
@@ -168,7 +161,7 @@ static const unsigned char* cm_value_end(
                 }
                 if (stack[depth - 1]) {
                     if (p >= end || *p != '"') return NULL;
-                    p = cm_string_end(p + 1, end, &escaped, high);
+                    p = cm_string_end(p + 1, end, &escaped);
                     if (!p) return NULL;
                     p = cm_skip_space(p + 1, end);
                     if (p >= end || *p != ':') return NULL;
@@ -198,7 +191,7 @@ static const unsigned char* cm_value_end(
                 p = cm_skip_space(p + 1, end);
                 if (stack[depth - 1]) {
                     if (p >= end || *p != '"') return NULL;
-                    p = cm_string_end(p + 1, end, &escaped, high);
+                    p = cm_string_end(p + 1, end, &escaped);
                     if (!p) return NULL;
                     p = cm_skip_space(p + 1, end);
                     if (p >= end || *p != ':') return NULL;
@@ -267,6 +260,17 @@ static inline int cm_lookup(const cm_names* names, const unsigned char* key, siz
     return -1;
 }
 
+static inline int cm_has_high(const unsigned char* p, size_t size) {
+    size_t i = 0;
+#ifdef __SSE2__
+    for (; i + 16 <= size; i += 16)
+        if (_mm_movemask_epi8(_mm_loadu_si128((const __m128i*)(p + i)))) return 1;
+#endif
+    for (; i < size; i++)
+        if (p[i] & 0x80) return 1;
+    return 0;
+}
+
 /* Returns 1 and fills slots[0..names->count) for a line it is sure of; 0 to decline. */
 static int cm_extract(
     const unsigned char* p, const unsigned char* end, const cm_names* names, cm_slot* slots,
@@ -274,7 +278,7 @@ static int cm_extract(
     int escaped, i;
     const unsigned char* key;
     for (i = 0; i < names->count; i++) slots[i].set = 0;
-    *high = 0;
+    *high = cm_has_high(p, (size_t)(end - p)) ? 0x80u : 0u;
     p = cm_skip_space(p, end);
     if (p >= end || *p != '{') return 0;
     p = cm_skip_space(p + 1, end);
@@ -285,25 +289,40 @@ static int cm_extract(
             if (p >= end || *p != '"') return 0;
             key = p + 1;
             escaped = 0;
-            p = cm_string_end(key, end, &escaped, high);
+            p = cm_string_end(key, end, &escaped);
             if (!p || escaped) return 0;
             i = cm_lookup(names, key, (size_t)(p - key));
-            p = cm_skip_space(p + 1, end);
-            if (p >= end || *p != ':') return 0;
-            p = cm_skip_space(p + 1, end);
+            p++;
+            if (p < end && *p == ':') { /* compact "key":value, the common form */
+                p++;
+            } else {
+                p = cm_skip_space(p, end);
+                if (p >= end || *p != ':') return 0;
+                p++;
+            }
+            if (p < end && *p <= ' ') p = cm_skip_space(p, end);
             if (i >= 0) {
                 if (slots[i].set || p >= end || *p != '"') return 0;
                 escaped = 0;
-                const unsigned char* close = cm_string_end(p + 1, end, &escaped, high);
+                const unsigned char* close = cm_string_end(p + 1, end, &escaped);
                 if (!close) return 0;
                 slots[i].start = p + 1;
                 slots[i].size = (uint32_t)(close - (p + 1));
                 slots[i].set = 1;
                 slots[i].escaped = (uint8_t)escaped;
                 p = close + 1;
-            } else {
-                p = cm_value_end(p, end, high);
+            } else if (p < end && *p == '"') { /* most values are strings */
+                escaped = 0;
+                p = cm_string_end(p + 1, end, &escaped);
                 if (!p) return 0;
+                p++;
+            } else {
+                p = cm_value_end(p, end);
+                if (!p) return 0;
+            }
+            if (p < end && *p == ',' && end - p > 1 && p[1] == '"') {
+                p++; /* compact ,"next": the common form */
+                continue;
             }
             p = cm_skip_space(p, end);
             if (p >= end) return 0;
@@ -328,16 +347,6 @@ static inline unsigned cm_u4(const unsigned char* p) {
            cm_hex_value(p[3]);
 }
 
-static inline int cm_has_high(const unsigned char* p, size_t size) {
-    size_t i = 0;
-#ifdef __SSE2__
-    for (; i + 16 <= size; i += 16)
-        if (_mm_movemask_epi8(_mm_loadu_si128((const __m128i*)(p + i)))) return 1;
-#endif
-    for (; i < size; i++)
-        if (p[i] & 0x80) return 1;
-    return 0;
-}
 
 /* Decodes the escapes of a checked string into UTF-8 at out (at least `size`
  * bytes: no escape grows).  Returns the length, or -1 for a lone surrogate

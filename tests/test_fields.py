@@ -58,8 +58,9 @@ def _block(lines: list[bytes], crlf: bool = False) -> tuple[bytes, list[tuple[in
 
 
 def _by_lines(lines: list[bytes], engine: VMEngine = ENGINE):
+    """What the reader gets line by line (a trailing CR removed first, as it does)."""
     decoder = Decoder(engine.program.fields)
-    events = [decoder.decode(line) for line in lines]
+    events = [decoder.decode(line.removesuffix(b"\r")) for line in lines]
     if not all(type(e) is Event for e in events):
         return None
     return columns_of(engine.program, events, share=False)
