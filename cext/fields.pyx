@@ -41,7 +41,7 @@ cdef extern from "jsonfields.h" nogil:
 
     int CM_MAX_NAME
     int cm_extract(const unsigned char* p, const unsigned char* end, const cm_names* names,
-                   cm_slot* slots, unsigned* high)
+                   cm_slot* slots)
     ptrdiff_t cm_unescape(const unsigned char* p, size_t size, unsigned char* out, int* high)
     int cm_has_high(const unsigned char* p, size_t size)
     int cm_equal(const unsigned char* a, const unsigned char* b, size_t n)
@@ -156,7 +156,6 @@ cdef class FieldExtractor:
         cdef vector[char] highs
         cdef const unsigned char* base = &block[0] if size else NULL
         cdef Py_ssize_t start, end
-        cdef unsigned high
         cdef bint ok = True
         cdef size_t widest = 0
         if n == 0:
@@ -178,13 +177,12 @@ cdef class FieldExtractor:
         with nogil:
             for r in range(n):
                 if not cm_extract(base + bounds[2 * r], base + bounds[2 * r + 1],
-                                  &self.table, &slots[r * count], &high):
+                                  &self.table, &slots[r * count]):
                     ok = False
                     break
-                high &= 0x80
-                highs[r] = high != 0
-                if high and not cm_utf8_valid(base + bounds[2 * r],
-                                              bounds[2 * r + 1] - bounds[2 * r]):
+                highs[r] = cm_has_high(base + bounds[2 * r], bounds[2 * r + 1] - bounds[2 * r])
+                if highs[r] and not cm_utf8_valid(base + bounds[2 * r],
+                                                  bounds[2 * r + 1] - bounds[2 * r]):
                     ok = False
                     break
                 for i in range(count):

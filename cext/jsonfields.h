@@ -8,8 +8,8 @@
  * string or that appears twice, a key written with an escape, nesting deeper
  * than CM_MAX_DEPTH, NaN/Infinity (which Python's json module would accept).
  * The caller then decodes that line the slow, exact way.  UTF-8 is not
- * checked here: *high reports whether the line holds any byte >= 0x80, and
- * the caller validates such lines.
+ * checked here: the caller validates lines that hold a byte >= 0x80
+ * (cm_has_high, cm_utf8_valid).
  */
 #ifndef CQLMATCH_JSONFIELDS_H
 #define CQLMATCH_JSONFIELDS_H
@@ -136,6 +136,18 @@ static inline const unsigned char* cm_word_end(
 
 /* Skips one JSON value of any kind (p at its first byte).  Returns the first
  * byte after it, or NULL when it is not valid JSON. */
+/* An object member's `"key" :` at p (keys of nested objects are not looked
+ * at, only checked).  Returns the start of its value, or NULL. */
+static inline const unsigned char* cm_member_key(const unsigned char* p, const unsigned char* end) {
+    int escaped = 0;
+    if (p >= end || *p != '"') return NULL;
+    p = cm_string_end(p + 1, end, &escaped);
+    if (!p) return NULL;
+    p = cm_skip_space(p + 1, end);
+    if (p >= end || *p != ':') return NULL;
+    return cm_skip_space(p + 1, end);
+}
+
 static const unsigned char* cm_value_end(const unsigned char* p, const unsigned char* end) {
     /* nesting: 1 = object, 0 = array */
     unsigned char stack[CM_MAX_DEPTH];
@@ -159,14 +171,7 @@ static const unsigned char* cm_value_end(const unsigned char* p, const unsigned 
                     p++;
                     break;
                 }
-                if (stack[depth - 1]) {
-                    if (p >= end || *p != '"') return NULL;
-                    p = cm_string_end(p + 1, end, &escaped);
-                    if (!p) return NULL;
-                    p = cm_skip_space(p + 1, end);
-                    if (p >= end || *p != ':') return NULL;
-                    p = cm_skip_space(p + 1, end);
-                }
+                if (stack[depth - 1] && !(p = cm_member_key(p, end))) return NULL;
                 continue; /* the first member's value */
             case 't':
                 p = cm_word_end(p, end, "true", 4);
@@ -189,14 +194,7 @@ static const unsigned char* cm_value_end(const unsigned char* p, const unsigned 
             if (p >= end) return NULL;
             if (*p == ',') {
                 p = cm_skip_space(p + 1, end);
-                if (stack[depth - 1]) {
-                    if (p >= end || *p != '"') return NULL;
-                    p = cm_string_end(p + 1, end, &escaped);
-                    if (!p) return NULL;
-                    p = cm_skip_space(p + 1, end);
-                    if (p >= end || *p != ':') return NULL;
-                    p = cm_skip_space(p + 1, end);
-                }
+                if (stack[depth - 1] && !(p = cm_member_key(p, end))) return NULL;
                 break; /* the next value */
             }
             if (*p != (stack[depth - 1] ? '}' : ']')) return NULL;
@@ -273,12 +271,10 @@ static inline int cm_has_high(const unsigned char* p, size_t size) {
 
 /* Returns 1 and fills slots[0..names->count) for a line it is sure of; 0 to decline. */
 static int cm_extract(
-    const unsigned char* p, const unsigned char* end, const cm_names* names, cm_slot* slots,
-    unsigned* high) {
+    const unsigned char* p, const unsigned char* end, const cm_names* names, cm_slot* slots) {
     int escaped, i;
     const unsigned char* key;
     for (i = 0; i < names->count; i++) slots[i].set = 0;
-    *high = cm_has_high(p, (size_t)(end - p)) ? 0x80u : 0u;
     p = cm_skip_space(p, end);
     if (p >= end || *p != '{') return 0;
     p = cm_skip_space(p + 1, end);

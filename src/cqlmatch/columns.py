@@ -102,20 +102,17 @@ class ColumnDecoder:
                 tuple(bool(ref.rawstring) for ref in program.fields),
             )
 
-    def decode_spans(
-        self, block: bytes, spans: list[tuple[int, int]] | bytes
-    ) -> ColumnBatch | None:
-        """``decode`` for the lines ``block[start:end]`` of ``spans`` (pairs,
-        or packed by ``_scan.scan``): first by the C field extractor, then,
-        if it declines, by msgspec."""
+    def decode_spans(self, block: bytes, spans: bytes) -> ColumnBatch | None:
+        """``decode`` for the lines ``block[start:end]`` of ``spans`` (packed
+        by ``_scan.scan``): first by the C field extractor, then, if it
+        declines, by msgspec."""
         if not self.usable or not spans:
             return None
         if self._extractor is not None:
             found = self._extractor.extract(block, spans)
             if found is not None:
-                count = len(spans) if isinstance(spans, list) else len(spans) // PAIR
-                return ColumnBatch(found[0], found[1], count)
-        pairs = spans if isinstance(spans, list) else unpack_spans(spans)
+                return ColumnBatch(found[0], found[1], len(spans) // PAIR)
+        pairs = unpack_spans(spans)
         data, ascii_only = join_lines(block, pairs)
         return self.decode_joined(data, len(pairs), ascii_only)
 

@@ -410,20 +410,23 @@ def _file_blocks(path: str | os.PathLike[str], chunk_size: int, max_line: int) -
     raw = open(path, "rb")  # noqa: SIM115 -- closed by the generator
     try:
         stream, compressed = _decompressing(raw)
-        if not compressed and _seekable(raw):
-            return _pread_blocks(raw, 0, os.fstat(raw.fileno()).st_size, chunk_size, max_line)
+        size = None if compressed else _regular_size(raw)
+        if size is not None:
+            return _pread_blocks(raw, 0, size, chunk_size, max_line)
     except BaseException:
         raw.close()
         raise
     return _closing_blocks(stream, raw, chunk_size, max_line, compressed)
 
 
-def _seekable(fh: IO[bytes]) -> bool:
-    """Whether ``fh`` is a regular file (read with ``pread``, not as a stream)."""
+def _regular_size(fh: IO[bytes]) -> int | None:
+    """The size of ``fh`` when it is a regular file (read with ``pread``),
+    else None (read as a stream)."""
     try:
-        return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+        info = os.fstat(fh.fileno())
     except (OSError, ValueError, io.UnsupportedOperation):
-        return False
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def _pread_blocks(
@@ -521,7 +524,7 @@ class _RangeReader(io.RawIOBase):
 
 def _range_blocks(part: FileRange, chunk_size: int, max_line: int) -> Iterator[_Block]:
     raw = open(part.path, "rb")  # noqa: SIM115 -- closed by the generator
-    if _seekable(raw):
+    if _regular_size(raw) is not None:
         return _pread_blocks(raw, part.start, part.end, chunk_size, max_line)
     raw.seek(part.start)
     stream = _RangeReader(raw, part.end - part.start)
