@@ -11,6 +11,7 @@ import re2
 from hypothesis import given, settings, strategies as st
 
 from cqlmatch.regex import (
+    CASE_FOLDED_INTO_ASCII,
     CompiledRegex,
     RegexError,
     _compile_re2,
@@ -444,7 +445,7 @@ def test_required_literal_examples() -> None:
     assert r is not None and r.literals == ("http://", "https://") and not r.ascii_case_insensitive
     r = required_literals(r"(?i)(msiexec\.exe|installer)")
     assert r is not None and r.ascii_case_insensitive
-    assert r.literals == ("iexec.exe", "taller")  # k and s fold to non-ASCII characters
+    assert r.literals == ("installer", "msiexec.exe")
     r = required_literals(r"^(10\.|172\.(1[6-9]|2[0-9]|3[01])\.|192\.168\.)")
     assert r is not None and r.literals == ("10.", "172.", "192.168.")
     r = required_literals(r"foo\d+barbaz")
@@ -453,15 +454,17 @@ def test_required_literal_examples() -> None:
     assert r is not None and r.literals == ("abcd",) and r.ascii_case_insensitive
     r = required_literals("abc?")
     assert r is not None and set(r.literals) == {"ab", "abc"}
-    for pattern in (".*", "a|.", r"\d+", "a*", "(?i)é", "", "[^a]", "x?", "(?i)sk"):
+    r = required_literals("(?i)sk")  # k and s also match a non-ASCII character each
+    assert r is not None and r.literals == ("sk",) and r.matches("\u017f\u212a")
+    for pattern in (".*", "a|.", r"\d+", "a*", "(?i)é", "", "[^a]", "x?"):
         assert required_literals(pattern) is None, pattern
 
 
 def test_required_literals_matches_folds_ascii_only() -> None:
     r = required_literals("(?i)Powershell")
-    assert r is not None and r.literals == ("power",)
-    assert r.matches("C:\\POWERSHELL.EXE") and r.matches("PoWeR")
-    assert not r.matches("pwsh")
+    assert r is not None and r.literals == ("powershell",)
+    assert r.matches("C:\\POWERSHELL.EXE") and r.matches("PoWer\u017fhell")
+    assert not r.matches("PoWeR") and not r.matches("pwsh")
     r = required_literals("É")
     assert r is not None and r.matches("café É") and not r.matches("é")
 
@@ -475,7 +478,10 @@ def test_ascii_case_folding_assumption_holds_in_re2() -> None:
     folds no non-ASCII character onto an ASCII letter but k and s."""
     everything = all_code_points()
     letters = set(re2._compile("(?i)[a-zA-Z]", re2.ASCII).findall(everything))
-    assert letters == set(string.ascii_letters) | {"\u212a", "\u017f"}
+    assert letters == set(string.ascii_letters) | set(CASE_FOLDED_INTO_ASCII)
+    for other, letter in CASE_FOLDED_INTO_ASCII.items():
+        found = set(re2._compile("(?i)" + letter, re2.ASCII).findall(everything))
+        assert found == {letter, letter.upper(), other}
     others = "".join(c for c in string.printable if not c.isalpha())
     found = set(re2._compile("(?i)[" + re.escape(others) + "]", re2.ASCII).findall(everything))
     assert found == set(others)

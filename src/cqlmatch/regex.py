@@ -115,6 +115,7 @@ from typing import Final, cast
 import re2
 
 __all__ = [
+    "CASE_FOLDED_INTO_ASCII",
     "CompiledRegex",
     "RegexError",
     "RequiredLiterals",
@@ -236,12 +237,13 @@ class RequiredLiterals:
     """Any match of the regex contains at least one of ``literals``.
 
     With ``ascii_case_insensitive`` the literals are in ASCII lower case and
-    must be compared ignoring ASCII case only (``bytes.lower()``, not
-    ``str.lower()``/``casefold()``), as ``matches`` does.  That is exact for
-    the case-insensitive parts they come from because those parts are only
-    ASCII non-letters and ASCII letters other than k and s: RE2 folds k, s
-    and non-ASCII letters onto characters outside ASCII, so the analysis
-    leaves such characters out.
+    must be compared ignoring ASCII case (``bytes.lower()``, not
+    ``str.lower()``/``casefold()``), with the Kelvin sign U+212A read as
+    ``k`` and the long s U+017F as ``s``, as ``matches`` does.  That is exact
+    for the case-insensitive parts they come from: those parts are ASCII,
+    and the only non-ASCII characters RE2 folds onto ASCII letters are those
+    two (``CASE_FOLDED_INTO_ASCII``; the tests check it against RE2).
+    Non-ASCII letters under ``(?i)`` are left out by the analysis.
     """
 
     literals: tuple[str, ...]
@@ -256,6 +258,8 @@ class RequiredLiterals:
         """True when ``text`` may match: it contains one of the literals."""
         if not self.ascii_case_insensitive:
             return any(lit in text for lit in self.literals)
+        for other, letter in CASE_FOLDED_INTO_ASCII.items():
+            text = text.replace(other, letter)
         folded = text.encode("utf-8", "surrogatepass").lower()
         return any(lit in folded for lit in self._encoded)
 
@@ -1012,6 +1016,8 @@ def translate(pattern: str, flags: str = "") -> Translated:
 
 # --- required literals --------------------------------------------------------------------
 
+# The non-ASCII characters that RE2's (?i) folds onto an ASCII letter.
+CASE_FOLDED_INTO_ASCII = {"\u212a": "k", "\u017f": "s"}  # KELVIN SIGN, LATIN SMALL LONG S
 _EXACT_CAP = 16  # most strings an "exact" set may hold before it is given up
 _REQUIRED_CAP = 64  # most literals in the answer
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
@@ -1052,9 +1058,10 @@ def _char_info(chars: frozenset[str], ci: bool) -> _Info:
     if not ci:
         return _Info(chars)
     # Under (?i) RE2 matches the whole simple-case-folding orbit.  For ASCII
-    # letters other than k/s and all ASCII non-letters that orbit is ASCII (the
-    # tests check this against RE2), so an ASCII-case-insensitive test is exact.
-    if all(c.isascii() and c not in "kKsS" for c in chars):
+    # characters that orbit is ASCII but for k and s, which also take the one
+    # character of CASE_FOLDED_INTO_ASCII each (the tests check this against
+    # RE2); RequiredLiterals.matches and the prefilter allow for those two.
+    if all(c.isascii() for c in chars):
         return _Info(_fold(chars), ci=True)
     return _UNKNOWN
 
@@ -1166,7 +1173,7 @@ def required_literals(pattern: str, flags: str = "") -> RequiredLiterals | None:
     The analysis is conservative: it follows literal characters, small
     classes, concatenation, alternation, groups and repetition, and treats
     anything else (``.``, ``\\d``, large or negated classes, case-insensitive
-    non-ASCII or ``k``/``s``) as unknown.  Raises ``RegexError`` like
+    non-ASCII) as unknown.  Raises ``RegexError`` like
     ``translate``.
     """
     _require_str(pattern, flags)
