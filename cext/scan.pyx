@@ -12,14 +12,15 @@ the whole block.
 
 Most lines hold no literal, so the block is searched, not its lines: one
 pass looks for the literals of one group (the "driving" one) and the
-escapes together, and only the line around a hit is delimited and checked
-for the other groups, each of which keeps the offset of its own next hit
-in the block.  The search compares, 16 or 32 bytes at a time, each
-pattern's first and last byte at their distance (SSE2, or AVX2 where the
-CPU has it) and confirms candidates with ``memcmp``; elsewhere it does the
-same on 64-bit words, or falls back to ``memmem``.  Lines are counted by a
-separate pass (the kernels are in textscan.h).  No Python object is made for a line the scan rules out,
-and the GIL is released for the scan.
+escapes together, and only the line around a hit is delimited and
+searched for the other groups.  The search compares, 16 or 32 bytes at a
+time, each pattern's first and last byte at their distance (SSE2, or AVX2
+where the CPU has it; from five patterns on, AVX2 looks up a fingerprint of
+their first three bytes instead) and confirms candidates; elsewhere it does
+the same on 64-bit words, or falls back to ``memmem``.  A literal may be
+compared ignoring ASCII case.  Lines are counted by a separate pass (the
+kernels are in textscan.h).  No Python object is made for a line the scan
+rules out, and the GIL is released for the scan.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -36,12 +37,15 @@ cdef extern from "textscan.h":
     ctypedef struct cqm_pat:
         const char* data
         size_t size
+        int fold
+    ctypedef struct cqm_teddy:
+        int ready
     int cqm_best_kernel() noexcept nogil
     int cqm_kernel_available(int kernel) noexcept nogil
     const char* cqm_last_lf(const char* s, size_t n) noexcept nogil
     size_t cqm_next_hit(
-        int kernel, const char* s, size_t n, size_t i, const cqm_pat* pats, int k,
-        const unsigned char* table, int esc, int* which, size_t* next
+        int kernel, const char* s, size_t n, size_t i, size_t limit, const cqm_pat* pats, int k,
+        const unsigned char* table, int esc, int* which, size_t* next, cqm_teddy* ted
     ) noexcept nogil
     size_t cqm_count_lf(int kernel, const char* s, size_t n) noexcept nogil
 
@@ -50,15 +54,17 @@ cdef struct Needle:
     const char* data
     size_t size
     int group
+    bint fold  # in lower case, compared ignoring ASCII case
 
 
 cdef int _kernel = cqm_best_kernel()  # CQM_*: the fastest this machine runs
-cdef tuple _KERNELS = ("memmem", "word", "sse2", "avx2")  # by CQM_* value
+cdef tuple _KERNELS = ("memmem", "word", "sse2", "avx2", "teddy")  # by CQM_* value
 
 
 def _use_kernel(str name=None):
     """The search kernel's name (``memmem``, ``word``: 64-bit words,
-    ``sse2``, ``avx2``); with ``name``, switch to it and return the previous
+    ``sse2``, ``avx2``, ``teddy``: AVX2 fingerprints for any pattern count,
+    which ``avx2`` takes from five patterns on); with ``name``, switch to it and return the previous
     one (tests check that every kernel gives the same result)."""
     global _kernel
     previous = _KERNELS[_kernel]
@@ -69,19 +75,29 @@ def _use_kernel(str name=None):
     return previous
 
 
-cdef int make_needles(tuple groups, vector[Needle]& needles) except -1:
+cdef int make_needles(tuple groups, object folds, vector[Needle]& needles) except -1:
     """Append the literals of ``groups`` (tuples of non-empty ``bytes``) to
-    ``needles``; return the number of groups.  The needles point into the
-    literals, so ``groups`` must outlive them."""
+    ``needles``; return the number of groups.  ``folds``: None, or for each
+    group a tuple of flags, true for a literal (in lower case) that ignores
+    ASCII case.  The needles point into the literals, so ``groups`` must
+    outlive them."""
     cdef Needle needle
-    cdef int g
+    cdef int g, j
+    if folds is not None and (
+        type(folds) is not tuple or len(folds) != len(groups)
+        or any(type(f) is not tuple or len(f) != len(x) for f, x in zip(folds, groups))
+    ):
+        raise ValueError("folds must be a tuple of flag tuples shaped like groups")
     for g in range(len(groups)):
-        for literal in groups[g]:
+        for j, literal in enumerate(groups[g]):
             if type(literal) is not bytes or not literal:
                 raise TypeError("literals must be non-empty bytes")
             needle.data = PyBytes_AS_STRING(literal)
             needle.size = <size_t>PyBytes_GET_SIZE(literal)
             needle.group = g
+            needle.fold = folds is not None and bool(folds[g][j])
+            if needle.fold and literal != literal.lower():
+                raise ValueError("a literal that ignores case must be in lower case")
             needles.push_back(needle)
     return len(groups)
 
@@ -113,22 +129,31 @@ cdef struct Search:
     # esc < 0), the memmem kernel's state at nexts[state:state + count]
     size_t first, state
     int count, esc
-    size_t hit  # 1 + offset of the first hit at or after the last search point; 0: none yet
+    size_t hit  # 1 + the offset of the last answer (0: none yet) ...
+    size_t limit  # ... searched up to limit: a hit if hit - 1 < limit
 
 
-cdef inline size_t _hit_from(
-    Search* search, int kernel, const char* data, size_t n, size_t at, const cqm_pat* pats,
-    const unsigned char* table, size_t* nexts,
+cdef inline size_t _hit_in(
+    Search* search, int kernel, const char* data, size_t n, size_t at, size_t end,
+    const cqm_pat* pats, const unsigned char* table, size_t* nexts, cqm_teddy* ted,
 ) noexcept nogil:
-    """The first hit of ``search`` at or after ``at``, searched again only
-    when the last one is behind ``at`` (``at`` must never decrease): each
-    search passes over the block at most once."""
+    """The first hit of ``search`` in ``data[at:end]`` (``end`` if none),
+    ``at`` and ``end`` never decreasing from call to call: only the line at
+    hand is searched (a group is looked for only in lines another group
+    kept), and a hit found past ``end`` is not searched for again."""
     cdef int which
-    if search.hit <= at:
-        search.hit = 1 + cqm_next_hit(
-            kernel, data, n, at, pats + search.first, search.count, table, search.esc, &which,
-            nexts + search.state,
-        )
+    cdef size_t pos
+    if search.hit > at:  # answered from the last search?
+        pos = search.hit - 1
+        if pos < search.limit:
+            return pos if pos < end else end
+        if search.limit >= end:
+            return end
+    search.hit = 1 + cqm_next_hit(
+        kernel, data, n, at, end, pats + search.first, search.count, table, search.esc, &which,
+        nexts + search.state, ted,
+    )
+    search.limit = end
     return search.hit - 1
 
 
@@ -146,12 +171,14 @@ cdef size_t scan_block(
     out of memory.  ``table``: 65,536 bytes as ``scan``'s ``escapes``.
 
     The block is searched for the driving group's literals and the escapes
-    together; for a line with a literal, each other group's next hit (and
-    the next escape's) is looked up lazily, so a group rare in the block is
-    not searched for line by line."""
+    together; a line with a literal is then searched for each other group
+    in turn (stopping at the first one it lacks, which is asked first for
+    the next line), and for an escape."""
     cdef vector[cqm_pat] pats
     cdef vector[size_t] nexts
     cdef vector[Search] searches  # [0]: the escapes alone, then the other groups
+    cdef vector[cqm_teddy] teds  # each search's fingerprint tables
+    cdef vector[size_t] order  # the other groups' searches, in the order they are asked
     cdef Search search
     cdef cqm_pat pat
     cdef int drive, nlit, nesc, g, which = 0, kernel = _kernel
@@ -176,10 +203,12 @@ cdef size_t scan_block(
         if needles[k].group == drive and memchr(needles[k].data, 10, needles[k].size) == NULL:
             pat.data = needles[k].data
             pat.size = needles[k].size
+            pat.fold = needles[k].fold
             pats.push_back(pat)
     nlit = <int>pats.size()
     pat.data = b"\\u00"
     pat.size = 4
+    pat.fold = 0
     pats.push_back(pat)
     if slash:
         pat.data = b"\\/"
@@ -189,7 +218,7 @@ cdef size_t scan_block(
     search.first = nlit
     search.count = nesc
     search.esc = 0
-    search.hit = 0
+    search.hit = search.limit = 0
     searches.push_back(search)
     if drive >= 0:
         for g in range(ngroups):
@@ -201,15 +230,20 @@ cdef size_t scan_block(
                 if needles[k].group == g and memchr(needles[k].data, 10, needles[k].size) == NULL:
                     pat.data = needles[k].data
                     pat.size = needles[k].size
+                    pat.fold = needles[k].fold
                     pats.push_back(pat)
             search.count = <int>(pats.size() - search.first)
             searches.push_back(search)
     for s in range(searches.size()):  # each its own memmem state
         searches[s].state = pats.size() + searches[s].first
     nexts.resize(2 * pats.size())
+    teds.resize(searches.size() + 1)  # zeroed: built on first use; the last one drives
+    for s in range(1, searches.size()):
+        order.push_back(s)
     while pos < n:  # pos: the start of a line not searched yet
         at = cqm_next_hit(
-            kernel, data, n, pos, pats.data(), nlit + nesc, table, nlit, &which, nexts.data()
+            kernel, data, n, pos, n, pats.data(), nlit + nesc, table, nlit, &which, nexts.data(),
+            &teds[searches.size()],
         )
         if at >= n:
             break
@@ -220,14 +254,20 @@ cdef size_t scan_block(
         keep = which >= nlit  # an escape
         if not keep:
             keep = True
-            for s in range(1, searches.size()):
-                if _hit_from(&searches[s], kernel, data, n, start, pats.data(), table,
-                             nexts.data()) >= end:
+            for k in range(order.size()):
+                s = order[k]
+                if _hit_in(&searches[s], kernel, data, n, start, end, pats.data(), table,
+                           nexts.data(), &teds[s]) >= end:
                     keep = False
+                    # The group that ruled the line out is asked first next
+                    # time: the one that fails most is soon in front.
+                    order[k] = order[0]
+                    order[0] = s
                     break
             # (no escape before ``at``: the search would have stopped there)
-            keep = keep or _hit_from(
-                &searches[0], kernel, data, n, at, pats.data(), table, nexts.data()
+            keep = keep or _hit_in(
+                &searches[0], kernel, data, n, at, end, pats.data(), table, nexts.data(),
+                &teds[0],
             ) < end
         if keep:
             kept.push_back(start)
@@ -238,7 +278,7 @@ cdef size_t scan_block(
 
 def scan(
     bytes block not None, tuple groups not None, bytes escapes not None, bint slash,
-    bint packed=False,
+    bint packed=False, tuple folds=None,
 ):
     """``(spans, lines)``: the ``(start, end)`` of each line of ``block``
     (lines end at LF) that might match, in order, and the number of lines
@@ -246,7 +286,8 @@ def scan(
     65,536 bytes, non-zero at ``first * 256 + second`` for the two hex digit
     characters of an escape to keep.  ``packed``: the spans as one bytes
     object of native 64-bit start, end pairs (``_fields`` reads them without
-    a tuple per line)."""
+    a tuple per line).  ``folds``: for each group a tuple of flags, true for
+    a literal (in lower case) to find in any ASCII case."""
     cdef vector[Needle] needles
     cdef vector[size_t] kept  # start, end pairs
     cdef const char* data = PyBytes_AS_STRING(block)
@@ -256,7 +297,7 @@ def scan(
     if len(escapes) != 65536:
         raise ValueError("escapes must be a 65,536-byte table")
     table = <const unsigned char*>PyBytes_AS_STRING(escapes)
-    ngroups = make_needles(groups, needles)
+    ngroups = make_needles(groups, folds, needles)
     with nogil:
         lines = scan_block(data, n, needles, ngroups, table, slash, kept)
     if lines == 0:

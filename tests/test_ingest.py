@@ -40,6 +40,14 @@ def seed_program():
     return compile_program(cqlmatch.compile(SEED_RULE).checked)
 
 
+def event_type_program():
+    """A program whose prefilter is SEED_CNF: the seed rule's event types."""
+    text = "#event_simpleName=ProcessRollup2 OR #event_simpleName=NetworkConnectIP4"
+    program = compile_program(cqlmatch.compile(text).checked)
+    assert [[x.text for x in group] for group in program.prefilter] == [list(SEED_CNF[0])]
+    return program
+
+
 def summary(items) -> list[tuple]:
     """Events and malformed lines as comparable tuples."""
     out = []
@@ -532,12 +540,11 @@ def test_prefilter_on_a_generated_file_keeps_the_same_decoded_events() -> None:
     by_raw = {e.raw: e.fields for e in full}
     for event in filtered:
         assert event.fields == by_raw[event.raw]
-    # Every event the prefilter dropped has none of the rule's event types.
+    # The events the prefilter dropped give the rule nothing to emit.
     kept_raw = {e.raw for e in filtered}
-    for event in full:
-        if event.raw not in kept_raw:
-            name = event.get("#event_simpleName") or ""
-            assert name not in ("ProcessRollup2", "NetworkConnectIP4")
+    dropped = [e for e in full if e.raw not in kept_raw]
+    assert dropped and not _passing(dropped)
+    assert _passing([e for e in full if e.raw in kept_raw])
     stats = filtered_reader.stats
     assert stats.lines == 4000
     assert stats.skipped + stats.events + stats.malformed == 4000
@@ -546,6 +553,41 @@ def test_prefilter_on_a_generated_file_keeps_the_same_decoded_events() -> None:
 def _rows(events) -> list[dict[str, str]]:
     query = cqlmatch.compile(SEED_RULE)
     return [e.fields for e in Interpreter(query.checked).run(events)]
+
+
+def _passing(events) -> list[dict[str, str]]:
+    """The events the seed rule's filtering part (up to its groupBy) emits."""
+    text = SEED_RULE[: SEED_RULE.index("| default(")]
+    return [e.fields for e in Interpreter(cqlmatch.compile(text).checked).run(events)]
+
+
+# Spellings of the seed rule's installer names that its (?i) regexes still
+# match: other ASCII case, an escaped letter (\u0041 is A), and the Kelvin
+# sign and long s, which (?i) folds onto k and s, as UTF-8 and as escapes.
+_CASE_SPELLINGS = [
+    (b"msiexec.exe", b"MsIeXeC.ExE"),
+    (b"dpkg", b"dp\\u212Ag"),
+    (b"pkgutil", b"p\xe2\x84\xaagutil"),
+    (b"installer", b"in\xc5\xbftaller"),
+    (b"apt", b"\\u0041pt"),
+    (b"yum", b"Y\\u0055m"),
+    (b"rpm", b"RPM"),
+    (b"winget", b"WinGet"),
+]
+
+
+@pytest.mark.parametrize("mix", ["realistic", "worst"])
+def test_prefilter_case_insensitive_literals_never_change_the_rows(mix) -> None:
+    program = seed_program()
+    assert any(x.ignore_case for group in program.prefilter for x in group)
+    data = b"".join(generate_lines(3000, seed=21, mix=mix, malicious_rate=0.02))
+    for plain, spelled in _CASE_SPELLINGS:
+        data = data.replace(plain, spelled)
+    reference = _rows(read_events(data, None, prefilter=False))
+    assert reference, "the planted matches should survive the respelling"
+    reader = read_events(data, program, need_all=True, prefilter=True)
+    assert _rows(reader) == reference
+    assert reader.stats.skipped > 0
 
 
 @pytest.mark.parametrize("mix", ["realistic", "worst"])
@@ -677,7 +719,7 @@ def test_malformed_lines_keep_their_numbers_and_neighbours() -> None:
     }
     # With the prefilter, lines without the literals are skipped unparsed;
     # the others are reported with the same numbers.
-    filtered = read_events(data, seed_program(), prefilter=True)
+    filtered = read_events(data, event_type_program(), prefilter=True)
     got = summary(filtered)
     assert [g for g in got if g[0] == "malformed"] == [("malformed", n) for n in (2, 9)]
     assert len([g for g in got if g[0] == "event"]) == 6

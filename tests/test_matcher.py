@@ -148,10 +148,10 @@ def test_feed_reports_malformed_lines_with_numbers_and_keeps_the_rest() -> None:
             b"\xef\xbb\xbf" + good,  # 1: a byte-order mark is removed
             b"not json",  # 2
             b"",  # 3: blank
-            b'["ProcessRollup2"]',  # 4: not an object
-            b'{"event_simpleName":"ProcessRollup2","FileName":"\xff"}',  # 5: invalid UTF-8
+            b'["ProcessRollup2","msiexec.exe"]',  # 4: not an object
+            b'{"event_simpleName":"ProcessRollup2","ParentBaseFileName":"DPKG","x":"\xff"}',  # 5
             good + b"\r",  # 6: CRLF
-            b'{"event_simpleName":"ProcessRollup2", "FileName": ',  # 7: truncated, no LF
+            b'{"event_simpleName":"ProcessRollup2","ParentBaseFileName":"msiexec.exe", ',  # 7
         ]
     )
     seen = []
@@ -161,7 +161,8 @@ def test_feed_reports_malformed_lines_with_numbers_and_keeps_the_rest() -> None:
     assert [m.line_number for m in matcher.malformed] == [2, 4, 5, 7]
     assert "invalid UTF-8" in matcher.malformed[2].reason
     assert seen == matcher.malformed and matcher.lines == 7
-    # With the prefilter on, lines without the rule's literals are not parsed.
+    # With the prefilter on, lines without the rule's literals are not parsed
+    # (5 is invalid UTF-8, 7 is cut short with no LF).
     quick = Matcher(RULE)
     assert feed_in_pieces(quick, data, [5]) == out
     assert [m.line_number for m in quick.malformed] == [4, 5, 7]

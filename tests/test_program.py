@@ -65,18 +65,45 @@ def test_instructions_cover_the_code_exactly() -> None:
         ),
         ("a=Foo b=*Bar.exe", (("Foo",), ("Bar.exe",))),
         ("a=/rundll32\\.exe/", (("rundll32.exe",),)),
-        ("a=/(?i)rundll32/", ()),  # case-insensitive: not a byte literal
+        ("a=/(?i)rundll32/", (("~rundll32",),)),  # ~: ignoring ASCII case
+        ("a=/(?i)Kelvin|\u00e9/", ()),  # non-ASCII under (?i): unknown
         ('a="x=y"', ()),  # "=" may be written \u003d in the raw line
         ('a="C:\\\\Windows"', ()),  # backslashes are doubled in JSON
         ("a!=Foo", ()),
-        ("case { a=Foo ; b=Bar }", ()),  # only leading pure filters give literals
+        # An OR or a case in CNF: a group per choice of one group of each side.
+        ("case { a=Foo ; b=Bar }", (("Bar", "Foo"),)),
+        ("(a=Foo b=/(?i)xyz/) OR c=Bar", (("Bar", "Foo"), ("Bar", "~xyz"))),
+        ("case { a=Foo b=Baz ; c=Bar }", (("Bar", "Baz"), ("Bar", "Foo"))),
+        # A group another group implies is left out.
+        ("a=Foo | case { a=Foo b=Baz ; c=Bar }", (("Foo",), ("Bar", "Baz"))),
+        # A literal that another of its group implies is left out.
+        ("a=/(?i)(apt|apt-get|APTX)/ OR b=xAPTy", (("~apt",),)),
+        ("a=/(apt|apt-get)/ OR b=/(?i)Apt-Get/", (("apt", "~apt-get"),)),
         ('x := "Foo" | x=Foo', ()),  # the field was assigned: the line need not hold it
         ("a=Foo | x := 1 | b=Bar", (("Foo",),)),
         ("case { a=Foo ; * }", ()),
+        # In a branch, only the filters before an assignment count.
+        ('case { a=Foo | x := "1" | x=Qux ; b=Bar }', (("Bar", "Foo"),)),
+        ('case { x := "1" | x=Qux ; b=Bar }', ()),
     ],
 )
 def test_prefilter_literals(query: str, expected: tuple) -> None:
-    assert program_of(query).prefilter == expected
+    got = program_of(query).prefilter
+    assert (
+        tuple(tuple(("~" if x.ignore_case else "") + x.text for x in group) for group in got)
+        == expected
+    )
+
+
+def test_prefilter_of_the_corrected_seed_rule() -> None:
+    """The installer names of the (?i) regexes join the event types."""
+    got = program_of((ROOT / "rules" / "t1546_016.cql").read_text(encoding="utf-8")).prefilter
+    names = ("apt", "chocolatey", "dpkg", "installer", "msiexec.exe", "pkgutil", "rpm", "winget")
+    assert [[str(x) for x in group] for group in got] == [
+        ["'NetworkConnectIP4'", "'ProcessRollup2'"],
+        ["'ProcessRollup2'", "i'installer'", "i'msiexec.exe'"],
+        [f"i{x!r}" for x in (*names, "yum")],
+    ]
 
 
 def test_regexes_of_one_field_share_one_set_and_literals_become_substring_tests() -> None:

@@ -1,5 +1,5 @@
 """The C prefilter scan (cqlmatch._scan) keeps exactly the lines the Python
-scan keeps (``Prefilter.scan_python``, the rule in ingest's docstring), and
+scan keeps (``Prefilter.scan_python``, the rule in the prefilter module), and
 counts lines as ``bytes.count`` does, with every search kernel this machine
 runs."""
 
@@ -15,6 +15,7 @@ from cqlmatch._scan import _use_kernel, scan
 from cqlmatch.columns import unpack_spans
 from cqlmatch.gen import generate_lines
 from cqlmatch.ingest import Prefilter
+from cqlmatch.program import Literal
 
 
 def _runs(kernel: str) -> bool:
@@ -26,7 +27,7 @@ def _runs(kernel: str) -> bool:
     return True
 
 
-KERNELS = [k for k in ("memmem", "word", "sse2", "avx2") if _runs(k)]
+KERNELS = [k for k in ("memmem", "word", "sse2", "avx2", "teddy") if _runs(k)]
 
 
 @contextmanager
@@ -57,12 +58,22 @@ PIECES = [
     b"x",
     b"\\\\u0050",
     b"\\U0050",
+    b"PROCESSrollup2",
+    b"dp\xe2\x84\xaag",  # Kelvin sign
+    b"dp\\u212Ag",
+    b"DPKG",
+    b"X",
+    b"mSiexec",
+    b"mi\xc5\xbfiexec",  # long s
+    b"\\u017f",
 ]
 CNFS = [
     [["ProcessRollup2", "NetworkConnectIP4"]],
     [["ProcessRollup2"], ["x"]],
     [["a/b"]],
     [["Rollup2", "ProcessRollup2"], ["A", "é"]],
+    [[Literal("processrollup2", True)], [Literal("dpkg", True), "x"]],
+    [["ProcessRollup2", Literal("msiexec", True)], [Literal("x", True)]],
 ]
 
 
@@ -88,16 +99,28 @@ def test_c_scan_equals_the_python_scan(
 
 
 def reference_scan(
-    block: bytes, groups: tuple[tuple[bytes, ...], ...], table: bytes, slash: bool
+    block: bytes,
+    groups: tuple[tuple[bytes, ...], ...],
+    table: bytes,
+    slash: bool,
+    folds: tuple[tuple[bool, ...], ...] | None = None,
 ) -> tuple[list[tuple[int, int]], int]:
     """``scan``'s rule line by line: a non-empty line is kept when each group
-    has a literal in it, or when it holds ``\\u00XX`` with ``XX`` marked in
-    ``table`` (or ``\\/`` when ``slash``)."""
+    has a literal in it (in any ASCII case where ``folds`` says so), or when
+    it holds ``\\u00XX`` with ``XX`` marked in ``table`` (or ``\\/`` when
+    ``slash``)."""
+    if folds is None:
+        folds = tuple((False,) * len(group) for group in groups)
     spans, start = [], 0
     for line in block.split(b"\n"):
         end = start + len(line)
+        lowered = line.lower()
         if line and (
-            all(any(x in line for x in group) for group in groups) or _escaped(line, table, slash)
+            all(
+                any(x in (lowered if f else line) for x, f in zip(g, fs, strict=True))
+                for g, fs in zip(groups, folds, strict=True)
+            )
+            or _escaped(line, table, slash)
         ):
             spans.append((start, end))
         start = end + 1
@@ -149,6 +172,12 @@ BLOCK_PIECES = [
     b"\\\\u0050",
     b"\n",
     b"\r\n",
+    b"AAB",
+    b"aBa",
+    b"PROCESSROLLUP2",
+    b"networkconnectip4",
+    b"X",
+    b"@`[{",  # letters but for bit 0x20
     b".",
     b"." * 15,
     b"-" * 31,
@@ -197,15 +226,31 @@ def blocks(draw: st.DrawFn) -> bytes:
     groups=st.lists(GROUP, max_size=3).map(tuple),
     table=TABLE,
     slash=st.booleans(),
+    fold=st.data(),
 )
 def test_scan_keeps_the_lines_of_the_rule(
-    kernel: str, block: bytes, groups: tuple[tuple[bytes, ...], ...], table: bytes, slash: bool
+    kernel: str,
+    block: bytes,
+    groups: tuple[tuple[bytes, ...], ...],
+    table: bytes,
+    slash: bool,
+    fold: st.DataObject,
 ) -> None:
+    # Some literals compared ignoring ASCII case (given in lower case), or none.
+    folds = tuple(
+        tuple(fold.draw(st.lists(st.booleans(), min_size=len(g), max_size=len(g)))) for g in groups
+    )
+    groups = tuple(
+        tuple(x.lower() if f else x for x, f in zip(g, fs, strict=True))
+        for g, fs in zip(groups, folds, strict=True)
+    )
     with using(kernel):
-        got = scan(block, groups, table, slash)
-        packed, lines = scan(block, groups, table, slash, packed=True)
-    assert got == reference_scan(block, groups, table, slash)
+        got = scan(block, groups, table, slash, folds=folds)
+        packed, lines = scan(block, groups, table, slash, packed=True, folds=folds)
+    assert got == reference_scan(block, groups, table, slash, folds)
     assert (unpack_spans(packed), lines) == got
+    if not any(f for fs in folds for f in fs):
+        assert scan(block, groups, table, slash) == got
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
@@ -240,7 +285,31 @@ def test_scan_at_the_edges_of_lines_and_blocks(kernel: str) -> None:
                 assert got == reference_scan(block, groups, bytes(table), slash), block
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_scan_ignoring_case(kernel: str) -> None:
+    pad = b"." * 70
+    block = b"\n".join(
+        [
+            pad + b"MSIEXEC" + pad,
+            pad + b"msi@xec" + pad,  # @ is e without bit 0x20: no match
+            pad + b"MsIeXeC",
+            b"m[iexec",
+            b"MSIEXE",
+            pad + b"Msiexec\r",
+        ]
+    )
+    with using(kernel):
+        spans, _ = scan(block, ((b"msiexec",),), bytes(65536), False, folds=((True,),))
+        exact, _ = scan(block, ((b"msiexec",),), bytes(65536), False, folds=((False,),))
+    assert [block[a:b].strip(b".\r") for a, b in spans] == [b"MSIEXEC", b"MsIeXeC", b"Msiexec"]
+    assert exact == []
+
+
 def test_scan_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError):  # a folding literal must be in lower case
+        scan(b"x", ((b"X",),), bytes(65536), False, folds=((True,),))
+    with pytest.raises(ValueError):
+        scan(b"x", ((b"x",),), bytes(65536), False, folds=((True, False),))
     with pytest.raises(TypeError):
         scan(b"x", ((b"",),), bytes(65536), False)
     with pytest.raises(TypeError):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Iterable, Sequence
 
 from . import ast as A
 from ._regexset import DEFAULT_MAX_MEM, RegexSet, RegexSetError
@@ -37,6 +38,7 @@ from .program import (
     AggSpec,
     FieldRef,
     GroupPlan,
+    Literal,
     Program,
     RegexSetSpec,
     Rule,
@@ -94,7 +96,7 @@ class _Builder:
         self.set_order: list[int] = []
         self.code: list[int] = []
         self.lines: list[int] = []
-        self.prefilter: list[tuple[str, ...]] = []
+        self.prefilter: list[tuple[Literal, ...]] = []
         self.group: GroupPlan | None = None
         self.aggregate_stages: list[int] = []
 
@@ -184,15 +186,9 @@ class _Builder:
         first_aggregate = next(
             (i for i, s in enumerate(stages) if self.is_aggregate(s)), len(stages)
         )
-        leading_filters = True
         for stage in stages[:first_aggregate]:
             self.stage(stage, reject)
-            # Only filters that run before any stage could change a field
-            # say what the raw line must hold (``x := "a" | x=a`` must not
-            # require "a" in the line).
-            leading_filters = leading_filters and self.pure_filter(stage)
-            if leading_filters:
-                self.prefilter.extend(self.required(stage))
+        self.prefilter.extend(self.leading_required(stages[:first_aggregate]))
         self.emit(Op.ACCEPT)
         self.place(reject)
         self.emit(Op.REJECT)
@@ -605,38 +601,43 @@ class _Builder:
 
     # --- prefilter -------------------------------------------------------------------------
 
-    def required(self, node: A.Node) -> list[tuple[str, ...]]:
+    def leading_required(self, steps: Sequence[A.Node]) -> list[tuple[Literal, ...]]:
+        """``required`` of a run of filters (stages, or the items of an AND),
+        up to and including the first one that may change a field: the
+        later ones may test a changed field (``x := "a" | x=a`` must not
+        require "a" in the line)."""
+        groups: list[tuple[Literal, ...]] = []
+        for step in steps:
+            groups.extend(self.required(step))
+            if not self.pure_filter(step):
+                break
+        return groups
+
+    def required(self, node: A.Node) -> list[tuple[Literal, ...]]:
         """Groups of literals, one of each group being needed in the raw line
-        for an event to pass this stage (conjunctive normal form)."""
+        for an event to pass ``node`` when it starts on the fields as read
+        from the line (conjunctive normal form)."""
         if isinstance(node, A.And):
-            return [g for item in node.items for g in self.required(item)]
+            return self.leading_required(node.items)
         if isinstance(node, A.Or):
-            alternatives: set[str] = set()
-            for item in node.items:
-                groups = self.required(item)
-                if not groups:
-                    return []
-                alternatives.update(min(groups, key=len))
-            return [tuple(sorted(alternatives))]
+            if not self.pure_filter(node):
+                return []
+            return _disjunction([self.required(item) for item in node.items])
         if isinstance(node, A.Case):
-            alternatives = set()
-            for branch in node.branches:
-                groups = [g for s in branch.stages for g in self.required(s)]
-                if not groups:
-                    return []
-                alternatives.update(min(groups, key=len))
-            return [tuple(sorted(alternatives))] if alternatives else []
+            # An event no branch takes is dropped, so every kept event passed
+            # the leading filters of one branch.
+            return _disjunction([self.leading_required(b.stages) for b in node.branches])
         if isinstance(node, A.FieldFilter) and node.op in ("=", "like"):
             if isinstance(node.value, A.Regex):
                 found = required_literals(node.value.pattern, node.value.flags)
-                if found is None or found.ascii_case_insensitive:
+                if found is None or not all(_safe(x) for x in found.literals):
                     return []
-                literals = tuple(sorted(found.literals))
-                return [literals] if literals and all(_safe(x) for x in literals) else []
+                fold = found.ascii_case_insensitive
+                return [_group(Literal(x, fold) for x in found.literals)] if found.literals else []
             text = _literal_text(node.value, self.checked.params)
             pieces = [p for p in (text or "").split("*") if p]
             safe = [p for p in pieces if _safe(p)]
-            return [(max(safe, key=len),)] if safe else []
+            return [(Literal(max(safe, key=len)),)] if safe else []
         return []
 
     # --- aggregation ------------------------------------------------------------------------
@@ -681,7 +682,7 @@ class _Builder:
 
     def program(self, rules: tuple[Rule, ...]) -> Program:
         assert all(c >= 0 for c in self.code), "unplaced label"
-        prefilter = tuple(dict.fromkeys(g for g in self.prefilter if g))
+        prefilter = _weakest_dropped([g for g in self.prefilter if g])
         return Program(
             magic=MAGIC,
             version=FORMAT_VERSION,
@@ -769,6 +770,62 @@ def _multi_output(binding: BoundCall) -> bool:
 
 def _safe(literal: str) -> bool:
     return len(literal) >= 3 and all(c in _PREFILTER_SAFE for c in literal)
+
+
+_OR_PICKS = 3  # groups of each alternative tried when an OR is put in CNF
+_OR_GROUPS = 8  # groups kept for one OR
+_GROUP_CAP = 64  # literals in one group
+
+
+def _group(literals: Iterable[Literal]) -> tuple[Literal, ...]:
+    """A group without the literals that another of it implies (the
+    shorter one is found whenever the longer is), in a stable order."""
+    unique = set(literals)
+    kept = [a for a in unique if not any(b != a and a.implies(b) for b in unique)]
+    return tuple(sorted(kept, key=_literal_key))
+
+
+def _literal_key(literal: Literal) -> tuple[str, bool]:
+    return literal.text, literal.ignore_case
+
+
+def _size_key(group: Iterable[Literal]) -> tuple[int, list[tuple[str, bool]]]:
+    keys = sorted(map(_literal_key, group))
+    return len(keys), keys
+
+
+def _weakest_dropped(groups: list[tuple[Literal, ...]]) -> tuple[tuple[Literal, ...], ...]:
+    """The groups without those another group implies (a line holding a
+    literal of that group always holds one of this), in their order."""
+    unique = list(dict.fromkeys(groups))
+
+    def implied(b: tuple[Literal, ...], a: tuple[Literal, ...]) -> bool:
+        return all(any(x.implies(y) for y in b) for x in a)
+
+    return tuple(
+        b
+        for i, b in enumerate(unique)
+        if not any(
+            j != i and implied(b, a) and (not implied(a, b) or j < i) for j, a in enumerate(unique)
+        )
+    )
+
+
+def _disjunction(alternatives: list[list[tuple[Literal, ...]]]) -> list[tuple[Literal, ...]]:
+    """The CNF of an OR of CNFs: a group for each way of taking one group
+    from every alternative (their union), since a line that passes any
+    alternative holds one of its literals.  Any subset of those groups is
+    still true of every kept line, so only the smallest few are kept: from
+    the ``_OR_PICKS`` smallest groups of each alternative, at most
+    ``_OR_GROUPS`` groups of at most ``_GROUP_CAP`` literals."""
+    if not alternatives or any(not cnf for cnf in alternatives):
+        return []
+    unions: list[frozenset[Literal]] = [frozenset()]
+    for cnf in alternatives:
+        picks = sorted(set(cnf), key=_size_key)[:_OR_PICKS]
+        unions = sorted({u | frozenset(g) for u in unions for g in picks}, key=_size_key)
+        unions = unions[:_OR_GROUPS]
+    return [_group(u) for u in unions if len(u) <= _GROUP_CAP]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -118,7 +118,7 @@ def dis(program: Program) -> str:
         out.append(f"regex set {i} on {program.fields[spec.slot].name}:")
         out.extend(f"  {bit}: /{pattern}/" for bit, pattern in enumerate(spec.patterns))
     prefilter = " AND ".join(
-        "(" + " | ".join(repr(x) for x in group) + ")" for group in program.prefilter
+        "(" + " | ".join(str(x) for x in group) + ")" for group in program.prefilter
     )
     out.append(f"prefilter: {prefilter or 'none'}")
     if program.group is not None:

@@ -42,22 +42,8 @@ therefore about ``(_PREFETCH + 3) * chunk_size + 2 * max_line_bytes`` plus
 the events the caller keeps, whatever the input size.  Iterables of lines
 are taken ``_BATCH_LINES`` at a time.
 
-The prefilter never changes a result.  ``program.prefilter`` is a
-conjunction of groups of literals: an event can only produce output when,
-for every group, one of the group's literals occurs in one of its decoded
-string values.  In the raw line a character of such a value is written
-either as itself or as a JSON escape; the escapes that can stand for a
-printable ASCII character other than ``"`` and ``\\`` are ``\\u00XX`` (hex
-digits in either case) and ``\\/``.  A line is therefore skipped only when,
-for some group, no literal of the group occurs verbatim in the line **and**
-the line holds no ``\\u00XX`` escape of a character that appears in any
-literal (nor ``\\/`` when a literal contains ``/``).  Gson's ``\\u003d``
-for ``=`` or an escaped non-ASCII letter do not force a decode unless a
-literal contains that character.  Literals with characters a JSON encoder
-must escape (``"``, ``\\``, control characters) or may write as raw UTF-8
-(non-ASCII) cannot be checked on raw bytes: their group is dropped, which
-only keeps more lines.  ``\\U`` is not a JSON escape; a line using it is
-malformed and produces no output either way.
+The prefilter (``prefilter.Prefilter``) never changes a result: its module
+says which lines it may rule out.
 
 Malformed lines (invalid UTF-8, invalid JSON, JSON that is not an object,
 nesting deeper than Python's recursion limit, truncated lines) are
@@ -70,18 +56,16 @@ compressed data) are reported in both modes.
 
 from __future__ import annotations
 
-import bisect
 import io
 import os
 import queue
-import re
 import stat
 import sys
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import accumulate, islice
+from itertools import islice
 from typing import IO, Any
 
 import msgspec
@@ -90,6 +74,7 @@ from ._blockio import pread_lines as _pread_lines
 from ._scan import scan as _c_scan
 from .columns import PAIR, ColumnBatch, ColumnDecoder, struct_name_ok, unpack_spans
 from .events import Event, Fields, flatten, parse_line, rawstring_of
+from .prefilter import Prefilter
 from .program import FieldRef, Program
 from .query import MalformedLine
 
@@ -117,8 +102,6 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _NL = b"\n"
 _NO_ESCAPES = bytes(65536)  # the C scan's escape table when no literal is looked for
-_ESCAPE = b"\\u00"
-_SLASH_ESCAPE = b"\\/"
 
 
 class IngestError(ValueError):
@@ -643,165 +626,6 @@ def _strip_bom(block: bytes) -> tuple[bytes, bool]:
 def _overlong(number: int, block: _Overlong) -> MalformedLine:
     size = "" if block.length is None else f" ({block.length} bytes)"
     return MalformedLine(number, f"line longer than the limit{size}: not read")
-
-
-# --- prefilter --------------------------------------------------------------------------
-
-
-def _checkable(literal: str) -> bool:
-    """Whether raw-byte search can rule out ``literal``: printable ASCII
-    without ``"`` and ``\\``, which JSON always escapes."""
-    return bool(literal) and all(" " <= c <= "~" and c not in '"\\' for c in literal)
-
-
-class Prefilter:
-    """The program's literal groups (CNF) checked on raw NDJSON lines.
-
-    ``might_match(line)`` is false only when the line cannot hold, in any
-    decoded string, a literal of every group (see the module docstring for
-    the escape rule).  ``filter_batch(lines)`` returns the indices of the
-    lines that might match; ``scan(block)`` the ``(start, end)`` spans of
-    such lines in a block of LF-separated lines.  Both pass over the joined
-    bytes once per literal with ``bytes.find`` and once with a regex search
-    for the escapes, so the per-line cost is a few memory-speed passes, not
-    Python work."""
-
-    def __init__(self, cnf: Iterable[Iterable[str]]) -> None:
-        groups: list[tuple[bytes, ...]] = []
-        for group in cnf:
-            literals = list(dict.fromkeys(group))
-            if not literals or not all(_checkable(x) for x in literals):
-                continue  # cannot be checked on raw bytes: keep every line
-            # A literal containing another one is implied by it.
-            literals = [x for x in literals if not any(y != x and y in x for y in literals)]
-            groups.append(tuple(sorted((x.encode("ascii") for x in literals), key=len)))
-        self.groups: tuple[tuple[bytes, ...], ...] = tuple(dict.fromkeys(groups))
-        chars = {chr(c) for group in self.groups for literal in group for c in literal}
-        self._danger = frozenset(f"{ord(c):02x}".encode("ascii") for c in chars)
-        self._slash = "/" in chars
-        self._escapes = _escape_pattern(self._danger)
-        # The same escapes for the C scan: the two hex digit bytes, either case.
-        table = bytearray(65536)
-        for code in self._danger:
-            for low in {code[1], code[1:2].upper()[0]}:
-                table[code[0] * 256 + low] = 1
-        self._table = bytes(table)
-
-    @property
-    def active(self) -> bool:
-        """False when nothing can be ruled out (every line is kept)."""
-        return bool(self.groups)
-
-    def might_match(self, line: bytes) -> bool:
-        for group in self.groups:
-            if not any(literal in line for literal in group):
-                return self._escaped(line)
-        return True
-
-    def _escaped(self, line: bytes) -> bool:
-        """Whether ``line`` holds an escape that may stand for a literal's character."""
-        danger = self._danger
-        find = line.find
-        at = find(_ESCAPE)
-        while at >= 0:
-            if line[at + 4 : at + 6].lower() in danger:
-                return True
-            at = find(_ESCAPE, at + 4)
-        return self._slash and _SLASH_ESCAPE in line
-
-    def scan(self, block: bytes) -> list[tuple[int, int]]:
-        """Sorted ``(start, end)`` spans of the lines of ``block`` (joined by
-        LF) that might match; ``block[start:end]`` is the line."""
-        return self.scan_counted(block)[0]
-
-    def scan_counted(self, block: bytes, packed: bool = False) -> tuple[Any, int]:
-        """``scan`` and the number of lines in ``block`` (LF count + 1), in one
-        pass of C (``cqlmatch._scan``) when there are literals to look for;
-        ``packed``: the spans as ``_scan.scan`` packs them (only then)."""
-        if self.groups:
-            return _c_scan(bytes(block), self.groups, self._table, self._slash, packed)
-        if packed:
-            raise ValueError("packed spans come only from the C scan")
-        return self.scan_python(block), block.count(_NL) + 1
-
-    def scan_python(self, block: bytes) -> list[tuple[int, int]]:
-        """``scan`` with ``bytes.find`` passes and a regex search (the rule
-        the C scan must match; kept for tests)."""
-        if not self.groups:
-            spans, start = [], 0
-            for line in block.split(_NL):
-                spans.append((start, start + len(line)))
-                start += len(line) + 1
-            return spans
-        find, rfind, size = block.find, block.rfind, len(block)
-
-        def line_at(at: int) -> tuple[int, int]:
-            end = find(_NL, at)
-            return rfind(_NL, 0, at) + 1, size if end < 0 else end
-
-        return sorted(self._select(block, line_at).items())
-
-    def filter_batch(self, lines: list[bytes]) -> list[int]:
-        """Indices (ascending) of the lines that might match.  Lines may
-        contain LF bytes; they are located by offset, not by LF."""
-        if not self.groups:
-            return list(range(len(lines)))
-        if not lines:
-            return []
-        starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
-
-        def line_at(at: int) -> tuple[int, int]:
-            index = bisect.bisect_right(starts, at) - 1
-            return index, starts[index] + len(lines[index])
-
-        return sorted(self._select(_NL.join(lines), line_at))
-
-    def _select(self, buf: bytes, line_at: Callable[[int], tuple[int, int]]) -> dict[int, int]:
-        """``{line key: line end}`` for the lines of ``buf`` that might match;
-        ``line_at(offset)`` names the line holding ``offset`` and where it
-        ends.  Each literal costs one ``bytes.find`` pass over ``buf``
-        (skipping the rest of a line once found) and the escapes one regex
-        search; Python runs only per hit, never per line or character."""
-        find = buf.find
-        kept: dict[int, int] | None = None
-        for group in self.groups:
-            hits: dict[int, int] = {}
-            for literal in group:
-                at = find(literal)
-                while at >= 0:
-                    key, end = line_at(at)
-                    hits[key] = end
-                    at = find(literal, end)
-            kept = hits if kept is None else {k: e for k, e in kept.items() if k in hits}
-        assert kept is not None
-        # One regex search per buffer (not per line) finds only the escapes of
-        # the literals' characters; it runs faster than bytes.find(b"\\u00"),
-        # which stops at every Gson escape and non-ASCII letter.
-        search = self._escapes.search
-        found = search(buf)
-        while found is not None:
-            key, end = line_at(found.start())
-            kept[key] = end
-            found = search(buf, end)
-        if self._slash:
-            at = find(_SLASH_ESCAPE)
-            while at >= 0:
-                key, end = line_at(at)
-                kept[key] = end
-                at = find(_SLASH_ESCAPE, end)
-        return kept
-
-
-def _escape_pattern(danger: frozenset[bytes]) -> re.Pattern[bytes]:
-    """``\\u00XX`` for the hex codes in ``danger``, hex digits in either case."""
-    by_first: dict[str, set[str]] = {}
-    for code in sorted(danger):
-        high, low = code.decode("ascii")
-        by_first.setdefault(high, set()).update({low, low.upper()})
-    if not by_first:
-        return re.compile(rb"(?!)")
-    choices = "|".join(f"{high}[{''.join(sorted(lows))}]" for high, lows in by_first.items())
-    return re.compile(rb"\\u00(?:" + choices.encode("ascii") + rb")")
 
 
 # --- decoding ---------------------------------------------------------------------------

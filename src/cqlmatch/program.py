@@ -12,6 +12,8 @@ Format versions:
 1  first format: fields, consts, numbers, regex sets, code, lines, rules,
    prefilter (CNF of literals), group plan, aggregate stages.
 2  TEST_CIDR (native IPv4 cidr()): every later opcode number moved up by one.
+3  prefilter literals carry a case flag (``Literal``): ``(?i)`` regexes
+   give literals compared ignoring ASCII case.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import msgspec
 
 MAGIC = 0x43514C4D  # "CQLM"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class FieldRef(msgspec.Struct, frozen=True):
@@ -30,6 +32,25 @@ class FieldRef(msgspec.Struct, frozen=True):
     name: str
     fallback: str | None = None
     rawstring: bool = False
+
+
+class Literal(msgspec.Struct, frozen=True, array_like=True):
+    """A prefilter literal: printable ASCII that a raw line must hold.  With
+    ``ignore_case`` ``text`` is in lower case and is compared ignoring ASCII
+    case, where ``k`` and ``s`` also stand for the two non-ASCII characters
+    that ``(?i)`` folds onto them (``regex.CASE_FOLDED_INTO_ASCII``)."""
+
+    text: str
+    ignore_case: bool = False
+
+    def __str__(self) -> str:
+        return ("i" if self.ignore_case else "") + repr(self.text)
+
+    def implies(self, other: Literal) -> bool:
+        """Whether a line holding this literal always holds ``other``."""
+        if other.ignore_case:
+            return other.text in self.text.lower()
+        return not self.ignore_case and other.text in self.text
 
 
 class RegexSetSpec(msgspec.Struct, frozen=True):
@@ -77,7 +98,7 @@ class Program(msgspec.Struct, frozen=True):
     code: tuple[int, ...]
     lines: tuple[int, ...]  # source line of the instruction starting at each offset (0 inside)
     rules: tuple[Rule, ...]
-    prefilter: tuple[tuple[str, ...], ...]  # every group needs one of its literals in the line
+    prefilter: tuple[tuple[Literal, ...], ...]  # every group needs one of its literals in the line
     group: GroupPlan | None
     aggregate_stages: tuple[int, ...]  # nodes of the stages after the per-event part
 
