@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -160,10 +161,12 @@ def test_ranges_cut_after_line_feeds(events_file) -> None:
 def test_a_worker_that_cannot_start_reports_its_error(
     events_file, small_ranges, monkeypatch
 ) -> None:
-    """A bad shipped program fails the run with its error, not a hang."""
+    """A bad shipped program fails the run with its error, not a hang (a
+    worker that is not forked loads the program it is sent)."""
     query = cqlmatch.compile(CORRECTED)
     engine = query._interpreter("vm")
     monkeypatch.setattr(type(engine.program), "dumps", lambda self: b"not a program")
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("forkserver"))
     ranges = parallel.plan_ranges(events_file, 2)
     assert ranges
     from cqlmatch.ingest import IngestStats
@@ -181,6 +184,17 @@ def test_a_worker_that_cannot_start_reports_its_error(
             on_error="skip",
             max_line_bytes=1 << 20,
         )
+
+
+def test_a_forked_worker_takes_the_parents_engine() -> None:
+    """With fork the spec holds the engine itself: no query is compiled."""
+    engine = cqlmatch.compile(CORRECTED)._interpreter("vm")
+    spec = {"engine": engine, "text": "this would not compile |||"}
+    try:
+        parallel._init(spec)
+        assert parallel._WORKER["engine"] is engine and "error" not in parallel._WORKER
+    finally:
+        parallel._WORKER.clear()
 
 
 def test_workers_start_by_fork_unless_threads_run(events_file, small_ranges, split_calls) -> None:

@@ -199,6 +199,9 @@ def _init(spec: dict[str, Any]) -> None:
     initializer fails would start new workers forever."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     _WORKER.clear()
+    if "engine" in spec:  # a forked worker has the parent's engine already
+        _WORKER.update(spec)
+        return
     try:
         from .program import loads
         from .query import compile as compile_query
@@ -312,8 +315,13 @@ def run_file(
     table = engine.machine.new_table() if engine.program.group is not None else None
     collected: list[Event] = []
     tasks = [(i, start, end) for i, (start, end) in enumerate(ranges)]
+    context = _context()
+    if context.get_start_method() == "fork":
+        # The arguments of a forked worker are not pickled: it takes the
+        # parent's engine as it is instead of compiling the query again.
+        spec["engine"] = engine
     with _importable_main():
-        pool = _context().Pool(min(workers, len(ranges)), _init, (spec,))
+        pool = context.Pool(min(workers, len(ranges)), _init, (spec,))
     with pool:
         for _index, counts, bad, malformed, failed, payload, warnings in pool.imap(_work, tasks):
             if failed is not None:
