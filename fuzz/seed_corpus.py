@@ -30,6 +30,11 @@ EDGE_LINES = [
     b"[1,2,3]",
     b'{"a":"\xff"}',
     b'{"#event_simpleName":"NetworkConnectIP4","timestamp":1760000000000}',
+    # The seed rule's (?i) installer names in other cases and spellings.
+    b'{"event_simpleName":"ProcessRollup2","ParentBaseFileName":"DP\\u212aG","FileName":"bash"}',
+    b'{"event_simpleName":"ProcessRollup2","ParentBaseFileName":"in\xc5\xbftaller","FileName":"sh"}',
+    b'{"event_simpleName":"ProcessRollup2","ParentBaseFileName":"\\u0041PT","FileName":"sh"}',
+    b'{"event_simpleName":"ProcessRollup2","ParentBaseFileName":"MSIEXEC.EXE","FileName":"cmd"}',
     b'{"a": "x"',
     b'{"n":' + b"9" * 5000 + b"}",
     b'{"x":' + b"[" * 50 + b"]" * 50 + b"}",

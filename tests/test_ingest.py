@@ -931,3 +931,53 @@ def test_a_file_read_with_pread_gives_the_lines_a_stream_gives(
             assert _lines_of(ingest._range_blocks(part, chunk_size, max_line)) == _lines_of(
                 ingest._stream_blocks(piece, chunk_size, max_line, False)
             )
+
+
+# --- pacing the prefilter ---------------------------------------------------------------
+
+
+def test_pacer_pauses_a_scan_that_keeps_nearly_everything() -> None:
+    from cqlmatch.prefilter import Pacer
+
+    pacer = Pacer()
+    decisions = []
+    for kept in [100] * 40 + [5] * 3 + [100] * 10:  # of 100 lines per block
+        scan = pacer.scan_next()
+        decisions.append(scan)
+        if scan:
+            pacer.scanned(kept, 100)
+    # Two useless scans, then a pause of 8 blocks, one probe, a pause of
+    # 16, one probe...
+    assert decisions[:11] == [True, True] + [False] * 8 + [True]
+    assert decisions[11:27] == [False] * 16 and decisions[27] is True
+    assert decisions.count(True) < 10
+    # A useful scan ends the pauses: blocks are scanned again.
+    useful = [i for i in range(40, 43) if decisions[i]]
+    if useful:
+        assert all(decisions[useful[0] : useful[0] + 2])
+
+
+def test_a_paused_prefilter_gives_the_same_rows_and_reports_bad_lines() -> None:
+    """Many small blocks where every line holds the literals (the scan
+    pauses), then blocks where most lines do not (it scans again)."""
+    program = event_type_program()
+    good = b'{"event_simpleName":"ProcessRollup2","n":"%d"}'
+    other = b'{"event_simpleName":"DnsRequest","n":"%d"}'
+    lines = [good % i if i % 250 != 249 else b'{"broken' for i in range(3000)]
+    lines += [other % i if i % 10 else good % i for i in range(3000)]
+    data = b"\n".join(lines) + b"\n"
+    full = summary(read_events(data, program, prefilter=False, chunk_size=4096))
+    reader = read_events(data, program, prefilter=True, chunk_size=4096)
+    paced = summary(reader)
+
+    def kept(items):
+        return [g for g in items if g[0] == "event" and "ProcessRollup2" in g[2]]
+
+    # Every event the rule can keep, and only events read as they are.
+    assert kept(paced) == kept(full) and len(kept(full)) == 2988 + 300
+    assert all(g in full for g in paced)
+    # The broken lines hold no literal: a scan skips them, a paused block
+    # reports them.
+    broken = [g for g in paced if g[0] == "malformed"]
+    assert 6 <= len(broken) < 12 and all(n % 250 == 0 for _, n in broken)
+    assert 0 < reader.stats.skipped <= 2700  # the second part was scanned again

@@ -43,13 +43,18 @@ the events the caller keeps, whatever the input size.  Iterables of lines
 are taken ``_BATCH_LINES`` at a time.
 
 The prefilter (``prefilter.Prefilter``) never changes a result: its module
-says which lines it may rule out.
+says which lines it may rule out.  Where it rules out almost nothing
+(``prefilter.Pacer``: it kept more than 80% of the lines of two blocks in
+a row), the next blocks are decoded whole without scanning them, and it is
+tried again later.
 
 Malformed lines (invalid UTF-8, invalid JSON, JSON that is not an object,
 nesting deeper than Python's recursion limit, truncated lines) are
 reported, never raised, and do not disturb the lines around them.  A line
 the prefilter rules out is not parsed, so it is counted in ``skipped``
-whether or not it is well-formed; ``prefilter=False`` checks every line.
+whether or not it is well-formed (and a block decoded whole while the
+prefilter pauses has its bad lines reported); ``prefilter=False`` checks
+every line.
 Lines rejected before decoding (only a byte-order mark, too long, corrupt
 compressed data) are reported in both modes.
 """
@@ -74,7 +79,7 @@ from ._blockio import pread_lines as _pread_lines
 from ._scan import scan as _c_scan
 from .columns import PAIR, ColumnBatch, ColumnDecoder, struct_name_ok, unpack_spans
 from .events import Event, Fields, flatten, parse_line, rawstring_of
-from .prefilter import Prefilter
+from .prefilter import Pacer, Prefilter
 from .program import FieldRef, Program
 from .query import MalformedLine
 
@@ -898,6 +903,7 @@ class EventReader:
             self.columns = ColumnDecoder(program)
         cnf = program.prefilter if program is not None and prefilter else ()
         self.prefilter = Prefilter(cnf)
+        self._pacer = Pacer()
         self._bom = not isinstance(source, FileRange) or source.start == 0
         self._iterator = self._start(source, chunk_size, max_line_bytes)
 
@@ -968,7 +974,7 @@ class EventReader:
     def _from_blocks(self, blocks: Iterator[_Block]) -> Iterator[Any]:
         stats = self.stats
         number = 1  # of the block's first line
-        active = self.prefilter.active
+        pacer = self._pacer if self.prefilter.active else None
         for block in blocks:
             if isinstance(block, _Overlong):
                 yield self._reject(_overlong(number, block))
@@ -982,7 +988,7 @@ class EventReader:
                 block, bom_only = _strip_bom(block)
                 if bom_only:  # line 1 stays in the block, blank
                     yield self._reject(MalformedLine(1, "only a byte-order mark"))
-            if active:
+            if pacer is not None and pacer.scan_next():
                 if self.columns is not None:
                     packed, count = self.prefilter.scan_counted(block, packed=True)
                     kept = len(packed) // PAIR
@@ -1010,6 +1016,7 @@ class EventReader:
                         result.line_number = counted
                     yield result
                 stats.skipped += count - kept - bom_only
+                pacer.scanned(kept, count)
             else:
                 batch = None
                 if self.columns is not None:

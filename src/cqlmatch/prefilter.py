@@ -42,7 +42,7 @@ from ._scan import scan as _c_scan
 from .program import Literal
 from .regex import CASE_FOLDED_INTO_ASCII
 
-__all__ = ["Prefilter"]
+__all__ = ["Pacer", "Prefilter"]
 
 _NL = b"\n"
 _ESCAPE = b"\\u00"
@@ -220,6 +220,43 @@ class Prefilter:
                 kept[key] = end
                 at = buf.find(_SLASH_ESCAPE, end)
         return kept
+
+
+class Pacer:
+    """Whether the next block is worth scanning.  A scan that keeps nearly
+    every line of a block (a literal that every event carries, such as
+    ``build`` in the key ``ConfigBuild``) costs a pass over the bytes and
+    saves almost no decoding, so after ``RUN`` such blocks in a row the
+    next ``pause`` blocks are decoded without it; then one block is scanned
+    again, and a pause that is confirmed doubles (up to ``PAUSE_MAX``).
+    Results never depend on it: a block that is not scanned is decoded
+    whole, as with ``prefilter=False``."""
+
+    KEEP_MAX = 0.8  # a scan keeping more of a block's lines than this does not pay
+    RUN = 2
+    PAUSE_MIN, PAUSE_MAX = 8, 64
+
+    def __init__(self) -> None:
+        self._run = 0  # blocks in a row where the scan kept too much
+        self._left = 0  # blocks still to pass without a scan
+        self._pause = self.PAUSE_MIN
+
+    def scan_next(self) -> bool:
+        if self._left:
+            self._left -= 1
+            return False
+        return True
+
+    def scanned(self, kept: int, lines: int) -> None:
+        """Report what the scan of a block kept of its lines."""
+        if kept <= self.KEEP_MAX * lines:
+            self._run, self._pause = 0, self.PAUSE_MIN
+            return
+        self._run += 1
+        if self._run >= self.RUN:
+            self._left = self._pause
+            self._pause = min(2 * self._pause, self.PAUSE_MAX)
+            self._run = self.RUN - 1  # one more such block pauses again
 
 
 def _escape_pattern(danger: frozenset[bytes]) -> re.Pattern[bytes]:
