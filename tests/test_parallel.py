@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import multiprocessing
+import signal
 from pathlib import Path
 
 import pytest
@@ -190,11 +191,13 @@ def test_a_forked_worker_takes_the_parents_engine() -> None:
     """With fork the spec holds the engine itself: no query is compiled."""
     engine = cqlmatch.compile(CORRECTED)._interpreter("vm")
     spec = {"engine": engine, "text": "this would not compile |||"}
+    handler = signal.getsignal(signal.SIGINT)  # a worker ignores Ctrl-C; this process must not
     try:
         parallel._init(spec)
         assert parallel._WORKER["engine"] is engine and "error" not in parallel._WORKER
     finally:
         parallel._WORKER.clear()
+        signal.signal(signal.SIGINT, handler)
 
 
 def test_workers_start_by_fork_unless_threads_run(events_file, small_ranges, split_calls) -> None:

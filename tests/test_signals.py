@@ -44,6 +44,8 @@ def _feed(fifo: Path, data: bytes, written: list[int], stop: threading.Event) ->
 def test_ctrl_c_exits_130_with_a_progress_line(tmp_path, sample) -> None:
     """The events come from a named pipe fed without end, so the run is
     certainly reading when SIGINT arrives, however fast the machine."""
+    # A child inherits an ignored SIGINT and would never see this one.
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN, "an earlier test ignored SIGINT"
     fifo = tmp_path / "events.ndjson"
     os.mkfifo(fifo)
     written = [0]
