@@ -610,6 +610,26 @@ def test_prefilter_never_changes_the_seed_rule_rows(mix) -> None:
         assert reader.stats.skipped > 0
 
 
+def test_a_join_sees_the_lines_the_main_filters_would_rule_out() -> None:
+    """The sub-query of a join reads the whole input: with the prefilter on,
+    a run over lines must still give the rows of a run over the events."""
+    text = (
+        "#event_simpleName=ProcessRollup2 "
+        "| join(field=[TargetProcessId], key=ContextProcessId, include=[RemoteAddressIP4], "
+        "query={#event_simpleName=NetworkConnectIP4}) "
+        "| groupBy([RemoteAddressIP4])"
+    )
+    lines = [
+        '{"event_simpleName":"ProcessRollup2","TargetProcessId":"7"}',
+        '{"event_simpleName":"NetworkConnectIP4","ContextProcessId":"7",'
+        '"RemoteAddressIP4":"203.0.113.9"}',
+    ]
+    query = cqlmatch.compile(text)
+    expected = query.run([json.loads(line) for line in lines], engine="reference")
+    assert expected == [{"RemoteAddressIP4": "203.0.113.9", "_count": "1"}]
+    assert query.run("\n".join(lines).encode(), workers=1) == expected
+
+
 def test_prefilter_literals_after_an_assignment() -> None:
     query = cqlmatch.compile('x := "ProcessRollup2" | x=ProcessRollup2')
     program = compile_program(query.checked)

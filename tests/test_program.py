@@ -85,6 +85,8 @@ def test_instructions_cover_the_code_exactly() -> None:
         # In a branch, only the filters before an assignment count.
         ('case { a=Foo | x := "1" | x=Qux ; b=Bar }', (("Bar", "Foo"),)),
         ('case { x := "1" | x=Qux ; b=Bar }', ()),
+        # A sub-query reads events the main pipeline's filters would rule out.
+        ("a=Foo | join(field=[x], key=y, query={b=Bar})", ()),
     ],
 )
 def test_prefilter_literals(query: str, expected: tuple) -> None:

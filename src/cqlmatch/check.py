@@ -80,6 +80,12 @@ class Checked:
     def warnings(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
+    @property
+    def reads_source(self) -> bool:
+        """Whether a sub-query (``join``, ``defineTable``) reads the input
+        again, besides the main pipeline: it may need any event of it."""
+        return any(b.spec.name in ("join", "defineTable") for b in self.bindings.values())
+
 
 def check(
     tree: A.Pipeline,

@@ -682,7 +682,10 @@ class _Builder:
 
     def program(self, rules: tuple[Rule, ...]) -> Program:
         assert all(c >= 0 for c in self.code), "unplaced label"
-        prefilter = _weakest_dropped([g for g in self.prefilter if g])
+        # A sub-query reads every event of the input, whatever the main
+        # pipeline's filters: then no line may be ruled out.
+        reads_source = self.checked.reads_source
+        prefilter = () if reads_source else _weakest_dropped([g for g in self.prefilter if g])
         return Program(
             magic=MAGIC,
             version=FORMAT_VERSION,

@@ -95,7 +95,7 @@ class Interpreter:
         return list(self.stages(self.tree.stages, iter(events)))
 
     def needs_source(self) -> bool:
-        return any(b.spec.name in ("join", "defineTable") for b in self.checked.bindings.values())
+        return self.checked.reads_source
 
     def match(self, event: Event) -> Event | None:
         """The event as the per-event stages leave it, or None when dropped.
