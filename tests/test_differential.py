@@ -20,6 +20,7 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import cqlmatch
+from cqlmatch.events import rawstring_of
 
 ENGINES = ("vm", "reference")
 # CQLMATCH_DIFF_EXAMPLES=5000 hunts longer; the default keeps the module near 15 s.
@@ -536,11 +537,19 @@ def _ordered(row: dict[str, str] | None) -> list[tuple[str, str]] | None:
 
 
 def run_both(text: str, events: list[dict]) -> dict[str, tuple]:
+    """Both engines over the events, and the VM over the events' JSON lines
+    (``lines``: the raw-byte prefilter and the decoders on the way), when
+    every event can be written as UTF-8."""
     query = cqlmatch.compile(text)
     results = {}
     for engine in ENGINES:
         rows = _outcome(lambda engine=engine: list(map(_ordered, query.run(events, engine=engine))))
         results[engine] = (rows, list(query.warnings) if rows[0] == "ok" else None)
+    try:
+        data = "".join(rawstring_of(e) + "\n" for e in events).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: not a line of UTF-8
+        return results
+    results["lines"] = (_outcome(lambda: list(map(_ordered, query.run(data, workers=1)))), None)
     return results
 
 
@@ -559,6 +568,8 @@ def assert_agree(text: str, events: list[dict], per_event: bool = True) -> None:
     ran = run_both(text, events)
     assert ran["vm"] == ran["reference"], f"run() differs for {text!r}"
     assert ran["reference"][0][0] == "ok", f"reference failed on {text!r}: {ran['reference']}"
+    if "lines" in ran:
+        assert ran["lines"][0] == ran["reference"][0], f"run() over lines differs for {text!r}"
     if per_event:
         matched = match_both(text, events)
         assert matched["vm"] == matched["reference"], f"match() differs for {text!r}"
