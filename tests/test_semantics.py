@@ -397,6 +397,8 @@ def test_stages_after_aggregate_see_rows(engine: str) -> None:
         ("x=?missing", "E220", "?missing"),
         ("$saved()", "E221", "saved query"),
         ("x=/a(?=b)/", "E230", "look-ahead"),
+        ("eval(bytes * 1024)", "E207", "eval(field = expression)"),
+        ("match(table=nowhere, field=x)", "E222", "defineTable"),
     ],
 )
 def test_compile_errors(query: str, code: str, fragment: str) -> None:

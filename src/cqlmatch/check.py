@@ -393,6 +393,15 @@ class _Checker:
                 "dropEvent()",
             )
             return
+        if spec.name == "eval" and not isinstance(
+            bound.nodes.get("expression", A.Assign), A.Assign
+        ):
+            self.error(
+                "E207",
+                "eval() takes an assignment: the field to set, =, and an expression",
+                bound.nodes["expression"].span,
+                "eval(field = expression)",
+            )
         if spec.name == "match" and not ("file" in bound.nodes or "table" in bound.nodes):
             self.error(
                 "E206",

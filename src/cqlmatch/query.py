@@ -263,6 +263,17 @@ def compile(
     }
     files: dict[str, object] = {}
     for b in checked.bindings.values():
+        if b.spec.name == "match" and b.given("table") and str(b.get("table")) not in defined:
+            name = str(b.get("table"))
+            message = f"no table {name!r}: match(table=...) reads a table defineTable() makes"
+            diagnostic = Diagnostic(
+                "error",
+                "E222",
+                message,
+                b.nodes["table"].span,
+                expected=f'defineTable(name="{name}", ...)',
+            )
+            raise CQLCompileError(text, [diagnostic])
         if b.spec.name in ("match", "cidr") and b.given("file"):
             files[str(b.get("file"))] = b.nodes["file"]
         elif b.spec.name == "readFile":
