@@ -399,6 +399,7 @@ def test_stages_after_aggregate_see_rows(engine: str) -> None:
         ("x=/a(?=b)/", "E230", "look-ahead"),
         ("eval(bytes * 1024)", "E207", "eval(field = expression)"),
         ("match(table=nowhere, field=x)", "E222", "defineTable"),
+        ("test([x])", "E207", "not a list"),
     ],
 )
 def test_compile_errors(query: str, code: str, fragment: str) -> None:

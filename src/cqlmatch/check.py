@@ -567,8 +567,9 @@ class _Checker:
             node = A.Str(value, span=node.span)
         t = p.type
         if t is T.EXPR:
-            if isinstance(node, A.Regex):
-                self.error("E207", f"{p.name}= takes an expression, not a regex", node.span)
+            if isinstance(node, A.Regex | A.Array):
+                what = "a regex" if isinstance(node, A.Regex) else "a list"
+                self.error("E207", f"{p.name}= takes an expression, not {what}", node.span)
                 return _INVALID
             self.expr(node)
             return node
