@@ -10,8 +10,21 @@ from functools import lru_cache
 
 @lru_cache(maxsize=4096)
 def glob_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
-    """A Python regex equivalent to a whole-value glob (anchored, ``.`` free)."""
-    body = ".*".join(re.escape(part) for part in pattern.split("*"))
+    """A Python regex equivalent to a whole-value glob (for ``fullmatch``).
+
+    Written so that it cannot backtrack much: ``.*a.*a.*b`` would try every
+    way to place the ``a``s before failing (``*`` 50 times, or ``*a*a*a*b``
+    over a long value, take minutes).  The parts between stars are matched
+    where they first occur, each in an atomic group, and only the last part
+    is placed from the end; that finds a match whenever one exists, since
+    placing a part as early as possible leaves the most room for the rest."""
+    first, *middle, last = pattern.split("*") if "*" in pattern else (pattern, None)
+    if last is None:
+        body = re.escape(first)
+    else:
+        body = re.escape(first)
+        body += "".join(f"(?>.*?{re.escape(part)})" for part in middle if part)
+        body += ".*" + re.escape(last)
     return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
