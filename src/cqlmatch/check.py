@@ -393,8 +393,10 @@ class _Checker:
                 "dropEvent()",
             )
             return
-        if spec.name == "eval" and not isinstance(
-            bound.nodes.get("expression", A.Assign), A.Assign
+        if (
+            spec.name == "eval"
+            and "expression" in bound.nodes
+            and not isinstance(bound.nodes["expression"], A.Assign)
         ):
             self.error(
                 "E207",
