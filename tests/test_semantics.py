@@ -399,6 +399,7 @@ def test_stages_after_aggregate_see_rows(engine: str) -> None:
         ("x=/a(?=b)/", "E230", "look-ahead"),
         ("eval(bytes * 1024)", "E207", "eval(field = expression)"),
         ("eval()", "E206", "'expression'"),
+        ("sort([x], order=[asc, desc])", "E207", "one per field"),
         ("match(table=nowhere, field=x)", "E222", "defineTable"),
         ("test([x])", "E207", "not a list"),
     ],

@@ -404,6 +404,18 @@ class _Checker:
                 bound.nodes["expression"].span,
                 "eval(field = expression)",
             )
+        if spec.name == "sort":
+            fields = len(bound.get("field")) if "field" in bound.args else 1
+            for name in ("order", "type"):
+                values = bound.args.get(name)
+                if isinstance(values, tuple | list) and len(values) > fields:
+                    self.error(
+                        "E207",
+                        f"sort() has {fields} field(s) but {len(values)} {name} values: "
+                        f"one per field at most",
+                        bound.nodes[name].span,
+                        f"{name}=[...] with at most {fields} value(s)",
+                    )
         if spec.name == "match" and not ("file" in bound.nodes or "table" in bound.nodes):
             self.error(
                 "E206",
