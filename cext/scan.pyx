@@ -129,32 +129,21 @@ cdef struct Search:
     # esc < 0), the memmem kernel's state at nexts[state:state + count]
     size_t first, state
     int count, esc
-    size_t hit  # 1 + the offset of the last answer (0: none yet) ...
-    size_t limit  # ... searched up to limit: a hit if hit - 1 < limit
 
 
 cdef inline size_t _hit_in(
     Search* search, int kernel, const char* data, size_t n, size_t at, size_t end,
     const cqm_pat* pats, const unsigned char* table, size_t* nexts, cqm_teddy* ted,
 ) noexcept nogil:
-    """The first hit of ``search`` in ``data[at:end]`` (``end`` if none),
-    ``at`` and ``end`` never decreasing from call to call: only the line at
-    hand is searched (a group is looked for only in lines another group
-    kept), and a hit found past ``end`` is not searched for again."""
+    """The first hit of ``search`` in ``data[at:end]`` (``end`` if none):
+    only the line at hand is searched, since a group is looked for only in
+    lines another group kept (``at`` never decreases from call to call, as
+    the memmem kernel's state needs)."""
     cdef int which
-    cdef size_t pos
-    if search.hit > at:  # answered from the last search?
-        pos = search.hit - 1
-        if pos < search.limit:
-            return pos if pos < end else end
-        if search.limit >= end:
-            return end
-    search.hit = 1 + cqm_next_hit(
+    return cqm_next_hit(
         kernel, data, n, at, end, pats + search.first, search.count, table, search.esc, &which,
         nexts + search.state, ted,
     )
-    search.limit = end
-    return search.hit - 1
 
 
 cdef size_t scan_block(
@@ -218,7 +207,6 @@ cdef size_t scan_block(
     search.first = nlit
     search.count = nesc
     search.esc = 0
-    search.hit = search.limit = 0
     searches.push_back(search)
     if drive >= 0:
         for g in range(ngroups):

@@ -115,7 +115,7 @@ static inline int cqm_match_at(const char* s, size_t n, size_t at, const cqm_pat
     return -1;
 }
 
-/* The scalar end of the vector kernels: positions i..n-1 one by one. */
+/* The scalar end of the vector kernels: positions i..limit-1 one by one. */
 static size_t cqm_next_scalar(const char* s, size_t n, size_t i, size_t limit,
                               const cqm_pat* pats, int k,
                               const unsigned char* table, int esc, int* which) {
@@ -289,8 +289,7 @@ static void cqm_teddy_build(cqm_teddy* ted, const cqm_pat* pats, int k) {
 #define CQM_NEXT_SIMD(NAME, TARGET, VEC, WIDTH, SET1, LOADU, CMPEQ, AND, OR, MOVEMASK)     \
 template <int K, bool FOLD> __attribute__((target(TARGET)))                                \
 static size_t NAME(const char* s, size_t n, size_t i, size_t limit, const cqm_pat* pats,   \
-                   int k,                                                                  \
-                   const unsigned char* table, int esc, int* which) {                      \
+                   int k, const unsigned char* table, int esc, int* which) {               \
     VEC first[CQM_SIMD_MAX], last[CQM_SIMD_MAX], ffold[CQM_SIMD_MAX], lfold[CQM_SIMD_MAX]; \
     VEC a, b, ha, hb;                                                                      \
     size_t off[CQM_SIMD_MAX], far = 0, at;                                                 \
@@ -447,11 +446,11 @@ CQM_COUNT_LF(cqm_count_lf_avx2, "avx2", __m256i, 32, _mm256_set1_epi8, _mm256_lo
 
 #define CQM_BY_K_FOLD(NAME, FOLD)                                                          \
     switch (k) {                                                                           \
-    case 1: return NAME<1, FOLD>(s, n, i, limit, pats, k, table, esc, which);                     \
-    case 2: return NAME<2, FOLD>(s, n, i, limit, pats, k, table, esc, which);                     \
-    case 3: return NAME<3, FOLD>(s, n, i, limit, pats, k, table, esc, which);                     \
-    case 4: return NAME<4, FOLD>(s, n, i, limit, pats, k, table, esc, which);                     \
-    default: return NAME<0, FOLD>(s, n, i, limit, pats, k, table, esc, which);                    \
+    case 1: return NAME<1, FOLD>(s, n, i, limit, pats, k, table, esc, which);              \
+    case 2: return NAME<2, FOLD>(s, n, i, limit, pats, k, table, esc, which);              \
+    case 3: return NAME<3, FOLD>(s, n, i, limit, pats, k, table, esc, which);              \
+    case 4: return NAME<4, FOLD>(s, n, i, limit, pats, k, table, esc, which);              \
+    default: return NAME<0, FOLD>(s, n, i, limit, pats, k, table, esc, which);             \
     }
 #define CQM_BY_K(NAME)                                                                     \
     {                                                                                      \
@@ -460,9 +459,9 @@ CQM_COUNT_LF(cqm_count_lf_avx2, "avx2", __m256i, 32, _mm256_set1_epi8, _mm256_lo
     }
 
 /* The first hit of pats[0:k] in s[i:limit] (limit if none; a match may
-   run on past limit, up to n), its index in *which; next: k words of state for the memmem kernel, zeroed at first;
-   ted: the fingerprint tables, zeroed at first (kept between calls for
-   the same patterns). */
+   run on past limit, up to n), its index in *which; next: k words of state
+   for the memmem kernel, zeroed at first; ted: the fingerprint tables,
+   zeroed at first (kept between calls for the same patterns). */
 static size_t cqm_next_hit(int kernel, const char* s, size_t n, size_t i, size_t limit,
                            const cqm_pat* pats, int k, const unsigned char* table, int esc,
                            int* which, size_t* next, cqm_teddy* ted) {

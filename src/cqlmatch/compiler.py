@@ -42,6 +42,7 @@ from .program import (
     Program,
     RegexSetSpec,
     Rule,
+    without_implied,
 )
 from .regex import compile_regex, required_literals, translate
 from .values import parse_number, unescape_bare
@@ -781,11 +782,9 @@ _GROUP_CAP = 64  # literals in one group
 
 
 def _group(literals: Iterable[Literal]) -> tuple[Literal, ...]:
-    """A group without the literals that another of it implies (the
-    shorter one is found whenever the longer is), in a stable order."""
-    unique = set(literals)
-    kept = [a for a in unique if not any(b != a and a.implies(b) for b in unique)]
-    return tuple(sorted(kept, key=_literal_key))
+    """A group without the literals that another of it implies, in a
+    stable order."""
+    return tuple(sorted(without_implied(literals), key=_literal_key))
 
 
 def _literal_key(literal: Literal) -> tuple[str, bool]:

@@ -18,13 +18,11 @@ def glob_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
     where they first occur, each in an atomic group, and only the last part
     is placed from the end; that finds a match whenever one exists, since
     placing a part as early as possible leaves the most room for the rest."""
-    first, *middle, last = pattern.split("*") if "*" in pattern else (pattern, None)
-    if last is None:
-        body = re.escape(first)
-    else:
-        body = re.escape(first)
-        body += "".join(f"(?>.*?{re.escape(part)})" for part in middle if part)
-        body += ".*" + re.escape(last)
+    first, *middle = pattern.split("*")
+    body = re.escape(first)
+    if middle:
+        body += "".join(f"(?>.*?{re.escape(part)})" for part in middle[:-1] if part)
+        body += ".*" + re.escape(middle[-1])
     return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 

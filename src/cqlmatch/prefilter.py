@@ -39,7 +39,7 @@ from itertools import accumulate
 from typing import Any
 
 from ._scan import scan as _c_scan
-from .program import Literal
+from .program import Literal, without_implied
 from .regex import CASE_FOLDED_INTO_ASCII
 
 __all__ = ["Pacer", "Prefilter"]
@@ -89,10 +89,10 @@ class Prefilter:
         groups: dict[tuple[tuple[bytes, bool], ...], None] = {}
         chars: set[str] = set()
         for group in cnf:
-            literals = [_literal(x) for x in dict.fromkeys(group)]
+            literals = [_literal(x) for x in group]
             if not literals or not all(_checkable(x.text) for x in literals):
                 continue  # cannot be checked on raw bytes: keep every line
-            literals = [x for x in literals if not any(y != x and x.implies(y) for y in literals)]
+            literals = without_implied(literals)
             needles = [(x.text.encode("ascii"), x.ignore_case) for x in literals]
             needles.sort(key=lambda needle: len(needle[0]))
             groups[tuple(needles + _folded_spellings(literals))] = None
@@ -104,6 +104,7 @@ class Prefilter:
         self.folds: tuple[tuple[bool, ...], ...] = tuple(
             tuple(fold for _, fold in group) for group in groups
         )
+        self._folding = any(f for folds in self.folds for f in folds)
         self._danger = frozenset(f"{ord(c):02x}".encode("ascii") for c in chars)
         self._slash = "/" in chars
         self._escapes = _escape_pattern(self._danger)
@@ -120,7 +121,7 @@ class Prefilter:
         return bool(self.groups)
 
     def might_match(self, line: bytes) -> bool:
-        lowered = line.lower()
+        lowered = line.lower() if self._folding else line
         for group, folds in zip(self.groups, self.folds, strict=True):
             if not any(x in (lowered if f else line) for x, f in zip(group, folds, strict=True)):
                 return self._escaped(line)
@@ -191,7 +192,7 @@ class Prefilter:
         over ``buf.lower()``, which keeps offsets, when it ignores case),
         skipping the rest of a line once found, and the escapes one regex
         search; Python runs only per hit, never per line or character."""
-        lowered = buf.lower() if any(f for folds in self.folds for f in folds) else buf
+        lowered = buf.lower() if self._folding else buf
         kept: dict[int, int] | None = None
         for group, folds in zip(self.groups, self.folds, strict=True):
             hits: dict[int, int] = {}

@@ -18,6 +18,8 @@ Format versions:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 
 MAGIC = 0x43514C4D  # "CQLM"
@@ -51,6 +53,14 @@ class Literal(msgspec.Struct, frozen=True, array_like=True):
         if other.ignore_case:
             return other.text in self.text.lower()
         return not self.ignore_case and other.text in self.text
+
+
+def without_implied(literals: Iterable[Literal]) -> list[Literal]:
+    """The distinct literals that no other of them implies: in a group (any
+    one of which a line needs), a literal implied by a shorter one adds
+    nothing."""
+    unique = list(dict.fromkeys(literals))
+    return [a for a in unique if not any(b != a and a.implies(b) for b in unique)]
 
 
 class RegexSetSpec(msgspec.Struct, frozen=True):
