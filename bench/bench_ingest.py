@@ -25,7 +25,7 @@ import peers
 import pytest
 
 import cqlmatch
-from cqlmatch.gen import write_file
+from cqlmatch.synth.gen import write_file
 
 EVENTS = 100_000
 PARAMETERS = inspect.signature(cqlmatch.CompiledQuery.run).parameters

@@ -31,8 +31,8 @@ from pathlib import Path
 import pytest
 from peers import CHILD, COMMAND, CRADLE, ENCODED, IMAGE, PARENT, SEED_KEYS, private
 
-from cqlmatch.gen import generate_lines
-from cqlmatch.matcher import Matcher
+from cqlmatch.runtime.matcher import Matcher
+from cqlmatch.synth.gen import generate_lines
 
 RULE = Path(__file__).resolve().parent.parent / "rules" / "t1546_016.cql"
 EVENTS = 20_000

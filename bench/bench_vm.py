@@ -4,7 +4,7 @@ Run: ``.venv/bin/python -m pytest bench/bench_vm.py --benchmark-enable``
 (without ``--benchmark-enable`` every benchmark runs once, as a check).
 
 Implementations of the same rule, in the same run, over the same
-pre-decoded events (``cqlmatch.events.Event`` objects, built once outside the
+pre-decoded events (``cqlmatch.lang.events.Event`` objects, built once outside the
 timed part):
 
 * ``vm``: ``VMEngine.run(events)`` -- the engine object ``CompiledQuery.run``
@@ -55,14 +55,14 @@ import pytest
 from peers import CHILD, COMMAND, CRADLE, ENCODED, IMAGE, PARENT, SEED_KEYS, private
 
 import cqlmatch
-from cqlmatch.check import check
-from cqlmatch.compiler import compile_program
+from cqlmatch.bytecode.compiler import compile_program
 from cqlmatch.errors import CQLCompileError, CQLSyntaxError
-from cqlmatch.events import Event, parse_line
-from cqlmatch.gen import generate_lines
-from cqlmatch.parser import parse
+from cqlmatch.lang.events import Event, parse_line
 from cqlmatch.reference import Interpreter
-from cqlmatch.vm import VMEngine, columns_of
+from cqlmatch.runtime.engine import VMEngine, columns_of
+from cqlmatch.semantics.check import check
+from cqlmatch.syntax.parser import parse
+from cqlmatch.synth.gen import generate_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

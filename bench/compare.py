@@ -60,10 +60,10 @@ WORKLOADS = ("seed", "every")
 SEED = 1546
 EXACT = ("cqlmatch-1", "cqlmatch-all", "python")  # rows in cqlmatch's order, ties included
 LAZY_IMPORTS = (
-    "cqlmatch.compiler",
-    "cqlmatch.lint",
-    "cqlmatch.vm",
-    "cqlmatch.parallel",
+    "cqlmatch.bytecode.compiler",
+    "cqlmatch.semantics.lint",
+    "cqlmatch.runtime.engine",
+    "cqlmatch.runtime.parallel",
     "multiprocessing.pool",
 )
 

@@ -9,7 +9,7 @@ events; this script does it on as many as asked (the issue: at least 10,000).
 
     .venv/bin/python bench/corpus_agreement.py --events 10000 --workers 2
 
-Events are generated once (``cqlmatch.gen``, fixed seed), decoded once per
+Events are generated once (``cqlmatch.synth.gen``, fixed seed), decoded once per
 worker into ``Event`` objects (``@rawstring`` is the generated line) and run
 through the engine objects ``CompiledQuery.run`` uses, so the input is not
 re-read per query.  The clock is fixed, so ``now()`` agrees.  Prints the
@@ -27,10 +27,10 @@ from pathlib import Path
 from unittest import mock
 
 import cqlmatch
-from cqlmatch import corpus
+from cqlmatch.cli import corpus
 from cqlmatch.errors import CQLCompileError, CQLSyntaxError
-from cqlmatch.events import Event, parse_line
-from cqlmatch.gen import generate_lines
+from cqlmatch.lang.events import Event, parse_line
+from cqlmatch.synth.gen import generate_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "queries.jsonl"

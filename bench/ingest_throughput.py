@@ -1,4 +1,4 @@
-"""Throughput of the ingestion layer (cqlmatch.ingest) on generated Falcon
+"""Throughput of the ingestion layer (cqlmatch.ingest.reader) on generated Falcon
 events, for the corrected seed rule (rules/t1546_016.cql).
 
 Not a test and not timed in CI: run it by hand and read the figures.
@@ -29,10 +29,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import cqlmatch
-from cqlmatch.compiler import compile_program
-from cqlmatch.events import parse_line
-from cqlmatch.gen import generate_lines
-from cqlmatch.ingest import Decoder, Prefilter, read_events
+from cqlmatch.bytecode.compiler import compile_program
+from cqlmatch.ingest.reader import Decoder, Prefilter, read_events
+from cqlmatch.lang.events import parse_line
+from cqlmatch.synth.gen import generate_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 

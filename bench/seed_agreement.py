@@ -4,7 +4,7 @@ on both engines: the results must be identical.
     .venv/bin/python bench/seed_agreement.py              # 1,000,000 events
     .venv/bin/python bench/seed_agreement.py --events 100000
 
-The events are generated once (``cqlmatch.gen``, seed 1546, realistic mix,
+The events are generated once (``cqlmatch.synth.gen``, seed 1546, realistic mix,
 default malicious rate) into an NDJSON file in a temporary directory.  Each
 rule then runs on each engine twice:
 
@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 import cqlmatch
-from cqlmatch.events import Event, parse_line
-from cqlmatch.gen import write_file
+from cqlmatch.lang.events import Event, parse_line
+from cqlmatch.synth.gen import write_file
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = {

@@ -18,7 +18,7 @@ import peers
 import pytest
 
 import cqlmatch
-from cqlmatch.gen import write_file
+from cqlmatch.synth.gen import write_file
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-# Generated from src/cqlmatch/opcodes.py by tools/gen_opcodes.py: do not edit.
+# Generated from src/cqlmatch/bytecode/opcodes.py by tools/gen_opcodes.py: do not edit.
 # Regenerate with: python tools/gen_opcodes.py
 
 # Opcodes: one code word, then its operands (kinds as in opcodes.py).

@@ -90,12 +90,12 @@ cdef int raise_pending() except -1:
 
 from sys import intern as _sys_intern
 
-from cqlmatch.builtins.filters import in_subnets as _in_subnets
-from cqlmatch.builtins.stages import W401 as _W401
-from cqlmatch.events import Event as _Event
-from cqlmatch.glob import glob_match as _glob_match
-from cqlmatch.regex import _scrub
-from cqlmatch.values import format_number as _format_number, parse_number as _parse_number
+from cqlmatch.functions.filters import in_subnets as _in_subnets
+from cqlmatch.functions.stages import W401 as _W401
+from cqlmatch.lang.events import Event as _Event
+from cqlmatch.lang.glob import glob_match as _glob_match
+from cqlmatch.lang.regex import _scrub
+from cqlmatch.lang.values import format_number as _format_number, parse_number as _parse_number
 
 #: RE2 memory budget for one regex set (program plus DFA cache).
 MAX_MEM = 64 << 20

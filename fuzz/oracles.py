@@ -19,7 +19,7 @@ from typing import Any
 
 import cqlmatch
 from cqlmatch.errors import CQLError, CQLSyntaxError
-from cqlmatch.events import parse_line
+from cqlmatch.lang.events import parse_line
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_RULE = ROOT / "rules" / "t1546_016.cql"
@@ -86,8 +86,8 @@ def check_parse(text: str) -> None:
 def check_compile(text: str, events: Iterable[dict[str, Any]] = PROBE_EVENTS) -> None:
     """Any text: compiled to bytecode and run on both engines without an
     exception other than ``CQLError``; a query error points into the text."""
-    from cqlmatch.compiler import compile_program
-    from cqlmatch.program import loads
+    from cqlmatch.bytecode.compiler import compile_program
+    from cqlmatch.bytecode.program import loads
 
     try:
         query = cqlmatch.compile(text)
@@ -117,15 +117,15 @@ DECODER_FIELDS: tuple[tuple[str, ...], ...] = (
 
 @cache
 def _decoders():
-    from cqlmatch.ingest import Decoder
+    from cqlmatch.ingest.reader import Decoder
 
     return [(names, Decoder(names, need_all=not names)) for names in DECODER_FIELDS]
 
 
 @cache
 def _seed_query():
-    from cqlmatch.compiler import compile_program
-    from cqlmatch.ingest import Prefilter
+    from cqlmatch.bytecode.compiler import compile_program
+    from cqlmatch.ingest.reader import Prefilter
 
     query = cqlmatch.compile(SEED_RULE.read_text(encoding="utf-8"))
     return query, Prefilter(compile_program(query.checked).prefilter)
@@ -148,8 +148,8 @@ def check_decode(data: bytes) -> None:
     decoding restricted to its fields, or ``MalformedLine`` exactly when the
     reference refuses the line; the prefilter never rules out a line the
     seed rule keeps; ``open_lines`` over the bytes never raises."""
-    from cqlmatch.ingest import open_lines
-    from cqlmatch.query import MalformedLine
+    from cqlmatch.ingest.reader import open_lines
+    from cqlmatch.runtime.query import MalformedLine
 
     line = data.split(b"\n", 1)[0]
     expected = _expected_fields(line)
@@ -177,8 +177,8 @@ def check_decode(data: bytes) -> None:
 
 @cache
 def _seed_columns():
-    from cqlmatch.columns import ColumnDecoder
-    from cqlmatch.ingest import Decoder
+    from cqlmatch.ingest.columns import ColumnDecoder
+    from cqlmatch.ingest.reader import Decoder
 
     query, _ = _seed_query()
     program = query.program
@@ -192,7 +192,7 @@ def _check_extractor(line: bytes, valid: bool) -> None:
     """The C field extractor, given the line between two good ones: it
     declines, or its columns are the per-line decoder's (and it never
     serves a line the reference refuses)."""
-    from cqlmatch.vm import columns_of
+    from cqlmatch.runtime.engine import columns_of
 
     program, extractor, decoder = _seed_columns()
     lines = [_GOOD_LINE, line.rstrip(b"\r"), _GOOD_LINE]

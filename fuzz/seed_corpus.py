@@ -54,7 +54,7 @@ def queries() -> list[str]:
 
 
 def lines() -> list[bytes]:
-    from cqlmatch.gen import generate_lines
+    from cqlmatch.synth.gen import generate_lines
 
     out = [bytes(line) for line in generate_lines(200, seed=11, malicious_rate=0.2)]
     return out + EDGE_LINES

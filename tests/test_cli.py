@@ -11,7 +11,7 @@ import pytest
 
 import cqlmatch
 from cqlmatch import format_query, parse
-from cqlmatch.cli import EXIT_QUERY_ERROR, main
+from cqlmatch.cli.commands import EXIT_QUERY_ERROR, main
 
 from .conftest import SEED
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cqlmatch.cli import build_parser, main
+from cqlmatch.cli.commands import build_parser, main
 
 from .conftest import ROOT
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 import cqlmatch
-from cqlmatch.columns import ColumnDecoder
-from cqlmatch.events import Event
-from cqlmatch.gen import generate_lines
-from cqlmatch.ingest import Decoder, read_events
-from cqlmatch.vm import VMEngine, columns_of
+from cqlmatch.ingest.columns import ColumnDecoder
+from cqlmatch.ingest.reader import Decoder, read_events
+from cqlmatch.lang.events import Event
+from cqlmatch.runtime.engine import VMEngine, columns_of
+from cqlmatch.synth.gen import generate_lines
 
 RULE = Path(__file__).resolve().parent.parent / "rules" / "t1546_016.cql"
 

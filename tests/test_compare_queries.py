@@ -17,7 +17,7 @@ import pytest
 import re2
 
 import cqlmatch
-from cqlmatch.gen import write_file
+from cqlmatch.synth.gen import write_file
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 

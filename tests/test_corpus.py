@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from cqlmatch import corpus
+from cqlmatch.cli import corpus
 
 from .conftest import CORPUS
 
@@ -57,7 +57,7 @@ def compiled() -> corpus.CompileReport:
     """Compile every parsed corpus query and run each over generated events."""
     import json
 
-    from cqlmatch.gen import generate_lines
+    from cqlmatch.synth.gen import generate_lines
 
     events = [json.loads(line) for line in generate_lines(40, seed=1546)]
     return corpus.compile_and_run(corpus.load(CORPUS), events)

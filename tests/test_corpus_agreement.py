@@ -21,10 +21,10 @@ from unittest import mock
 import pytest
 
 import cqlmatch
-from cqlmatch import corpus
+from cqlmatch.cli import corpus
 from cqlmatch.errors import CQLCompileError, CQLSyntaxError
-from cqlmatch.events import Event, parse_line
-from cqlmatch.gen import generate_lines
+from cqlmatch.lang.events import Event, parse_line
+from cqlmatch.synth.gen import generate_lines
 
 from .conftest import CORPUS
 

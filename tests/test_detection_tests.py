@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cqlmatch import detection_tests as dt
-from cqlmatch.cli import main
-from cqlmatch.query import ENGINES
+from cqlmatch.cli.commands import main
+from cqlmatch.runtime.query import ENGINES
+from cqlmatch.testing import detection as dt
 
 from .conftest import ROOT
 

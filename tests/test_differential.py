@@ -20,7 +20,7 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import cqlmatch
-from cqlmatch.events import rawstring_of
+from cqlmatch.lang.events import rawstring_of
 
 ENGINES = ("vm", "reference")
 # CQLMATCH_DIFF_EXAMPLES=5000 hunts longer; the default keeps the module near 15 s.
@@ -656,7 +656,7 @@ def test_agree_on_generated_falcon_events(prefix: str, tail: str, seed: int) -> 
     FDR: event_simpleName without '#', Gson escapes, non-ASCII users)."""
     import json
 
-    from cqlmatch.gen import generate_lines
+    from cqlmatch.synth.gen import generate_lines
 
     events = [json.loads(line) for line in generate_lines(25, seed=seed, malicious_rate=0.05)]
     for event in events:  # give the generic query fields something to read

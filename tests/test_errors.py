@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from cqlmatch.ast import Case, Pipeline
 from cqlmatch.errors import CQLSyntaxError
-from cqlmatch.parser import parse
+from cqlmatch.syntax.ast import Case, Pipeline
+from cqlmatch.syntax.parser import parse
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "t1546_016.cql"
 

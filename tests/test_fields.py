@@ -19,11 +19,11 @@ from hypothesis import given, settings, strategies as st
 
 import cqlmatch
 from cqlmatch._fields import FieldExtractor, extractable
-from cqlmatch.columns import ColumnDecoder
-from cqlmatch.events import Event
-from cqlmatch.gen import generate_lines
-from cqlmatch.ingest import Decoder
-from cqlmatch.vm import VMEngine, columns_of
+from cqlmatch.ingest.columns import ColumnDecoder
+from cqlmatch.ingest.reader import Decoder
+from cqlmatch.lang.events import Event
+from cqlmatch.runtime.engine import VMEngine, columns_of
+from cqlmatch.synth.gen import generate_lines
 
 QUERY = (
     "#event_simpleName=ProcessRollup2 @rawstring=/x/"

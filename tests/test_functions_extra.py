@@ -9,7 +9,7 @@ import pytest
 
 import cqlmatch
 from cqlmatch.errors import CQLCompileError
-from cqlmatch.query import ENGINES
+from cqlmatch.runtime.query import ENGINES
 
 
 @pytest.fixture(params=ENGINES)

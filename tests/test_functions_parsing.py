@@ -8,7 +8,7 @@ import json
 import pytest
 
 import cqlmatch
-from cqlmatch.query import ENGINES
+from cqlmatch.runtime.query import ENGINES
 
 
 @pytest.fixture(params=ENGINES)

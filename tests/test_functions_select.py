@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import cqlmatch
-from cqlmatch.query import ENGINES
+from cqlmatch.runtime.query import ENGINES
 
 
 @pytest.fixture(params=ENGINES)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import cqlmatch
-from cqlmatch.query import ENGINES
+from cqlmatch.runtime.query import ENGINES
 
 PROCS = [
     {"t": "proc", "aid": "A", "pid": "1", "image": "cmd.exe"},

@@ -15,9 +15,9 @@ import time
 import pytest
 
 import cqlmatch
-from cqlmatch.events import Event, from_dicts
-from cqlmatch.query import ENGINES
+from cqlmatch.lang.events import Event, from_dicts
 from cqlmatch.reference import Interpreter
+from cqlmatch.runtime.query import ENGINES
 
 TUESDAY = 1700000000000
 LEAP_NOON = 1709208000000

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from cqlmatch import gen
+from cqlmatch.synth import gen
 
 COMMON_KEYS = (
     "aid",
@@ -112,7 +112,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes() -> None:
 
 def test_output_independent_of_hash_seed_and_locale() -> None:
     code = (
-        "import hashlib, sys; from cqlmatch import gen; "
+        "import hashlib, sys; from cqlmatch.synth import gen; "
         "h = hashlib.sha256(b''.join(gen.generate_lines(1500, seed=3, malicious_rate=0.02))); "
         "sys.stdout.write(h.hexdigest())"
     )

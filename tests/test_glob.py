@@ -1,4 +1,4 @@
-"""Wildcard patterns (``cqlmatch.glob``): the same answers as the plain
+"""Wildcard patterns (``cqlmatch.lang.glob``): the same answers as the plain
 translation of ``*`` to ``.*``, without its backtracking."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
-from cqlmatch.glob import glob_match, glob_regex
+from cqlmatch.lang.glob import glob_match, glob_regex
 
 
 def plain(pattern: str, value: str, ignore_case: bool) -> bool:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import cqlmatch
-from cqlmatch.compiler import compile_program
-from cqlmatch.disasm import dis
+from cqlmatch.bytecode.compiler import compile_program
+from cqlmatch.bytecode.disasm import dis
 
 GOLDEN = Path(__file__).parent / "golden" / "compile"
 CASES = sorted(GOLDEN.glob("*.cql"))

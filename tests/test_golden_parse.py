@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cqlmatch import CQLSyntaxError, format_query, parse
-from cqlmatch.ast import dump
+from cqlmatch.syntax.ast import dump
 
 GOLDEN = Path(__file__).parent / "golden" / "parse"
 CASES = sorted(GOLDEN.glob("*.cql"))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import cqlmatch
-from cqlmatch.query import ENGINES
+from cqlmatch.runtime.query import ENGINES
 
 GOLDEN = Path(__file__).parent / "golden" / "run"
 CASES = sorted(GOLDEN.glob("*.cql"))

@@ -18,7 +18,7 @@ import pytest
 
 import cqlmatch
 from cqlmatch import CQLCompileError, CQLError, CQLSyntaxError
-from cqlmatch.vm import VMEngine
+from cqlmatch.runtime.engine import VMEngine
 
 ENGINES = ("vm", "reference")
 CPU_SECONDS = 60  # far above what the linear engines need; a backtracker never ends

@@ -1,4 +1,4 @@
-"""The ingestion layer (cqlmatch.ingest): sources, the raw-byte prefilter,
+"""The ingestion layer (cqlmatch.ingest.reader): sources, the raw-byte prefilter,
 msgspec decoding against the reference ``parse_line``, malformed lines, and
 the prefilter never changing a result of the seed rule."""
 
@@ -15,11 +15,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import cqlmatch
-from cqlmatch import ingest
-from cqlmatch.compiler import compile_program
-from cqlmatch.events import Event, parse_line
-from cqlmatch.gen import generate_lines
-from cqlmatch.ingest import (
+from cqlmatch.bytecode.compiler import compile_program
+from cqlmatch.ingest import reader as ingest
+from cqlmatch.ingest.reader import (
     Decoder,
     IngestError,
     Prefilter,
@@ -27,8 +25,10 @@ from cqlmatch.ingest import (
     open_lines,
     read_events,
 )
-from cqlmatch.query import MalformedLine
+from cqlmatch.lang.events import Event, parse_line
 from cqlmatch.reference import Interpreter
+from cqlmatch.runtime.query import MalformedLine
+from cqlmatch.synth.gen import generate_lines
 
 from .conftest import ROOT
 
@@ -957,7 +957,7 @@ def test_a_file_read_with_pread_gives_the_lines_a_stream_gives(
 
 
 def test_pacer_pauses_a_scan_that_keeps_nearly_everything() -> None:
-    from cqlmatch.prefilter import Pacer
+    from cqlmatch.ingest.prefilter import Pacer
 
     pacer = Pacer()
     decisions = []

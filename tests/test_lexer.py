@@ -14,8 +14,8 @@ from itertools import pairwise
 import pytest
 
 from cqlmatch.errors import CQLSyntaxError, Span
-from cqlmatch.lexer import Lexer, Mode, tokenize
-from cqlmatch.tokens import Token, TokenKind as K
+from cqlmatch.syntax.lexer import Lexer, Mode, tokenize
+from cqlmatch.syntax.tokens import Token, TokenKind as K
 
 
 def kinds(text: str, mode: int = Mode.FILTER) -> list[tuple[K, str]]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 import cqlmatch
-from cqlmatch.builtins import select, stages
-from cqlmatch.check import LIMIT_MAXIMA
-from cqlmatch.vm import VMEngine
+from cqlmatch.functions import select, stages
+from cqlmatch.runtime.engine import VMEngine
+from cqlmatch.semantics.check import LIMIT_MAXIMA
 
 ENGINES = ("vm", "reference")
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 import cqlmatch
-from cqlmatch.events import flatten
-from cqlmatch.gen import generate_lines
-from cqlmatch.matcher import Matcher
+from cqlmatch.lang.events import flatten
+from cqlmatch.runtime.matcher import Matcher
+from cqlmatch.synth.gen import generate_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 RULE = (ROOT / "rules" / "t1546_016.cql").read_text(encoding="utf-8")

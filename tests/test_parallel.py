@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 import cqlmatch
-from cqlmatch import parallel
-from cqlmatch.gen import generate_lines
-from cqlmatch.query import BadEventError
+from cqlmatch.runtime import parallel
+from cqlmatch.runtime.query import BadEventError
+from cqlmatch.synth.gen import generate_lines
 
 from .conftest import ROOT
 
@@ -170,7 +170,7 @@ def test_a_worker_that_cannot_start_reports_its_error(
     monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("forkserver"))
     ranges = parallel.plan_ranges(events_file, 2)
     assert ranges
-    from cqlmatch.ingest import IngestStats
+    from cqlmatch.ingest.reader import IngestStats
 
     query.stats = IngestStats()
     with pytest.raises(ValueError, match="not a cqlmatch program"):

@@ -1,6 +1,6 @@
 """Parser tests, written from the language reference (cql-reference.md §1, §3, §4, §7).
 
-Trees are compared whole with the ``cqlmatch.ast`` classes (spans take no part
+Trees are compared whole with the ``cqlmatch.syntax.ast`` classes (spans take no part
 in ``==``).  Tests that go through ``roundtrip()`` also check that printing a
 tree with ``format_query`` and parsing the result gives the same tree.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cqlmatch.ast import (
+from cqlmatch.syntax.ast import (
     And,
     Arg,
     Array,
@@ -40,8 +40,8 @@ from cqlmatch.ast import (
     Unary,
     walk,
 )
-from cqlmatch.parser import parse
-from cqlmatch.printer import format_query
+from cqlmatch.syntax.parser import parse
+from cqlmatch.syntax.printer import format_query
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "t1546_016.cql"
 

@@ -7,10 +7,10 @@ import msgspec
 import pytest
 
 import cqlmatch
-from cqlmatch.compiler import compile_program
-from cqlmatch.disasm import get_instructions
-from cqlmatch.opcodes import INFO, Op, width
-from cqlmatch.program import FORMAT_VERSION, MAGIC, ProgramFormatError, loads
+from cqlmatch.bytecode.compiler import compile_program
+from cqlmatch.bytecode.disasm import get_instructions
+from cqlmatch.bytecode.opcodes import INFO, Op, width
+from cqlmatch.bytecode.program import FORMAT_VERSION, MAGIC, ProgramFormatError, loads
 
 from .conftest import ROOT, SEED
 

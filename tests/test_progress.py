@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cqlmatch import progress as P
+from cqlmatch.cli import progress as P
 
 
 class FakeTerminal(io.StringIO):
@@ -153,7 +153,7 @@ def _run_files(tmp_path: Path) -> tuple[Path, Path]:
 def test_cli_run_draws_the_bar_on_a_terminal_and_erases_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from cqlmatch.cli import main
+    from cqlmatch.cli.commands import main
 
     rule, events = _run_files(tmp_path)
     terminal = FakeTerminal()
@@ -185,7 +185,7 @@ def test_cli_run_draws_the_bar_on_a_terminal_and_erases_it(
 def test_cli_run_is_silent_when_stderr_is_not_a_terminal(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from cqlmatch.cli import main
+    from cqlmatch.cli.commands import main
 
     rule, events = _run_files(tmp_path)
     assert main(["run", str(rule), str(events), "--format", "ndjson", "--workers", "1"]) == 0

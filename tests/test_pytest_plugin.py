@@ -54,7 +54,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
     found = {ep.name: ep.value for ep in entry_points(group="pytest11")}
-    assert found.get("cqlmatch") == "cqlmatch.pytest_plugin"
+    assert found.get("cqlmatch") == "cqlmatch.testing.pytest_plugin"
 
 
 def test_collects_cqltest_files_and_nothing_else(project: pytest.Pytester) -> None:

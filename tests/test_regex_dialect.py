@@ -1,4 +1,4 @@
-"""Tests for the LogScale regex dialect layer (cqlmatch.regex)."""
+"""Tests for the LogScale regex dialect layer (cqlmatch.lang.regex)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import re2
 from hypothesis import given, settings, strategies as st
 
-from cqlmatch.regex import (
+from cqlmatch.lang.regex import (
     CASE_FOLDED_INTO_ASCII,
     CompiledRegex,
     RegexError,

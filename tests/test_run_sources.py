@@ -15,7 +15,7 @@ import pytest
 import zstandard
 
 import cqlmatch
-from cqlmatch.gen import generate_lines
+from cqlmatch.synth.gen import generate_lines
 
 from .conftest import CORPUS, ROOT, SEED
 from .test_ingest import ADVERSARIAL

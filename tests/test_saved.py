@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import cqlmatch
-from cqlmatch import detection_tests as dt
-from cqlmatch.cli import main
+from cqlmatch.cli.commands import main
 from cqlmatch.errors import CQLCompileError, CQLSyntaxError
-from cqlmatch.saved import SavedQueryError, expand
+from cqlmatch.syntax.saved import SavedQueryError, expand
+from cqlmatch.testing import detection as dt
 
 PROCS = [
     {"event_simpleName": "ProcessRollup2", "FileName": "cmd.exe", "UserName": "alice"},

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from cqlmatch._scan import _use_kernel, scan
-from cqlmatch.columns import unpack_spans
-from cqlmatch.gen import generate_lines
-from cqlmatch.ingest import Prefilter
-from cqlmatch.program import Literal
+from cqlmatch.bytecode.program import Literal
+from cqlmatch.ingest.columns import unpack_spans
+from cqlmatch.ingest.reader import Prefilter
+from cqlmatch.synth.gen import generate_lines
 
 
 def _runs(kernel: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 import cqlmatch
-from cqlmatch.query import ENGINES
+from cqlmatch.runtime.query import ENGINES
 
 from .conftest import ROOT, SEED
 
@@ -298,9 +298,9 @@ def test_categories_summary_counts_what_the_corrected_rule_keeps(engine: str) ->
     events by EventType, before the corrected rule's sort keeps 200 rows."""
     from collections import Counter
 
-    from cqlmatch.events import Event, parse_line
-    from cqlmatch.gen import generate_lines
-    from cqlmatch.vm import VMEngine
+    from cqlmatch.lang.events import Event, parse_line
+    from cqlmatch.runtime.engine import VMEngine
+    from cqlmatch.synth.gen import generate_lines
 
     lines = [line.decode() for line in generate_lines(20_000, seed=31, malicious_rate=0.02)]
     rows = cqlmatch.compile(CATEGORIES.read_text(encoding="utf-8")).run(lines, engine=engine)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from cqlmatch.cli import EXIT_INTERRUPTED
-from cqlmatch.gen import generate_lines
+from cqlmatch.cli.commands import EXIT_INTERRUPTED
+from cqlmatch.synth.gen import generate_lines
 
 from .conftest import ROOT
 

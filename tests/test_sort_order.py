@@ -13,8 +13,8 @@ import functools
 
 from hypothesis import given, settings, strategies as st
 
-from cqlmatch.builtins.stages import sort_events, sort_key
-from cqlmatch.events import Event
+from cqlmatch.functions.stages import sort_events, sort_key
+from cqlmatch.lang.events import Event
 
 
 def oracle(events, fields, orders, types):

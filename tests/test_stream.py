@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import cqlmatch
-from cqlmatch.events import Event
-from cqlmatch.stream import output_line
+from cqlmatch.lang.events import Event
+from cqlmatch.runtime.stream import output_line
 
 ROOT = Path(__file__).resolve().parent.parent
 RULE = ROOT / "rules" / "t1546_016.cql"
@@ -151,7 +151,7 @@ def test_aggregates_are_written_periodically_and_at_eof(child) -> None:
 
 
 def test_whole_files_through_stream_equal_run(tmp_path: Path) -> None:
-    from cqlmatch.gen import generate_lines
+    from cqlmatch.synth.gen import generate_lines
 
     data = b"".join(generate_lines(3000, seed=4, malicious_rate=0.02))
     events = [json.loads(x) for x in data.splitlines()]

@@ -1,6 +1,6 @@
 """The Cython VM (``cqlmatch._vm.Machine``) instruction by instruction, on
 tiny hand-assembled programs and on compiled queries checked against the
-reference interpreter; and the engine around it (``cqlmatch.vm.VMEngine``).
+reference interpreter; and the engine around it (``cqlmatch.runtime.engine.VMEngine``).
 
 Whole-query agreement over many queries is covered by the suites that run
 on every engine (``ENGINES``); these tests pin what only the VM has: the
@@ -18,10 +18,9 @@ from hypothesis import given, settings, strategies as st
 
 import cqlmatch
 from cqlmatch._vm import Machine
-from cqlmatch.compiler import compile_program
-from cqlmatch.events import Event
-from cqlmatch.opcodes import Op
-from cqlmatch.program import (
+from cqlmatch.bytecode.compiler import compile_program
+from cqlmatch.bytecode.opcodes import Op
+from cqlmatch.bytecode.program import (
     FORMAT_VERSION,
     MAGIC,
     AggSpec,
@@ -31,9 +30,10 @@ from cqlmatch.program import (
     RegexSetSpec,
     Rule,
 )
+from cqlmatch.lang.events import Event
+from cqlmatch.lang.values import parse_number
 from cqlmatch.reference import Interpreter
-from cqlmatch.values import parse_number
-from cqlmatch.vm import VMEngine
+from cqlmatch.runtime.engine import VMEngine
 
 # --- a small assembler and a recording slow path -----------------------------------------
 

@@ -12,12 +12,12 @@ from pathlib import Path
 from hypothesis import given, settings, strategies as st
 
 import cqlmatch
-from cqlmatch.compiler import compile_program
-from cqlmatch.events import Event
-from cqlmatch.gen import generate_lines
-from cqlmatch.ingest import Decoder
-from cqlmatch.opcodes import Op, width
-from cqlmatch.vm import VMEngine, columns_of
+from cqlmatch.bytecode.compiler import compile_program
+from cqlmatch.bytecode.opcodes import Op, width
+from cqlmatch.ingest.reader import Decoder
+from cqlmatch.lang.events import Event
+from cqlmatch.runtime.engine import VMEngine, columns_of
+from cqlmatch.synth.gen import generate_lines
 
 ENGINES = ("vm", "reference")
 RULES = Path(__file__).resolve().parent.parent / "rules"

@@ -1,6 +1,6 @@
 """Write ``cext/opcodes.pxi``, the VM's view of the instruction table.
 
-The table lives in ``src/cqlmatch/opcodes.py``; the Cython VM cannot import
+The table lives in ``src/cqlmatch/bytecode/opcodes.py``; the Cython VM cannot import
 it at compile time, so this script renders it as ``cdef enum`` declarations
 (no ``DEF``, which Cython deprecates) that ``cext/vm.pyx`` includes.
 
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "cext" / "opcodes.pxi"
 
 HEADER = (
-    "# Generated from src/cqlmatch/opcodes.py by tools/gen_opcodes.py: do not edit.",
+    "# Generated from src/cqlmatch/bytecode/opcodes.py by tools/gen_opcodes.py: do not edit.",
     "# Regenerate with: python tools/gen_opcodes.py",
 )
 # Cython names of the comparison operators, in NUM_OPS order.
@@ -35,7 +35,7 @@ def _import_opcodes():
     name = "_cqlmatch_opcodes_table"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "src" / "cqlmatch" / "opcodes.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "src" / "cqlmatch" / "bytecode" / "opcodes.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look the module up while it runs

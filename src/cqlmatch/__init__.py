@@ -9,13 +9,13 @@ event, per batch, per NDJSON chunk; shared between threads).
 codes, spans and caret excerpts.
 """
 
-from .ast import Pipeline
 from .errors import CQLCompileError, CQLError, CQLSyntaxError, Diagnostic, Span
-from .lexer import tokenize
-from .matcher import Matcher
-from .parser import parse
-from .printer import format_query
-from .query import CompiledQuery, compile
+from .runtime.matcher import Matcher
+from .runtime.query import CompiledQuery, compile
+from .syntax.ast import Pipeline
+from .syntax.lexer import tokenize
+from .syntax.parser import parse
+from .syntax.printer import format_query
 
 __version__ = "0.1.0"
 

@@ -19,13 +19,13 @@ import operator
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from . import ast as A
-from .builtins import AGGREGATE, EVENT, STAGE, VALUE, load_all
-from .check import BoundCall, Checked
-from .events import Event
-from .glob import glob_match
-from .regex import CompiledRegex, compile_regex
-from .values import format_bool, format_number, parse_bool, parse_number, unescape_bare
+from .functions import AGGREGATE, EVENT, STAGE, VALUE, load_all
+from .lang.events import Event
+from .lang.glob import glob_match
+from .lang.regex import CompiledRegex, compile_regex
+from .lang.values import format_bool, format_number, parse_bool, parse_number, unescape_bare
+from .semantics.check import BoundCall, Checked
+from .syntax import ast as A
 
 load_all()
 
@@ -363,7 +363,7 @@ class Interpreter:
 
 
 def _stats_call(calls: tuple, node: A.Node) -> BoundCall:
-    from .functions import lookup
+    from .semantics.catalogue import lookup
 
     spec = lookup("stats")
     assert spec is not None

@@ -1,0 +1,849 @@
+"""Compiler: checked syntax tree -> Program.
+
+Per-event stages become VM instructions; the stages from the first
+aggregate on become the aggregation plan (a native groupBy where its
+aggregates allow, the rest run over the result rows).
+
+What compiles to native instructions (the shape of detection rules):
+field filters (equality, wildcards, existence, numeric comparisons, RE2
+regexes grouped per field into one set), AND/OR/NOT, true/false, ``case``
+whose branches are all native, constant assignments, ``default()``,
+``dropEvent()``, ``cidr()`` over IPv4 subnets and the ``drop()``
+extension.  Everything else runs through two slow-path instructions with the reference semantics: TEST_NODE (a
+filter inside AND/OR/NOT) and STAGE_NODE (a whole stage).
+
+Optimisations: literal-only case-sensitive regexes become substring tests;
+wildcard patterns become prefix/suffix/contains/equality tests; cheap tests
+are ordered before regex tests inside a juxtaposition (AND) when both are
+side-effect free; constant filters fold (``true`` disappears, ``false``
+turns a branch into a jump); ``case`` branches that begin with equality
+tests on one field (``#event_simpleName=...``) DISPATCH on one read of it.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+from collections.abc import Iterable, Sequence
+
+from .._regexset import DEFAULT_MAX_MEM, RegexSet, RegexSetError
+from ..errors import CQLCompileError, Diagnostic
+from ..lang.regex import compile_regex, required_literals, translate
+from ..lang.values import parse_number, unescape_bare
+from ..semantics.check import BoundCall, Checked
+from ..syntax import ast as A
+from ..syntax.ast import walk
+from .opcodes import NUM_OPS, Op
+from .program import (
+    FORMAT_VERSION,
+    MAGIC,
+    AggSpec,
+    FieldRef,
+    GroupPlan,
+    Literal,
+    Program,
+    RegexSetSpec,
+    Rule,
+    without_implied,
+)
+
+NATIVE_AGGREGATES = frozenset({"count", "sum", "min", "max", "avg"})
+# Filter functions that never add fields to the event they keep.
+_PURE_FILTER_CALLS = frozenset(
+    {"in", "cidr", "wildcard", "test", "array:contains", "text:contains", "dropEvent"}
+)
+GROUP_LIMIT_MAX = 1_000_000
+# A regex whose RE2::Set program alone needs more than this runs on the slow
+# path (the reference's RE2 object, which falls back from the DFA to the NFA),
+# so the field's set keeps memory for its DFA.  The VM's sets get
+# DEFAULT_MAX_MEM (64 MiB) each; a field whose regexes together exceed that
+# is error E231.  Ordinary detection regexes need a few kilobytes.
+SET_PATTERN_BUDGET = 8 << 20
+# Characters a JSON encoder (Gson included) never escapes: literals made of
+# them appear verbatim in a raw line whenever the decoded value contains them.
+_PREFILTER_SAFE = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !#$%()*+,-./:;?@[]^_`{|}~"
+)
+_COST = {Op.TEST_EXISTS: 0, Op.TEST_EQ: 1, Op.TEST_PREFIX: 1, Op.TEST_SUFFIX: 1}
+
+
+class _Label:
+    __slots__ = ("offset", "uses")
+
+    def __init__(self) -> None:
+        self.offset: int | None = None
+        self.uses: list[int] = []
+
+
+def compile_program(checked: Checked, name: str = "query") -> Program:
+    """Compile one checked query (a pack of one rule)."""
+    builder = _Builder(checked)
+    entry = builder.rule(checked.tree)
+    return builder.program((Rule(name, entry),))
+
+
+class _Builder:
+    def __init__(self, checked: Checked) -> None:
+        self.checked = checked
+        self.text = checked.text
+        self.nodes = {id(n): i for i, n in enumerate(walk(checked.tree))}
+        self.fields: list[FieldRef] = []
+        self.field_index: dict[str, int] = {}
+        self.consts: list[str] = []
+        self.const_index: dict[str, int] = {}
+        self.numbers: list[float] = []
+        self.sets: dict[int, list[str]] = {}
+        self.set_nodes: dict[int, A.Node] = {}  # the first regex filter on each set's field
+        self.set_order: list[int] = []
+        self.code: list[int] = []
+        self.lines: list[int] = []
+        self.prefilter: list[tuple[Literal, ...]] = []
+        self.group: GroupPlan | None = None
+        self.aggregate_stages: list[int] = []
+
+    # --- pools ----------------------------------------------------------------
+
+    def slot(self, name: str) -> int:
+        index = self.field_index.get(name)
+        if index is None:
+            fallback = None
+            if name.startswith("#"):
+                fallback = name[1:]
+            elif name == "@timestamp":
+                fallback = "timestamp"
+            index = self.field_index[name] = len(self.fields)
+            self.fields.append(FieldRef(name, fallback, name == "@rawstring"))
+        return index
+
+    def const(self, text: str) -> int:
+        index = self.const_index.get(text)
+        if index is None:
+            index = self.const_index[text] = len(self.consts)
+            self.consts.append(text)
+        return index
+
+    def number(self, value: float) -> int:
+        self.numbers.append(float(value))
+        return len(self.numbers) - 1
+
+    def regex_set(self, slot: int) -> RegexSetSpec:
+        """The set of a field's regexes, checked to compile as the VM will
+        compile it (E231 when RE2 runs out of memory, never a crash later)."""
+        patterns = tuple(self.sets[slot])
+        trial = RegexSet(max_mem=DEFAULT_MAX_MEM)
+        try:
+            for pattern in patterns:
+                trial.add(pattern)
+            trial.compile()
+        except RegexSetError as err:
+            node = self.set_nodes.get(slot)
+            span = node.span if node is not None else self.checked.tree.span
+            message = (
+                f"the {len(patterns)} regexes on field {self.fields[slot].name} together "
+                f"exceed RE2's memory budget of {DEFAULT_MAX_MEM >> 20} MiB ({err})"
+            )
+            diagnostic = Diagnostic(
+                "error", "E231", message, span, expected="fewer or smaller regexes on this field"
+            )
+            raise CQLCompileError(self.text, [diagnostic]) from None
+        return RegexSetSpec(slot, patterns)
+
+    def regex_bit(self, slot: int, pattern: str) -> tuple[int, int]:
+        if slot not in self.sets:
+            self.sets[slot] = []
+            self.set_order.append(slot)
+        patterns = self.sets[slot]
+        if pattern not in patterns:
+            patterns.append(pattern)
+        return self.set_order.index(slot), patterns.index(pattern)
+
+    # --- emission -------------------------------------------------------------------
+
+    def emit(self, op: Op, *operands: int | _Label, node: A.Node | None = None) -> None:
+        self.lines.append(node.span.line if node is not None else 0)
+        self.code.append(int(op))
+        for operand in operands:
+            self.lines.append(0)
+            if isinstance(operand, _Label):
+                operand.uses.append(len(self.code))
+                self.code.append(-1)
+            else:
+                self.code.append(operand)
+
+    def place(self, label: _Label) -> None:
+        label.offset = len(self.code)
+        for use in label.uses:
+            self.code[use] = label.offset
+
+    def node(self, node: A.Node) -> int:
+        return self.nodes[id(node)]
+
+    # --- rules and stages ---------------------------------------------------------
+
+    def rule(self, tree: A.Pipeline) -> int:
+        entry = len(self.code)
+        reject = _Label()
+        stages = tree.stages
+        first_aggregate = next(
+            (i for i, s in enumerate(stages) if self.is_aggregate(s)), len(stages)
+        )
+        for stage in stages[:first_aggregate]:
+            self.stage(stage, reject)
+        self.prefilter.extend(self.leading_required(stages[:first_aggregate]))
+        self.emit(Op.ACCEPT)
+        self.place(reject)
+        self.emit(Op.REJECT)
+        self.aggregation(stages[first_aggregate:])
+        return entry
+
+    def is_aggregate(self, stage: A.Node) -> bool:
+        if isinstance(stage, A.Array):
+            return True
+        binding = self.checked.bindings.get(id(stage))
+        return binding is not None and binding.spec.kind in ("aggregate", "stage")
+
+    def stage(self, stage: A.Node, fail: _Label) -> None:
+        binding = self.checked.bindings.get(id(stage))
+        if isinstance(stage, A.Case) and self.native_case(stage):
+            self.case(stage, fail)
+        elif isinstance(stage, A.Assign) and binding is not None and self.native_if(binding):
+            self.if_assign(binding, self.slot(stage.field), stage)
+        elif (
+            isinstance(stage, A.Assign)
+            and binding is None
+            and _literal_value(stage.value) is not None
+        ):
+            value = _literal_value(stage.value)
+            self.emit(Op.ASSIGN_CONST, self.slot(stage.field), self.const(value), node=stage)
+        elif binding is not None and (
+            binding.extension == "drop-event" or binding.spec.name == "dropEvent"
+        ):
+            self.emit(Op.JUMP, fail, node=stage)
+        elif (
+            binding is not None and binding.spec.name == "default" and self.native_default(binding)
+        ):
+            for name in binding.get("field"):
+                replace = 1 if binding.get("replaceEmpty") else 0
+                self.emit(
+                    Op.DEFAULT,
+                    self.slot(name),
+                    self.const(binding.get("value")),
+                    replace,
+                    node=stage,
+                )
+        elif self.native_filter(stage):
+            constant = _constant(stage)
+            if constant is True:
+                return  # folded: keeps every event
+            if constant is False:
+                self.emit(Op.JUMP, fail, node=stage)
+                return
+            self.filter(stage)
+            self.emit(Op.JUMP_IF_FALSE, fail)
+        else:
+            self.emit(Op.STAGE_NODE, self.node(stage), fail, node=stage)
+
+    def native_if(self, binding: BoundCall) -> bool:
+        """``x := if(cond, then=literal, else=literal or another such if)``
+        with a condition made only of native field tests."""
+        if binding.spec.name != "if":
+            return False
+        if not self.pure_filter(binding.get("condition")):
+            return False
+        for branch in ("then", "else"):
+            node = binding.get(branch)
+            if _literal_value(node) is not None:
+                continue
+            inner = self.checked.bindings.get(id(node)) if isinstance(node, A.Call) else None
+            if inner is None or not self.native_if(inner):
+                return False
+        return True
+
+    def pure_filter(self, node: A.Node) -> bool:
+        """A filter that compiles without slow paths and changes no field."""
+        if isinstance(node, A.And | A.Or):
+            return all(self.pure_filter(i) for i in node.items)
+        if isinstance(node, A.Not):
+            return self.pure_filter(node.operand)
+        if isinstance(node, A.FieldFilter):
+            return node.op != "<=>" and not _extracts(node)
+        return _constant(node) is not None
+
+    def if_assign(self, binding: BoundCall, slot: int, node: A.Node) -> None:
+        otherwise, end = _Label(), _Label()
+        self.filter(binding.get("condition"))
+        self.emit(Op.JUMP_IF_FALSE, otherwise)
+        for branch, label in (("then", None), ("else", otherwise)):
+            if label is not None:
+                self.place(label)
+            value = binding.get(branch)
+            literal = _literal_value(value)
+            if literal is not None:
+                self.emit(Op.ASSIGN_CONST, slot, self.const(literal), node=node)
+            else:
+                self.if_assign(self.checked.bindings[id(value)], slot, node)
+            if label is None:
+                self.emit(Op.JUMP, end)
+        self.place(end)
+
+    def native_default(self, binding: BoundCall) -> bool:
+        """Per-field DEFAULT instructions read after earlier writes; the
+        reference reads every field first.  They agree unless one listed
+        field is another's fallback (``[x, #x]``, ``[timestamp, @timestamp]``)."""
+        if not isinstance(binding.get("value"), str):
+            return False
+        names = set(binding.get("field"))
+        fallbacks = {n[1:] for n in names if n.startswith("#")}
+        if "@timestamp" in names:
+            fallbacks.add("timestamp")
+        return not (fallbacks & names)
+
+    def native_stage(self, stage: A.Node) -> bool:
+        binding = self.checked.bindings.get(id(stage))
+        if isinstance(stage, A.Case):
+            return self.native_case(stage)
+        if isinstance(stage, A.Assign):
+            if binding is not None:
+                return self.native_if(binding)
+            return _literal_value(stage.value) is not None
+        if binding is not None:
+            if binding.extension == "drop-event" or binding.spec.name == "dropEvent":
+                return True
+            return binding.spec.name == "default" and self.native_default(binding)
+        return self.native_filter(stage)
+
+    def writes_below_not_or(self, node: A.Node, below: bool) -> bool:
+        if isinstance(node, A.And):
+            return any(self.writes_below_not_or(i, below) for i in node.items)
+        if isinstance(node, A.Or | A.Not):
+            items = node.items if isinstance(node, A.Or) else (node.operand,)
+            return any(self.writes_below_not_or(i, True) for i in items)
+        return below and self.may_write(node)
+
+    def may_write(self, node: A.Node) -> bool:
+        """Whether a filter can add fields to the event it keeps."""
+        if isinstance(node, A.FieldFilter):
+            return _extracts(node)
+        if isinstance(node, A.FreeText):
+            value = node.value
+            return isinstance(value, A.Regex) and bool(
+                translate(value.pattern, value.flags).group_fields
+            )
+        if isinstance(node, A.Call):
+            binding = self.checked.bindings.get(id(node))
+            return binding is None or binding.spec.name not in _PURE_FILTER_CALLS
+        return False
+
+    def native_case(self, stage: A.Case) -> bool:
+        return all(self.native_stage(s) for branch in stage.branches for s in branch.stages)
+
+    def native_filter(self, node: A.Node) -> bool:
+        """Filters the VM runs itself (calls and free text inside them are
+        TEST_NODE instructions, which are single-output).  A filter that can
+        add fields (regex extraction, lookups) below NOT or OR runs as a whole
+        stage: the reference evaluates those on the unchanged event."""
+        if isinstance(node, A.And | A.Or | A.Not) and self.writes_below_not_or(node, False):
+            return False
+        if isinstance(node, A.And | A.Or):
+            return True
+        if isinstance(node, A.Not | A.Bool | A.FieldFilter | A.FreeText):
+            return True
+        if isinstance(node, A.Call):
+            binding = self.checked.bindings.get(id(node))
+            return (
+                binding is not None and binding.spec.kind == "filter" and not _multi_output(binding)
+            )
+        return False
+
+    def case(self, stage: A.Case, fail: _Label) -> None:
+        end = _Label()
+        self.emit(Op.SAVE, node=stage)
+        branches = list(stage.branches)
+        keyed = self.dispatch_run(branches)
+        if keyed:
+            self.dispatch(branches[: len(keyed)], keyed, end)
+            branches = branches[len(keyed) :]
+        for branch in branches:
+            next_branch = _Label()
+            for inner in branch.stages:
+                self.stage(inner, next_branch)
+            self.emit(Op.DISCARD)
+            self.emit(Op.JUMP, end)
+            if not next_branch.uses:
+                break  # the branch cannot fail (``*``): what follows is dead
+            self.place(next_branch)
+            self.emit(Op.RESTORE)
+        else:
+            self.emit(Op.DISCARD)
+            self.emit(Op.JUMP, fail)
+        self.place(end)
+
+    def dispatch_run(self, branches: list[A.Pipeline]) -> list[tuple[int, str, A.Node | None]]:
+        """The leading branches that each begin with an equality test on one
+        field (``#event_simpleName=...``), as (slot, value, the rest of the
+        first stage): two or more of them dispatch on one read of the field."""
+        keyed: list[tuple[int, str, A.Node | None]] = []
+        for branch in branches:
+            key = self.dispatch_key(branch.stages[0]) if branch.stages else None
+            if key is None or (keyed and key[0] != keyed[0][0]):
+                break
+            keyed.append(key)
+        return keyed if len(keyed) >= 2 else []
+
+    def dispatch_key(self, stage: A.Node) -> tuple[int, str, A.Node | None] | None:
+        rest: A.Node | None = None
+        first = stage
+        if isinstance(stage, A.And):
+            if not self.native_filter(stage) or any(_constant(i) is not None for i in stage.items):
+                return None
+            first, *others = self.order(stage.items)
+            rest = others[0] if len(others) == 1 else A.And(tuple(others), span=stage.span)
+        if not isinstance(first, A.FieldFilter) or first.op != "=" or _extracts(first):
+            return None
+        if isinstance(first.value, A.Regex):
+            return None
+        text = _literal_text(first.value, self.checked.params)
+        if text is None or "*" in text:
+            return None
+        return self.slot(first.field), text, rest
+
+    def dispatch(
+        self,
+        branches: list[A.Pipeline],
+        keyed: list[tuple[int, str, A.Node | None]],
+        end: _Label,
+    ) -> None:
+        """DISPATCH to the branch whose value the field holds; a branch that
+        fails restores the event and goes on to the next branch with the
+        same value, or to the branches after the keyed ones."""
+        entries = [_Label() for _ in keyed]
+        rest = _Label()
+        for branch, (slot, value, _), entry in zip(branches, keyed, entries, strict=True):
+            self.emit(Op.DISPATCH, slot, self.const(value), entry, node=branch.stages[0])
+        self.emit(Op.JUMP, rest)
+        for i, (branch, (_, value, remainder)) in enumerate(zip(branches, keyed, strict=True)):
+            self.place(entries[i])
+            failed = _Label()
+            if remainder is not None:
+                self.stage(remainder, failed)
+            for inner in branch.stages[1:]:
+                self.stage(inner, failed)
+            self.emit(Op.DISCARD)
+            self.emit(Op.JUMP, end)
+            self.place(failed)
+            self.emit(Op.RESTORE)
+            same = (entries[j] for j in range(i + 1, len(keyed)) if keyed[j][1] == value)
+            self.emit(Op.JUMP, next(same, rest))
+        self.place(rest)
+
+    # --- filters -----------------------------------------------------------------------
+
+    def filter(self, node: A.Node) -> None:
+        """Code that leaves ``flag`` true when the filter passes."""
+        if isinstance(node, A.And | A.Or) and _constant(node) is None:
+            # drop operands that cannot change the result (true in AND, false in OR)
+            neutral = isinstance(node, A.And)
+            kept = tuple(i for i in node.items if _constant(i) is not neutral)
+            if len(kept) < len(node.items):
+                node = kept[0] if len(kept) == 1 else type(node)(kept, span=node.span)
+        if _constant(node) is not None:
+            self.emit(Op.SET_FLAG, 1 if _constant(node) else 0, node=node)
+        elif isinstance(node, A.And):
+            end = _Label()
+            items = self.order(node.items)
+            for i, item in enumerate(items):
+                self.filter(item)
+                if i < len(items) - 1:
+                    self.emit(Op.JUMP_IF_FALSE, end)
+            self.place(end)
+        elif isinstance(node, A.Or):
+            end = _Label()
+            for i, item in enumerate(node.items):
+                self.filter(item)
+                if i < len(node.items) - 1:
+                    self.emit(Op.JUMP_IF_TRUE, end)
+            self.place(end)
+        elif isinstance(node, A.Not):
+            self.filter(node.operand)
+            self.emit(Op.NOT)
+        elif isinstance(node, A.FieldFilter):
+            self.field_filter(node)
+        elif self.glob_call(node) or self.cidr_call(node):
+            pass
+        else:
+            self.emit(Op.TEST_NODE, self.node(node), node=node)
+
+    def order(self, items: tuple[A.Node, ...]) -> list[A.Node]:
+        """Cheap, side-effect-free tests first; stable otherwise.  Only
+        filters that change no field are moved (regex extraction and calls
+        keep their place)."""
+
+        def cost(item: A.Node) -> int | None:
+            if isinstance(item, A.FieldFilter) and not _extracts(item):
+                if isinstance(item.value, A.Regex):
+                    return 3
+                return 1
+            return None
+
+        costs = [cost(i) for i in items]
+        if any(c is None for c in costs):
+            return list(items)
+        ranked = sorted(range(len(items)), key=lambda i: costs[i])  # stable
+        return [items[i] for i in ranked]
+
+    def glob_call(self, node: A.Node) -> bool:
+        """``in(F, values=[...])`` and ``wildcard(field=F, pattern=p)``, case-
+        sensitive, compile to OR-ed equality/wildcard tests on one slot."""
+        binding = self.checked.bindings.get(id(node)) if isinstance(node, A.Call) else None
+        if binding is None or binding.get("ignoreCase"):
+            return False
+        if binding.spec.name == "in":
+            patterns, fields = binding.get("values"), (binding.get("field"),)
+        elif binding.spec.name == "wildcard" and binding.get("field"):
+            if binding.get("pattern") == "*" and binding.get("includeEverythingOnAsterisk"):
+                return False
+            patterns, fields = (binding.get("pattern"),), binding.get("field")
+        else:
+            return False
+        if not patterns or not fields:
+            return False
+        end = _Label()
+        tests = [(self.slot(f), p) for f in fields for p in patterns]
+        for i, (slot, pattern) in enumerate(tests):
+            self.glob_test(node, slot, pattern)
+            if i < len(tests) - 1:
+                self.emit(Op.JUMP_IF_TRUE, end)
+        self.place(end)
+        return True
+
+    def cidr_call(self, node: A.Node) -> bool:
+        """``cidr(F, subnet=[...])`` over IPv4 subnets only compiles to
+        TEST_CIDR (IPv6 subnets and lookup files keep the slow path).  Subnets
+        that are not networks match nothing, as in the reference; ``negate``
+        keeps events that have the field and lie outside every subnet."""
+        binding = self.checked.bindings.get(id(node)) if isinstance(node, A.Call) else None
+        if binding is None or binding.spec.name != "cidr" or binding.given("file"):
+            return False
+        networks = []
+        for text in binding.get("subnet") or ():
+            try:
+                network = ipaddress.ip_network(text.strip(), strict=False)
+            except ValueError:
+                continue
+            if network.version != 4:
+                return False
+            networks.append(str(network))
+        slot = self.slot(binding.get("field"))
+        if binding.get("negate"):
+            end = _Label()
+            self.emit(Op.TEST_EXISTS, slot, node=node)
+            self.emit(Op.JUMP_IF_FALSE, end)
+            self.emit(Op.TEST_CIDR, slot, self.const(",".join(networks)), node=node)
+            self.emit(Op.NOT)
+            self.place(end)
+        else:
+            self.emit(Op.TEST_CIDR, slot, self.const(",".join(networks)), node=node)
+        return True
+
+    def field_filter(self, node: A.FieldFilter) -> None:
+        value = node.value
+        if node.op == "<=>" or _extracts(node):
+            self.emit(Op.TEST_NODE, self.node(node), node=node)
+            return
+        slot = self.slot(node.field)
+        if node.op in ("<", "<=", ">", ">="):
+            text = _literal_text(value, self.checked.params)
+            number = parse_number(text)
+            if number is None:
+                self.emit(Op.SET_FLAG, 0, node=node)
+            elif not _exact_float(number):
+                # Program.numbers holds doubles; the reference compares this integer exactly
+                self.emit(Op.TEST_NODE, self.node(node), node=node)
+            else:
+                self.emit(Op.TEST_NUM, slot, NUM_OPS.index(node.op), self.number(number), node=node)
+            return
+        if isinstance(value, A.Regex) and not _fits_a_set(translate(value.pattern, value.flags)):
+            self.emit(Op.TEST_NODE, self.node(node), node=node)  # too big for an RE2::Set
+            return
+        if isinstance(value, A.Regex):
+            self.set_nodes.setdefault(slot, node)
+            self.regex_test(node, slot, value)
+        else:
+            text = _literal_text(value, self.checked.params)
+            assert text is not None
+            self.glob_test(node, slot, f"*{text}*" if node.op == "like" else text)
+        if node.op == "!=":
+            self.emit(Op.NOT)
+
+    def regex_test(self, node: A.Node, slot: int, value: A.Regex) -> None:
+        translated = translate(value.pattern, value.flags)
+        if translated.literal is not None and not translated.case_insensitive:
+            self.emit(Op.TEST_CONTAINS, slot, self.const(translated.literal), node=node)
+            return
+        compile_regex(value.pattern, value.flags)  # RE2 accepts it: checked already
+        set_index, bit = self.regex_bit(slot, translated.re2_pattern)
+        self.emit(Op.TEST_REGEX, slot, set_index, bit, node=node)
+
+    def glob_test(self, node: A.Node, slot: int, pattern: str) -> None:
+        stars = pattern.count("*")
+        inner = pattern.strip("*")
+        if stars == 0:
+            self.emit(Op.TEST_EQ, slot, self.const(pattern), node=node)
+        elif inner == "":
+            self.emit(Op.TEST_EXISTS, slot, node=node)
+        elif "*" not in inner and pattern == inner + "*" * (len(pattern) - len(inner)):
+            self.emit(Op.TEST_PREFIX, slot, self.const(inner), node=node)
+        elif "*" not in inner and pattern.startswith("*") and not pattern.endswith("*"):
+            self.emit(Op.TEST_SUFFIX, slot, self.const(inner), node=node)
+        elif "*" not in inner and pattern.startswith("*") and pattern.endswith("*"):
+            self.emit(Op.TEST_CONTAINS, slot, self.const(inner), node=node)
+        else:
+            self.emit(Op.TEST_GLOB, slot, self.const(pattern), node=node)
+
+    # --- prefilter -------------------------------------------------------------------------
+
+    def leading_required(self, steps: Sequence[A.Node]) -> list[tuple[Literal, ...]]:
+        """``required`` of a run of filters (stages, or the items of an AND),
+        up to and including the first one that may change a field: the
+        later ones may test a changed field (``x := "a" | x=a`` must not
+        require "a" in the line)."""
+        groups: list[tuple[Literal, ...]] = []
+        for step in steps:
+            groups.extend(self.required(step))
+            if not self.pure_filter(step):
+                break
+        return groups
+
+    def required(self, node: A.Node) -> list[tuple[Literal, ...]]:
+        """Groups of literals, one of each group being needed in the raw line
+        for an event to pass ``node`` when it starts on the fields as read
+        from the line (conjunctive normal form)."""
+        if isinstance(node, A.And):
+            return self.leading_required(node.items)
+        if isinstance(node, A.Or):
+            if not self.pure_filter(node):
+                return []
+            return _disjunction([self.required(item) for item in node.items])
+        if isinstance(node, A.Case):
+            # An event no branch takes is dropped, so every kept event passed
+            # the leading filters of one branch.
+            return _disjunction([self.leading_required(b.stages) for b in node.branches])
+        if isinstance(node, A.FieldFilter) and node.op in ("=", "like"):
+            if isinstance(node.value, A.Regex):
+                found = required_literals(node.value.pattern, node.value.flags)
+                if found is None or not all(_safe(x) for x in found.literals):
+                    return []
+                fold = found.ascii_case_insensitive
+                return [_group(Literal(x, fold) for x in found.literals)] if found.literals else []
+            text = _literal_text(node.value, self.checked.params)
+            pieces = [p for p in (text or "").split("*") if p]
+            safe = [p for p in pieces if _safe(p)]
+            return [(Literal(max(safe, key=len)),)] if safe else []
+        return []
+
+    # --- aggregation ------------------------------------------------------------------------
+
+    def aggregation(self, stages: tuple[A.Node, ...]) -> None:
+        self.aggregate_stages = [self.node(s) for s in stages]
+        if not stages:
+            return
+        binding = self.checked.bindings.get(id(stages[0]))
+        if binding is None or binding.spec.name != "groupBy":
+            return
+        items = binding.get("function") if binding.given("function") else None
+        aggregates: list[AggSpec] = []
+        if items is None:
+            aggregates.append(AggSpec("count", -1, "_count"))
+        else:
+            for item in items:
+                if not isinstance(item, BoundCall) or item.spec.name not in NATIVE_AGGREGATES:
+                    return
+                field = item.get("field")
+                output = str(item.get("as", item.spec.output))
+                if item.spec.name == "count" and item.get("distinct") and field is None:
+                    return
+                aggregates.append(
+                    AggSpec(
+                        item.spec.name,
+                        -1 if field is None else self.slot(field),
+                        output,
+                        bool(item.get("distinct")),
+                    )
+                )
+        limit = binding.get("limit")
+        keys = tuple(self.slot(k) for k in binding.get("field"))
+        self.group = GroupPlan(
+            keys,
+            tuple(aggregates),
+            GROUP_LIMIT_MAX if limit == -1 else int(limit),
+            self.node(stages[0]),
+        )
+
+    # --- result ---------------------------------------------------------------------------------
+
+    def program(self, rules: tuple[Rule, ...]) -> Program:
+        assert all(c >= 0 for c in self.code), "unplaced label"
+        # A sub-query reads every event of the input, whatever the main
+        # pipeline's filters: then no line may be ruled out.
+        reads_source = self.checked.reads_source
+        prefilter = () if reads_source else _weakest_dropped([g for g in self.prefilter if g])
+        return Program(
+            magic=MAGIC,
+            version=FORMAT_VERSION,
+            source=self.text,
+            params=dict(self.checked.params),
+            strict=False,
+            fields=tuple(self.fields),
+            consts=tuple(self.consts),
+            numbers=tuple(self.numbers),
+            regex_sets=tuple(self.regex_set(slot) for slot in self.set_order),
+            code=tuple(self.code),
+            lines=tuple(self.lines),
+            rules=rules,
+            prefilter=prefilter,
+            group=self.group,
+            aggregate_stages=tuple(self.aggregate_stages),
+        )
+
+
+def _constant(node: A.Node) -> bool | None:
+    """The value of a filter that does not depend on the event, if it is one:
+    ``true``, ``false``, ``*``, and AND/OR/NOT of those."""
+    if isinstance(node, A.Bool):
+        return node.value
+    if isinstance(node, A.FreeText) and isinstance(node.value, A.Bare) and node.value.text == "*":
+        return True
+    if isinstance(node, A.Not):
+        inner = _constant(node.operand)
+        return None if inner is None else not inner
+    if isinstance(node, A.And | A.Or):
+        values = [_constant(item) for item in node.items]
+        if isinstance(node, A.And):
+            if False in values:
+                return False
+            return True if all(v is True for v in values) else None
+        if True in values:
+            return True
+        return False if all(v is False for v in values) else None
+    return None
+
+
+def _literal_value(node: A.Node) -> str | None:
+    if isinstance(node, A.Str):
+        return node.value
+    if isinstance(node, A.Number):
+        return node.text
+    if isinstance(node, A.Bool):
+        return "true" if node.value else "false"
+    return None
+
+
+def _literal_text(node: A.Node, params: dict[str, str]) -> str | None:
+    if isinstance(node, A.Str):
+        return node.value
+    if isinstance(node, A.Bare):
+        return unescape_bare(node.text)
+    if isinstance(node, A.Number):
+        return node.text
+    if isinstance(node, A.Param):
+        return params.get(node.name, node.default)
+    return None
+
+
+def _extracts(node: A.FieldFilter) -> bool:
+    if not isinstance(node.value, A.Regex):
+        return False
+    return bool(translate(node.value.pattern, node.value.flags).group_fields)
+
+
+def _exact_float(number: int | float) -> bool:
+    """Whether ``float(number)`` is ``number`` itself (integers beyond 2**53
+    and beyond the double range are not)."""
+    try:
+        return float(number) == number
+    except OverflowError:
+        return False
+
+
+def _multi_output(binding: BoundCall) -> bool:
+    if binding.spec.name == "regex":
+        flags = binding.get("regex")[1] + str(binding.get("flags") or "")
+        return bool(binding.get("repeat")) or "g" in flags
+    return binding.spec.name == "split"
+
+
+def _safe(literal: str) -> bool:
+    return len(literal) >= 3 and all(c in _PREFILTER_SAFE for c in literal)
+
+
+_OR_PICKS = 3  # groups of each alternative tried when an OR is put in CNF
+_OR_GROUPS = 8  # groups kept for one OR
+_GROUP_CAP = 64  # literals in one group
+
+
+def _group(literals: Iterable[Literal]) -> tuple[Literal, ...]:
+    """A group without the literals that another of it implies, in a
+    stable order."""
+    return tuple(sorted(without_implied(literals), key=_literal_key))
+
+
+def _literal_key(literal: Literal) -> tuple[str, bool]:
+    return literal.text, literal.ignore_case
+
+
+def _size_key(group: Iterable[Literal]) -> tuple[int, list[tuple[str, bool]]]:
+    keys = sorted(map(_literal_key, group))
+    return len(keys), keys
+
+
+def _weakest_dropped(groups: list[tuple[Literal, ...]]) -> tuple[tuple[Literal, ...], ...]:
+    """The groups without those another group implies (a line holding a
+    literal of that group always holds one of this), in their order."""
+    unique = list(dict.fromkeys(groups))
+
+    def implied(b: tuple[Literal, ...], a: tuple[Literal, ...]) -> bool:
+        return all(any(x.implies(y) for y in b) for x in a)
+
+    return tuple(
+        b
+        for i, b in enumerate(unique)
+        if not any(
+            j != i and implied(b, a) and (not implied(a, b) or j < i) for j, a in enumerate(unique)
+        )
+    )
+
+
+def _disjunction(alternatives: list[list[tuple[Literal, ...]]]) -> list[tuple[Literal, ...]]:
+    """The CNF of an OR of CNFs: a group for each way of taking one group
+    from every alternative (their union), since a line that passes any
+    alternative holds one of its literals.  Any subset of those groups is
+    still true of every kept line, so only the smallest few are kept: from
+    the ``_OR_PICKS`` smallest groups of each alternative, at most
+    ``_OR_GROUPS`` groups of at most ``_GROUP_CAP`` literals."""
+    if not alternatives or any(not cnf for cnf in alternatives):
+        return []
+    unions: list[frozenset[Literal]] = [frozenset()]
+    for cnf in alternatives:
+        picks = sorted(set(cnf), key=_size_key)[:_OR_PICKS]
+        unions = sorted({u | frozenset(g) for u in unions for g in picks}, key=_size_key)
+        unions = unions[:_OR_GROUPS]
+    return [_group(u) for u in unions if len(u) <= _GROUP_CAP]
+
+
+@functools.lru_cache(maxsize=4096)
+def _fits_pattern(pattern: str) -> bool:
+    trial = RegexSet(max_mem=SET_PATTERN_BUDGET)
+    try:
+        trial.add(pattern)
+        trial.compile()
+    except RegexSetError:
+        return False
+    return True
+
+
+def _fits_a_set(translated) -> bool:
+    """Whether a regex can join its field's RE2::Set (literal regexes become
+    substring tests and need no set)."""
+    if translated.literal is not None and not translated.case_insensitive:
+        return True
+    return _fits_pattern(translated.re2_pattern)

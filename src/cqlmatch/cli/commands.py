@@ -1,0 +1,442 @@
+"""The ``cqlmatch`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from ..errors import CQLError
+from ..runtime import stream as stream_mod
+from ..runtime.query import ENGINES, ON_ERROR, BadEventError, compile as compile_text, compile_file
+from ..syntax.ast import dump
+from ..syntax.lexer import tokenize
+from ..syntax.parser import parse
+from ..syntax.printer import format_query
+from ..synth import gen as gen_mod
+from . import corpus as corpus_mod, progress as progress_mod
+from .output import write_rows
+
+# Exit statuses: 0 success (warnings allowed), 1 the query has errors,
+# 2 usage or input problems (missing files, bad options).
+EXIT_OK = 0
+EXIT_QUERY_ERROR = 1
+EXIT_USAGE = 2
+EXIT_BAD_EVENT = 3  # ``run --on-error fail``: an input line is not an event
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), after a one-line progress summary
+EXIT_TEST_FAILED = 1  # ``cqlmatch test``: a case failed (or its rule has errors)
+
+_EXAMPLES = {
+    "fmt": "example: cqlmatch fmt rules/t1546_016.cql",
+    "parse": "example: cqlmatch parse rules/t1546_016.cql",
+    "tokens": "example: cqlmatch tokens rules/t1546_016.cql",
+    "corpus": "example: cqlmatch corpus ../shared/corpus/queries.jsonl --examples 20",
+    "run": "example: cqlmatch run rules/t1546_016.cql events.ndjson --format table",
+    "check": "example: cqlmatch check ../shared/seed/t1546_016.cql --strict",
+    "gen": "example: cqlmatch gen --events 100000 --seed 7 --out events.ndjson.gz",
+    "disasm": "example: cqlmatch disasm rules/t1546_016.cql",
+    "stream": "examples:\n  tail -F events.ndjson | cqlmatch stream rules/t1546_016.cql\n"
+    "  cqlmatch stream rules/t1546_016.cql --aggregate-every 60 < events.ndjson",
+    "test": "examples:\n  cqlmatch test rules/tests\n"
+    "  cqlmatch test rules/tests/t1546_016.cqltest.yaml --engine reference --junit report.xml",
+}
+
+
+_EXIT_STATUS = """\
+exit status:
+  0    success (warnings allowed); test: every case passed
+  1    the query has errors; test: a case failed or its rule has errors
+  2    usage or input problems (missing files, bad options, malformed test files)
+  3    run --on-error fail: an input line is not an event
+  130  interrupted (Ctrl-C)
+
+every command has --help with an example; docs/cli.md has the details"""
+
+
+_ENGINE_HELP = "the bytecode VM (default) or the reference interpreter (same results, slower)"
+
+
+def _read_query(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _cmd_fmt(args: argparse.Namespace) -> int:
+    text = _read_query(args.query)
+    formatted = format_query(parse(text)) + "\n"
+    if args.write and args.query != "-":
+        Path(args.query).write_text(formatted, encoding="utf-8")
+    else:
+        sys.stdout.write(formatted)
+    return EXIT_OK
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    print(dump(parse(_read_query(args.query))))
+    return EXIT_OK
+
+
+def _cmd_tokens(args: argparse.Namespace) -> int:
+    for tok in tokenize(_read_query(args.query)):
+        print(f"{tok.span.line}:{tok.span.column}\t{tok.kind.name}\t{tok.text}")
+    return EXIT_OK
+
+
+def _cmd_corpus(args: argparse.Namespace) -> int:
+    records = corpus_mod.load(args.corpus)
+    if args.compile:
+        events = None
+        if args.run_events:
+            events = [json.loads(line) for line in gen_mod.generate_lines(args.run_events, seed=1)]
+        print(corpus_mod.render_compile(corpus_mod.compile_and_run(records, events), args.examples))
+        return EXIT_OK
+    report = corpus_mod.run(records)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    elif args.list_failures:
+        for failure in report.failures:
+            err = failure.error
+            print(
+                f"{failure.record_id}\t{failure.group}\t{failure.source}\t{err.code}\t{err.message}"
+            )
+    else:
+        print(corpus_mod.render(report, examples=args.examples))
+    return EXIT_OK
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _pairs(items: list[str] | None, flag: str) -> dict[str, str]:
+    out = {}
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"cqlmatch: {flag} expects NAME=VALUE, got {item!r}")
+        out[name] = value
+    return out
+
+
+def _compile(args: argparse.Namespace, strict: bool = False):
+    params = _pairs(args.param, "--param")
+    lookups = _pairs(args.lookup, "--lookup")
+    if getattr(args, "saved", None) is None:
+        return compile_file(args.query, strict=strict, params=params, lookups=lookups)
+    text = _expand_saved(args, _read_query(args.query))
+    base = None if args.query == "-" else Path(args.query).parent
+    return compile_text(text, strict, params, lookups, base=base)
+
+
+def _expand_saved(args: argparse.Namespace, text: str) -> str:
+    """``text`` with ``$name()`` calls replaced from ``--saved DIR`` (when given)."""
+    directory = getattr(args, "saved", None)
+    if directory is None:
+        return text
+    if not Path(directory).is_dir():
+        raise NotADirectoryError(f"--saved {directory}: not a directory")
+    from ..syntax.saved import expand
+
+    return expand(text, directory)
+
+
+def _run_query(query, args: argparse.Namespace) -> list[dict[str, str]]:
+    """``query.run`` over ``args.events``, with a progress line on standard
+    error when it is a terminal (``progress.for_run`` decides)."""
+    options = {"engine": args.engine, "workers": args.workers, "on_error": args.on_error}
+    bar = progress_mod.for_run(args.events, sys.stderr, args.engine, args.workers)
+    if bar is None:
+        return query.run(args.events, **options)
+
+    def events_so_far() -> int:
+        return getattr(getattr(query, "stats", None), "events", 0)
+
+    source = progress_mod.open_counted(args.events, bar, events_so_far)
+    try:
+        return query.run(source, **options)
+    except BadEventError as err:  # name the file, not the reader around it
+        raise BadEventError(args.events, err.line_number, err.reason) from None
+    finally:
+        bar.close()
+        source.close()
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    query = _compile(args, strict=args.strict)
+    for diagnostic in query.diagnostics:
+        print(diagnostic.render(query.text, args.query).split("\n")[0], file=sys.stderr)
+    started = time.perf_counter()
+    try:
+        rows = _run_query(query, args)
+    except KeyboardInterrupt:
+        print(f"cqlmatch: interrupted: {_progress(query, started)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BadEventError as err:
+        print(f"cqlmatch: {err} (--on-error fail)", file=sys.stderr)
+        return EXIT_BAD_EVENT
+    write_rows(rows, args.format, sys.stdout)
+    if args.stats:
+        print(f"cqlmatch: {_progress(query, started)}, {len(rows)} rows", file=sys.stderr)
+    for code, message in query.warnings:
+        print(f"warning {code}: {message}", file=sys.stderr)
+    if query.malformed_count:
+        shown = ", ".join(str(m.line_number) for m in query.malformed[:10])
+        more = " ..." if query.malformed_count > 10 else ""
+        print(
+            f"cqlmatch: {query.malformed_count} malformed line(s) skipped: {shown}{more}",
+            file=sys.stderr,
+        )
+        for bad in query.malformed[:10]:
+            print(f"  {args.events}:{bad.line_number}: {bad.reason}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _progress(query, started: float) -> str:
+    """One line: what a run read so far and how fast."""
+    elapsed = time.perf_counter() - started
+    stats = query.stats
+    if stats is None:
+        return f"nothing read in {elapsed:.2f} s"
+    rate = stats.lines / elapsed if elapsed > 0 else 0.0
+    return (
+        f"{stats.lines:,} lines ({stats.skipped:,} skipped by the prefilter, "
+        f"{stats.events:,} events decoded, {stats.malformed:,} malformed) in {elapsed:.2f} s "
+        f"({rate:,.0f} lines/s)"
+    )
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    if args.fix:
+        from ..semantics.fixes import fix_query
+
+        text = _read_query(args.query)
+        fixed, applied = fix_query(text, _pairs(args.param, "--param"))
+        if args.query == "-" or args.output == "-":
+            sys.stdout.write(fixed)
+        else:
+            Path(args.output or args.query).write_text(fixed, encoding="utf-8")
+        print(
+            f"{args.query}: applied {len(applied)} fix(es): {', '.join(applied) or 'none'}",
+            file=sys.stderr,
+        )
+        query = compile_text(
+            _expand_saved(args, fixed),
+            strict=args.strict,
+            params=_pairs(args.param, "--param"),
+            lookups=_pairs(args.lookup, "--lookup"),
+        )
+    else:
+        query = _compile(args, strict=args.strict)
+    for diagnostic in query.diagnostics:
+        print(diagnostic.render(query.text, args.query))
+    warnings = len(query.diagnostics)
+    print(f"{args.query}: {warnings} warning(s), 0 error(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_disasm(args: argparse.Namespace) -> int:
+    from ..bytecode.compiler import compile_program
+    from ..bytecode.disasm import dis
+
+    query = _compile(args)
+    sys.stdout.write(dis(compile_program(query.checked)))
+    return EXIT_OK
+
+
+def _cmd_test(args: argparse.Namespace) -> int:
+    from ..testing import detection as dt
+
+    started = time.perf_counter()
+    try:
+        paths = dt.discover(args.paths)
+    except dt.DetectionTestError as err:
+        print(f"cqlmatch: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    if not paths:
+        where = ", ".join(args.paths)
+        print(f"cqlmatch: no *.cqltest.yaml files in {where}", file=sys.stderr)
+        return EXIT_USAGE
+    results: list[dt.CaseResult] = []
+    load_errors: list[dt.DetectionTestError] = []
+    for path in paths:
+        try:
+            test_file = dt.load(path)
+        except dt.DetectionTestError as err:
+            load_errors.append(err)
+            print(f"cqlmatch: {err}", file=sys.stderr)
+            continue
+        file_results = dt.run_file(test_file, args.engine)
+        results.extend(file_results)
+        if not args.quiet or not all(r.passed for r in file_results):
+            print(f"{path}  (rule {test_file.rule}, engine {args.engine})")
+            report = dt.render_results(file_results, quiet=args.quiet)
+            if report:
+                print(report)
+    elapsed = time.perf_counter() - started
+    print(dt.summary(results, len(load_errors), len(paths), elapsed))
+    if args.junit:
+        xml = dt.junit_xml(results, load_errors, engine=args.engine)
+        Path(args.junit).write_text(xml, encoding="utf-8")
+    if load_errors:
+        return EXIT_USAGE
+    return EXIT_OK if all(r.passed for r in results) else EXIT_TEST_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cqlmatch",
+        description="Compile CrowdStrike LogScale queries (CQL) and run them offline.",
+        epilog=_EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=_EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    p = command("fmt", "print a query in canonical form")
+    p.add_argument("query", help="query file, or - for standard input")
+    p.add_argument("-w", "--write", action="store_true", help="rewrite the file in place")
+    p.set_defaults(func=_cmd_fmt)
+
+    p = command("parse", "print a query's syntax tree")
+    p.add_argument("query", help="query file, or - for standard input")
+    p.set_defaults(func=_cmd_parse)
+
+    p = command("tokens", "print a query's tokens with line and column")
+    p.add_argument("query", help="query file, or - for standard input")
+    p.set_defaults(func=_cmd_tokens)
+
+    p = command("corpus", "parse every query of an NDJSON corpus and report the pass rate")
+    p.add_argument("corpus", help="NDJSON file with id, source, origin and query per line")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.add_argument("--examples", type=int, default=15, help="failure reasons to show")
+    p.add_argument(
+        "--list-failures", action="store_true", help="one line per query that does not parse"
+    )
+    p.add_argument("--compile", action="store_true", help="also compile every query that parses")
+    p.add_argument(
+        "--run-events",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --compile: run each compiled query over N generated Falcon events",
+    )
+    p.set_defaults(func=_cmd_corpus)
+
+    def query_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--strict", action="store_true", help="cqlmatch extensions are errors")
+        p.add_argument("--param", action="append", metavar="NAME=VALUE", help="fill ?NAME")
+        p.add_argument(
+            "--lookup",
+            action="append",
+            metavar="NAME=PATH",
+            help="lookup file for match(file=NAME)",
+        )
+        p.add_argument(
+            "--saved",
+            metavar="DIR",
+            help='saved queries: $name() is DIR/name.cql, $"pkg/name"() DIR/pkg/name.cql',
+        )
+
+    p = command("run", "run a query over NDJSON events and print the result")
+    p.add_argument("query", help="query file, or - for standard input")
+    p.add_argument("events", help="NDJSON events: a file (plain, .gz, .zst) or - (stdin)")
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "ndjson", "csv"),
+        default="table",
+        help="output format (default: table)",
+    )
+    p.add_argument("--engine", choices=ENGINES, default=ENGINES[0], help=_ENGINE_HELP)
+    p.add_argument("--stats", action="store_true", help="print line counts and lines/s on stderr")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        metavar="N",
+        help="processes for a plain file (default: all cores)",
+    )
+    p.add_argument(
+        "--on-error",
+        choices=ON_ERROR,
+        default=ON_ERROR[0],
+        help="bad input lines: skip (count and report them) or fail (stop, exit 3)",
+    )
+    query_options(p)
+    p.set_defaults(func=_cmd_run)
+
+    p = command("check", "report a query's errors and warnings without running it")
+    p.add_argument("query", help="query file, or - for standard input")
+    p.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the safe fixes (W301 W302 W304 W310 W331) and write the query back",
+    )
+    p.add_argument("--output", metavar="FILE", help="with --fix: write here instead (- = stdout)")
+    query_options(p)
+    p.set_defaults(func=_cmd_check)
+
+    p = command("disasm", "list the bytecode a query compiles to")
+    p.add_argument("query", help="query file, or - for standard input")
+    query_options(p)
+    p.set_defaults(func=_cmd_disasm)
+
+    p = command("test", "run detection tests (*.cqltest.yaml) and report pass/fail with diffs")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="test files or directories")
+    p.add_argument("--engine", choices=ENGINES, default=ENGINES[0], help=_ENGINE_HELP)
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
+    p.add_argument("-q", "--quiet", action="store_true", help="show only failures and the total")
+    p.set_defaults(func=_cmd_test)
+
+    p = command("stream", "match NDJSON events from stdin as they arrive (for log shippers)")
+    stream_mod.add_arguments(p)
+    query_options(p)
+    p.set_defaults(func=lambda args: stream_mod.command(args, _compile))
+
+    p = command("gen", "write deterministic synthetic Falcon telemetry (NDJSON)")
+    gen_mod.add_arguments(p)
+    p.set_defaults(func=gen_mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CQLError as err:
+        name = getattr(args, "query", "<query>")
+        print(err.render("<stdin>" if name == "-" else name), file=sys.stderr)
+        return EXIT_QUERY_ERROR
+    except BrokenPipeError:
+        # A closed standard output (``cqlmatch ... | head``) ends quietly: what
+        # is still buffered goes nowhere instead of failing again at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("cqlmatch: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as err:
+        print(f"cqlmatch: {err}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

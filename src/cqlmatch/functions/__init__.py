@@ -1,0 +1,119 @@
+"""Implementations of the catalogue's functions, shared by both engines where
+the per-event hot path is not at stake (formatting, time, parsing, and the
+aggregation of result rows).
+
+Each module registers its functions in one of four registries:
+
+``EVENT``      per-event functions: ``(rt, call, event) -> list[Event]``;
+               an empty list drops the event.
+``VALUE``      functions with an ``as`` output that compute one value:
+               ``(rt, call, event) -> str | None``; they are usable inside
+               expressions and as stages (the value is written to ``as``).
+``AGGREGATE``  aggregator classes (``Aggregator``) for groupBy/stats.
+``STAGE``      whole-stream functions: ``(rt, call, events) -> list[Event]``.
+
+``rt`` is the ``Runtime`` protocol: how a function evaluates expressions and
+filters and compiles regexes without knowing which engine runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ..lang.events import Event
+    from ..lang.regex import CompiledRegex
+    from ..semantics.check import BoundCall
+    from ..syntax.ast import Node
+
+
+class Runtime(Protocol):
+    """What function implementations may ask of the engine running them."""
+
+    def eval(self, node: Node, event: Event) -> str | None: ...
+
+    def truth(self, node: Node, event: Event) -> bool: ...
+
+    def regex(self, pattern: str, flags: str) -> CompiledRegex: ...
+
+    def warn(self, code: str, message: str) -> None: ...
+
+    def lookup_table(self, name: str) -> list[dict[str, str]]: ...
+
+    def now_millis(self) -> int: ...
+
+
+EventFn = Callable[["Runtime", "BoundCall", "Event"], list["Event"]]
+ValueFn = Callable[["Runtime", "BoundCall", "Event"], "str | None"]
+StageFn = Callable[["Runtime", "BoundCall", list["Event"]], list["Event"]]
+
+EVENT: dict[str, EventFn] = {}
+VALUE: dict[str, ValueFn] = {}
+STAGE: dict[str, StageFn] = {}
+AGGREGATE: dict[str, type[Aggregator]] = {}
+
+
+class Aggregator:
+    """Reduces the events of one group to output fields.
+
+    ``step`` sees every event of the group in input order; ``result``
+    returns the output fields, or None when the aggregate had no input and
+    so contributes no row (LogScale drops such rows).  ``merge`` combines
+    partial states (for parallel workers)."""
+
+    def __init__(self, rt: Runtime, call: BoundCall) -> None:
+        self.rt = rt
+        self.call = call
+
+    def step(self, event: Event) -> None:
+        raise NotImplementedError
+
+    def merge(self, other: Aggregator) -> None:
+        raise NotImplementedError
+
+    def result(self) -> dict[str, str] | None:
+        raise NotImplementedError
+
+
+def _register(table: dict, names: Iterable[str]):
+    def decorate(fn):
+        for name in names:
+            table[name.lower()] = fn
+        return fn
+
+    return decorate
+
+
+def event_function(*names: str):
+    return _register(EVENT, names)
+
+
+def value_function(*names: str):
+    return _register(VALUE, names)
+
+
+def stage_function(*names: str):
+    return _register(STAGE, names)
+
+
+def aggregator(*names: str):
+    return _register(AGGREGATE, names)
+
+
+def load_all() -> None:
+    """Import every implementation module so the registries are filled."""
+    from . import (  # noqa: F401
+        aggregates,
+        arrays,
+        extra,
+        fields,
+        filters,
+        parsing,
+        select,
+        sources,
+        stages,
+        strings,
+        text,
+        time,
+    )

@@ -1,0 +1,158 @@
+"""Filter functions: in, cidr, regex, wildcard, test, dropEvent, match
+(lookup files) and array:contains."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from ..lang.glob import glob_match
+from . import event_function
+
+
+@event_function("in")
+def in_(rt, call, event):
+    value = event.get(call.get("field"))
+    if value is None:
+        return []
+    ignore_case = call.get("ignoreCase")
+    return [event] if any(glob_match(v, value, ignore_case) for v in call.get("values")) else []
+
+
+@lru_cache(maxsize=4096)
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=65536)
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def in_subnets(value: str, subnets: tuple[str, ...]) -> bool:
+    """Whether an IPv4 or IPv6 address lies in any of the subnets; a value that
+    is not an address lies in none."""
+    address = _address(value)
+    if address is None:
+        return False
+    for subnet in subnets:
+        network = _network(subnet)
+        if network is not None and address.version == network.version and address in network:
+            return True
+    return False
+
+
+@event_function("cidr")
+def cidr(rt, call, event):
+    value = event.get(call.get("field"))
+    if call.given("file"):
+        column = call.get("column") or call.get("field")
+        subnets = tuple(row[column] for row in rt.lookup_table(call.get("file")) if column in row)
+    else:
+        subnets = call.get("subnet") or ()
+    hit = value is not None and in_subnets(value, subnets)
+    if call.get("negate"):
+        hit = value is not None and not hit
+    return [event] if hit else []
+
+
+@event_function("regex")
+def regex(rt, call, event):
+    pattern, literal_flags = call.get("regex")
+    flags = literal_flags + (
+        call.get("flags") if call.given("flags") else ("" if literal_flags else "m")
+    )
+    compiled = rt.regex(pattern, "".join(dict.fromkeys(flags)))
+    value = event.get(call.get("field"))
+    strict = call.get("strict")
+    if value is None:
+        return [] if strict else [event]
+    if call.get("repeat") or "g" in flags:
+        matches = compiled.extract_all(value)[: call.get("limit")]
+        if not matches:
+            return [] if strict else [event]
+        return [event.with_fields(groups) for groups in matches]
+    groups = compiled.extract(value)
+    if groups is None:
+        return [] if strict else [event]
+    return [event.with_fields(groups) if groups else event]
+
+
+@event_function("wildcard")
+def wildcard(rt, call, event):
+    pattern = call.get("pattern")
+    ignore_case = call.get("ignoreCase")
+    fields = call.get("field")
+    if fields:
+        if pattern == "*" and call.get("includeEverythingOnAsterisk"):
+            return [event]
+        values = [event.get(f) for f in fields]
+        hit = any(v is not None and glob_match(pattern, v, ignore_case) for v in values)
+        return [event] if hit else []
+    searched = f"*{pattern}*"
+    hit = any(glob_match(searched, text, ignore_case) for text in rt.searchable(event))
+    return [event] if hit else []
+
+
+@event_function("test")
+def test(rt, call, event):
+    return [event] if rt.truth(call.get("expression"), event) else []
+
+
+@event_function("dropEvent")
+def drop_event(rt, call, event):
+    return []
+
+
+@event_function("match")
+def match_lookup(rt, call, event):
+    table = rt.lookup_table(call.get("table") or call.get("file"))
+    fields = call.get("field")
+    columns = call.get("column") or fields
+    if len(columns) != len(fields):
+        columns = tuple(columns) + tuple(fields[len(columns) :])
+    values = [event.get(f) for f in fields]
+    strict = call.get("strict")
+    if any(v is None for v in values):
+        return [] if strict else [event]
+    mode = call.get("mode")
+    ignore_case = call.get("ignoreCase")
+    for row in table:
+        if all(
+            _lookup_hit(mode, row.get(c), v, ignore_case)
+            for c, v in zip(columns, values, strict=True)
+        ):
+            include = call.get("include") or tuple(c for c in row if c not in columns)
+            return [event.with_fields({c: row[c] for c in include if c in row})]
+    return [] if strict else [event]
+
+
+def _lookup_hit(mode: str, key: str | None, value: str, ignore_case: bool) -> bool:
+    if key is None:
+        return False
+    if mode == "glob":
+        return glob_match(key, value, ignore_case)
+    if mode == "cidr":
+        return in_subnets(value, (key,))
+    return key.casefold() == value.casefold() if ignore_case else key == value
+
+
+@event_function("array:contains")
+def array_contains(rt, call, event):
+    name = call.get("array")
+    base = name[:-2] if name.endswith("[]") else name
+    wanted = call.get("value")
+    index = 0
+    while True:
+        value = event.get(f"{base}[{index}]")
+        if value is None:
+            return []
+        if value == wanted:
+            return [event]
+        index += 1

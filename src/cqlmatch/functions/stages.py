@@ -1,0 +1,210 @@
+"""Whole-stream functions: groupBy, stats, sort, head, tail, table."""
+
+from __future__ import annotations
+
+from ..lang.events import Event
+from ..lang.values import parse_number
+from ..semantics.catalogue import lookup
+from ..semantics.check import LIMIT_MAX, BoundCall
+from . import STAGE, stage_function
+from .aggregates import Combined
+
+GROUP_LIMIT_MAX = 1_000_000
+ROW_LIMIT_MAX = 20_000  # LogScale's StateRowLimit
+#: groupBy()'s warning when its group limit is reached (both engines word it so).
+W401 = (
+    "groupBy() reached its limit of {} groups; "
+    "later groups were left out and counts are lower bounds"
+)
+
+
+def _default_count(call):
+    from ..semantics.check import BoundCall
+
+    spec = lookup("count")
+    assert spec is not None
+    return (BoundCall(spec, call.node),)
+
+
+def apply_function(rt, call, items, events: list[Event]) -> list[dict[str, str]]:
+    """Run a groupBy/stats ``function=`` over a list of events.
+
+    Aggregates alone give at most one row (none when no aggregate had
+    input).  A stage function (``tail(1)``) or a composite ``{ ... }``
+    sub-pipeline gives the rows it outputs.  Several mixed items each give
+    their first row, merged in order."""
+    if all(isinstance(i, BoundCall) and i.spec.kind == "aggregate" for i in items):
+        agg = Combined(rt, call, items)
+        for event in events:
+            agg.step(event)
+        fields = agg.result()
+        return [] if fields is None else [fields]
+    outputs = []
+    for item in items:
+        if isinstance(item, BoundCall) and item.spec.kind == "aggregate":
+            outputs.append(apply_function(rt, call, (item,), events))
+        elif isinstance(item, BoundCall):
+            outputs.append(
+                [e.fields for e in STAGE[item.spec.name.lower()](rt, item, list(events))]
+            )
+        else:
+            outputs.append([e.fields for e in rt.run_pipeline(item, list(events))])
+    if len(outputs) == 1:
+        return outputs[0]
+    merged: dict[str, str] = {}
+    for rows in outputs:
+        if rows:
+            merged.update(rows[0])
+    return [merged] if merged else []
+
+
+@stage_function("stats")
+def stats(rt, call, events):
+    return [Event(row) for row in apply_function(rt, call, call.get("function") or (), events)]
+
+
+@stage_function("groupBy")
+def group_by(rt, call, events):
+    keys = call.get("field")
+    items = call.get("function") if call.given("function") else _default_count(call)
+    limit = call.get("limit")
+    if limit == LIMIT_MAX:
+        limit = GROUP_LIMIT_MAX
+    groups: dict[tuple[str, ...], list[Event]] = {}
+    for event in events:
+        values = tuple(event.get(k) for k in keys)
+        if any(v is None for v in values):
+            continue  # an event lacking a group field counts toward no group
+        members = groups.get(values)  # type: ignore[arg-type]
+        if members is None:
+            if len(groups) >= limit:
+                rt.warn("W401", W401.format(limit))
+                continue
+            members = groups[values] = []  # type: ignore[index]
+        members.append(event)
+    rows = []
+    for values, members in groups.items():
+        for fields in apply_function(rt, call, items, members):
+            row = dict(zip(keys, values, strict=True))
+            row.update(fields)
+            rows.append(Event(row))
+    return rows
+
+
+@stage_function("head")
+def head(rt, call, events):
+    return events[: _row_limit(call.get("limit"))]
+
+
+@stage_function("tail")
+def tail(rt, call, events):
+    limit = _row_limit(call.get("limit"))
+    return events[-limit:] if limit else []
+
+
+def _row_limit(limit) -> int:
+    return ROW_LIMIT_MAX if limit == LIMIT_MAX else int(limit)
+
+
+def sort_key(value: str, kind: str) -> tuple[int, object]:
+    """(class, key) for one value.  Under ``any`` and ``number`` numbers are
+    class 0 and everything else class 1; ``hex`` reads base 16; ``string``
+    compares code points.  Classes always ascend, whatever the order."""
+    if kind == "string":
+        return (0, value)
+    if kind == "hex":
+        try:
+            return (0, int(value, 16))
+        except ValueError:
+            return (1, value)
+    number = parse_number(value)
+    return (0, number) if number is not None else (1, value)
+
+
+def sort_events(events, fields, orders, types):
+    """Stable multi-key sort; events missing a key go last whatever the order,
+    and under ``any``/``number`` non-numbers go after numbers.
+
+    One stable pass per key, last key first, gives the lexicographic order
+    with ties in input order; each value's key is computed once.  A pass
+    for ``desc`` sorts in reverse (which Python keeps stable) on keys built
+    so that missing values and the non-number class still come last."""
+    ordered = list(events)
+    for name, order, kind in reversed(list(zip(fields, orders, types, strict=True))):
+        if order == "desc":
+            ordered.sort(key=lambda e, n=name, k=kind: _descending_key(e.get(n), k), reverse=True)
+        else:
+            ordered.sort(key=lambda e, n=name, k=kind: _ascending_key(e.get(n), k))
+    return ordered
+
+
+def _ascending_key(value, kind):
+    if value is None:
+        return (1,)
+    category, key = sort_key(value, kind)
+    return (0, category, key)
+
+
+def _descending_key(value, kind):
+    """Sorted in reverse: missing values smallest, classes negated."""
+    if value is None:
+        return (0,)
+    category, key = sort_key(value, kind)
+    return (1, -category, key)
+
+
+def _parallel(values, n, default):
+    values = tuple(values) if values else (default,)
+    return values + (values[-1],) * (n - len(values))
+
+
+def sort_spec(call) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], int]:
+    """sort()'s fields, their orders and types (one each), and its row limit."""
+    fields = tuple(call.get("field"))
+    orders = _parallel([o.lower() for o in call.get("order")], len(fields), "desc")
+    if call.get("reverse") is not None and not call.given("order"):
+        orders = _parallel(("asc" if call.get("reverse") else "desc",), len(fields), "desc")
+    types = _parallel([t.lower() for t in call.get("type")], len(fields), "any")
+    return fields, orders, types, _row_limit(call.get("limit"))
+
+
+@stage_function("sort")
+def sort(rt, call, events):
+    fields, orders, types, limit = sort_spec(call)
+    return sort_events(events, fields, orders, types)[:limit]
+
+
+@stage_function("table")
+def table(rt, call, events):
+    fields = call.get("fields")
+    sortby = call.get("sortby")
+    if isinstance(sortby, str):
+        sortby = (sortby,)
+    orders = _parallel([o.lower() for o in call.get("order")], len(sortby), "desc")
+    kinds = _parallel([t.lower() for t in call.get("type")], len(sortby), "any")
+    ordered = sort_events(events, sortby, orders, kinds)
+    rows = []
+    for event in ordered[: _row_limit(call.get("limit"))]:
+        rows.append(Event({f: v for f in fields if (v := event.get(f)) is not None}))
+    return rows
+
+
+@stage_function("sankey")
+def sankey(rt, call, events):
+    """Edges for a Sankey diagram: one row per (source, target) pair with
+    fields ``source``, ``target`` and ``weight`` (the first output of the
+    weight aggregate, ``count()`` by default)."""
+    source, target = call.get("source"), call.get("target")
+    items = call.get("weight") if call.given("weight") else _default_count(call)
+    pairs: dict[tuple[str, str], list[Event]] = {}
+    for event in events:
+        s, t = event.get(source), event.get(target)
+        if s is not None and t is not None:
+            pairs.setdefault((s, t), []).append(event)
+    rows = []
+    for (s, t), members in pairs.items():
+        for fields in apply_function(rt, call, items, members):
+            weight = next(iter(fields.values()), None)
+            if weight is not None:
+                rows.append(Event({"source": s, "target": t, "weight": weight}))
+    return rows

@@ -1,0 +1,719 @@
+"""Semantic checking: every call bound to its catalogue entry, every argument
+converted to its parameter's type, and diagnostics with codes and spans.
+
+The result, ``Checked``, maps call sites (by node identity) to ``BoundCall``
+objects that both engines read instead of re-interpreting arguments.
+
+Error codes: E201 unknown function, E202 function not supported offline,
+E203 too many unnamed arguments, E204 unknown parameter, E205 repeated
+parameter, E206 missing parameter, E207 wrong argument type, E208 function
+not allowed here, E209 unsupported construct, E220 parameter without value,
+E221 saved query not available, E222 lookup file not found, E223 function
+needs data from outside the events (GeoIP, threat intelligence), E230 invalid
+regex.
+Warnings: W301 positional if() arguments, W302 drop() without fields,
+W303 filter-style if() condition, W310 groupBy that drops every event.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..errors import CQLCompileError, Diagnostic, SourceMap, Span
+from ..lang.durations import parse_duration
+from ..lang.regex import RegexError, compile_regex
+from ..lang.values import parse_bool, parse_number
+from ..syntax import ast as A
+from .catalogue import CATALOGUE, FunctionSpec, P, T, lookup
+
+LIMIT_MAX = -1  # ``limit=max``: the function picks its own maximum
+# The largest limit= each function accepts (LogScale's GroupMaxLimit, and
+# StateRowLimit for top); what limit=max means for it.  Their state is
+# bounded by them.
+LIMIT_MAXIMA = {"groupBy": 1_000_000, "top": 20_000}
+_NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+@dataclass
+class BoundCall:
+    """A call with its arguments bound to parameters and converted."""
+
+    spec: FunctionSpec
+    node: A.Node
+    args: dict[str, object] = field(default_factory=dict)
+    nodes: dict[str, A.Node] = field(default_factory=dict)
+    extension: str | None = None  # set when the call uses a cqlmatch-only form
+
+    def get(self, name: str, default: object = None) -> object:
+        if name in self.args:
+            return self.args[name]
+        p = self.spec.param(name)
+        if p is not None and p.default is not None:
+            if p.type in (T.FIELDS, T.STRINGS) and isinstance(p.default, str):
+                return (p.default,)
+            return p.default
+        return default
+
+    def given(self, name: str) -> bool:
+        return name in self.args
+
+
+@dataclass
+class Checked:
+    tree: A.Pipeline
+    text: str
+    bindings: dict[int, BoundCall]
+    diagnostics: list[Diagnostic]
+    params: dict[str, str]
+
+    def binding(self, node: A.Node) -> BoundCall:
+        return self.bindings[id(node)]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
+    def reads_source(self) -> bool:
+        """Whether a sub-query (``join``, ``defineTable``) reads the input
+        again, besides the main pipeline: it may need any event of it."""
+        return any(b.spec.name in ("join", "defineTable") for b in self.bindings.values())
+
+
+def check(
+    tree: A.Pipeline,
+    text: str,
+    params: Mapping[str, str] | None = None,
+    strict: bool = False,
+) -> Checked:
+    """Check a parsed query; raises ``CQLCompileError`` listing every error."""
+    checker = _Checker(text, dict(params or {}), strict)
+    too_long = _overlong_path(tree)
+    if too_long is not None:
+        diagnostic = Diagnostic(
+            "error",
+            "E210",
+            f"more than {MAX_STAGES} stages in a row (those of enclosing pipelines included)",
+            too_long.span,
+            expected="a shorter query",
+        )
+        raise CQLCompileError(text, [diagnostic])
+    checker.pipeline(tree, top=True)
+    checked = Checked(tree, text, checker.bindings, checker.diagnostics, checker.params)
+    if checked.errors:
+        raise CQLCompileError(text, sorted(checker.diagnostics, key=lambda d: d.span.start))
+    from .analysis import analyse
+    from .lint import lint
+
+    checked.diagnostics.extend(analyse(checked))
+    checked.diagnostics.extend(lint(tree, text))
+    checked.diagnostics.sort(key=lambda d: d.span.start)
+    return checked
+
+
+# Stages on any path into the query: those of a pipeline plus, for a nested
+# one, the stages before it in every enclosing pipeline.  The interpreter runs
+# a pipeline as a chain of stages, so this keeps it far from Python's
+# recursion limit; real queries stay far below (the corpus tops out at 113).
+MAX_STAGES = 300
+
+
+def _overlong_path(tree: A.Pipeline) -> A.Node | None:
+    """The first stage past MAX_STAGES on some path, or None."""
+    todo: list[tuple[A.Node, int]] = [(tree, 0)]
+    while todo:
+        node, base = todo.pop()
+        if isinstance(node, A.Pipeline):
+            for index, stage in enumerate(node.stages):
+                if base + index + 1 > MAX_STAGES:
+                    return stage
+                todo.append((stage, base + index + 1))
+        else:
+            todo.extend((child, base) for child in A.children(node))
+    return None
+
+
+class _Checker:
+    def __init__(self, text: str, params: dict[str, str], strict: bool) -> None:
+        self.text = text
+        self.source = SourceMap(text)
+        self.params = params
+        self.strict = strict
+        self.bindings: dict[int, BoundCall] = {}
+        self.diagnostics: list[Diagnostic] = []
+
+    # --- reporting -------------------------------------------------------------
+
+    def error(self, code: str, message: str, span: Span, expected=None, fix=None) -> None:
+        self.diagnostics.append(Diagnostic("error", code, message, span, expected, fix))
+
+    def extension(self, code: str, message: str, span: Span, fix: str | None) -> None:
+        severity = "error" if self.strict else "warning"
+        self.diagnostics.append(Diagnostic(severity, code, message, span, None, fix))
+
+    def source_text(self, node: A.Node) -> str:
+        return self.text[node.span.start : node.span.end]
+
+    # --- structure ---------------------------------------------------------------
+
+    def pipeline(self, pipe: A.Pipeline, top: bool = False) -> None:
+        for stage in pipe.stages:
+            self.stage(stage, top)
+
+    def stage(self, node: A.Node, top: bool) -> None:
+        if isinstance(node, A.Case):
+            for branch in node.branches:
+                self.pipeline(branch)
+        elif isinstance(node, A.MatchStmt):
+            for arm in node.arms:
+                self.match_pattern(arm.pattern, node.field)
+                self.pipeline(arm.body)
+        elif isinstance(node, A.Assign):
+            self.assign(node, top)
+        elif isinstance(node, A.FieldCall):
+            self.bind(node.call, key=node, top=top, injected={"field": A.Bare(node.field)})
+        elif isinstance(node, A.Array):
+            self.stats_array(node, top)
+        else:
+            self.filter(node, top)
+
+    def assign(self, node: A.Assign, top: bool) -> None:
+        value = node.value
+        if isinstance(value, A.Call):
+            spec = lookup(value.name)
+            if spec is not None and spec.param("as") is not None:
+                self.bind(value, key=node, top=top, injected={"as": A.Bare(node.field)})
+                return
+        self.expr(value)
+
+    def stats_array(self, node: A.Array, top: bool) -> None:
+        for item in node.items:
+            if isinstance(item, A.Call):
+                self.bind(item, top=top, kinds=("aggregate",))
+            elif isinstance(item, A.SubQuery):
+                self.pipeline(item.query, top=True)
+            elif isinstance(item, A.Assign) and isinstance(item.value, A.Call):
+                self.bind(
+                    item.value,
+                    key=item,
+                    top=top,
+                    kinds=("aggregate",),
+                    injected={"as": A.Bare(item.field)},
+                )
+            else:
+                self.error("E207", "a list stage holds aggregate function calls", item.span)
+        if not top:
+            self.error("E208", "aggregates are not allowed inside case or match", node.span)
+
+    def match_pattern(self, node: A.Node, subject: str) -> None:
+        if isinstance(node, A.Call):
+            # ``f match { in(values=[...]) => ... }`` tests the subject field
+            self.bind(node, top=False, kinds=("filter",), injected={"field": A.Bare(subject)})
+        elif isinstance(node, A.Param):
+            self.param(node)
+        elif isinstance(node, A.Regex):
+            self.regex(node)
+
+    def filter(self, node: A.Node, top: bool) -> None:
+        if isinstance(node, A.And | A.Or):
+            for item in node.items:
+                self.filter(item, False)
+        elif isinstance(node, A.Not):
+            self.filter(node.operand, False)
+            if isinstance(node.operand, A.Call):
+                spec = lookup(node.operand.name)
+                if spec is not None and not spec.negatable and spec.unsupported is None:
+                    self.error("E208", f"{spec.name}() cannot be negated", node.span)
+        elif isinstance(node, A.FieldFilter):
+            if node.op == "<=>":
+                self.error("E209", "'<=>' links only exist inside correlate()", node.span)
+            self.filter_value(node.value)
+        elif isinstance(node, A.FreeText):
+            self.filter_value(node.value)
+        elif isinstance(node, A.Call):
+            self.bind(node, top=top)
+        elif isinstance(node, A.SavedCall):
+            self.error(
+                "E221",
+                f"saved query ${node.name}() is not available offline",
+                node.span,
+                "the saved query's text inlined, or a saved-query directory",
+            )
+
+    def filter_value(self, node: A.Node) -> None:
+        if isinstance(node, A.Param):
+            self.param(node)
+        elif isinstance(node, A.Regex):
+            self.regex(node)
+
+    def regex(self, node: A.Regex, literal: bool = True) -> None:
+        """Compile the regex now, so an invalid one is a compile error that
+        points into the query.  ``literal`` is False for patterns given as
+        strings, whose offsets cannot be mapped through escapes exactly."""
+        try:
+            compile_regex(node.pattern, node.flags)
+        except RegexError as err:
+            if not literal:
+                span = node.span
+            else:
+                # pattern between the slashes; flags after the closing one
+                start = node.span.start + 1 + err.offset
+                if err.in_flags:
+                    start += len(node.pattern) + 1
+                span = self.source.span(start, start + max(1, err.length))
+            self.error("E230", f"invalid regex: {err.message}", span)
+
+    def param(self, node: A.Param) -> str | None:
+        if node.name in self.params:
+            return self.params[node.name]
+        if node.default is not None:
+            return node.default
+        self.error(
+            "E220",
+            f"query parameter ?{node.name} has no value",
+            node.span,
+            fix=None,
+            expected=f"a value: --param {node.name}=VALUE",
+        )
+        return None
+
+    def expr(self, node: A.Node) -> None:
+        if isinstance(node, A.Call):
+            self.bind(node, top=False, kinds=("transform", "filter"))
+        elif isinstance(node, A.Binary):
+            self.expr(node.left)
+            self.expr(node.right)
+        elif isinstance(node, A.Unary):
+            self.expr(node.operand)
+        elif isinstance(node, A.Param):
+            self.param(node)
+        elif isinstance(node, A.Array):
+            for item in node.items:
+                self.expr(item)
+        elif isinstance(node, A.SavedCall):
+            self.filter(node, False)
+        elif isinstance(node, A.SubQuery):
+            self.error("E209", "a sub-query cannot be used as a value", node.span)
+        elif isinstance(node, A.Regex):
+            self.error("E209", "a regex literal cannot be used as a value", node.span)
+
+    # --- calls -------------------------------------------------------------------
+
+    def bind(
+        self,
+        call: A.Call,
+        key: A.Node | None = None,
+        top: bool = True,
+        kinds: tuple[str, ...] | None = None,
+        injected: dict[str, A.Node] | None = None,
+    ) -> BoundCall | None:
+        spec = lookup(call.name)
+        if spec is None:
+            close = difflib.get_close_matches(call.name.lower(), CATALOGUE, n=1, cutoff=0.6)
+            hint = f"; did you mean {CATALOGUE[close[0]].name}()?" if close else ""
+            fix = CATALOGUE[close[0]].name if close else None
+            name_span = self.source.span(call.span.start, call.span.start + len(call.name))
+            self.error("E201", f"unknown function {call.name}(){hint}", name_span, fix=fix)
+            return None
+        if spec.unsupported is not None:
+            code = "E223" if spec.external else "E202"
+            self.error(
+                code, f"{spec.name}() is not supported offline: {spec.unsupported}", call.span
+            )
+            return None
+        if kinds is not None and spec.kind not in kinds:
+            where = "inside groupBy(function=...)" if "aggregate" in kinds else "here"
+            self.error("E208", f"{spec.name}() ({spec.kind}) cannot be used {where}", call.span)
+            return None
+        if spec.kind in ("aggregate", "stage") and not top and kinds is None:
+            self.error(
+                "E208",
+                f"{spec.name}() works on the whole stream, so it must be a stage of its own, "
+                "not inside case, match, OR or next to other filters",
+                call.span,
+                "'|' before it",
+            )
+            return None
+        bound = BoundCall(spec, call)
+        self.bindings[id(key if key is not None else call)] = bound
+        if key is not None:
+            self.bindings[id(call)] = bound
+        args = list(call.args)
+        self.bind_args(bound, args, injected or {})
+        return bound
+
+    def bind_args(self, bound: BoundCall, args: list, injected: dict[str, A.Node]) -> None:
+        spec = bound.spec
+        unnamed: list[A.Arg] = []
+        for arg in args:
+            if isinstance(arg, A.QueryArg):
+                self.error("E209", f"{spec.name}() takes no named sub-queries", arg.span)
+                continue
+            if arg.name is None:
+                unnamed.append(arg)
+                continue
+            p = spec.param(arg.name)
+            if p is None and spec.name == "eval" and "expression" not in bound.nodes:
+                # eval(x = a * 2): the argument name is the assigned field.
+                self.expr(arg.value)
+                assignment = A.Assign(arg.name, arg.value, span=arg.span)
+                bound.args["expression"] = bound.nodes["expression"] = assignment
+                continue
+            if p is None:
+                if self.filter_condition(bound, arg):
+                    continue
+                names = [q.name for q in spec.params]
+                close = difflib.get_close_matches(arg.name, names, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                accepted = ", ".join(names) or "no parameters"
+                self.error(
+                    "E204", f"{spec.name}() has no parameter {arg.name!r}{hint}", arg.span, accepted
+                )
+                continue
+            self.set_arg(bound, p, arg.value, arg.span)
+        self.bind_unnamed(bound, unnamed)
+        for name, node in injected.items():
+            p = spec.param(name)
+            if p is not None and p.name not in bound.nodes:
+                self.set_arg(bound, p, node, bound.node.span)
+        if spec.name == "drop" and not bound.given("fields"):
+            bound.extension = "drop-event"
+            self.extension(
+                "W302",
+                "drop() without fields is a cqlmatch extension that drops the event; "
+                "LogScale requires fields (drop(fields=[...])) and removes fields, not events",
+                bound.node.span,
+                "dropEvent()",
+            )
+            return
+        if (
+            spec.name == "eval"
+            and "expression" in bound.nodes
+            and not isinstance(bound.nodes["expression"], A.Assign)
+        ):
+            self.error(
+                "E207",
+                "eval() takes an assignment: the field to set, =, and an expression",
+                bound.nodes["expression"].span,
+                "eval(field = expression)",
+            )
+        if spec.name == "sort":
+            fields = len(bound.get("field")) if "field" in bound.args else 1
+            for name in ("order", "type"):
+                values = bound.args.get(name)
+                if isinstance(values, tuple | list) and len(values) > fields:
+                    self.error(
+                        "E207",
+                        f"sort() has {fields} field(s) but {len(values)} {name} values: "
+                        f"one per field at most",
+                        bound.nodes[name].span,
+                        f"{name}=[...] with at most {fields} value(s)",
+                    )
+        if spec.name == "match" and not ("file" in bound.nodes or "table" in bound.nodes):
+            self.error(
+                "E206",
+                "match() needs a file= or table= argument",
+                bound.node.span,
+                'file="lookup.csv"',
+            )
+        for p in spec.params:
+            if p.required and p.name not in bound.nodes:
+                self.error(
+                    "E206",
+                    f"{spec.name}() needs its {p.name!r} argument",
+                    bound.node.span,
+                    f"{p.name}=<{p.type.value}>",
+                )
+        if bound.given("flags") and spec.param("regex") is not None and bound.given("regex"):
+            self.regex_flags(bound)
+        if spec.name == "rename" and isinstance(bound.nodes.get("field"), A.Array):
+            self.rename_pairs(bound.nodes["field"], bound.given("as"))
+        elif spec.name == "rename" and "field" in bound.nodes and not bound.given("as"):
+            self.error(
+                "E206",
+                "rename() of one field needs as= (the new name)",
+                bound.node.span,
+                "as=<new name>",
+            )
+        maximum = LIMIT_MAXIMA.get(spec.name)
+        limit = bound.args.get("limit")
+        if maximum is not None and isinstance(limit, int) and limit > maximum:
+            self.error(
+                "E207",
+                f"{spec.name}() limit is at most {maximum:,}",
+                bound.nodes["limit"].span,
+                "limit=max",
+            )
+
+    def rename_pairs(self, node: A.Array, named: bool) -> None:
+        """``rename([[old, new], ...])``: every item a pair of names (a
+        malformed list was an IndexError while running); ``rename([old],
+        as=new)`` is one field."""
+        if named and len(node.items) == 1 and self.text_of(node.items[0]) is not None:
+            return
+        for pair in node.items:
+            if not (
+                isinstance(pair, A.Array)
+                and len(pair.items) == 2
+                and all(self.text_of(item) is not None for item in pair.items)
+            ):
+                self.error(
+                    "E207",
+                    "rename() takes a field with as=, or a list of [old, new] pairs",
+                    pair.span,
+                    "[old, new]",
+                )
+                return
+
+    def regex_flags(self, bound: BoundCall) -> None:
+        """``flags="..."`` of regex()/replace(): checked now with the pattern,
+        so an unknown flag is E230 at the flag, not an error while running."""
+        pattern, literal_flags = bound.get("regex")
+        flags = bound.get("flags")
+        node = bound.nodes["flags"]
+        if not isinstance(pattern, str) or not isinstance(flags, str):
+            return
+        try:
+            compile_regex(pattern, literal_flags + flags)
+        except RegexError as err:
+            if not err.in_flags and not literal_flags and not flags.strip("imdgF"):
+                return  # the pattern's own error, reported already
+            span = node.span
+            quoted = isinstance(node, A.Str) and span.end - span.start == len(flags) + 2
+            if err.in_flags and err.offset >= len(literal_flags):
+                start = span.start + (1 if quoted else 0) + err.offset - len(literal_flags)
+                span = self.source.span(start, start + max(1, err.length))
+            self.error("E230", f"invalid regex flags: {err.message}", span)
+
+    def filter_condition(self, bound: BoundCall, arg: A.Arg) -> bool:
+        """``if(Field=/re/, ...)``: a filter written where an expression goes."""
+        spec = bound.spec
+        target = spec.param(spec.unnamed) if spec.unnamed else None
+        if target is None or target.type is not T.EXPR or target.name in bound.nodes:
+            return False
+        value = arg.value
+        if isinstance(value, A.Binary | A.Unary):
+            # ``a=x*y`` in a call reads as arithmetic; as a filter it is the
+            # wildcard text written there
+            value = A.Bare(self.source_text(value), span=value.span)
+        elif isinstance(value, A.Bool):  # ``a=true``: the text true, as in any filter
+            value = A.Bare(self.source_text(value), span=value.span)
+        elif not isinstance(value, A.Bare | A.Str | A.Number | A.Regex | A.Param):
+            return False
+        condition = A.FieldFilter(arg.name, "=", value, span=arg.span)
+        self.filter_value(value)
+        bound.args[target.name] = condition
+        bound.nodes[target.name] = condition
+        self.extension(
+            "W303",
+            f"a filter ({arg.name}=...) as the condition of {spec.name}() is a cqlmatch "
+            "extension; LogScale conditions are expressions",
+            arg.span,
+            None,
+        )
+        return True
+
+    def bind_unnamed(self, bound: BoundCall, unnamed: list[A.Arg]) -> None:
+        spec = bound.spec
+        if not unnamed:
+            return
+        if spec.unnamed is None:
+            self.error("E203", f"{spec.name}() takes only named arguments", unnamed[0].span)
+            return
+        first, rest = unnamed[0], unnamed[1:]
+        target = spec.param(spec.unnamed)
+        assert target is not None
+        if target.name in bound.nodes and spec.name == "if":
+            rest = unnamed
+        elif target.name in bound.nodes:
+            self.error("E205", f"{spec.name}() got {target.name!r} twice", first.span)
+        else:
+            self.set_arg(bound, target, first.value, first.span)
+        if spec.name == "if" and rest and len(rest) <= 2:
+            for name, arg in zip(("then", "else"), rest, strict=False):
+                p = spec.param(name)
+                assert p is not None
+                self.set_arg(bound, p, arg.value, arg.span)
+            fix_args = (
+                [self.source_text(bound.nodes["condition"])] if "condition" in bound.nodes else []
+            )
+            fix_args += [
+                f"{n}={self.source_text(a.value)}"
+                for n, a in zip(("then", "else"), rest, strict=False)
+            ]
+            self.extension(
+                "W301",
+                "positional then/else arguments to if() are a cqlmatch extension; "
+                "LogScale requires then= and else=",
+                bound.node.span,
+                f"if({', '.join(fix_args)})",
+            )
+            return
+        for arg in rest:
+            self.error(
+                "E203", f"{spec.name}() takes one unnamed argument ({spec.unnamed})", arg.span
+            )
+
+    def set_arg(self, bound: BoundCall, p: P, node: A.Node, span: Span) -> None:
+        if p.name in bound.args or p.name in bound.nodes:
+            self.error("E205", f"{bound.spec.name}() got {p.name!r} twice", span)
+            return
+        bound.nodes[p.name] = node  # given, even if its value turns out invalid
+        value = self.convert(bound, p, node)
+        if value is _INVALID:
+            return
+        bound.args[p.name] = value
+
+    # --- argument conversion ------------------------------------------------------
+
+    def convert(self, bound: BoundCall, p: P, node: A.Node) -> object:
+        if isinstance(node, A.Param) and p.type not in (T.EXPR, T.ANY):
+            value = self.param(node)
+            if value is None:
+                return _INVALID
+            node = A.Str(value, span=node.span)
+        t = p.type
+        if t is T.EXPR:
+            if isinstance(node, A.Regex | A.Array):
+                what = "a regex" if isinstance(node, A.Regex) else "a list"
+                self.error("E207", f"{p.name}= takes an expression, not {what}", node.span)
+                return _INVALID
+            self.expr(node)
+            return node
+        if t is T.ANY:
+            self.expr_or_fields(node)
+            return node
+        if t is T.AGGREGATES:
+            return self.aggregates(bound, p, node)
+        if t is T.QUERY:
+            if not isinstance(node, A.SubQuery):
+                return self.wrong(bound, p, node)
+            self.pipeline(node.query, top=True)
+            return node.query
+        if t is T.QUERIES:
+            items = node.items if isinstance(node, A.Array) else (node,)
+            if not all(isinstance(item, A.SubQuery) for item in items):
+                return self.wrong(bound, p, node)
+            for item in items:
+                self.pipeline(item.query, top=True)
+            return tuple(item.query for item in items)
+        if t is T.REGEX:
+            if isinstance(node, A.Regex):
+                self.regex(node)
+                return (node.pattern, node.flags)
+            text = self.text_of(node)
+            if text is None:
+                return self.wrong(bound, p, node)
+            self.regex(A.Regex(text, "", span=node.span), literal=False)
+            return (text, "")
+        if t in (T.FIELDS, T.STRINGS):
+            items = node.items if isinstance(node, A.Array) else (node,)
+            out = []
+            for item in items:
+                if isinstance(item, A.Param):
+                    text = self.param(item)
+                    if text is None:
+                        return _INVALID
+                else:
+                    text = self.text_of(item)
+                    if text is None:
+                        return self.wrong(bound, p, item)
+                out.append(text)
+            return tuple(out)
+        text = self.text_of(node)
+        if text is None:
+            return self.wrong(bound, p, node)
+        if t in (T.FIELD, T.STRING):
+            return text
+        if t is T.BOOL:
+            flag = parse_bool(text)
+            return self.wrong(bound, p, node) if flag is None else flag
+        if t is T.NUMBER:
+            number = parse_number(text)
+            return self.wrong(bound, p, node) if number is None else number
+        if t is T.SIGNED:
+            number = parse_number(text)
+            return number if isinstance(number, int) else self.wrong(bound, p, node)
+        if t in (T.INTEGER, T.LIMIT):
+            if t is T.LIMIT and text.lower() == "max":
+                return LIMIT_MAX
+            number = parse_number(text)
+            if not isinstance(number, int) or number < 0:
+                return self.wrong(bound, p, node)
+            return number
+        if t is T.DURATION:
+            if text.lower() == "auto":
+                return None  # the function chooses
+            millis = parse_duration(text)
+            return self.wrong(bound, p, node) if millis is None or millis <= 0 else millis
+        if t is T.ENUM:
+            lowered = text.lower()
+            for choice in p.choices:
+                if choice.lower() == lowered:
+                    return choice
+            return self.wrong(bound, p, node)
+        raise AssertionError(t)
+
+    def expr_or_fields(self, node: A.Node) -> None:
+        if isinstance(node, A.Array):
+            for item in node.items:
+                self.expr_or_fields(item)
+        else:
+            self.expr(node)
+
+    def text_of(self, node: A.Node) -> str | None:
+        """The string an argument spells: quoted, bare or numeric literals, and
+        unquoted text such as ``10.0.0.0/8`` taken as written."""
+        if isinstance(node, A.Str):
+            return node.value
+        if isinstance(node, A.Bare | A.Number):
+            return node.text
+        if isinstance(node, A.Bool):
+            return "true" if node.value else "false"
+        if isinstance(node, A.Binary | A.Unary) and node.span.end > node.span.start:
+            return self.source_text(node)
+        return None
+
+    def wrong(self, bound: BoundCall, p: P, node: A.Node) -> object:
+        choices = f": {', '.join(p.choices)}" if p.choices else ""
+        self.error(
+            "E207",
+            f"{bound.spec.name}() argument {p.name} must be a {p.type.value}{choices}",
+            node.span,
+        )
+        return _INVALID
+
+    def aggregates(self, bound: BoundCall, p: P, node: A.Node) -> object:
+        """One aggregate, a list of them, a stage function (``tail(1)``), or
+        a composite ``{ ... }`` sub-pipeline run over each group's events.
+        Returns a tuple of BoundCall (functions) and Pipeline (composites)."""
+        items = node.items if isinstance(node, A.Array) else (node,)
+        kinds = ("aggregate", "stage")
+        out: list[BoundCall | A.Pipeline] = []
+        for item in items:
+            if isinstance(item, A.Call):
+                inner = self.bind(item, kinds=kinds)
+            elif isinstance(item, A.Assign) and isinstance(item.value, A.Call):
+                inner = self.bind(
+                    item.value, key=item, kinds=kinds, injected={"as": A.Bare(item.field)}
+                )
+            elif isinstance(item, A.SubQuery):
+                self.pipeline(item.query, top=True)
+                out.append(item.query)
+                continue
+            else:
+                return self.wrong(bound, p, item)
+            if inner is None:
+                return _INVALID
+            out.append(inner)
+        return tuple(out)
+
+
+_INVALID = object()
