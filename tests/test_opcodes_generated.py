@@ -27,7 +27,9 @@ def test_opcodes_pxi_is_current() -> None:
 
 def test_the_file_says_it_is_generated() -> None:
     first = (ROOT / "cext" / "opcodes.pxi").read_text(encoding="utf-8").splitlines()[0]
-    assert "generated from src/cqlmatch/bytecode/opcodes.py by tools/gen_opcodes.py" in first.lower()
+    assert (
+        "generated from src/cqlmatch/bytecode/opcodes.py by tools/gen_opcodes.py" in first.lower()
+    )
     assert "do not edit" in first
 
 

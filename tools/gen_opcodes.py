@@ -35,7 +35,9 @@ def _import_opcodes():
     name = "_cqlmatch_opcodes_table"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "src" / "cqlmatch" / "bytecode" / "opcodes.py")
+    spec = importlib.util.spec_from_file_location(
+        name, ROOT / "src" / "cqlmatch" / "bytecode" / "opcodes.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look the module up while it runs
