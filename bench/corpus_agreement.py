@@ -4,7 +4,7 @@ For each query of ``../shared/corpus/queries.jsonl`` that compiles (without
 parameter values or lookup files) and that the reference interpreter runs,
 the VM must give the same output rows and warnings over the same generated
 Falcon events, and ``CompiledQuery.run`` over the events' NDJSON lines (the
-raw-byte prefilter, the decoders, then the VM) the same rows.  ``tests/test_corpus_agreement.py`` does this on a few hundred
+raw-byte prefilter, the decoders, then the VM) the same rows.  ``tests/runtime/test_corpus_agreement.py`` does this on a few hundred
 events; this script does it on as many as asked (the issue: at least 10,000).
 
     .venv/bin/python bench/corpus_agreement.py --events 10000 --workers 2

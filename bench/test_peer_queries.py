@@ -3,7 +3,7 @@
 Needs the ``bench`` extra (``pip install -e '.[test,bench]'``); run with
 ``.venv/bin/python -m pytest bench/test_peer_queries.py``.  It is not in the
 default test run (``testpaths = tests``) so that CI need not install DuckDB
-and Polars (about 190 MB); ``tests/test_compare_queries.py`` checks the rest
+and Polars (about 190 MB); ``tests/cli/test_compare_queries.py`` checks the rest
 of the comparison everywhere.
 
 Rows are compared with ``peers.compare_rows`` (equal counts in any order);

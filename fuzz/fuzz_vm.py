@@ -1,5 +1,5 @@
 """Fuzz the VM against the reference interpreter: queries from the grammar of
-tests/test_differential.py (filters, case/match, assignments, functions,
+tests/runtime/test_differential.py (filters, case/match, assignments, functions,
 aggregations) over generated events, driven by libFuzzer through
 hypothesis' ``fuzz_one_input``.  Both engines must give the same rows,
 warnings and per-event results, and nothing but ``CQLError`` may escape.
@@ -17,14 +17,14 @@ import _driver
 
 with _driver.instrumented():
     from hypothesis import HealthCheck, given, settings, strategies as st
-
-    from fuzz.oracles import check_agree
     from tests.test_differential import (
         aggregations,
         event_lists,
         filters,
         per_event_pipelines,
     )
+
+    from fuzz.oracles import check_agree
 
 QUERIES = st.one_of(
     filters,

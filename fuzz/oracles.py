@@ -1,8 +1,8 @@
 """What each fuzz target checks, for one input.
 
 The atheris targets (``fuzz/fuzz_*.py``), the short hypothesis passes in CI
-(``tests/test_fuzz_*.py``) and the replay of kept crash inputs
-(``tests/test_regressions.py``) all call these functions, so a crash found
+(``tests/*/test_fuzz_*.py``) and the replay of kept crash inputs
+(``tests/bytecode/test_regressions.py``) all call these functions, so a crash found
 by a long run and its regression test exercise the same property.
 
 Each ``check_*`` returns normally when the input is handled correctly and
@@ -233,7 +233,7 @@ def check_agree(text: str, events: list[dict[str, Any]]) -> None:
     """A generated query over generated events: the VM gives the reference's
     rows, warnings and per-event results, and nothing but ``CQLError`` is
     raised (compile errors are fine: the generator is not exact)."""
-    from tests.test_differential import assert_agree
+    from tests.runtime.test_differential import assert_agree
 
     try:
         cqlmatch.compile(text)
