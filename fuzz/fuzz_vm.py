@@ -17,7 +17,7 @@ import _driver
 
 with _driver.instrumented():
     from hypothesis import HealthCheck, given, settings, strategies as st
-    from tests.test_differential import (
+    from tests.runtime.test_differential import (
         aggregations,
         event_lists,
         filters,

@@ -7,7 +7,7 @@ it at compile time, so this script renders it as ``cdef enum`` declarations
     python tools/gen_opcodes.py          # (re)write the file
     python tools/gen_opcodes.py --check  # exit 1 when the file is stale
 
-``tests/test_opcodes_generated.py`` fails when the file differs from what
+``tests/bytecode/test_opcodes_generated.py`` fails when the file differs from what
 ``render()`` gives, so a change to the table cannot ship with a stale VM.
 """
 
