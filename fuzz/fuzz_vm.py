@@ -17,14 +17,14 @@ import _driver
 
 with _driver.instrumented():
     from hypothesis import HealthCheck, given, settings, strategies as st
+
+    from fuzz.oracles import check_agree
     from tests.runtime.test_differential import (
         aggregations,
         event_lists,
         filters,
         per_event_pipelines,
     )
-
-    from fuzz.oracles import check_agree
 
 QUERIES = st.one_of(
     filters,

@@ -148,8 +148,8 @@ def check_decode(data: bytes) -> None:
     decoding restricted to its fields, or ``MalformedLine`` exactly when the
     reference refuses the line; the prefilter never rules out a line the
     seed rule keeps; ``open_lines`` over the bytes never raises."""
+    from cqlmatch.ingest.lines import MalformedLine
     from cqlmatch.ingest.reader import open_lines
-    from cqlmatch.runtime.query import MalformedLine
 
     line = data.split(b"\n", 1)[0]
     expected = _expected_fields(line)

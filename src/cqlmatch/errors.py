@@ -158,3 +158,13 @@ class CQLSyntaxError(CQLError):
     @property
     def source_line(self) -> str:
         return render_caret(self.text, self.span).split("\n", 1)[0]
+
+
+class BadEventError(ValueError):
+    """A bad input line under ``on_error="fail"``: where it is and why."""
+
+    def __init__(self, source: str, line_number: int, reason: str) -> None:
+        super().__init__(f"{source}:{line_number}: bad event: {reason}")
+        self.source = source
+        self.line_number = line_number
+        self.reason = reason

@@ -24,7 +24,7 @@ from .lang.events import Event
 from .lang.glob import glob_match
 from .lang.regex import CompiledRegex, compile_regex
 from .lang.values import format_bool, format_number, parse_bool, parse_number, unescape_bare
-from .semantics.check import BoundCall, Checked
+from .semantics.checked import BoundCall, Checked
 from .syntax import ast as A
 
 load_all()

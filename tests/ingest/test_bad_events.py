@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 import cqlmatch
+from cqlmatch.errors import BadEventError
 from cqlmatch.runtime import parallel
-from cqlmatch.runtime.query import MALFORMED_KEPT, BadEventError
+from cqlmatch.runtime.query import MALFORMED_KEPT
 from cqlmatch.synth.gen import generate_lines
 
 from ..conftest import ROOT

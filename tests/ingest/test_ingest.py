@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 import cqlmatch
 from cqlmatch.bytecode.compiler import compile_program
 from cqlmatch.ingest import reader as ingest
+from cqlmatch.ingest.lines import MalformedLine
 from cqlmatch.ingest.reader import (
     Decoder,
     IngestError,
@@ -27,7 +28,6 @@ from cqlmatch.ingest.reader import (
 )
 from cqlmatch.lang.events import Event, parse_line
 from cqlmatch.reference import Interpreter
-from cqlmatch.runtime.query import MalformedLine
 from cqlmatch.synth.gen import generate_lines
 
 from ..conftest import ROOT

@@ -10,7 +10,7 @@ import pytest
 import cqlmatch
 from cqlmatch.functions import select, stages
 from cqlmatch.runtime.engine import VMEngine
-from cqlmatch.semantics.check import LIMIT_MAXIMA
+from cqlmatch.semantics.checked import LIMIT_MAXIMA
 
 ENGINES = ("vm", "reference")
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import cqlmatch
+from cqlmatch.errors import BadEventError
 from cqlmatch.runtime import parallel
-from cqlmatch.runtime.query import BadEventError
 from cqlmatch.synth.gen import generate_lines
 
 from ..conftest import ROOT

@@ -30,7 +30,7 @@ from .._regexset import DEFAULT_MAX_MEM, RegexSet, RegexSetError
 from ..errors import CQLCompileError, Diagnostic
 from ..lang.regex import compile_regex, required_literals, translate
 from ..lang.values import parse_number, unescape_bare
-from ..semantics.check import BoundCall, Checked
+from ..semantics.checked import BoundCall, Checked
 from ..syntax import ast as A
 from ..syntax.ast import walk
 from .opcodes import NUM_OPS, Op

@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import CQLError
+from ..errors import BadEventError, CQLError
 from ..runtime import stream as stream_mod
-from ..runtime.query import ENGINES, ON_ERROR, BadEventError, compile as compile_text, compile_file
+from ..runtime.query import ENGINES, ON_ERROR, compile as compile_text, compile_file
 from ..syntax.ast import dump
 from ..syntax.lexer import tokenize
 from ..syntax.parser import parse

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from ..lang.events import Event
     from ..lang.regex import CompiledRegex
-    from ..semantics.check import BoundCall
+    from ..semantics.checked import BoundCall
     from ..syntax.ast import Node
 
 

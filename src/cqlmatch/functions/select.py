@@ -58,7 +58,7 @@ from __future__ import annotations
 
 from ..lang.events import Event
 from ..lang.values import format_number, parse_number
-from ..semantics.check import LIMIT_MAX
+from ..semantics.checked import LIMIT_MAX
 from . import Aggregator, aggregator, stage_function
 
 ROW_LIMIT_MAX = 20_000  # LogScale's StateRowLimit, what top(limit=max) keeps

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..lang.events import Event
 from ..lang.values import parse_number
 from ..semantics.catalogue import lookup
-from ..semantics.check import LIMIT_MAX, BoundCall
+from ..semantics.checked import LIMIT_MAX, BoundCall
 from . import STAGE, stage_function
 from .aggregates import Combined
 
@@ -19,7 +19,7 @@ W401 = (
 
 
 def _default_count(call):
-    from ..semantics.check import BoundCall
+    from ..semantics.checked import BoundCall
 
     spec = lookup("count")
     assert spec is not None

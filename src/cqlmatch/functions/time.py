@@ -80,7 +80,7 @@ from ..lang.durations import parse_duration
 from ..lang.events import TIMESTAMP, Event
 from ..lang.values import format_number, parse_number
 from ..semantics.catalogue import lookup
-from ..semantics.check import LIMIT_MAX, BoundCall
+from ..semantics.checked import LIMIT_MAX, BoundCall
 from . import event_function, stage_function, value_function
 from .aggregates import Combined
 

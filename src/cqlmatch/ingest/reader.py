@@ -79,8 +79,8 @@ from .._blockio import pread_lines as _pread_lines
 from .._scan import scan as _c_scan
 from ..bytecode.program import FieldRef, Program
 from ..lang.events import Event, Fields, flatten, parse_line, rawstring_of
-from ..runtime.query import MalformedLine
 from .columns import PAIR, ColumnBatch, ColumnDecoder, struct_name_ok, unpack_spans
+from .lines import MalformedLine
 from .prefilter import Pacer, Prefilter
 
 __all__ = [

@@ -23,7 +23,7 @@ from ..bytecode.program import Program
 from ..functions.stages import sort_spec
 from ..lang.events import Event
 from ..reference import Interpreter
-from ..semantics.check import Checked
+from ..semantics.checked import Checked
 from ..syntax import ast as A
 
 

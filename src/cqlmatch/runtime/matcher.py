@@ -70,13 +70,14 @@ import msgspec
 from ..bytecode.opcodes import INFO, Op
 from ..bytecode.program import FieldRef, Program
 from ..functions.stages import W401
+from ..ingest.lines import MalformedLine
 from ..ingest.reader import MAX_LINE_BYTES, Decoder, Prefilter
 from ..lang.events import Event, Fields, _scalar, flatten, rawstring_of
 from ..lang.values import format_number, parse_number
 from ..reference import Interpreter
 from ..semantics.lookups import Table
 from ..syntax import ast as A
-from .query import ENGINES, CompiledQuery, MalformedLine, compile as compile_query
+from .query import ENGINES, CompiledQuery, compile as compile_query
 
 __all__ = ["Matcher"]
 

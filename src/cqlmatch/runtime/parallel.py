@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..functions.stages import W401
 from ..ingest.columns import ColumnBatch
+from ..ingest.lines import MalformedLine
 from ..lang.events import Event
-from .query import MalformedLine
 
 if TYPE_CHECKING:
     from .._vm import GroupTable
@@ -297,7 +297,7 @@ def run_file(
     when the result must come from one pass instead (see the module
     docstring).  Malformed lines, counts and warnings go to ``query`` and
     ``engine`` as ``CompiledQuery.run`` records them."""
-    from .query import BadEventError, MalformedLine
+    from ..errors import BadEventError
 
     name = str(path)
     spec = {

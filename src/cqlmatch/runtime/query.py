@@ -13,9 +13,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CQLCompileError, Diagnostic
+from ..errors import BadEventError, CQLCompileError, Diagnostic
+from ..ingest.lines import MalformedLine
 from ..lang.events import Event, flatten, rawstring_of
-from ..semantics.check import Checked, check
+from ..semantics.check import check
+from ..semantics.checked import Checked
 from ..semantics.lookups import Table, resolve_tables
 from ..syntax.parser import parse
 
@@ -26,29 +28,6 @@ if TYPE_CHECKING:
 ENGINES = ("vm", "reference")  # the first is the default
 ON_ERROR = ("skip", "fail")  # the first is the default
 MALFORMED_KEPT = 100  # bad lines kept with their reason; ``malformed_count`` has them all
-
-
-class MalformedLine:
-    """A line of input that is not a JSON object: kept with its number."""
-
-    __slots__ = ("line_number", "reason")
-
-    def __init__(self, line_number: int, reason: str) -> None:
-        self.line_number = line_number
-        self.reason = reason
-
-    def __repr__(self) -> str:
-        return f"line {self.line_number}: {self.reason}"
-
-
-class BadEventError(ValueError):
-    """A bad input line under ``on_error="fail"``: where it is and why."""
-
-    def __init__(self, source: str, line_number: int, reason: str) -> None:
-        super().__init__(f"{source}:{line_number}: bad event: {reason}")
-        self.source = source
-        self.line_number = line_number
-        self.reason = reason
 
 
 class CompiledQuery:

@@ -47,9 +47,9 @@ import time
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the matcher (and the engines) load when the command runs
+    from ..ingest.lines import MalformedLine
     from ..lang.events import Event, Fields
     from .matcher import Matcher
-    from .query import MalformedLine
 
 READ_SIZE = 1 << 16
 EXIT_OK = 0

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from ..errors import Diagnostic
 from ..syntax import ast as A
-from .check import Checked
+from .checked import Checked
 from .falcon import carries
 
 TYPE_FIELDS = ("#event_simpleName", "event_simpleName")

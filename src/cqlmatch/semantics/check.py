@@ -20,71 +20,17 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from ..errors import CQLCompileError, Diagnostic, SourceMap, Span
 from ..lang.durations import parse_duration
 from ..lang.regex import RegexError, compile_regex
 from ..lang.values import parse_bool, parse_number
 from ..syntax import ast as A
-from .catalogue import CATALOGUE, FunctionSpec, P, T, lookup
+from .analysis import analyse
+from .catalogue import CATALOGUE, P, T, lookup
+from .checked import LIMIT_MAX, LIMIT_MAXIMA, BoundCall, Checked
 
-LIMIT_MAX = -1  # ``limit=max``: the function picks its own maximum
-# The largest limit= each function accepts (LogScale's GroupMaxLimit, and
-# StateRowLimit for top); what limit=max means for it.  Their state is
-# bounded by them.
-LIMIT_MAXIMA = {"groupBy": 1_000_000, "top": 20_000}
 _NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-@dataclass
-class BoundCall:
-    """A call with its arguments bound to parameters and converted."""
-
-    spec: FunctionSpec
-    node: A.Node
-    args: dict[str, object] = field(default_factory=dict)
-    nodes: dict[str, A.Node] = field(default_factory=dict)
-    extension: str | None = None  # set when the call uses a cqlmatch-only form
-
-    def get(self, name: str, default: object = None) -> object:
-        if name in self.args:
-            return self.args[name]
-        p = self.spec.param(name)
-        if p is not None and p.default is not None:
-            if p.type in (T.FIELDS, T.STRINGS) and isinstance(p.default, str):
-                return (p.default,)
-            return p.default
-        return default
-
-    def given(self, name: str) -> bool:
-        return name in self.args
-
-
-@dataclass
-class Checked:
-    tree: A.Pipeline
-    text: str
-    bindings: dict[int, BoundCall]
-    diagnostics: list[Diagnostic]
-    params: dict[str, str]
-
-    def binding(self, node: A.Node) -> BoundCall:
-        return self.bindings[id(node)]
-
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == "warning"]
-
-    @property
-    def reads_source(self) -> bool:
-        """Whether a sub-query (``join``, ``defineTable``) reads the input
-        again, besides the main pipeline: it may need any event of it."""
-        return any(b.spec.name in ("join", "defineTable") for b in self.bindings.values())
 
 
 def check(
@@ -109,7 +55,6 @@ def check(
     checked = Checked(tree, text, checker.bindings, checker.diagnostics, checker.params)
     if checked.errors:
         raise CQLCompileError(text, sorted(checker.diagnostics, key=lambda d: d.span.start))
-    from .analysis import analyse
     from .lint import lint
 
     checked.diagnostics.extend(analyse(checked))
