@@ -22,6 +22,61 @@ PARTIAL_GROUPS = GROUP_LIMIT_MAX
 ROW_LIMIT_MAX = 20_000
 #: Distinct groups ``top()`` counts before it stops adding new ones.
 TOP_GROUPS_MAX = GROUP_LIMIT_MAX
+#: The largest ``limit=`` each function accepts, what ``limit=max`` means for
+#: it; a larger number is error E207.  Their state is bounded by these.
+LIMIT_MAXIMA = {"groupBy": GROUP_LIMIT_MAX, "top": ROW_LIMIT_MAX}
+#: Bytes of distinct values ``collect()`` keeps as a stage of its own ...
+COLLECT_BYTES_TOP = 10 << 20
+#: ... and inside ``groupBy()`` or another function, where one copy is kept
+#: per group, so each must stay small.
+COLLECT_BYTES_NESTED = 1 << 20
+#: Series ``timeChart()``/``bucket()`` keep (LogScale's MAX_SERIES_LIMIT
+#: default); a larger ``limit=`` is cut to it with warning W464.
+SERIES_LIMIT_MAX = 500
+#: Time buckets ``bucket()``/``timeChart()`` make at most (the documented
+#: maximum of ``buckets=``); a longer span gets wider buckets instead.
+MAX_BUCKETS = 1500
+#: The largest ``neighbor(distance=...)``; a larger one is cut with W486.
+#: Each event holds a window this wide, so it bounds the memory of the stage.
+NEIGHBOR_DISTANCE_MAX = 10_000
+#: The largest ``transpose(limit=...)`` (rows turned into columns); larger is
+#: cut with W489, since every row becomes a field of each output event.
+TRANSPOSE_LIMIT_MAX = 1_000
+#: Characters at the start of a value ``findTimestamp()`` searches
+#: (LogScale's MAX_CHARS_TO_FIND_TIMESTAMP default): a timestamp further in
+#: is not found, and a long value is not scanned to its end.
+FIND_TIMESTAMP_CHARS = 128
+
+# --- query text ----------------------------------------------------------------------------
+
+#: Nested parentheses, calls, arrays, case and match blocks the parser
+#: follows (error E110 past it): the parser is recursive, and this keeps it far
+#: from Python's recursion limit whatever the query.
+MAX_DEPTH = 64
+#: Expression depth (E110 past it): each binary operator of a chain
+#: (a + b + c ...) nests the tree one level, and counts with the nesting above.
+MAX_EXPR_DEPTH = 128
+#: Saved queries calling saved queries (E221 past it): stops a cycle the
+#: directory lookup cannot see (two names for one file) and runaway expansion.
+MAX_SAVED_DEPTH = 32
+#: Stages on any path into the query (E210 past it): those of a pipeline plus,
+#: for a nested one, the stages before it in every enclosing pipeline.  The
+#: interpreter runs a pipeline as a chain of stages, so this keeps it far from
+#: Python's recursion limit; real queries stay far below (the corpus tops out at 113).
+MAX_STAGES = 300
+#: Digits a value may have and still be read as a number: Python refuses to
+#: convert more than 4300, and a number that long is not a measurement anyway.
+MAX_DIGITS = 4000
+
+# --- analysis ------------------------------------------------------------------------------
+
+#: Paths (branches of case/match, each with what it knows of the event) the
+#: Falcon analysis follows; past this it gives up rather than grow
+#: exponentially with nested case blocks.  It only gives warnings.
+MAX_PATHS = 256
+#: Rounds of ``check --fix``: one fix can uncover another, but a fix that keeps
+#: producing fixes must not loop forever.
+MAX_FIX_ROUNDS = 8
 
 # --- input ---------------------------------------------------------------------------------
 
@@ -33,5 +88,27 @@ MALFORMED_KEPT = 1000
 
 # --- regular expressions -------------------------------------------------------------------
 
-#: Memory RE2 may use for one compiled regex set (its DFA cache included).
+#: Memory RE2 may use for one compiled regex or regex set (its DFA cache
+#: included); a field whose regexes together need more is error E231.
 REGEX_MAX_MEM = 64 << 20
+#: A regex whose RE2::Set program alone needs more than this runs on the slow
+#: path (a single RE2 object, which falls back from the DFA to the NFA), so the
+#: field's set keeps memory for its DFA.  Ordinary detection regexes need a few
+#: kilobytes.
+SET_PATTERN_BUDGET = 8 << 20
+#: Groups inside groups in one regex (E230 past it): keeps the recursive
+#: regex parser far from Python's recursion limit.
+REGEX_MAX_NESTING = 100
+#: RE2's own limit on a counted repetition (``x{1001}`` is E230).
+REGEX_MAX_REPEAT = 1000
+#: Pieces one sequence may hold once counted repetitions are written out
+#: (x{3} is xxx).  RE2 does that expansion itself and aborts the whole process
+#: (LOG(FATAL) "Cannot AllocSub") past 65,535 pieces, e.g. for 66 times
+#: [^a]{1000}; such a pattern is refused (E230) well below that.
+REGEX_MAX_EXPANDED = 30_000
+
+# --- output --------------------------------------------------------------------------------
+
+#: ``run --format table`` cuts longer cells with an ellipsis, so one huge
+#: value does not make the whole table unreadable (json/csv keep it whole).
+MAX_CELL = 80

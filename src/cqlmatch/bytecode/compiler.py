@@ -26,10 +26,11 @@ import functools
 import ipaddress
 from collections.abc import Iterable, Sequence
 
-from .._regexset import DEFAULT_MAX_MEM, RegexSet, RegexSetError
+from .._regexset import RegexSet, RegexSetError
 from ..errors import CQLCompileError, Diagnostic
 from ..lang.regex import compile_regex, required_literals, translate
 from ..lang.values import parse_number, unescape_bare
+from ..limits import GROUP_LIMIT_MAX, REGEX_MAX_MEM, SET_PATTERN_BUDGET
 from ..semantics.checked import BoundCall, Checked
 from ..syntax import ast as A
 from ..syntax.ast import walk
@@ -52,13 +53,6 @@ NATIVE_AGGREGATES = frozenset({"count", "sum", "min", "max", "avg"})
 _PURE_FILTER_CALLS = frozenset(
     {"in", "cidr", "wildcard", "test", "array:contains", "text:contains", "dropEvent"}
 )
-GROUP_LIMIT_MAX = 1_000_000
-# A regex whose RE2::Set program alone needs more than this runs on the slow
-# path (the reference's RE2 object, which falls back from the DFA to the NFA),
-# so the field's set keeps memory for its DFA.  The VM's sets get
-# DEFAULT_MAX_MEM (64 MiB) each; a field whose regexes together exceed that
-# is error E231.  Ordinary detection regexes need a few kilobytes.
-SET_PATTERN_BUDGET = 8 << 20
 # Characters a JSON encoder (Gson included) never escapes: literals made of
 # them appear verbatim in a raw line whenever the decoded value contains them.
 _PREFILTER_SAFE = frozenset(
@@ -130,7 +124,7 @@ class _Builder:
         """The set of a field's regexes, checked to compile as the VM will
         compile it (E231 when RE2 runs out of memory, never a crash later)."""
         patterns = tuple(self.sets[slot])
-        trial = RegexSet(max_mem=DEFAULT_MAX_MEM)
+        trial = RegexSet(max_mem=REGEX_MAX_MEM)
         try:
             for pattern in patterns:
                 trial.add(pattern)
@@ -140,7 +134,7 @@ class _Builder:
             span = node.span if node is not None else self.checked.tree.span
             message = (
                 f"the {len(patterns)} regexes on field {self.fields[slot].name} together "
-                f"exceed RE2's memory budget of {DEFAULT_MAX_MEM >> 20} MiB ({err})"
+                f"exceed RE2's memory budget of {REGEX_MAX_MEM >> 20} MiB ({err})"
             )
             diagnostic = Diagnostic(
                 "error", "E231", message, span, expected="fewer or smaller regexes on this field"

@@ -6,7 +6,7 @@ import csv
 import json
 from typing import TextIO
 
-MAX_CELL = 80  # table cells longer than this are cut with an ellipsis
+from ..limits import MAX_CELL
 
 
 def columns_of(rows: list[dict[str, str]]) -> list[str]:

@@ -58,13 +58,9 @@ from __future__ import annotations
 
 from ..lang.events import Event
 from ..lang.values import format_number, parse_number
+from ..limits import COLLECT_BYTES_NESTED, COLLECT_BYTES_TOP, ROW_LIMIT_MAX, TOP_GROUPS_MAX
 from ..semantics.checked import LIMIT_MAX
 from . import Aggregator, aggregator, stage_function
-
-ROW_LIMIT_MAX = 20_000  # LogScale's StateRowLimit, what top(limit=max) keeps
-TOP_GROUPS_MAX = 1_000_000  # distinct groups top() counts (bounded memory)
-COLLECT_BYTES_TOP = 10 << 20  # collect() as a stage of its own
-COLLECT_BYTES_NESTED = 1 << 20  # collect() inside groupBy() or another function
 
 # --- collect -------------------------------------------------------------------------------
 

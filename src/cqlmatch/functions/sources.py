@@ -8,6 +8,7 @@ input; the interpreter keeps it for them (``rt.source_events()``)."""
 from __future__ import annotations
 
 from ..lang.events import Event
+from ..limits import GROUP_LIMIT_MAX
 from . import stage_function
 
 
@@ -78,7 +79,7 @@ def join(rt, call, events):
 
 def _limit(call) -> int:
     limit = call.get("limit")
-    return 1_000_000 if limit == -1 else int(limit)
+    return GROUP_LIMIT_MAX if limit == -1 else int(limit)  # limit=max
 
 
 @stage_function("selfJoinFilter")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from ..lang.events import Event
 from ..lang.values import parse_number
+from ..limits import GROUP_LIMIT_MAX, ROW_LIMIT_MAX
 from ..semantics.catalogue import lookup
 from ..semantics.checked import LIMIT_MAX, BoundCall
 from . import STAGE, stage_function
 from .aggregates import Combined
 
-GROUP_LIMIT_MAX = 1_000_000
-ROW_LIMIT_MAX = 20_000  # LogScale's StateRowLimit
 #: groupBy()'s warning when its group limit is reached (both engines word it so).
 W401 = (
     "groupBy() reached its limit of {} groups; "

@@ -110,9 +110,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Final, cast
+from typing import cast
 
 import re2
+
+from ..limits import REGEX_MAX_EXPANDED, REGEX_MAX_MEM, REGEX_MAX_NESTING, REGEX_MAX_REPEAT
 
 __all__ = [
     "CASE_FOLDED_INTO_ASCII",
@@ -125,14 +127,6 @@ __all__ = [
     "translate",
 ]
 
-DEFAULT_MAX_MEM: Final = 64 << 20
-MAX_NESTING: Final = 100  # groups inside groups; keeps the recursive parser far from Python's limit
-MAX_REPEAT: Final = 1000  # RE2's limit on a counted repetition
-# Pieces one sequence may hold once counted repetitions are written out
-# (x{3} is xxx).  RE2 does that expansion itself and aborts the whole process
-# (LOG(FATAL) "Cannot AllocSub") past 65,535 pieces, e.g. for 66 times
-# [^a]{1000}; such a pattern is refused here, well below that.
-MAX_EXPANDED: Final = 30_000
 
 re2.set_fallback_notification(re2.FALLBACK_EXCEPTION)
 
@@ -446,9 +440,9 @@ class _Parser:
         start = m.start()
         lo_text, comma, hi_text = m.group(1), m.group(2), m.group(3)
         for text in (lo_text, hi_text):
-            if text and (len(text) > 6 or int(text) > MAX_REPEAT):
+            if text and (len(text) > 6 or int(text) > REGEX_MAX_REPEAT):
                 raise self.error(
-                    f"repetition count {text} in {m.group()} exceeds RE2's limit of {MAX_REPEAT}",
+                    f"repetition count {text} in {m.group()} exceeds RE2's limit of {REGEX_MAX_REPEAT}",
                     start,
                     m.end() - start,
                 )
@@ -491,8 +485,8 @@ class _Parser:
 
     def group(self, depth: int) -> _Node:
         s, start = self.s, self.i
-        if depth >= MAX_NESTING:
-            raise self.error(f"groups nest deeper than {MAX_NESTING} levels", start)
+        if depth >= REGEX_MAX_NESTING:
+            raise self.error(f"groups nest deeper than {REGEX_MAX_NESTING} levels", start)
         saved_ci = self.ci
         if not s.startswith("(?", start):
             opener = "(?:"
@@ -970,16 +964,16 @@ def _parse(pattern: str, flags: str) -> tuple[Translated, _Node]:
 def _expanded(node: _Node, pattern: str) -> int:
     """How many pieces ``node`` adds to the sequence around it once counted
     repetitions are written out; raises ``RegexError`` when a sequence grows
-    past ``MAX_EXPANDED``.  Counts a literal run as one piece
+    past ``REGEX_MAX_EXPANDED``.  Counts a literal run as one piece
     per character, so it overestimates, never underestimates."""
     if isinstance(node, _Concat):
         total = 0
         for item in node.items:
             total += _expanded(item, pattern)
-            if total > MAX_EXPANDED:
+            if total > REGEX_MAX_EXPANDED:
                 at = item.start if isinstance(item, _Repeat) else 0
                 raise RegexError(
-                    f"counted repetitions expand this sequence past {MAX_EXPANDED:,} pieces, "
+                    f"counted repetitions expand this sequence past {REGEX_MAX_EXPANDED:,} pieces, "
                     "more than RE2 can build",
                     at,
                     pattern=pattern,
@@ -994,7 +988,7 @@ def _expanded(node: _Node, pattern: str) -> int:
     if isinstance(node, _Repeat):
         copies = max(node.lo, node.hi or 0, 1) + (1 if node.hi is None else 0)
         # Nested counts past RE2's limit ((a{1000}){1000}) are RE2's own error.
-        return min(_expanded(node.child, pattern) * copies, MAX_EXPANDED + 1)
+        return min(_expanded(node.child, pattern) * copies, REGEX_MAX_EXPANDED + 1)
     return 1
 
 
@@ -1284,7 +1278,7 @@ def _compile_cached(pattern: str, flags: str, max_mem: int) -> CompiledRegex:
     return CompiledRegex(translated, _compile_re2(translated.re2_pattern, max_mem, pattern))
 
 
-def compile_regex(pattern: str, flags: str = "", max_mem: int = DEFAULT_MAX_MEM) -> CompiledRegex:
+def compile_regex(pattern: str, flags: str = "", max_mem: int = REGEX_MAX_MEM) -> CompiledRegex:
     """Translate and compile a LogScale regex; cached (LRU) by pattern, flags
     and ``max_mem``, which bounds RE2's memory for the compiled program and
     its DFA cache (RE2::Options::max_mem).  Raises ``RegexError``."""

@@ -15,11 +15,12 @@ from __future__ import annotations
 import math
 import re
 
+from ..limits import MAX_DIGITS
+
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _INTEGER = re.compile(r"[+-]?\d+")
 
 Number = int | float
-MAX_DIGITS = 4000  # longer digit strings are not read as numbers (Python's int limit is 4300)
 
 
 def parse_number(value: str | None) -> Number | None:

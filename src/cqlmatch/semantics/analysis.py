@@ -16,12 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..errors import Diagnostic
+from ..limits import MAX_PATHS
 from ..syntax import ast as A
 from .checked import Checked
 from .falcon import carries
 
 TYPE_FIELDS = ("#event_simpleName", "event_simpleName")
-MAX_PATHS = 256  # beyond this the analysis gives up rather than explode
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,11 @@ from ..errors import CQLCompileError, Diagnostic, SourceMap, Span
 from ..lang.durations import parse_duration
 from ..lang.regex import RegexError, compile_regex
 from ..lang.values import parse_bool, parse_number
+from ..limits import LIMIT_MAXIMA, MAX_STAGES
 from ..syntax import ast as A
 from .analysis import analyse
 from .catalogue import CATALOGUE, P, T, lookup
-from .checked import LIMIT_MAX, LIMIT_MAXIMA, BoundCall, Checked
+from .checked import LIMIT_MAX, BoundCall, Checked
 
 _NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
@@ -61,13 +62,6 @@ def check(
     checked.diagnostics.extend(lint(tree, text))
     checked.diagnostics.sort(key=lambda d: d.span.start)
     return checked
-
-
-# Stages on any path into the query: those of a pipeline plus, for a nested
-# one, the stages before it in every enclosing pipeline.  The interpreter runs
-# a pipeline as a chain of stages, so this keeps it far from Python's
-# recursion limit; real queries stay far below (the corpus tops out at 113).
-MAX_STAGES = 300
 
 
 def _overlong_path(tree: A.Pipeline) -> A.Node | None:

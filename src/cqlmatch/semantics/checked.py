@@ -8,14 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import Diagnostic
+from ..limits import LIMIT_MAXIMA as LIMIT_MAXIMA  # re-exported: tests and callers read it here
 from ..syntax import ast as A
 from .catalogue import FunctionSpec, T
 
 LIMIT_MAX = -1  # ``limit=max``: the function picks its own maximum
-# The largest limit= each function accepts (LogScale's GroupMaxLimit, and
-# StateRowLimit for top); what limit=max means for it.  Their state is
-# bounded by them.
-LIMIT_MAXIMA = {"groupBy": 1_000_000, "top": 20_000}
 
 
 @dataclass

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..errors import Diagnostic
+from ..limits import MAX_FIX_ROUNDS
 from ..runtime.query import compile as compile_query
 
 SAFE = frozenset({"W301", "W302", "W304", "W310", "W331"})
-MAX_ROUNDS = 8
 
 
 def _apply(text: str, diagnostics: list[Diagnostic]) -> tuple[str, list[str]]:
@@ -34,7 +34,7 @@ def fix_query(text: str, params: Mapping[str, str] | None = None) -> tuple[str, 
     """The query with every safe fix applied, and the codes of the fixes made.
     Raises the usual query errors if the text (or a fixed version) is invalid."""
     applied: list[str] = []
-    for _ in range(MAX_ROUNDS):
+    for _ in range(MAX_FIX_ROUNDS):
         query = compile_query(text, params=params)
         fixable = [d for d in query.diagnostics if d.code in SAFE and d.fix is not None]
         if not fixable:

@@ -32,14 +32,11 @@ from __future__ import annotations
 import re
 
 from ..errors import CQLSyntaxError, Span
+from ..limits import MAX_DEPTH, MAX_EXPR_DEPTH
 from . import ast as A
 from .lexer import Lexer, Mode
 from .tokens import Token, TokenKind as K
 
-MAX_DEPTH = 64  # nested parentheses, calls, arrays, case and match blocks
-# Binary operators in a chain (a + b + c ...) nest the tree one level each, so
-# they count, with the nesting above, toward this bound on expression depth.
-MAX_EXPR_DEPTH = 128
 REGEX_FLAGS = frozenset("imdgF")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+")
 _SIGNED_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+)")

@@ -31,13 +31,13 @@ import re
 from pathlib import Path
 
 from ..errors import CQLCompileError, CQLError, Diagnostic, Span
+from ..limits import MAX_SAVED_DEPTH
 from . import ast as A
 from .lexer import tokenize
 from .parser import parse
 from .tokens import TokenKind
 
 SUFFIX = ".cql"
-MAX_DEPTH = 32  # saved queries calling saved queries
 
 
 class SavedQueryError(CQLCompileError):
@@ -117,8 +117,8 @@ def _body(
     if path in stack:
         chain = " -> ".join(p.stem for p in (*stack, path))
         raise _error(text, call.span, f"saved queries call each other in a cycle: {chain}")
-    if len(stack) >= MAX_DEPTH:
-        raise _error(text, call.span, f"saved queries nested more than {MAX_DEPTH} deep")
+    if len(stack) >= MAX_SAVED_DEPTH:
+        raise _error(text, call.span, f"saved queries nested more than {MAX_SAVED_DEPTH} deep")
     arguments: dict[str, str] = {}
     for arg in call.args:
         if not isinstance(arg, A.Arg) or arg.name is None:
