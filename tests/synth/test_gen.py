@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from cqlmatch.synth import gen
+from cqlmatch.synth.encode import _encode_object
 
 COMMON_KEYS = (
     "aid",
@@ -420,7 +421,7 @@ def test_scenario_events_against_the_seed_rule(name: str) -> None:
         seen |= found
         for e in events:
             assert e["aid"] == host["aid"]
-            line = gen._encode_object(e, i % 2 == 1)
+            line = _encode_object(e, i % 2 == 1)
             assert json.loads(line) == e
             assert all(isinstance(v, str) for k, v in e.items() if k != "EventOrigin")
     assert seen == always | sometimes, (name, seen)
@@ -511,7 +512,7 @@ def test_gzip_writer_failure_is_raised_not_hung(
         def write(self, data: object) -> int:
             raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(gen.gzip, "GzipFile", FullDisk)
+    monkeypatch.setattr(gzip, "GzipFile", FullDisk)
     # More chunks than the hand-off queue holds, so a stuck producer would hang.
     with pytest.raises(OSError, match="No space left"):
         gen.write_file(tmp_path / "full.ndjson.gz", 40_000, malicious_rate=0.0)
