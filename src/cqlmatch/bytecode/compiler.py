@@ -18,22 +18,25 @@ are ordered before regex tests inside a juxtaposition (AND) when both are
 side-effect free; constant filters fold (``true`` disappears, ``false``
 turns a branch into a jump); ``case`` branches that begin with equality
 tests on one field (``#event_simpleName=...``) DISPATCH on one read of it.
+
+The prefilter (the literals a raw line must hold for its event to pass) is
+worked out by :mod:`.atoms` from the same filters.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Iterable, Sequence
 
 from .._regexset import RegexSet, RegexSetError
 from ..errors import CQLCompileError, Diagnostic
-from ..lang.regex import compile_regex, required_literals, translate
+from ..lang.regex import compile_regex, translate
 from ..lang.values import parse_number, unescape_bare
 from ..limits import GROUP_LIMIT_MAX, REGEX_MAX_MEM, SET_PATTERN_BUDGET
 from ..semantics.checked import BoundCall, Checked
 from ..syntax import ast as A
 from ..syntax.ast import walk
+from .atoms import leading_required, weakest_dropped
 from .opcodes import NUM_OPS, Op
 from .program import (
     FORMAT_VERSION,
@@ -45,18 +48,12 @@ from .program import (
     Program,
     RegexSetSpec,
     Rule,
-    without_implied,
 )
 
 NATIVE_AGGREGATES = frozenset({"count", "sum", "min", "max", "avg"})
 # Filter functions that never add fields to the event they keep.
 _PURE_FILTER_CALLS = frozenset(
     {"in", "cidr", "wildcard", "test", "array:contains", "text:contains", "dropEvent"}
-)
-# Characters a JSON encoder (Gson included) never escapes: literals made of
-# them appear verbatim in a raw line whenever the decoded value contains them.
-_PREFILTER_SAFE = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !#$%()*+,-./:;?@[]^_`{|}~"
 )
 _COST = {Op.TEST_EXISTS: 0, Op.TEST_EQ: 1, Op.TEST_PREFIX: 1, Op.TEST_SUFFIX: 1}
 
@@ -183,7 +180,9 @@ class _Builder:
         )
         for stage in stages[:first_aggregate]:
             self.stage(stage, reject)
-        self.prefilter.extend(self.leading_required(stages[:first_aggregate]))
+        self.prefilter.extend(
+            leading_required(stages[:first_aggregate], self.pure_filter, self.literal_text)
+        )
         self.emit(Op.ACCEPT)
         self.place(reject)
         self.emit(Op.REJECT)
@@ -596,44 +595,9 @@ class _Builder:
 
     # --- prefilter -------------------------------------------------------------------------
 
-    def leading_required(self, steps: Sequence[A.Node]) -> list[tuple[Literal, ...]]:
-        """``required`` of a run of filters (stages, or the items of an AND),
-        up to and including the first one that may change a field: the
-        later ones may test a changed field (``x := "a" | x=a`` must not
-        require "a" in the line)."""
-        groups: list[tuple[Literal, ...]] = []
-        for step in steps:
-            groups.extend(self.required(step))
-            if not self.pure_filter(step):
-                break
-        return groups
-
-    def required(self, node: A.Node) -> list[tuple[Literal, ...]]:
-        """Groups of literals, one of each group being needed in the raw line
-        for an event to pass ``node`` when it starts on the fields as read
-        from the line (conjunctive normal form)."""
-        if isinstance(node, A.And):
-            return self.leading_required(node.items)
-        if isinstance(node, A.Or):
-            if not self.pure_filter(node):
-                return []
-            return _disjunction([self.required(item) for item in node.items])
-        if isinstance(node, A.Case):
-            # An event no branch takes is dropped, so every kept event passed
-            # the leading filters of one branch.
-            return _disjunction([self.leading_required(b.stages) for b in node.branches])
-        if isinstance(node, A.FieldFilter) and node.op in ("=", "like"):
-            if isinstance(node.value, A.Regex):
-                found = required_literals(node.value.pattern, node.value.flags)
-                if found is None or not all(_safe(x) for x in found.literals):
-                    return []
-                fold = found.ascii_case_insensitive
-                return [_group(Literal(x, fold) for x in found.literals)] if found.literals else []
-            text = _literal_text(node.value, self.checked.params)
-            pieces = [p for p in (text or "").split("*") if p]
-            safe = [p for p in pieces if _safe(p)]
-            return [(Literal(max(safe, key=len)),)] if safe else []
-        return []
+    def literal_text(self, node: A.Node) -> str | None:
+        """The text of a literal value node (``atoms`` asks for it)."""
+        return _literal_text(node, self.checked.params)
 
     # --- aggregation ------------------------------------------------------------------------
 
@@ -680,7 +644,7 @@ class _Builder:
         # A sub-query reads every event of the input, whatever the main
         # pipeline's filters: then no line may be ruled out.
         reads_source = self.checked.reads_source
-        prefilter = () if reads_source else _weakest_dropped([g for g in self.prefilter if g])
+        prefilter = () if reads_source else weakest_dropped([g for g in self.prefilter if g])
         return Program(
             magic=MAGIC,
             version=FORMAT_VERSION,
@@ -764,64 +728,6 @@ def _multi_output(binding: BoundCall) -> bool:
         flags = binding.get("regex")[1] + str(binding.get("flags") or "")
         return bool(binding.get("repeat")) or "g" in flags
     return binding.spec.name == "split"
-
-
-def _safe(literal: str) -> bool:
-    return len(literal) >= 3 and all(c in _PREFILTER_SAFE for c in literal)
-
-
-_OR_PICKS = 3  # groups of each alternative tried when an OR is put in CNF
-_OR_GROUPS = 8  # groups kept for one OR
-_GROUP_CAP = 64  # literals in one group
-
-
-def _group(literals: Iterable[Literal]) -> tuple[Literal, ...]:
-    """A group without the literals that another of it implies, in a
-    stable order."""
-    return tuple(sorted(without_implied(literals), key=_literal_key))
-
-
-def _literal_key(literal: Literal) -> tuple[str, bool]:
-    return literal.text, literal.ignore_case
-
-
-def _size_key(group: Iterable[Literal]) -> tuple[int, list[tuple[str, bool]]]:
-    keys = sorted(map(_literal_key, group))
-    return len(keys), keys
-
-
-def _weakest_dropped(groups: list[tuple[Literal, ...]]) -> tuple[tuple[Literal, ...], ...]:
-    """The groups without those another group implies (a line holding a
-    literal of that group always holds one of this), in their order."""
-    unique = list(dict.fromkeys(groups))
-
-    def implied(b: tuple[Literal, ...], a: tuple[Literal, ...]) -> bool:
-        return all(any(x.implies(y) for y in b) for x in a)
-
-    return tuple(
-        b
-        for i, b in enumerate(unique)
-        if not any(
-            j != i and implied(b, a) and (not implied(a, b) or j < i) for j, a in enumerate(unique)
-        )
-    )
-
-
-def _disjunction(alternatives: list[list[tuple[Literal, ...]]]) -> list[tuple[Literal, ...]]:
-    """The CNF of an OR of CNFs: a group for each way of taking one group
-    from every alternative (their union), since a line that passes any
-    alternative holds one of its literals.  Any subset of those groups is
-    still true of every kept line, so only the smallest few are kept: from
-    the ``_OR_PICKS`` smallest groups of each alternative, at most
-    ``_OR_GROUPS`` groups of at most ``_GROUP_CAP`` literals."""
-    if not alternatives or any(not cnf for cnf in alternatives):
-        return []
-    unions: list[frozenset[Literal]] = [frozenset()]
-    for cnf in alternatives:
-        picks = sorted(set(cnf), key=_size_key)[:_OR_PICKS]
-        unions = sorted({u | frozenset(g) for u in unions for g in picks}, key=_size_key)
-        unions = unions[:_OR_GROUPS]
-    return [_group(u) for u in unions if len(u) <= _GROUP_CAP]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -1,0 +1,152 @@
+"""Prefilter atoms: the literals a raw line must hold for its event to pass.
+
+A program's prefilter is a conjunction of groups of literals (conjunctive
+normal form): a line that holds no literal of some group cannot be kept by
+the query, so the reader skips it without decoding.  Leaving a group out is
+always sound (the prefilter only rules out fewer lines), so every rule below
+may give up by keeping fewer groups; it must never keep a group a kept event
+could lack.
+
+The rule, read on the filters before the first aggregate, on the fields as
+read from the line:
+
+* a literal counts only when it is *safe*: at least three characters, all of
+  them characters a JSON encoder (Gson included) never escapes, so the line
+  holds it verbatim whenever the decoded value does;
+* ``field=value`` and ``field=*wild*card*`` (and ``like``) need their longest
+  safe piece between the ``*``; ``field=/regex/`` needs one of the literals
+  the regex cannot match without (``lang.regex.required_literals``), in
+  ASCII-case-folded form when the regex ignores case; anything else
+  (negation, comparisons, calls, free text) needs nothing;
+* an AND (a juxtaposition or a run of stages) needs what each of its filters
+  needs, up to and including the first filter that may change a field: the
+  filters after it may test the changed value (``x := "a" | x=a`` must not
+  require ``a`` in the line);
+* an OR of filters that change no field, and a ``case`` (an event no branch
+  takes is dropped), need one of their alternatives: the CNF of that
+  disjunction, a group for each way of taking one group from every
+  alternative, trimmed to the smallest few (``_OR_PICKS``, ``_OR_GROUPS``,
+  ``_GROUP_CAP``);
+* in the end a group that another group implies is dropped, and a query with
+  a sub-query reading its source gets no prefilter at all (the compiler
+  decides that).
+
+The code generator supplies the two judgements that need the checked tree:
+whether a filter changes no field, and the literal text of a value node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from ..lang.regex import required_literals
+from ..syntax import ast as A
+from .program import Literal, without_implied
+
+Group = tuple[Literal, ...]
+# Whether a filter compiles without slow paths and changes no field.
+PureFilter = Callable[[A.Node], bool]
+# The literal text of a value node (string, bare word, number, parameter).
+LiteralText = Callable[[A.Node], str | None]
+
+# Characters a JSON encoder (Gson included) never escapes: literals made of
+# them appear verbatim in a raw line whenever the decoded value contains them.
+_PREFILTER_SAFE = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !#$%()*+,-./:;?@[]^_`{|}~"
+)
+_OR_PICKS = 3  # groups of each alternative tried when an OR is put in CNF
+_OR_GROUPS = 8  # groups kept for one OR
+_GROUP_CAP = 64  # literals in one group
+
+
+def leading_required(steps: Sequence[A.Node], pure: PureFilter, text: LiteralText) -> list[Group]:
+    """``required`` of a run of filters (stages, or the items of an AND),
+    up to and including the first one that may change a field: the
+    later ones may test a changed field (``x := "a" | x=a`` must not
+    require "a" in the line)."""
+    groups: list[Group] = []
+    for step in steps:
+        groups.extend(required(step, pure, text))
+        if not pure(step):
+            break
+    return groups
+
+
+def required(node: A.Node, pure: PureFilter, text: LiteralText) -> list[Group]:
+    """Groups of literals, one of each group being needed in the raw line
+    for an event to pass ``node`` when it starts on the fields as read
+    from the line (conjunctive normal form)."""
+    if isinstance(node, A.And):
+        return leading_required(node.items, pure, text)
+    if isinstance(node, A.Or):
+        if not pure(node):
+            return []
+        return _disjunction([required(item, pure, text) for item in node.items])
+    if isinstance(node, A.Case):
+        # An event no branch takes is dropped, so every kept event passed
+        # the leading filters of one branch.
+        return _disjunction([leading_required(b.stages, pure, text) for b in node.branches])
+    if isinstance(node, A.FieldFilter) and node.op in ("=", "like"):
+        if isinstance(node.value, A.Regex):
+            found = required_literals(node.value.pattern, node.value.flags)
+            if found is None or not all(_safe(x) for x in found.literals):
+                return []
+            fold = found.ascii_case_insensitive
+            return [_group(Literal(x, fold) for x in found.literals)] if found.literals else []
+        pieces = [p for p in (text(node.value) or "").split("*") if p]
+        safe = [p for p in pieces if _safe(p)]
+        return [(Literal(max(safe, key=len)),)] if safe else []
+    return []
+
+
+def weakest_dropped(groups: list[Group]) -> tuple[Group, ...]:
+    """The groups without those another group implies (a line holding a
+    literal of that group always holds one of this), in their order."""
+    unique = list(dict.fromkeys(groups))
+
+    def implied(b: Group, a: Group) -> bool:
+        return all(any(x.implies(y) for y in b) for x in a)
+
+    return tuple(
+        b
+        for i, b in enumerate(unique)
+        if not any(
+            j != i and implied(b, a) and (not implied(a, b) or j < i) for j, a in enumerate(unique)
+        )
+    )
+
+
+def _safe(literal: str) -> bool:
+    return len(literal) >= 3 and all(c in _PREFILTER_SAFE for c in literal)
+
+
+def _group(literals: Iterable[Literal]) -> Group:
+    """A group without the literals that another of it implies, in a
+    stable order."""
+    return tuple(sorted(without_implied(literals), key=_literal_key))
+
+
+def _literal_key(literal: Literal) -> tuple[str, bool]:
+    return literal.text, literal.ignore_case
+
+
+def _size_key(group: Iterable[Literal]) -> tuple[int, list[tuple[str, bool]]]:
+    keys = sorted(map(_literal_key, group))
+    return len(keys), keys
+
+
+def _disjunction(alternatives: list[list[Group]]) -> list[Group]:
+    """The CNF of an OR of CNFs: a group for each way of taking one group
+    from every alternative (their union), since a line that passes any
+    alternative holds one of its literals.  Any subset of those groups is
+    still true of every kept line, so only the smallest few are kept: from
+    the ``_OR_PICKS`` smallest groups of each alternative, at most
+    ``_OR_GROUPS`` groups of at most ``_GROUP_CAP`` literals."""
+    if not alternatives or any(not cnf for cnf in alternatives):
+        return []
+    unions: list[frozenset[Literal]] = [frozenset()]
+    for cnf in alternatives:
+        picks = sorted(set(cnf), key=_size_key)[:_OR_PICKS]
+        unions = sorted({u | frozenset(g) for u in unions for g in picks}, key=_size_key)
+        unions = unions[:_OR_GROUPS]
+    return [_group(u) for u in unions if len(u) <= _GROUP_CAP]
