@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from ..errors import Diagnostic
 from ..limits import MAX_FIX_ROUNDS
-from ..runtime.query import compile as compile_query
+from .frontend import front_end
 
 SAFE = frozenset({"W301", "W302", "W304", "W310", "W331"})
 
@@ -35,11 +35,11 @@ def fix_query(text: str, params: Mapping[str, str] | None = None) -> tuple[str, 
     Raises the usual query errors if the text (or a fixed version) is invalid."""
     applied: list[str] = []
     for _ in range(MAX_FIX_ROUNDS):
-        query = compile_query(text, params=params)
+        query = front_end(text, params=params)
         fixable = [d for d in query.diagnostics if d.code in SAFE and d.fix is not None]
         if not fixable:
             return text, applied
         text, codes = _apply(text, fixable)
         applied.extend(codes)
-    compile_query(text, params=params)
+    front_end(text, params=params)
     return text, applied
