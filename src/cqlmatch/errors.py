@@ -101,10 +101,54 @@ class Diagnostic:
 
 
 class CQLError(Exception):
-    """Base of every error a query can cause; each carries diagnostics."""
+    """Base of every error a query can cause; each carries diagnostics.
+
+    ``code``, ``message``, ``span``, ``line``, ``column`` and ``expected`` are
+    those of the first error diagnostic (the first diagnostic when, unusually,
+    none is an error), the same for a syntax error as for a compile error:
+    ``line`` and ``column`` are 1-based, as the rendered message shows them.
+    ``cqlmatch explain CODE`` says what a code means.
+    """
 
     text: str
     diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def diagnostic(self) -> Diagnostic:
+        """The diagnostic the error is named by: the first error."""
+        for d in self.diagnostics:
+            if d.severity == "error":
+                return d
+        return self.diagnostics[0]
+
+    @property
+    def code(self) -> str:
+        return self.diagnostic.code
+
+    @property
+    def message(self) -> str:
+        return self.diagnostic.message
+
+    @property
+    def span(self) -> Span:
+        return self.diagnostic.span
+
+    @property
+    def expected(self) -> str | None:
+        return self.diagnostic.expected
+
+    @property
+    def line(self) -> int:
+        return self.diagnostic.span.line
+
+    @property
+    def column(self) -> int:
+        return self.diagnostic.span.column
+
+    @property
+    def source_line(self) -> str:
+        """The line of the query holding the error (windowed when very long)."""
+        return render_caret(self.text, self.span).split("\n", 1)[0]
 
     def render(self, filename: str = "<query>") -> str:
         return "\n".join(d.render(self.text, filename) for d in self.diagnostics)
@@ -115,6 +159,8 @@ class CQLCompileError(CQLError):
     arguments, unsupported features.  Holds every error found, not just one."""
 
     def __init__(self, text: str, diagnostics: list[Diagnostic]) -> None:
+        if not diagnostics:
+            raise ValueError("a CQLCompileError needs at least one diagnostic")
         self.text = text
         self.diagnostics = tuple(diagnostics)
         super().__init__(self.render())
@@ -125,7 +171,7 @@ class CQLCompileError(CQLError):
 
 
 class CQLSyntaxError(CQLError):
-    """A query that cannot be parsed.
+    """A query that cannot be parsed: one error diagnostic.
 
     ``code`` is stable across releases (tests and tools match on it); the
     message says what is wrong, ``expected`` what would have been accepted.
@@ -139,25 +185,13 @@ class CQLSyntaxError(CQLError):
         span: Span,
         expected: str | None = None,
     ) -> None:
-        self.code = code
-        self.message = message
         self.text = text
-        self.span = span
-        self.expected = expected
         self.diagnostics = (Diagnostic("error", code, message, span, expected),)
         super().__init__(self.render())
 
     @property
-    def line(self) -> int:
-        return self.span.line
-
-    @property
-    def column(self) -> int:
-        return self.span.column
-
-    @property
-    def source_line(self) -> str:
-        return render_caret(self.text, self.span).split("\n", 1)[0]
+    def errors(self) -> list[Diagnostic]:
+        return list(self.diagnostics)
 
 
 class BadEventError(ValueError):
