@@ -902,7 +902,8 @@ def render_example(example: str) -> str:
     surrogate) as escapes, and a very long example shortened in the middle."""
     shown = example.encode("utf-8", "backslashreplace").decode("utf-8")
     if len(shown) > _SHOWN_EXAMPLE:
-        shown = f"{shown[:60]} ... {shown[-40:]}  ({len(example):,} characters)"
+        head, tail = shown[:60].rstrip(), shown[-40:].lstrip()
+        shown = f"{head} ... {tail}  ({len(example):,} characters)"
     return shown
 
 
@@ -917,12 +918,10 @@ def explain(code: str, width: int = 78) -> str:
     for paragraph in entry.explanation.split("\n\n"):
         lines.extend(textwrap.wrap(paragraph, width))
         lines.append("")
-    if entry.events:
-        lines.append("Example (run over these events):")
-    else:
-        lines.append("Example:")
+    lines.append("Example:")
     lines.extend("    " + line for line in render_example(entry.example).splitlines())
     if entry.events:
         lines.append("")
+        lines.append("It warns when run over these events:")
         lines.extend("    " + json.dumps(event) for event in entry.events)
     return "\n".join(lines) + "\n"

@@ -161,7 +161,8 @@ def test_explain_has_title_explanation_and_example() -> None:
 
 def test_explain_of_a_run_time_warning_shows_its_events() -> None:
     text = explain("W401")
-    assert "Example (run over these events):" in text
+    assert "Example:\n    groupBy(ComputerName, limit=1)\n" in text
+    assert "It warns when run over these events:\n" in text
     assert '    {"ComputerName": "web01"}' in text
 
 

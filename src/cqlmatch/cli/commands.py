@@ -42,6 +42,7 @@ _EXAMPLES = {
     "  cqlmatch stream rules/t1546_016.cql --aggregate-every 60 < events.ndjson",
     "test": "examples:\n  cqlmatch test rules/tests\n"
     "  cqlmatch test rules/tests/t1546_016.cqltest.yaml --engine reference --junit report.xml",
+    "explain": "examples:\n  cqlmatch explain E201\n  cqlmatch explain --list",
 }
 
 
@@ -293,6 +294,32 @@ def _cmd_test(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.passed for r in results) else EXIT_TEST_FAILED
 
 
+def _cmd_explain(args: argparse.Namespace) -> int:
+    """What a diagnostic code means, why it matters and how to fix it, with
+    an example (``--list``: every code with its title)."""
+    from .. import codes
+
+    if args.list == (args.code is not None):
+        print("cqlmatch explain: give one code (cqlmatch explain E201) or --list", file=sys.stderr)
+        return EXIT_USAGE
+    if args.list:
+        for entry in codes.CODES.values():
+            print(f"{entry.code}  {entry.severity:<7}  {entry.title}")
+        return EXIT_OK
+    try:
+        sys.stdout.write(codes.explain(args.code))
+    except KeyError:
+        close = codes.suggest(args.code)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        print(
+            f"cqlmatch explain: unknown code {args.code!r}{hint} "
+            "(cqlmatch explain --list shows every code)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cqlmatch",
@@ -413,6 +440,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("gen", "write deterministic synthetic Falcon telemetry (NDJSON)")
     gen_mod.add_arguments(p)
     p.set_defaults(func=gen_mod.run)
+
+    p = command("explain", "explain a diagnostic code (E201, W401 ...) with an example")
+    p.add_argument("code", nargs="?", help="the code, as in 'error E201' of a message")
+    p.add_argument("--list", action="store_true", help="list every code with its title")
+    p.set_defaults(func=_cmd_explain)
     return parser
 
 
