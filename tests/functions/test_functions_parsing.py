@@ -1,5 +1,6 @@
-"""parseJson and kvParse, written from the LogScale function pages with
-hand-computed results.  Every test runs on each engine."""
+"""parseJson, kvParse, parseXml, parseCsv, parseUrl, json:prettyPrint and
+writeJson, written from the LogScale function pages with hand-computed
+results.  Every test runs on each engine."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 
 import cqlmatch
 from cqlmatch.runtime.query import ENGINES
+
+from .helpers import match, value
 
 
 @pytest.fixture(params=ENGINES)
@@ -300,3 +303,182 @@ def test_kv_parse_then_aggregate(engine):
     events = [{"m": "user=a bytes=10"}, {"m": "user=b bytes=5"}, {"m": "user=a bytes=-2.5"}]
     out = run("kvParse(m) | groupBy(user, function=sum(bytes))", events, engine)
     assert out == [{"user": "a", "_sum": "7.5"}, {"user": "b", "_sum": "5"}]
+
+
+# --- parseXml, parseCsv, parseUrl ------------------------------------------------------------
+
+
+def test_parse_xml_repeated_elements(engine):
+    # the page's example "Parse XML With Multiple Inner Elements"
+    event = {"@rawstring": "<outer><inner>1</inner><inner>2</inner><inner>3</inner></outer>"}
+    out = match("parseXml()", event, engine)
+    assert out["outer.inner"] == "1"
+    assert [out[f"outer.inner[{i}]"] for i in range(3)] == ["1", "2", "3"]
+
+
+def test_parse_xml_field_attributes_and_namespaces(engine):
+    xml = (
+        '<?xml version="1.0" encoding="UTF-16"?>'
+        '<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">'
+        '<Principals><Principal id="Author"><UserId>S-1-5-18</UserId></Principal></Principals>'
+        "<Settings><Hidden>true</Hidden><Name>Größe</Name><Empty/></Settings></Task>"
+    )
+    out = match("parseXml(TaskXml)", {"TaskXml": xml}, engine)
+    assert out["Task.version"] == "1.2"
+    assert out["Task.Principals.Principal.id"] == "Author"
+    assert out["Task.Principals.Principal.UserId"] == "S-1-5-18"
+    assert out["Task.Settings.Hidden"] == "true"
+    assert out["Task.Settings.Name"] == "Größe"
+    assert out["Task.Settings.Empty"] == ""
+    rows = run(
+        "parseXml(TaskXml) | Hidden := rename(Task.Settings.Hidden) | Hidden=/true/i",
+        [{"TaskXml": xml}],
+        engine,
+    )
+    assert len(rows) == 1
+
+
+def test_parse_xml_prefix(engine):
+    out = match('parseXml(x, prefix="xml.")', {"x": "<log><msg>hi</msg></log>"}, engine)
+    assert out == {"x": "<log><msg>hi</msg></log>", "xml.log.msg": "hi"}
+
+
+def test_parse_xml_invalid(engine):
+    event = {"x": "<a><b></a>"}
+    out = match("parseXml(x)", event, engine)
+    assert out["@error"] == "true"
+    assert out["@error_msg"].startswith("parseXml")
+    assert match("parseXml(x, strict=true)", event, engine) is None
+    assert match("parseXml(x, strict=true)", {"y": "1"}, engine) == {"y": "1"}
+    assert match("parseXml(x)", {"x": ""}, engine)["@error"] == "true"
+
+
+def test_parse_csv(engine):
+    # the page's example: sourcetask gets no value, too few columns
+    event = {"result": "117,success,27%,3.14"}
+    out = match(
+        "parseCsv(result, columns=[count, status, completion, precision, sourcetask])",
+        event,
+        engine,
+    )
+    assert out == event | {
+        "count": "117",
+        "status": "success",
+        "completion": "27%",
+        "precision": "3.14",
+    }
+
+
+@pytest.mark.parametrize(
+    ("options", "raw", "expected"),
+    [
+        ("", '"value 1","value, 2",value 3', {"a": "value 1", "b": "value, 2", "c": "value 3"}),
+        ('delimiter=";"', '"x";y;"z ""q"""', {"a": "x", "b": "y", "c": 'z "q"'}),
+        ("trim=true", ' "a" ,  b  , c', {"a": "a", "b": "b", "c": "c"}),
+        ("", " a, b", {"a": " a", "b": " b"}),
+        ("excludeEmpty=true", "1,,3", {"a": "1", "c": "3"}),
+        ("", "1,,3", {"a": "1", "b": "", "c": "3"}),
+        ("", "ä,ö,ü,extra", {"a": "ä", "b": "ö", "c": "ü"}),
+    ],
+)
+def test_parse_csv_forms(engine, options, raw, expected):
+    q = f"parseCsv(f, columns=[a, b, c]{', ' + options if options else ''})"
+    out = match(q, {"f": raw}, engine)
+    assert {k: v for k, v in out.items() if k != "f"} == expected
+
+
+def test_parse_csv_rawstring_default_and_missing(engine):
+    out = match("parseCsv(columns=[x, y])", {"@rawstring": "1,2"}, engine)
+    assert (out["x"], out["y"]) == ("1", "2")
+    assert match("parseCsv(f, columns=[x])", {"g": "1"}, engine) == {"g": "1"}
+
+
+def test_parse_url(engine):
+    event = {"url": "https://user:pw@example.com:8080/a%20b/c?x=1&y=%C3%A9#frag"}
+    out = match("parseUrl(url)", event, engine)
+    assert out == event | {
+        "url.scheme": "https",
+        "url.username": "user",
+        "url.password": "pw",
+        "url.host": "example.com",
+        "url.port": "8080",
+        "url.path": "/a b/c",
+        "url.query": "x=1&y=é",
+        "url.fragment": "frag",
+    }
+
+
+def test_parse_url_prefix_and_partial_urls(engine):
+    # the page: the field name is the default prefix (parseUrl(uri) | groupBy(uri.path))
+    events = [{"uri": "/graphql"}, {"uri": "/graphql?x=1"}, {"uri": "/api/v1/refresh"}]
+    rows = run("parseUrl(uri) | groupBy(uri.path)", events, engine)
+    assert rows == [
+        {"uri.path": "/graphql", "_count": "2"},
+        {"uri.path": "/api/v1/refresh", "_count": "1"},
+    ]
+    out = match('parseUrl(u, as="url")', {"u": "http://h"}, engine)
+    assert (out["url.scheme"], out["url.host"], out["url.path"]) == ("http", "h", "")
+    # the page: site.example.com:80/path is read with site.example.com as the scheme
+    out = match("parseUrl(u)", {"u": "site.example.com:80/path/to/examp"}, engine)
+    assert out["u.scheme"] == "site.example.com"
+    assert "u.host" not in out
+
+
+def test_parse_url_rejected_text(engine):
+    for raw in ("http://a b/", "http://x/%zz", "<script>"):
+        assert match("parseUrl(u)", {"u": raw}, engine) == {"u": raw}
+    assert match("parseUrl()", {"x": "1"}, engine) == {"x": "1"}
+
+
+# --- json:prettyPrint, writeJson -----------------------------------------------------------------
+
+
+def test_json_pretty_print(engine):
+    event = {"message": '{"a":1,"b":[1.50,true,null],"c":{}, "é":"ü"}'}
+    out = match("formattedJson := json:prettyPrint(field=message, strict=true)", event, engine)
+    assert out["formattedJson"] == (
+        '{\n  "a": 1,\n  "b": [\n    1.50,\n    true,\n    null\n  ],\n  "c": {},\n  "é": "ü"\n}'
+    )
+    assert (
+        value("json:prettyPrint(message, step=4)", {"message": "[1]"}, "message", engine)
+        == "[\n    1\n]"
+    )
+    assert (
+        value("json:prettyPrint(message, step=1)", {"message": "[1]"}, "message", engine)
+        == "[\n  1\n]"
+    )
+
+
+def test_json_pretty_print_invalid(engine):
+    event = {"message": "{not json"}
+    # "By default invalid JSON is copied to the output field unmodified."
+    assert value("json:prettyPrint(message, as=out)", event, "out", engine) == "{not json"
+    assert match("json:prettyPrint(message, as=out, strict=true)", event, engine) == event
+    assert match("json:prettyPrint(message, as=out)", {"x": "1"}, engine) == {"x": "1"}
+    assert match("json:prettyPrint()", {"@rawstring": "NaN"}, engine) == {"@rawstring": "NaN"}
+
+
+def test_write_json(engine):
+    # the page's example, one event per field
+    events = [{"a.b.c": "5"}, {"a.b.e[0]": "6"}, {"a.d": "7"}, {"a.f.g": "8"}]
+    rows = run('writeJson(["a.b.c", "a.b.e[0]", "a.d", "a.f.g"])', events, engine)
+    assert [r["_json"] for r in rows] == [
+        '{"a":{"b":{"c":5}}}',
+        '{"a":{"b":{"e":[6]}}}',
+        '{"a":{"d":7}}',
+        '{"a":{"f":{"g":8}}}',
+    ]
+
+
+def test_write_json_prefixes_globs_and_types(engine):
+    event = {"a.b.c": "x", "a.bc": "1.5", "a.b[0]": "true", "z": "no", "a.b[1]": 'é "q"'}
+    out = match('writeJson("a.b", as=j)', event, engine)
+    # an object and an array at a.b merge into an object keyed by the indices
+    assert out["j"] == '{"a":{"b":{"c":"x","0":true,"1":"é \\"q\\""},"bc":1.5}}'
+    out = match("writeJson([a, b])", {"a": "1", "a.x": "2", "b[0]": "3", "b[0].y": "4"}, engine)
+    assert out["_json"] == '{"a":1,"b":[3]}'  # a scalar and an object at one path: first wins
+    event = {"l[0]": "007", "l[1]": "null", "m": "-0.5e3"}
+    assert (
+        value('writeJson(["l[*]", "m"])', event, "_json", engine) == '{"l":["007",null],"m":-0.5e3}'
+    )
+    assert value('writeJson("nothing")', {"a": "1"}, "_json", engine) == "{}"

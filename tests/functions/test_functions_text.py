@@ -1,7 +1,6 @@
-"""format, replace, splitString, split, crypto:md5/sha1/sha256 and round,
-written from the LogScale function pages with hand-computed results (hash
-values are the standard test vectors, or coreutils' md5sum/sha1sum/
-sha256sum for non-ASCII input).  Every test runs on each engine."""
+"""format, replace, splitString, split, urlDecode and base64Decode
+(functions/text.py), written from the LogScale function pages with
+hand-computed results.  Every test runs on each engine."""
 
 from __future__ import annotations
 
@@ -9,6 +8,8 @@ import pytest
 
 import cqlmatch
 from cqlmatch.runtime.query import ENGINES
+
+from .helpers import match, value, warnings
 
 
 @pytest.fixture(params=ENGINES)
@@ -389,90 +390,50 @@ def test_split_a_top_level_json_array_after_parse_json(engine):
     ]
 
 
-# --- crypto -------------------------------------------------------------------------------
+# --- urlDecode, base64Decode -------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("function", "output", "abc", "empty"),
-    [
-        (
-            "crypto:md5",
-            "_md5",
-            "900150983cd24fb0d6963f7d28e17f72",
-            "d41d8cd98f00b204e9800998ecf8427e",
-        ),
-        (
-            "crypto:sha1",
-            "_sha1",
-            "a9993e364706816aba3e25717850c26c9cd0d89d",
-            "da39a3ee5e6b4b0d3255bfef95601890afd80709",
-        ),
-        (
-            "crypto:sha256",
-            "_sha256",
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-        ),
-    ],
-)
-def test_crypto_hex_digests(engine, function, output, abc, empty):
-    assert one(f"{function}(a)", {"a": "abc"}, engine)[output] == abc
-    assert one(f"{function}(field=a)", {"a": ""}, engine)[output] == empty
-    # Several fields hash their concatenation; a missing one counts as "".
-    assert one(f"{function}([a, b, c])", {"a": "ab", "c": "c"}, engine)[output] == abc
-    assert one(f"h := {function}(a)", {"a": "abc"}, engine)["h"] == abc
+def test_url_decode(engine):
+    # the page: Bar=https%3A%2F%2Fwww.example.com
+    event = {"Bar": "https%3A%2F%2Fwww.example.com"}
+    assert value('urlDecode("Bar")', event, "_urldecode", engine) == "https://www.example.com"
+    assert value('Foo := urlDecode("Bar")', event, "Foo", engine) == "https://www.example.com"
+    assert value('urlDecode("Bar", as="Foo")', event, "Foo", engine) == "https://www.example.com"
+    assert value("urlDecode(u)", {"u": "caf%C3%A9+%E2%82%AC ü"}, "_urldecode", engine) == "café € ü"
+    assert value("urlDecode(u)", {"u": ""}, "_urldecode", engine) == ""
+    assert value("urlDecode(u)", {"u": "%ff"}, "_urldecode", engine) == "\ufffd"
 
 
-def test_crypto_non_ascii_hashes_utf8(engine):
-    assert one("crypto:md5(a)", {"a": "é"}, engine)["_md5"] == "66ddcd97cfdeabb2f6fb8a999b4bc76f"
-    assert one("crypto:sha1(a)", {"a": "é"}, engine)["_sha1"] == (
-        "bf15be717ac1b080b4f1c456692825891ff5073d"
-    )
-    assert one("crypto:sha256(a)", {"a": "日本"}, engine)["_sha256"] == (
-        "cf2abf0c5be326cb922a70f8163f91079c4d9aa8655c60ead89ad545c9de2e92"
-    )
+def test_url_decode_invalid_escape_gives_no_value(engine):
+    for raw in ("100%", "%zz", "%4"):
+        assert match("urlDecode(u)", {"u": raw}, engine) == {"u": raw}
+    assert match("urlDecode(u)", {"x": "1"}, engine) == {"x": "1"}
 
 
-def test_crypto_with_no_field_present_writes_nothing(engine):
-    assert one("crypto:md5([a, b])", {"c": "x"}, engine) == {"c": "x"}
-    assert one("crypto:sha256(a, as=h)", {}, engine) == {}
+def test_base64_decode(engine):
+    assert value("base64Decode(b)", {"b": "aGk="}, "_base64Decode", engine) == "hi"
+    assert value("base64Decode(b)", {"b": "w6k="}, "_base64Decode", engine) == "é"
+    assert value("base64Decode(b)", {"b": "w6k"}, "_base64Decode", engine) == "é"  # no padding
+    q = 'd := base64Decode(b, charset="UTF-16LE")'
+    assert value(q, {"b": "aABpAA=="}, "d", engine) == "hi"
+    q = 'd := base64Decode(b, charset="UTF-16BE")'
+    assert value(q, {"b": "AGgAaQ=="}, "d", engine) == "hi"
+    q = 'd := base64Decode(b, charset="ISO-8859-1")'
+    assert value(q, {"b": "/w=="}, "d", engine) == "ÿ"
+    assert value("base64Decode(b)", {"b": ""}, "_base64Decode", engine) == ""
 
 
-# --- round ----------------------------------------------------------------------------------
+def test_base64_decode_invalid_input(engine):
+    # "Characters outside the base encoding alphabet are ignored."
+    assert value("base64Decode(b)", {"b": "aG!k="}, "_base64Decode", engine) == "hi"
+    # "If the base encoding is invalid, the output field is not created."
+    assert match("base64Decode(b)", {"b": "a"}, engine) == {"b": "a"}
+    # an invalid code point "is replaced with a placeholder character"
+    assert value("base64Decode(b)", {"b": "/w=="}, "_base64Decode", engine) == "\ufffd"
+    assert match("base64Decode(b)", {"c": "aGk="}, engine) == {"c": "aGk="}
 
 
-@pytest.mark.parametrize(
-    ("value", "how", "expected"),
-    [
-        ("3.2", "round", "3"),
-        ("3.7", "round", "4"),
-        ("2.5", "round", "3"),
-        ("-2.5", "round", "-3"),  # halves away from zero
-        ("-0.4", "round", "0"),
-        ("42", "round", "42"),
-        ("1e3", "round", "1000"),
-        ("123456789012345678901234567890.5", "round", "123456789012345678901234567891"),
-        ("2.9", "floor", "2"),
-        ("-2.1", "floor", "-3"),
-        ("2.1", "ceil", "3"),
-        ("-2.9", "ceil", "-2"),
-        ("-7", "ceil", "-7"),
-    ],
-)
-def test_round_overwrites_the_field_by_default(engine, value, how, expected):
-    assert one(f"round(x, how={how})", {"x": value}, engine) == {"x": expected}
-
-
-def test_round_as_and_assignment(engine):
-    assert one("round(x, as=r)", {"x": "1.5"}, engine) == {"x": "1.5", "r": "2"}
-    assert one("r := round(x, how=floor)", {"x": "-1.5"}, engine) == {"x": "-1.5", "r": "-2"}
-
-
-@pytest.mark.parametrize("event", [{"x": "abc"}, {"x": ""}, {"x": "0x1F"}, {"y": "1.5"}])
-def test_round_non_numeric_or_missing_writes_nothing(engine, event):
-    assert one("round(x, as=r)", event, engine) == event
-
-
-def test_round_inside_an_expression(engine):
-    events = [{"x": "2.5"}, {"x": "2.4"}, {"x": "é"}]
-    assert run("test(round(x) == 3)", events, engine) == [{"x": "2.5"}]
+def test_base64_decode_unknown_charset_warns(engine):
+    q = 'base64Decode(b, charset="no-such-set")'
+    assert match(q, {"b": "aGk="}, engine) == {"b": "aGk="}
+    assert warnings(q, [{"b": "aGk="}], engine) == ["W484"]

@@ -1,4 +1,5 @@
-"""Time functions (formatTime, parseTimestamp, now, bucket, timeChart),
+"""Time functions (formatTime, parseTimestamp, findTimestamp, the time:
+parts, now, bucket, timeChart),
 written from the LogScale function pages with hand-computed expectations.
 
 Reference instants used throughout (UTC):
@@ -18,6 +19,8 @@ import cqlmatch
 from cqlmatch.lang.events import Event, from_dicts
 from cqlmatch.reference import Interpreter
 from cqlmatch.runtime.query import ENGINES
+
+from .helpers import match, value, warnings
 
 TUESDAY = 1700000000000
 LEAP_NOON = 1709208000000
@@ -621,3 +624,120 @@ def test_time_chart_composite_function(engine):
 def test_format_time_prefixed_offset_timezone(engine):
     query = 'formatTime("%F %H:%M %Z", field=t, timezone="UTC+12:30", as=o)'
     assert field(query, [{"t": str(TUESDAY)}], engine, "o") == ["2023-11-15 10:43 UTC+12:30"]
+
+
+# --- time: ------------------------------------------------------------------------------------
+
+# 2025-08-27T08:51:51.312Z, the pages' example timestamp, a Wednesday
+_T = "1756284711312"
+
+
+@pytest.mark.parametrize(
+    ("function", "output", "expected"),
+    [
+        ("time:dayOfMonth", "_dayOfMonth", "27"),
+        ("time:dayOfWeek", "_dayOfWeek", "3"),
+        ("time:dayOfWeekName", "_dayOfWeekName", "Wednesday"),
+        ("time:dayOfYear", "_dayOfYear", "239"),
+        ("time:hour", "_hour", "8"),
+        ("time:millisecond", "_millisecond", "312"),
+        ("time:minute", "_minute", "51"),
+        ("time:month", "_month", "8"),
+        ("time:monthName", "_monthName", "August"),
+        ("time:second", "_second", "51"),
+        ("time:weekOfYear", "_weekOfYear", "35"),
+        ("time:year", "_year", "2025"),
+    ],
+)
+def test_time_parts(engine, function, output, expected):
+    assert value(f"{function}()", {"@timestamp": _T}, output, engine) == expected
+    assert value(f"x := {function}(ts)", {"ts": _T}, "x", engine) == expected
+
+
+def test_time_parts_zones(engine):
+    event = {"@timestamp": _T}
+    assert value('time:hour(timezone="+02:00")', event, "_hour", engine) == "10"
+    assert value('time:hour(timezone="America/New_York")', event, "_hour", engine) == "4"
+    assert (
+        value('time:dayOfWeekName(timezone="-09:00")', event, "_dayOfWeekName", engine) == "Tuesday"
+    )
+    # the zone in @timezone is used when no timezone is given
+    with_zone = event | {"@timezone": "Asia/Tokyo"}
+    assert value("time:hour()", with_zone, "_hour", engine) == "17"
+    assert value('time:hour(timezone="UTC")', with_zone, "_hour", engine) == "8"
+
+
+def test_time_parts_falcon_timestamp_and_bad_input(engine):
+    # @timestamp falls back to Falcon's timestamp
+    assert value("time:year()", {"timestamp": "0"}, "_year", engine) == "1970"
+    assert value("time:dayOfWeek()", {"timestamp": "-1"}, "_dayOfWeek", engine) == "3"  # 1969-12-31
+    assert match("time:hour(t)", {"t": "soon"}, engine) == {"t": "soon"}
+    assert match("time:hour(t)", {"u": _T}, engine) == {"u": _T}
+    assert match('time:hour(timezone="Mars/Olympus")', {"@timestamp": _T}, engine) == {
+        "@timestamp": _T
+    }
+    assert warnings('time:hour(timezone="Mars/Olympus")', [{"@timestamp": _T}], engine) == ["W461"]
+
+
+def test_time_parts_group_by(engine):
+    events = [{"@timestamp": str(int(_T) + d * 86_400_000)} for d in range(8)]
+    rows = run("dayOfWeek := time:dayOfWeekName() | groupBy(dayOfWeek)", events, engine)
+    assert [r["dayOfWeek"] for r in rows] == [
+        "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Monday", "Tuesday",
+    ]  # fmt: skip
+    assert rows[0]["_count"] == "2"
+
+
+# --- findTimestamp --------------------------------------------------------------------------------
+
+
+def test_find_timestamp(engine):
+    raw = "2017-12-18T20:39:35Z user id=47 logged in"
+    out = match("findTimestamp()", {"@rawstring": raw}, engine)
+    assert out["@timestamp"] == "1513629575000"
+    assert out["@timezone"] == "Z"
+    out = match("findTimestamp(field=t)", {"t": "at 2017-12-18 21:39:35.250+01:00 ok"}, engine)
+    assert out["@timestamp"] == "1513629575250"
+    assert out["@timezone"] == "+01:00"
+
+
+def test_find_timestamp_zone_from_parameter(engine):
+    q = 'findTimestamp(field=t, timezone="UTC", as=when)'
+    out = match(q, {"t": "2017/12/18 20:39:35"}, engine)
+    assert out["when"] == "1513629575000"
+    q = 'findTimestamp(field=t, timezone="Europe/Copenhagen")'
+    assert match(q, {"t": "2017-12-18 21:39:35"}, engine)["@timestamp"] == "1513629575000"
+
+
+def test_find_timestamp_not_found(engine):
+    out = match("findTimestamp(field=t)", {"t": "2017-12-18 20:39:35"}, engine)
+    assert out["@error"] == "true"  # no zone in the text and none given
+    assert "@timestamp" not in out
+    assert match("findTimestamp(field=t, addErrors=false)", {"t": "none"}, engine) == {"t": "none"}
+    late = "x" * 130 + " 2017-12-18T20:39:35Z"
+    assert match("findTimestamp(field=t, addErrors=false)", {"t": late}, engine) == {"t": late}
+    bad = "2017-13-45T20:39:35Z"
+    assert match("findTimestamp(field=t, addErrors=false)", {"t": bad}, engine) == {"t": bad}
+    assert match("findTimestamp(field=t)", {"u": "1"}, engine) == {"u": "1"}
+
+
+def test_find_timestamp_zone_names_and_offsets_as_format_time_reads_them(engine):
+    # one resolver: a zone name in any letter case and an offset with seconds
+    # work as they do for formatTime, and give the instant formatTime implies
+    back = 'formatTime("%Y-%m-%d %H:%M:%S", field=@timestamp, timezone="{}", as=local)'
+    for zone, local, millis, ident in [
+        ("europe/london", "2017-07-18 21:39:35", "1500410375000", "Europe/London"),
+        ("+05:30:15", "2017-12-18 20:39:35", "1513609760000", "+05:30:15"),
+    ]:
+        q = f'findTimestamp(field=t, timezone="{zone}") | ' + back.format(zone)
+        out = match(q, {"t": f"at {local} ok"}, engine)
+        assert out is not None and "@error" not in out
+        assert (out["@timestamp"], out["@timezone"], out["local"]) == (millis, ident, local)
+        assert warnings(q, [{"t": local}], engine) == []
+
+
+def test_time_parts_zones_as_format_time_reads_them(engine):
+    event = {"@timestamp": _T}
+    assert value('time:hour(timezone="europe/london")', event, "_hour", engine) == "9"
+    assert value('time:minute(timezone="+05:30:15")', event, "_minute", engine) == "22"
+    assert value("time:hour()", event | {"@timezone": "asia/tokyo"}, "_hour", engine) == "17"

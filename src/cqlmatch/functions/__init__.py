@@ -101,14 +101,43 @@ def aggregator(*names: str):
     return _register(AGGREGATE, names)
 
 
+def output_field(call: BoundCall, param: str = "field") -> str:
+    """``as`` when given, else the input field (functions that write in place)."""
+    return str(call.get("as")) if call.given("as") else str(call.get(param))
+
+
+def in_place(*names: str):
+    """Register ``compute`` as a value function and as a per-event function
+    that writes its value to ``as`` or, without ``as``, back to the input
+    field; an event whose value is None passes unchanged."""
+
+    def decorate(compute: ValueFn) -> ValueFn:
+        value_function(*names)(compute)
+
+        def stage(rt, call, event):
+            value = compute(rt, call, event)
+            return [event if value is None else event.with_fields({output_field(call): value})]
+
+        event_function(*names)(stage)
+        return compute
+
+    return decorate
+
+
+def with_error(event: Event, message: str) -> Event:
+    """``event`` marked as a failed parse (``@error``, ``@error_msg``)."""
+    return event.with_fields({"@error": "true", "@error_msg": message})
+
+
 def load_all() -> None:
     """Import every implementation module so the registries are filled."""
     from . import (  # noqa: F401
         aggregates,
         arrays,
-        extra,
         fields,
         filters,
+        hashing,
+        numbers,
         parsing,
         select,
         sources,

@@ -1,4 +1,5 @@
-"""Array functions: array:length, array:exists, array:filter, array:drop.
+"""Array functions: array:length, array:exists, array:filter, array:drop,
+concatArray.
 
 LogScale stores an array as indexed fields, ``a[0]``, ``a[1]``, ... (and
 ``a[0].x`` for arrays of objects); a function names the array ``a[]``.
@@ -31,6 +32,11 @@ Elements
     the old elements of ``asArray`` (and of ``array`` when it is the same
     array) are removed first.  The page: "The order is maintained in the
     output array."
+
+``concatArray(field, from=0, to, separator, prefix, suffix)``
+    The scalar elements ``from`` .. ``to`` (or up to the first gap) joined
+    by ``separator`` between ``prefix`` and ``suffix``; no value when there
+    is no element.
 
 ``array:drop(array)``
     Removes every field of elements ``0 .. n-1``; nothing happens when the
@@ -222,3 +228,21 @@ def array_drop(rt, call, event):
     out = event.copy()
     out.fields = {k: v for k, v in event.fields.items() if k not in doomed}
     return [out]
+
+
+@value_function("concatArray")
+def concat_array(rt, call, event):
+    base = array_base(str(call.get("field")))
+    index = int(call.get("from"))
+    end = call.get("to")
+    values = []
+    while end is None or index <= int(end):
+        value = event.fields.get(f"{base}[{index}]")
+        if value is None:
+            break
+        values.append(value)
+        index += 1
+    if not values:
+        return None
+    separator = str(call.get("separator") or "")
+    return f"{call.get('prefix') or ''}{separator.join(values)}{call.get('suffix') or ''}"

@@ -1,7 +1,20 @@
-"""Field functions: default, drop, rename, select, eval, if, coalesce."""
+"""Field functions: default, drop, rename, select, eval, if, coalesce,
+getField, setField, eventSize, eventFieldCount, copyEvent.
+
+``getField(source, as=_getField)``, ``setField(target, value)``
+    ``source`` and ``target`` are expressions giving a field name.
+``eventSize(as=_eventSize)``
+    The UTF-8 bytes of the values, @rawstring included, tags not.
+``eventFieldCount(as=_eventFieldCount)``
+    The fields other than tags.
+``copyEvent(type)``
+    The event, then a copy with ``#type`` (the current page allows it only
+    in parsers).
+"""
 
 from __future__ import annotations
 
+from ..lang.events import RAWSTRING, Event
 from ..lang.glob import glob_match
 from ..syntax.ast import Array, Assign
 from . import event_function, value_function
@@ -91,3 +104,40 @@ def coalesce(rt, call, event):
         if value is not None and not (ignore_empty and value == ""):
             return value
     return None
+
+
+@value_function("getField")
+def get_field(rt, call, event):
+    name = rt.eval(call.get("source"), event)
+    return None if name is None else event.get(name)
+
+
+@event_function("setField")
+def set_field(rt, call, event):
+    name = rt.eval(call.get("target"), event)
+    value = rt.eval(call.get("value"), event)
+    if name is None or value is None:
+        return [event]
+    return [event.with_fields({name: value})]
+
+
+def _stored(event: Event) -> dict[str, str]:
+    fields = {k: v for k, v in event.fields.items() if not k.startswith("#")}
+    if RAWSTRING not in fields and event.raw is not None:
+        fields[RAWSTRING] = event.raw
+    return fields
+
+
+@value_function("eventSize")
+def event_size(rt, call, event):
+    return str(sum(len(v.encode("utf-8", "surrogatepass")) for v in _stored(event).values()))
+
+
+@value_function("eventFieldCount")
+def event_field_count(rt, call, event):
+    return str(len(_stored(event)))
+
+
+@event_function("copyEvent")
+def copy_event(rt, call, event):
+    return [event, event.with_fields({"#type": str(call.get("type"))})]

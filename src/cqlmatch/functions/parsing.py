@@ -1,7 +1,8 @@
-"""Parsing functions: parseJson and kvParse.
+"""Parsing functions: parseJson, kvParse, parseXml, parseCsv, parseUrl,
+json:prettyPrint and writeJson.
 
-Decisions (LogScale pages ``functions-parsejson.html`` and
-``functions-kvparse.html``; UNCONFIRMED where the page is silent):
+Decisions (LogScale pages ``functions-<name>.html``; UNCONFIRMED where the
+page is silent):
 
 ``parseJson(field=@rawstring, prefix="", include, exclude, excludeEmpty,
 removePrefixes, handleNull=keep)``
@@ -44,6 +45,35 @@ separator="=", separatorPadding=unknown)``
     the text keeps its last value (the page's ``onDuplicate=keepLast``).
     Several fields (the page types ``field`` as an array) are parsed in
     order.  A missing field adds nothing.
+
+``parseXml(field=@rawstring, prefix, strict=false)``
+    Element paths from the root (``log.service``); repeated elements give
+    the first value under the plain name and all values as ``name[0]``,
+    ``name[1]`` (page example "Parse XML With Multiple Inner Elements");
+    attributes become ``element.attribute`` and namespaces are dropped
+    (UNCONFIRMED).  Invalid XML: dropped with ``strict``, else kept with
+    ``@error``/``@error_msg``.
+
+``parseCsv(field=@rawstring, columns, delimiter=",", trim, excludeEmpty)``
+
+``parseUrl(field=url, as=<field>)``
+    ``<as>.scheme``, ``.username``, ``.password``, ``.host``, ``.port``,
+    ``.path``, ``.query``, ``.fragment`` as Java's ``java.net.URI`` getters
+    give them (decoded); text ``URI`` rejects (spaces, ``<>``...) adds
+    nothing.
+
+``json:prettyPrint(field=@rawstring, step=2, strict, as=<field>)``
+    Keys in order and numbers as written, ``step`` spaces (at least 2) per
+    level, ``": "`` after keys (UNCONFIRMED); invalid JSON is copied, or with
+    ``strict`` gives no value (page).
+
+``writeJson(field=@rawstring, as=_json)``
+    Each entry is a prefix of field names, or a glob when it has ``*``
+    (page); names nest on ``.`` and ``[n]``; values that are JSON numbers,
+    ``true``, ``false`` or ``null`` are written as such, others as strings;
+    compact output (the page's examples).  An object and an array at one
+    path merge into an object keyed by the indices; a value and an object at
+    one path: the first field wins (UNCONFIRMED).
 """
 
 from __future__ import annotations
@@ -53,9 +83,12 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
+from xml.etree import ElementTree
 
-from ..lang.events import flatten
-from . import event_function
+from ..lang.events import RAWSTRING, flatten
+from ..lang.glob import glob_match
+from . import event_function, in_place, output_field, value_function, with_error
+from .text import url_decode
 
 # --- parseJson ----------------------------------------------------------------------------
 
@@ -240,3 +273,280 @@ def kv_parse(rt, call, event):
                 continue
             updates[target] = value
     return [event.with_fields(updates) if updates else event]
+
+
+# --- parseXml, parseCsv, parseUrl ---------------------------------------------------------------
+
+_XML_DECLARATION = re.compile(r"\A\ufeff?\s*<\?xml[^>]*\?>")
+
+
+def _local_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def xml_fields(text: str, prefix: str = "") -> dict[str, str]:
+    """Fields for an XML document; raises ``ElementTree.ParseError``."""
+    root = ElementTree.fromstring(_XML_DECLARATION.sub("", text, count=1))
+    out: dict[str, str] = {}
+
+    def walk(element, path: str) -> None:
+        for name, value in element.attrib.items():
+            out.setdefault(f"{path}.{_local_name(name)}", value)
+        children = list(element)
+        if not children:
+            if element.text or not element.attrib:
+                out.setdefault(path, element.text or "")
+            return
+        groups: dict[str, list] = {}
+        for child in children:
+            groups.setdefault(_local_name(child.tag), []).append(child)
+        for name, items in groups.items():
+            child_path = f"{path}.{name}"
+            walk(items[0], child_path)
+            if len(items) > 1:
+                for index, item in enumerate(items):
+                    walk(item, f"{child_path}[{index}]")
+
+    walk(root, prefix + _local_name(root.tag))
+    return out
+
+
+@event_function("parseXml")
+def _parse_xml(rt, call, event):
+    value = event.get(call.get("field"))
+    if value is None:
+        return [event]
+    try:
+        fields = xml_fields(value, str(call.get("prefix") or ""))
+    except (ElementTree.ParseError, ValueError) as err:
+        if call.get("strict"):
+            return []
+        return [with_error(event, f"parseXml: {err}")]
+    return [event.with_fields(fields)]
+
+
+def csv_values(text: str, delimiter: str = ",", trim: bool = False) -> list[str]:
+    """The values of one CSV record; ``""`` in a quoted value is a quote."""
+    values: list[str] = []
+    i, n = 0, len(text)
+    while True:
+        j = i
+        if trim:
+            while j < n and text[j] in " \t":
+                j += 1
+        if j < n and text[j] == '"':
+            j += 1
+            chars = []
+            while j < n:
+                if text[j] == '"':
+                    if text.startswith('"', j + 1):
+                        chars.append('"')
+                        j += 2
+                        continue
+                    j += 1
+                    break
+                chars.append(text[j])
+                j += 1
+            end = text.find(delimiter, j) if delimiter else -1
+            rest = text[j:] if end < 0 else text[j:end]
+            value = "".join(chars) + (rest.strip() if trim else rest)
+        else:
+            end = text.find(delimiter, i) if delimiter else -1
+            value = text[i:] if end < 0 else text[i:end]
+            if trim:
+                value = value.strip(" \t")
+        values.append(value)
+        if end < 0:
+            return values
+        i = end + len(delimiter)
+
+
+@event_function("parseCsv")
+def _parse_csv(rt, call, event):
+    value = event.get(call.get("field"))
+    if value is None:
+        return [event]
+    values = csv_values(value, str(call.get("delimiter")), bool(call.get("trim")))
+    exclude_empty = call.get("excludeEmpty")
+    updates = {
+        column: v
+        for column, v in zip(call.get("columns"), values, strict=False)
+        if not (exclude_empty and v == "")
+    }
+    return [event.with_fields(updates) if updates else event]
+
+
+_URI = re.compile(
+    r"(?:([A-Za-z][A-Za-z0-9+.\-]*):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?"
+)
+_URI_ILLEGAL = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f]|%(?![0-9A-Fa-f]{2})')
+_AUTHORITY = re.compile(r"(?:([^@]*)@)?(\[[^\]]*\]|[^:]*)(?::(\d*))?")
+
+
+def _percent_decoded(text: str) -> str:
+    return url_decode(text.replace("+", "%2B")) or text
+
+
+def url_parts(url: str) -> dict[str, str] | None:
+    """The components ``java.net.URI`` gives for ``url``; None when it would
+    reject the text."""
+    if _URI_ILLEGAL.search(url):
+        return None
+    m = _URI.fullmatch(url)
+    if m is None:
+        return None
+    scheme, authority, path, query, fragment = m.groups()
+    parts: dict[str, str] = {}
+    if scheme is not None:
+        parts["scheme"] = scheme
+        if authority is None and not path.startswith("/"):
+            if fragment is not None:  # an opaque URI such as mailto:a@b
+                parts["fragment"] = _percent_decoded(fragment)
+            return parts
+    if authority:
+        auth = _AUTHORITY.fullmatch(authority)
+        if auth is not None and auth.group(2):
+            userinfo, host, port = auth.groups()
+            if userinfo is not None:
+                user, sep, password = userinfo.partition(":")
+                parts["username"] = _percent_decoded(user)
+                if sep:
+                    parts["password"] = _percent_decoded(password)
+            parts["host"] = host
+            if port:
+                parts["port"] = str(int(port))
+    parts["path"] = _percent_decoded(path)
+    if query is not None:
+        parts["query"] = _percent_decoded(query)
+    if fragment is not None:
+        parts["fragment"] = _percent_decoded(fragment)
+    return parts
+
+
+@event_function("parseUrl")
+def _parse_url(rt, call, event):
+    field = call.get("field")
+    value = event.get(field)
+    parts = None if value is None else url_parts(value)
+    if not parts:
+        return [event]
+    prefix = output_field(call)
+    return [event.with_fields({f"{prefix}.{name}": v for name, v in parts.items()})]
+
+
+# --- JSON ---------------------------------------------------------------------------------------
+
+
+class _Object(list):
+    """A JSON object as its (key, value) pairs, in order."""
+
+
+class _RawNumber(str):
+    """A JSON number kept as written."""
+
+
+def _load_json(text: str):
+    return json.loads(
+        text,
+        object_pairs_hook=_Object,
+        parse_float=_RawNumber,
+        parse_int=_RawNumber,
+        parse_constant=_reject_constant,
+    )
+
+
+def _dump_json(value, step: int = 0, depth: int = 0) -> str:
+    """Compact JSON (``step`` 0) or JSON indented by ``step`` spaces."""
+    if isinstance(value, _RawNumber):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, _Object):
+        colon = ": " if step else ":"
+        items = [
+            json.dumps(key, ensure_ascii=False) + colon + _dump_json(item, step, depth + 1)
+            for key, item in value
+        ]
+        return _enclose("{", "}", items, step, depth)
+    items = [_dump_json(v, step, depth + 1) for v in value]
+    return _enclose("[", "]", items, step, depth)
+
+
+def _enclose(open_: str, close: str, items: list[str], step: int, depth: int) -> str:
+    if not items:
+        return open_ + close
+    if not step:
+        return open_ + ",".join(items) + close
+    inner = " " * (step * (depth + 1))
+    body = ",\n".join(inner + item for item in items)
+    return f"{open_}\n{body}\n{' ' * (step * depth)}{close}"
+
+
+def _pretty_print(rt, call, event):
+    value = event.get(call.get("field"))
+    if value is None:
+        return None
+    try:
+        parsed = _load_json(value)
+    except ValueError:
+        return None if call.get("strict") else value
+    return _dump_json(parsed, max(2, int(call.get("step"))))
+
+
+in_place("json:prettyPrint")(_pretty_print)
+
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_PATH_PART = re.compile(r"([^.\[\]]*)((?:\[\d+\])*)")
+
+
+def _json_scalar(text: str):
+    if _JSON_NUMBER.fullmatch(text):
+        return _RawNumber(text)
+    return {"true": True, "false": False, "null": None}.get(text, text)
+
+
+def _path_of(name: str) -> list[str | int]:
+    path: list[str | int] = []
+    for part in name.split("."):
+        m = _PATH_PART.fullmatch(part)
+        if m is None:
+            path.append(part)
+            continue
+        if m.group(1):
+            path.append(m.group(1))
+        path.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+    return path
+
+
+def _insert(tree: dict, path: list[str | int], value) -> None:
+    node = tree
+    for key in path[:-1]:
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            return  # a scalar is already there: the first field wins
+        node = child
+    if path and path[-1] not in node:
+        node[path[-1]] = value
+
+
+def _tree_json(node):
+    if not isinstance(node, dict):
+        return node
+    if node and all(isinstance(k, int) for k in node):
+        return [_tree_json(node.get(i)) for i in range(max(node) + 1)]
+    return _Object((str(k), _tree_json(v)) for k, v in node.items())
+
+
+@value_function("writeJson")
+def _write_json(rt, call, event):
+    names = list(event.fields)
+    if RAWSTRING not in event.fields and event.raw is not None:
+        names.append(RAWSTRING)
+    patterns = call.get("field")
+    tree: dict = {}
+    for name in names:
+        if any(glob_match(p, name) if "*" in p else name.startswith(p) for p in patterns):
+            _insert(tree, _path_of(name), _json_scalar(event.get(name) or ""))
+    return _dump_json(_tree_json(tree) if tree else _Object())

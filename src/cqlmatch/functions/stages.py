@@ -1,10 +1,27 @@
-"""Whole-stream functions: groupBy, stats, sort, head, tail, table."""
+"""Whole-stream functions: groupBy, stats, sort, head, tail, table, sankey,
+neighbor and transpose.
+
+``neighbor(include, prefix=_neighbor, direction, distance=1)``
+    Adds ``<prefix>.<field>`` from the event ``distance`` before or after
+    (W486 when ``distance`` is above its maximum).
+
+``transpose(pivot, header, column=column, limit=5)``
+    One row per field name of the first ``limit`` rows (at most 1000, W489
+    above), names in code point order, the name in ``column`` and the values
+    in ``row[1]``, ``row[2]`` ... (page example), or in fields named by each
+    row's ``header`` value; ``pivot=F`` is ``header=F, column=F``.
+"""
 
 from __future__ import annotations
 
 from ..lang.events import Event
 from ..lang.values import parse_number
-from ..limits import GROUP_LIMIT_MAX, ROW_LIMIT_MAX
+from ..limits import (
+    GROUP_LIMIT_MAX,
+    NEIGHBOR_DISTANCE_MAX,
+    ROW_LIMIT_MAX,
+    TRANSPOSE_LIMIT_MAX,
+)
 from ..semantics.catalogue import lookup
 from ..semantics.checked import LIMIT_MAX, BoundCall
 from . import STAGE, stage_function
@@ -17,9 +34,8 @@ W401 = (
 )
 
 
-def _default_count(call):
-    from ..semantics.checked import BoundCall
-
+def default_count(call: BoundCall) -> tuple[BoundCall, ...]:
+    """``function=``'s default: ``count()``."""
     spec = lookup("count")
     assert spec is not None
     return (BoundCall(spec, call.node),)
@@ -65,7 +81,7 @@ def stats(rt, call, events):
 @stage_function("groupBy")
 def group_by(rt, call, events):
     keys = call.get("field")
-    items = call.get("function") if call.given("function") else _default_count(call)
+    items = call.get("function") if call.given("function") else default_count(call)
     limit = call.get("limit")
     if limit == LIMIT_MAX:
         limit = GROUP_LIMIT_MAX
@@ -194,7 +210,7 @@ def sankey(rt, call, events):
     fields ``source``, ``target`` and ``weight`` (the first output of the
     weight aggregate, ``count()`` by default)."""
     source, target = call.get("source"), call.get("target")
-    items = call.get("weight") if call.given("weight") else _default_count(call)
+    items = call.get("weight") if call.given("weight") else default_count(call)
     pairs: dict[tuple[str, str], list[Event]] = {}
     for event in events:
         s, t = event.get(source), event.get(target)
@@ -207,3 +223,49 @@ def sankey(rt, call, events):
             if weight is not None:
                 rows.append(Event({"source": s, "target": t, "weight": weight}))
     return rows
+
+
+@stage_function("neighbor")
+def neighbor(rt, call, events):
+    include = call.get("include")
+    prefix = str(call.get("prefix") or "")
+    distance = int(call.get("distance"))
+    if distance > NEIGHBOR_DISTANCE_MAX:
+        rt.warn("W486", f"neighbor() distance is at most {NEIGHBOR_DISTANCE_MAX}")
+        distance = NEIGHBOR_DISTANCE_MAX
+    step = distance if call.get("direction") == "succeeding" else -distance
+    out = []
+    for index, event in enumerate(events):
+        other = index + step
+        updates = {}
+        if 0 <= other < len(events):
+            for name in include:
+                value = events[other].get(name)
+                if value is not None:
+                    updates[f"{prefix}.{name}" if prefix else name] = value
+        out.append(event.with_fields(updates) if updates else event)
+    return out
+
+
+@stage_function("transpose")
+def transpose(rt, call, events):
+    limit = int(call.get("limit"))
+    if limit > TRANSPOSE_LIMIT_MAX:
+        rt.warn("W489", f"transpose() limit is at most {TRANSPOSE_LIMIT_MAX}")
+        limit = TRANSPOSE_LIMIT_MAX
+    pivot = call.get("pivot")
+    header = pivot or call.get("header")
+    column = pivot or str(call.get("column"))
+    rows = events[:limit]
+    names = sorted({name for row in rows for name in row.fields} - {header})
+    out = []
+    for name in names:
+        fields = {column: name}
+        for number, row in enumerate(rows, 1):
+            value = row.fields.get(name)
+            if value is None:
+                continue
+            title = row.fields.get(header) if header else None
+            fields[title if title is not None else f"row[{number}]"] = value
+        out.append(Event(fields))
+    return out

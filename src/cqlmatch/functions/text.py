@@ -1,5 +1,5 @@
-"""Text functions: format, replace, splitString, split, crypto:md5/sha1/sha256
-and round.
+"""Text functions: format, replace, splitString, split, urlDecode and
+base64Decode.
 
 Decisions (LogScale pages ``functions-<name>.html`` unless noted; UNCONFIRMED
 where the page is silent):
@@ -54,30 +54,26 @@ where the page is silent):
     still written to ``<field>``.  An event without such fields passes
     unchanged (UNCONFIRMED).
 
-``crypto:md5/sha1/sha256(field=[...], as=_md5|_sha1|_sha256)``
-    Lower-case hex digest of the UTF-8 bytes of the concatenated values; a
-    missing field counts as the empty string (page: "If a given field is
-    missing ... it is treated as the empty string").  When none of the fields
-    exists there is nothing to hash and no value (UNCONFIRMED).
+``urlDecode(field, as=_urldecode)``
+    Percent-decoding as UTF-8 with ``+`` as a space (Java's URLDecoder,
+    UNCONFIRMED); a ``%`` not followed by two hex digits gives no value.
 
-``round(field, how=round|floor|ceil, as=<field>)``
-    The page gives ``as`` the input field's name as default, so without
-    ``as`` the field is overwritten.  ``round`` takes halves away from zero
-    ("standard rules"; UNCONFIRMED at exactly .5); the result is an integer
-    computed exactly from the text.  A missing or non-numeric value gives no
-    value.
+``base64Decode(field, charset=UTF-8, as=_base64Decode)``
+    Characters outside the alphabet are ignored, invalid input gives no
+    value, invalid code points become U+FFFD (the page's "Behavior on Invalid
+    Encoding").  An unknown charset gives no value and W484.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import calendar
+import codecs
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass
 from decimal import (
-    ROUND_CEILING,
-    ROUND_FLOOR,
     ROUND_HALF_UP,
     Decimal,
     InvalidOperation,
@@ -90,7 +86,7 @@ import re2
 
 from ..lang.regex import translate
 from ..lang.values import parse_bool, parse_number
-from . import event_function, value_function
+from . import event_function, in_place, value_function
 
 # --- regexes with match positions and numbered groups ---------------------------
 #
@@ -584,19 +580,7 @@ def _replace_text(rt, call, text: str) -> str:
     return "".join(out)
 
 
-def _replace_target(call) -> str:
-    return call.get("as") if call.given("as") else call.get("field")
-
-
-@event_function("replace")
-def replace(rt, call, event):
-    value = event.get(call.get("field"))
-    if value is None:
-        return [event]
-    return [event.with_fields({_replace_target(call): _replace_text(rt, call, value)})]
-
-
-@value_function("replace")
+@in_place("replace")
 def replace_value(rt, call, event):
     value = event.get(call.get("field"))
     return None if value is None else _replace_text(rt, call, value)
@@ -693,50 +677,70 @@ def split(rt, call, event):
     return out
 
 
-# --- crypto ---------------------------------------------------------------------------
+# --- urlDecode, base64Decode --------------------------------------------------
+
+_HEX2 = re.compile(r"[0-9A-Fa-f]{2}")
 
 
-def _digest(algorithm: str):
-    def digest(rt, call, event):
-        values = [event.get(name) for name in call.get("field")]
-        if all(v is None for v in values):
-            return None
-        data = "".join(v for v in values if v is not None).encode("utf-8", "replace")
-        return hashlib.new(algorithm, data).hexdigest()
+def url_decode(text: str) -> str | None:
+    """Percent-decoding as Java's URLDecoder with UTF-8; None when a ``%`` is
+    not followed by two hex digits."""
+    out: list[str] = []
+    pending = bytearray()
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "%":
+            if not _HEX2.fullmatch(text, i + 1, i + 3):
+                return None
+            pending.append(int(text[i + 1 : i + 3], 16))
+            i += 3
+            continue
+        if pending:
+            out.append(pending.decode("utf-8", "replace"))
+            pending.clear()
+        out.append(" " if ch == "+" else ch)
+        i += 1
+    if pending:
+        out.append(pending.decode("utf-8", "replace"))
+    return "".join(out)
 
-    return digest
 
-
-value_function("crypto:md5")(_digest("md5"))
-value_function("crypto:sha1")(_digest("sha1"))
-value_function("crypto:sha256")(_digest("sha256"))
-
-
-# --- round ----------------------------------------------------------------------------
-
-_ROUNDING = {"round": ROUND_HALF_UP, "floor": ROUND_FLOOR, "ceil": ROUND_CEILING}
-
-
-def _rounded(call, event) -> str | None:
+@value_function("urlDecode")
+def _url_decode(rt, call, event):
     value = event.get(call.get("field"))
-    if parse_number(value) is None:
+    return None if value is None else url_decode(value)
+
+
+_B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+_CHARSETS = {"utf-8": "utf-8", "iso-8859-1": "latin-1", "utf-16le": "utf-16-le"}
+_CHARSETS["utf-16be"] = "utf-16-be"
+
+
+def base64_bytes(text: str) -> bytes | None:
+    """The bytes a Base64 text encodes; characters outside the alphabet are
+    ignored and the first ``=`` ends the data."""
+    chars = "".join(ch for ch in text.split("=", 1)[0] if ch in _B64)
+    if len(chars) % 4 == 1:
         return None
     try:
-        number = Decimal(value).to_integral_value(rounding=_ROUNDING[call.get("how")])
-    except InvalidOperation:
+        return base64.b64decode(chars + "=" * (-len(chars) % 4))
+    except binascii.Error:
         return None
-    return str(int(number))
 
 
-@event_function("round")
-def round_(rt, call, event):
-    value = _rounded(call, event)
+@value_function("base64Decode")
+def _base64_decode(rt, call, event):
+    value = event.get(call.get("field"))
     if value is None:
-        return [event]
-    target = call.get("as") if call.given("as") else call.get("field")
-    return [event.with_fields({target: value})]
-
-
-@value_function("round")
-def round_value(rt, call, event):
-    return _rounded(call, event)
+        return None
+    charset = str(call.get("charset"))
+    codec = _CHARSETS.get(charset.lower())
+    if codec is None:
+        try:
+            codec = codecs.lookup(charset).name
+        except LookupError:
+            rt.warn("W484", f"base64Decode() does not know the charset {charset!r}")
+            return None
+    data = base64_bytes(value)
+    return None if data is None else data.decode(codec, "replace")

@@ -1,4 +1,5 @@
-"""Time functions: formatTime, parseTimestamp, now, bucket, timeChart.
+"""Time functions: formatTime, parseTimestamp, findTimestamp, the time:
+parts (time:hour ...), now, bucket, timeChart.
 
 Timestamps are epoch milliseconds written as decimal strings, as LogScale
 stores ``@timestamp``; ``@timestamp`` falls back to Falcon's ``timestamp``
@@ -31,6 +32,24 @@ parseTimestamp(format, field, as=@timestamp, timezone, timezoneAs=@timezone,
     failure the output is not written and, with ``addErrors=true``, the
     event gets ``@error=true`` and ``@error_msg``; it is kept either way.
     An event without the input field is left unchanged.
+
+findTimestamp(field=@rawstring, as=@timestamp, timezone, timezoneField,
+              timezoneAs=@timezone, addErrors=true)
+    Finds the first ``yyyy-MM-dd[T ]HH:mm[:ss[.f]][zone]`` (``/`` also
+    separates the date) starting within the first 128 characters (page) --
+    a subset of the formats LogScale tries (UNCONFIRMED).  A zone in the
+    text wins, else ``timezone``, else the zone in the ``timezoneField``
+    field; without any the timestamp is not parsed (page).  Zones are read
+    as formatTime reads them.  Failure adds ``@error`` and ``@error_msg``
+    when ``addErrors``; a missing field changes nothing.
+
+time:dayOfMonth, time:dayOfWeek, time:dayOfWeekName, time:dayOfYear,
+time:hour, time:millisecond, time:minute, time:month, time:monthName,
+time:second, time:weekOfYear, time:year (field=@timestamp, as, timezone,
+timezoneField=@timezone)
+    The part of the epoch milliseconds in ``field`` in ``timezone``, else in
+    the zone named by the ``timezoneField`` field, else UTC (offline, the
+    query's zone).  English day and month names.
 
 now(as=_now)
     ``rt.now_millis()``.
@@ -79,14 +98,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from ..lang.durations import parse_duration
 from ..lang.events import TIMESTAMP, Event
 from ..lang.values import format_number, parse_number
-from ..semantics.catalogue import lookup
+from ..limits import FIND_TIMESTAMP_CHARS, MAX_BUCKETS, SERIES_LIMIT_MAX
 from ..semantics.checked import LIMIT_MAX, BoundCall
-from . import event_function, stage_function, value_function
+from . import event_function, stage_function, value_function, with_error
 from .aggregates import Combined
+from .stages import apply_function, default_count
 
 AUTO_SECONDS_LIMIT = 100_000_000_000  # unit=auto: at most this is seconds
-SERIES_LIMIT_MAX = 500  # LogScale's MAX_SERIES_LIMIT default
-MAX_BUCKETS = 1500  # the documented maximum of buckets=
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _MS = timedelta(milliseconds=1)
@@ -130,6 +148,7 @@ class Zone:
 
 
 UTC_ZONE = Zone(UTC, "Z", 0)
+_UT_ZONE = Zone(UTC, "UT", 0)
 _OFFSET = re.compile(r"(UTC|GMT|UT)?([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?", re.IGNORECASE)
 
 
@@ -142,11 +161,16 @@ def _fixed(
     total = -total if sign == "-" else total
     if total == 0 and not prefix:
         return UTC_ZONE
-    body = f"{abs(total) // 3600:02d}:{abs(total) % 3600 // 60:02d}"
-    if total % 60:
-        body += f":{abs(total) % 60:02d}"
-    ident = f"{prefix.upper()}{'-' if total < 0 else '+'}{body}"
+    ident = prefix.upper() + _offset_id(total)
     return Zone(timezone(timedelta(seconds=total)), ident, total * 1000)
+
+
+def _offset_id(seconds: int) -> str:
+    """``+hh:mm``, or ``+hh:mm:ss`` when there are seconds (Java's offset id)."""
+    body = f"{abs(seconds) // 3600:02d}:{abs(seconds) % 3600 // 60:02d}"
+    if seconds % 60:
+        body += f":{abs(seconds) % 60:02d}"
+    return ("-" if seconds < 0 else "+") + body
 
 
 @lru_cache(maxsize=1)
@@ -163,6 +187,8 @@ def resolve_zone(text: str) -> Zone | None:
         return None
     if name.upper() == "Z":
         return UTC_ZONE
+    if name.upper() == "UT":
+        return _UT_ZONE
     m = _OFFSET.fullmatch(name)
     if m:
         return _fixed(m.group(2), m.group(3), m.group(4), m.group(5), m.group(1) or "")
@@ -782,9 +808,7 @@ def parse_timestamp_event(rt, call, event):
     if result is None:
         return [event]
     if isinstance(result, str):
-        if call.get("addErrors"):
-            return [event.with_fields({"@error": "true", "@error_msg": result})]
-        return [event]
+        return [with_error(event, result) if call.get("addErrors") else event]
     millis, zone = result
     target = str(call.get("as", call.spec.output))
     zone_field = str(call.get("timezoneAs") or "@timezone")
@@ -796,6 +820,105 @@ def parse_timestamp_value(rt, call, event):
     """parseTimestamp() inside an expression: just the milliseconds."""
     result = _parse_call(rt, call, event)
     return str(result[0]) if isinstance(result, tuple) else None
+
+
+# --- the time: parts -----------------------------------------------------------------
+
+_TIME_PARTS: dict[str, Callable[[datetime], str]] = {
+    "time:dayOfMonth": lambda t: str(t.day),
+    "time:dayOfWeek": lambda t: str(t.isoweekday()),
+    "time:dayOfWeekName": lambda t: _DAYS[t.weekday()],
+    "time:dayOfYear": lambda t: str(t.timetuple().tm_yday),
+    "time:hour": lambda t: str(t.hour),
+    "time:millisecond": lambda t: str(t.microsecond // 1000),
+    "time:minute": lambda t: str(t.minute),
+    "time:month": lambda t: str(t.month),
+    "time:monthName": lambda t: _MONTHS[t.month - 1],
+    "time:second": lambda t: str(t.second),
+    "time:weekOfYear": lambda t: str(t.isocalendar().week),
+    "time:year": lambda t: str(t.year),
+}
+
+
+def _named_zone(event: Event, field: str) -> Zone | None:
+    """The zone the value of ``field`` names, or None."""
+    text = event.get(field)
+    return None if text is None else resolve_zone(text)
+
+
+def _time_part(part: Callable[[datetime], str]):
+    def compute(rt, call, event):
+        if call.given("timezone"):
+            zone = _call_zone(rt, call)  # an unknown name warns (W461): no value
+        else:
+            zone = _named_zone(event, str(call.get("timezoneField"))) or UTC_ZONE
+        if zone is None:
+            return None
+        millis = epoch_millis(event.get(call.get("field")), "milliseconds")
+        moment = None if millis is None else _local(millis, zone)
+        return None if moment is None else part(moment)
+
+    return compute
+
+
+for _name, _part in _TIME_PARTS.items():
+    value_function(_name)(_time_part(_part))
+
+
+# --- findTimestamp -------------------------------------------------------------------
+
+_ISO_TIME = re.compile(
+    r"(\d{4})[-/](\d{2})[-/](\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
+    r"\s?(Z|[+-]\d{2}(?::?\d{2})?)?(?![\d])"
+)
+
+
+def find_timestamp(text: str, zone: Zone | None) -> tuple[int, str] | None:
+    """Epoch milliseconds and zone text of the first date-time starting in
+    the first 128 characters; ``zone`` for one written without a zone."""
+    for m in _ISO_TIME.finditer(text):
+        if m.start() >= FIND_TIMESTAMP_CHARS:
+            return None
+        year, month, day, hour, minute = (int(g) for g in m.groups()[:5])
+        second = int(m.group(6) or 0)
+        fraction = (m.group(7) or "").ljust(9, "0")
+        written = m.group(8)
+        moment_zone = resolve_zone(written) if written else zone
+        if moment_zone is None:
+            continue
+        try:
+            moment = datetime(year, month, day, hour, minute, second, tzinfo=moment_zone.tz)
+        except ValueError:
+            continue
+        millis = (moment - _EPOCH) // _MS + int(fraction[:3])
+        return millis, written or _zone_text(moment_zone)
+    return None
+
+
+def _zone_text(zone: Zone) -> str:
+    """``Z`` for UTC, the name of a named zone, else ``+hh:mm[:ss]``."""
+    if zone.fixed_ms is None:
+        return "Z" if zone.ident in ("UTC", "GMT") else zone.ident
+    return _offset_id(zone.fixed_ms // 1000) if zone.fixed_ms else "Z"
+
+
+@event_function("findTimestamp")
+def find_timestamp_event(rt, call, event):
+    value = event.get(call.get("field"))
+    if value is None:
+        return [event]
+    zone = None
+    if call.given("timezone"):
+        zone = _call_zone(rt, call, default=None)  # an unknown name warns (W461)
+    elif call.given("timezoneField"):
+        zone = _named_zone(event, str(call.get("timezoneField")))
+    found = find_timestamp(value, zone)
+    if found is None:
+        if call.get("addErrors"):
+            return [with_error(event, "findTimestamp: no timestamp found")]
+        return [event]
+    millis, zone_text = found
+    return [event.with_fields({call.get("as"): str(millis), call.get("timezoneAs"): zone_text})]
 
 
 # --- bucket and timeChart ----------------------------------------------------------------
@@ -856,12 +979,6 @@ def choose_span(low: int, high: int, zone: Zone) -> int:
     year = _AUTO_SPANS[-1]
     years = -(-(high - low + 1) // (MAX_BUCKETS * year))  # ceiling division
     return (years + 1) * year  # one more: alignment can add a bucket
-
-
-def _default_count(call: BoundCall) -> tuple[BoundCall, ...]:
-    spec = lookup("count")
-    assert spec is not None
-    return (BoundCall(spec, call.node),)
 
 
 _UNIT = re.compile(r"\s*([^\s/]+)\s*(?:/\s*(\S+?))?\s+to\s+([^\s/]+)\s*(?:/\s*(\S+?))?\s*")
@@ -961,9 +1078,7 @@ def _plain(items) -> bool:
 def _outputs(rt, call: BoundCall, items, events: list[Event], factors) -> list[dict[str, str]]:
     """The rows ``function=`` gives for one group, converted by ``factors``."""
     if not _plain(items):
-        from .stages import apply_function  # groupBy's runner for stages and composites
-
-        rows = apply_function(rt, call, items, events)
+        rows = apply_function(rt, call, items, events)  # groupBy's runner
         factor = factors[0]  # one conversion for every output of the composite
         return rows if factor is None else [_convert(row, factor) for row in rows]
     agg = Combined(rt, call, items)
@@ -991,7 +1106,7 @@ def time_buckets(rt, call: BoundCall, events: list[Event], keys: tuple[str, ...]
     """Rows of ``_bucket``, the ``keys`` fields and the aggregates: the
     shared body of bucket() and timeChart()."""
     zone = _call_zone(rt, call) or UTC_ZONE
-    items = call.get("function") if call.given("function") else _default_count(call)
+    items = call.get("function") if call.given("function") else default_count(call)
     timed: list[tuple[int, tuple[str, ...], Event]] = []
     non_numeric = 0
     for event in events:
