@@ -1,5 +1,9 @@
 """Native build for cqlmatch: the Cython/C++ extensions ``cqlmatch._regexset``
-(the RE2::Set wrapper) and ``cqlmatch._vm`` (the bytecode VM).
+(the RE2::Set wrapper), ``cqlmatch._vm`` (the bytecode VM), ``cqlmatch._scan``
+(the ingest prefilter), ``cqlmatch._fields`` (NDJSON field extraction) and
+``cqlmatch._blockio`` (block reads).  Each is one C unit: ``cext/NAME.pyx``
+with its table of contents ``cext/NAME.pxd`` and the ``.pxi`` files it
+includes (the VM's parts are ``cext/vm/*.pxi``).
 
 Project metadata lives in pyproject.toml; this file only describes the
 extension, because it needs logic (locating RE2) that pyproject.toml cannot
@@ -240,13 +244,22 @@ def _compile_and_link_args() -> tuple[list[str], list[str]]:
 _compile_args, _link_args = _compile_and_link_args()
 
 
+def _includes(folder: str) -> list[str]:
+    """The .pxi files under ``folder`` (relative to this file), sorted: the
+    parts a .pyx includes, so that a change to any of them rebuilds it."""
+    return sorted(p.relative_to(HERE).as_posix() for p in (HERE / folder).rglob("*.pxi"))
+
+
 def _extension(name: str, source: str, depends: tuple[str, ...] = ()) -> Extension:
+    # Each extension's .pxd (its table of contents, beside the .pyx) is a
+    # dependency too; _stage_pxds puts it where Cython looks for it.
+    own = [p for p in (Path(source).with_suffix(".pxd").as_posix(),) if (HERE / p).is_file()]
     return Extension(
         name,
         sources=[source],
         language="c++",
         include_dirs=["cext"],
-        depends=["cext/re2.pxd", *depends],
+        depends=["cext/re2.pxd", *own, *depends],
         extra_compile_args=_compile_args,
         extra_link_args=_link_args,
     )
@@ -255,8 +268,13 @@ def _extension(name: str, source: str, depends: tuple[str, ...] = ()) -> Extensi
 setup(
     ext_modules=[
         _extension("cqlmatch._regexset", "cext/regexset.pyx"),
-        # vm.pyx includes opcodes.pxi, written by tools/gen_opcodes.py.
-        _extension("cqlmatch._vm", "cext/vm.pyx", ("cext/vm.pxd", "cext/opcodes.pxi")),
+        # vm.pyx includes opcodes.pxi (written by tools/gen_opcodes.py) and
+        # its parts, cext/vm/*.pxi: one C unit.
+        _extension(
+            "cqlmatch._vm",
+            "cext/vm.pyx",
+            ("cext/opcodes.pxi", *_includes("cext/vm")),
+        ),
         _extension("cqlmatch._scan", "cext/scan.pyx", ("cext/textscan.h", "cext/jsonfields.h")),
         _extension("cqlmatch._fields", "cext/fields.pyx", ("cext/jsonfields.h",)),
         _extension("cqlmatch._blockio", "cext/blockio.pyx"),

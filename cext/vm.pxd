@@ -1,5 +1,7 @@
 # cython: language_level=3
-"""The table of contents of ``cqlmatch._vm`` (bodies in ``vm.pyx``).
+"""The table of contents of ``cqlmatch._vm``: its classes, and the C
+functions of each part by the file under ``cext/vm/`` that defines it
+(``vm.pyx`` includes them all: one C unit, so calls stay direct).
 
 One ``Machine`` runs one compiled ``Program``.  It owns C copies of what the
 hot loop reads (the code words, the interned field names, the compiled RE2
@@ -127,20 +129,43 @@ cdef class Machine:
     cdef list set_memos  # per set: value -> its bits (bytes), bounded
     cdef readonly Py_ssize_t regex_calls  # set evaluations so far (for tests and tuning)
 
-    cdef int _check_code(self) except -1
-    cdef int _build_sets(self) except -1
-    cdef int _build_cidrs(self) except -1
-    cdef int _limit_warning(self, GroupTable table) except -1
-    cdef PyObject* _get(self, _Ctx c, int slot) except? NULL
-    cdef PyObject* _load(self, _Ctx c, int slot) except? NULL
-    cdef void _write(self, _Ctx c, int slot, PyObject* value) noexcept
-    cdef object _raw_of_row(self, _Ctx c)
-    cdef object _materialize(self, _Ctx c)
-    cdef int _run_events(self, list items, list out, GroupTable table) except -1
-    cdef int _exec(self, Py_ssize_t pc, _Ctx c, bint flag, list out, GroupTable table) except -1
-    cdef int _regex_bit(self, object value, int s, int bit) except -1
-    cdef int _set_bits(self, object value, int s) except -1
-    cdef int _test_cidr(self, object value, int c) except -1
-    cdef int _test_num(self, object value, int op, int n) except -1
-    cdef _forget(self)
-    cdef int _add(self, _Ctx c, GroupTable t) except -1
+    cdef int _check_table(self, GroupTable table) except -1  # table of this program's plan?
+    cdef int _limit_warning(self, GroupTable table) except -1  # W401 once per table
+
+
+# --- vm/registers.pxi: reading and writing the registers -------------------------------
+
+cdef PyObject* _get(Machine m, _Ctx c, int slot) except? NULL  # a slot's value, loaded once
+cdef PyObject* _load(Machine m, _Ctx c, int slot) except? NULL  # read from the event/column
+cdef void _write(Machine m, _Ctx c, int slot, PyObject* value) noexcept  # assign a slot
+cdef object _raw_of_row(_Ctx c)  # column mode: the row's line, or None
+cdef object _materialize(Machine m, _Ctx c)  # the current event as an Event
+
+# --- vm/dispatch.pxi: the per-event code -----------------------------------------------
+
+cdef int _check_code(Machine m) except -1  # reject code the loop could misread
+cdef int _run_events(Machine m, list items, list out, GroupTable table) except -1
+cdef int _exec(Machine m, Py_ssize_t pc, _Ctx c, bint flag, list out, GroupTable table) except -1
+cdef int _check_range(Py_ssize_t pc, str what, Py_ssize_t value, Py_ssize_t size) except -1
+
+# --- vm/regexsets.pxi: RE2 sets --------------------------------------------------------
+
+cdef int _build_sets(Machine m) except -1  # compile one RE2::Set per regex set
+cdef int _regex_bit(Machine m, object value, int s, int bit) except -1  # TEST_REGEX
+cdef int _set_bits(Machine m, object value, int s) except -1  # run set s over value
+cdef _forget(Machine m)  # drop the cached values at the end of a run
+
+# --- vm/numbers.pxi: numbers and IPv4 --------------------------------------------------
+
+cdef int _ascii_number(object value, double* out) except -2  # exact doubles in C
+cdef int _ipv4(const char* s, Py_ssize_t n, uint32_t* out) noexcept nogil  # dotted quad
+cdef int _build_cidrs(Machine m) except -1  # TEST_CIDR networks as words
+cdef int _test_cidr(Machine m, object value, int c) except -1  # TEST_CIDR
+cdef int _test_num(Machine m, object value, int op, int n) except -1  # TEST_NUM
+
+# --- vm/grouptable.pxi: the native groupBy ---------------------------------------------
+
+cdef int _add(Machine m, _Ctx c, GroupTable t) except -1  # the event into its group
+cdef list _count_order(GroupTable table, Py_ssize_t aggregate, bint descending,
+                       Py_ssize_t limit)  # groups by a count, for sort()
+cdef list _rows(Machine m, GroupTable table, order)  # a table's output Events

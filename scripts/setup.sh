@@ -92,7 +92,7 @@ stamp="$(
     {
         echo "extras=$EXTRAS"
         cat pyproject.toml setup.py
-        find cext -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.h' \) -print0 |
+        find cext -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.h' \) -print0 |
             sort -z | xargs -0 cat
     } | sha256sum | cut -d' ' -f1
 )"

@@ -1,0 +1,142 @@
+# Included by vm.pyx (one C unit with it): the regex sets.
+#
+# One ``RE2::Set`` per ``Program.regex_sets`` entry, compiled by
+# ``_build_sets``.  ``_regex_bit`` answers TEST_REGEX from the bits of the
+# last value the set ran on (compared by identity), else from the per-set
+# memo of values seen before, else by running the set (``_set_bits``).
+
+cdef enum:
+    # The per-set memo of results keeps values of at most this many
+    # characters, and at most this many of them (then it starts again).
+    MEMO_MAX_CHARS = 2048
+    MEMO_MAX_VALUES = 8192
+    # Matches over shorter values keep the GIL.
+    NOGIL_MIN_BYTES = 512
+
+
+cdef int _build_sets(Machine m) except -1:
+    cdef RE2.Options options
+    cdef RE2Set* rset
+    cdef string error
+    cdef bytes raw
+    cdef int index
+    cdef Py_ssize_t offset = 0
+    options.set_max_mem(REGEX_MAX_MEM)
+    options.set_log_errors(False)  # errors become exceptions, not stderr lines
+    m.set_keys = []
+    m.set_memos = []
+    for s, spec in enumerate(m.program.regex_sets):
+        if not 0 <= spec.slot < len(m.names):
+            raise ValueError(f"regex set {s} reads slot {spec.slot}, which does not exist")
+        rset = new RE2Set(options, UNANCHORED)
+        m.sets.push_back(rset)  # owned from here on: freed by __dealloc__
+        for bit, pattern in enumerate(spec.patterns):
+            raw = pattern.encode("utf-8")
+            error.clear()
+            index = rset.Add(StringPiece(raw, len(raw)), &error)
+            if index != bit:
+                raise ValueError(
+                    f"regex set {s} (field {m.names[spec.slot]}): RE2 rejected "
+                    f"/{pattern}/: {error.decode('utf-8', 'replace')}"
+                )
+        if not rset.Compile():
+            raise ValueError(
+                f"regex set {s} (field {m.names[spec.slot]}): RE2 could not compile "
+                f"its {len(spec.patterns)} patterns within max_mem={REGEX_MAX_MEM} bytes "
+                "(out of memory)"
+            )
+        m.set_sizes.push_back(len(spec.patterns))
+        m.set_offsets.push_back(offset)
+        offset += len(spec.patterns)
+        m.set_keys.append(None)
+        m.set_memos.append({})
+    m.set_bits.resize(offset, 0)
+    return 0
+
+
+cdef int _regex_bit(Machine m, object value, int s, int bit) except -1:
+    cdef dict memo
+    cdef PyObject* known
+    if <object>PyList_GET_ITEM(m.set_keys, s) is not value:
+        # Field values repeat (file names, event types): a value seen
+        # before takes its bits from the memo instead of RE2.
+        memo = <dict>PyList_GET_ITEM(m.set_memos, s)
+        known = _dict_lookup(<PyObject*>memo, <PyObject*>value)
+        if known != NULL:
+            memcpy(&m.set_bits[m.set_offsets[s]], PyBytes_AS_STRING(<object>known),
+                   m.set_sizes[s])
+            m.set_keys[s] = value
+        else:
+            _set_bits(m, value, s)
+            if PyUnicode_GET_LENGTH(value) <= MEMO_MAX_CHARS:
+                if PyDict_GET_SIZE(memo) >= MEMO_MAX_VALUES:
+                    memo.clear()  # bounded: start again rather than grow
+                memo[value] = PyBytes_FromStringAndSize(
+                    <char*>&m.set_bits[m.set_offsets[s]], m.set_sizes[s]
+                )
+    return m.set_bits[m.set_offsets[s] + bit]
+
+
+cdef int _set_bits(Machine m, object value, int s) except -1:
+    """Run set ``s`` over ``value`` and cache which patterns matched."""
+    cdef RE2Set* rset = m.sets[s]
+    cdef object text = value
+    cdef const char* data
+    cdef Py_ssize_t size, k
+    cdef vector[int] hits
+    cdef SetErrorInfo info
+    cdef cbool matched, one
+    cdef unsigned char* bits
+    _need_str(<PyObject*>value)
+    if PyUnicode_IS_ASCII(<PyObject*>value):
+        data = <const char*>PyUnicode_DATA(value)  # ASCII is its own UTF-8
+        size = PyUnicode_GET_LENGTH(value)
+    else:
+        data = _utf8(<PyObject*>value, &size)  # cached in the str after the first time
+        if data == NULL:
+            if not PyErr_ExceptionMatches(<PyObject*>UnicodeEncodeError):
+                raise_pending()
+            PyErr_Clear()
+            # Lone surrogates: matched as U+FFFD, as the reference does.
+            text = m._scrub(value)
+            data = PyUnicode_AsUTF8AndSize(text, &size)
+    info.kind = kNoError
+    one = m.set_sizes[s] == 1
+    # Without an index list RE2 stops at the first match and allocates
+    # nothing: most values match nothing, and one pattern needs no list.
+    # ``text`` keeps the UTF-8 bytes alive while the GIL is released
+    # (for long values only).
+    if size < NOGIL_MIN_BYTES:  # releasing the GIL costs more than a short match
+        matched = rset.Match(StringPiece(data, <size_t>size), NULL, &info)
+        if matched and not one:
+            matched = rset.Match(StringPiece(data, <size_t>size), &hits, &info)
+    else:
+        with nogil:
+            matched = rset.Match(StringPiece(data, <size_t>size), NULL, &info)
+            if matched and not one:
+                matched = rset.Match(StringPiece(data, <size_t>size), &hits, &info)
+    m.regex_calls += 1
+    if not matched and info.kind != kNoError:
+        if info.kind == kOutOfMemory:
+            raise MemoryError(
+                f"regex set {s} (field {m.names[m.program.regex_sets[s].slot]}): "
+                f"RE2 ran out of memory while matching (max_mem={REGEX_MAX_MEM} bytes)"
+            )
+        raise RuntimeError(f"regex set {s}: RE2::Set::Match failed (error {<int>info.kind})")
+    # Bits and key change together, with the GIL held: a thread that
+    # sees the key sees its bits.
+    bits = &m.set_bits[m.set_offsets[s]]
+    memset(bits, 0, m.set_sizes[s])
+    if one:
+        bits[0] = matched
+    for k in range(<Py_ssize_t>hits.size()):
+        bits[hits[k]] = 1
+    m.set_keys[s] = value
+    return 0
+
+
+cdef _forget(Machine m):
+    """Drop the values the set cache holds (end of a run)."""
+    cdef Py_ssize_t s
+    for s in range(len(m.set_keys)):
+        m.set_keys[s] = None
