@@ -11,31 +11,7 @@ few hundred bytes).  Only seekable files
 are read this way.
 """
 
-from cpython.ref cimport PyObject
-from posix.types cimport off_t
-
-
-cdef extern from "Python.h":
-    PyObject* PyBytes_FromStringAndSize(const char* v, Py_ssize_t size) except NULL
-    char* PyBytes_AS_STRING(PyObject* o)
-    int _PyBytes_Resize(PyObject** b, Py_ssize_t newsize) except -1
-    ctypedef struct PyVarObject:
-        pass
-    void Py_SET_SIZE(PyVarObject* o, Py_ssize_t size)
-    void _release "Py_DECREF"(PyObject* o)
-
-
-cdef extern from "<unistd.h>" nogil:
-    ssize_t pread(int fd, void* buf, size_t count, off_t offset)
-
-
-cdef extern from "<string.h>" nogil:
-    void* memrchr(const void* s, int c, size_t n)
-
-
-cdef extern from "<errno.h>" nogil:
-    int errno
-    int EINTR
+# (Python.h, unistd.h, string.h and errno.h: declared in blockio.pxd.)
 
 
 DEF SLACK = 1 << 16  # unused tail bytes a block may keep rather than be reallocated

@@ -26,27 +26,7 @@ cdef extern from "Python.h":
     object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
 
 
-cdef extern from "jsonfields.h" nogil:
-    ctypedef struct cm_slot:
-        const unsigned char* start
-        uint32_t size
-        uint8_t set
-        uint8_t escaped
-
-    ctypedef struct cm_names:
-        int count
-        const unsigned char* names[32]
-        uint32_t sizes[32]
-        uint32_t by_size[65]
-
-    int CM_MAX_NAME
-    int cm_extract(const unsigned char* p, const unsigned char* end, const cm_names* names,
-                   cm_slot* slots)
-    ptrdiff_t cm_unescape(const unsigned char* p, size_t size, unsigned char* out, int* high)
-    int cm_has_high(const unsigned char* p, size_t size)
-    int cm_equal(const unsigned char* a, const unsigned char* b, size_t n)
-    uint64_t cm_short_hash(const unsigned char* p, size_t n)
-    int cm_utf8_valid(const unsigned char* s, size_t n)
+# (jsonfields.h, the C scanner: declared in fields.pxd.)
 
 
 MAX_NAMES = 32
@@ -79,15 +59,7 @@ cdef class FieldExtractor:
     ``raw[k]``: column ``k`` takes the line itself when neither is there
     (``@rawstring``)."""
 
-    cdef cm_names table
-    cdef tuple _encoded  # keeps the names' bytes alive
-    cdef vector[int] own, fallback
-    cdef vector[char] raw
-    cdef bint wants_raw
-    # Short ASCII values repeat (event names, hosts, users, file names): the
-    # same str is handed out again, which also lets the VM's regex memo find
-    # it by its cached hash.  cache[key * CACHE_WAYS + slot]: owned refs.
-    cdef vector[PyObject*] cache
+    # (attributes: declared in fields.pxd)
 
     def __dealloc__(self):
         for i in range(self.cache.size()):

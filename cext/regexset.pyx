@@ -35,18 +35,15 @@ from re2 cimport (
     kOutOfMemory,
 )
 
-#: Default memory budget for one set (program plus DFA cache).  RE2's own
-#: default (8 MiB) is sized for a single regex; a set of thousands of
-#: patterns needs more room or the DFA keeps resetting (slow) or gives up.
-DEFAULT_MAX_MEM = 64 << 20
+from cqlmatch.limits import REGEX_MAX_MEM
 
-# Life cycle of a RegexSet.  _COMPILING exists because compile() releases the
-# GIL: other threads must then see the set as neither addable nor matchable.
-cdef enum _State:
-    _BUILDING
-    _COMPILING
-    _COMPILED
-    _FAILED
+#: Default memory budget for one set (program plus DFA cache): the limit of
+#: cqlmatch.limits.  RE2's own default (8 MiB) is sized for a single regex; a
+#: set of thousands of patterns needs more room or the DFA keeps resetting
+#: (slow) or gives up.
+DEFAULT_MAX_MEM = REGEX_MAX_MEM
+
+# (_State, the life cycle of a RegexSet, is declared in regexset.pxd.)
 
 
 class RegexSetError(ValueError):
@@ -89,11 +86,7 @@ cdef class RegexSet:
     bytes that RE2 may use for the compiled program and its DFA cache.
     """
 
-    cdef RE2Set* _set
-    cdef list _patterns
-    cdef _State _state
-    cdef readonly str anchor
-    cdef readonly int64_t max_mem
+    # (attributes: declared in regexset.pxd)
 
     def __cinit__(self, *, str anchor="unanchored", int64_t max_mem=DEFAULT_MAX_MEM):
         cdef RE2.Options options
@@ -184,7 +177,7 @@ cdef class RegexSet:
             )
         self._state = _COMPILED
 
-    cdef inline int _check_matchable(self) except -1:
+    cdef int _check_matchable(self) except -1:
         if self._state == _COMPILED:
             return 0
         if self._state == _FAILED:

@@ -28,33 +28,8 @@ from libc.string cimport memcpy
 from libcpp.vector cimport vector
 
 
-cdef extern from "string.h" nogil:
-    const void* memchr(const void* s, int c, size_t n)
-    void* memmem(const void* haystack, size_t hlen, const void* needle, size_t nlen)
-
-
-cdef extern from "textscan.h":
-    ctypedef struct cqm_pat:
-        const char* data
-        size_t size
-        int fold
-    ctypedef struct cqm_teddy:
-        int ready
-    int cqm_best_kernel() noexcept nogil
-    int cqm_kernel_available(int kernel) noexcept nogil
-    const char* cqm_last_lf(const char* s, size_t n) noexcept nogil
-    size_t cqm_next_hit(
-        int kernel, const char* s, size_t n, size_t i, size_t limit, const cqm_pat* pats, int k,
-        const unsigned char* table, int esc, int* which, size_t* next, cqm_teddy* ted
-    ) noexcept nogil
-    size_t cqm_count_lf(int kernel, const char* s, size_t n) noexcept nogil
-
-
-cdef struct Needle:
-    const char* data
-    size_t size
-    int group
-    bint fold  # in lower case, compared ignoring ASCII case
+# (string.h, textscan.h, jsonfields.h and the structs Needle and Search:
+# declared in scan.pxd.)
 
 
 cdef int _kernel = cqm_best_kernel()  # CQM_*: the fastest this machine runs
@@ -122,13 +97,6 @@ cdef int _driving_group(const vector[Needle]& needles, int ngroups) noexcept nog
         ):
             best, best_shortest, best_count = g, shortest, count
     return best
-
-
-cdef struct Search:
-    # patterns pats[first:first + count], the escape one at first + esc (or
-    # esc < 0), the memmem kernel's state at nexts[state:state + count]
-    size_t first, state
-    int count, esc
 
 
 cdef inline size_t _hit_in(
@@ -352,10 +320,6 @@ def gather(list rows not None, tuple own not None, tuple fallback not None, obje
             column[r] = value
         columns.append(column)
     return tuple(columns)
-
-
-cdef extern from "jsonfields.h" nogil:
-    int cm_utf8_valid(const unsigned char* s, size_t n)
 
 
 def utf8_valid(bytes data not None) -> bool:
