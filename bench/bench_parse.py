@@ -1,4 +1,4 @@
-"""Front-end speed: parsing the seed rule and the whole shared corpus.
+"""Front-end speed: parsing the seed rule and the whole corpus of real CQL.
 
 Run: ``.venv/bin/python -m pytest bench/bench_parse.py --benchmark-enable``.
 """
@@ -12,14 +12,14 @@ import pytest
 
 from cqlmatch import CQLSyntaxError, format_query, parse
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
-SEED = SHARED / "seed" / "t1546_016.cql"
-CORPUS = SHARED / "corpus" / "queries.jsonl"
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "rules" / "seed" / "t1546_016.cql"
+CORPUS = ROOT / "corpus" / "queries.jsonl"
 
 
 def _corpus() -> list[str]:
     if not CORPUS.exists():
-        pytest.fail(f"corpus not found at {CORPUS}: the tests need ../shared beside the project")
+        pytest.fail(f"corpus not found at {CORPUS}: corpus/queries.jsonl is part of the repository")
     with open(CORPUS, encoding="utf-8") as fh:
         return [json.loads(line)["query"] for line in fh]
 

@@ -65,10 +65,9 @@ from cqlmatch.syntax.parser import parse
 from cqlmatch.synth.gen import generate_lines
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 CORRECTED = ROOT / "rules" / "t1546_016.cql"
-SEED = SHARED / "seed" / "t1546_016.cql"
-CORPUS = SHARED / "corpus" / "queries.jsonl"
+SEED = ROOT / "rules" / "seed" / "t1546_016.cql"
+CORPUS = ROOT / "corpus" / "queries.jsonl"
 
 REJECTED_EVENTS = 50_000
 REGEX_EVENTS = 20_000
@@ -311,7 +310,7 @@ def test_compile_seed_rule(benchmark, rule: Path) -> None:
 def test_compile_corpus(benchmark) -> None:
     """parse + check + compile_program for every corpus query that checks."""
     if not CORPUS.exists():
-        pytest.fail(f"corpus not found at {CORPUS}: the benchmarks need ../shared")
+        pytest.fail(f"corpus not found at {CORPUS}: corpus/queries.jsonl is part of the repository")
     with open(CORPUS, encoding="utf-8") as fh:
         texts = [json.loads(line)["query"] for line in fh]
 

@@ -1,6 +1,6 @@
 """The VM against the reference interpreter on every corpus query, full size.
 
-For each query of ``../shared/corpus/queries.jsonl`` that compiles (without
+For each query of ``corpus/queries.jsonl`` that compiles (without
 parameter values or lookup files) and that the reference interpreter runs,
 the VM must give the same output rows and warnings over the same generated
 Falcon events, and ``CompiledQuery.run`` over the events' NDJSON lines (the
@@ -33,7 +33,7 @@ from cqlmatch.lang.events import Event, parse_line
 from cqlmatch.synth.gen import generate_lines
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "queries.jsonl"
+CORPUS = ROOT / "corpus" / "queries.jsonl"
 FIXED_CLOCK = 1_760_500_000.0
 
 _events: list[Event] = []

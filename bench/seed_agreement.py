@@ -31,7 +31,7 @@ from cqlmatch.synth.gen import write_file
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = {
-    "seed (as published)": ROOT.parent / "shared" / "seed" / "t1546_016.cql",
+    "seed (as published)": ROOT / "rules" / "seed" / "t1546_016.cql",
     "corrected (rules/t1546_016.cql)": ROOT / "rules" / "t1546_016.cql",
 }
 ENGINES = ("vm", "reference")

@@ -2,8 +2,8 @@
 
     .venv/bin/python fuzz/seed_corpus.py parser|compiler|decoder
 
-``parser`` and ``compiler`` start from the real queries of the shared corpus
-(../shared/corpus/queries.jsonl), the rules in rules/ and the seed rule;
+``parser`` and ``compiler`` start from the real queries of the corpus
+(corpus/queries.jsonl), the rules in rules/ and the seed rule;
 ``decoder`` from generated Falcon telemetry lines plus lines chosen to hit
 the decoder's edges.  libFuzzer mutates these and adds what finds new code.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "queries.jsonl"
-SEED = ROOT.parent / "shared" / "seed" / "t1546_016.cql"
+CORPUS = ROOT / "corpus" / "queries.jsonl"
+SEED = ROOT / "rules" / "seed" / "t1546_016.cql"
 
 EDGE_LINES = [
     b'{"event_simpleName":"\\u0050rocessRollup2","FileName":"cmd.exe"}',

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh "${CQLMATCH_EXTRAS:-test}"
 
-SEED="${CQLMATCH_SEED:-../shared/seed/t1546_016.cql}"
+SEED="${CQLMATCH_SEED:-rules/seed/t1546_016.cql}"  # as published (rules/seed/README.md)
 EVENTS="${CQLMATCH_EVENTS:-200000}"
 DATA="build/sample-telemetry.ndjson"
 mkdir -p build

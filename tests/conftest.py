@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-CORPUS = SHARED / "corpus" / "queries.jsonl"
-SEED = SHARED / "seed" / "t1546_016.cql"
+# In-repository copies (corpus/README.md and rules/seed/README.md say where from).
+CORPUS = ROOT / "corpus" / "queries.jsonl"
+SEED = ROOT / "rules" / "seed" / "t1546_016.cql"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

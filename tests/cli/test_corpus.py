@@ -18,7 +18,7 @@ from ..conftest import CORPUS
 @pytest.fixture(scope="module")
 def report() -> corpus.CorpusReport:
     if not CORPUS.exists():
-        pytest.fail(f"corpus not found at {CORPUS}: the tests need ../shared beside the project")
+        pytest.fail(f"corpus not found at {CORPUS}: corpus/queries.jsonl is part of the repository")
     return corpus.run(corpus.load(CORPUS))
 
 

@@ -110,7 +110,7 @@ def events() -> list[Event]:
 @pytest.fixture(scope="module")
 def agreement(events: list[Event]) -> tuple[Agreement, bool]:
     if not CORPUS.exists():
-        pytest.fail(f"corpus not found at {CORPUS}: the tests need ../shared beside the project")
+        pytest.fail(f"corpus not found at {CORPUS}: corpus/queries.jsonl is part of the repository")
     before = copy.deepcopy([(e.fields, e.raw) for e in events])
     with mock.patch("time.time", return_value=FIXED_CLOCK):
         result = compare_corpus(corpus.load(CORPUS), events)

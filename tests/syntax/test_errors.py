@@ -19,7 +19,7 @@ from cqlmatch.errors import CQLSyntaxError
 from cqlmatch.syntax.ast import Case, Pipeline
 from cqlmatch.syntax.parser import parse
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "t1546_016.cql"
+SEED = Path(__file__).resolve().parents[2] / "rules" / "seed" / "t1546_016.cql"
 
 
 def parse_error(text: str) -> CQLSyntaxError:

@@ -43,7 +43,7 @@ from cqlmatch.syntax.ast import (
 from cqlmatch.syntax.parser import parse
 from cqlmatch.syntax.printer import format_query
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "t1546_016.cql"
+SEED = Path(__file__).resolve().parents[2] / "rules" / "seed" / "t1546_016.cql"
 
 
 # --- helpers -----------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_tokenize_raises_only_syntax_errors(text: str) -> None:
 
 def _corpus_queries(n: int) -> list[str]:
     if not CORPUS.exists():
-        pytest.fail(f"corpus not found at {CORPUS}: the tests need ../shared beside the project")
+        pytest.fail(f"corpus not found at {CORPUS}: corpus/queries.jsonl is part of the repository")
     with open(CORPUS, encoding="utf-8") as fh:
         queries = [json.loads(line)["query"] for line in fh]
     rng = random.Random(1546)
