@@ -1,0 +1,312 @@
+"""Worker processes that run tasks in order and always shut down.
+
+    with worker_pool(context, processes, initializer, initargs) as pool:
+        for result in pool.imap(func, tasks):
+            ...  # leaving early (return, raise, break) is fine
+
+Why not ``multiprocessing.Pool``: leaving ``with pool:`` calls
+``Pool.terminate()``, and that can hang for good when results are still on
+their way.  The pool's workers all write their results into one shared pipe
+(``outqueue``), each write under one shared lock.  ``terminate()`` stops the
+thread that reads that pipe (after at most ten more reads), kills the
+workers, then joins the thread that fed the tasks; that thread, on its way
+out, writes a last sentinel into the same pipe.  Two ways it never returns:
+
+* the pipe is full of results nobody reads any more (a group table or the
+  rows of a byte range fill its 64 KiB at once): the write blocks forever;
+* a worker was killed in the middle of writing a result: it held the shared
+  lock, which nobody releases now, and the sentinel's write waits on it
+  forever (a semaphore).
+
+Either way the main thread waits in ``_terminate_pool`` -> ``join`` (or on
+the same lock) while the workers are already dead.  It takes a run that
+leaves the loop while workers are still sending (``on_error="fail"``: the
+first bad line raises from inside the loop).  With results of a few KiB it
+needs the timing of a loaded machine (the suite hung once in two full runs;
+``tests/runtime/test_parallel.py`` hung on the second of a few runs with two
+copies running at once beside three busy processes); with results of 70 KB,
+leaving ``imap`` at the second of twelve results hung ``Pool`` within 200
+tries in each of four runs (on the same loaded 2-core machine).
+
+Here nothing is shared: each worker has its own pipe to the parent, gets a
+task only when it is idle (so nothing is ever queued behind a task), and the
+parent has no threads.  The parent never waits on a lock a worker can take,
+so killing a worker cannot leave anything locked, and every wait on shutdown
+has a time limit.  On leaving the ``with`` block (normally or by an
+exception):
+
+1. no task is handed out any more;
+2. an idle worker is told to stop and exits at once;
+3. a worker still running a task whose result nobody will read gets SIGTERM
+   (safe here: it holds nothing the parent needs);
+4. each worker is joined, within ``STOP_SECONDS`` of being told to stop or
+   ``KILL_SECONDS`` of SIGTERM; one still alive then gets SIGKILL.
+
+A worker that dies while running a task (killed, ``os._exit``, a crash)
+raises ``WorkerLost`` in the parent instead of leaving ``imap`` waiting for a
+result that will never come (what ``multiprocessing.Pool`` does).
+
+Also unlike ``multiprocessing.Pool``: an initializer that raises does not
+start replacement workers forever; its exception is raised for the first
+task instead.
+"""
+
+from __future__ import annotations
+
+import pickle
+import signal
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection, wait
+from multiprocessing.context import BaseContext
+from multiprocessing.reduction import ForkingPickler
+from typing import Any
+
+__all__ = ["STOP_SECONDS", "RemoteTraceback", "WorkerLost", "WorkerPool", "worker_pool"]
+
+STOP_SECONDS = 5.0  # an idle worker told to stop (it may still be in its initializer)
+KILL_SECONDS = 5.0  # after SIGTERM, before SIGKILL
+
+_STOP = None  # the message that ends a worker
+
+
+class WorkerLost(RuntimeError):
+    """A worker process ended while it was running a task."""
+
+
+class RemoteTraceback(Exception):
+    """The traceback of an exception raised in a worker (its ``__cause__``)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def worker_pool(
+    context: BaseContext,
+    processes: int,
+    initializer: Callable[..., object] | None = None,
+    initargs: Iterable[Any] = (),
+) -> WorkerPool:
+    """Start ``processes`` workers of ``context`` (each runs
+    ``initializer(*initargs)`` first); use the result in a ``with`` block."""
+    return WorkerPool(context, processes, initializer, initargs)
+
+
+class WorkerPool:
+    """``processes`` worker processes, started at construction.  One
+    ``imap`` at a time; ``shutdown()`` (or leaving ``with``) ends them."""
+
+    def __init__(
+        self,
+        context: BaseContext,
+        processes: int,
+        initializer: Callable[..., object] | None = None,
+        initargs: Iterable[Any] = (),
+    ) -> None:
+        if processes < 1:
+            raise ValueError("processes must be at least 1")
+        self._processes: list[Any] = []
+        self._conns: list[Connection] = []
+        self._busy: set[int] = set()  # workers running a task not yet answered
+        self._iterating = False
+        self._closed = False
+        args = tuple(initargs)
+        try:
+            for _ in range(processes):
+                parent, child = context.Pipe(duplex=True)
+                process = context.Process(
+                    target=_serve, args=(child, initializer, args), daemon=True
+                )
+                try:
+                    process.start()
+                finally:
+                    child.close()  # the worker has its copy
+                self._processes.append(process)
+                self._conns.append(parent)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
+
+    @property
+    def processes(self) -> list[Any]:
+        """The worker processes (for tests and diagnostics)."""
+        return list(self._processes)
+
+    def imap(self, func: Callable[[Any], Any], iterable: Iterable[Any]) -> Iterator[Any]:
+        """``func(task)`` for each task in a worker, results in the order of
+        the tasks (as ``multiprocessing.Pool.imap``).  A task's exception is
+        raised at its place in the order, with the worker's traceback as its
+        ``__cause__``.  ``func`` and the tasks are pickled, the results too."""
+        if self._closed:
+            raise ValueError("the worker pool is shut down")
+        return self._results(func, iter(iterable))
+
+    def _results(self, func: Callable[[Any], Any], tasks: Iterator[Any]) -> Iterator[Any]:
+        if self._iterating:
+            raise RuntimeError("one imap at a time on a worker pool")
+        self._iterating = True
+        try:
+            self._drain()  # a previous imap left early: its answers are not ours
+            index_of: dict[int, int] = {}  # worker -> its task's position
+            done: dict[int, tuple[bool, Any]] = {}  # position -> (ok, result or error)
+            sent = wanted = 0
+            more = True
+            while True:
+                while more and len(self._busy) < len(self._processes):
+                    try:
+                        task = next(tasks)
+                    except StopIteration:
+                        more = False
+                        break
+                    worker = next(i for i in range(len(self._processes)) if i not in self._busy)
+                    self._send(worker, (func, task))
+                    index_of[worker] = sent
+                    sent += 1
+                while wanted in done:
+                    ok, value = done.pop(wanted)
+                    wanted += 1
+                    if not ok:
+                        raise value
+                    yield value
+                if not more and wanted == sent:
+                    return
+                if self._closed:  # shut down while this generator was paused
+                    raise ValueError("the worker pool is shut down")
+                for worker, answer in self._receive():
+                    done[index_of.pop(worker)] = answer
+        finally:
+            self._iterating = False
+
+    def _send(self, worker: int, message: object) -> None:
+        try:
+            self._conns[worker].send(message)
+        except (BrokenPipeError, ConnectionResetError) as err:
+            raise self._lost(worker) from err
+        self._busy.add(worker)
+
+    def _receive(self) -> list[tuple[int, tuple[bool, Any]]]:
+        """Wait for at least one busy worker to answer or die."""
+        if not self._busy:  # nothing would ever wake the wait
+            raise RuntimeError("no task is running")
+        by_handle: dict[Any, int] = {}
+        for worker in self._busy:
+            by_handle[self._conns[worker]] = worker
+            by_handle[self._processes[worker].sentinel] = worker
+        answers = []
+        for worker in sorted({by_handle[h] for h in wait(list(by_handle))}):
+            conn = self._conns[worker]
+            if not conn.poll():  # its sentinel only: it ended without answering
+                raise self._lost(worker)
+            try:
+                message = conn.recv()
+            except (EOFError, OSError) as err:
+                raise self._lost(worker) from err
+            self._busy.discard(worker)
+            answers.append((worker, _answer(message)))
+        return answers
+
+    def _drain(self) -> None:
+        while self._busy:
+            self._receive()
+
+    def _lost(self, worker: int) -> WorkerLost:
+        process = self._processes[worker]
+        process.join(KILL_SECONDS)
+        self._busy.discard(worker)
+        return WorkerLost(
+            f"worker process {process.pid} ended while running a task"
+            f" (exit code {process.exitcode})"
+        )
+
+    def shutdown(self) -> None:
+        """End the workers (see the module docstring); never blocks for
+        longer than ``max(STOP_SECONDS, KILL_SECONDS) + KILL_SECONDS``.
+        Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        now = time.monotonic()
+        deadlines = []
+        for worker, process in enumerate(self._processes):
+            if worker not in self._busy:
+                try:
+                    self._conns[worker].send(_STOP)
+                    deadlines.append(now + STOP_SECONDS)
+                    continue
+                except OSError:  # already gone
+                    pass
+            process.terminate()
+            deadlines.append(now + KILL_SECONDS)
+        self._busy.clear()
+        for process, deadline in zip(self._processes, deadlines, strict=True):
+            process.join(max(0.0, deadline - time.monotonic()))
+        alive = [p for p in self._processes if p.exitcode is None]
+        for process in alive:
+            process.kill()
+        deadline = time.monotonic() + KILL_SECONDS
+        for process in alive:
+            process.join(max(0.0, deadline - time.monotonic()))
+        for conn in self._conns:
+            conn.close()
+
+
+def _answer(message: tuple[Any, ...]) -> tuple[bool, Any]:
+    if message[0] == "ok":
+        return True, message[1]
+    _, error, text = message
+    error.__cause__ = RemoteTraceback(text)
+    return False, error
+
+
+def _serve(
+    conn: Connection, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]
+) -> None:
+    """A worker: the initializer, then one task per message until told to
+    stop (or the parent is gone)."""
+    # A handler inherited from a forking parent must not keep SIGTERM from
+    # ending the worker: shutdown() relies on it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    failed: BaseException | None = None
+    if initializer is not None:
+        try:
+            initializer(*initargs)
+        except Exception as err:  # raised for each task instead
+            failed = err
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is _STOP:
+            return
+        func, task = message
+        try:
+            if failed is not None:
+                raise failed
+            answer: tuple[Any, ...] = ("ok", func(task))
+        except Exception as err:
+            answer = ("error", _picklable(err), traceback.format_exc())
+        try:
+            data = ForkingPickler.dumps(answer)
+        except Exception as err:  # a result that cannot be pickled
+            data = ForkingPickler.dumps(("error", _picklable(err), traceback.format_exc()))
+        try:
+            conn.send_bytes(data)
+        except OSError:  # the parent is gone
+            return
+
+
+def _picklable(error: BaseException) -> BaseException:
+    """``error`` if it survives pickling, else a RuntimeError that names it."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error

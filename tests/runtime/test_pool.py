@@ -1,0 +1,220 @@
+"""runtime.pool: ordered results like ``Pool.imap``, and a shutdown that
+cannot hang, above all when a caller leaves ``imap`` early while workers are
+still sending large results (what hung ``multiprocessing.Pool.terminate``)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from cqlmatch.runtime import pool as pool_module
+from cqlmatch.runtime.pool import RemoteTraceback, WorkerLost, worker_pool
+
+FORK = multiprocessing.get_context("fork")
+BIG = 1 << 18  # a result larger than a pipe's buffer: its worker blocks in the write
+
+_STATE: dict[str, object] = {}
+
+
+class Stop(Exception):
+    pass
+
+
+def _init(tag: str) -> None:
+    _STATE["tag"] = tag
+
+
+def _tagged(n: int) -> tuple[int, object, int]:
+    return n, _STATE.get("tag"), os.getpid()
+
+
+def _square(n: int) -> int:
+    time.sleep(0.001 * (n % 3))  # finish out of order
+    return n * n
+
+
+def _fail_at_three(n: int) -> int:
+    if n == 3:
+        raise KeyError(f"task {n}")
+    return n
+
+
+def _bad_init() -> None:
+    raise OSError("no engine")
+
+
+def _die(n: int) -> int:
+    if n == 1:
+        os._exit(3)
+    return n
+
+
+def _sleep_but_the_first(n: int) -> int:
+    if n:
+        time.sleep(60)
+    return n
+
+
+def _ignore_term_but_the_first(n: int) -> int:
+    if n:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        time.sleep(60)
+    return n
+
+
+def _unpicklable(n: int) -> object:
+    return threading.Lock()
+
+
+def _chunk(n: int) -> tuple[str, bytes]:
+    """Like parallel._work under on_error="fail": one range reports a bad
+    line, the others send a large payload."""
+    if n == 1:
+        return "bad", b""
+    return "ok", b"x" * BIG
+
+
+def _all_ended(pool) -> bool:
+    return all(p.exitcode is not None for p in pool.processes)
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_results_in_task_order_and_the_initializer_runs_in_each_worker(method) -> None:
+    context = multiprocessing.get_context(method)
+    with worker_pool(context, 2, _init, ("ready",)) as pool:
+        assert list(pool.imap(_square, range(20))) == [n * n for n in range(20)]
+        tagged = list(pool.imap(_tagged, range(6)))
+    assert [n for n, _, _ in tagged] == list(range(6))
+    assert {tag for _, tag, _ in tagged} == {"ready"}
+    assert {pid for _, _, pid in tagged} <= {p.pid for p in pool.processes}
+    assert _all_ended(pool)
+
+
+def test_no_tasks_and_fewer_tasks_than_workers() -> None:
+    with worker_pool(FORK, 3) as pool:
+        assert list(pool.imap(_square, [])) == []
+        assert list(pool.imap(_square, [4])) == [16]
+
+
+def test_a_task_error_is_raised_in_order_with_the_worker_traceback() -> None:
+    got = []
+    with worker_pool(FORK, 2) as pool, pytest.raises(KeyError, match="task 3") as caught:
+        for value in pool.imap(_fail_at_three, range(8)):
+            got.append(value)
+    assert got == [0, 1, 2]
+    assert isinstance(caught.value.__cause__, RemoteTraceback)
+    assert "_fail_at_three" in str(caught.value.__cause__)
+    assert _all_ended(pool)
+
+
+def test_a_failing_initializer_fails_the_first_task_instead_of_restarting() -> None:
+    context = multiprocessing.get_context("forkserver")
+    with worker_pool(context, 2, _bad_init) as pool, pytest.raises(OSError, match="no engine"):
+        list(pool.imap(_square, range(4)))
+    assert _all_ended(pool)
+
+
+def test_a_worker_that_dies_in_a_task_is_reported_not_waited_for() -> None:
+    with worker_pool(FORK, 2) as pool, pytest.raises(WorkerLost, match="exit code 3"):
+        list(pool.imap(_die, range(4)))
+    assert _all_ended(pool)
+
+
+def test_a_result_that_cannot_be_pickled_is_an_error() -> None:
+    with worker_pool(FORK, 1) as pool, pytest.raises(TypeError, match="cannot pickle"):
+        list(pool.imap(_unpicklable, range(2)))
+
+
+def test_leaving_early_with_large_results_in_flight_never_hangs() -> None:
+    """The hang of ``Pool.terminate`` (module docstring), many times over:
+    the loop raises at the first result while the other workers are blocked
+    writing results larger than their pipe's buffer."""
+    started = time.monotonic()
+    for _ in range(100):
+        pool = worker_pool(FORK, 2)
+        with pytest.raises(Stop), pool:
+            for kind, _payload in pool.imap(_chunk, range(12)):
+                if kind == "bad":
+                    raise Stop
+        assert _all_ended(pool)
+    # a worker killed on its way out is not waited for: well under a second each
+    assert time.monotonic() - started < 100 * pool_module.STOP_SECONDS / 2
+
+
+def test_leaving_early_by_break_then_a_new_imap_gets_its_own_results() -> None:
+    with worker_pool(FORK, 2) as pool:
+        for kind, _payload in pool.imap(_chunk, range(12)):
+            if kind == "bad":
+                break
+        assert list(pool.imap(_square, range(5))) == [0, 1, 4, 9, 16]
+    assert _all_ended(pool)
+
+
+def test_shutdown_ends_a_worker_in_a_long_task_at_once() -> None:
+    pool = worker_pool(FORK, 2)
+    results = pool.imap(_sleep_but_the_first, range(2))
+    assert next(results) == 0  # task 1 is running, task 0's worker idle
+    started = time.monotonic()
+    pool.shutdown()
+    assert time.monotonic() - started < 2
+    assert sorted(p.exitcode for p in pool.processes) == [-signal.SIGTERM, 0]
+    pool.shutdown()  # idempotent
+    with pytest.raises(ValueError, match="shut down"):
+        pool.imap(_square, range(2))
+    with pytest.raises(ValueError, match="shut down"):
+        next(results)
+
+
+def test_a_worker_that_ignores_sigterm_is_killed(monkeypatch) -> None:
+    monkeypatch.setattr(pool_module, "KILL_SECONDS", 0.5)
+    pool = worker_pool(FORK, 2)
+    results = pool.imap(_ignore_term_but_the_first, range(2))
+    assert next(results) == 0
+    time.sleep(0.2)  # task 1 has set its handler
+    started = time.monotonic()
+    pool.shutdown()
+    assert time.monotonic() - started < 3
+    assert sorted(p.exitcode for p in pool.processes) == [-signal.SIGKILL, 0]
+
+
+def test_a_sigterm_handler_of_the_parent_does_not_protect_forked_workers() -> None:
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        pool = worker_pool(FORK, 2)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    results = pool.imap(_sleep_but_the_first, range(2))
+    assert next(results) == 0
+    started = time.monotonic()
+    pool.shutdown()
+    assert time.monotonic() - started < pool_module.KILL_SECONDS
+    assert sorted(p.exitcode for p in pool.processes) == [-signal.SIGTERM, 0]
+
+
+def test_the_parent_starts_no_threads() -> None:
+    """So ``parallel._context`` keeps choosing fork (it forks only while the
+    process runs a single thread)."""
+    before = threading.active_count()
+    with worker_pool(FORK, 2) as pool:
+        for _ in pool.imap(_square, range(10)):
+            assert threading.active_count() == before
+    assert threading.active_count() == before
+
+
+def test_one_imap_at_a_time() -> None:
+    with worker_pool(FORK, 2) as pool:
+        first = pool.imap(_square, range(10))
+        assert next(first) == 0
+        with pytest.raises(RuntimeError, match="one imap at a time"):
+            next(pool.imap(_square, range(2)))
+        assert list(first) == [n * n for n in range(1, 10)]
+
+
+def test_at_least_one_process() -> None:
+    with pytest.raises(ValueError):
+        worker_pool(FORK, 0)
