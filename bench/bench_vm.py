@@ -57,9 +57,10 @@ from peers import CHILD, COMMAND, CRADLE, ENCODED, IMAGE, PARENT, SEED_KEYS, pri
 import cqlmatch
 from cqlmatch.bytecode.compiler import compile_program
 from cqlmatch.errors import CQLCompileError, CQLSyntaxError
+from cqlmatch.ingest.columns import columns_of
 from cqlmatch.lang.events import Event, parse_line
 from cqlmatch.reference import Interpreter
-from cqlmatch.runtime.engine import VMEngine, columns_of
+from cqlmatch.runtime.engine import VMEngine
 from cqlmatch.semantics.check import check
 from cqlmatch.syntax.parser import parse
 from cqlmatch.synth.gen import generate_lines

@@ -118,7 +118,9 @@ def _child(contender: str, workload: str, path: str, workers: int) -> dict[str, 
         query = cqlmatch.compile(text)
         rows = query.run(path, **kwargs)
         seconds = time.perf_counter() - start
-        extra["malformed"] = len(query.malformed)
+        extra["malformed"] = len(
+            getattr(rows, "malformed", None) or getattr(query, "malformed", ())
+        )
     elif contender == "python":
         start = time.perf_counter()
         groups = peers.naive_groups(path, workload)

@@ -47,7 +47,7 @@ def _init(lines: list[str]) -> None:
 
 
 def _run(query: cqlmatch.CompiledQuery, engine: str):
-    runner = query._interpreter(engine)
+    runner = query.new_engine(engine)
     started = time.perf_counter()
     rows = [dict(row.fields) for row in runner.run(_events)]
     return rows, list(runner.warnings), time.perf_counter() - started

@@ -74,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows, end_to_end = _timed(
                     lambda query=query, engine=engine: query.run(path, engine=engine)
                 )
-                warnings = list(query.warnings)
-                runner = query._interpreter(engine)
+                warnings = list(rows.warnings)
+                runner = query.new_engine(engine)
                 out, engine_only = _timed(lambda runner=runner: runner.run(events))
                 decoded_rows = [dict(row.fields) for row in out]
                 if decoded_rows != rows or list(runner.warnings) != warnings:

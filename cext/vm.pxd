@@ -67,6 +67,7 @@ cdef class GroupTable:
     cdef tuple scratch  # the key looked up for each event (several key fields)
     cdef readonly bint limit_reached
     cdef bint warned
+    cdef readonly bint compact  # long runs of sum()/avg() numbers folded into their sum
 
     cdef Py_ssize_t _group(self, object key) except -2
     cdef Py_ssize_t nfields_hint(self)

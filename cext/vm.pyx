@@ -95,7 +95,7 @@ cdef int raise_pending() except -1:
     return -1
 
 
-from sys import intern as _sys_intern
+from sys import intern as _sys_intern, version_info as _sys_version_info
 
 from cqlmatch.functions.filters import in_subnets as _in_subnets
 from cqlmatch.functions.stages import W401 as _W401

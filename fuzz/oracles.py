@@ -192,7 +192,7 @@ def _check_extractor(line: bytes, valid: bool) -> None:
     """The C field extractor, given the line between two good ones: it
     declines, or its columns are the per-line decoder's (and it never
     serves a line the reference refuses)."""
-    from cqlmatch.runtime.engine import columns_of
+    from cqlmatch.ingest.columns import columns_of
 
     program, extractor, decoder = _seed_columns()
     lines = [_GOOD_LINE, line.rstrip(b"\r"), _GOOD_LINE]

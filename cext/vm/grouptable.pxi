@@ -16,6 +16,13 @@ cdef enum AggKind:
 
 _AGG_KINDS = {"sum": AGG_SUM, "avg": AGG_AVG, "min": AGG_MIN, "max": AGG_MAX}
 
+# A compact table folds a group's sum()/avg() numbers into their sum once
+# it holds more than this many.  Exact only where sum() is a plain left fold
+# of floats (Python < 3.12; 3.12 compensates, so folding a prefix could
+# change the last bit): elsewhere every number is kept, as in any table.
+COMPACT_AT = 4096
+_CAN_COMPACT = _sys_version_info < (3, 12)
+
 
 @cython.final
 cdef class GroupTable:
@@ -24,6 +31,7 @@ cdef class GroupTable:
     in input order) and pickle, so workers can each fill one."""
 
     def __cinit__(self, *args, **kwargs):
+        self.compact = False
         self.groups = {}
         self.objects = []
         self.key_values = []
@@ -57,6 +65,13 @@ cdef class GroupTable:
             if slot >= 0:
                 slot = _slot(slot, nfields)
             self.agg_slots.push_back(slot)
+
+    def make_compact(self):
+        """Fold long runs of sum()/avg() numbers into their sum from now on
+        (where exact, see ``COMPACT_AT``), so memory stays bounded by the
+        number of groups: for a table that lives as long as a process (the
+        embedding's) and is never merged."""
+        self.compact = _CAN_COMPACT
 
     @property
     def size(self) -> int:
@@ -106,6 +121,8 @@ cdef class GroupTable:
         cdef int kind
         if other.plan != self.plan:
             raise ValueError("group tables of different plans do not merge")
+        if self.compact or other.compact:
+            raise ValueError("a compact group table does not merge")
         for og in range(other.ngroups):
             key = other.key_values[og]
             g = self._group(key[0] if self.nkeys == 1 else key)
@@ -171,6 +188,7 @@ cdef int _add(Machine m, _Ctx c, GroupTable t) except -1:
     cdef int kind
     cdef object key, number
     cdef tuple values
+    cdef list numbers
     if t.nkeys == 1:
         value = _get(m, c, t.key_slots[0])
         if value == NULL:
@@ -208,7 +226,10 @@ cdef int _add(Machine m, _Ctx c, GroupTable t) except -1:
                 continue
             t.counts[i] += 1
             if kind == AGG_SUM or kind == AGG_AVG:
-                (<list>t.objects[i]).append(number)
+                numbers = <list>t.objects[i]
+                numbers.append(number)
+                if t.compact and PyList_GET_SIZE(numbers) > COMPACT_AT:
+                    numbers[:] = [sum(numbers)]
             elif t.counts[i] == 1:
                 t.objects[i] = number
             elif PyObject_RichCompareBool(
@@ -269,7 +290,7 @@ cdef list _rows(Machine m, GroupTable table, order):
                 results[outputs[a]] = m._format_number(sum(table.objects[i]))
             elif kind == AGG_AVG:
                 total = sum(table.objects[i])
-                results[outputs[a]] = m._format_number(total / len(<list>table.objects[i]))
+                results[outputs[a]] = m._format_number(total / table.counts[i])
             else:
                 results[outputs[a]] = m._format_number(table.objects[i])
             produced = True

@@ -1,7 +1,9 @@
 """cqlmatch: CrowdStrike LogScale queries (CQL), compiled and run offline.
 
 ``compile`` parses and checks a query and returns a ``CompiledQuery`` with
-``run`` (rows or kept events over many events) and ``match`` (one event).
+``run`` (a ``Result``: rows or kept events over many events, with the run's
+counts) and ``match`` (one event); ``Inputs`` names several files,
+directories or patterns read as one input.
 ``Matcher`` embeds one query in a program that already has events (per
 event, per batch, per NDJSON chunk; shared between threads).
 ``parse`` and ``format_query`` expose the front end.  Query errors are
@@ -10,8 +12,10 @@ codes, spans and caret excerpts.
 """
 
 from .errors import CQLCompileError, CQLError, CQLSyntaxError, Diagnostic, Span
+from .ingest.sources import Inputs
 from .runtime.matcher import Matcher
 from .runtime.query import CompiledQuery, compile
+from .runtime.result import Result
 from .syntax.ast import Pipeline
 from .syntax.lexer import tokenize
 from .syntax.parser import parse
@@ -25,8 +29,10 @@ __all__ = [
     "CQLSyntaxError",
     "CompiledQuery",
     "Diagnostic",
+    "Inputs",
     "Matcher",
     "Pipeline",
+    "Result",
     "Span",
     "__version__",
     "compile",

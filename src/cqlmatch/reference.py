@@ -79,6 +79,11 @@ class Interpreter:
         """The whole input of the current run, for sub-queries."""
         return self._source
 
+    def use_source(self, events: list[Event]) -> None:
+        """Give sub-queries the whole input of a run another engine makes
+        (the VM runs the main pipeline, the interpreter the sub-queries)."""
+        self._source = events
+
     def run_pipeline(self, pipeline: A.Pipeline, events: list[Event]) -> list[Event]:
         return list(self.stages(pipeline.stages, iter(events)))
 
@@ -90,8 +95,8 @@ class Interpreter:
     def run(self, events: Iterable[Event]) -> list[Event]:
         """All output rows or events of the query over ``events``."""
         if self.needs_source():
-            self._source = list(events)
-            events = self._source
+            events = list(events)
+            self.use_source(events)
         return list(self.stages(self.tree.stages, iter(events)))
 
     def needs_source(self) -> bool:

@@ -13,8 +13,8 @@ import pytest
 
 import cqlmatch
 from cqlmatch.errors import BadEventError
+from cqlmatch.limits import MALFORMED_KEPT
 from cqlmatch.runtime import parallel
-from cqlmatch.runtime.query import MALFORMED_KEPT
 from cqlmatch.synth.gen import generate_lines
 
 from ..conftest import ROOT
@@ -114,22 +114,23 @@ def test_bad_lines_mixed_in_change_no_result(files, name, monkeypatch) -> None:
                 )
                 where = (engine, prefilter, workers)
                 assert rows == expected, where
-                reported = [m.line_number for m in query.malformed]
-                assert query.malformed_count == len(reported)
+                reported = [m.line_number for m in rows.malformed]
+                assert rows.malformed_count == len(reported)
                 if prefilter:
                     assert set(reported) <= set(bad_numbers), where
                 else:
                     assert reported == bad_numbers, where
-                assert query.stats.lines == dirty.read_bytes().count(b"\n"), where
+                assert rows.stats.lines == dirty.read_bytes().count(b"\n"), where
 
 
 def test_each_kind_of_bad_line_is_reported_with_a_reason() -> None:
     query = cqlmatch.compile("#event_simpleName=DnsRequest | count()")
     lines = [json.dumps({"event_simpleName": "DnsRequest"}).encode(), *MALFORMED.values()]
     data = b"\n".join(lines) + b"\n"
-    assert query.run(data, prefilter=False, max_line_bytes=LIMIT) == [{"_count": "1"}]
-    assert [m.line_number for m in query.malformed] == list(range(2, len(lines) + 1))
-    reasons = {kind: m.reason for kind, m in zip(MALFORMED, query.malformed, strict=True)}
+    rows = query.run(data, prefilter=False, max_line_bytes=LIMIT)
+    assert rows == [{"_count": "1"}]
+    assert [m.line_number for m in rows.malformed] == list(range(2, len(lines) + 1))
+    reasons = {kind: m.reason for kind, m in zip(MALFORMED, rows.malformed, strict=True)}
     assert "UTF-8" in reasons["invalid UTF-8"]
     assert "not a JSON object" in reasons["array"]
     assert "longer than the limit" in reasons["over the line limit"]
@@ -164,9 +165,10 @@ def test_fail_stops_at_the_first_bad_line(files) -> None:
 def test_only_the_first_bad_lines_are_kept_but_all_are_counted() -> None:
     query = cqlmatch.compile("x=1 | count()")
     lines = [b"nope"] * (MALFORMED_KEPT + 50) + [b'{"x":1}']
-    assert query.run(lines) == [{"_count": "1"}]
-    assert query.malformed_count == MALFORMED_KEPT + 50
-    assert len(query.malformed) == MALFORMED_KEPT
+    rows = query.run(lines)
+    assert rows == [{"_count": "1"}]
+    assert rows.malformed_count == MALFORMED_KEPT + 50
+    assert len(rows.malformed) == MALFORMED_KEPT
 
 
 def test_unknown_policy_is_a_clear_error() -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 import cqlmatch
-from cqlmatch.ingest.columns import ColumnDecoder
+from cqlmatch.ingest.columns import ColumnDecoder, columns_of
 from cqlmatch.ingest.reader import Decoder, read_events
 from cqlmatch.lang.events import Event
-from cqlmatch.runtime.engine import VMEngine, columns_of
+from cqlmatch.runtime.engine import VMEngine
 from cqlmatch.synth.gen import generate_lines
 
 RULE = Path(__file__).resolve().parents[2] / "rules" / "t1546_016.cql"
@@ -128,8 +128,9 @@ def test_rules_without_literals_take_whole_blocks_as_columns() -> None:
     reference = query.run([line.decode() for line in lines], engine="reference")
     assert reference
     for data in (clean, dirty):
-        assert query.run(data, workers=1) == reference
-    assert query.stats.malformed == 1 and query.stats.events == 2000
+        rows = query.run(data, workers=1)
+        assert rows == reference
+    assert rows.stats.malformed == 1 and rows.stats.events == 2000
     counts = []
     for columns in (True, False):
         with read_events(dirty, query.program, columns=columns) as reader:

@@ -87,10 +87,10 @@ def test_prefilter_never_changes_a_result(files, mix: str, name: str) -> None:
     for engine in ("vm", "reference"):
         for prefilter in (True, False):
             rows = query.run(path, engine=engine, prefilter=prefilter, workers=1)
-            results[engine, prefilter] = (rows, list(query.warnings))
-            assert query.stats.lines == path.read_bytes().count(b"\n")
+            results[engine, prefilter] = (rows, list(rows.warnings))
+            assert rows.stats.lines == path.read_bytes().count(b"\n")
             if not prefilter:
-                assert query.stats.skipped == 0
+                assert rows.stats.skipped == 0
     first = results["vm", True]
     assert all(result == first for result in results.values()), name
     if name in ("corrected", "q9e7d00b7b559", "q5522e9e168c1"):
@@ -99,8 +99,7 @@ def test_prefilter_never_changes_a_result(files, mix: str, name: str) -> None:
 
 def test_the_prefilter_skips_lines_of_the_corrected_rule(files) -> None:
     query = cqlmatch.compile(CORRECTED)
-    query.run(files["realistic"], workers=1)
-    stats = query.stats
+    stats = query.run(files["realistic"], workers=1).stats
     assert stats.skipped > stats.lines // 4
     assert stats.lines == stats.skipped + stats.blank + stats.events + stats.malformed
     assert stats.decoded == stats.events + stats.malformed
@@ -167,9 +166,10 @@ def test_every_source_kind_gives_the_same_rows(kind, name, tmp_path, monkeypatch
     expected = query.run([json.loads(line) for line in data.splitlines()], engine="reference")
     assert expected
     source = _source(kind, data, tmp_path, monkeypatch)
-    assert query.run(source, workers=1) == expected
-    assert query.stats.events + query.stats.skipped == 1500
-    assert query.malformed_count == 0
+    rows = query.run(source, workers=1)
+    assert rows == expected
+    assert rows.stats.events + rows.stats.skipped == 1500
+    assert rows.malformed_count == 0
 
 
 def test_dicts_and_lines_agree_on_rawstring() -> None:
@@ -198,14 +198,16 @@ def test_dicts_and_lines_agree_on_rawstring() -> None:
     ],
 )
 def test_which_queries_decode_every_field(text, engine, needs_all) -> None:
-    assert cqlmatch.compile(text).needs_all_fields(engine) is needs_all
+    plan = cqlmatch.compile(text).plan
+    assert (engine == "reference" or plan.decode_all) is needs_all
+    assert plan.columns is not needs_all or engine == "reference"
 
 
 def test_a_subset_decode_gives_the_rows_of_a_full_decode(files) -> None:
     """groupBy over fields the program knows: subset and full decoding agree."""
     text = "#event_simpleName=ProcessRollup2 | groupBy([FileName, #event_simpleName])"
     query = cqlmatch.compile(text)
-    assert query.needs_all_fields() is False
+    assert query.plan.decode_all is False
     subset = query.run(files["worst"], workers=1)
     assert subset == query.run(files["worst"], engine="reference")
     assert len(subset) > 3
@@ -220,22 +222,24 @@ def test_stats_count_malformed_lines_and_blank_ones() -> None:
         b'{"event_simpleName":"DnsRequest"}\n'
         b"not json\n"
     )
-    assert query.run(data, prefilter=False) == [{"_count": "1"}]
-    assert query.stats.as_dict() == {
+    rows = query.run(data, prefilter=False)
+    assert rows == [{"_count": "1"}]
+    assert rows.stats.as_dict() == {
         "lines": 5,
         "skipped": 0,
         "blank": 1,
         "events": 2,
         "malformed": 2,
     }
-    assert [m.line_number for m in query.malformed] == [3, 5]
-    assert query.run(data) == [{"_count": "1"}]
-    assert query.stats.as_dict() == {
+    assert [m.line_number for m in rows.malformed] == [3, 5]
+    rows = query.run(data)
+    assert rows == [{"_count": "1"}]
+    assert rows.stats.as_dict() == {
         "lines": 5,
         "skipped": 3,
         "blank": 0,
         "events": 1,
         "malformed": 1,
     }
-    assert [m.line_number for m in query.malformed] == [3]
-    assert query.events_read == 1
+    assert [m.line_number for m in rows.malformed] == [3]
+    assert rows.events_read == 1

@@ -660,8 +660,9 @@ def test_group_limit_warns_once_with_the_reference_text() -> None:
     compiled = cqlmatch.compile("groupBy(k, limit=2)")
     events = [{"k": k} for k in "abcadc"]
     for engine in ("vm", "reference"):
-        assert compiled.run(events, engine=engine) == rows
-        assert compiled.warnings == slow.warnings
+        result = compiled.run(events, engine=engine)
+        assert result == rows
+        assert result.warnings == slow.warnings
 
 
 # --- the engine ---------------------------------------------------------------------------
@@ -719,8 +720,8 @@ def test_engine_serves_sub_queries_with_the_whole_input() -> None:
 
 
 def test_reference_engine_still_available() -> None:
-    interpreter = cqlmatch.compile("a=1")._interpreter("reference")
+    interpreter = cqlmatch.compile("a=1").new_engine("reference")
     assert isinstance(interpreter, Interpreter)
-    engine = cqlmatch.compile("a=1")._interpreter("vm")
+    engine = cqlmatch.compile("a=1").new_engine("vm")
     assert isinstance(engine, VMEngine)
     assert compile_program(engine.checked) == engine.program

@@ -14,9 +14,10 @@ from hypothesis import given, settings, strategies as st
 import cqlmatch
 from cqlmatch.bytecode.compiler import compile_program
 from cqlmatch.bytecode.opcodes import Op, width
+from cqlmatch.ingest.columns import columns_of
 from cqlmatch.ingest.reader import Decoder
 from cqlmatch.lang.events import Event
-from cqlmatch.runtime.engine import VMEngine, columns_of
+from cqlmatch.runtime.engine import VMEngine
 from cqlmatch.synth.gen import generate_lines
 
 ENGINES = ("vm", "reference")

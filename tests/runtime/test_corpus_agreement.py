@@ -49,7 +49,7 @@ class Agreement:
 def _run(query: cqlmatch.CompiledQuery, engine: str, events: list[Event]):
     """Output rows and warnings of one engine over pre-decoded events (the
     engine object CompiledQuery.run uses, without re-reading the input)."""
-    runner = query._interpreter(engine)
+    runner = query.new_engine(engine)
     rows = [dict(row.fields) for row in runner.run(events)]
     return rows, list(runner.warnings)
 

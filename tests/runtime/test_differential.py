@@ -543,8 +543,15 @@ def run_both(text: str, events: list[dict]) -> dict[str, tuple]:
     query = cqlmatch.compile(text)
     results = {}
     for engine in ENGINES:
-        rows = _outcome(lambda engine=engine: list(map(_ordered, query.run(events, engine=engine))))
-        results[engine] = (rows, list(query.warnings) if rows[0] == "ok" else None)
+        warned: list = []
+
+        def run(engine=engine, warned=warned):
+            result = query.run(events, engine=engine)
+            warned.extend(result.warnings)
+            return list(map(_ordered, result))
+
+        rows = _outcome(run)
+        results[engine] = (rows, warned if rows[0] == "ok" else None)
     try:
         data = "".join(rawstring_of(e) + "\n" for e in events).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate: not a line of UTF-8

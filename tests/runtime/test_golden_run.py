@@ -22,8 +22,8 @@ def _render(case: Path, engine: str) -> str:
     rows = query.run(case.with_suffix(".ndjson"), engine=engine)
     out = [json.dumps(rows, ensure_ascii=False, indent=1)]
     out += [f"diagnostic {d.code} line {d.span.line}" for d in query.diagnostics]
-    out += [f"warning {code}: {message}" for code, message in query.warnings]
-    out += [f"malformed {m!r}" for m in query.malformed]
+    out += [f"warning {code}: {message}" for code, message in rows.warnings]
+    out += [f"malformed {m!r}" for m in rows.malformed]
     return "\n".join(out) + "\n"
 
 

@@ -21,7 +21,7 @@ def run_both(text: str, events: list[dict]) -> tuple[list[dict], list[tuple[str,
     results = []
     for engine in ENGINES:
         rows = query.run(events, engine=engine)
-        results.append((rows, list(query.warnings)))
+        results.append((rows, list(rows.warnings)))
     assert results[0] == results[1], text
     return results[0]
 

@@ -15,6 +15,7 @@ import pytest
 import cqlmatch
 from cqlmatch.errors import BadEventError
 from cqlmatch.runtime import parallel
+from cqlmatch.runtime.result import Result
 from cqlmatch.synth.gen import generate_lines
 
 from ..conftest import ROOT
@@ -53,13 +54,13 @@ def small_ranges(monkeypatch) -> None:
 def split_calls(monkeypatch) -> list[int]:
     """How many ranges each parallel run used."""
     calls: list[int] = []
-    original = parallel.run_file
+    original = parallel.run_parts
 
-    def spy(query, engine, path, ranges, workers, **kw):
-        calls.append(len(ranges))
-        return original(query, engine, path, ranges, workers, **kw)
+    def spy(query, engine, parts, workers, result, **kw):
+        calls.append(len(parts))
+        return original(query, engine, parts, workers, result, **kw)
 
-    monkeypatch.setattr(parallel, "run_file", spy)
+    monkeypatch.setattr(parallel, "run_parts", spy)
     return calls
 
 
@@ -74,13 +75,13 @@ def events_file(tmp_path_factory) -> Path:
 def test_workers_give_the_rows_of_one_process(name, events_file, small_ranges, split_calls) -> None:
     query = cqlmatch.compile(QUERIES[name])
     one = query.run(events_file, workers=1)
-    one_warnings, one_stats = query.warnings, query.stats.as_dict()
+    one_warnings, one_stats = one.warnings, one.stats.as_dict()
     assert not split_calls
     two = query.run(events_file, workers=2)
     assert split_calls and split_calls[0] > 2
     assert two == one
-    assert query.warnings == one_warnings
-    assert query.stats.as_dict() == one_stats
+    assert two.warnings == one_warnings
+    assert two.stats.as_dict() == one_stats
     assert one == query.run(events_file, engine="reference")
     assert one, "the query has output on the generated file"
 
@@ -90,10 +91,11 @@ def test_group_limit_reached_in_a_later_range_gives_one_pass_results(
 ) -> None:
     query = cqlmatch.compile("groupBy(aid, limit=5)")
     one = query.run(events_file, workers=1)
-    warnings = query.warnings
+    warnings = one.warnings
     assert [code for code, _ in warnings] == ["W401"]
-    assert query.run(events_file, workers=2) == one
-    assert query.warnings == warnings
+    two = query.run(events_file, workers=2)
+    assert two == one
+    assert two.warnings == warnings
     assert split_calls
 
 
@@ -116,9 +118,10 @@ def test_malformed_line_numbers_are_global(events_file, tmp_path, small_ranges) 
     query = cqlmatch.compile(QUERIES["count"])
     clean = query.run(events_file, workers=1)
     for workers in (1, 2):
-        assert query.run(path, workers=workers, prefilter=False) == clean
-        assert [m.line_number for m in query.malformed] == bad
-        assert query.malformed_count == len(bad)
+        rows = query.run(path, workers=workers, prefilter=False)
+        assert rows == clean
+        assert [m.line_number for m in rows.malformed] == bad
+        assert rows.malformed_count == len(bad)
 
 
 def test_fail_stops_at_the_first_bad_line_with_its_global_number(
@@ -165,31 +168,28 @@ def test_a_worker_that_cannot_start_reports_its_error(
     """A bad shipped program fails the run with its error, not a hang (a
     worker that is not forked loads the program it is sent)."""
     query = cqlmatch.compile(CORRECTED)
-    engine = query._interpreter("vm")
+    engine = query.new_engine("vm")
     monkeypatch.setattr(type(engine.program), "dumps", lambda self: b"not a program")
     monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("forkserver"))
-    ranges = parallel.plan_ranges(events_file, 2)
-    assert ranges
-    from cqlmatch.ingest.reader import IngestStats
-
-    query.stats = IngestStats()
+    parts = parallel.plan_parts([str(events_file)], 2)
+    assert parts
     with pytest.raises(ValueError, match="not a cqlmatch program"):
-        parallel.run_file(
+        parallel.run_parts(
             query,
             engine,
-            events_file,
-            ranges,
+            parts,
             2,
-            need_all=False,
+            Result(),
             prefilter=True,
             on_error="skip",
             max_line_bytes=1 << 20,
+            name_files=False,
         )
 
 
 def test_a_forked_worker_takes_the_parents_engine() -> None:
     """With fork the spec holds the engine itself: no query is compiled."""
-    engine = cqlmatch.compile(CORRECTED)._interpreter("vm")
+    engine = cqlmatch.compile(CORRECTED).new_engine("vm")
     spec = {"engine": engine, "text": "this would not compile |||"}
     handler = signal.getsignal(signal.SIGINT)  # a worker ignores Ctrl-C; this process must not
     try:

@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 
 from ..errors import BadEventError, CQLError
+from ..ingest.sources import InputError, Inputs
 from ..runtime import stream as stream_mod
 from ..runtime.query import ENGINES, ON_ERROR, compile as compile_text, compile_file
+from ..runtime.result import Result
 from ..syntax.ast import dump
 from ..syntax.lexer import tokenize
 from ..syntax.parser import parse
@@ -152,22 +154,27 @@ def _expand_saved(args: argparse.Namespace, text: str) -> str:
     return expand(text, directory)
 
 
-def _run_query(query, args: argparse.Namespace) -> list[dict[str, str]]:
-    """``query.run`` over ``args.events``, with a progress line on standard
-    error when it is a terminal (``progress.for_run`` decides)."""
+def _run_query(query, args: argparse.Namespace, result: Result) -> Result:
+    """``query.run`` over the inputs ``args.events`` names, filling
+    ``result``, with a progress line on standard error when it is a terminal
+    and the input one file (``progress.for_run`` decides)."""
     options = {"engine": args.engine, "workers": args.workers, "on_error": args.on_error}
-    bar = progress_mod.for_run(args.events, sys.stderr, args.engine, args.workers)
+    inputs = Inputs(*args.events)
+    only = inputs.paths[0] if len(inputs) == 1 else None
+    bar = None
+    if only is not None and only != "-":
+        bar = progress_mod.for_run(only, sys.stderr, args.engine, args.workers)
     if bar is None:
-        return query.run(args.events, **options)
+        return query.run(inputs, result=result, **options)
 
     def events_so_far() -> int:
-        return getattr(getattr(query, "stats", None), "events", 0)
+        return result.stats.events
 
-    source = progress_mod.open_counted(args.events, bar, events_so_far)
+    source = progress_mod.open_counted(only, bar, events_so_far)
     try:
-        return query.run(source, **options)
+        return query.run(source, result=result, **options)
     except BadEventError as err:  # name the file, not the reader around it
-        raise BadEventError(args.events, err.line_number, err.reason) from None
+        raise BadEventError(only, err.line_number, err.reason) from None
     finally:
         bar.close()
         source.close()
@@ -178,37 +185,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for diagnostic in query.diagnostics:
         print(diagnostic.render(query.text, args.query).split("\n")[0], file=sys.stderr)
     started = time.perf_counter()
+    result = Result()
     try:
-        rows = _run_query(query, args)
+        rows = _run_query(query, args, result)
     except KeyboardInterrupt:
-        print(f"cqlmatch: interrupted: {_progress(query, started)}", file=sys.stderr)
+        print(f"cqlmatch: interrupted: {_progress(result, started)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BadEventError as err:
         print(f"cqlmatch: {err} (--on-error fail)", file=sys.stderr)
         return EXIT_BAD_EVENT
+    except InputError as err:
+        print(f"cqlmatch: {err}", file=sys.stderr)
+        return EXIT_USAGE
     write_rows(rows, args.format, sys.stdout)
     if args.stats:
-        print(f"cqlmatch: {_progress(query, started)}, {len(rows)} rows", file=sys.stderr)
-    for code, message in query.warnings:
+        print(f"cqlmatch: {_progress(rows, started)}, {len(rows)} rows", file=sys.stderr)
+    for code, message in rows.warnings:
         print(f"warning {code}: {message}", file=sys.stderr)
-    if query.malformed_count:
-        shown = ", ".join(str(m.line_number) for m in query.malformed[:10])
-        more = " ..." if query.malformed_count > 10 else ""
+    if rows.malformed_count:
+        shown = ", ".join(str(m.line_number) for m in rows.malformed[:10])
+        more = " ..." if rows.malformed_count > 10 else ""
         print(
-            f"cqlmatch: {query.malformed_count} malformed line(s) skipped: {shown}{more}",
+            f"cqlmatch: {rows.malformed_count} malformed line(s) skipped: {shown}{more}",
             file=sys.stderr,
         )
-        for bad in query.malformed[:10]:
-            print(f"  {args.events}:{bad.line_number}: {bad.reason}", file=sys.stderr)
+        for bad in rows.malformed[:10]:
+            where = bad.source or args.events[0]
+            print(f"  {where}:{bad.line_number}: {bad.reason}", file=sys.stderr)
     return EXIT_OK
 
 
-def _progress(query, started: float) -> str:
+def _progress(result: Result, started: float) -> str:
     """One line: what a run read so far and how fast."""
     elapsed = time.perf_counter() - started
-    stats = query.stats
-    if stats is None:
-        return f"nothing read in {elapsed:.2f} s"
+    stats = result.stats
     rate = stats.lines / elapsed if elapsed > 0 else 0.0
     return (
         f"{stats.lines:,} lines ({stats.skipped:,} skipped by the prefilter, "
@@ -385,7 +395,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("run", "run a query over NDJSON events and print the result")
     p.add_argument("query", help="query file, or - for standard input")
-    p.add_argument("events", help="NDJSON events: a file (plain, .gz, .zst) or - (stdin)")
+    p.add_argument(
+        "events",
+        nargs="+",
+        metavar="PATH",
+        help="NDJSON events: files (plain, .gz, .zst), directories, glob patterns or - "
+        "(stdin), read in order as one input",
+    )
     p.add_argument(
         "--format",
         choices=("table", "json", "ndjson", "csv"),

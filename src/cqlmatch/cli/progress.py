@@ -23,9 +23,9 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
+from ..ingest.sources import compression_of
+
 _MB = 1_000_000
-_GZIP_MAGIC = b"\x1f\x8b"
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 def should_show(stream: Any) -> bool:
@@ -164,7 +164,7 @@ def is_compressed(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` starts with the gzip or zstd magic bytes."""
     with open(path, "rb") as fh:
         head = fh.read(4)
-    return head.startswith(_GZIP_MAGIC) or head.startswith(_ZSTD_MAGIC)
+    return compression_of(head) is not None
 
 
 def regular_file_size(path: str | os.PathLike[str]) -> int | None:

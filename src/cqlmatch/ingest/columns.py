@@ -22,11 +22,14 @@ which also words and numbers any malformed line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 
 from .._fields import FieldExtractor, extractable
 from .._scan import gather, join_lines, utf8_valid
 from ..bytecode.program import Program
+from ..lang.events import Event
 
 
 def struct_name_ok(name: str) -> bool:
@@ -145,3 +148,31 @@ class ColumnDecoder:
                         raw if v is None else v for v, raw in zip(column, raws, strict=True)
                     ]
         return ColumnBatch(columns, raws, count)
+
+
+def columns_of(program: Program, events: Iterable[Event], share: bool = True) -> tuple[list, ...]:
+    """Events as the VM's columns: for each field of ``program`` the list of
+    its values as the query reads them (``Event.get``: with the ``#tag``,
+    ``@timestamp`` and ``@rawstring`` fallbacks), None where absent.
+
+    ``share``: equal values of a column become one str object (per column,
+    for values up to ``SHARE_MAX_CHARS`` long, at most ``SHARE_MAX_VALUES``
+    of them), as a dictionary-encoding decoder would give them: the VM then
+    compares event types by identity and reuses a regex result for a value
+    it has just seen without hashing it."""
+    names = [ref.name for ref in program.fields]
+    columns: tuple[list, ...] = tuple([] for _ in names)
+    shared: list[dict[str, str]] = [{} for _ in names]
+    for event in events:
+        for column, name, known in zip(columns, names, shared, strict=True):
+            value = event.get(name)
+            if share and value is not None and len(value) <= SHARE_MAX_CHARS:
+                value = known.get(value, value)
+                if len(known) < SHARE_MAX_VALUES:
+                    known.setdefault(value, value)
+            column.append(value)
+    return columns
+
+
+SHARE_MAX_CHARS = 256
+SHARE_MAX_VALUES = 65_536

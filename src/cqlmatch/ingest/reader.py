@@ -80,8 +80,9 @@ from .._scan import scan as _c_scan
 from ..bytecode.program import FieldRef, Program
 from ..lang.events import Event, Fields, flatten, parse_line, rawstring_of
 from .columns import PAIR, ColumnBatch, ColumnDecoder, struct_name_ok, unpack_spans
-from .lines import MalformedLine
+from .lines import BOM, Block, LineSplitter, MalformedLine, Overlong, strip_bom
 from .prefilter import Pacer, Prefilter
+from .sources import compression_of
 
 __all__ = [
     "CHUNK_SIZE",
@@ -102,9 +103,6 @@ MAX_LINE_BYTES = 64 << 20
 _BATCH_LINES = 4096
 _PREFETCH = 4
 
-_BOM = b"\xef\xbb\xbf"
-_GZIP_MAGIC = b"\x1f\x8b"
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _NL = b"\n"
 _NO_ESCAPES = bytes(65536)  # the C scan's escape table when no literal is looked for
 
@@ -114,15 +112,6 @@ class IngestError(ValueError):
 
 
 # --- sources ----------------------------------------------------------------------------
-
-
-class _Overlong:
-    """One line longer than the limit, already thrown away."""
-
-    __slots__ = ("length",)
-
-    def __init__(self, length: int | None) -> None:
-        self.length = length
 
 
 class _Broken:
@@ -136,7 +125,7 @@ class _Broken:
 
 # A block is ``bytes``: complete lines joined by LF, without the final LF, so
 # that it holds ``block.count(b"\n") + 1`` lines.
-_Block = bytes | _Overlong | _Broken
+_Block = Block | _Broken
 _NOTHING = object()
 
 
@@ -250,9 +239,10 @@ def _decompressing(fh: IO[bytes]) -> tuple[IO[bytes], bool]:
         else:  # no peek, or a pipe that has not filled yet
             head = _read_exactly(fh.read, 4)
             stream = io.BufferedReader(_Prefixed(head, fh))  # type: ignore[arg-type]
-    if head.startswith(_GZIP_MAGIC):
+    kind = compression_of(head)
+    if kind == "gzip":
         return _GzipStream(stream), True  # type: ignore[return-value]
-    if head.startswith(_ZSTD_MAGIC):
+    if kind == "zstd":
         return _zstd_reader(stream), True
     return stream, False
 
@@ -337,58 +327,20 @@ def _stream_blocks(
 
 def _split_reads(reads: Iterator[bytes | BaseException], max_line: int) -> Iterator[_Block]:
     broken = _decompress_errors()
-    carried: list[bytes] = []  # pieces of the unfinished line
-    carried_size = 0
-    discarding = False  # inside a line already reported as too long
+    splitter = LineSplitter(max_line)
     for data in reads:
         if isinstance(data, BaseException):
             if not isinstance(data, broken):
                 raise data
-            if carried:
-                yield b"".join(carried)
+            yield from splitter.finish()
             yield _Broken(f"compressed input is corrupt or truncated: {data}")
             return
         if not data:
             break
         if isinstance(data, str):  # a text stream
             data = _text_to_bytes(data)
-        cut = data.rfind(_NL)
-        if cut < 0:
-            if discarding:
-                continue
-            carried.append(data)
-            carried_size += len(data)
-            if carried_size > max_line:
-                yield _Overlong(None)
-                carried.clear()
-                carried_size = 0
-                discarding = True
-            continue
-        start = 0
-        if discarding or carried:
-            first = data.find(_NL)
-            if discarding:
-                discarding = False
-            elif carried_size + first > max_line:
-                yield _Overlong(carried_size + first)
-            else:
-                carried.append(data[:first])
-                yield b"".join(carried)
-            carried.clear()
-            carried_size = 0
-            start = first + 1
-        if start <= cut:
-            yield data[start:cut]
-        if cut + 1 < len(data):
-            carried.append(data[cut + 1 :])
-            carried_size = len(data) - cut - 1
-            if carried_size > max_line:
-                yield _Overlong(None)
-                carried.clear()
-                carried_size = 0
-                discarding = True
-    if carried:
-        yield b"".join(carried)
+        yield from splitter.push(data)
+    yield from splitter.finish()
 
 
 def _file_blocks(path: str | os.PathLike[str], chunk_size: int, max_line: int) -> Iterator[_Block]:
@@ -434,7 +386,7 @@ def _pread_blocks(
             if used == 0:  # one line longer than a chunk
                 length = _line_length(fd, pos, end)
                 if length > max_line:
-                    yield _Overlong(length)
+                    yield Overlong(length)
                     pos += length + 1
                     continue
                 block, used = _pread_lines(fd, pos, length + 1, pos + length >= end)
@@ -586,7 +538,7 @@ def _iterable_lines(items: Iterable[Any]) -> Iterator[tuple[int, bytes | Malform
         if line is None:
             yield number, MalformedLine(number, f"not a line but {type(item).__name__}")
             continue
-        if number == 1 and line.startswith(_BOM):
+        if number == 1 and line.startswith(BOM):
             line = line[3:]
             if _is_blank(line):
                 yield number, MalformedLine(number, "only a byte-order mark")
@@ -598,15 +550,15 @@ def _iterable_lines(items: Iterable[Any]) -> Iterator[tuple[int, bytes | Malform
 def _block_lines(blocks: Iterable[_Block]) -> Iterator[tuple[int, bytes | MalformedLine]]:
     number = 1
     for block in blocks:
-        if isinstance(block, _Overlong):
-            yield number, _overlong(number, block)
+        if isinstance(block, Overlong):
+            yield number, block.malformed(number)
             number += 1
             continue
         if isinstance(block, _Broken):
             yield number, MalformedLine(number, block.reason)
             return
-        if number == 1 and block.startswith(_BOM):
-            block, bom_only = _strip_bom(block)
+        if number == 1 and block.startswith(BOM):
+            block, bom_only = strip_bom(block)
             if bom_only:
                 yield 1, MalformedLine(1, "only a byte-order mark")
         for line in block.split(_NL):
@@ -615,22 +567,6 @@ def _block_lines(blocks: Iterable[_Block]) -> Iterator[tuple[int, bytes | Malfor
             if not _is_blank(line):
                 yield number, line
             number += 1
-
-
-def _strip_bom(block: bytes) -> tuple[bytes, bool]:
-    """Block 1 without its byte-order mark, and whether line 1 was only that
-    (its content is then blanked so that it is reported once)."""
-    block = block[3:]
-    end = block.find(_NL)
-    first = block if end < 0 else block[:end]
-    if _is_blank(first):
-        return (b"" if end < 0 else block[end:]), True
-    return block, False
-
-
-def _overlong(number: int, block: _Overlong) -> MalformedLine:
-    size = "" if block.length is None else f" ({block.length} bytes)"
-    return MalformedLine(number, f"line longer than the limit{size}: not read")
 
 
 # --- decoding ---------------------------------------------------------------------------
@@ -871,6 +807,12 @@ class IngestStats:
             for name in ("lines", "skipped", "blank", "events", "malformed")
         }
 
+    def add(self, counts: IngestStats | dict[str, int]) -> None:
+        """Add another read's counts (several files, or a worker's part)."""
+        items = counts.as_dict() if isinstance(counts, IngestStats) else counts
+        for name, value in items.items():
+            setattr(self, name, getattr(self, name) + value)
+
     def __repr__(self) -> str:
         return "IngestStats(" + ", ".join(f"{k}={v}" for k, v in self.as_dict().items()) + ")"
 
@@ -976,16 +918,16 @@ class EventReader:
         number = 1  # of the block's first line
         pacer = self._pacer if self.prefilter.active else None
         for block in blocks:
-            if isinstance(block, _Overlong):
-                yield self._reject(_overlong(number, block))
+            if isinstance(block, Overlong):
+                yield self._reject(block.malformed(number))
                 number += 1
                 continue
             if isinstance(block, _Broken):
                 yield self._reject(MalformedLine(number, block.reason))
                 return
             bom_only = False
-            if number == 1 and self._bom and block.startswith(_BOM):
-                block, bom_only = _strip_bom(block)
+            if number == 1 and self._bom and block.startswith(BOM):
+                block, bom_only = strip_bom(block)
                 if bom_only:  # line 1 stays in the block, blank
                     yield self._reject(MalformedLine(1, "only a byte-order mark"))
             if pacer is not None and pacer.scan_next():
@@ -1064,7 +1006,7 @@ class EventReader:
                     reason = f"not a line but {type(item).__name__}"
                     rejected[index] = MalformedLine(number + index, reason)
                     line = b""
-                elif number + index == 1 and line.startswith(_BOM):
+                elif number + index == 1 and line.startswith(BOM):
                     line = line[3:]
                     if _is_blank(line):
                         rejected[index] = MalformedLine(1, "only a byte-order mark")

@@ -1,47 +1,65 @@
-"""The bytecode engine: a compiled program run by the Cython VM.
+"""The runner: one compiled query on the Cython VM, the one way every entry
+point runs a program.
 
-``VMEngine`` compiles a checked query (``compiler.compile_program``), hands
-the program to ``cqlmatch._vm.Machine`` and serves the machine's slow paths
-with the reference interpreter: a filter node the VM does not run natively
-(``test_node``), a whole stage (``stage_node``), and warnings (``warn``).
-With a native group plan, what the per-event code emits goes straight into
-the machine's group table (no event object is made for it); the remaining
-aggregate stages (``sort``, ``head``, ...) run in the interpreter over the
-rows, so the answers are the reference's by construction.
+``VMEngine`` hands the program to ``cqlmatch._vm.Machine`` and serves the
+machine's slow paths with the reference interpreter: a filter node the VM
+does not run natively (``test_node``), a whole stage (``stage_node``), and
+warnings (``warn``).  What it does with the per-event output follows the
+``RunPlan``:
 
-It has the interpreter's entry points (``run``, ``match``, ``warnings``), so
-``CompiledQuery`` uses either engine the same way.
+* a native group plan: what the per-event code keeps goes straight into a
+  ``GroupTable`` (no event object is made for it; ``fold``), from events or
+  from the column batches the reader makes when the plan allows them; the
+  stages after ``groupBy`` (``sort``, ``head``, ...) run in the interpreter
+  over the table's rows (``finish``), so the answers are the reference's
+  by construction;
+* otherwise the per-event outputs stream, ``BATCH`` events at a time, into
+  the aggregate stages (``finish_outputs``);
+* a query with sub-queries (``join``, ``defineTable``) reads its whole input
+  at once (``execute`` holds it in memory for the sub-queries).
+
+``CompiledQuery.run``, the worker processes, ``Matcher`` and ``cqlmatch
+stream`` all call these methods; none decides anything of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import islice
 
 from .._vm import GroupTable, Machine
 from ..bytecode.compiler import compile_program
 from ..bytecode.program import Program
 from ..functions.stages import sort_spec
+from ..ingest.columns import ColumnBatch
 from ..lang.events import Event
 from ..reference import Interpreter
 from ..semantics.checked import Checked
 from ..syntax import ast as A
+from .plan import RunPlan, make_plan
+
+BATCH = 4096  # events per Machine.run / Machine.aggregate call
 
 
 class VMEngine:
-    """Runs one checked query on the VM; holds no per-event state between calls."""
+    """Runs one checked query on the VM.  Holds no per-event state between
+    calls; its warnings list gathers the run-time warnings of its runs."""
 
     def __init__(
         self,
         checked: Checked,
         lookups: dict[str, list[dict[str, str]]] | None = None,
         program: Program | None = None,
+        plan: RunPlan | None = None,
     ) -> None:
-        """``program``: the query compiled already (``compile_program(checked)``)."""
+        """``program`` and ``plan``: made already from ``checked`` (else made here)."""
         self.checked = checked
         self.program: Program = compile_program(checked) if program is None else program
+        self.plan: RunPlan = make_plan(checked, self.program) if plan is None else plan
         self.interp = Interpreter(checked, lookups)
         self.nodes: list[A.Node] = list(A.walk(checked.tree))
         self.machine = Machine(self.program, self)
+        self._after = tuple(self.nodes[i] for i in self.plan.after)
 
     # --- the machine's slow paths ------------------------------------------------------
 
@@ -56,38 +74,84 @@ class VMEngine:
     def warn(self, code: str, message: str) -> None:
         self.interp.warn(code, message)
 
-    # --- entry points -----------------------------------------------------------------------
-
     @property
     def warnings(self) -> list[tuple[str, str]]:
         return self.interp.warnings
 
+    # --- whole runs ------------------------------------------------------------------------
+
+    def execute(self, items: Iterable[Event | ColumnBatch]) -> list[Event]:
+        """The query's output over ``items`` (events, and column batches when
+        the plan allows them), in input order, with memory bounded by one
+        batch and the output unless the query reads its source again."""
+        if self.plan.reads_source:
+            return self.run(items)  # (the plan gives no column batches here)
+        if self.plan.grouped:
+            table = self.new_table()
+            self.fold(items, table)
+            return self.finish(table)
+        return self.finish_outputs(self.outputs(items))
+
     def run(self, events: Iterable[Event]) -> list[Event]:
-        """All output rows or events of the query over ``events``."""
+        """``execute`` with the whole input in memory (sub-queries read it)."""
         batch = list(events)
-        if self.interp.needs_source():
-            self.interp._source = batch  # sub-queries read the whole input
-        if self.program.group is not None:
+        if self.plan.reads_source:
+            self.interp.use_source(batch)
+        if self.plan.grouped:
             return self.finish(self.machine.aggregate(batch))
-        stages = tuple(self.nodes[i] for i in self.program.aggregate_stages)
-        out = self.machine.run(batch)
-        if stages:
-            return list(self.interp.stages(stages, iter(out)))
-        return out
+        return self.finish_outputs(self.machine.run(batch))
 
     def run_columns(self, columns: tuple[list, ...], raws: list | None = None) -> list[Event]:
         """The rows of an aggregating program whose instructions all run
         natively, over events given as one column per field
-        (``columns_of``): no event object is read or made per event."""
-        if self.program.group is None or not self.machine.native:
+        (``ingest.columns.columns_of``; ``raws``: the lines, for ``@rawstring``)."""
+        if not (self.plan.grouped and self.plan.native):
             raise ValueError("columns serve aggregating programs without slow paths only")
         return self.finish(self.machine.aggregate_columns(columns, raws))
+
+    # --- the parts of a run ------------------------------------------------------------
+
+    def new_table(self, partial: bool = False) -> GroupTable:
+        """An empty group table (``partial``: one part of an input, merged later)."""
+        return self.machine.new_table(partial)
+
+    def outputs(self, events: Iterable[Event]) -> Iterator[Event]:
+        """The per-event code's output, ``BATCH`` events at a time."""
+        run = self.machine.run
+        items = iter(events)
+        while batch := list(islice(items, BATCH)):
+            yield from run(batch)
+
+    def fold(self, items: Iterable[Event | ColumnBatch], table: GroupTable) -> None:
+        """Run the per-event code over ``items`` (events and column batches,
+        in input order) into ``table``, ``BATCH`` events at a time."""
+        machine = self.machine
+        pending: list[Event] = []
+        for item in items:
+            if type(item) is ColumnBatch:
+                if pending:
+                    machine.aggregate(pending, table)
+                    pending = []
+                machine.aggregate_columns(item.columns, item.raws, table)
+                continue
+            pending.append(item)  # type: ignore[arg-type]
+            if len(pending) == BATCH:
+                machine.aggregate(pending, table)
+                pending = []
+        if pending:
+            machine.aggregate(pending, table)
+
+    def finish_outputs(self, events: Iterable[Event]) -> list[Event]:
+        """Per-event outputs (in input order) through the aggregate stages."""
+        if self._after:
+            return list(self.interp.stages(self._after, iter(events)))
+        return list(events)
 
     def finish(self, table: GroupTable) -> list[Event]:
         """The rows of a complete group table through the stages after groupBy.
         A sort() by a count output right after it picks its rows from the
         table's counts (the same order: counts are numbers, never missing)."""
-        stages = tuple(self.nodes[i] for i in self.program.aggregate_stages)[1:]
+        stages = self._after
         order = None
         if stages and isinstance(stages[0], A.Call):
             order = self._count_order(table, stages[0])
@@ -97,48 +161,36 @@ class VMEngine:
 
     def _count_order(self, table: GroupTable, stage: A.Call) -> list[int] | None:
         binding = self.checked.bindings.get(id(stage))
-        if binding is None or binding.spec.name != "sort":
+        group = self.program.group
+        if binding is None or binding.spec.name != "sort" or group is None:
             return None
         fields, orders, types, limit = sort_spec(binding)
-        outputs = [spec.output for spec in self.program.group.aggregates]
+        outputs = [spec.output for spec in group.aggregates]
         if len(fields) != 1 or types[0] not in ("any", "number") or outputs.count(fields[0]) != 1:
             return None
         index = outputs.index(fields[0])
-        if self.program.group.aggregates[index].kind != "count":
+        if group.aggregates[index].kind != "count":
             return None
-        if fields[0] in (self.program.fields[k].name for k in self.program.group.keys):
+        if fields[0] in (self.program.fields[k].name for k in group.keys):
             return None  # (a key named like the output: the row keeps the count)
         return self.machine.count_order(table, index, orders[0] == "desc", limit)
+
+    # --- per event -------------------------------------------------------------------------
 
     def match(self, event: Event) -> Event | None:
         """The event as the per-event stages leave it, or None when dropped."""
         out = self.machine.run([event])
         return out[0] if out else None
 
-
-def columns_of(program: Program, events: Iterable[Event], share: bool = True) -> tuple[list, ...]:
-    """Events as the VM's columns: for each field of ``program`` the list of
-    its values as the query reads them (``Event.get``: with the ``#tag``,
-    ``@timestamp`` and ``@rawstring`` fallbacks), None where absent.
-
-    ``share``: equal values of a column become one str object (per column,
-    for values up to ``SHARE_MAX_CHARS`` long, at most ``SHARE_MAX_VALUES``
-    of them), as a dictionary-encoding decoder would give them: the VM then
-    compares event types by identity and reuses a regex result for a value
-    it has just seen without hashing it."""
-    names = [ref.name for ref in program.fields]
-    columns: tuple[list, ...] = tuple([] for _ in names)
-    shared: list[dict[str, str]] = [{} for _ in names]
-    for event in events:
-        for column, name, known in zip(columns, names, shared, strict=True):
-            value = event.get(name)
-            if share and value is not None and len(value) <= SHARE_MAX_CHARS:
-                value = known.get(value, value)
-                if len(known) < SHARE_MAX_VALUES:
-                    known.setdefault(value, value)
-            column.append(value)
-    return columns
-
-
-SHARE_MAX_CHARS = 256
-SHARE_MAX_VALUES = 65_536
+    def per_event(self, sources: list[Event]) -> list[Event | None]:
+        """Each source's per-event output (the first event a stage emitted
+        for it, as ``match`` gives), or None when dropped; in one VM call."""
+        outs: list[Event | None] = [None] * len(sources)
+        where = {id(source.fields): i for i, source in enumerate(sources)}
+        for out in self.machine.run(sources):
+            index = where.get(id(out.origin))
+            if index is None:  # not traceable to its input: event by event
+                return [self.match(source) for source in sources]
+            if outs[index] is None:
+                outs[index] = out
+        return outs

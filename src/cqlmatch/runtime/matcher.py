@@ -30,14 +30,15 @@ Per-event cost
 Aggregates
     For a query with aggregate stages every event the per-event part keeps
     is folded in as it passes.  A native ``groupBy`` (``Program.group``) is
-    folded incrementally, so memory is bounded by its group limit: one state
-    per group (counts, extremes, the distinct values of ``count(distinct=
-    true)``, and the numbers of ``sum``/``avg``, collapsed to their running
-    sum every 4,096 values on Python < 3.12, where ``sum`` is a plain left
-    fold and the collapse is exact).  ``results()`` turns the states into
-    rows exactly as the VM does and runs the stages after ``groupBy``.  Any
-    other aggregate stage (``count()``, ``sort``, ``head``, ...) needs the
-    events themselves: they are kept, unbounded, until ``results(reset=True)``.
+    folded into the VM's own ``GroupTable`` (``Machine.fold``), the table
+    ``CompiledQuery.run`` and the worker processes fill, so memory is bounded
+    by its group limit and the rows are the VM's by construction.
+    The table is compact: a group's ``sum``/``avg`` numbers are folded into
+    their running sum every 4,096 values on Python < 3.12, where ``sum`` is
+    a plain left fold and the fold is exact.  ``results()`` turns the table
+    into rows and runs the stages after ``groupBy`` (``VMEngine.finish``).  Any other aggregate stage
+    (``count()``, ``sort``, ``head``, ...) needs the events themselves: they
+    are kept, unbounded, until ``results(reset=True)``.
 
 Threads
     One ``Matcher`` may be shared by any number of threads.  Each thread gets
@@ -58,7 +59,6 @@ Threads
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
@@ -67,173 +67,19 @@ from typing import Any
 
 import msgspec
 
-from ..bytecode.opcodes import INFO, Op
-from ..bytecode.program import FieldRef, Program
-from ..functions.stages import W401
-from ..ingest.lines import MalformedLine
-from ..ingest.reader import MAX_LINE_BYTES, Decoder, Prefilter
+from ..bytecode.program import Program
+from ..ingest.lines import Block, LineSplitter, MalformedLine, Overlong, lines_in, strip_bom
+from ..ingest.prefilter import Prefilter
+from ..ingest.reader import Decoder
 from ..lang.events import Event, Fields, _scalar, flatten, rawstring_of
-from ..lang.values import format_number, parse_number
-from ..reference import Interpreter
+from ..limits import MALFORMED_KEPT, MAX_LINE_BYTES
 from ..semantics.lookups import Table
-from ..syntax import ast as A
 from .query import ENGINES, CompiledQuery, compile as compile_query
 
 __all__ = ["Matcher"]
 
 _NL = b"\n"
-_BOM = b"\xef\xbb\xbf"
 _MISSING = object()
-#: Malformed lines kept with their numbers; ``malformed_count`` has them all.
-KEEP_MALFORMED = 1000
-#: Numbers of one sum()/avg() group state collapsed into their sum past this many.
-_COLLAPSE = 4096
-# On 3.12+ sum() of floats is compensated, so a collapsed prefix could differ
-# from the VM's one sum() over all values in the last bit: never collapse there.
-_CAN_COLLAPSE = sys.version_info < (3, 12)
-
-
-def _slot_only(program: Program) -> bool:
-    """Whether the per-event code reads fields only through slots: no
-    instruction has a syntax-node operand (a slow path running the reference
-    semantics on the whole event).  Unknown opcodes count as slow."""
-    code = program.code
-    pc = 0
-    while pc < len(code):
-        try:
-            info = INFO[Op(code[pc])]
-        except ValueError:
-            return False
-        if "node" in info.operands:
-            return False
-        pc += 1 + len(info.operands)
-    return True
-
-
-def _requested(fields: Iterable[FieldRef]) -> tuple[str, ...]:
-    names: list[str] = []
-    for ref in fields:
-        names.append(ref.name)
-        if ref.fallback is not None:
-            names.append(ref.fallback)
-    return tuple(dict.fromkeys(names))
-
-
-def _read(fields: Fields, raw: str | None, ref: FieldRef) -> str | None:
-    """A slot's value with the VM's fallbacks (``#tag``, ``@timestamp``, ``@rawstring``)."""
-    value = fields.get(ref.name)
-    if value is not None:
-        return value
-    if ref.fallback is not None:
-        return fields.get(ref.fallback)
-    return raw if ref.rawstring else None
-
-
-class _GroupFold:
-    """A native groupBy (``Program.group``) folded event by event; ``rows()``
-    gives what ``Machine.group`` gives over the same events in the same order."""
-
-    def __init__(self, program: Program, warn: Callable[[str, str], None]) -> None:
-        plan = program.group
-        assert plan is not None
-        self.keys = tuple(program.fields[s] for s in plan.keys)
-        self.aggs = tuple(
-            (spec.kind, spec.distinct, None if spec.slot < 0 else program.fields[spec.slot])
-            for spec in plan.aggregates
-        )
-        self.outputs = tuple(spec.output for spec in plan.aggregates)
-        self.limit = plan.limit
-        self.warn = warn
-        self.groups: dict[Any, list[Any]] = {}
-        self.warned = False
-
-    def _new_state(self) -> list[Any]:
-        state: list[Any] = []
-        for kind, distinct, ref in self.aggs:
-            if kind == "count":
-                state.append(set() if distinct and ref is not None else 0)
-            elif kind in ("sum", "avg"):
-                state.append([0, []])  # count of numbers, the numbers
-            else:
-                state.append([0, None])  # count of numbers, the extreme
-        return state
-
-    def add(self, events: Iterable[Event]) -> None:
-        keys, aggs, groups = self.keys, self.aggs, self.groups
-        single = len(keys) == 1
-        for event in events:
-            fields, raw = event.fields, event.raw
-            if single:
-                key = _read(fields, raw, keys[0])
-                if key is None:
-                    continue
-            else:
-                values = [_read(fields, raw, ref) for ref in keys]
-                if None in values:
-                    continue
-                key = tuple(values)
-            state = groups.get(key)
-            if state is None:
-                if len(groups) >= self.limit:
-                    if not self.warned:
-                        self.warn("W401", W401.format(self.limit))
-                        self.warned = True
-                    continue
-                state = groups[key] = self._new_state()
-            for a, (kind, distinct, ref) in enumerate(aggs):
-                if ref is None:
-                    state[a] += 1
-                    continue
-                value = _read(fields, raw, ref)
-                if value is None:
-                    continue
-                if kind == "count":
-                    if distinct:
-                        state[a].add(value)
-                    else:
-                        state[a] += 1
-                    continue
-                number = parse_number(value)
-                if number is None:
-                    continue
-                slot = state[a]
-                slot[0] += 1
-                if kind in ("sum", "avg"):
-                    numbers = slot[1]
-                    numbers.append(number)
-                    if _CAN_COLLAPSE and len(numbers) > _COLLAPSE:
-                        numbers[:] = [sum(numbers)]
-                elif slot[0] == 1:
-                    slot[1] = number
-                elif (number < slot[1]) if kind == "min" else (number > slot[1]):
-                    slot[1] = number  # the first extreme stays
-
-    def rows(self) -> list[Event]:
-        names = [ref.name for ref in self.keys]
-        single = len(names) == 1
-        rows = []
-        for key, state in self.groups.items():
-            results: dict[str, str] = {}
-            produced = False
-            for a, (kind, _distinct, _ref) in enumerate(self.aggs):
-                value = state[a]
-                if kind == "count":
-                    results[self.outputs[a]] = str(len(value) if isinstance(value, set) else value)
-                elif value[0] == 0:
-                    continue  # no numeric input: no output
-                elif kind == "sum":
-                    results[self.outputs[a]] = format_number(sum(value[1]))
-                elif kind == "avg":
-                    results[self.outputs[a]] = format_number(sum(value[1]) / value[0])
-                else:
-                    results[self.outputs[a]] = format_number(value[1])
-                produced = True
-            if self.aggs and not produced:
-                continue  # none of the aggregates had input: no row
-            row = dict(zip(names, (key,) if single else key, strict=True))
-            row.update(results)
-            rows.append(Event(row))
-        return rows
 
 
 def _assigned(in_fields: Fields, out_fields: Fields) -> tuple[dict[str, str], list[str]]:
@@ -301,64 +147,45 @@ class Matcher:
             )
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if max_line_bytes < 1:
+            raise ValueError("max_line_bytes must be at least 1")
+        plan = compiled.plan
+        if plan.reads_source:
+            raise ValueError(
+                "join() and defineTable() read the whole input at once: "
+                "use cqlmatch.compile(text).run(events) for this query"
+            )
         self.query = compiled
         self.engine = engine
         self.batch_size = batch_size
         self.max_line_bytes = max_line_bytes
         self.on_malformed = on_malformed
-        self._checked = compiled.checked
-        self._tables = compiled.tables
-        if Interpreter(self._checked, self._tables).needs_source():
-            raise ValueError(
-                "join() and defineTable() read the whole input at once: "
-                "use cqlmatch.compile(text).run(events) for this query"
-            )
+        self.program: Program = compiled.program
         self._local = threading.local()
         self._warnings: list[tuple[str, str]] = []
-        first = self._new_engine()  # compiles the program once; other threads reuse it
-        self._local.engine = first
-        program: Program = first.program if engine == "vm" else _program_of(self._checked)
-        self.program = program
 
         # Which part of each event must be converted (module docstring, "Per-event cost").
-        nodes = list(A.walk(self._checked.tree))
-        tree_stages = self._checked.tree.stages
-        interp = Interpreter(self._checked, self._tables)
-        first_aggregate = next(
-            (i for i, s in enumerate(tree_stages) if interp.is_aggregate(s)), len(tree_stages)
-        )
-        self.aggregating = first_aggregate < len(tree_stages) and aggregate
-        self.has_aggregates = first_aggregate < len(tree_stages)
-        native_group = engine == "vm" and program.group is not None
-        slots_only = (
-            engine == "vm"
-            and _slot_only(program)
-            and (not program.aggregate_stages or native_group or not aggregate)
-        )
-        self._names = _requested(program.fields)
-        self._line_restricted = slots_only
-        self._dict_restricted = slots_only and not any("." in n or "[" in n for n in self._names)
-        self._needs_raw = not slots_only or any(ref.rawstring for ref in program.fields)
-        self._prefilter = Prefilter(program.prefilter if prefilter else ())
-        self._decoder_fields = program.fields if slots_only else ()
+        self.has_aggregates = plan.aggregating
+        self.aggregating = plan.aggregating and aggregate
+        vm = engine == "vm"
+        restricted = vm and not plan.decode_all_per_event(aggregate)
+        self._names = plan.field_names
+        self._line_restricted = restricted
+        self._dict_restricted = restricted and not any("." in n or "[" in n for n in self._names)
+        self._needs_raw = not restricted or plan.reads_rawstring
+        self._prefilter = Prefilter(self.program.prefilter if prefilter else ())
+        self._decoder_fields = self.program.fields if restricted else ()
 
-        # Aggregation state.
+        # Aggregation state: the VM's group table, or the kept events.
         self._agg_lock = threading.Lock()
-        self._fold: _GroupFold | None = None
+        self._grouped = vm and plan.grouped
+        first = self._engine()
+        self._table = self._new_table(first)
         self._buffer: list[Event] = []
-        if native_group:
-            self._fold = _GroupFold(program, self._warn)
-            self._after = tuple(nodes[i] for i in program.aggregate_stages[1:])
-        elif engine == "vm":
-            self._after = tuple(nodes[i] for i in program.aggregate_stages)
-        else:
-            self._after = tuple(tree_stages[first_aggregate:])
 
-        # feed(): the carried partial line and the line counter.
+        # feed(): one line splitter, the line counter.
         self._feed_lock = threading.Lock()
-        self._pieces: list[bytes] = []
-        self._carried = 0
-        self._discarding = False  # inside a line already reported as too long
+        self._splitter = LineSplitter(max_line_bytes)
         self._next_line = 1
         self._items = 0  # match_many() items so far, to number malformed ones
         self._malformed_lock = threading.Lock()
@@ -369,23 +196,23 @@ class Matcher:
 
     # --- engines ---------------------------------------------------------------------------
 
-    def _new_engine(self) -> Any:
-        if self.engine == "vm":
-            from .engine import VMEngine
-
-            program = getattr(self, "program", None)
-            engine = VMEngine(self._checked, self._tables, program=program)
-            interp = engine.interp
-        else:
-            engine = interp = Interpreter(self._checked, self._tables)
-        interp.warnings = self._warnings  # one list for every thread's engine
-        return engine
+    def _new_table(self, engine: Any) -> Any:
+        """The group table events fold into (compact: it lives as long as the
+        Matcher, so sums keep their running total, not every number)."""
+        if not self._grouped:
+            return None
+        table = engine.new_table()
+        table.make_compact()
+        return table
 
     def _engine(self) -> Any:
+        """This thread's engine (made on first use; the program is shared)."""
         try:
             return self._local.engine
         except AttributeError:
-            engine = self._local.engine = self._new_engine()
+            engine = self._local.engine = self.query.new_engine(self.engine)
+            interp = engine.interp if self.engine == "vm" else engine
+            interp.warnings = self._warnings  # one list for every thread's engine
             return engine
 
     def _warn(self, code: str, message: str) -> None:
@@ -478,15 +305,7 @@ class Matcher:
         if self.engine != "vm":
             # run() would aggregate: one call per event (match stops before aggregates)
             return [engine.match(source) for source in sources]
-        outs: list[Event | None] = [None] * len(sources)
-        where = {id(source.fields): i for i, source in enumerate(sources)}
-        for out in engine.machine.run(sources):  # the per-event code, no aggregation
-            index = where.get(id(out.origin))
-            if index is None:  # not traceable to its input: do it event by event
-                return [engine.match(source) for source in sources]
-            if outs[index] is None:  # the first event a stage emitted, as match() gives
-                outs[index] = out
-        return outs
+        return engine.per_event(sources)
 
     # --- raw NDJSON ------------------------------------------------------------------------
 
@@ -509,67 +328,39 @@ class Matcher:
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"feed() takes bytes, not {type(data).__name__}")
         with self._feed_lock:
-            block, number, late = self._take(bytes(data))
-        kept = [] if block is None else self._block(block, number)
-        if late is not None:  # the carried line became too long after the block's lines
-            self._bad(late)
-        return kept
+            blocks = self._numbered(self._splitter.push(bytes(data)))
+        return self._blocks(blocks)
 
     def flush_raw(self) -> list[tuple[bytes, Fields, Event]]:
         with self._feed_lock:
-            number = self._next_line
-            block = b"".join(self._pieces) if self._pieces and not self._discarding else None
-            if self._pieces or self._discarding:
-                self._next_line += 1
-                self.lines += 1
-            self._pieces, self._carried, self._discarding = [], 0, False
-        if block is None:
-            return []
-        return self._block(block, number)
+            blocks = self._numbered(self._splitter.finish())
+        return self._blocks(blocks)
 
-    def _take(self, data: bytes) -> tuple[bytes | None, int, MalformedLine | None]:
-        """Under the feed lock: the complete lines ``data`` ends (with the
-        carried start of the first), the number of the first, and the report
-        of a carried rest that passed ``max_line_bytes`` (it is then skipped
-        up to its line feed without being kept)."""
-        if self._discarding:  # the rest of a line already reported as too long
-            first = data.find(_NL)
-            if first < 0:
-                return None, self._next_line, None
-            self._next_line += 1
-            self.lines += 1
-            self._discarding = False
-            data = data[first + 1 :]
-        cut = data.rfind(_NL)
-        if cut < 0:
-            return None, self._next_line, self._carry(data)
-        number = self._next_line
-        count = data.count(_NL, 0, cut) + 1
-        block = b"".join([*self._pieces, data[:cut]]) if self._pieces else data[:cut]
-        self._next_line += count
-        self.lines += count
-        self._pieces, self._carried = [], 0
-        return block, number, self._carry(data[cut + 1 :])
+    def _numbered(self, blocks: list[Block]) -> list[tuple[Block, int]]:
+        """Under the feed lock: each block with the number of its first line."""
+        out = []
+        for block in blocks:
+            out.append((block, self._next_line))
+            count = lines_in(block)
+            self._next_line += count
+            self.lines += count
+        return out
 
-    def _carry(self, piece: bytes) -> MalformedLine | None:
-        if self._discarding or not piece:
-            return None
-        self._pieces.append(piece)
-        self._carried += len(piece)
-        if self._carried <= self.max_line_bytes:
-            return None
-        self._pieces, self._carried, self._discarding = [], 0, True
-        return MalformedLine(
-            self._next_line, f"line longer than {self.max_line_bytes} bytes (not read)"
-        )
+    def _blocks(self, blocks: list[tuple[Block, int]]) -> list[tuple[bytes, Fields, Event]]:
+        kept: list[tuple[bytes, Fields, Event]] = []
+        for block, number in blocks:
+            if isinstance(block, Overlong):
+                self._bad(block.malformed(number))
+            else:
+                kept.extend(self._block(block, number))
+        return kept
 
     def _block(self, block: bytes, number: int) -> list[tuple[bytes, Fields, Event]]:
         """Decode and match the LF-separated lines of ``block`` (the first is
         line ``number``)."""
-        if number == 1 and block.startswith(_BOM):
-            block = block[len(_BOM) :]
-            first_end = block.find(_NL)
-            if not block[: first_end if first_end >= 0 else len(block)].strip():
+        if number == 1:
+            block, bom_only = strip_bom(block)
+            if bom_only:
                 self._bad(MalformedLine(1, "only a byte-order mark"))
         decoder = self._decoder()
         limit = self.max_line_bytes
@@ -585,7 +376,7 @@ class Matcher:
             if not line or line.isspace():
                 continue
             if len(line) > limit:
-                self._bad(MalformedLine(line_number, f"line longer than {limit} bytes (not read)"))
+                self._bad(Overlong(len(line)).malformed(line_number))
                 continue
             decoded = decoder.decode(line, line_number)
             if type(decoded) is not Event:
@@ -619,7 +410,7 @@ class Matcher:
     def _bad(self, malformed: MalformedLine) -> None:
         with self._malformed_lock:
             self.malformed_count += 1
-            if len(self.malformed) < KEEP_MALFORMED:
+            if len(self.malformed) < MALFORMED_KEPT:
                 self.malformed.append(malformed)
         if self.on_malformed is not None:
             self.on_malformed(malformed)
@@ -631,8 +422,8 @@ class Matcher:
             self.kept += len(outs)
             if not self.aggregating:
                 return
-            if self._fold is not None:
-                self._fold.add(outs)
+            if self._table is not None:
+                self._engine().machine.fold(outs, self._table)
             else:
                 self._buffer.extend(outs)
 
@@ -648,23 +439,20 @@ class Matcher:
                 "the query has no aggregate stage: match(), match_many() and feed() "
                 "return its events"
             )
+        engine = self._engine()
         with self._agg_lock:
-            if self._fold is not None:
-                rows = self._fold.rows()
+            if self._table is not None:
+                rows = engine.finish(self._table)
                 if reset:
-                    self._fold = _GroupFold(self.program, self._warn)
-            else:
-                rows = self._buffer
-                self._buffer = [] if reset else list(rows)
-        interp = Interpreter(self._checked, self._tables)
-        interp.warnings = self._warnings
-        return [event.fields for event in interp.stages(self._after, iter(rows))]
-
-
-def _program_of(checked: Any) -> Program:
-    from ..bytecode.compiler import compile_program
-
-    return compile_program(checked)
+                    self._table = self._new_table(engine)
+                return [event.fields for event in rows]
+            events = self._buffer
+            self._buffer = [] if reset else list(events)
+        if self.engine == "vm":
+            return [event.fields for event in engine.finish_outputs(events)]
+        stages = self.query.tree.stages
+        first = next(i for i, stage in enumerate(stages) if engine.is_aggregate(stage))
+        return [event.fields for event in engine.stages(stages[first:], iter(events))]
 
 
 def _reason(err: BaseException) -> str:

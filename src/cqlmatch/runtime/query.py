@@ -2,36 +2,43 @@
 
 q = cqlmatch.compile(text)
 q.diagnostics            # warnings (errors raise CQLCompileError)
-rows = q.run(events)     # events: iterable of dicts, or an NDJSON path
+rows = q.run(events)     # events: iterable of dicts, an NDJSON path, or Inputs(...)
+rows.stats, rows.malformed, rows.warnings   # what the run found (a Result)
 q.match(event_dict)      # the event as per-event stages leave it, or None
+
+A ``CompiledQuery`` is immutable once made: runs share it (threads too)
+and each run's state lives on the ``Result`` it returns.  How a run goes
+(which fields are decoded, column batches, worker processes) is the
+``RunPlan``'s and the engine's to say; ``run`` only connects the input,
+the engine and the result.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..errors import BadEventError, CQLCompileError, Diagnostic
+from ..bytecode.program import Program
+from ..errors import Diagnostic
 from ..ingest.lines import MalformedLine
+from ..ingest.sources import as_inputs
 from ..lang.events import Event, flatten, rawstring_of
-from ..semantics.check import check
+from ..limits import MAX_LINE_BYTES
 from ..semantics.checked import Checked
-from ..semantics.lookups import Table, resolve_tables
-from ..syntax.parser import parse
-
-if TYPE_CHECKING:
-    from ..bytecode.program import Program
-    from ..ingest.reader import IngestStats
+from ..semantics.frontend import front_end
+from ..semantics.lookups import Table
+from .plan import RunPlan, make_plan
+from .result import Result
 
 ENGINES = ("vm", "reference")  # the first is the default
 ON_ERROR = ("skip", "fail")  # the first is the default
-MALFORMED_KEPT = 100  # bad lines kept with their reason; ``malformed_count`` has them all
 
 
 class CompiledQuery:
-    """A parsed and checked query, ready to run."""
+    """A parsed and checked query, ready to run (immutable; see the module docstring)."""
 
     def __init__(
         self, text: str, checked: Checked, tables: dict[str, Table], strict: bool = False
@@ -41,19 +48,24 @@ class CompiledQuery:
         self.tree = checked.tree
         self.checked = checked
         self.tables = tables
-        self.malformed: list[MalformedLine] = []  # the first MALFORMED_KEPT of the last run
-        self.malformed_count = 0  # all bad lines of the last run
-        self.stats: IngestStats | None = None  # lines, skipped, blank, events, malformed
-        self.warnings: list[tuple[str, str]] = []
-        self.events_read = 0  # events the last run() read (malformed lines aside)
-        self._program = None  # the compiled bytecode, made on first use by the VM
-        self._matcher = None  # the VM engine match() reuses (it reports no warnings)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
         return list(self.checked.diagnostics)
 
-    def _interpreter(self, engine: str):
+    @cached_property
+    def program(self) -> Program:
+        """The compiled bytecode (made on first use)."""
+        from ..bytecode.compiler import compile_program
+
+        return compile_program(self.checked)
+
+    @cached_property
+    def plan(self) -> RunPlan:
+        """How the program runs on the VM (``runtime.plan``)."""
+        return make_plan(self.checked, self.program)
+
+    def new_engine(self, engine: str = "vm") -> Any:
         """A fresh engine: the VM (``VMEngine``) or the reference ``Interpreter``;
         both have ``run``, ``match`` and ``warnings``."""
         if engine not in ENGINES:
@@ -61,9 +73,7 @@ class CompiledQuery:
         if engine == "vm":
             from .engine import VMEngine
 
-            engine_ = VMEngine(self.checked, self.tables, program=self._program)
-            self._program = engine_.program
-            return engine_
+            return VMEngine(self.checked, self.tables, program=self.program, plan=self.plan)
         from ..reference import Interpreter
 
         return Interpreter(self.checked, self.tables)
@@ -77,130 +87,120 @@ class CompiledQuery:
         on_error: str = "skip",
         prefilter: bool = True,
         max_line_bytes: int | None = None,
-    ) -> list[dict[str, str]]:
-        """Output rows (aggregating queries) or kept events, as dicts.
+        result: Result | None = None,
+    ) -> Result:
+        """Output rows (aggregating queries) or kept events, as dicts, in a
+        ``Result`` (a list that also carries the run's stats, malformed lines
+        and warnings).
 
         ``source``: an NDJSON path (plain, gzip or zstd), ``"-"`` (standard
-        input), ``bytes``, a binary or text file object, an iterable of lines
-        (``str``/``bytes``) or of already-decoded dicts.  ``workers``: processes
-        for a plain file on the VM (default: all cores; see ``parallel``).
-        ``on_error``: ``"skip"`` counts bad lines (``malformed``, ``stats``) and
-        goes on; ``"fail"`` raises ``BadEventError`` at the first one, and then
-        parses every line (no prefilter) so that none is missed.
-        ``prefilter=False`` decodes every line (results never differ)."""
+        input), ``Inputs(...)`` or a list of ``pathlib.Path`` (several files,
+        directories or glob patterns read in order as one input, line numbers
+        per file), ``bytes``, a binary or text file object, an iterable of
+        lines (``str``/``bytes``) or of already-decoded dicts.  ``workers``:
+        processes for files on the VM (default: all cores; see
+        ``runtime.parallel``).  ``on_error``: ``"skip"`` counts bad lines and
+        goes on; ``"fail"`` raises ``BadEventError`` at the first one, and
+        then parses every line (no prefilter) so that none is missed.
+        ``prefilter=False`` decodes every line (results never differ).
+        ``result``: the (empty) ``Result`` to fill, for a caller that watches
+        the counts while the run goes on; a new one by default."""
         if on_error not in ON_ERROR:
             raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, not {on_error!r}")
-        from ..ingest import reader as ingest
-        from . import parallel
-
-        interpreter = self._interpreter(engine)
-        program = self.program
-        self.malformed = []
-        self.malformed_count = 0
-        self.warnings = []
-        limit = ingest.MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes
-        need_all = self.needs_all_fields(engine)
-        use_prefilter = prefilter and on_error == "skip"
         count = (os.cpu_count() or 1) if workers is None else workers
         if count < 1:
             raise ValueError(f"workers must be at least 1, not {count}")
-        if engine == "vm" and count > 1 and parallel.streams(interpreter):
-            ranges = parallel.plan_ranges(source, count)
-            if ranges:
-                self.stats = ingest.IngestStats()
-                out = parallel.run_file(
+        runner = self.new_engine(engine)
+        result = Result() if result is None else result
+        limit = MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes
+        use_prefilter = prefilter and on_error == "skip"
+        inputs = as_inputs(source)
+        paths: list[Any] = list(inputs) if inputs is not None else [source]
+        many = len(paths) > 1
+        if engine == "vm" and count > 1 and self.plan.streams:
+            from . import parallel
+
+            file_paths = [os.fspath(p) for p in paths if isinstance(p, str | os.PathLike)]
+            parts = (
+                parallel.plan_parts(file_paths, count) if len(file_paths) == len(paths) else None
+            )
+            if parts:
+                out = parallel.run_parts(
                     self,
-                    interpreter,
-                    source,
-                    ranges,
+                    runner,
+                    parts,
                     count,
-                    need_all=need_all,
+                    result,
                     prefilter=use_prefilter,
                     on_error=on_error,
                     max_line_bytes=limit,
+                    name_files=many,
                 )
                 if out is not None:
-                    return self._finish(interpreter, out)
-                # a later range reached the group limit: one pass instead
-                interpreter = self._interpreter(engine)
-                self.malformed, self.malformed_count = [], 0
-        reader = ingest.read_events(
-            source,
-            program,
-            need_all=need_all,
-            prefilter=use_prefilter,
-            max_line_bytes=limit,
-            columns=engine == "vm" and parallel.takes_columns(interpreter, need_all),
-        )
-        self.stats = reader.stats
-        with reader:
-            events = self._good(reader, on_error, _source_name(source))
-            if engine == "vm":
-                out = parallel.execute(interpreter, events)
-            else:
-                out = interpreter.run(events)
-        return self._finish(interpreter, out)
+                    return self._finish(result, runner, out)
+                # a part reached the group limit: one pass instead
+                runner = self.new_engine(engine)
+                result.clear_run()
+        items = self._read(paths, result, engine, on_error, use_prefilter, limit, many)
+        out = runner.execute(items) if engine == "vm" else runner.run(items)
+        return self._finish(result, runner, out)
 
-    def _finish(self, interpreter: Any, out: list[Event]) -> list[dict[str, str]]:
-        self.events_read = self.stats.events
-        self.warnings = list(interpreter.warnings)
-        return [event.fields for event in out]
+    def _read(
+        self,
+        paths: list[Any],
+        result: Result,
+        engine: str,
+        on_error: str,
+        prefilter: bool,
+        max_line_bytes: int,
+        many: bool,
+    ) -> Iterator[Any]:
+        """The events (and column batches) of every source in order, counted
+        into ``result``; malformed lines recorded (skip) or raised (fail)."""
+        from ..ingest.reader import read_events
 
-    def _good(self, items: Iterable[Any], on_error: str, name: str) -> Iterator[Event]:
-        """The events (and column batches) of ``items``; malformed lines
-        recorded (skip) or raised (fail)."""
-        for item in items:
-            if type(item) is MalformedLine:
-                self.note_malformed(item, on_error, name)
-            else:
-                yield item
+        vm = engine == "vm"
+        for source in paths:
+            reader = read_events(
+                source,
+                self.program,
+                need_all=not vm or self.plan.decode_all,
+                prefilter=prefilter,
+                max_line_bytes=max_line_bytes,
+                columns=vm and self.plan.columns,
+            )
+            name = _source_name(source)
+            if not many:
+                result.stats = reader.stats
+            with reader:
+                for item in reader:
+                    if type(item) is MalformedLine:
+                        if many:
+                            item.source = name
+                        result.note_malformed(item, on_error, name)
+                    else:
+                        yield item
+            if many:
+                result.stats.add(reader.stats)
 
-    def note_malformed(self, item: MalformedLine, on_error: str, name: str) -> None:
-        """Record one bad line (the first ``MALFORMED_KEPT`` with their reasons)."""
-        if on_error == "fail":
-            raise BadEventError(name, item.line_number, item.reason)
-        self.malformed_count += 1
-        if len(self.malformed) < MALFORMED_KEPT:
-            self.malformed.append(item)
-
-    @property
-    def program(self) -> Program:
-        """The compiled bytecode (made once)."""
-        if self._program is None:
-            from ..bytecode.compiler import compile_program
-
-            self._program = compile_program(self.checked)
-        return self._program
-
-    def needs_all_fields(self, engine: str = "vm") -> bool:
-        """Whether a run must decode every field of an event, not only the
-        program's field table: the reference engine, whole events as output
-        (no native groupBy), slow paths (a node with the reference semantics
-        may read any field, free text reads them all), ``@rawstring`` and
-        sub-queries."""
-        if engine != "vm":
-            return True
-        program = self.program
-        if program.group is None or any(ref.rawstring for ref in program.fields):
-            return True
-        from ..reference import Interpreter
-
-        if Interpreter(self.checked).needs_source():
-            return True
-        return _has_slow_path(program)
+    @staticmethod
+    def _finish(result: Result, runner: Any, out: list[Event]) -> Result:
+        result.warnings = list(runner.warnings)
+        result.extend(event.fields for event in out)
+        return result
 
     def match(self, event: Mapping[str, Any], engine: str = "vm") -> dict[str, str] | None:
         """The event with the fields per-event stages assign, or None if dropped."""
         fields = flatten(event)
         raw = fields.get("@rawstring") or rawstring_of(event)
-        if engine == "vm":
-            if self._matcher is None:
-                self._matcher = self._interpreter(engine)
-            matcher = self._matcher
-        else:
-            matcher = self._interpreter(engine)
+        matcher = self._vm_matcher if engine == "vm" else self.new_engine(engine)
         out = matcher.match(Event(fields, raw))
         return None if out is None else out.fields
+
+    @cached_property
+    def _vm_matcher(self) -> Any:
+        """The VM engine ``match`` reuses (made once; it reports no warnings)."""
+        return self.new_engine("vm")
 
 
 def _source_name(source: Any) -> str:
@@ -208,20 +208,6 @@ def _source_name(source: Any) -> str:
     if isinstance(source, str | os.PathLike):
         return "<stdin>" if source == "-" else str(source)
     return f"<{type(source).__name__}>"
-
-
-def _has_slow_path(program: Program) -> bool:
-    """Whether the code holds TEST_NODE or STAGE_NODE instructions."""
-    from ..bytecode.opcodes import INFO, Op
-
-    slow = (Op.TEST_NODE, Op.STAGE_NODE)
-    code, offset = program.code, 0
-    while offset < len(code):
-        op = Op(code[offset])
-        if op in slow:
-            return True
-        offset += 1 + len(INFO[op].operands)
-    return False
 
 
 def compile(
@@ -236,37 +222,8 @@ def compile(
     ``strict`` turns cqlmatch's extensions (positional if(), drop() without
     fields, filter conditions) into errors.  ``params`` fills ``?name``
     placeholders; ``lookups`` maps lookup-file names to paths or rows."""
-    tree = parse(text)
-    checked = check(tree, text, params=params, strict=strict)
-    defined = {
-        str(b.get("name")) for b in checked.bindings.values() if b.spec.name == "defineTable"
-    }
-    files: dict[str, object] = {}
-    for b in checked.bindings.values():
-        if b.spec.name == "match" and b.given("table") and str(b.get("table")) not in defined:
-            name = str(b.get("table"))
-            message = f"no table {name!r}: match(table=...) reads a table defineTable() makes"
-            diagnostic = Diagnostic(
-                "error",
-                "E222",
-                message,
-                b.nodes["table"].span,
-                expected=f'defineTable(name="{name}", ...)',
-            )
-            raise CQLCompileError(text, [diagnostic])
-        if b.spec.name in ("match", "cidr") and b.given("file"):
-            files[str(b.get("file"))] = b.nodes["file"]
-        elif b.spec.name == "readFile":
-            files.update((name, b.nodes["file"]) for name in b.get("file") if name not in defined)
-    try:
-        tables = resolve_tables(set(files), lookups, base)
-    except FileNotFoundError as err:
-        span = files[err.filename].span  # type: ignore[attr-defined]
-        diagnostic = Diagnostic(
-            "error", "E222", str(err.args[0]), span, expected=f"--lookup {err.filename}=PATH"
-        )
-        raise CQLCompileError(text, [diagnostic]) from None
-    return CompiledQuery(text, checked, tables, strict)
+    front = front_end(text, strict, params, lookups, base)
+    return CompiledQuery(front.text, front.checked, front.tables, front.strict)
 
 
 def compile_file(

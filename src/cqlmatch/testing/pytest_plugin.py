@@ -190,7 +190,7 @@ def cql_benchmark(
         size = events.stat().st_size
         rows = benchmark(query.run, str(events), engine)
         benchmark.extra_info.update(
-            rule=str(rule), engine=engine, events=query.events_read, bytes=size, rows=len(rows)
+            rule=str(rule), engine=engine, events=rows.events_read, bytes=size, rows=len(rows)
         )
         return rows
 

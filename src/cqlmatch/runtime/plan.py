@@ -1,0 +1,115 @@
+"""The run plan: what running one compiled query needs, decided once.
+
+Every entry point (``CompiledQuery.run``, the worker processes, ``Matcher``
+and so ``cqlmatch stream``) reads the same ``RunPlan`` instead of working
+out again from the program which fields to decode, whether the reader may
+hand over column batches, whether an instruction falls back to the
+reference semantics, and which stages run after the per-event code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..bytecode.opcodes import INFO, Op
+from ..bytecode.program import FieldRef, Program
+from ..semantics.checked import Checked
+from ..syntax import ast as A
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """How a query runs on the VM; see the module docstring."""
+
+    #: A sub-query (``join``, ``defineTable``) reads the input again besides
+    #: the main pipeline: the whole input is held in memory, nothing streams.
+    reads_source: bool
+    #: Every instruction runs in the VM: no slow path hands a syntax node
+    #: (and with it the whole event) to the reference semantics.
+    native: bool
+    #: The program folds what its per-event code keeps into a ``GroupTable``.
+    grouped: bool
+    #: The query has aggregate stages at all (``groupBy``, ``count``, ``sort``...).
+    aggregating: bool
+    #: Walk-order indexes of the stages the interpreter runs over the
+    #: per-event output: after the group table when ``grouped``, else every
+    #: aggregate stage.
+    after: tuple[int, ...]
+    #: Some slot reads ``@rawstring`` (the line itself).
+    reads_rawstring: bool
+    #: The names a slot may read from an event: each field and its fallback.
+    field_names: tuple[str, ...]
+
+    @property
+    def streams(self) -> bool:
+        """Whether events can pass batch by batch (memory: one batch)."""
+        return not self.reads_source
+
+    @property
+    def decode_all(self) -> bool:
+        """Whether a run decodes every field of an event, not only the
+        program's slots: whole events leave the query (no group table), a
+        slow path may read any field, or the line is read as a field."""
+        return not self.grouped or self.reads_rawstring or self.reads_source or not self.native
+
+    @property
+    def columns(self) -> bool:
+        """Whether the reader may give column batches instead of events:
+        only slots decoded and every instruction native, into a group table."""
+        return not self.decode_all
+
+    def decode_all_per_event(self, aggregate: bool) -> bool:
+        """``decode_all`` for an embedding that returns each kept event as
+        it was given (so output needs no decoded fields), aggregating only
+        when ``aggregate``: every field is decoded when a slow path may read
+        any, or when events themselves must be kept for stages after the
+        per-event code."""
+        keeps_events = aggregate and self.aggregating and not self.grouped
+        return not self.native or keeps_events
+
+
+def make_plan(checked: Checked, program: Program) -> RunPlan:
+    """The plan of ``program``, compiled from ``checked``."""
+    stages = program.aggregate_stages
+    return RunPlan(
+        reads_source=checked.reads_source,
+        native=not has_slow_path(program),
+        grouped=program.group is not None,
+        aggregating=bool(stages),
+        after=stages[1:] if program.group is not None else stages,
+        reads_rawstring=any(ref.rawstring for ref in program.fields),
+        field_names=requested_names(program.fields),
+    )
+
+
+def has_slow_path(program: Program) -> bool:
+    """Whether an instruction takes a syntax node (runs the reference
+    semantics on the whole event).  An unknown opcode counts as one."""
+    code, pc = program.code, 0
+    while pc < len(code):
+        try:
+            info = INFO[Op(code[pc])]
+        except ValueError:
+            return True
+        if "node" in info.operands:
+            return True
+        pc += 1 + len(info.operands)
+    return False
+
+
+def requested_names(fields: tuple[FieldRef, ...]) -> tuple[str, ...]:
+    """Each slot's field name and its fallback, once each, in slot order."""
+    names: list[str] = []
+    for ref in fields:
+        names.append(ref.name)
+        if ref.fallback is not None:
+            names.append(ref.fallback)
+    return tuple(dict.fromkeys(names))
+
+
+def stage_nodes(checked: Checked, indexes: tuple[int, ...]) -> tuple[A.Node, ...]:
+    """The syntax nodes at walk-order ``indexes`` of the checked tree."""
+    if not indexes:
+        return ()
+    nodes = list(A.walk(checked.tree))
+    return tuple(nodes[i] for i in indexes)
