@@ -22,5 +22,4 @@ def value(query: str, event: dict, field: str, engine: str) -> str | None:
 
 def warnings(query: str, events: list[dict], engine: str) -> list[str]:
     compiled = cqlmatch.compile(query)
-    compiled.run(events, engine=engine)
-    return [code for code, _ in compiled.warnings]
+    return [code for code, _ in compiled.run(events, engine=engine).warnings]

@@ -58,14 +58,16 @@ def test_collect_several_fields(engine):
 def test_collect_limit_keeps_the_first_values_and_warns(engine):
     query = cqlmatch.compile('collect(u, limit=2, separator=",")')
     events = [{"u": "c"}, {"u": "a"}, {"u": "c"}, {"u": "b"}, {"u": "d"}]
-    assert query.run(events, engine=engine) == [{"u": "c,a"}]
-    assert [code for code, _ in query.warnings] == ["W410"]
+    rows = query.run(events, engine=engine)
+    assert rows == [{"u": "c,a"}]
+    assert [code for code, _ in rows.warnings] == ["W410"]
 
 
 def test_collect_within_limit_does_not_warn(engine):
     query = cqlmatch.compile("collect(u, limit=2)")
-    assert query.run([{"u": "a"}, {"u": "b"}, {"u": "a"}], engine=engine) == [{"u": "a\nb"}]
-    assert query.warnings == []
+    rows = query.run([{"u": "a"}, {"u": "b"}, {"u": "a"}], engine=engine)
+    assert rows == [{"u": "a\nb"}]
+    assert rows.warnings == []
 
 
 def test_collect_multival_false_writes_an_array(engine):

@@ -163,8 +163,9 @@ def test_format_time_before_the_epoch(engine):
 
 def test_format_unknown_timezone_writes_nothing(engine):
     query = cqlmatch.compile('format("%tH", field=t, timezone="Mars/Olympus")')
-    assert query.run([{"t": "0"}], engine=engine) == [{"t": "0"}]
-    assert [code for code, _ in query.warnings] == ["W412"]
+    rows = query.run([{"t": "0"}], engine=engine)
+    assert rows == [{"t": "0"}]
+    assert [code for code, _ in rows.warnings] == ["W412"]
 
 
 # --- replace ----------------------------------------------------------------------------
@@ -209,8 +210,9 @@ def test_replace_two_digit_reference_falls_back_to_one_digit(engine):
 
 def test_replace_missing_group_is_empty_and_warns(engine):
     query = cqlmatch.compile('replace("(a)", with="[$2]", field=f)')
-    assert query.run([{"f": "xa"}], engine=engine) == [{"f": "x[]"}]
-    assert [code for code, _ in query.warnings] == ["W411"]
+    rows = query.run([{"f": "xa"}], engine=engine)
+    assert rows == [{"f": "x[]"}]
+    assert [code for code, _ in rows.warnings] == ["W411"]
 
 
 def test_replace_escaped_dollar_is_literal(engine):

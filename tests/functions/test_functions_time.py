@@ -41,8 +41,7 @@ def run(query: str, events: list[dict], engine: str) -> list[dict]:
 
 def warnings_of(query: str, events: list[dict], engine: str) -> list[str]:
     compiled = cqlmatch.compile(query)
-    compiled.run(events, engine=engine)
-    return [code for code, _ in compiled.warnings]
+    return [code for code, _ in compiled.run(events, engine=engine).warnings]
 
 
 def field(query: str, events: list[dict], engine: str, name: str) -> list[str | None]:

@@ -357,7 +357,7 @@ def test_groupby_limit_warns(engine: str) -> None:
     q = cqlmatch.compile("groupBy(k, limit=2)")
     rows = q.run([{"k": str(i)} for i in range(5)], engine=engine)
     assert [r["k"] for r in rows] == ["0", "1"]
-    assert [code for code, _ in q.warnings] == ["W401"]
+    assert [code for code, _ in rows.warnings] == ["W401"]
 
 
 def test_sort_head_tail_table(engine: str) -> None:

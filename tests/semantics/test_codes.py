@@ -112,11 +112,7 @@ def test_example_produces_its_code_when_compiled(code: str) -> None:
 
 def _run_warnings(query, events: list[dict[str, str]], engine: str) -> list[str]:
     """The codes of the warnings one run reports."""
-    result = query.run(events, engine=engine)
-    found = getattr(result, "warnings", None)  # the run's result carries them
-    if found is None:
-        found = query.warnings  # or the query keeps those of its last run
-    return [c for c, _ in found]
+    return [c for c, _ in query.run(events, engine=engine).warnings]
 
 
 @pytest.mark.parametrize("code", sorted(c for c, e in CODES.items() if e.events))
