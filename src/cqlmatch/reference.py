@@ -19,7 +19,8 @@ import operator
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from .functions import AGGREGATE, EVENT, STAGE, VALUE, load_all
+from .functions import load_all
+from .functions.registry import AGGREGATE, EVENT, STAGE, VALUE
 from .lang.events import Event
 from .lang.glob import glob_match
 from .lang.regex import CompiledRegex, compile_regex

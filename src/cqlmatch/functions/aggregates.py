@@ -24,7 +24,7 @@ import math
 from fractions import Fraction
 
 from ..lang.values import format_number, parse_number
-from . import AGGREGATE, Aggregator, aggregator
+from .registry import AGGREGATE, Aggregator, aggregator
 
 
 def _output(agg: Aggregator) -> str:

@@ -58,7 +58,7 @@ from ..lang.events import Event
 from ..lang.glob import glob_match
 from ..lang.values import parse_bool
 from ..syntax import ast as A
-from . import event_function, value_function
+from .registry import event_function, value_function
 
 
 def array_base(name: str) -> str:

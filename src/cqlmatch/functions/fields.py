@@ -17,7 +17,7 @@ from __future__ import annotations
 from ..lang.events import RAWSTRING, Event
 from ..lang.glob import glob_match
 from ..syntax.ast import Array, Assign
-from . import event_function, value_function
+from .registry import event_function, value_function
 
 
 @event_function("default")

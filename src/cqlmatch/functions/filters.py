@@ -7,7 +7,7 @@ import ipaddress
 from functools import lru_cache
 
 from ..lang.glob import glob_match
-from . import event_function
+from .registry import event_function
 
 
 @event_function("in")

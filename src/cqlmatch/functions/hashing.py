@@ -26,7 +26,7 @@ import hashlib
 import ipaddress
 
 from ..lang.values import parse_number
-from . import value_function
+from .registry import value_function
 
 # --- crypto ---------------------------------------------------------------------------
 

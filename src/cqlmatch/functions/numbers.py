@@ -56,7 +56,7 @@ from fractions import Fraction
 
 from ..lang.values import format_number, parse_number
 from ..syntax import ast as A
-from . import event_function, in_place, value_function
+from .registry import event_function, in_place, value_function
 
 _INTEGER = re.compile(r"[+-]?\d+")
 _MASK64 = (1 << 64) - 1

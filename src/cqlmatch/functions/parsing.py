@@ -87,7 +87,7 @@ from xml.etree import ElementTree
 
 from ..lang.events import RAWSTRING, flatten
 from ..lang.glob import glob_match
-from . import event_function, in_place, output_field, value_function, with_error
+from .registry import event_function, in_place, output_field, value_function, with_error
 from .text import url_decode
 
 # --- parseJson ----------------------------------------------------------------------------

@@ -60,7 +60,7 @@ from ..lang.events import Event
 from ..lang.values import format_number, parse_number
 from ..limits import COLLECT_BYTES_NESTED, COLLECT_BYTES_TOP, ROW_LIMIT_MAX, TOP_GROUPS_MAX
 from ..semantics.checked import LIMIT_MAX
-from . import Aggregator, aggregator, stage_function
+from .registry import Aggregator, aggregator, stage_function
 
 # --- collect -------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..lang.events import Event
 from ..limits import GROUP_LIMIT_MAX
-from . import stage_function
+from .registry import stage_function
 
 
 @stage_function("createEvents")

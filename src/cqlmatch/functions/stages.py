@@ -24,8 +24,8 @@ from ..limits import (
 )
 from ..semantics.catalogue import lookup
 from ..semantics.checked import LIMIT_MAX, BoundCall
-from . import STAGE, stage_function
 from .aggregates import Combined
+from .registry import STAGE, stage_function
 
 #: groupBy()'s warning when its group limit is reached (both engines word it so).
 W401 = (

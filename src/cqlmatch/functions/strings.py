@@ -17,7 +17,7 @@ import math
 from collections import Counter
 
 from ..lang.values import format_bool, format_number
-from . import event_function, value_function
+from .registry import event_function, value_function
 
 
 @value_function("lower")

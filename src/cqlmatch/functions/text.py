@@ -86,7 +86,7 @@ import re2
 
 from ..lang.regex import translate
 from ..lang.values import parse_bool, parse_number
-from . import event_function, in_place, value_function
+from .registry import event_function, in_place, value_function
 
 # --- regexes with match positions and numbered groups ---------------------------
 #

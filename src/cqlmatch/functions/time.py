@@ -100,8 +100,8 @@ from ..lang.events import TIMESTAMP, Event
 from ..lang.values import format_number, parse_number
 from ..limits import FIND_TIMESTAMP_CHARS, MAX_BUCKETS, SERIES_LIMIT_MAX
 from ..semantics.checked import LIMIT_MAX, BoundCall
-from . import event_function, stage_function, value_function, with_error
 from .aggregates import Combined
+from .registry import event_function, stage_function, value_function, with_error
 from .stages import apply_function, default_count
 
 AUTO_SECONDS_LIMIT = 100_000_000_000  # unit=auto: at most this is seconds

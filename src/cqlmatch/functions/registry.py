@@ -1,0 +1,115 @@
+"""The registries the implementation modules fill, and what an
+implementation may ask of the engine running it (``Runtime``); see the
+package docstring for the four kinds of function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ..lang.events import Event
+    from ..lang.regex import CompiledRegex
+    from ..semantics.checked import BoundCall
+    from ..syntax.ast import Node
+
+
+class Runtime(Protocol):
+    """What function implementations may ask of the engine running them."""
+
+    def eval(self, node: Node, event: Event) -> str | None: ...
+
+    def truth(self, node: Node, event: Event) -> bool: ...
+
+    def regex(self, pattern: str, flags: str) -> CompiledRegex: ...
+
+    def warn(self, code: str, message: str) -> None: ...
+
+    def lookup_table(self, name: str) -> list[dict[str, str]]: ...
+
+    def now_millis(self) -> int: ...
+
+
+EventFn = Callable[["Runtime", "BoundCall", "Event"], list["Event"]]
+ValueFn = Callable[["Runtime", "BoundCall", "Event"], "str | None"]
+StageFn = Callable[["Runtime", "BoundCall", list["Event"]], list["Event"]]
+
+EVENT: dict[str, EventFn] = {}
+VALUE: dict[str, ValueFn] = {}
+STAGE: dict[str, StageFn] = {}
+AGGREGATE: dict[str, type[Aggregator]] = {}
+
+
+class Aggregator:
+    """Reduces the events of one group to output fields.
+
+    ``step`` sees every event of the group in input order; ``result``
+    returns the output fields, or None when the aggregate had no input and
+    so contributes no row (LogScale drops such rows).  ``merge`` combines
+    partial states (for parallel workers)."""
+
+    def __init__(self, rt: Runtime, call: BoundCall) -> None:
+        self.rt = rt
+        self.call = call
+
+    def step(self, event: Event) -> None:
+        raise NotImplementedError
+
+    def merge(self, other: Aggregator) -> None:
+        raise NotImplementedError
+
+    def result(self) -> dict[str, str] | None:
+        raise NotImplementedError
+
+
+def _register(table: dict, names: Iterable[str]):
+    def decorate(fn):
+        for name in names:
+            table[name.lower()] = fn
+        return fn
+
+    return decorate
+
+
+def event_function(*names: str):
+    return _register(EVENT, names)
+
+
+def value_function(*names: str):
+    return _register(VALUE, names)
+
+
+def stage_function(*names: str):
+    return _register(STAGE, names)
+
+
+def aggregator(*names: str):
+    return _register(AGGREGATE, names)
+
+
+def output_field(call: BoundCall, param: str = "field") -> str:
+    """``as`` when given, else the input field (functions that write in place)."""
+    return str(call.get("as")) if call.given("as") else str(call.get(param))
+
+
+def in_place(*names: str):
+    """Register ``compute`` as a value function and as a per-event function
+    that writes its value to ``as`` or, without ``as``, back to the input
+    field; an event whose value is None passes unchanged."""
+
+    def decorate(compute: ValueFn) -> ValueFn:
+        value_function(*names)(compute)
+
+        def stage(rt, call, event):
+            value = compute(rt, call, event)
+            return [event if value is None else event.with_fields({output_field(call): value})]
+
+        event_function(*names)(stage)
+        return compute
+
+    return decorate
+
+
+def with_error(event: Event, message: str) -> Event:
+    """``event`` marked as a failed parse (``@error``, ``@error_msg``)."""
+    return event.with_fields({"@error": "true", "@error_msg": message})
