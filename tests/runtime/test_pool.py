@@ -192,8 +192,24 @@ def test_a_sigterm_handler_of_the_parent_does_not_protect_forked_workers() -> No
     assert next(results) == 0
     started = time.monotonic()
     pool.shutdown()
-    assert time.monotonic() - started < pool_module.KILL_SECONDS
     assert sorted(p.exitcode for p in pool.processes) == [-signal.SIGTERM, 0]
+    assert time.monotonic() - started < pool_module.KILL_SECONDS
+
+
+def test_a_sigterm_that_comes_before_the_worker_resets_its_handler_still_ends_it() -> None:
+    """Shut down at once, before the forked workers (which start with the
+    parent's handler) have run a line: SIGTERM waits, blocked, for them."""
+    for _ in range(20):
+        previous = signal.signal(signal.SIGTERM, lambda *_: None)
+        try:
+            pool = worker_pool(FORK, 2)
+            pool._busy.update(range(2))  # as if both had a task
+            started = time.monotonic()
+            pool.shutdown()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        assert [p.exitcode for p in pool.processes] == [-signal.SIGTERM] * 2
+        assert time.monotonic() - started < pool_module.KILL_SECONDS
 
 
 def test_the_parent_starts_no_threads() -> None:

@@ -118,9 +118,15 @@ class WorkerPool:
                 process = context.Process(
                     target=_serve, args=(child, initializer, args), daemon=True
                 )
+                # SIGTERM blocked while it starts: a forked worker has the
+                # parent's handlers until _serve resets SIGTERM, and one that
+                # arrived before would be swallowed by them.  It stays
+                # pending instead, and _serve unblocks it.
+                blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
                 try:
                     process.start()
                 finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                     child.close()  # the worker has its copy
                 self._processes.append(process)
                 self._conns.append(parent)
@@ -273,6 +279,7 @@ def _serve(
     # A handler inherited from a forking parent must not keep SIGTERM from
     # ending the worker: shutdown() relies on it.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # see WorkerPool
     failed: BaseException | None = None
     if initializer is not None:
         try:
