@@ -97,8 +97,8 @@ cdef int raise_pending() except -1:
 
 from sys import intern as _sys_intern, version_info as _sys_version_info
 
-from cqlmatch.functions.filters import in_subnets as _in_subnets
-from cqlmatch.functions.stages import W401 as _W401
+from cqlmatch.codes import W401 as _W401
+from cqlmatch.lang.cidr import in_subnets as _in_subnets
 from cqlmatch.lang.events import Event as _Event
 from cqlmatch.lang.glob import glob_match as _glob_match
 from cqlmatch.lang.regex import _scrub

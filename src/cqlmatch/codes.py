@@ -24,7 +24,14 @@ import json
 import textwrap
 from dataclasses import dataclass
 
-__all__ = ["CODES", "SECTIONS", "Code", "explain", "lookup", "render_example", "suggest"]
+__all__ = ["CODES", "SECTIONS", "W401", "Code", "explain", "lookup", "render_example", "suggest"]
+
+#: The message of W401, written by every engine that keeps a group table
+#: (the reference's groupBy, the VM's table, the merge of workers' tables).
+W401 = (
+    "groupBy() reached its limit of {} groups; "
+    "later groups were left out and counts are lower bounds"
+)
 
 
 @dataclass(frozen=True, slots=True)

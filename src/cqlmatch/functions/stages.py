@@ -14,6 +14,7 @@ neighbor and transpose.
 
 from __future__ import annotations
 
+from ..codes import W401
 from ..lang.events import Event
 from ..lang.values import parse_number
 from ..limits import (
@@ -28,10 +29,6 @@ from .aggregates import Combined
 from .registry import STAGE, stage_function
 
 #: groupBy()'s warning when its group limit is reached (both engines word it so).
-W401 = (
-    "groupBy() reached its limit of {} groups; "
-    "later groups were left out and counts are lower bounds"
-)
 
 
 def default_count(call: BoundCall) -> tuple[BoundCall, ...]:

@@ -35,9 +35,10 @@ from collections.abc import Iterator, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..functions.stages import W401
+from ..codes import W401
+from ..ingest.blocks import FileRange
 from ..ingest.lines import MalformedLine
-from ..ingest.reader import FileRange, read_events
+from ..ingest.reader import read_events
 from ..ingest.sources import compression_of
 from ..lang.events import Event
 from ..limits import MALFORMED_KEPT
