@@ -1,4 +1,4 @@
-"""Throughput of the ingestion layer (cqlmatch.ingest.reader) on generated Falcon
+"""Throughput of the ingestion layer (cqlmatch.ingest) on generated Falcon
 events, for the corrected seed rule (rules/t1546_016.cql).
 
 Not a test and not timed in CI: run it by hand and read the figures.
@@ -30,7 +30,8 @@ from pathlib import Path
 
 import cqlmatch
 from cqlmatch.bytecode.compiler import compile_program
-from cqlmatch.ingest.reader import Decoder, Prefilter, read_events
+from cqlmatch.ingest.decode import Decoder
+from cqlmatch.ingest.reader import Prefilter, read_events
 from cqlmatch.lang.events import parse_line
 from cqlmatch.synth.gen import generate_lines
 

@@ -117,7 +117,7 @@ DECODER_FIELDS: tuple[tuple[str, ...], ...] = (
 
 @cache
 def _decoders():
-    from cqlmatch.ingest.reader import Decoder
+    from cqlmatch.ingest.decode import Decoder
 
     return [(names, Decoder(names, need_all=not names)) for names in DECODER_FIELDS]
 
@@ -148,8 +148,8 @@ def check_decode(data: bytes) -> None:
     decoding restricted to its fields, or ``MalformedLine`` exactly when the
     reference refuses the line; the prefilter never rules out a line the
     seed rule keeps; ``open_lines`` over the bytes never raises."""
+    from cqlmatch.ingest.blocks import open_lines
     from cqlmatch.ingest.lines import MalformedLine
-    from cqlmatch.ingest.reader import open_lines
 
     line = data.split(b"\n", 1)[0]
     expected = _expected_fields(line)
@@ -178,7 +178,7 @@ def check_decode(data: bytes) -> None:
 @cache
 def _seed_columns():
     from cqlmatch.ingest.columns import ColumnDecoder
-    from cqlmatch.ingest.reader import Decoder
+    from cqlmatch.ingest.decode import Decoder
 
     query, _ = _seed_query()
     program = query.program

@@ -13,7 +13,8 @@ import pytest
 
 import cqlmatch
 from cqlmatch.ingest.columns import ColumnDecoder, columns_of
-from cqlmatch.ingest.reader import Decoder, read_events
+from cqlmatch.ingest.decode import Decoder
+from cqlmatch.ingest.reader import read_events
 from cqlmatch.lang.events import Event
 from cqlmatch.runtime.engine import VMEngine
 from cqlmatch.synth.gen import generate_lines

@@ -1,6 +1,7 @@
-"""The ingestion layer (cqlmatch.ingest.reader): sources, the raw-byte prefilter,
-msgspec decoding against the reference ``parse_line``, malformed lines, and
-the prefilter never changing a result of the seed rule."""
+"""The ingestion layer (cqlmatch.ingest: blocks, decode, reader): sources,
+the raw-byte prefilter, msgspec decoding against the reference
+``parse_line``, malformed lines, and the prefilter never changing a result
+of the seed rule."""
 
 from __future__ import annotations
 
@@ -16,16 +17,11 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import cqlmatch
 from cqlmatch.bytecode.compiler import compile_program
-from cqlmatch.ingest import reader as ingest
+from cqlmatch.ingest import blocks as ingest_blocks, decode as ingest_decode
+from cqlmatch.ingest.blocks import IngestError, open_lines
+from cqlmatch.ingest.decode import Decoder, from_dicts
 from cqlmatch.ingest.lines import MalformedLine
-from cqlmatch.ingest.reader import (
-    Decoder,
-    IngestError,
-    Prefilter,
-    from_dicts,
-    open_lines,
-    read_events,
-)
+from cqlmatch.ingest.reader import Prefilter, read_events
 from cqlmatch.lang.events import Event, parse_line
 from cqlmatch.reference import Interpreter
 from cqlmatch.synth.gen import generate_lines
@@ -275,7 +271,7 @@ def test_blocks_stay_bounded() -> None:
     data = (b"\n".join([b"y" * 3000, b"z" * 10, b"w" * 100_000, b"v" * 999]) + b"\n") * 5
     sizes = [
         len(block)
-        for block in ingest._stream_blocks(io.BytesIO(data), 512, 1000, threaded=False)
+        for block in ingest_blocks._stream_blocks(io.BytesIO(data), 512, 1000, threaded=False)
         if isinstance(block, bytes)
     ]
     assert max(sizes) <= 1000
@@ -672,7 +668,7 @@ def test_tricky_lines_decode_as_parse_line_does(line) -> None:
     for subset in (names, names[:1], names[1::2], ["a"], ["a.b", "b"]):
         event = Decoder(subset).decode(line, 7)
         assert isinstance(event, Event), subset
-        wanted = ingest._requested_names(subset)
+        wanted = ingest_decode._requested_names(subset)
         assert event.fields == {k: v for k, v in expected.items() if k in wanted}, subset
 
 
@@ -940,16 +936,21 @@ def test_a_file_read_with_pread_gives_the_lines_a_stream_gives(
     assume(not data.startswith((b"\x1f\x8b", b"\x28\xb5\x2f\xfd")))  # (read as compressed)
     path = tmp_path_factory.mktemp("pread") / "events.ndjson"
     path.write_bytes(data)
-    streamed = _lines_of(ingest._stream_blocks(io.BytesIO(data), chunk_size, max_line, False))
-    read = _lines_of(ingest._file_blocks(path, chunk_size, max_line))
+    streamed = _lines_of(
+        ingest_blocks._stream_blocks(io.BytesIO(data), chunk_size, max_line, False)
+    )
+    read = _lines_of(ingest_blocks._file_blocks(path, chunk_size, max_line))
     assert read == streamed
     if data:
         cut = data.find(b"\n", len(data) // 2) + 1 or len(data)
-        ranges = [ingest.FileRange(path, 0, cut), ingest.FileRange(path, cut, len(data))]
+        ranges = [
+            ingest_blocks.FileRange(path, 0, cut),
+            ingest_blocks.FileRange(path, cut, len(data)),
+        ]
         for part in ranges:
             piece = io.BytesIO(data[part.start : part.end])
-            assert _lines_of(ingest._range_blocks(part, chunk_size, max_line)) == _lines_of(
-                ingest._stream_blocks(piece, chunk_size, max_line, False)
+            assert _lines_of(ingest_blocks._range_blocks(part, chunk_size, max_line)) == _lines_of(
+                ingest_blocks._stream_blocks(piece, chunk_size, max_line, False)
             )
 
 

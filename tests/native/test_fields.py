@@ -20,7 +20,7 @@ from hypothesis import given, settings, strategies as st
 import cqlmatch
 from cqlmatch._fields import FieldExtractor, extractable
 from cqlmatch.ingest.columns import ColumnDecoder, columns_of
-from cqlmatch.ingest.reader import Decoder
+from cqlmatch.ingest.decode import Decoder
 from cqlmatch.lang.events import Event
 from cqlmatch.runtime.engine import VMEngine
 from cqlmatch.synth.gen import generate_lines

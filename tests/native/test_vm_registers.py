@@ -15,7 +15,7 @@ import cqlmatch
 from cqlmatch.bytecode.compiler import compile_program
 from cqlmatch.bytecode.opcodes import Op, width
 from cqlmatch.ingest.columns import columns_of
-from cqlmatch.ingest.reader import Decoder
+from cqlmatch.ingest.decode import Decoder
 from cqlmatch.lang.events import Event
 from cqlmatch.runtime.engine import VMEngine
 from cqlmatch.synth.gen import generate_lines

@@ -68,9 +68,9 @@ from typing import Any
 import msgspec
 
 from ..bytecode.program import Program
+from ..ingest.decode import Decoder
 from ..ingest.lines import Block, LineSplitter, MalformedLine, Overlong, lines_in, strip_bom
 from ..ingest.prefilter import Prefilter
-from ..ingest.reader import Decoder
 from ..lang.events import Event, Fields, _scalar, flatten, rawstring_of
 from ..limits import MALFORMED_KEPT, MAX_LINE_BYTES
 from ..semantics.lookups import Table
