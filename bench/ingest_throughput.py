@@ -31,7 +31,8 @@ from pathlib import Path
 import cqlmatch
 from cqlmatch.bytecode.compiler import compile_program
 from cqlmatch.ingest.decode import Decoder
-from cqlmatch.ingest.reader import Prefilter, read_events
+from cqlmatch.ingest.prefilter import Prefilter
+from cqlmatch.ingest.reader import read_events
 from cqlmatch.lang.events import parse_line
 from cqlmatch.synth.gen import generate_lines
 

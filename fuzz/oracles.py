@@ -125,7 +125,7 @@ def _decoders():
 @cache
 def _seed_query():
     from cqlmatch.bytecode.compiler import compile_program
-    from cqlmatch.ingest.reader import Prefilter
+    from cqlmatch.ingest.prefilter import Prefilter
 
     query = cqlmatch.compile(SEED_RULE.read_text(encoding="utf-8"))
     return query, Prefilter(compile_program(query.checked).prefilter)

@@ -21,7 +21,8 @@ from cqlmatch.ingest import blocks as ingest_blocks, decode as ingest_decode
 from cqlmatch.ingest.blocks import IngestError, open_lines
 from cqlmatch.ingest.decode import Decoder, from_dicts
 from cqlmatch.ingest.lines import MalformedLine
-from cqlmatch.ingest.reader import Prefilter, read_events
+from cqlmatch.ingest.prefilter import Prefilter
+from cqlmatch.ingest.reader import read_events
 from cqlmatch.lang.events import Event, parse_line
 from cqlmatch.reference import Interpreter
 from cqlmatch.synth.gen import generate_lines

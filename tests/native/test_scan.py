@@ -14,7 +14,7 @@ from hypothesis import given, settings, strategies as st
 from cqlmatch._scan import _use_kernel, scan
 from cqlmatch.bytecode.program import Literal
 from cqlmatch.ingest.columns import unpack_spans
-from cqlmatch.ingest.reader import Prefilter
+from cqlmatch.ingest.prefilter import Prefilter
 from cqlmatch.synth.gen import generate_lines
 
 

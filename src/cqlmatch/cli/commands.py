@@ -35,9 +35,9 @@ _EXAMPLES = {
     "fmt": "example: cqlmatch fmt rules/t1546_016.cql",
     "parse": "example: cqlmatch parse rules/t1546_016.cql",
     "tokens": "example: cqlmatch tokens rules/t1546_016.cql",
-    "corpus": "example: cqlmatch corpus ../shared/corpus/queries.jsonl --examples 20",
+    "corpus": "example: cqlmatch corpus corpus/queries.jsonl --examples 20",
     "run": "example: cqlmatch run rules/t1546_016.cql events.ndjson --format table",
-    "check": "example: cqlmatch check ../shared/seed/t1546_016.cql --strict",
+    "check": "example: cqlmatch check rules/seed/t1546_016.cql --strict",
     "gen": "example: cqlmatch gen --events 100000 --seed 7 --out events.ndjson.gz",
     "disasm": "example: cqlmatch disasm rules/t1546_016.cql",
     "stream": "examples:\n  tail -F events.ndjson | cqlmatch stream rules/t1546_016.cql\n"

@@ -54,12 +54,12 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from .._blockio import pread_lines as _pread_lines
+from ..limits import MAX_LINE_BYTES
 from .lines import BOM, Block, LineSplitter, MalformedLine, Overlong, strip_bom
 from .sources import compression_of
 
 __all__ = [
     "CHUNK_SIZE",
-    "MAX_LINE_BYTES",
     "Broken",
     "FileRange",
     "IngestError",
@@ -72,7 +72,6 @@ __all__ = [
 ]
 
 CHUNK_SIZE = 1 << 20
-MAX_LINE_BYTES = 64 << 20
 _PREFETCH = 4
 
 _NL = b"\n"

@@ -35,9 +35,9 @@ from typing import Any
 from .._scan import scan as _c_scan
 from ..bytecode.program import Program
 from ..lang.events import Event
+from ..limits import MAX_LINE_BYTES
 from .blocks import (
     CHUNK_SIZE,
-    MAX_LINE_BYTES,
     Broken,
     FileRange,
     SourceBlock,

@@ -1,8 +1,8 @@
 """Which fields Falcon event types carry, for checks that catch rules reading
 fields an event type never has.
 
-Sources: ../shared/docs/falcon-telemetry.md (CrowdStrike FDR samples in the
-Elastic integration test data, Splunk security_content, IBM QRadar DSM docs)
+Sources: the project's research notes on Falcon telemetry (CrowdStrike FDR
+samples in the Elastic integration test data, Splunk security_content, IBM QRadar DSM docs)
 and the LogScale-side fields Falcon LTR / Next-Gen SIEM derive on process
 events (FileName, FilePath, ComputerName, UserName).  The table lists what an
 event *can* carry; absence from it means the type never has the field.
