@@ -144,8 +144,8 @@ _WORKER: dict[str, Any] = {}
 
 def _init(spec: dict[str, Any]) -> None:
     """Worker start: build the engine once from the shipped program.  An
-    error is kept for ``_work`` to raise in the parent: a pool whose
-    initializer fails would start new workers forever."""
+    error is kept for ``_work`` to raise in the parent with the first part,
+    where the run reports it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     _WORKER.clear()
     if "engine" in spec:  # a forked worker has the parent's engine already
