@@ -587,8 +587,8 @@ _CATALOGUE += [
 
 
 # --- added: functions used by real CQL in the corpus ---
-# (LogScale pages functions-<name>.html; implementations in builtins/extra.py
-# and builtins/arrays.py, which state the semantic decisions.)
+# (LogScale pages functions-<name>.html; implementations in functions/, one
+# module per topic, whose docstrings state the semantic decisions.)
 _TIME_ZONE_PARAMS = (P("timezone", T.STRING), P("timezoneField", T.FIELD, default="@timezone"))
 
 
