@@ -148,3 +148,33 @@ def test_detection_test_files_take_a_saved_directory(saved: Path, tmp_path: Path
     assert loaded.saved == saved
     (result,) = dt.run_file(loaded, "reference")
     assert result.passed, result.message
+
+
+@pytest.mark.parametrize("query", ['$"a\x00b"()', 'x=1 | $"pkg/a\x00"()'])
+def test_a_name_with_a_nul_byte_is_e221_at_the_call(saved: Path, query: str) -> None:
+    with pytest.raises(CQLCompileError) as info:
+        expand(query, saved)
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.code == "E221"
+    assert diagnostic.span.start == query.index("$")
+    assert "NUL" in diagnostic.message
+    assert "\x00" not in diagnostic.message  # shown escaped
+
+
+def test_a_directory_with_a_nul_byte_is_e221_at_the_call(saved: Path) -> None:
+    with pytest.raises(CQLCompileError) as info:
+        expand("$procs()", f"{saved}\x00x")
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.code == "E221"
+    assert "NUL" in diagnostic.message
+
+
+def test_cli_a_nul_byte_in_a_saved_name_is_located(
+    saved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    query = tmp_path / "q.cql"
+    query.write_text('x=1\n| $"a\x00b"()\n', encoding="utf-8")
+    assert main(["check", str(query), "--saved", str(saved)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{query}:2:3: error E221")
+    assert "Traceback" not in err

@@ -86,7 +86,9 @@ def _written(name: str) -> str:
     """The call as a query writes it: ``$name`` or ``$"pkg/name"``."""
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         return f"${name}"
-    return f'$"{name}"'
+    # Control characters (a NUL byte above all) are shown escaped, never as they are.
+    shown = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", name)
+    return f'$"{shown}"'
 
 
 def _error(text: str, span: Span, message: str, expected: str | None = None) -> CQLCompileError:
@@ -94,13 +96,26 @@ def _error(text: str, span: Span, message: str, expected: str | None = None) -> 
 
 
 def _resolve(text: str, call: A.SavedCall, directory: Path) -> Path:
-    root = directory.resolve()
-    path = (root / (call.name + SUFFIX)).resolve()
+    # No file name holds a NUL byte (the OS refuses it, Python raises ValueError).
+    if "\x00" in call.name:
+        raise _error(
+            text, call.span, f"saved query name {_written(call.name)}() contains a NUL byte"
+        )
+    if "\x00" in str(directory):
+        raise _error(text, call.span, "the saved-query directory's name contains a NUL byte")
+    try:
+        root = directory.resolve()
+        path = (root / (call.name + SUFFIX)).resolve()
+        found = path.is_file()
+    except (OSError, ValueError, RuntimeError) as err:  # RuntimeError: a symlink loop
+        raise _error(
+            text, call.span, f"saved query {_written(call.name)}() cannot be looked up: {err}"
+        ) from None
     if not path.is_relative_to(root):
         raise _error(
             text, call.span, f"saved query name {_written(call.name)}() leaves {directory}"
         )
-    if not path.is_file():
+    if not found:
         raise _error(
             text,
             call.span,
