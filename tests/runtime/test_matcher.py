@@ -340,3 +340,42 @@ def test_many_threads_share_one_matcher() -> None:
         return sorted(tuple(sorted(row.items())) for row in matcher.results())
 
     assert rows(shared) == rows(again)
+
+
+# --- removed fields leave nested objects too ------------------------------------------------
+
+NESTED = {"a": "1", "x": {"secret": "s", "keep": "k"}, "y": [{"p": "q"}, "z"], "b": 2}
+NESTED_CASES = [
+    ("drop([x.secret])", {**NESTED, "x": {"keep": "k"}}),
+    ("drop([x.secret, x.keep])", {"a": "1", "y": [{"p": "q"}, "z"], "b": 2}),
+    ("select([a, x.keep])", {"a": "1", "x": {"keep": "k"}}),
+    ("a=1 | select([a])", {"a": "1"}),
+    # An array keeps its positions: a removed element becomes null.
+    ("drop([y[0].p])", {**NESTED, "y": [None, "z"]}),
+    ("select([y[1], b])", {"y": [None, "z"], "b": 2}),
+    ("drop([y[0].p, y[1]])", {"a": "1", "x": {"secret": "s", "keep": "k"}, "b": 2}),
+    ("rename(x.secret, as=z)", {**NESTED, "x": {"keep": "k"}, "z": "s"}),
+    # A field the input has nested is changed where it is, not copied to the top level.
+    ('x.secret := "r"', {**NESTED, "x": {"secret": "r", "keep": "k"}}),
+]
+
+
+@pytest.mark.parametrize("engine", ["vm", "reference"])
+@pytest.mark.parametrize(("query", "expected"), NESTED_CASES, ids=[q for q, _ in NESTED_CASES])
+def test_removed_dotted_fields_leave_the_nested_objects(
+    query: str, expected: dict, engine: str
+) -> None:
+    snapshot = json.loads(json.dumps(NESTED))
+    matcher = Matcher(query, engine=engine)
+    assert matcher.match(NESTED) == expected
+    assert list(matcher.match_many([NESTED, NESTED])) == [expected, expected]
+    line = json.dumps(NESTED).encode() + b"\n"
+    assert matcher.feed(line + line[:10]) == [expected]
+    assert matcher.feed(line[10:]) == [expected]
+    assert snapshot == NESTED  # the caller's event (and its nested objects) unchanged
+
+
+def test_a_top_level_key_with_a_dot_and_a_nested_one_are_both_removed() -> None:
+    event = {"x.secret": "top", "x": {"secret": "nested"}, "a": "1"}
+    assert Matcher("drop([x.secret])").match(event) == {"a": "1"}
+    assert Matcher("select([a])", engine="reference").match(event) == {"a": "1"}

@@ -208,3 +208,49 @@ def test_output_line_keeps_the_input_text_and_appends_assigned_fields() -> None:
         "s": "A",
     }
     assert json.loads(output_line(raw, fields, Event({"s": "A"}))) == {"s": "A"}
+
+
+def test_output_line_removes_dropped_fields_from_nested_objects() -> None:
+    raw = b'{"a": "1", "x": {"secret": "s", "keep": 2}, "y": [{"p": "q"}, "z"]}'
+    fields = {"a": "1", "x.secret": "s", "x.keep": "2", "y[0].p": "q", "y[1]": "z"}
+    dropped = {k: v for k, v in fields.items() if k != "x.secret"}
+    assert json.loads(output_line(raw, fields, Event(dropped))) == {
+        "a": "1",
+        "x": {"keep": 2},
+        "y": [{"p": "q"}, "z"],
+    }
+    assert json.loads(output_line(raw, fields, Event({"a": "1", "y[1]": "z"}))) == {
+        "a": "1",
+        "y": [None, "z"],
+    }
+    changed = {**fields, "x.secret": "r", "T": "t"}
+    assert json.loads(output_line(raw, fields, Event(changed))) == {
+        "a": "1",
+        "x": {"secret": "r", "keep": 2},
+        "y": [{"p": "q"}, "z"],
+        "T": "t",
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("drop([x.secret])", {"a": "1", "x": {"keep": "k"}, "b": "2"}),
+        ("select([a, x.keep])", {"a": "1", "x": {"keep": "k"}}),
+        ("a=1 | select([a])", {"a": "1"}),
+    ],
+)
+def test_stream_never_writes_a_dropped_nested_field(
+    tmp_path: Path, query: str, expected: dict
+) -> None:
+    rule = tmp_path / "q.cql"
+    rule.write_text(query + "\n", encoding="utf-8")
+    event = {"a": "1", "x": {"secret": "s", "keep": "k"}, "b": "2"}
+    done = subprocess.run(
+        [sys.executable, "-m", "cqlmatch", "stream", str(rule)],
+        input=line(event) * 2,
+        capture_output=True,
+        check=True,
+    )
+    assert [json.loads(x) for x in done.stdout.splitlines()] == [expected, expected]
+    assert b"secret" not in done.stdout or "secret" in json.dumps(expected)

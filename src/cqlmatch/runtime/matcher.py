@@ -10,8 +10,8 @@
 What a kept event looks like
     The input event as given (a shallow copy: key order, nesting and JSON
     types kept) with every field the per-event stages assigned or changed
-    set under its LogScale name (a string), and every top-level field they
-    removed deleted.  A shipper forwards the whole event, so this is what
+    set under its LogScale name (a string), and every field they removed
+    deleted, from nested objects too (``_edited``).  A shipper forwards the whole event, so this is what
     ``cqlmatch stream`` writes too.  ``CompiledQuery.match`` gives the other
     view: the flat LogScale field set the pipeline leaves.
 
@@ -101,15 +101,90 @@ def _assigned(in_fields: Fields, out_fields: Fields) -> tuple[dict[str, str], li
 
 
 def _merged(event: Mapping[str, Any], in_fields: Fields, out_fields: Fields) -> dict[str, Any]:
-    """The output event: the input plus assigned fields, minus removed top-level ones."""
-    result = dict(event)
+    """The output event: the input with the pipeline's changes (``_edited``)."""
     if out_fields is in_fields:
-        return result
+        return dict(event)
     changed, removed = _assigned(in_fields, out_fields)
-    result.update(changed)
+    return _edited(event, in_fields, changed, removed)
+
+
+def _edited(
+    event: Mapping[str, Any], in_fields: Fields, changed: dict[str, str], removed: list[str]
+) -> dict[str, Any]:
+    """``event`` (not changed itself) with ``changed`` and ``removed`` applied.
+
+    Fields have flat LogScale names (``x.secret``, ``y[0]``), the event has
+    nested objects.  A removed field is removed wherever the event has it: as
+    a top-level key and inside nested objects and arrays (an object left
+    empty by removals is removed too; a removed array element becomes null,
+    so the others keep their positions, and an array left with nothing is
+    removed).  A changed field the input has nested is changed in place; a
+    new field is added under its flat name.  Only the objects on the way to
+    a changed or removed field are copied."""
+    result = dict(event)
+    nested: dict[str, str | None] = {}  # flat name -> new value (None: removed)
+    for name, value in changed.items():
+        if name in in_fields and name not in event:
+            nested[name] = value
+        else:
+            result[name] = value
     for name in removed:
         result.pop(name, None)
+        nested[name] = None
+    if not nested:
+        return result
+    # Every flat name a field inside a nested value could have on the way
+    # to one of the names, so only those values are walked.
+    prefixes: set[str] = set()
+    for name in nested:
+        for index, char in enumerate(name):
+            if char in ".[":
+                prefixes.add(name[:index])
+    done: set[str] = set()
+    for key in [k for k in result if isinstance(k, str) and k in prefixes]:
+        value = _edit(result[key], key, nested, prefixes, done)
+        if value is _GONE:
+            del result[key]
+        else:
+            result[key] = value
+    for name, new in nested.items():
+        if new is not None and name not in done:  # not found nested after all
+            result[name] = new
     return result
+
+
+_GONE = object()
+
+
+def _edit(
+    value: Any, name: str, nested: dict[str, str | None], prefixes: set[str], done: set[str]
+) -> Any:
+    """``value`` (the field or object named ``name``) with the changes in
+    ``nested`` made (their names added to ``done``), or ``_GONE`` when
+    nothing of it is left."""
+    if isinstance(value, Mapping):
+        if name not in prefixes or not value:
+            return value
+        obj = {}
+        for key, item in value.items():
+            new = _edit(item, f"{name}.{key}", nested, prefixes, done)
+            if new is not _GONE:
+                obj[key] = new
+        return obj or _GONE
+    if isinstance(value, list | tuple):
+        if name not in prefixes or not value:
+            return value
+        items = [
+            _edit(item, f"{name}[{i}]", nested, prefixes, done) for i, item in enumerate(value)
+        ]
+        if all(item is _GONE for item in items):
+            return _GONE
+        return [None if item is _GONE else item for item in items]
+    if name in nested:
+        done.add(name)
+        new = nested[name]
+        return _GONE if new is None else new
+    return value
 
 
 class Matcher:

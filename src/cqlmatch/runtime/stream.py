@@ -10,8 +10,8 @@ Output
     stages assigned appended as extra keys (for the corrected seed rule:
     ``EventType`` and the ``default()`` fields).  Shippers forward whole
     events, so the whole event comes back.  When a stage changed a field the
-    line already had, or removed one, the line is decoded, changed and
-    written again compactly.  Dropped events are omitted.
+    line already had, or removed one, the line is decoded, changed (nested
+    objects too, as the Matcher does) and written again compactly.  Dropped events are omitted.
     With ``--aggregate-every N`` the per-event output is replaced by the
     query's aggregate rows, written every N seconds over the events since
     the previous write (``--cumulative``: over all events so far) and once
@@ -62,17 +62,16 @@ def _encode(value: Any) -> bytes:
 
 def output_line(line: bytes, in_fields: Fields, out: Event) -> bytes:
     """The NDJSON output for a kept input ``line`` (without its line feed)."""
-    from .matcher import _assigned
+    from .matcher import _assigned, _edited
 
     changed, removed = _assigned(in_fields, out.fields)
     if not changed and not removed:
         return line.strip()
     if removed or any(name in in_fields for name in changed):
-        obj = json.loads(line)
-        obj.update(changed)
-        for name in removed:
-            obj.pop(name, None)
-        return _encode(obj)
+        # Removed fields leave nested objects too, and a field the line has
+        # nested is changed in place: the Matcher's rule (``_edited``).
+        return _encode(_edited(json.loads(line), in_fields, changed, removed))
+    # Only new fields: spliced in after the line's own text.
     body = line.rstrip()  # a decoded line is one JSON object: it ends in "}"
     head = body[:-1].rstrip()
     extra = b",".join(_encode(name) + b":" + _encode(value) for name, value in changed.items())
