@@ -6,7 +6,8 @@
  * lie.  It answers "no" (0) whenever it cannot be sure that the answer equals
  * the per-line decoder's: invalid JSON, a wanted key whose value is not a
  * string or that appears twice, a key written with an escape, nesting deeper
- * than CM_MAX_DEPTH, NaN/Infinity (which Python's json module would accept).
+ * than CM_MAX_DEPTH, NaN/Infinity, a lone surrogate escape in any string (the
+ * per-line decoder reports such lines as malformed).
  * The caller then decodes that line the slow, exact way.  UTF-8 is not
  * checked here: the caller validates lines that hold a byte >= 0x80
  * (cm_has_high, cm_utf8_valid).
@@ -52,8 +53,20 @@ static inline int cm_hex(unsigned char c) {
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
+static inline unsigned cm_hex_value(unsigned char c) {
+    return c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
+}
+
+static inline unsigned cm_u4(const unsigned char* p) {
+    return (cm_hex_value(p[0]) << 12) | (cm_hex_value(p[1]) << 8) | (cm_hex_value(p[2]) << 4) |
+           cm_hex_value(p[3]);
+}
+
 /* p: just after an opening quote.  Returns the closing quote, or NULL when
- * the string is invalid (unescaped control character, bad escape, no end).
+ * the string is invalid (unescaped control character, bad escape, no end) or
+ * holds a lone surrogate escape ("\ud800" without its low half, a low half
+ * alone): the per-line decoder reports such a line as malformed, wherever
+ * the string is, so the caller must decline it.
  * *escaped is set when a backslash was seen. */
 static inline __attribute__((always_inline)) const unsigned char* cm_string_end(
     const unsigned char* p, const unsigned char* end, int* escaped) {
@@ -91,11 +104,22 @@ static inline __attribute__((always_inline)) const unsigned char* cm_string_end(
             case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
                 p += 2;
                 break;
-            case 'u':
+            case 'u': {
                 if (end - p < 6 || !cm_hex(p[2]) || !cm_hex(p[3]) || !cm_hex(p[4]) || !cm_hex(p[5]))
                     return NULL;
+                unsigned cp = cm_u4(p + 2);
                 p += 6;
+                if (cp >= 0xD800 && cp <= 0xDFFF) {
+                    /* only a high half followed by an escaped low half */
+                    if (cp >= 0xDC00 || end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+                        !cm_hex(p[2]) || !cm_hex(p[3]) || !cm_hex(p[4]) || !cm_hex(p[5]))
+                        return NULL;
+                    cp = cm_u4(p + 2);
+                    if (cp < 0xDC00 || cp > 0xDFFF) return NULL;
+                    p += 6;
+                }
                 break;
+            }
             default:
                 return NULL;
         }
@@ -332,15 +356,6 @@ static int cm_extract(
     }
     p = cm_skip_space(p, end);
     return p == end;
-}
-
-static inline unsigned cm_hex_value(unsigned char c) {
-    return c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
-}
-
-static inline unsigned cm_u4(const unsigned char* p) {
-    return (cm_hex_value(p[0]) << 12) | (cm_hex_value(p[1]) << 8) | (cm_hex_value(p[2]) << 4) |
-           cm_hex_value(p[3]);
 }
 
 

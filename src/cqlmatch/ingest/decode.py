@@ -7,7 +7,8 @@
 ``from_dicts(items)``
     Already-decoded events, flattened as ``CompiledQuery.run`` does.
 
-Malformed lines (invalid UTF-8, invalid JSON, JSON that is not an object,
+Malformed lines (invalid UTF-8, invalid JSON (with NaN/Infinity and lone
+surrogate escapes), JSON that is not an object,
 nesting deeper than Python's recursion limit, truncated lines) are
 reported as ``MalformedLine``, never raised.
 """
@@ -92,7 +93,8 @@ class Decoder:
     ``events.flatten``.  Whatever msgspec refuses or cannot reproduce
     exactly (``NaN``, lone surrogate escapes, ``-0``, huge integers) is
     decoded by ``events.parse_line`` itself, which also words the reason of
-    a malformed line.  So ``decode(line).fields`` always equals
+    a malformed line (``NaN``/``Infinity`` and lone surrogate escapes make
+    the line malformed: not JSON, and not text any output could hold).  So ``decode(line).fields`` always equals
     ``parse_line(line)`` restricted to the requested names."""
 
     def __init__(self, fields: Iterable[FieldRef | str] = (), need_all: bool = False) -> None:

@@ -11,6 +11,12 @@ Rules (docs/semantics.md has the full statement and reasons):
   (``event_simpleName``).  ``@timestamp`` falls back to Falcon's
   ``timestamp`` (epoch milliseconds) the same way, and ``@rawstring`` to the
   event's original JSON line.
+- What JSON cannot carry is not an event (``ValueError``; a reader reports
+  the line as malformed): a string or key holding a lone surrogate (the
+  escape ``"\\ud800"`` without its other half, or such a ``str`` in a
+  mapping), which no UTF-8 output can hold, and ``NaN``/``Infinity``/
+  ``-Infinity`` (Python's ``json`` reads them; RFC 8259 has no such numbers),
+  also as Python floats in a mapping.
 """
 
 from __future__ import annotations
@@ -24,8 +30,13 @@ from .values import format_number
 Fields = dict[str, str]
 
 RAWSTRING = "@rawstring"
+LONE_SURROGATE = "lone surrogate escape in a string"
+NOT_A_NUMBER = "not a JSON number"
 TIMESTAMP = "@timestamp"
 FALCON_TIMESTAMP = "timestamp"
+
+
+_INF = float("inf")
 
 
 class _JsonNumber(str):
@@ -34,15 +45,34 @@ class _JsonNumber(str):
     __slots__ = ()
 
 
+def check_text(text: str) -> str:
+    """``text``, or ``ValueError`` when it holds a lone surrogate (text no
+    UTF-8 output can hold).  ASCII text is answered without a scan."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{LONE_SURROGATE}: {text!r}") from None
+    return text
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name}: {NOT_A_NUMBER} (RFC 8259)")
+
+
 def _scalar(value: Any) -> str:
     if isinstance(value, str):
-        return str(value)
+        return check_text(str(value))
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return format_number(value) if isinstance(value, int) else json.dumps(value)
+    if isinstance(value, int):
+        return format_number(value)
+    if isinstance(value, float):
+        if value != value or value in (_INF, -_INF):
+            raise ValueError(f"{value!r}: {NOT_A_NUMBER} (RFC 8259)")
+        return json.dumps(value)
     raise TypeError(f"not a JSON scalar: {type(value).__name__}")
 
 
@@ -51,14 +81,18 @@ def flatten(obj: Mapping[str, Any], prefix: str = "", out: Fields | None = None)
     if out is None:
         out = {}
     for key, value in obj.items():
-        _flatten_value(f"{prefix}{key}", value, out)
+        _flatten_value(f"{prefix}{_key(key)}", value, out)
     return out
+
+
+def _key(key: Any) -> Any:
+    return check_text(key) if type(key) is str else key
 
 
 def _flatten_value(name: str, value: Any, out: Fields) -> None:
     if isinstance(value, Mapping):
         for key, item in value.items():
-            _flatten_value(f"{name}.{key}", item, out)
+            _flatten_value(f"{name}.{_key(key)}", item, out)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             _flatten_value(f"{name}[{index}]", item, out)
@@ -70,7 +104,9 @@ def parse_line(line: str) -> Fields:
     """Decode one NDJSON line into fields; raises ``ValueError`` when the line
     is not a JSON object.  ``@rawstring`` is not added here: readers keep the
     line and ``field_value`` falls back to it."""
-    obj = json.loads(line, parse_int=_JsonNumber, parse_float=_JsonNumber)
+    obj = json.loads(
+        line, parse_int=_JsonNumber, parse_float=_JsonNumber, parse_constant=_refuse_constant
+    )
     if not isinstance(obj, dict):
         raise ValueError(f"not a JSON object but {type(obj).__name__}")
     return flatten(obj)

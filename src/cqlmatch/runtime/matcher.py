@@ -71,7 +71,7 @@ from ..bytecode.program import Program
 from ..ingest.decode import Decoder
 from ..ingest.lines import Block, LineSplitter, MalformedLine, Overlong, lines_in, strip_bom
 from ..ingest.prefilter import Prefilter
-from ..lang.events import Event, Fields, _scalar, flatten, rawstring_of
+from ..lang.events import Event, Fields, _scalar, check_text, flatten, rawstring_of
 from ..limits import MALFORMED_KEPT, MAX_LINE_BYTES
 from ..semantics.lookups import Table
 from .query import ENGINES, CompiledQuery, compile as compile_query
@@ -197,6 +197,7 @@ class Matcher:
         *,
         params: Mapping[str, str] | None = None,
         lookups: Mapping[str, str | Path | Table] | None = None,
+        lookup_dir: str | Path | None = None,
         engine: str = "vm",
         prefilter: bool = True,
         aggregate: bool = True,
@@ -204,18 +205,21 @@ class Matcher:
         max_line_bytes: int = MAX_LINE_BYTES,
         on_malformed: Callable[[MalformedLine], None] | None = None,
     ) -> None:
-        """``query``: CQL text (compiled with ``params`` and ``lookups``) or a
+        """``query``: CQL text (compiled with ``params``, ``lookups`` and
+        ``lookup_dir``, as ``cqlmatch.compile`` does) or a
         ``CompiledQuery``.  ``aggregate=False`` skips the aggregate stages
         (``results()`` then refuses), for callers that only classify.
         ``on_malformed`` is called with each malformed line as it is found."""
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
         if isinstance(query, CompiledQuery):
-            if params or lookups:
-                raise ValueError("params and lookups are given to compile(), not with a query")
+            if params or lookups or lookup_dir is not None:
+                raise ValueError(
+                    "params, lookups and lookup_dir are given to compile(), not with a query"
+                )
             compiled = query
         elif isinstance(query, str):
-            compiled = compile_query(query, params=params, lookups=lookups)
+            compiled = compile_query(query, params=params, lookups=lookups, lookup_dir=lookup_dir)
         else:
             raise TypeError(
                 f"query must be CQL text or a CompiledQuery, not {type(query).__name__}"
@@ -303,7 +307,8 @@ class Matcher:
 
     def _event(self, item: Mapping[str, Any]) -> Event:
         """The engine's view of ``item``; raises TypeError or ValueError when
-        it is not a JSON object."""
+        it is not a JSON object (a lone surrogate or a NaN/Infinity in a
+        value read counts: ``events`` module docstring)."""
         if self._dict_restricted:
             fields: Fields = {}
             get = item.get
@@ -312,7 +317,7 @@ class Matcher:
                 if value is _MISSING:
                     continue
                 if type(value) is str:
-                    fields[name] = value
+                    fields[name] = value if value.isascii() else check_text(value)
                 elif not isinstance(value, Mapping | list | tuple):
                     fields[name] = _scalar(value)
                 # an object or array value only has dotted names, which no slot reads
