@@ -107,6 +107,21 @@ REGEX_MAX_REPEAT = 1000
 #: [^a]{1000}; such a pattern is refused (E230) well below that.
 REGEX_MAX_EXPANDED = 30_000
 
+# --- detection test files -----------------------------------------------------------------
+
+#: Values (mappings, lists, keys and scalars) a ``*.cqltest.yaml`` file may
+#: hold once its aliases are expanded (past it the file is refused at the
+#: alias that crosses it).  A YAML alias repeats a whole subtree without
+#: repeating its text, so nine lines of nested aliases ("billion laughs")
+#: stood for 10^9 values and ran for minutes into a MemoryError.  A large
+#: inline test (a thousand events of a hundred fields) stays far below;
+#: bigger inputs belong in an ``events: {file: ...}`` NDJSON file.
+MAX_YAML_VALUES = 1_000_000
+#: Mappings and lists nested in one another in a test file: PyYAML composes
+#: them recursively, so this keeps loading far from Python's recursion
+#: limit; events nest a few levels.
+MAX_YAML_DEPTH = 100
+
 # --- output --------------------------------------------------------------------------------
 
 #: ``run --format table`` cuts longer cells with an ellipsis, so one huge

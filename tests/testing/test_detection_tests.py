@@ -464,3 +464,104 @@ def test_cli_test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit):
         main(["test", "--help"])
     assert "cqlmatch test rules/tests" in capsys.readouterr().out
+
+
+# --- files that are not what they claim to be -----------------------------------------------
+
+PASSWD = "root:x:0:0:root:/root:/bin/bash\npostgres:x:101:104:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("passwd", PASSWD.encode()),
+        ("ls", b"\x7fELF\x02\x01\x01\x00\x00\x00\xd0\xff secret-bytes"),
+        ("latin1.cql", "FileName=caf\xe9 secret\n".encode("latin-1")),
+        ("nul.cql", b"FileName=x\x00secret\n"),
+    ],
+)
+def test_a_rule_that_is_not_a_query_is_one_error_quoting_nothing(
+    workspace: Path, name: str, content: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workspace / name).write_bytes(content)
+    path = write(
+        workspace, f"params: {{}}\nrule: {name}\ncases:\n  - {{event: {{a: b}}, kept: true}}\n"
+    )
+    with pytest.raises(dt.DetectionTestError) as info:
+        dt.load(path)
+    err = info.value
+    assert (err.line, err.column) == (2, 7)
+    assert "not a CQL query" in err.message
+    for secret in ("root", "postgres", "secret", "ELF"):
+        assert secret not in err.message
+    assert main(["test", str(path)]) == 2
+    out = capsys.readouterr()
+    assert f"{path}:2:7: rule: " in out.err
+    assert "Traceback" not in out.err + out.out and "secret" not in out.err + out.out
+
+
+def test_a_cql_file_with_a_syntax_error_still_gets_the_caret(workspace: Path) -> None:
+    (workspace / "typo.cql").write_text("FileName=(\n", encoding="utf-8")
+    path = write(workspace, "rule: typo.cql\ncases:\n  - {event: {a: b}, kept: true}\n")
+    (result,) = run(path)
+    assert result.outcome == "error" and "^" in result.message
+
+
+BOMB = """\
+rule: tag.cql
+cases:
+  - name: bomb
+    events:
+      - &a0 {k: [v, v, v, v, v, v, v, v, v, v]}
+      - &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0]
+      - &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]
+      - &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]
+      - &a4 [*a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3]
+      - &a5 [*a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4]
+      - &a6 [*a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5]
+      - &a7 [*a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6]
+      - &a8 [*a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7]
+    kept: true
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "fragment"),
+    [
+        (BOMB, (10, 44), "aliases"),
+        (
+            "rule: tag.cql\ncases:\n  - event: &e {a: b, self: *e}\n    kept: true\n",
+            (3, 28),
+            "refers to the node that contains it",
+        ),
+        (
+            "rule: tag.cql\ncases:\n  - event: {n: " + "7" * 100_000 + "}\n    kept: true\n",
+            (3, 16),
+            "cases[0].event.n: a number with more than",
+        ),
+        ("rule: tag.cql\ncases:\n  - event: " + "[" * 5000 + "\n", None, "nested too deeply"),
+    ],
+    ids=["alias-bomb", "self-alias", "huge-int", "deep"],
+)
+def test_hostile_yaml_is_a_located_error(
+    workspace: Path, text: str, position: tuple[int, int] | None, fragment: str
+) -> None:
+    path = write(workspace, text)
+    with pytest.raises(dt.DetectionTestError) as info:
+        dt.load(path)
+    err = info.value
+    assert fragment in err.message
+    if position is not None:
+        assert (err.line, err.column) == position
+
+
+def test_aliases_within_the_limit_still_work(workspace: Path) -> None:
+    path = write(
+        workspace,
+        "rule: tag.cql\ncases:\n"
+        "  - event: &shell {event_simpleName: ProcessRollup2, FileName: cmd.exe}\n"
+        "    fields: {Kind: shell}\n"
+        "  - events: [*shell, *shell]\n    rows: [{Kind: shell}, {Kind: shell}]\n",
+    )
+    loaded = dt.load(path)
+    assert loaded.cases[1].events.inline == [loaded.cases[0].events.inline[0]] * 2

@@ -158,3 +158,33 @@ def test_rule_speed(cql_benchmark):
 """
     )
     project.runpytest("--benchmark-disable").assert_outcomes(passed=1)
+
+
+def test_hostile_files_are_located_collection_errors(project: pytest.Pytester) -> None:
+    laughs = "".join(f"      - &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9))
+    project.makefile(
+        ".cqltest.yaml",
+        bomb="rule: rule.cql\ncases:\n  - events:\n      - &a0 {k: v}\n"
+        + laughs
+        + "    kept: true\n",
+        selfref="rule: rule.cql\ncases:\n  - event: &e {a: *e}\n    kept: true\n",
+        huge="rule: rule.cql\ncases:\n  - event: {n: " + "9" * 100_000 + "}\n    kept: true\n",
+        binary="rule: /bin/sh\ncases:\n  - event: {a: b}\n    kept: true\n",
+    )
+    project.path.joinpath("notes.txt").write_text("user:secret:1:2,,,:x\n")
+    project.makefile(
+        ".cqltest.yaml", notes="rule: notes.txt\ncases:\n  - event: {a: b}\n    kept: true\n"
+    )
+    result = project.runpytest()
+    result.assert_outcomes(errors=5)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*bomb.cqltest.yaml:*: invalid YAML: the aliases in this file expand to more than*",
+            "*selfref.cqltest.yaml:3:19: invalid YAML: the alias *e refers to the node*",
+            "*huge.cqltest.yaml:3:16: cases[[]0[]].event.n: a number with more than 4000 digits*",
+            "*binary.cqltest.yaml:1:7: rule: /bin/sh is not a CQL query*",
+            "*notes.cqltest.yaml:1:7: rule: notes.txt is not a CQL query*",
+        ]
+    )
+    output = result.stdout.str()
+    assert "Traceback" not in output and "secret" not in output

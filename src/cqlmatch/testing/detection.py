@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import re
 import time
@@ -30,7 +31,9 @@ from typing import Any
 import yaml
 
 from ..errors import CQLError
+from ..limits import MAX_DIGITS, MAX_YAML_DEPTH, MAX_YAML_VALUES
 from ..runtime.query import ENGINES, CompiledQuery, compile as compile_text, compile_file
+from ..syntax.parser import parse
 from ..syntax.saved import expand as expand_saved
 
 SUFFIXES = (".cqltest.yaml", ".cqltest.yml")
@@ -171,7 +174,7 @@ def load(path: str | Path) -> TestFile:
     except (OSError, UnicodeDecodeError) as err:
         raise DetectionTestError(path, f"cannot read: {err}") from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context or "invalid YAML"
@@ -182,9 +185,86 @@ def load(path: str | Path) -> TestFile:
         ) from None
     except yaml.YAMLError as err:
         raise DetectionTestError(path, f"invalid YAML: {err}") from None
+    except RecursionError:  # not expected past the depth limit; never a traceback
+        raise DetectionTestError(path, "invalid YAML: nested too deeply") from None
     if root is None:
         raise DetectionTestError(path, "empty test file: expected 'rule:' and 'cases:'")
-    return _Reader(path).test_file(root)
+    try:
+        return _Reader(path).test_file(root)
+    except RecursionError:
+        raise DetectionTestError(path, "values nested too deeply") from None
+
+
+class _Loader(yaml.SafeLoader):
+    """``SafeLoader`` that bounds what a file can make the reader walk: the
+    values it holds once aliases are expanded (``MAX_YAML_VALUES``), how
+    deep mappings and lists nest (``MAX_YAML_DEPTH``), and no alias to a node
+    that contains it (a cycle, which no JSON event can be).  Each refusal is
+    a ``ComposerError`` at the alias or node concerned, so ``load`` reports
+    it with its line and column."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._values = 0  # values composed so far, aliases counted expanded
+        self._depth = 0
+        self._open: set[str] = set()  # anchors whose node is being composed
+        self._sizes: dict[int, int] = {}  # id(node) -> its values, expanded
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self._open:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"the alias *{event.anchor} refers to the node that contains it",
+                    event.start_mark,
+                )
+            node = super().compose_node(parent, index)
+            self._count(self._size(node), event.start_mark)
+            return node
+        self._count(1, event.start_mark)
+        anchor = getattr(event, "anchor", None)
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"nested too deeply (more than {MAX_YAML_DEPTH} levels)",
+                event.start_mark,
+            )
+        if anchor is not None:
+            self._open.add(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            self._open.discard(anchor)  # type: ignore[arg-type]
+
+    def _count(self, values: int, mark: yaml.Mark) -> None:
+        self._values += values
+        if self._values > MAX_YAML_VALUES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"the aliases in this file expand to more than {MAX_YAML_VALUES:,} values "
+                "(put large inputs in an 'events: {file: PATH.ndjson}' file)",
+                mark,
+            )
+
+    def _size(self, node: yaml.Node) -> int:
+        """The values ``node`` stands for with its aliases expanded (memoised:
+        aliases make the nodes a DAG, so this is linear in its nodes)."""
+        known = self._sizes.get(id(node))
+        if known is not None:
+            return known
+        size = 1
+        if isinstance(node, yaml.SequenceNode):
+            size += sum(self._size(item) for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            size += sum(self._size(key) + self._size(value) for key, value in node.value)
+        self._sizes[id(node)] = size
+        return size
 
 
 class _Reader:
@@ -254,6 +334,36 @@ class _Reader:
             raise self.fail(node, where, f"no such {kind}: {written} (looked for {path})")
         return path
 
+    def query_file(self, node: yaml.Node, where: str) -> Path:
+        """``path_to`` for the rule, which must be a query: UTF-8 text without
+        NUL bytes and, unless named ``*.cql``, text that parses as CQL.  What
+        is not is refused here, quoting none of it (a ``.cql`` file with a
+        syntax error is the author's query: its error is shown with a caret
+        when the cases run)."""
+        path = self.path_to(node, where)
+        written = node.value
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise self.fail(node, where, f"cannot read {written}: {err.strerror or err}") from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.fail(node, where, f"{written} is not a CQL query (not UTF-8 text)") from None
+        if "\x00" in text:
+            raise self.fail(node, where, f"{written} is not a CQL query (it holds NUL bytes)")
+        if path.suffix != ".cql":
+            try:
+                parse(text)
+            except (CQLError, RecursionError):
+                raise self.fail(
+                    node,
+                    where,
+                    f"{written} is not a CQL query (it does not parse as one; "
+                    "rules are usually .cql files)",
+                ) from None
+        return path
+
     # --- the file ------------------------------------------------------------------
 
     def test_file(self, root: yaml.Node) -> TestFile:
@@ -261,7 +371,7 @@ class _Reader:
         for required in ("rule", "cases"):
             if required not in top:
                 raise self.fail(root, "", f"missing key {required!r}")
-        result = TestFile(self.path, self.path_to(top["rule"][1], "rule"))
+        result = TestFile(self.path, self.query_file(top["rule"][1], "rule"))
         if "params" in top:
             result.params = self.string_map(top["params"][1], "params")
         if "lookups" in top:
@@ -370,12 +480,24 @@ class _Reader:
             return None
         if node.tag == _BOOL_TAG and node.value.lower() in ("true", "false"):
             return node.value.lower() == "true"
+        numeric = node.tag in (_INT_TAG, _FLOAT_TAG)
+        if numeric and sum(char.isdigit() for char in node.value) > MAX_DIGITS:
+            raise self.fail(
+                node,
+                where,
+                f"a number with more than {MAX_DIGITS} digits; quote it to give it as text",
+            )
         if node.tag == _INT_TAG and re.fullmatch(r"-?(0|[1-9][0-9]*)", node.value):
             return int(node.value)
         if node.tag == _FLOAT_TAG and re.fullmatch(
             r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?", node.value
         ):
-            return float(node.value)
+            number = float(node.value)
+            if math.isinf(number):
+                raise self.fail(
+                    node, where, "a number too large for JSON; quote it to give it as text"
+                )
+            return number
         return node.value
 
     def row(self, node: yaml.Node, where: str) -> dict[str, str]:
@@ -396,6 +518,13 @@ class _Reader:
                 node, where, "a row value cannot be null; leave the field out of the row"
             )
         return node.value
+
+
+def _reason(err: OSError | UnicodeDecodeError) -> str:
+    """Why a rule could not be read, quoting none of its bytes."""
+    if isinstance(err, UnicodeDecodeError):
+        return "not a CQL query (not UTF-8 text)"
+    return err.strerror or str(err)
 
 
 def _line(node: yaml.Node) -> int:
@@ -431,8 +560,8 @@ def run_file(test_file: TestFile, engine: str = ENGINES[0]) -> list[CaseResult]:
         return [
             CaseResult(test_file.path, name, "error", message, line=line) for name, line in names
         ]
-    except OSError as err:
-        message = f"cannot read the rule {test_file.rule}: {err}"
+    except (OSError, UnicodeDecodeError) as err:
+        message = f"cannot read the rule {test_file.rule}: {_reason(err)}"
         return [
             CaseResult(test_file.path, case.name, "error", message, line=case.line)
             for case in test_file.cases

@@ -96,7 +96,7 @@ class CQLTestFile(pytest.File):
         if "rule" not in self._queries:
             try:
                 self._queries["rule"] = self.test_file.compile()
-            except (CQLError, OSError) as err:
+            except (CQLError, OSError, UnicodeDecodeError) as err:
                 self._queries["rule"] = err
         found = self._queries["rule"]
         if isinstance(found, BaseException):
@@ -108,6 +108,8 @@ class CQLTestFile(pytest.File):
 
         if isinstance(err, CQLError):
             return err.render(str(self.test_file.rule))
+        if isinstance(err, UnicodeDecodeError):  # changed since loading; quote none of it
+            return f"cannot read the rule {self.test_file.rule}: not a CQL query (not UTF-8 text)"
         return f"cannot read the rule {self.test_file.rule}: {err}"
 
 
