@@ -483,8 +483,40 @@ _TABLE = (
         """
         match(file=...) or another lookup names a file that was not supplied,
         or match(table=...) names a table no defineTable() in the query
-        makes.  Pass the file with --lookup name=path (lookups={...} from
-        Python), or define the table before it is used.
+        makes.  A query names lookup files only by names its caller
+        provides: pass the file with --lookup name=path or a directory
+        holding it with --lookups DIR (lookups={...} or lookup_dir= from
+        Python), or define the table before it is used.  The message lists
+        the names that were provided and says nothing about other files.
+        """,
+        'match(file="hosts.csv", field=ComputerName)',
+    ),
+    _e(
+        "E224",
+        "lookup file name is a path",
+        """
+        match(file=...), cidr(file=...) or readFile() names a lookup file
+        by an absolute path or with a '..' part, or a name in the lookup
+        directory resolves (through a symlink) to a file outside it.  A
+        query reads only the files its caller provides, so that running
+        someone else's query cannot read /etc/passwd; the error is the same
+        whether such a file exists or not.  Name the file by a plain name
+        (subfolders allowed) and provide it with --lookup name=path or
+        --lookups DIR (docs/security.md).
+        """,
+        'readFile("/etc/passwd")',
+    ),
+    _e(
+        "E225",
+        "lookup file is not a table",
+        """
+        A lookup file the query reads cannot be read as a table: it is not
+        UTF-8 text (a binary file), a CSV row has more cells than the
+        header, the JSON does not parse, or it is not an array of objects
+        or one object per line (a JSON [1, 2] is not a table).  The message
+        names the file and the line (or the array item).  Lookup files are
+        read when the query runs, so check, disasm and compile do not
+        report this.  Fix or convert the file.
         """,
         'match(file="hosts.csv", field=ComputerName)',
     ),

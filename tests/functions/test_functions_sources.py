@@ -71,7 +71,7 @@ def test_lookup_file_by_path_and_by_name(tmp_path: Path, engine: str) -> None:
     query = 'match(file="allow.csv", field=image, include=[owner], strict=false)'
     q = cqlmatch.compile(query, lookups={"allow.csv": table})
     assert [r.get("owner") for r in q.run(PROCS, engine=engine)] == ["it", None, None, None, "dev"]
-    strict = cqlmatch.compile(query.replace(", strict=false", ""), base=tmp_path)
+    strict = cqlmatch.compile(query.replace(", strict=false", ""), lookup_dir=tmp_path)
     assert [r["image"] for r in strict.run(PROCS, engine=engine)] == ["cmd.exe", "bash"]
 
 
@@ -79,7 +79,7 @@ def test_cidr_from_a_lookup_file(tmp_path: Path, engine: str) -> None:
     (tmp_path / "nets.json").write_text(
         '[{"net": "10.0.0.0/8"}, {"net": "fd00::/8"}]', encoding="utf-8"
     )
-    q = cqlmatch.compile('cidr(ip, file="nets.json", column=net)', base=tmp_path)
+    q = cqlmatch.compile('cidr(ip, file="nets.json", column=net)', lookup_dir=tmp_path)
     events = [{"ip": "10.9.9.9"}, {"ip": "11.0.0.1"}, {"ip": "fd00::5"}]
     assert [r["ip"] for r in q.run(events, engine=engine)] == ["10.9.9.9", "fd00::5"]
 

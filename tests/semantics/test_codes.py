@@ -58,6 +58,7 @@ NOT_BY_COMPILING = {
         "top() counts 1,000,000 groups before it warns; the test lowers the limit "
         "rather than feed it a million events"
     ),
+    "E225": "lookup files are read when the query runs; the test runs it over a broken file",
 }
 
 
@@ -133,6 +134,14 @@ def test_e231_example_with_a_smaller_regex_budget(monkeypatch) -> None:
     with pytest.raises(cqlmatch.CQLCompileError) as info:
         compile_program(checked)
     assert info.value.code == "E231"
+
+
+def test_e225_example_when_run_over_a_broken_file(tmp_path) -> None:
+    (tmp_path / "hosts.csv").write_bytes(b"\x00\xff")
+    query = cqlmatch.compile(CODES["E225"].example, lookup_dir=tmp_path)
+    with pytest.raises(cqlmatch.CQLError) as info:
+        query.run([], workers=1)
+    assert info.value.code == "E225"
 
 
 def test_not_by_compiling_lists_only_table_codes() -> None:

@@ -17,7 +17,7 @@ ROWS = [{"host": "web-1", "owner": "ops"}, {"host": "db-1", "owner": "dba"}]
 
 @pytest.fixture(autouse=True)
 def _empty_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Lookup files are also looked for in the working directory: keep it empty."""
+    """Lookup files are never looked for in the working directory: run in an empty one."""
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     monkeypatch.chdir(cwd)
@@ -99,14 +99,14 @@ def test_lookups_from_a_mapping_of_rows_and_paths(tmp_path: Path) -> None:
     assert front.tables["hosts.csv"] is ROWS  # rows are taken as given
 
 
-def test_lookup_files_beside_the_query(tmp_path: Path) -> None:
+def test_lookup_files_from_a_lookup_dir(tmp_path: Path) -> None:
     folder = tmp_path / "rules"
     folder.mkdir()
     (folder / "hosts.json").write_text('[{"host": "web-1", "n": 3}]', encoding="utf-8")
-    front = front_end('match(file="hosts.json", field=host)', base=folder)
+    front = front_end('match(file="hosts.json", field=host)', lookup_dir=folder)
     assert front.tables == {"hosts.json": [{"host": "web-1", "n": "3"}]}
     with pytest.raises(CQLCompileError):
-        front_end('match(file="hosts.json", field=host)')  # not beside this one
+        front_end('match(file="hosts.json", field=host)')  # no directory: not provided
 
 
 def test_params_fill_placeholders() -> None:

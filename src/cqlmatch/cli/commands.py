@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import BadEventError, CQLError
 from ..ingest.sources import InputError, Inputs
 from ..runtime import stream as stream_mod
-from ..runtime.query import ENGINES, ON_ERROR, compile as compile_text, compile_file
+from ..runtime.query import ENGINES, ON_ERROR, compile as compile_text
 from ..runtime.result import Result
 from ..syntax.ast import dump
 from ..syntax.lexer import tokenize
@@ -133,13 +133,14 @@ def _pairs(items: list[str] | None, flag: str) -> dict[str, str]:
 
 
 def _compile(args: argparse.Namespace, strict: bool = False):
+    """The query of ``args``, compiled.  Lookup files resolve only through
+    ``--lookup NAME=PATH`` and ``--lookups DIR`` (never the query's folder or
+    the working directory), and none is read here: ``check`` and ``disasm``
+    read no lookup file, ``run`` and ``stream`` read them when they run."""
     params = _pairs(args.param, "--param")
     lookups = _pairs(args.lookup, "--lookup")
-    if getattr(args, "saved", None) is None:
-        return compile_file(args.query, strict=strict, params=params, lookups=lookups)
     text = _expand_saved(args, _read_query(args.query))
-    base = None if args.query == "-" else Path(args.query).parent
-    return compile_text(text, strict, params, lookups, base=base)
+    return compile_text(text, strict, params, lookups, lookup_dir=args.lookups)
 
 
 def _expand_saved(args: argparse.Namespace, text: str) -> str:
@@ -246,6 +247,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             strict=args.strict,
             params=_pairs(args.param, "--param"),
             lookups=_pairs(args.lookup, "--lookup"),
+            lookup_dir=args.lookups,
         )
     else:
         query = _compile(args, strict=args.strict)
@@ -385,7 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
             "--lookup",
             action="append",
             metavar="NAME=PATH",
-            help="lookup file for match(file=NAME)",
+            help="the file a query's match(file=NAME), cidr(file=NAME) or readFile(NAME) reads",
+        )
+        p.add_argument(
+            "--lookups",
+            metavar="DIR",
+            help="lookup files: NAME is DIR/NAME (subfolders allowed, nothing outside DIR); "
+            "without --lookup or --lookups a query reads no file (docs/security.md)",
         )
         p.add_argument(
             "--saved",

@@ -215,15 +215,21 @@ def compile(
     strict: bool = False,
     params: Mapping[str, str] | None = None,
     lookups: Mapping[str, str | Path | Table] | None = None,
-    base: Path | None = None,
+    lookup_dir: str | Path | None = None,
 ) -> CompiledQuery:
     """Parse and check ``text``; raises ``CQLSyntaxError`` or ``CQLCompileError``.
 
     ``strict`` turns cqlmatch's extensions (positional if(), drop() without
     fields, filter conditions) into errors.  ``params`` fills ``?name``
-    placeholders; ``lookups`` maps lookup-file names to paths or rows."""
-    front = front_end(text, strict, params, lookups, base)
-    return CompiledQuery(front.text, front.checked, front.tables, front.strict)
+    placeholders.  Lookup files (``match(file=NAME)``, ``cidr(file=NAME)``,
+    ``readFile(NAME)``) resolve only through ``lookups`` (names to paths or
+    rows) and then ``lookup_dir`` (a directory: ``NAME`` is the file
+    ``lookup_dir/NAME``, subfolders allowed, nothing outside it); absolute
+    names and ``..`` are E224, names not provided E222.  No file is read
+    here: each is read when a run first needs it, and one that is not a
+    table is E225 then (docs/security.md)."""
+    front = front_end(text, strict, params, lookups, lookup_dir)
+    return CompiledQuery(front.text, front.checked, front.tables, front.strict)  # type: ignore[arg-type]
 
 
 def compile_file(
@@ -231,12 +237,14 @@ def compile_file(
     strict: bool = False,
     params: Mapping[str, str] | None = None,
     lookups: Mapping[str, str | Path | Table] | None = None,
+    lookup_dir: str | Path | None = None,
 ) -> CompiledQuery:
-    """``compile`` for a query file (``-`` reads standard input); lookup files
-    named by the query are also looked for beside it."""
+    """``compile`` for a query file (``-`` reads standard input).  Lookup
+    files are not looked for beside the query: pass its folder as
+    ``lookup_dir`` to allow that."""
     if path == "-":
         import sys
 
-        return compile(sys.stdin.read(), strict, params, lookups)
-    file = Path(path)
-    return compile(file.read_text(encoding="utf-8"), strict, params, lookups, base=file.parent)
+        return compile(sys.stdin.read(), strict, params, lookups, lookup_dir)
+    text = Path(path).read_text(encoding="utf-8")
+    return compile(text, strict, params, lookups, lookup_dir)

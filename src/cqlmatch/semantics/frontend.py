@@ -9,10 +9,16 @@ can check a query as compile would, errors included:
   (in ``strict`` mode cqlmatch's extensions are errors);
 * E222 when ``match(table=NAME)`` names a table no ``defineTable(name=NAME)``
   in the query makes (at the table argument);
-* E222 when a lookup file that ``match(file=...)``, ``cidr(file=...)`` or
-  ``readFile(...)`` (a name no ``defineTable`` makes) reads is neither in
-  ``lookups`` nor a file beside the query (``base``) or in the working
-  directory (at the file argument).
+* E224 when a lookup file that ``match(file=...)``, ``cidr(file=...)`` or
+  ``readFile(...)`` (a name no ``defineTable`` makes) names is absolute or
+  has a ``..`` part, or resolves (symlinks followed) outside ``lookup_dir``;
+* E222 when such a name is neither in ``lookups`` nor a file in
+  ``lookup_dir`` (both at the file argument).
+
+Names resolve only through ``lookups`` and ``lookup_dir`` (never the working
+directory or the query's folder), and no lookup file is read here: the
+``tables`` mapping reads each file when a run first asks for it, and a file
+that is not a table is then E225 at the argument (docs/security.md).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from ..errors import CQLCompileError, Diagnostic
 from ..syntax.parser import parse
 from .check import check
 from .checked import Checked
-from .lookups import Table, resolve_tables
+from .lookups import LookupNameError, Source, Table, Tables, resolve_sources
 
 __all__ = ["FrontEnd", "front_end"]
 
@@ -36,7 +42,7 @@ class FrontEnd:
 
     text: str
     checked: Checked
-    tables: dict[str, Table]
+    tables: Mapping[str, Table]
     strict: bool = False
 
     @property
@@ -49,17 +55,20 @@ def front_end(
     text: str,
     strict: bool = False,
     params: Mapping[str, str] | None = None,
-    lookups: Mapping[str, str | Path | Table] | None = None,
-    base: Path | None = None,
+    lookups: Mapping[str, Source] | None = None,
+    lookup_dir: str | Path | None = None,
 ) -> FrontEnd:
-    """Parse and check ``text`` and load its lookup tables; raises
-    ``CQLSyntaxError`` or ``CQLCompileError``.
+    """Parse and check ``text`` and resolve the names of its lookup files
+    (reading none); raises ``CQLSyntaxError`` or ``CQLCompileError``, and
+    ``NotADirectoryError`` when ``lookup_dir`` is not a directory.
 
     ``strict`` turns cqlmatch's extensions (positional if(), drop() without
     fields, filter conditions) into errors.  ``params`` fills ``?name``
     placeholders; ``lookups`` maps lookup-file names to paths or rows;
-    ``base`` is the query file's directory, where lookup files not in
-    ``lookups`` are looked for first."""
+    ``lookup_dir`` is a directory where names not in ``lookups`` are files
+    (subfolders allowed, nothing outside it)."""
+    if lookup_dir is not None and not Path(lookup_dir).is_dir():
+        raise NotADirectoryError(f"lookup directory {str(lookup_dir)!r}: not a directory")
     tree = parse(text)
     checked = check(tree, text, params=params, strict=strict)
     defined = {
@@ -82,12 +91,11 @@ def front_end(
             files[str(b.get("file"))] = b.nodes["file"]
         elif b.spec.name == "readFile":
             files.update((name, b.nodes["file"]) for name in b.get("file") if name not in defined)
+    spans = {name: node.span for name, node in files.items()}  # type: ignore[attr-defined]
     try:
-        tables = resolve_tables(set(files), lookups, base)
-    except FileNotFoundError as err:
-        span = files[err.filename].span  # type: ignore[attr-defined]
-        diagnostic = Diagnostic(
-            "error", "E222", str(err.args[0]), span, expected=f"--lookup {err.filename}=PATH"
-        )
+        sources = resolve_sources(set(files), lookups, lookup_dir)
+    except LookupNameError as err:
+        expected = f"--lookup {err.name}=PATH" if err.code == "E222" else "a name, not a path"
+        diagnostic = Diagnostic("error", err.code, str(err), spans[err.name], expected=expected)
         raise CQLCompileError(text, [diagnostic]) from None
-    return FrontEnd(text, checked, tables, strict)
+    return FrontEnd(text, checked, Tables(sources, text, spans), strict)

@@ -120,7 +120,7 @@ class TestFile:
         if self.saved is None:
             return compile_file(str(self.rule), self.strict, self.params, lookups)
         text = expand_saved(self.rule.read_text(encoding="utf-8"), self.saved)
-        return compile_text(text, self.strict, self.params, lookups, base=self.rule.parent)
+        return compile_text(text, self.strict, self.params, lookups)
 
 
 @dataclass
