@@ -410,8 +410,9 @@ _TABLE = (
         An argument has the wrong type or a value the function does not
         accept: a word where a number is needed, a value outside the listed
         choices, a limit above the function's maximum (groupBy limit= is at
-        most 1,000,000 and top at most 20,000; limit=max picks the maximum),
-        more sort orders than fields, or eval() without an assignment.  The
+        most 1,000,000, top at most 20,000, regex() at most 10,000; limit=max
+        picks the maximum), a format() width or precision over 10,000, more
+        sort orders than fields, or eval() without an assignment.  The
         message says what is accepted.
         """,
         "groupBy(ComputerName, limit=2000000)",
@@ -718,6 +719,33 @@ _TABLE = (
         """,
         'format("%s", field=UserName, timezone="Nowhere/Else")',
         {"UserName": "bob"},
+    ),
+    _w(
+        "W413",
+        "splitString(): too many pieces",
+        """
+        splitString() without index= writes each piece as a field of the
+        event, and writes at most 10,000 of them, so that one long value
+        cannot turn into millions of fields; the pieces past that are left
+        out.  Split with a coarser by= regex, or take the pieces you need
+        with index=.
+        """,
+        'splitString(field=Data, by="")',
+        {"Data": "x" * 10_001},
+    ),
+    _w(
+        "W414",
+        "replace(): result too long",
+        """
+        replace() makes a value at most 16 MiB longer than the one it
+        replaces in; a regex that matches almost everywhere (an empty
+        regex matches between every two characters) with a long
+        replacement would make far more, so the value is left as it was.
+        Use a regex that matches what is to be replaced, or a shorter
+        replacement.
+        """,
+        f'replace("", with="{"x" * 20_000}", field=Data)',
+        {"Data": "y" * 1000},
     ),
     _w(
         "W461",

@@ -22,9 +22,13 @@ PARTIAL_GROUPS = GROUP_LIMIT_MAX
 ROW_LIMIT_MAX = 20_000
 #: Distinct groups ``top()`` counts before it stops adding new ones.
 TOP_GROUPS_MAX = GROUP_LIMIT_MAX
+#: Events one event may become: the largest ``regex(repeat=true, limit=...)``
+#: (one event per match; E207 past it).  Without it a single-character regex
+#: over a 10 MB value made ten million events.
+EVENTS_PER_EVENT_MAX = 10_000
 #: The largest ``limit=`` each function accepts, what ``limit=max`` means for
 #: it; a larger number is error E207.  Their state is bounded by these.
-LIMIT_MAXIMA = {"groupBy": GROUP_LIMIT_MAX, "top": ROW_LIMIT_MAX}
+LIMIT_MAXIMA = {"groupBy": GROUP_LIMIT_MAX, "top": ROW_LIMIT_MAX, "regex": EVENTS_PER_EVENT_MAX}
 #: Bytes of distinct values ``collect()`` keeps as a stage of its own ...
 COLLECT_BYTES_TOP = 10 << 20
 #: ... and inside ``groupBy()`` or another function, where one copy is kept
@@ -46,6 +50,22 @@ TRANSPOSE_LIMIT_MAX = 1_000
 #: (LogScale's MAX_CHARS_TO_FIND_TIMESTAMP default): a timestamp further in
 #: is not found, and a long value is not scanned to its end.
 FIND_TIMESTAMP_CHARS = 128
+
+# --- values one function makes --------------------------------------------------------------
+
+#: The largest width or precision of a ``format()`` conversion (E207 past
+#: it; a format not known when compiling gives no value): ``%1000000000s`` built a
+#: 1 GB value.  Real formats pad to a few dozen characters.
+FORMAT_WIDTH_MAX = 10_000
+#: Pieces ``splitString()`` writes as fields of one event (W413 past it, the
+#: first ones are kept): ``by=""`` over a 10 MB value made ten million fields
+#: (2 GB).  With ``index=`` only one piece is written and this does not apply.
+SPLIT_PIECES_MAX = 10_000
+#: Characters ``replace()`` may produce for one value beyond the length of the
+#: value itself (W414 past it, the value is left as it was): ``replace("")``
+#: inserts its replacement between every two characters, so a short
+#: replacement over a 10 MB value made many times that.
+REPLACE_GROWTH_MAX = 16 << 20
 
 # --- query text ----------------------------------------------------------------------------
 

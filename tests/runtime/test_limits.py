@@ -5,6 +5,11 @@ bytes kept), not by measuring RSS."""
 
 from __future__ import annotations
 
+import logging
+import os
+import subprocess
+import sys
+
 import pytest
 
 import cqlmatch
@@ -133,3 +138,52 @@ def test_collect_as_a_stage_keeps_at_most_ten_mebibytes() -> None:
     kept = rows[0]["v"].split("\n")
     assert len(kept) == (10 << 20) // 100_005
     assert codes(warnings) == ["W410"] and "10 MiB" in warnings[0][1]
+
+
+# --- workers --------------------------------------------------------------------------------
+
+
+def _workers_used(monkeypatch, tmp_path, cores: int, workers: int | None) -> list[int]:
+    """The worker counts a run over a file passes to the parallel planner
+    when the process may use ``cores`` cores."""
+    from cqlmatch.runtime import parallel
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    asked: list[int] = []
+    monkeypatch.setattr(parallel, "plan_parts", lambda paths, n: asked.append(n))
+    path = tmp_path / "events.ndjson"
+    path.write_text('{"k": "a"}\n{"k": "b"}\n')
+    rows = cqlmatch.compile("k=*").run(path, workers=workers)
+    assert len(rows) == 2
+    return asked
+
+
+def test_workers_are_capped_at_the_cores_available(monkeypatch, tmp_path, caplog) -> None:
+    # --workers 1000 on 2 cores started 47 processes and used 5.7 GB.
+    with caplog.at_level(logging.WARNING, logger="cqlmatch"):
+        assert _workers_used(monkeypatch, tmp_path, 2, 1000) == [2]
+    assert [r.getMessage() for r in caplog.records] == [
+        "cqlmatch: 1000 workers asked for, 2 used (the cores available)"
+    ]
+
+
+def test_workers_default_to_the_cores_available(monkeypatch, tmp_path, caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="cqlmatch"):
+        assert _workers_used(monkeypatch, tmp_path, 3, None) == [3]
+        assert _workers_used(monkeypatch, tmp_path, 3, 2) == [2]
+    assert caplog.records == []
+
+
+def test_cli_notes_the_capped_workers_on_standard_error(tmp_path) -> None:
+    path = tmp_path / "events.ndjson"
+    path.write_text('{"k": "a"}\n')
+    cores = len(os.sched_getaffinity(0))
+    done = subprocess.run(
+        [sys.executable, "-m", "cqlmatch", "run", "-", str(path), "--workers", "1000"],
+        input="k=*",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"1000 workers asked for, {cores} used" in done.stderr
+    assert "a" in done.stdout

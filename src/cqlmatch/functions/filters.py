@@ -43,7 +43,7 @@ def regex(rt, call, event):
     if value is None:
         return [] if strict else [event]
     if call.get("repeat") or "g" in flags:
-        matches = compiled.extract_all(value)[: call.get("limit")]
+        matches = compiled.extract_all(value, call.get("limit"))
         if not matches:
             return [] if strict else [event]
         return [event.with_fields(groups) for groups in matches]

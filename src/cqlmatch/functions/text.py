@@ -86,6 +86,7 @@ import re2
 
 from ..lang.regex import translate
 from ..lang.values import parse_bool, parse_number
+from ..limits import FORMAT_WIDTH_MAX, REPLACE_GROWTH_MAX, SPLIT_PIECES_MAX
 from .registry import event_function, in_place, value_function
 
 # --- regexes with match positions and numbered groups ---------------------------
@@ -226,6 +227,11 @@ def _parse_format(text: str) -> tuple[object, ...]:
         time = m.group("time")
         if time is None and m.group("conv") not in _CONVERSIONS:
             raise _FormatError(f"unknown conversion %{m.group('conv')}")
+        for name in ("width", "precision"):
+            if int(m.group(name) or 0) > FORMAT_WIDTH_MAX:
+                # The checker refuses such a literal format (E207); this
+                # keeps any other caller from building a huge value.
+                raise _FormatError(f"{name} over {FORMAT_WIDTH_MAX:,}")
         parts.append(m)
         pos = m.end()
 
@@ -557,14 +563,19 @@ def _replace_text(rt, call, text: str) -> str:
     text = _matchable(text)
     out: list[str] = []
     last = 0
+    budget = len(text) + REPLACE_GROWTH_MAX  # characters the result may have
     for m in _matches(regex, text):
         start, end = m.span()
-        out.append(text[last:start])
+        if start > last:
+            out.append(text[last:start])
+            budget -= start - last
         for part in template:
             if isinstance(part, str):
                 out.append(part)
+                budget -= len(part)
             elif part == 0:
                 out.append(m.group(0))
+                budget -= end - start
             elif part < 0:
                 rt.warn(
                     "W411",
@@ -572,7 +583,16 @@ def _replace_text(rt, call, text: str) -> str:
                     "the regex does not have; it is replaced by nothing",
                 )
             else:
-                out.append(m.group(part) or "")
+                piece = m.group(part) or ""
+                out.append(piece)
+                budget -= len(piece)
+        if budget < 0:
+            rt.warn(
+                "W414",
+                f"replace(): the result would be over {REPLACE_GROWTH_MAX >> 20} MiB "
+                "longer than the value; the value is left as it was",
+            )
+            return text
         last = end
     if not out:
         return text
@@ -589,26 +609,37 @@ def replace_value(rt, call, event):
 # --- splitString ----------------------------------------------------------------------
 
 
-def _split_pieces(call, text: str) -> list[str]:
+def _split_pieces(call, text: str, most: int | None = None) -> list[str]:
+    """The pieces of ``text``, empty ones at the start and end dropped; with
+    ``most``, the search stops at the first piece past ``most`` (so at most
+    ``most + 1`` are returned).  Empty pieces are held as a count until a
+    piece follows them, so trailing ones never take memory."""
     by = call.get("by")
     pattern, flags = by if isinstance(by, tuple) else (by, "")
     regex = _numbered(pattern, flags.replace("g", ""))
     text = _matchable(text)
     pieces: list[str] = []
+    empty = 0  # empty pieces since the last kept one
     last, n = 0, len(text)
     for m in _matches(regex, text):
         start, end = m.span()
         if start == end and (start == 0 or start >= n):
             continue
-        pieces.append(text[last:start])
+        if start == last:
+            empty += 1
+        else:
+            if pieces:  # leading empty pieces are dropped
+                pieces.extend([""] * min(empty, (most or n) + 1))
+            pieces.append(text[last:start])
+            empty = 0
+            if most is not None and len(pieces) > most:
+                return pieces[: most + 1]
         last = end
-    pieces.append(text[last:])
-    start, end = 0, len(pieces)
-    while start < end and pieces[start] == "":
-        start += 1
-    while end > start and pieces[end - 1] == "":
-        end -= 1
-    return pieces[start:end]
+    if last < n:
+        if pieces:
+            pieces.extend([""] * min(empty, (most or n) + 1))
+        pieces.append(text[last:])
+    return pieces if most is None else pieces[: most + 1]
 
 
 def _split_index(call, pieces: list[str]) -> str | None:
@@ -623,11 +654,18 @@ def split_string(rt, call, event):
     value = event.get(call.get("field"))
     if value is None:
         return [event]
-    pieces = _split_pieces(call, value)
     target = str(call.get("as"))
     if call.given("index"):
-        piece = _split_index(call, pieces)
+        piece = _split_index(call, _split_pieces(call, value))
         return [event if piece is None else event.with_fields({target: piece})]
+    pieces = _split_pieces(call, value, SPLIT_PIECES_MAX)
+    if len(pieces) > SPLIT_PIECES_MAX:
+        rt.warn(
+            "W413",
+            f"splitString() found more than {SPLIT_PIECES_MAX:,} pieces; "
+            "only the first are written",
+        )
+        pieces = pieces[:SPLIT_PIECES_MAX]
     return [event.with_fields({f"{target}[{i}]": p for i, p in enumerate(pieces)})]
 
 

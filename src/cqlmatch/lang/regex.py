@@ -1239,21 +1239,22 @@ class CompiledRegex:
             m = self._re.search(_scrub(text))
         return None if m is None else self._values(m)
 
-    def extract_all(self, text: str) -> list[dict[str, str]]:
+    def extract_all(self, text: str, most: int | None = None) -> list[dict[str, str]]:
         """Field values for every non-overlapping match, left to right (flag
-        ``g``).  After an empty match the search resumes one character on.
+        ``g``), the first ``most`` of them when given (the search stops
+        there).  After an empty match the search resumes one character on.
         On non-ASCII text pyre2 turns each resume position into a byte offset
         by scanning from the start, so many matches in a long text cost
         O(matches x length)."""
         try:
-            return self._all(text)
+            return self._all(text, most)
         except UnicodeEncodeError:
-            return self._all(_scrub(text))
+            return self._all(_scrub(text), most)
 
-    def _all(self, text: str) -> list[dict[str, str]]:
-        found = []
+    def _all(self, text: str, most: int | None) -> list[dict[str, str]]:
+        found: list[dict[str, str]] = []
         pos, n, search = 0, len(text), self._re.search
-        while pos <= n:
+        while pos <= n and (most is None or len(found) < most):
             m = search(text, pos)
             if m is None:
                 break

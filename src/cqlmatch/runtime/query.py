@@ -107,9 +107,22 @@ class CompiledQuery:
         the counts while the run goes on; a new one by default."""
         if on_error not in ON_ERROR:
             raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, not {on_error!r}")
-        count = (os.cpu_count() or 1) if workers is None else workers
+        # Processes beyond the cores this process may run on only add memory
+        # (each holds the engine and its part's state): at most that many.
+        try:
+            cores = len(os.sched_getaffinity(0)) or 1
+        except AttributeError:  # not on every platform
+            cores = os.cpu_count() or 1
+        count = cores if workers is None else workers
         if count < 1:
             raise ValueError(f"workers must be at least 1, not {count}")
+        if count > cores:
+            import logging
+
+            logging.getLogger("cqlmatch").warning(
+                "cqlmatch: %d workers asked for, %d used (the cores available)", count, cores
+            )
+            count = cores
         runner = self.new_engine(engine)
         result = Result() if result is None else result
         limit = MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes

@@ -25,12 +25,15 @@ from ..errors import CQLCompileError, Diagnostic, SourceMap, Span
 from ..lang.durations import parse_duration
 from ..lang.regex import RegexError, compile_regex
 from ..lang.values import parse_bool, parse_number
-from ..limits import LIMIT_MAXIMA, MAX_STAGES
+from ..limits import FORMAT_WIDTH_MAX, LIMIT_MAXIMA, MAX_STAGES
 from ..syntax import ast as A
 from .analysis import analyse
 from .catalogue import CATALOGUE, P, T, lookup
 from .checked import LIMIT_MAX, BoundCall, Checked
 
+# The width and precision of each conversion of a format() string (``%%`` is
+# a literal percent sign and has none).
+_FORMAT_SIZES = re.compile(r"%(?:%|(?:\d+\$|<)?[-#+ 0,(]*(\d*)(?:\.(\d+))?)")
 _NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
@@ -381,6 +384,8 @@ class _Checker:
                 bound.node.span,
                 "as=<new name>",
             )
+        if spec.name == "format" and isinstance(bound.args.get("format"), str):
+            self.format_sizes(bound)
         maximum = LIMIT_MAXIMA.get(spec.name)
         limit = bound.args.get("limit")
         if maximum is not None and isinstance(limit, int) and limit > maximum:
@@ -390,6 +395,20 @@ class _Checker:
                 bound.nodes["limit"].span,
                 "limit=max",
             )
+
+    def format_sizes(self, bound: BoundCall) -> None:
+        """A literal ``format()`` string whose width or precision is past
+        ``FORMAT_WIDTH_MAX`` (``%1000000000s`` built a 1 GB value)."""
+        for m in _FORMAT_SIZES.finditer(bound.args["format"]):
+            if any(int(size or 0) > FORMAT_WIDTH_MAX for size in m.groups()):
+                self.error(
+                    "E207",
+                    f"format(): {m.group(0)!r} asks for more than {FORMAT_WIDTH_MAX:,} "
+                    "characters; width and precision are at most that",
+                    bound.nodes["format"].span,
+                    f"a width and precision of at most {FORMAT_WIDTH_MAX:,}",
+                )
+                return
 
     def rename_pairs(self, node: A.Array, named: bool) -> None:
         """``rename([[old, new], ...])``: every item a pair of names (a
