@@ -60,6 +60,7 @@ from .sources import compression_of
 
 __all__ = [
     "CHUNK_SIZE",
+    "INCOMPLETE",
     "Broken",
     "FileRange",
     "IngestError",
@@ -75,6 +76,7 @@ CHUNK_SIZE = 1 << 20
 _PREFETCH = 4
 
 _NL = b"\n"
+INCOMPLETE = "input incomplete"  # how the reason of a ``Broken`` line starts
 
 
 class IngestError(ValueError):
@@ -115,7 +117,121 @@ def _zstd_reader(fh: IO[bytes]) -> IO[bytes]:
             "the input is zstd-compressed: reading it needs the 'zstandard' package"
             " (pip install zstandard)"
         ) from None
-    return zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True)
+    frames = _ZstdFrames()
+    inner = zstandard.ZstdDecompressor().stream_reader(
+        _Watched(fh, frames), read_across_frames=True
+    )
+    return _ZstdStream(inner, frames)  # type: ignore[return-value]
+
+
+_ZSTD_MAGIC = 0xFD2FB528
+
+
+class _ZstdFrames:
+    """Follows the frame and block headers of a zstd stream as its bytes go
+    by, to tell whether it ended between frames: ``zstandard``'s stream
+    reader ends quietly when the input stops at a block boundary inside a
+    frame (half of a file's events gone, without an error)."""
+
+    __slots__ = ("_held", "_need", "_skip", "_state", "_trailer", "started")
+
+    def __init__(self) -> None:
+        self._state = "magic"  # what the next ``_need`` bytes are
+        self._need = 4
+        self._held = b""
+        self._skip = 0  # bytes to pass over before ``_state``
+        self._trailer = 0  # the checksum after the frame's last block
+        self.started = False
+
+    @property
+    def between_frames(self) -> bool:
+        return self._state == "magic" and not self._held and not self._skip
+
+    def feed(self, data: bytes) -> None:
+        at, size = 0, len(data)
+        while at < size:
+            if self._skip:
+                step = min(self._skip, size - at)
+                self._skip -= step
+                at += step
+                continue
+            take = min(self._need - len(self._held), size - at)
+            self._held += data[at : at + take]
+            at += take
+            if len(self._held) < self._need:
+                return
+            held, self._held = self._held, b""
+            self._step(held)
+
+    def _step(self, held: bytes) -> None:
+        self.started = True
+        state = self._state
+        if state == "magic":
+            magic = int.from_bytes(held, "little")
+            if magic == _ZSTD_MAGIC:
+                self._state, self._need = "header", 1
+            elif magic & 0xFFFFFFF0 == 0x184D2A50:  # a skippable frame
+                self._state, self._need = "skippable", 4
+            else:  # not zstd: the decompressor reports it
+                self._state, self._need = "magic", 4
+        elif state == "skippable":
+            self._skip = int.from_bytes(held, "little")
+            self._state, self._need = "magic", 4
+        elif state == "header":
+            fhd = held[0]
+            single = (fhd >> 5) & 1
+            fcs = (1 if single else 0, 2, 4, 8)[fhd >> 6]
+            self._skip = (0 if single else 1) + (0, 1, 2, 4)[fhd & 3] + fcs
+            self._trailer = 4 if (fhd >> 2) & 1 else 0
+            self._state, self._need = "block", 3
+        else:  # a block header
+            header = int.from_bytes(held, "little")
+            kind = (header >> 1) & 3
+            self._skip = 1 if kind == 1 else header >> 3
+            if header & 1:  # the frame's last block
+                self._skip += self._trailer
+                self._state, self._need = "magic", 4
+            else:
+                self._need = 3
+
+
+class _Watched(io.RawIOBase):
+    """``fh`` whose bytes pass through ``frames`` on their way to zstd."""
+
+    def __init__(self, fh: IO[bytes], frames: _ZstdFrames) -> None:
+        self._fh = fh
+        self._frames = frames
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._fh.read(size)
+        if data:
+            self._frames.feed(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class _ZstdStream:
+    """The zstd stream reader, with ``EOFError`` at an end inside a frame."""
+
+    def __init__(self, inner: Any, frames: _ZstdFrames) -> None:
+        self._inner = inner
+        self._frames = frames
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._inner.read(size)
+        if not data and not self._frames.between_frames:
+            raise EOFError("zstd input ended inside a frame (truncated)")
+        return data
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 class _Prefixed(io.RawIOBase):
@@ -300,7 +416,7 @@ def _split_reads(reads: Iterator[bytes | BaseException], max_line: int) -> Itera
             if not isinstance(data, broken):
                 raise data
             yield from splitter.finish()
-            yield Broken(f"compressed input is corrupt or truncated: {data}")
+            yield Broken(f"{INCOMPLETE}: compressed input is corrupt or truncated: {data}")
             return
         if not data:
             break

@@ -108,7 +108,10 @@ class EventReader:
     every line (so every malformed line is reported).  A path, standard
     input or a file object is opened (and sniffed for compression) by the
     constructor; ``stats`` is final once the iterator is exhausted (a block
-    of lines is counted after its last event)."""
+    of lines is counted after its last event).  ``incomplete`` is true once
+    a compressed source turned out corrupt or cut short: its last item is
+    then a ``MalformedLine`` whose reason starts ``input incomplete``, at
+    the line where reading stopped."""
 
     def __init__(
         self,
@@ -121,6 +124,7 @@ class EventReader:
         columns: bool = False,
     ) -> None:
         self.stats = IngestStats()
+        self.incomplete = False
         fields = program.fields if program is not None else ()
         self.decoder = Decoder(fields, need_all or program is None)
         self.columns: ColumnDecoder | None = None
@@ -206,6 +210,7 @@ class EventReader:
                 number += 1
                 continue
             if isinstance(block, Broken):
+                self.incomplete = True
                 yield self._reject(MalformedLine(number, block.reason))
                 return
             bom_only = False

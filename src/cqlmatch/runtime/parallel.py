@@ -222,7 +222,8 @@ def _work(task: tuple[int, Part]) -> tuple[Any, ...]:
             payload = list(engine.outputs(good()))
     warnings = list(engine.warnings)
     engine.warnings.clear()
-    return index, reader.stats.as_dict(), bad, malformed, failed, payload, warnings
+    stopped = reader.incomplete
+    return index, reader.stats.as_dict(), bad, malformed, failed, payload, warnings, stopped
 
 
 def run_parts(
@@ -263,7 +264,7 @@ def run_parts(
         pool = worker_pool(context, min(workers, len(parts)), _init, (spec,))
     with pool as running:
         results = running.imap(_work, list(enumerate(parts)))
-        for index, counts, bad, malformed, failed, payload, warnings in results:
+        for index, counts, bad, malformed, failed, payload, warnings, stopped in results:
             part = parts[index]
             if part.start == 0:
                 offset = 0
@@ -278,6 +279,8 @@ def run_parts(
             for code, message in warnings:
                 engine.warn(code, message)
             result.stats.add(counts)
+            if stopped:
+                result.incomplete.append(part.path)
             offset += counts["lines"]
             if table is None:
                 collected.extend(payload)

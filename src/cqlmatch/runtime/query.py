@@ -195,6 +195,8 @@ class CompiledQuery:
                         yield item
             if many:
                 result.stats.add(reader.stats)
+            if reader.incomplete:
+                result.incomplete.append(name)
 
     @staticmethod
     def _finish(result: Result, runner: Any, out: list[Event]) -> Result:

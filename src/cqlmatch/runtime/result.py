@@ -22,6 +22,10 @@ class Result(list):
     ``malformed``        the first ``limits.MALFORMED_KEPT`` bad lines with their reasons
     ``malformed_count``  every bad line
     ``warnings``         run-time warnings ``(code, message)``
+    ``incomplete``       the sources that ended early (a corrupt or truncated
+                         compressed file), by name: the rows are those of the
+                         lines read before; each also has a malformed entry
+                         ``input incomplete: ...`` at the line where it stopped
     """
 
     def __init__(self) -> None:
@@ -30,6 +34,7 @@ class Result(list):
         self.malformed: list[MalformedLine] = []
         self.malformed_count = 0
         self.warnings: list[tuple[str, str]] = []
+        self.incomplete: list[str] = []
 
     def clear_run(self) -> None:
         """Forget what a run recorded, to run the input again from the start."""
@@ -38,6 +43,7 @@ class Result(list):
         self.malformed = []
         self.malformed_count = 0
         self.warnings = []
+        self.incomplete = []
 
     @property
     def events_read(self) -> int:
