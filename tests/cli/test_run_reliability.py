@@ -5,11 +5,18 @@ never a traceback, a hang or silently missing events."""
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from cqlmatch.cli.commands import EXIT_OK, main
+from cqlmatch.cli.commands import EXIT_INPUT_INCOMPLETE, EXIT_OK, EXIT_WORKER_LOST, main
+from cqlmatch.runtime import parallel
 
 SURROGATE_LINE = b'{"CommandLine":"A\\ud800"}\n'
 NAN_LINE = b'{"CommandLine":NaN}\n'
@@ -33,3 +40,91 @@ def test_lone_surrogates_and_nan_are_malformed_in_every_format(
         assert json.loads(text) == [{"CommandLine": "B"}] * 2
     assert b"2 malformed line(s) skipped: 1, 3" in err
     assert b"lone surrogate escape in a string" in err
+
+
+def _big_file(tmp_path: Path, lines: int = 200_000) -> Path:
+    path = tmp_path / "big.ndjson"
+    row = b'{"event_simpleName":"ProcessRollup2","CommandLine":"cmd /c %d","FileName":"a.exe"}\n'
+    path.write_bytes(b"".join(row % i for i in range(lines)))
+    return path
+
+
+def test_a_truncated_input_exits_4_with_the_rows_read(tmp_path: Path, capsys) -> None:
+    import zstandard
+
+    blob = zstandard.ZstdCompressor().compress(GOOD_LINE * 50_000)
+    events = tmp_path / "cut.zst"
+    events.write_bytes(blob[: len(blob) // 2])
+    query = tmp_path / "q.cql"
+    query.write_text("groupBy([CommandLine])", encoding="utf-8")
+    status = main(["run", str(query), str(events), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert status == EXIT_INPUT_INCOMPLETE == 4
+    assert json.loads(out)[0]["CommandLine"] == "B"  # the rows read are printed
+    assert "input incomplete" in err and str(events) in err
+
+
+def test_a_killed_worker_is_a_message_and_exit_5(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_RANGE_BYTES", 1 << 16)
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("fork"))
+
+    def die(spec) -> None:  # as the OOM killer would
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(parallel, "_init", die)
+    events = _big_file(tmp_path, 20_000)
+    query = tmp_path / "q.cql"
+    query.write_text("groupBy([FileName])", encoding="utf-8")
+    started = time.monotonic()
+    status = main(["run", str(query), str(events), "--workers", "2"])
+    out, err = capsys.readouterr()
+    assert status == EXIT_WORKER_LOST == 5
+    assert "worker process" in err and "exit code -9" in err and "Traceback" not in err
+    assert out == ""
+    assert time.monotonic() - started < 30
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text()
+        found += [int(x) for x in text.split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
+def test_sigterm_stops_the_workers_and_exits_143(tmp_path: Path) -> None:
+    events = _big_file(tmp_path, 600_000)
+    query = tmp_path / "q.cql"
+    query.write_text(
+        "CommandLine=/c[^x]*1[^x]*2/ | groupBy([CommandLine], function=count())", encoding="utf-8"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cqlmatch", "run", str(query), str(events), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    workers: list[int] = []
+    deadline = time.monotonic() + 30
+    while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        workers = _children(proc.pid)
+    assert len(workers) == 2, "the run ended before its workers were seen"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert b"Traceback" not in err and b"BrokenPipe" not in err
+    assert b"cqlmatch: terminated" in err
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)

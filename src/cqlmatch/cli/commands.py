@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from ..errors import BadEventError, CQLError
 from ..ingest.sources import InputError, Inputs
 from ..runtime import stream as stream_mod
+from ..runtime.pool import WorkerLost
 from ..runtime.query import ENGINES, ON_ERROR, compile as compile_text
 from ..runtime.result import Result
 from ..syntax.ast import dump
@@ -28,7 +30,10 @@ EXIT_OK = 0
 EXIT_QUERY_ERROR = 1
 EXIT_USAGE = 2
 EXIT_BAD_EVENT = 3  # ``run --on-error fail``: an input line is not an event
+EXIT_INPUT_INCOMPLETE = 4  # ``run``: a compressed input is truncated or corrupt (rows printed)
+EXIT_WORKER_LOST = 5  # ``run --workers``: a worker process died (killed, out of memory)
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), after a one-line progress summary
+EXIT_TERMINATED = 143  # ``run``: SIGTERM (128 + 15), after stopping the workers
 EXIT_TEST_FAILED = 1  # ``cqlmatch test``: a case failed (or its rule has errors)
 
 _EXAMPLES = {
@@ -54,7 +59,11 @@ exit status:
   1    the query has errors; test: a case failed or its rule has errors
   2    usage or input problems (missing files, bad options, malformed test files)
   3    run --on-error fail: an input line is not an event
+  4    run: an input is incomplete (a truncated or corrupt .gz/.zst); the rows
+       of the lines read are still printed
+  5    run --workers: a worker process died (killed, out of memory); no rows
   130  interrupted (Ctrl-C)
+  143  run: terminated (SIGTERM); the workers are stopped first
 
 every command has --help with an example; docs/cli.md has the details"""
 
@@ -187,17 +196,35 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(diagnostic.render(query.text, args.query).split("\n")[0], file=sys.stderr)
     started = time.perf_counter()
     result = Result()
+
+    class Terminated(Exception):
+        """SIGTERM, raised in the main thread so that the run unwinds:
+        the worker pool stops its workers on the way out."""
+
+    def on_term(_signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: shutdown must finish
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
         rows = _run_query(query, args, result)
     except KeyboardInterrupt:
         print(f"cqlmatch: interrupted: {_progress(result, started)}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated:
+        print(f"cqlmatch: terminated: {_progress(result, started)}", file=sys.stderr)
+        return EXIT_TERMINATED
+    except WorkerLost as err:
+        print(f"cqlmatch: run stopped, no rows: {err}", file=sys.stderr)
+        return EXIT_WORKER_LOST
     except BadEventError as err:
         print(f"cqlmatch: {err} (--on-error fail)", file=sys.stderr)
         return EXIT_BAD_EVENT
     except InputError as err:
         print(f"cqlmatch: {err}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     write_rows(rows, args.format, sys.stdout)
     if args.stats:
         print(f"cqlmatch: {_progress(rows, started)}, {len(rows)} rows", file=sys.stderr)
@@ -213,6 +240,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for bad in rows.malformed[:10]:
             where = bad.source or args.events[0]
             print(f"  {where}:{bad.line_number}: {bad.reason}", file=sys.stderr)
+    if rows.incomplete:
+        print(
+            f"cqlmatch: input incomplete (truncated or corrupt): {', '.join(rows.incomplete)};"
+            " the rows are those of the lines read before",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT_INCOMPLETE
     return EXIT_OK
 
 

@@ -42,7 +42,7 @@ from ..ingest.reader import read_events
 from ..ingest.sources import compression_of
 from ..lang.events import Event
 from ..limits import MALFORMED_KEPT
-from .pool import worker_pool
+from .pool import WorkerLost, worker_pool
 
 if TYPE_CHECKING:
     from .._vm import GroupTable
@@ -226,6 +226,19 @@ def _work(task: tuple[int, Part]) -> tuple[Any, ...]:
     return index, reader.stats.as_dict(), bad, malformed, failed, payload, warnings, stopped
 
 
+@contextlib.contextmanager
+def _explained_loss() -> Iterator[None]:
+    """A dead worker (``pool.WorkerLost``) said as what it means for the run."""
+    try:
+        yield
+    except WorkerLost as err:
+        raise WorkerLost(
+            f"{err}; its part of the input cannot be run, so the run has no result"
+            " (signal 9 is what the out-of-memory killer sends: fewer --workers need"
+            " less memory)"
+        ) from None
+
+
 def run_parts(
     query: Any,
     engine: VMEngine,
@@ -262,7 +275,7 @@ def run_parts(
         spec["engine"] = engine
     with _importable_main():
         pool = worker_pool(context, min(workers, len(parts)), _init, (spec,))
-    with pool as running:
+    with pool as running, _explained_loss():
         results = running.imap(_work, list(enumerate(parts)))
         for index, counts, bad, malformed, failed, payload, warnings, stopped in results:
             part = parts[index]
