@@ -13,8 +13,8 @@ Rules (docs/semantics.md has the full statement and reasons):
   event's original JSON line.
 - What JSON cannot carry is not an event (``ValueError``; a reader reports
   the line as malformed): a string or key holding a lone surrogate (the
-  escape ``"\\ud800"`` without its other half, or such a ``str`` in a
-  mapping), which no UTF-8 output can hold, and ``NaN``/``Infinity``/
+  escape ``"\\ud800"`` without its other half), which no UTF-8 output can
+  hold (a ``str`` given in a mapping is the caller's and kept as it is), and ``NaN``/``Infinity``/
   ``-Infinity`` (Python's ``json`` reads them; RFC 8259 has no such numbers),
   also as Python floats in a mapping.
 """
@@ -62,7 +62,7 @@ def _refuse_constant(name: str) -> Any:
 
 def _scalar(value: Any) -> str:
     if isinstance(value, str):
-        return check_text(str(value))
+        return str(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -81,18 +81,14 @@ def flatten(obj: Mapping[str, Any], prefix: str = "", out: Fields | None = None)
     if out is None:
         out = {}
     for key, value in obj.items():
-        _flatten_value(f"{prefix}{_key(key)}", value, out)
+        _flatten_value(f"{prefix}{key}", value, out)
     return out
-
-
-def _key(key: Any) -> Any:
-    return check_text(key) if type(key) is str else key
 
 
 def _flatten_value(name: str, value: Any, out: Fields) -> None:
     if isinstance(value, Mapping):
         for key, item in value.items():
-            _flatten_value(f"{name}.{_key(key)}", item, out)
+            _flatten_value(f"{name}.{key}", item, out)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             _flatten_value(f"{name}[{index}]", item, out)
@@ -109,7 +105,12 @@ def parse_line(line: str) -> Fields:
     )
     if not isinstance(obj, dict):
         raise ValueError(f"not a JSON object but {type(obj).__name__}")
-    return flatten(obj)
+    fields = flatten(obj)
+    if "\\u" in line:  # only an escape can make a lone surrogate here
+        for name, value in fields.items():
+            check_text(name)
+            check_text(value)
+    return fields
 
 
 def field_value(fields: Mapping[str, str], name: str, raw: str | None = None) -> str | None:

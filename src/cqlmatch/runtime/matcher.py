@@ -71,7 +71,7 @@ from ..bytecode.program import Program
 from ..ingest.decode import Decoder
 from ..ingest.lines import Block, LineSplitter, MalformedLine, Overlong, lines_in, strip_bom
 from ..ingest.prefilter import Prefilter
-from ..lang.events import Event, Fields, _scalar, check_text, flatten, rawstring_of
+from ..lang.events import Event, Fields, _scalar, flatten, rawstring_of
 from ..limits import MALFORMED_KEPT, MAX_LINE_BYTES
 from ..semantics.lookups import Table
 from .query import ENGINES, CompiledQuery, compile as compile_query
@@ -307,8 +307,8 @@ class Matcher:
 
     def _event(self, item: Mapping[str, Any]) -> Event:
         """The engine's view of ``item``; raises TypeError or ValueError when
-        it is not a JSON object (a lone surrogate or a NaN/Infinity in a
-        value read counts: ``events`` module docstring)."""
+        it is not a JSON object (a NaN/Infinity float in a value read
+        counts: ``events`` module docstring)."""
         if self._dict_restricted:
             fields: Fields = {}
             get = item.get
@@ -317,7 +317,7 @@ class Matcher:
                 if value is _MISSING:
                     continue
                 if type(value) is str:
-                    fields[name] = value if value.isascii() else check_text(value)
+                    fields[name] = value
                 elif not isinstance(value, Mapping | list | tuple):
                     fields[name] = _scalar(value)
                 # an object or array value only has dotted names, which no slot reads
