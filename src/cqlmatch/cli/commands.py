@@ -173,7 +173,8 @@ def _run_query(query, args: argparse.Namespace, result: Result) -> Result:
     only = inputs.paths[0] if len(inputs) == 1 else None
     bar = None
     if only is not None and only != "-":
-        bar = progress_mod.for_run(only, sys.stderr, args.engine, args.workers)
+        workers = args.workers if query.plan.splits else 1  # (no bar when workers read)
+        bar = progress_mod.for_run(only, sys.stderr, args.engine, workers)
     if bar is None:
         return query.run(inputs, result=result, **options)
 

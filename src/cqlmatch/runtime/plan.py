@@ -46,6 +46,17 @@ class RunPlan:
         return not self.reads_source
 
     @property
+    def splits(self) -> bool:
+        """Whether worker processes can pay for themselves.  A worker sends
+        back what its part produced: a group table (small), or the events the
+        per-event code kept.  With aggregate stages but no group table, those
+        are every kept event, pickled to the parent, which then runs the
+        stages alone: measured 2.6 times slower with two workers than with
+        one for count() over 200,000 events.  A query without aggregate stages
+        sends back only its output, which the caller wants anyway."""
+        return self.streams and (self.grouped or not self.aggregating)
+
+    @property
     def decode_all(self) -> bool:
         """Whether a run decodes every field of an event, not only the
         program's slots: whole events leave the query (no group table), a

@@ -130,7 +130,7 @@ class CompiledQuery:
         inputs = as_inputs(source)
         paths: list[Any] = list(inputs) if inputs is not None else [source]
         many = len(paths) > 1
-        if engine == "vm" and count > 1 and self.plan.streams:
+        if engine == "vm" and count > 1 and self.plan.splits:
             from . import parallel
 
             file_paths = [os.fspath(p) for p in paths if isinstance(p, str | os.PathLike)]
