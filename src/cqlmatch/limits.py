@@ -102,9 +102,32 @@ MAX_FIX_ROUNDS = 8
 
 #: A line longer than this is reported as malformed and skipped unread.
 MAX_LINE_BYTES = 64 << 20
+#: Values (strings, numbers, true/false/null, objects and arrays, at any
+#: depth; keys do not count) one event may hold: an event past it is a
+#: malformed line "more than N values in one event" (a mapping given to
+#: ``Matcher.match``/``CompiledQuery.match`` is refused with that reason).
+#: Flattening makes a field of every value, so one 60 MB line holding a
+#: 30-million-element array took 5.8 GB, and a line of 2 million keys 595 MB.
+#: A line is counted before it is decoded whole (only when it is longer than
+#: this many bytes: every value takes at least one byte), so no huge
+#: structure is built.  Real Falcon events hold a few dozen values (the
+#: generated ones at most 45).
+MAX_EVENT_VALUES = 100_000
 #: Malformed lines kept with their number and reason for the report; the
 #: count of malformed lines is always complete.
 MALFORMED_KEPT = 1000
+
+# --- lookup files --------------------------------------------------------------------------
+
+#: Bytes a lookup file may hold (E225 past it, before it is read): a file is
+#: read whole when the query runs, and its rows are kept in memory for the
+#: run.  A list of a million indicators with a few columns is far below.
+MAX_LOOKUP_BYTES = 100 << 20
+#: Values one lookup table may hold (E225 past it): the cells of a CSV file,
+#: or every JSON value of a JSON file (each row object included).  Each value
+#: costs some 100 bytes once read, so a file of tiny rows within
+#: ``MAX_LOOKUP_BYTES`` (``a,b`` lines) could otherwise take gigabytes.
+MAX_LOOKUP_VALUES = 5_000_000
 
 # --- regular expressions -------------------------------------------------------------------
 

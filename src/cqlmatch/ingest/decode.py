@@ -9,7 +9,8 @@
 
 Malformed lines (invalid UTF-8, invalid JSON (with NaN/Infinity and lone
 surrogate escapes), JSON that is not an object,
-nesting deeper than Python's recursion limit, truncated lines) are
+nesting deeper than Python's recursion limit, truncated lines, more than
+``limits.MAX_EVENT_VALUES`` values: ``events.check_values``) are
 reported as ``MalformedLine``, never raised.
 """
 
@@ -21,7 +22,8 @@ from typing import Any
 import msgspec
 
 from ..bytecode.program import FieldRef
-from ..lang.events import Event, Fields, flatten, parse_line, rawstring_of
+from ..lang.events import Event, Fields, check_values, flatten, parse_line, rawstring_of
+from ..limits import MAX_EVENT_VALUES
 from .columns import struct_name_ok
 from .lines import MalformedLine
 
@@ -125,13 +127,17 @@ class Decoder:
         self._strings = msgspec.json.Decoder(strings).decode
         self._raws = msgspec.json.Decoder(raws).decode
 
-    def decode(self, line: bytes, line_number: int = 0) -> Event | MalformedLine:
+    def decode(
+        self, line: bytes, line_number: int = 0, _most: int = MAX_EVENT_VALUES
+    ) -> Event | MalformedLine:
         """The event on ``line`` (bytes without its line end)."""
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as err:
             return MalformedLine(line_number, f"invalid UTF-8: {err.reason} at byte {err.start}")
         try:
+            if len(line) > _most:  # else it cannot hold that many values
+                check_values(line)
             if self._whole:
                 fields = self._whole_fields(line, text)
             else:

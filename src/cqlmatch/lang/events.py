@@ -17,14 +17,21 @@ Rules (docs/semantics.md has the full statement and reasons):
   hold (a ``str`` given in a mapping is the caller's and kept as it is), and ``NaN``/``Infinity``/
   ``-Infinity`` (Python's ``json`` reads them; RFC 8259 has no such numbers),
   also as Python floats in a mapping.
+- An event holds at most ``limits.MAX_EVENT_VALUES`` values (objects, arrays
+  and scalars at any depth; keys do not count); past it ``ValueError``
+  ("more than N values in one event").  A line is counted before it is
+  decoded (``check_values``), a mapping while it is flattened, so the
+  bound holds before anything large is built.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from ..limits import MAX_EVENT_VALUES
 from .values import format_number
 
 Fields = dict[str, str]
@@ -37,6 +44,49 @@ FALCON_TIMESTAMP = "timestamp"
 
 
 _INF = float("inf")
+
+#: A JSON string (keys included), for counting the values around it.
+_STRING_BYTES = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_STRING_TEXT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BLANKS_BYTES = b" \t\r\n"
+_BLANKS_TEXT = str.maketrans("", "", " \t\r\n")
+
+
+def too_many_values(limit: int = MAX_EVENT_VALUES) -> str:
+    """The reason of an event with more than ``limit`` values."""
+    return f"more than {limit:,} values in one event"
+
+
+def count_values(text: str | bytes) -> int:
+    """The values of the JSON ``text`` below its top level (objects, arrays
+    and scalars at any depth; keys do not count), counted without decoding
+    it: exact for valid JSON.  Each value after the first of an object or
+    array follows a comma, and each non-empty object or array has a first."""
+    if isinstance(text, bytes):
+        bare = _STRING_BYTES.sub(b"", text).translate(None, _BLANKS_BYTES)
+        commas, opens, empties = b",", (b"[", b"{"), (b"[]", b"{}")
+    else:
+        bare = _STRING_TEXT.sub("", text).translate(_BLANKS_TEXT)
+        commas, opens, empties = ",", ("[", "{"), ("[]", "{}")  # type: ignore[assignment]
+    count = bare.count(commas)  # type: ignore[arg-type]
+    count += sum(bare.count(o) for o in opens) - sum(bare.count(e) for e in empties)  # type: ignore[arg-type]
+    return count
+
+
+def check_values(line: str | bytes, limit: int = MAX_EVENT_VALUES) -> None:
+    """``ValueError`` when the JSON ``line`` holds more than ``limit`` values
+    (``count_values``).  Each value takes a byte of its own, so a line no
+    longer than ``limit`` is answered at once; else a count of the commas
+    and brackets (strings included: an upper bound) usually answers, and
+    only past that are strings set aside for the exact count."""
+    if len(line) <= limit:
+        return
+    if isinstance(line, bytes):
+        bound = line.count(b",") + line.count(b"[") + line.count(b"{")
+    else:
+        bound = line.count(",") + line.count("[") + line.count("{")
+    if bound > limit and count_values(line) > limit:
+        raise ValueError(too_many_values(limit))
 
 
 class _JsonNumber(str):
@@ -76,22 +126,38 @@ def _scalar(value: Any) -> str:
     raise TypeError(f"not a JSON scalar: {type(value).__name__}")
 
 
-def flatten(obj: Mapping[str, Any], prefix: str = "", out: Fields | None = None) -> Fields:
-    """Flatten a decoded JSON object into LogScale field names."""
+def flatten(
+    obj: Mapping[str, Any],
+    prefix: str = "",
+    out: Fields | None = None,
+    limit: int = MAX_EVENT_VALUES,
+) -> Fields:
+    """Flatten a decoded JSON object into LogScale field names; ``ValueError``
+    when it holds more than ``limit`` values (``count_values``), raised
+    before the object or array that crosses it is flattened."""
     if out is None:
         out = {}
+    left = [limit - len(obj)]
+    if left[0] < 0:
+        raise ValueError(too_many_values(limit))
     for key, value in obj.items():
-        _flatten_value(f"{prefix}{key}", value, out)
+        _flatten_value(f"{prefix}{key}", value, out, left, limit)
     return out
 
 
-def _flatten_value(name: str, value: Any, out: Fields) -> None:
+def _flatten_value(name: str, value: Any, out: Fields, left: list[int], limit: int) -> None:
     if isinstance(value, Mapping):
+        left[0] -= len(value)
+        if left[0] < 0:
+            raise ValueError(too_many_values(limit))
         for key, item in value.items():
-            _flatten_value(f"{name}.{key}", item, out)
+            _flatten_value(f"{name}.{key}", item, out, left, limit)
     elif isinstance(value, list | tuple):
+        left[0] -= len(value)
+        if left[0] < 0:
+            raise ValueError(too_many_values(limit))
         for index, item in enumerate(value):
-            _flatten_value(f"{name}[{index}]", item, out)
+            _flatten_value(f"{name}[{index}]", item, out, left, limit)
     else:
         out[name] = _scalar(value)
 
@@ -100,6 +166,7 @@ def parse_line(line: str) -> Fields:
     """Decode one NDJSON line into fields; raises ``ValueError`` when the line
     is not a JSON object.  ``@rawstring`` is not added here: readers keep the
     line and ``field_value`` falls back to it."""
+    check_values(line)
     obj = json.loads(
         line, parse_int=_JsonNumber, parse_float=_JsonNumber, parse_constant=_refuse_constant
     )

@@ -14,7 +14,10 @@ A name that is absolute or has a ``..`` part is refused before anything is
 looked at (``name_problem``).  Resolving (``resolve_sources``) looks only at
 whether a provided path is a file; nothing is read until a query runs and
 asks ``Tables`` for a table, and a file that cannot be read as a table is
-then a ``LookupFileError`` with the file's name and the line.
+then a ``LookupFileError`` with the file's name and the line.  A file is
+read only up to ``limits.MAX_LOOKUP_BYTES`` and a table holds at most
+``limits.MAX_LOOKUP_VALUES`` values; a larger one is a ``LookupFileError``
+naming the limit (E225 at the query's argument).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CQLCompileError, Diagnostic, Span
+from ..lang.events import count_values
+from ..limits import MAX_LOOKUP_BYTES, MAX_LOOKUP_VALUES
 
 Table = list[dict[str, str]]
 #: What a caller gives for a name: a path, or the rows themselves.
@@ -184,9 +189,16 @@ def load_table(path: str | Path, name: str | None = None) -> Table:
     path = Path(path)
     label = str(path) if name is None else name
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(MAX_LOOKUP_BYTES + 1)
     except OSError as err:
         raise LookupFileError(label, f"cannot be read ({err.strerror or err})") from None
+    if len(data) > MAX_LOOKUP_BYTES:
+        raise LookupFileError(
+            label,
+            f"larger than {MAX_LOOKUP_BYTES:,} bytes (MAX_LOOKUP_BYTES): "
+            "a lookup file is read whole when the query runs",
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -207,9 +219,18 @@ class _Bad(Exception):
     """A file that is not a table (the message says where)."""
 
 
+def _too_many(where: str) -> _Bad:
+    return _Bad(
+        f"{where}: more than {MAX_LOOKUP_VALUES:,} values (MAX_LOOKUP_VALUES): "
+        "a lookup table is kept in memory while the query runs"
+    )
+
+
 def _json_rows(text: str) -> Table:
     stripped = text.strip()
     if stripped.startswith("["):
+        if len(text) > MAX_LOOKUP_VALUES and count_values(text) > MAX_LOOKUP_VALUES:
+            raise _too_many("the array")
         try:
             rows = json.loads(text)
         except json.JSONDecodeError as err:
@@ -219,13 +240,22 @@ def _json_rows(text: str) -> Table:
                 raise _Bad(f"item {number} of the array is not a JSON object")
         return [_row(row) for row in rows]
     out: Table = []
+    values = 0
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
+        # a long line is counted before it is decoded
+        long = len(line) > MAX_LOOKUP_VALUES - values
+        if long and values + 1 + count_values(line) > MAX_LOOKUP_VALUES:
+            raise _too_many(f"line {number}")
         try:
             row = json.loads(line)
         except json.JSONDecodeError as err:
             raise _Bad(f"line {number}: not JSON ({err.msg})") from None
+        else:
+            values += _size(row)
+            if values > MAX_LOOKUP_VALUES:
+                raise _too_many(f"line {number}")
         if not isinstance(row, dict):
             raise _Bad(
                 f"line {number}: not a JSON object "
@@ -233,6 +263,15 @@ def _json_rows(text: str) -> Table:
             )
         out.append(_row(row))
     return out
+
+
+def _size(value: object) -> int:
+    """The JSON values of ``value``, itself included."""
+    if isinstance(value, dict):
+        return 1 + sum(_size(item) for item in value.values())
+    if isinstance(value, list):
+        return 1 + sum(_size(item) for item in value)
+    return 1
 
 
 def _row(row: dict[str, object]) -> dict[str, str]:
@@ -246,9 +285,13 @@ def _csv_rows(text: str) -> Table:
         header = next(reader, None)
         if header is None:
             return out
+        values = 0
         for cells in reader:
             if not cells:
                 continue
+            values += len(header)
+            if values > MAX_LOOKUP_VALUES:
+                raise _too_many(f"line {reader.line_num}")
             if len(cells) > len(header):
                 raise _Bad(
                     f"line {reader.line_num}: {len(cells)} cells, the header has {len(header)}"
