@@ -12,25 +12,26 @@ cdef enum Op:
     TEST_REGEX = 6  # slot, set, bit
     TEST_NUM = 7  # slot, op, number
     TEST_CIDR = 8  # slot, const
-    TEST_NODE = 9  # node
-    SET_FLAG = 10  # value
-    NOT = 11  # -
-    JUMP = 12  # target
-    JUMP_IF_FALSE = 13  # target
-    JUMP_IF_TRUE = 14  # target
-    DISPATCH = 15  # slot, const, target
-    ASSIGN_CONST = 16  # slot, const
-    DEFAULT = 17  # slot, const, value
-    STAGE_NODE = 18  # node, target
-    SAVE = 19  # -
-    RESTORE = 20  # -
-    DISCARD = 21  # -
-    ACCEPT = 22  # -
-    REJECT = 23  # -
+    TEST_IN = 9  # slot, strset, value
+    TEST_NODE = 10  # node
+    SET_FLAG = 11  # value
+    NOT = 12  # -
+    JUMP = 13  # target
+    JUMP_IF_FALSE = 14  # target
+    JUMP_IF_TRUE = 15  # target
+    DISPATCH = 16  # slot, const, target
+    ASSIGN_CONST = 17  # slot, const
+    DEFAULT = 18  # slot, const, value
+    STAGE_NODE = 19  # node, target
+    SAVE = 20  # -
+    RESTORE = 21  # -
+    DISCARD = 22  # -
+    ACCEPT = 23  # -
+    REJECT = 24  # -
 
 # Facts about the table the VM checks programs against.
 cdef enum:
-    OP_COUNT = 24
+    OP_COUNT = 25
     MAX_WIDTH = 4
 
 # TEST_NUM comparisons (the ``op`` operand), in NUM_OPS order.
@@ -41,8 +42,8 @@ cdef enum NumOp:
     NUM_GE = 3  # >=
 
 # Code words each instruction takes (opcode plus operands), by opcode.
-cdef int[24] OP_WIDTHS
-OP_WIDTHS[:] = [2, 3, 3, 3, 3, 3, 4, 4, 3, 2, 2, 1, 2, 2, 2, 4, 3, 4, 3, 1, 1, 1, 1, 1]
+cdef int[25] OP_WIDTHS
+OP_WIDTHS[:] = [2, 3, 3, 3, 3, 3, 4, 4, 3, 4, 2, 2, 1, 2, 2, 2, 4, 3, 4, 3, 1, 1, 1, 1, 1]
 
 # Operand kinds, by opcode (for validating a program before running it).
 cdef enum OperandKind:
@@ -54,13 +55,14 @@ cdef enum OperandKind:
     KIND_OP = 5
     KIND_SET = 6
     KIND_SLOT = 7
-    KIND_TARGET = 8
-    KIND_VALUE = 9
+    KIND_STRSET = 8
+    KIND_TARGET = 9
+    KIND_VALUE = 10
 
 # Row op holds its operand kinds at OP_KINDS[op * 3 + k].
 cdef enum:
     MAX_OPERANDS = 3
-cdef int[72] OP_KINDS
+cdef int[75] OP_KINDS
 OP_KINDS[:] = [
     KIND_SLOT, KIND_NONE, KIND_NONE,  # TEST_EXISTS
     KIND_SLOT, KIND_CONST, KIND_NONE,  # TEST_EQ
@@ -71,6 +73,7 @@ OP_KINDS[:] = [
     KIND_SLOT, KIND_SET, KIND_BIT,  # TEST_REGEX
     KIND_SLOT, KIND_OP, KIND_NUMBER,  # TEST_NUM
     KIND_SLOT, KIND_CONST, KIND_NONE,  # TEST_CIDR
+    KIND_SLOT, KIND_STRSET, KIND_VALUE,  # TEST_IN
     KIND_NODE, KIND_NONE, KIND_NONE,  # TEST_NODE
     KIND_VALUE, KIND_NONE, KIND_NONE,  # SET_FLAG
     KIND_NONE, KIND_NONE, KIND_NONE,  # NOT

@@ -109,6 +109,8 @@ cdef class Machine:
     cdef vector[char] rawstring
 
     cdef tuple consts
+    # TEST_IN sets: a frozenset of str per Program.value_sets entry.
+    cdef tuple value_sets
     # Numbers: the program's values, and for the C fast path whether each
     # is a float (then its double) or something the fast path leaves alone.
     cdef tuple numbers

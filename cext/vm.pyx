@@ -170,6 +170,13 @@ cdef class Machine:
             if not isinstance(text, str):
                 raise ValueError(f"program constant {text!r} is not a str")
         self.consts = tuple(program.consts)
+        value_sets = []
+        for strings in program.value_sets:
+            for text in strings:
+                if not isinstance(text, str):
+                    raise ValueError(f"program set string {text!r} is not a str")
+            value_sets.append(frozenset(strings))
+        self.value_sets = tuple(value_sets)
         self.numbers = tuple(program.numbers)
         for number in self.numbers:
             if type(number) is float:

@@ -27,6 +27,8 @@ cdef int _check_code(Machine m) except -1:
                 _check_range(pc, "slot", operand, nfields)
             elif kind == KIND_CONST:
                 _check_range(pc, "constant", operand, len(m.consts))
+            elif kind == KIND_STRSET:
+                _check_range(pc, "string set", operand, len(m.value_sets))
             elif kind == KIND_NUMBER:
                 _check_range(pc, "number", operand, len(m.numbers))
             elif kind == KIND_SET:
@@ -113,6 +115,17 @@ cdef int _exec(
                         -1 if op == TEST_PREFIX else 1,
                     ) == 1
             pc += 3
+        elif op == TEST_IN:
+            value = _get(m, c, code[pc + 1])
+            if value == NULL:
+                flag = False
+            else:
+                result = <object>PyTuple_GET_ITEM(m.value_sets, code[pc + 2])
+                if code[pc + 3]:
+                    flag = (<object>value).casefold() in <frozenset>result
+                else:
+                    flag = <object>value in <frozenset>result
+            pc += 4
         elif op == TEST_CIDR:
             value = _get(m, c, code[pc + 1])
             flag = value != NULL and _test_cidr(m, <object>value, code[pc + 2])

@@ -56,6 +56,9 @@ _PURE_FILTER_CALLS = frozenset(
     {"in", "cidr", "wildcard", "test", "array:contains", "text:contains", "dropEvent"}
 )
 _COST = {Op.TEST_EXISTS: 0, Op.TEST_EQ: 1, Op.TEST_PREFIX: 1, Op.TEST_SUFFIX: 1}
+# Exact values tested on one field (``in()``, equality tests OR-ed together)
+# from which one TEST_IN (a hash lookup) replaces the chain of TEST_EQ.
+SET_MIN = 8
 
 
 class _Label:
@@ -83,6 +86,8 @@ class _Builder:
         self.consts: list[str] = []
         self.const_index: dict[str, int] = {}
         self.numbers: list[float] = []
+        self.value_sets: list[tuple[str, ...]] = []
+        self.value_set_index: dict[tuple[str, ...], int] = {}
         self.sets: dict[int, list[str]] = {}
         self.set_nodes: dict[int, A.Node] = {}  # the first regex filter on each set's field
         self.set_order: list[int] = []
@@ -116,6 +121,14 @@ class _Builder:
     def number(self, value: float) -> int:
         self.numbers.append(float(value))
         return len(self.numbers) - 1
+
+    def value_set(self, strings: list[str]) -> int:
+        key = tuple(sorted(set(strings)))
+        index = self.value_set_index.get(key)
+        if index is None:
+            index = self.value_set_index[key] = len(self.value_sets)
+            self.value_sets.append(key)
+        return index
 
     def regex_set(self, slot: int) -> RegexSetSpec:
         """The set of a field's regexes, checked to compile as the VM will
@@ -451,9 +464,14 @@ class _Builder:
             self.place(end)
         elif isinstance(node, A.Or):
             end = _Label()
-            for i, item in enumerate(node.items):
-                self.filter(item)
-                if i < len(node.items) - 1:
+            items = self.or_items(node.items)
+            for i, item in enumerate(items):
+                if isinstance(item, tuple):
+                    slot, strings, first = item
+                    self.emit(Op.TEST_IN, slot, self.value_set(strings), 0, node=first)
+                else:
+                    self.filter(item)
+                if i < len(items) - 1:
                     self.emit(Op.JUMP_IF_TRUE, end)
             self.place(end)
         elif isinstance(node, A.Not):
@@ -465,6 +483,40 @@ class _Builder:
             pass
         else:
             self.emit(Op.TEST_NODE, self.node(node), node=node)
+
+    def exact_test(self, node: A.Node) -> tuple[str, str] | None:
+        """(field, text) of ``field=text`` without wildcards: a TEST_EQ."""
+        if not isinstance(node, A.FieldFilter) or node.op != "=":
+            return None
+        if isinstance(node.value, A.Regex):
+            return None
+        text = _literal_text(node.value, self.checked.params)
+        if text is None or "*" in text:
+            return None
+        return node.field, text
+
+    def or_items(self, items: tuple[A.Node, ...]) -> list[A.Node | tuple[int, list[str], A.Node]]:
+        """The operands of an OR, where SET_MIN or more exact equality tests
+        on one field become one (slot, strings, first test) entry at the place
+        of the first of them.  Only when every operand is side-effect free
+        (then their order cannot matter)."""
+        if len(items) < SET_MIN or not all(self.pure_filter(i) for i in items):
+            return list(items)
+        tests = [self.exact_test(i) for i in items]
+        by_field: dict[str, list[str]] = {}
+        for test in tests:
+            if test is not None:
+                by_field.setdefault(test[0], []).append(test[1])
+        grouped = {f for f, texts in by_field.items() if len(texts) >= SET_MIN}
+        if not grouped:
+            return list(items)
+        out: list[A.Node | tuple[int, list[str], A.Node]] = []
+        for item, test in zip(items, tests, strict=True):
+            if test is None or test[0] not in grouped:
+                out.append(item)
+            elif test[0] in by_field:  # the first of the field's tests
+                out.append((self.slot(test[0]), by_field.pop(test[0]), item))
+        return out
 
     def order(self, items: tuple[A.Node, ...]) -> list[A.Node]:
         """Cheap, side-effect-free tests first; stable otherwise.  Only
@@ -488,7 +540,18 @@ class _Builder:
         """``in(F, values=[...])`` and ``wildcard(field=F, pattern=p)``, case-
         sensitive, compile to OR-ed equality/wildcard tests on one slot."""
         binding = self.checked.bindings.get(id(node)) if isinstance(node, A.Call) else None
-        if binding is None or binding.get("ignoreCase"):
+        if binding is None:
+            return False
+        if binding.spec.name == "in" and binding.get("ignoreCase"):
+            # glob_match without a * compares casefold() to casefold()
+            patterns = binding.get("values")
+            if not patterns or not all(isinstance(p, str) and "*" not in p for p in patterns):
+                return False
+            casefolded = [p.casefold() for p in patterns]
+            slot = self.slot(binding.get("field"))
+            self.emit(Op.TEST_IN, slot, self.value_set(casefolded), 1, node=node)
+            return True
+        if binding.get("ignoreCase"):
             return False
         if binding.spec.name == "in":
             patterns, fields = binding.get("values"), (binding.get("field"),)
@@ -501,9 +564,18 @@ class _Builder:
         if not patterns or not fields:
             return False
         end = _Label()
-        tests = [(self.slot(f), p) for f in fields for p in patterns]
+        exact = [p for p in patterns if "*" not in p]
+        tests: list[tuple[int, str | None]] = []
+        if len(fields) == 1 and len(exact) >= SET_MIN:
+            # one hash lookup for the exact values, then the wildcard patterns
+            tests.append((self.slot(fields[0]), None))
+            patterns = [p for p in patterns if "*" in p]
+        tests += [(self.slot(f), p) for f in fields for p in patterns]
         for i, (slot, pattern) in enumerate(tests):
-            self.glob_test(node, slot, pattern)
+            if pattern is None:
+                self.emit(Op.TEST_IN, slot, self.value_set(exact), 0, node=node)
+            else:
+                self.glob_test(node, slot, pattern)
             if i < len(tests) - 1:
                 self.emit(Op.JUMP_IF_TRUE, end)
         self.place(end)
@@ -661,6 +733,7 @@ class _Builder:
             prefilter=prefilter,
             group=self.group,
             aggregate_stages=tuple(self.aggregate_stages),
+            value_sets=tuple(self.value_sets),
         )
 
 

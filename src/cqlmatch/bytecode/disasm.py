@@ -86,6 +86,11 @@ def get_instructions(program: Program) -> Iterator[Instruction]:
                     program.regex_sets[set_index].patterns[value] if set_index is not None else "?"
                 )
                 resolved.append(f"/{pattern}/")
+            elif kind == "strset":
+                strings = program.value_sets[value]
+                shown = ", ".join(repr(t) for t in strings[:3])
+                more = f", ... ({len(strings)} strings)" if len(strings) > 3 else ""
+                resolved.append(f"{{{shown}{more}}}")
             elif kind == "node":
                 resolved.append(_describe_node(nodes[value], program.source))
             elif kind == "op":
@@ -114,6 +119,8 @@ def dis(program: Program) -> str:
         )
     out.append("")
     out.append("fields: " + ", ".join(f"{i}={f.name}" for i, f in enumerate(program.fields)))
+    for i, strings in enumerate(program.value_sets):
+        out.append(f"string set {i}: {len(strings)} strings")
     for i, spec in enumerate(program.regex_sets):
         out.append(f"regex set {i} on {program.fields[spec.slot].name}:")
         out.extend(f"  {bit}: /{pattern}/" for bit, pattern in enumerate(spec.patterns))

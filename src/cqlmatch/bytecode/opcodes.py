@@ -14,7 +14,8 @@ Operand kinds:
 ``node``   index of a syntax node in walk order (slow paths run it with the
            reference semantics);
 ``op``     a comparison: 0 <, 1 <=, 2 >, 3 >=;
-``value``  a literal small integer.
+``value``  a literal small integer;
+``strset`` index into Program.value_sets (a set of strings).
 
 ``tools/gen_opcodes.py`` writes ``cext/opcodes.pxi`` from this table; a test
 fails when that file is stale.
@@ -55,6 +56,13 @@ _TABLE = [
         ("slot", "const"),
         "flag",
         "flag = the field is an IPv4 address inside one of the subnets the string lists",
+    ),
+    OpInfo(
+        "TEST_IN",
+        ("slot", "strset", "value"),
+        "flag",
+        "flag = the field is one of the set's strings (a hash lookup); value 1: the field's"
+        " casefold() is (the set holds casefolded strings: in(ignoreCase=true))",
     ),
     OpInfo(
         "TEST_NODE",

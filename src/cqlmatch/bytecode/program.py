@@ -14,6 +14,8 @@ Format versions:
 2  TEST_CIDR (native IPv4 cidr()): every later opcode number moved up by one.
 3  prefilter literals carry a case flag (``Literal``): ``(?i)`` regexes
    give literals compared ignoring ASCII case.
+4  TEST_IN (a hash lookup of a field in a set of strings) and its pool
+   ``value_sets``: every later opcode number moved up by one.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Iterable
 import msgspec
 
 MAGIC = 0x43514C4D  # "CQLM"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 class FieldRef(msgspec.Struct, frozen=True):
@@ -111,6 +113,8 @@ class Program(msgspec.Struct, frozen=True):
     prefilter: tuple[tuple[Literal, ...], ...]  # every group needs one of its literals in the line
     group: GroupPlan | None
     aggregate_stages: tuple[int, ...]  # nodes of the stages after the per-event part
+    # TEST_IN sets: exact strings (casefolded for a TEST_IN with value 1), sorted
+    value_sets: tuple[tuple[str, ...], ...] = ()
 
     def dumps(self) -> bytes:
         return msgspec.msgpack.encode(self)
