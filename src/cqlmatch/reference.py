@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from .functions import load_all
 from .functions.registry import AGGREGATE, EVENT, STAGE, VALUE
+from .functions.stages import STREAMING
 from .lang.events import Event
 from .lang.glob import glob_match
 from .lang.regex import CompiledRegex, compile_regex
@@ -129,7 +130,10 @@ class Interpreter:
 
     def stage(self, stage: A.Node, stream: Iterator[Event]) -> Iterator[Event]:
         if self.is_aggregate(stage):
-            return iter(self.aggregate_stage(stage, list(stream)))
+            rows = self.aggregate_streamed(stage, stream)
+            if rows is None:
+                rows = self.aggregate_stage(stage, list(stream))
+            return iter(rows)
         return (out for event in stream for out in self.per_event(stage, event))
 
     def per_event(self, stage: A.Node, event: Event) -> list[Event]:
@@ -199,6 +203,23 @@ class Interpreter:
             target = str(binding.get("as", binding.spec.output))
             return [event if value is None else event.with_fields({target: value})]
         raise NotImplementedError(f"{binding.spec.name}() has no implementation")
+
+    def aggregate_streamed(self, stage: A.Node, stream: Iterator[Event]) -> list[Event] | None:
+        """The stage's rows consuming ``stream`` event by event, holding only
+        what its own limits bound (head, tail, sort, aggregates alone), or
+        None, with nothing consumed, when the stage needs its whole input."""
+        if isinstance(stage, A.Array):
+            if not all(isinstance(item, A.Call) for item in stage.items):
+                return None
+            calls = tuple(self.checked.binding(item) for item in stage.items)
+            return STREAMING["stats"](self, _stats_call(calls, stage), stream)
+        binding = self.checked.binding(stage)
+        name = binding.spec.name.lower()
+        if name in STREAMING:
+            return STREAMING[name](self, binding, stream)
+        if name in AGGREGATE and name not in STAGE:
+            return STREAMING["stats"](self, _stats_call((binding,), stage), stream)
+        return None
 
     def aggregate_stage(self, stage: A.Node, events: list[Event]) -> list[Event]:
         if isinstance(stage, A.Array):

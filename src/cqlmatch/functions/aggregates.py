@@ -21,6 +21,7 @@ ones, values that are not numbers); one that saw no input gives no output.
 from __future__ import annotations
 
 import math
+import sys
 from fractions import Fraction
 
 from ..lang.values import format_number, parse_number
@@ -86,28 +87,91 @@ class _Numeric(Aggregator):
         raise NotImplementedError
 
 
-@aggregator("sum")
-class Sum(_Numeric):
-    def reduce(self, values):
-        return sum(values)
+#: Before 3.12 the builtin sum() adds left to right (ints exactly, then
+#: floats plainly), so a running total gives its very result; 3.12 made
+#: sum() of floats compensated, so there the values are kept and summed.
+_RUNNING_SUM = sys.version_info < (3, 12)
 
 
-@aggregator("avg")
-class Avg(_Numeric):
-    def reduce(self, values):
-        return sum(values) / len(values)
+class _Folded(_Numeric):
+    """A numeric aggregate whose state is a running fold of the values
+    (the same result as reducing the list: ``fold`` repeats builtin
+    sum/min/max step by step), so it holds no values."""
+
+    def __init__(self, rt, call):
+        super().__init__(rt, call)
+        self.n = 0
+        self.acc: int | float = 0
+
+    def step(self, event):
+        number = parse_number(event.get(self.field))
+        if number is not None:
+            self.acc = number if self.n == 0 else self.fold(self.acc, number)
+            self.n += 1
+
+    def merge(self, other):
+        if other.n:
+            self.acc = other.acc if self.n == 0 else self.fold(self.acc, other.acc)
+            self.n += other.n
+
+    def result(self):
+        if not self.n:
+            return None
+        return {_output(self): format_number(self.finish(self.acc, self.n))}
+
+    def fold(self, acc, number):
+        raise NotImplementedError
+
+    def finish(self, acc, n):
+        return acc
+
+
+class _RunningSum(_Folded):
+    def step(self, event):
+        number = parse_number(event.get(self.field))
+        if number is not None:
+            self.acc += number  # sum() starts from int 0 too
+            self.n += 1
+
+    def merge(self, other):
+        self.acc += other.acc
+        self.n += other.n
+
+
+if _RUNNING_SUM:
+
+    @aggregator("sum")
+    class Sum(_RunningSum):
+        pass
+
+    @aggregator("avg")
+    class Avg(_RunningSum):
+        def finish(self, acc, n):
+            return acc / n
+
+else:
+
+    @aggregator("sum")
+    class Sum(_Numeric):  # type: ignore[no-redef]
+        def reduce(self, values):
+            return sum(values)
+
+    @aggregator("avg")
+    class Avg(_Numeric):  # type: ignore[no-redef]
+        def reduce(self, values):
+            return sum(values) / len(values)
 
 
 @aggregator("min")
-class Min(_Numeric):
-    def reduce(self, values):
-        return min(values)
+class Min(_Folded):
+    def fold(self, acc, number):
+        return number if number < acc else acc  # min() keeps the first least
 
 
 @aggregator("max")
-class Max(_Numeric):
-    def reduce(self, values):
-        return max(values)
+class Max(_Folded):
+    def fold(self, acc, number):
+        return number if number > acc else acc  # max() keeps the first greatest
 
 
 @aggregator("stdDev")

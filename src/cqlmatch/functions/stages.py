@@ -14,6 +14,10 @@ neighbor and transpose.
 
 from __future__ import annotations
 
+import heapq
+from collections import deque
+from collections.abc import Callable, Iterable
+
 from ..codes import W401
 from ..lang.events import Event
 from ..lang.values import parse_number
@@ -38,6 +42,34 @@ def default_count(call: BoundCall) -> tuple[BoundCall, ...]:
     return (BoundCall(spec, call.node),)
 
 
+#: Stages that can consume their input as a stream, keeping only the state
+#: their own limits bound: name -> fn(rt, call, stream) giving the same rows
+#: as the STAGE function over the whole list, or None (nothing consumed)
+#: when this call cannot stream.
+STREAMING: dict[str, Callable[..., list[Event] | None]] = {}
+
+
+def streaming(name: str):
+    def decorate(fn):
+        STREAMING[name.lower()] = fn
+        return fn
+
+    return decorate
+
+
+def only_aggregates(items) -> bool:
+    return all(isinstance(i, BoundCall) and i.spec.kind == "aggregate" for i in items)
+
+
+def fold_aggregates(rt, call, items, events: Iterable[Event]) -> list[dict[str, str]]:
+    """Aggregates alone over events in one pass: at most one row."""
+    agg = Combined(rt, call, items)
+    for event in events:
+        agg.step(event)
+    fields = agg.result()
+    return [] if fields is None else [fields]
+
+
 def apply_function(rt, call, items, events: list[Event]) -> list[dict[str, str]]:
     """Run a groupBy/stats ``function=`` over a list of events.
 
@@ -45,12 +77,8 @@ def apply_function(rt, call, items, events: list[Event]) -> list[dict[str, str]]
     input).  A stage function (``tail(1)``) or a composite ``{ ... }``
     sub-pipeline gives the rows it outputs.  Several mixed items each give
     their first row, merged in order."""
-    if all(isinstance(i, BoundCall) and i.spec.kind == "aggregate" for i in items):
-        agg = Combined(rt, call, items)
-        for event in events:
-            agg.step(event)
-        fields = agg.result()
-        return [] if fields is None else [fields]
+    if only_aggregates(items):
+        return fold_aggregates(rt, call, items, events)
     outputs = []
     for item in items:
         if isinstance(item, BoundCall) and item.spec.kind == "aggregate":
@@ -73,6 +101,14 @@ def apply_function(rt, call, items, events: list[Event]) -> list[dict[str, str]]
 @stage_function("stats")
 def stats(rt, call, events):
     return [Event(row) for row in apply_function(rt, call, call.get("function") or (), events)]
+
+
+@streaming("stats")
+def stats_stream(rt, call, stream):
+    items = call.get("function") or ()
+    if not only_aggregates(items):
+        return None
+    return [Event(row) for row in fold_aggregates(rt, call, items, stream)]
 
 
 @stage_function("groupBy")
@@ -112,6 +148,28 @@ def head(rt, call, events):
 def tail(rt, call, events):
     limit = _row_limit(call.get("limit"))
     return events[-limit:] if limit else []
+
+
+@streaming("head")
+def head_stream(rt, call, stream):
+    """The first N; the rest is still consumed (stages before it may warn
+    and the input is counted), one event at a time."""
+    limit = _row_limit(call.get("limit"))
+    kept = []
+    for event in stream:
+        if len(kept) < limit:
+            kept.append(event)
+    return kept
+
+
+@streaming("tail")
+def tail_stream(rt, call, stream):
+    limit = _row_limit(call.get("limit"))
+    if not limit:
+        for _ in stream:
+            pass
+        return []
+    return list(deque(stream, maxlen=limit))
 
 
 def _row_limit(limit) -> int:
@@ -165,6 +223,44 @@ def _descending_key(value, kind):
     return (1, -category, key)
 
 
+class _Reversed:
+    """A key that orders the other way round (for a ``desc`` field)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+    def __lt__(self, other):
+        return other.key < self.key
+
+    def __eq__(self, other):
+        return self.key == other.key
+
+
+def first_sorted(events, fields, orders, types, limit):
+    """``sort_events(events, ...)[:limit]`` in one pass holding ``limit`` events.
+
+    The passes of sort_events order by the fields' keys lexicographically,
+    ties in input order; heapq.nsmallest orders by one key tuple the same
+    way (it is documented as ``sorted(iterable, key=key)[:n]``, stable)."""
+    if limit <= 0:
+        for _ in events:
+            pass
+        return []
+    spec = tuple(zip(fields, orders, types, strict=True))
+
+    def key(event):
+        return tuple(
+            _Reversed(_descending_key(event.get(name), kind))
+            if order == "desc"
+            else _ascending_key(event.get(name), kind)
+            for name, order, kind in spec
+        )
+
+    return heapq.nsmallest(limit, events, key=key)
+
+
 def _parallel(values, n, default):
     values = tuple(values) if values else (default,)
     return values + (values[-1],) * (n - len(values))
@@ -184,6 +280,12 @@ def sort_spec(call) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], 
 def sort(rt, call, events):
     fields, orders, types, limit = sort_spec(call)
     return sort_events(events, fields, orders, types)[:limit]
+
+
+@streaming("sort")
+def sort_stream(rt, call, stream):
+    fields, orders, types, limit = sort_spec(call)
+    return first_sorted(stream, fields, orders, types, limit)
 
 
 @stage_function("table")
