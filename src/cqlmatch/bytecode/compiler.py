@@ -132,8 +132,16 @@ class _Builder:
 
     def regex_set(self, slot: int) -> RegexSetSpec:
         """The set of a field's regexes, checked to compile as the VM will
-        compile it (E231 when RE2 runs out of memory, never a crash later)."""
+        compile it (E231 when RE2 runs out of memory, never a crash later).
+
+        A set of one pattern needs no trial: the pattern joined it because a
+        set of it alone compiled within SET_PATTERN_BUDGET (``_fits_a_set``,
+        cached), and RE2 only gets more room (program and DFA) under the
+        larger REGEX_MAX_MEM the VM compiles with.  Such a regex is compiled
+        by RE2 three times in all (check, that decision, the VM's set)."""
         patterns = tuple(self.sets[slot])
+        if len(patterns) == 1 and _fits_pattern(patterns[0]):  # cached: no compile
+            return RegexSetSpec(slot, patterns)
         trial = RegexSet(max_mem=REGEX_MAX_MEM)
         try:
             for pattern in patterns:
