@@ -63,6 +63,7 @@ def program(
     numbers: tuple = (),
     regex_sets: tuple[RegexSetSpec, ...] = (),
     group: GroupPlan | None = None,
+    value_sets: tuple[tuple[str, ...], ...] = (),
 ) -> Program:
     refs = tuple(f if isinstance(f, FieldRef) else _ref(f) for f in fields)
     code = assemble(*items)
@@ -82,6 +83,7 @@ def program(
         prefilter=(),
         group=group,
         aggregate_stages=(),
+        value_sets=value_sets,
     )
 
 
@@ -168,6 +170,25 @@ def test_string_tests_compare_code_points() -> None:
     # same text in different storage widths (latin-1 vs UCS-4) is not equal
     assert not kept(test_prog(Op.TEST_EQ, 0, 0, consts=("é",)), {"a": "é😀"[:1] + "x"})
     assert kept(test_prog(Op.TEST_EQ, 0, 0, consts=("é",)), {"a": "é😀"[:1]})
+
+
+def test_in_looks_the_value_up_in_a_set() -> None:
+    sets = (("abc", "é😀", ""), ("strasse", "k"))
+    exact = test_prog(Op.TEST_IN, 0, 0, 0, value_sets=sets)
+    for value, expected in [
+        ("abc", True),
+        ("é😀", True),
+        ("", True),
+        ("ABC", False),
+        ("ab", False),
+    ]:
+        assert kept(exact, {"a": unique(value)}) is expected, value
+    assert not kept(exact, {"b": "abc"})  # missing
+    folded = test_prog(Op.TEST_IN, 0, 1, 1, value_sets=sets)
+    for value, expected in [("Straße", True), ("STRASSE", True), ("\u212a", True), ("k", True)]:
+        assert kept(folded, {"a": value}) is expected, value
+    assert not kept(folded, {"a": "strass"})
+    assert not kept(folded, {"b": "k"})
 
 
 def test_glob() -> None:
@@ -530,6 +551,9 @@ def test_machine_rejects_malformed_code() -> None:
         "does not end": program((Op.SET_FLAG, 1)),
         "past the end": program((Op.TEST_EQ, 0)),
         "regex set 0 out of range": program((Op.TEST_REGEX, 0, 0, 0), (Op.ACCEPT,)),
+        "string set 1 out of range": program(
+            (Op.TEST_IN, 0, 1, 0), (Op.ACCEPT,), value_sets=(("x",),)
+        ),
     }
     for message, prog in bad.items():
         with pytest.raises(ValueError, match=re.escape(message)):
