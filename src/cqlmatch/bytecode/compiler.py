@@ -17,7 +17,10 @@ wildcard patterns become prefix/suffix/contains/equality tests; cheap tests
 are ordered before regex tests inside a juxtaposition (AND) when both are
 side-effect free; constant filters fold (``true`` disappears, ``false``
 turns a branch into a jump); ``case`` branches that begin with equality
-tests on one field (``#event_simpleName=...``) DISPATCH on one read of it.
+tests on one field (``#event_simpleName=...``) DISPATCH on one read of it;
+``in()`` with SET_MIN or more exact values, and as many exact equality tests
+on one field OR-ed together, are one TEST_IN (a hash lookup; ``in()`` with
+ignoreCase and no wildcard looks up the casefolded value).
 
 The prefilter (the literals a raw line must hold for its event to pass) is
 worked out by :mod:`.atoms` from the same filters.
