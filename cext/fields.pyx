@@ -28,8 +28,23 @@ cdef extern from "Python.h":
 
 # (jsonfields.h, the C scanner: declared in fields.pxd.)
 
+from cqlmatch.limits import MAX_EVENT_VALUES
 
 MAX_NAMES = 32
+# Only a line longer than this can hold more values than one event may
+# (each value takes a byte).  When such a line also has more commas and
+# opening brackets than that (an upper bound of its values), the extractor
+# declines the block, so the per-line decoder, which counts them exactly,
+# decides.
+cdef Py_ssize_t LONG_LINE = MAX_EVENT_VALUES
+
+
+cdef Py_ssize_t _values_bound(const unsigned char* p, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i, count = 0
+    for i in range(n):
+        if p[i] == 44 or p[i] == 91 or p[i] == 123:  # , [ {
+            count += 1
+    return count
 
 
 def extractable(names) -> bool:
@@ -142,6 +157,8 @@ cdef class FieldExtractor:
                 raise ValueError(f"span {(start, end)!r} outside the block")
             if end > start and base[end - 1] == 13:
                 end -= 1
+            if end - start > LONG_LINE and _values_bound(base + start, end - start) > LONG_LINE:
+                return None
             bounds[2 * r] = start
             bounds[2 * r + 1] = end
         slots.resize(n * count)

@@ -174,3 +174,19 @@ def test_compiled_match_and_from_dicts_refuse_a_huge_dict() -> None:
     assert REASON in str(err) and peak < PEAK_BYTES
     (item,) = list(from_dicts([event]))
     assert isinstance(item, MalformedLine) and item.reason == REASON
+
+
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_the_column_path_agrees_on_a_line_past_the_bound(tmp_path: Path, prefilter: bool) -> None:
+    """A grouping query reads kept lines as column batches (the C field
+    extractor, msgspec behind it), which never build the array: they still
+    give the line to the per-line decoder, so it is malformed there too."""
+    path = tmp_path / "events.ndjson"
+    good = b'{"event_simpleName":"ProcessRollup2","ImageFileName":"/bin/bash"}'
+    path.write_bytes(good + b"\n" + _huge_line() + b"\n" + good + b"\n")
+    query = cqlmatch.compile("#event_simpleName=ProcessRollup2 | groupBy(ImageFileName)")
+    assert query.plan.columns
+    for engine in ("vm", "reference"):
+        result = query.run(str(path), engine=engine, workers=1, prefilter=prefilter)
+        assert result == [{"ImageFileName": "/bin/bash", "_count": "2"}], engine
+        assert [m.reason for m in result.malformed] == [REASON], engine

@@ -29,7 +29,8 @@ import msgspec
 from .._fields import FieldExtractor, extractable
 from .._scan import gather, join_lines, utf8_valid
 from ..bytecode.program import Program
-from ..lang.events import Event
+from ..lang.events import Event, check_values
+from ..limits import MAX_EVENT_VALUES as LONG
 
 
 def struct_name_ok(name: str) -> bool:
@@ -116,11 +117,15 @@ class ColumnDecoder:
             if found is not None:
                 return ColumnBatch(found[0], found[1], len(spans) // PAIR)
         pairs = unpack_spans(spans)
+        if not all(_few_values(block[start:end]) for start, end in pairs if end - start > LONG):
+            return None  # (a line past the values bound: line by line, where it is counted)
         data, ascii_only = join_lines(block, pairs)
         return self.decode_joined(data, len(pairs), ascii_only)
 
     def decode(self, lines: list[bytes]) -> ColumnBatch | None:
         """The batch's columns, or None when it must be decoded line by line."""
+        if not all(_few_values(line) for line in lines if len(line) > LONG):
+            return None  # (a line past the values bound: line by line, where it is counted)
         data = b"\n".join(lines)
         return self.decode_joined(data, len(lines), data.isascii())
 
@@ -176,3 +181,13 @@ def columns_of(program: Program, events: Iterable[Event], share: bool = True) ->
 
 SHARE_MAX_CHARS = 256
 SHARE_MAX_VALUES = 65_536
+
+
+def _few_values(line: bytes) -> bool:
+    """Whether ``line`` holds no more values than one event may (only lines
+    longer than ``LONG`` bytes can hold more)."""
+    try:
+        check_values(line)
+    except ValueError:
+        return False
+    return True
