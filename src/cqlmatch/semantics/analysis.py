@@ -13,6 +13,7 @@ field, the groupBy returns nothing, which is warning W310.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 
 from ..errors import Diagnostic
@@ -38,9 +39,16 @@ class Path:
         return bool(verdicts) and all(v is False for v in verdicts)
 
 
+class _TooManyPaths(Exception):
+    """The paths through one filter passed ``MAX_PATHS``: the analysis gives
+    up (it only warns, so giving up loses warnings, never a result)."""
+
+
 def analyse(checked: Checked) -> list[Diagnostic]:
     analyser = _Analyser(checked)
-    analyser.pipeline(checked.tree, [Path()])
+    # (an AND of many ORs: the paths multiply within one stage)
+    with contextlib.suppress(_TooManyPaths):
+        analyser.pipeline(checked.tree, [Path()])
     return analyser.diagnostics
 
 
@@ -134,9 +142,14 @@ class _Analyser:
             paths = [path]
             for item in node.items:
                 paths = [q for p in paths for q in self.filter(item, p)]
+                if len(paths) > MAX_PATHS:
+                    raise _TooManyPaths
             return paths
         if isinstance(node, A.Or):
-            return [q for item in node.items for q in self.filter(item, path)]
+            paths = [q for item in node.items for q in self.filter(item, path)]
+            if len(paths) > MAX_PATHS:
+                raise _TooManyPaths
+            return paths
         if isinstance(node, A.Bool):
             return [path] if node.value else []
         if isinstance(node, A.FieldFilter) and node.op != "!=":
