@@ -94,6 +94,11 @@ MAX_DIGITS = 4000
 #: Falcon analysis follows; past this it gives up rather than grow
 #: exponentially with nested case blocks.  It only gives warnings.
 MAX_PATHS = 256
+#: Paths within one filter stage (an AND of ORs multiplies them: a Sigma rule
+#: of 20 ORed groups reached millions); past this the analysis gives up
+#: before the stage ends.  High enough that real rules finish their stage
+#: (one of the 3,050 corpus queries that compile passes it).
+MAX_FILTER_PATHS = 16_384
 #: Rounds of ``check --fix``: one fix can uncover another, but a fix that keeps
 #: producing fixes must not loop forever.
 MAX_FIX_ROUNDS = 8

@@ -17,7 +17,7 @@ import contextlib
 from dataclasses import dataclass, replace
 
 from ..errors import Diagnostic
-from ..limits import MAX_PATHS
+from ..limits import MAX_FILTER_PATHS, MAX_PATHS
 from ..syntax import ast as A
 from .checked import Checked
 from .falcon import carries
@@ -40,7 +40,7 @@ class Path:
 
 
 class _TooManyPaths(Exception):
-    """The paths through one filter passed ``MAX_PATHS``: the analysis gives
+    """The paths through one filter passed ``MAX_FILTER_PATHS``: the analysis gives
     up (it only warns, so giving up loses warnings, never a result)."""
 
 
@@ -142,12 +142,12 @@ class _Analyser:
             paths = [path]
             for item in node.items:
                 paths = [q for p in paths for q in self.filter(item, p)]
-                if len(paths) > MAX_PATHS:
+                if len(paths) > MAX_FILTER_PATHS:
                     raise _TooManyPaths
             return paths
         if isinstance(node, A.Or):
             paths = [q for item in node.items for q in self.filter(item, path)]
-            if len(paths) > MAX_PATHS:
+            if len(paths) > MAX_FILTER_PATHS:
                 raise _TooManyPaths
             return paths
         if isinstance(node, A.Bool):
