@@ -667,7 +667,7 @@ def test_tricky_lines_decode_as_parse_line_does(line) -> None:
     for subset in (names, names[:1], names[1::2], ["a"], ["a.b", "b"]):
         event = Decoder(subset).decode(line, 7)
         assert isinstance(event, Event), subset
-        wanted = ingest_decode._requested_names(subset)
+        wanted = ingest_decode.requested_names(subset)
         assert event.fields == {k: v for k, v in expected.items() if k in wanted}, subset
 
 

@@ -64,7 +64,9 @@ def _flatten_value(name: str, value: Any, out: Fields, zero: bool) -> None:
         raise _NeedsExactText
 
 
-def _requested_names(fields: Iterable[FieldRef | str]) -> tuple[str, ...]:
+def requested_names(fields: Iterable[FieldRef | str]) -> tuple[str, ...]:
+    """The names to read from an event for ``fields``: each name and its
+    fallback (``#tag`` -> ``tag``, ``@timestamp`` -> ``timestamp``), once each."""
     names: list[str] = []
     for ref in fields:
         if isinstance(ref, str):
@@ -100,7 +102,7 @@ class Decoder:
     ``parse_line(line)`` restricted to the requested names."""
 
     def __init__(self, fields: Iterable[FieldRef | str] = (), need_all: bool = False) -> None:
-        self.names = _requested_names(fields)
+        self.names = requested_names(fields)
         self.need_all = need_all
         # Flattened names (``a.b``, ``a[0]``) need the whole object, and so do
         # names msgspec cannot rename a struct field to (``\``, ``"``, controls).

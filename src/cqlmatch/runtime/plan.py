@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..bytecode.opcodes import INFO, Op
-from ..bytecode.program import FieldRef, Program
+from ..bytecode.program import Program
+from ..ingest.decode import requested_names
 from ..semantics.checked import Checked
-from ..syntax import ast as A
 
 
 @dataclass(frozen=True)
@@ -106,21 +106,3 @@ def has_slow_path(program: Program) -> bool:
             return True
         pc += 1 + len(info.operands)
     return False
-
-
-def requested_names(fields: tuple[FieldRef, ...]) -> tuple[str, ...]:
-    """Each slot's field name and its fallback, once each, in slot order."""
-    names: list[str] = []
-    for ref in fields:
-        names.append(ref.name)
-        if ref.fallback is not None:
-            names.append(ref.fallback)
-    return tuple(dict.fromkeys(names))
-
-
-def stage_nodes(checked: Checked, indexes: tuple[int, ...]) -> tuple[A.Node, ...]:
-    """The syntax nodes at walk-order ``indexes`` of the checked tree."""
-    if not indexes:
-        return ()
-    nodes = list(A.walk(checked.tree))
-    return tuple(nodes[i] for i in indexes)
