@@ -30,7 +30,6 @@ cdef extern from "textscan.h":
         int kernel, const char* s, size_t n, size_t i, size_t limit, const cqm_pat* pats, int k,
         const unsigned char* table, int esc, int* which, size_t* next, cqm_teddy* ted
     ) noexcept nogil
-    size_t cqm_count_lf(int kernel, const char* s, size_t n) noexcept nogil
 
 
 cdef extern from "jsonfields.h" nogil:

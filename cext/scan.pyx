@@ -18,8 +18,10 @@ time, each pattern's first and last byte at their distance (SSE2, or AVX2
 where the CPU has it; from five patterns on, AVX2 looks up a fingerprint of
 their first three bytes instead) and confirms candidates; elsewhere it does
 the same on 64-bit words, or falls back to ``memmem``.  A literal may be
-compared ignoring ASCII case.  Lines are counted by a separate pass (the
-kernels are in textscan.h).  No Python object is made for a line the scan
+compared ignoring ASCII case.  A separate pass counts the lines and checks
+that each one is framed as a JSON object (``{`` ... ``}``); a line that is
+not is kept whatever its literals, so the decoder counts it as malformed
+(the kernels are in textscan.h).  No Python object is made for a line the scan
 rules out, and the GIL is released for the scan.
 """
 
@@ -136,6 +138,7 @@ cdef size_t scan_block(
     cdef vector[Search] searches  # [0]: the escapes alone, then the other groups
     cdef vector[cqm_teddy] teds  # each search's fingerprint tables
     cdef vector[size_t] order  # the other groups' searches, in the order they are asked
+    cdef vector[size_t] framed  # lines not framed as a JSON object: kept whatever the literals
     cdef Search search
     cdef cqm_pat pat
     cdef int drive, nlit, nesc, g, which = 0, kernel = _kernel
@@ -154,7 +157,7 @@ cdef size_t scan_block(
                 return lines
             lines += 1
             pos = end + 1
-    lines = cqm_count_lf(kernel, data, n) + 1
+    lines = frame_lines(data, n, framed)
     drive = _driving_group(needles, ngroups)
     for k in range(needles.size()):
         if needles[k].group == drive and memchr(needles[k].data, 10, needles[k].size) == NULL:
@@ -229,7 +232,59 @@ cdef size_t scan_block(
             kept.push_back(start)
             kept.push_back(end)
         pos = end + 1
+    if framed.size():
+        merge_spans(kept, framed)
     return lines
+
+
+cdef inline bint _blank(char c) noexcept nogil:
+    return c == 32 or c == 9 or c == 13
+
+
+cdef size_t frame_lines(const char* data, size_t n, vector[size_t]& bad) noexcept nogil:
+    """The line count (LF count + 1), appending to ``bad`` the ``start, end``
+    of each line that is not framed as a JSON object: once spaces, tabs and
+    CRs are trimmed, not empty and not ``{`` ... ``}``.  The prefilter keeps
+    such lines, so the decoder reports them as malformed, though it rules
+    out their well-framed neighbours unread."""
+    cdef size_t lines = 0, pos = 0, end, first, last
+    cdef const char* nl
+    while True:
+        lines += 1
+        nl = <const char*>memchr(data + pos, 10, n - pos)
+        end = n if nl == NULL else <size_t>(nl - data)
+        if end > pos and (data[pos] != 123 or data[end - 1] != 125):
+            first, last = pos, end
+            while first < last and _blank(data[first]):
+                first += 1
+            while last > first and _blank(data[last - 1]):
+                last -= 1
+            if last > first and (data[first] != 123 or data[last - 1] != 125):
+                bad.push_back(pos)
+                bad.push_back(end)
+        if nl == NULL:
+            return lines
+        pos = end + 1
+
+
+cdef void merge_spans(vector[size_t]& kept, const vector[size_t]& extra) noexcept nogil:
+    """``kept`` and ``extra`` (both sorted ``start, end`` pairs of lines of
+    one block) as one sorted list without repeats, into ``kept``."""
+    cdef vector[size_t] out
+    cdef size_t i = 0, j = 0
+    out.reserve(kept.size() + extra.size())
+    while i < kept.size() or j < extra.size():
+        if j >= extra.size() or (i < kept.size() and kept[i] < extra[j]):
+            out.push_back(kept[i])
+            out.push_back(kept[i + 1])
+            i += 2
+        else:
+            if i < kept.size() and kept[i] == extra[j]:
+                i += 2  # the same line in both
+            out.push_back(extra[j])
+            out.push_back(extra[j + 1])
+            j += 2
+    kept.swap(out)
 
 
 def scan(
@@ -237,7 +292,8 @@ def scan(
     bint packed=False, tuple folds=None,
 ):
     """``(spans, lines)``: the ``(start, end)`` of each line of ``block``
-    (lines end at LF) that might match, in order, and the number of lines
+    (lines end at LF) that might match or is not framed as a JSON object
+    (so it is decoded and reported), in order, and the number of lines
     (LF count + 1).  ``groups``: tuples of ``bytes`` literals; ``escapes``:
     65,536 bytes, non-zero at ``first * 256 + second`` for the two hex digit
     characters of an escape to keep.  ``packed``: the spans as one bytes

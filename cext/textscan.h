@@ -1,6 +1,6 @@
 /* Search kernels of the prefilter scan (scan.pyx): the next place in a
- * block where any of a few short patterns starts, and the count of line
- * feeds, with AVX2, SSE2, 64-bit words or memmem, picked at run time.  A
+ * block where any of a few short patterns starts, with AVX2, SSE2, 64-bit
+ * words or memmem, picked at run time.  A
  * pattern with `fold` set is in lower case and matches in any ASCII case. */
 #ifndef CQLMATCH_TEXTSCAN_H
 #define CQLMATCH_TEXTSCAN_H
@@ -160,17 +160,6 @@ static size_t cqm_next_memmem(const char* s, size_t n, size_t i, size_t limit,
         }
     }
     return best < limit ? best : limit;
-}
-
-static size_t cqm_count_lf_memchr(const char* s, size_t n) {
-    size_t total = 0;
-    const char* at;
-    while (n && (at = (const char*)memchr(s, '\n', n)) != NULL) {
-        total++;
-        n -= (size_t)(at + 1 - s);
-        s = at + 1;
-    }
-    return total;
 }
 
 /* The vector kernels look for candidates: positions where some pattern's
@@ -404,44 +393,6 @@ static size_t cqm_next_teddy(const char* s, size_t n, size_t i, size_t limit,
     return cqm_next_scalar(s, n, i, limit, pats, k, table, esc, which);
 }
 
-/* LF count: per-byte counters (cmpeq gives -1; up to 4 a round) that
-   psadbw sums every 63 rounds, before they can wrap. */
-#define CQM_COUNT_LF(NAME, TARGET, VEC, WIDTH, SET1, LOADU, CMPEQ, ADD8, SUB8, SAD, ZERO,    \
-                     SUM)                                                                  \
-__attribute__((target(TARGET))) static size_t NAME(const char* s, size_t n) {              \
-    const VEC nl = SET1('\n'), zero = ZERO();                                              \
-    size_t i = 0, total = 0, rounds, r;                                                    \
-    while ((rounds = (n - i) / (4 * WIDTH)) != 0) {                                        \
-        VEC acc = zero, x, y;                                                              \
-        const VEC* p;                                                                      \
-        if (rounds > 63) rounds = 63;                                                      \
-        for (r = 0; r < rounds; r++, i += 4 * WIDTH) {                                     \
-            p = (const VEC*)(s + i);                                                       \
-            x = ADD8(CMPEQ(LOADU(p), nl), CMPEQ(LOADU(p + 1), nl));                        \
-            y = ADD8(CMPEQ(LOADU(p + 2), nl), CMPEQ(LOADU(p + 3), nl));                    \
-            acc = SUB8(SUB8(acc, x), y);                                                   \
-        }                                                                                  \
-        total += SUM(SAD(acc, zero));                                                      \
-    }                                                                                      \
-    return total + cqm_count_lf_memchr(s + i, n - i);                                      \
-}
-
-/* The total of the 64-bit sums psadbw leaves (each at most 8 * 252). */
-__attribute__((target("sse2"))) static inline size_t cqm_sum_sse2(__m128i v) {
-    return (size_t)_mm_cvtsi128_si32(v) + (size_t)_mm_extract_epi16(v, 4);
-}
-
-__attribute__((target("avx2"))) static inline size_t cqm_sum_avx2(__m256i v) {
-    return cqm_sum_sse2(
-        _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
-}
-
-CQM_COUNT_LF(cqm_count_lf_sse2, "sse2", __m128i, 16, _mm_set1_epi8, _mm_loadu_si128,
-             _mm_cmpeq_epi8, _mm_add_epi8, _mm_sub_epi8, _mm_sad_epu8, _mm_setzero_si128,
-             cqm_sum_sse2)
-CQM_COUNT_LF(cqm_count_lf_avx2, "avx2", __m256i, 32, _mm256_set1_epi8, _mm256_loadu_si256,
-             _mm256_cmpeq_epi8, _mm256_add_epi8, _mm256_sub_epi8, _mm256_sad_epu8,
-             _mm256_setzero_si256, cqm_sum_avx2)
 #endif
 
 #define CQM_BY_K_FOLD(NAME, FOLD)                                                          \
@@ -480,14 +431,6 @@ static size_t cqm_next_hit(int kernel, const char* s, size_t n, size_t i, size_t
 #endif
     }
     return cqm_next_memmem(s, n, i, limit, pats, k, table, esc, which, next);
-}
-
-static size_t cqm_count_lf(int kernel, const char* s, size_t n) {
-#ifdef CQM_X86
-    if (kernel == CQM_AVX2 || kernel == CQM_TEDDY) return cqm_count_lf_avx2(s, n);
-    if (kernel == CQM_SSE2) return cqm_count_lf_sse2(s, n);
-#endif
-    return cqm_count_lf_memchr(s, n);
 }
 
 #endif

@@ -162,7 +162,10 @@ def test_run_with_params_and_stats(tmp_path: Path, capsys) -> None:
     captured = capsys.readouterr()
     assert captured.out == '{"aid": "a2"}\n'
     # six lines: five ruled out by the prefilter (no "bash" in them), one decoded
-    assert "6 lines (5 skipped by the prefilter, 1 events decoded, 0 malformed)" in captured.err
+    assert (
+        "6 lines (1 events decoded, 0 malformed; "
+        "5 skipped by the prefilter, their JSON framing checked only)" in captured.err
+    )
     assert main(["run", str(query), str(events)]) == EXIT_QUERY_ERROR
     assert "E220" in capsys.readouterr().err
 

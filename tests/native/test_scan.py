@@ -1,5 +1,6 @@
 """The C prefilter scan (cqlmatch._scan) keeps exactly the lines the Python
-scan keeps (``Prefilter.scan_python``, the rule in the prefilter module), and
+scan keeps (``Prefilter.scan_python``, the rule in the prefilter module:
+lines that may hold the literals, and lines not framed as JSON objects), and
 counts lines as ``bytes.count`` does, with every search kernel this machine
 runs."""
 
@@ -108,7 +109,8 @@ def reference_scan(
     """``scan``'s rule line by line: a non-empty line is kept when each group
     has a literal in it (in any ASCII case where ``folds`` says so), or when
     it holds ``\\u00XX`` with ``XX`` marked in ``table`` (or ``\\/`` when
-    ``slash``)."""
+    ``slash``), or when it is not blank and not ``{...}`` once spaces, tabs
+    and CRs are trimmed (so the decoder reports it)."""
     if folds is None:
         folds = tuple((False,) * len(group) for group in groups)
     spans, start = [], 0
@@ -121,10 +123,16 @@ def reference_scan(
                 for g, fs in zip(groups, folds, strict=True)
             )
             or _escaped(line, table, slash)
+            or _unframed(line)
         ):
             spans.append((start, end))
         start = end + 1
     return spans, block.count(b"\n") + 1
+
+
+def _unframed(line: bytes) -> bool:
+    inner = line.strip(b" \t\r")
+    return inner != b"" and not (inner.startswith(b"{") and inner.endswith(b"}"))
 
 
 def _escaped(line: bytes, table: bytes, slash: bool) -> bool:
@@ -287,21 +295,21 @@ def test_scan_at_the_edges_of_lines_and_blocks(kernel: str) -> None:
 
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_scan_ignoring_case(kernel: str) -> None:
-    pad = b"." * 70
+    pad = b"{" + b"." * 70
     block = b"\n".join(
         [
-            pad + b"MSIEXEC" + pad,
-            pad + b"msi@xec" + pad,  # @ is e without bit 0x20: no match
-            pad + b"MsIeXeC",
-            b"m[iexec",
-            b"MSIEXE",
-            pad + b"Msiexec\r",
+            pad + b"MSIEXEC" + pad + b"}",
+            pad + b"msi@xec" + pad + b"}",  # @ is e without bit 0x20: no match
+            pad + b"MsIeXeC}",
+            b"{m[iexec}",
+            b"{MSIEXE}",
+            pad + b"Msiexec}\r",
         ]
     )
     with using(kernel):
         spans, _ = scan(block, ((b"msiexec",),), bytes(65536), False, folds=((True,),))
         exact, _ = scan(block, ((b"msiexec",),), bytes(65536), False, folds=((False,),))
-    assert [block[a:b].strip(b".\r") for a, b in spans] == [b"MSIEXEC", b"MsIeXeC", b"Msiexec"]
+    assert [block[a:b].strip(b"{.}\r") for a, b in spans] == [b"MSIEXEC", b"MsIeXeC", b"Msiexec"]
     assert exact == []
 
 

@@ -257,9 +257,9 @@ def _progress(result: Result, started: float) -> str:
     stats = result.stats
     rate = stats.lines / elapsed if elapsed > 0 else 0.0
     return (
-        f"{stats.lines:,} lines ({stats.skipped:,} skipped by the prefilter, "
-        f"{stats.events:,} events decoded, {stats.malformed:,} malformed) in {elapsed:.2f} s "
-        f"({rate:,.0f} lines/s)"
+        f"{stats.lines:,} lines ({stats.events:,} events decoded, {stats.malformed:,} malformed; "
+        f"{stats.skipped:,} skipped by the prefilter, their JSON framing checked only) "
+        f"in {elapsed:.2f} s ({rate:,.0f} lines/s)"
     )
 
 

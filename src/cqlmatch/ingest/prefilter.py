@@ -26,6 +26,11 @@ escape (``"``, ``\\``, control characters) or may write as raw UTF-8
 only keeps more lines.  ``\\U`` is not a JSON escape; a line using it is
 malformed and produces no output either way.
 
+A line the literals rule out is still kept when it is not framed as a JSON
+object (``framed``): so a file with garbage lines reports them as malformed
+with the prefilter on, as without it.  A skipped line has had its framing
+checked, nothing more.
+
 The C scan (``cqlmatch._scan``) applies this rule to whole blocks; the
 ``bytes.find`` version here states it for the tests.
 """
@@ -47,6 +52,7 @@ __all__ = ["Pacer", "Prefilter"]
 _NL = b"\n"
 _ESCAPE = b"\\u00"
 _SLASH_ESCAPE = b"\\/"
+_FRAME_BLANKS = b" \t\r"  # trimmed before the framing check
 
 
 def _checkable(literal: str) -> bool:
@@ -78,8 +84,9 @@ def _folded_spellings(literals: Iterable[Literal]) -> list[tuple[bytes, bool]]:
 class Prefilter:
     """The program's literal groups (CNF) checked on raw NDJSON lines.
 
-    ``might_match(line)`` is false only when the line cannot hold, in any
-    decoded string, a literal of every group (see the module docstring).
+    ``might_match(line)`` is false only when the line is framed as a JSON
+    object and cannot hold, in any decoded string, a literal of every group
+    (see the module docstring).
     ``filter_batch(lines)`` returns the indices of the lines that might
     match; ``scan(block)`` the ``(start, end)`` spans of such lines in a
     block of LF-separated lines.  ``groups`` holds each group's needles as
@@ -121,6 +128,8 @@ class Prefilter:
         return bool(self.groups)
 
     def might_match(self, line: bytes) -> bool:
+        if not framed(line):
+            return True  # decoded, so that it is reported as malformed
         lowered = line.lower() if self._folding else line
         for group, folds in zip(self.groups, self.folds, strict=True):
             if not any(x in (lowered if f else line) for x, f in zip(group, folds, strict=True)):
@@ -168,7 +177,13 @@ class Prefilter:
             end = find(_NL, at)
             return rfind(_NL, 0, at) + 1, size if end < 0 else end
 
-        return sorted(self._select(block, line_at).items())
+        kept = self._select(block, line_at)
+        start = 0
+        for line in block.split(_NL):
+            if not framed(line):
+                kept[start] = start + len(line)
+            start += len(line) + 1
+        return sorted(kept.items())
 
     def filter_batch(self, lines: list[bytes]) -> list[int]:
         """Indices (ascending) of the lines that might match.  Lines may
@@ -183,7 +198,9 @@ class Prefilter:
             index = bisect.bisect_right(starts, at) - 1
             return index, starts[index] + len(lines[index])
 
-        return sorted(self._select(_NL.join(lines), line_at))
+        kept = self._select(_NL.join(lines), line_at)
+        kept.update((i, 0) for i, line in enumerate(lines) if not framed(line))
+        return sorted(kept)
 
     def _select(self, buf: bytes, line_at: Callable[[int], tuple[int, int]]) -> dict[int, int]:
         """``{line key: line end}`` for the lines of ``buf`` that might match;
@@ -258,6 +275,15 @@ class Pacer:
             self._left = self._pause
             self._pause = min(2 * self._pause, self.PAUSE_MAX)
             self._run = self.RUN - 1  # one more such block pauses again
+
+
+def framed(line: bytes) -> bool:
+    """Whether ``line`` looks like one JSON object, ``{`` ... ``}`` once
+    spaces, tabs and CRs are trimmed, or is blank (the C scan's rule)."""
+    if not line or (line[0] == 0x7B and line[-1] == 0x7D):
+        return True
+    inner = line.strip(_FRAME_BLANKS)
+    return not inner or (inner[0] == 0x7B and inner[-1] == 0x7D)
 
 
 def _escape_pattern(danger: frozenset[bytes]) -> re.Pattern[bytes]:
