@@ -135,8 +135,8 @@ def test_run_formats(fmt: str, expected: str, tmp_path: Path, capsys) -> None:
     assert main(["run", str(query), str(_events_file(tmp_path)), "--format", fmt]) == 0
     captured = capsys.readouterr()
     assert captured.out == expected
-    # malformed lines are counted and reported with their line numbers (they hold
-    # the prefilter's literal: a line it rules out is not parsed)
+    # malformed lines are counted and reported with their line numbers (a line
+    # the prefilter rules out has its framing checked)
     assert "2 malformed line(s) skipped: 2, 5" in captured.err
 
 
@@ -161,10 +161,11 @@ def test_run_with_params_and_stats(tmp_path: Path, capsys) -> None:
     )
     captured = capsys.readouterr()
     assert captured.out == '{"aid": "a2"}\n'
-    # six lines: five ruled out by the prefilter (no "bash" in them), one decoded
+    # six lines: one decoded, two not framed as objects (decoded, malformed),
+    # three ruled out by the prefilter (no "bash" in them)
     assert (
-        "6 lines (1 events decoded, 0 malformed; "
-        "5 skipped by the prefilter, their JSON framing checked only)" in captured.err
+        "6 lines (1 events decoded, 2 malformed; "
+        "3 skipped by the prefilter, their JSON framing checked only)" in captured.err
     )
     assert main(["run", str(query), str(events)]) == EXIT_QUERY_ERROR
     assert "E220" in capsys.readouterr().err

@@ -88,7 +88,9 @@ def test_prefilter_never_changes_a_result(files, mix: str, name: str) -> None:
         for prefilter in (True, False):
             rows = query.run(path, engine=engine, prefilter=prefilter, workers=1)
             results[engine, prefilter] = (rows, list(rows.warnings))
-            assert rows.stats.lines == path.read_bytes().count(b"\n")
+            lines = path.read_bytes().count(b"\n")
+            # (a head() first among the aggregate stages stops reading early)
+            assert rows.stats.lines == lines if rows.read_all else rows.stats.lines < lines
             if not prefilter:
                 assert rows.stats.skipped == 0
     first = results["vm", True]

@@ -164,10 +164,12 @@ def test_feed_reports_malformed_lines_with_numbers_and_keeps_the_rest() -> None:
     assert "invalid UTF-8" in matcher.malformed[2].reason
     assert seen == matcher.malformed and matcher.lines == 7
     # With the prefilter on, lines without the rule's literals are not parsed
-    # (5 is invalid UTF-8, 7 is cut short with no LF).
+    # unless they are not framed as objects: every bad line here is reported
+    # (2 has no literal but is not an object; 5 is invalid UTF-8, 7 is cut
+    # short with no LF).
     quick = Matcher(RULE)
     assert feed_in_pieces(quick, data, [5]) == out
-    assert [m.line_number for m in quick.malformed] == [4, 5, 7]
+    assert [m.line_number for m in quick.malformed] == [2, 4, 5, 7]
 
 
 def test_an_overlong_line_is_reported_and_skipped_without_being_kept() -> None:

@@ -51,6 +51,11 @@ def unpack_spans(packed: bytes) -> list[tuple[int, int]]:
     return list(zip(offsets, offsets, strict=True))
 
 
+def last_span_start(packed: bytes) -> int:
+    """Where the last of packed (non-empty) spans starts."""
+    return memoryview(packed).cast("Q")[-2]
+
+
 class ColumnBatch:
     """``columns[slot][row]``: the value the program reads for field ``slot``
     on the batch's row (fallbacks applied), or None; ``raws[row]`` the line

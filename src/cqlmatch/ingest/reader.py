@@ -46,7 +46,7 @@ from .blocks import (
     read_blocks,
     source_kind,
 )
-from .columns import PAIR, ColumnBatch, ColumnDecoder, unpack_spans
+from .columns import PAIR, ColumnBatch, ColumnDecoder, last_span_start, unpack_spans
 from .decode import Decoder, from_dicts
 from .lines import BOM, MalformedLine, Overlong, strip_bom
 from .prefilter import Pacer, Prefilter
@@ -201,6 +201,10 @@ class EventReader:
         return malformed
 
     def _from_blocks(self, blocks: Iterator[SourceBlock]) -> Iterator[Any]:
+        """The items of each block in order.  A block's lines are counted
+        when it is done; a run stopped inside a block (an early ``head``,
+        Ctrl-C) counts the lines up to the last item handed out, so the
+        stats never show more lines decoded than read."""
         stats = self.stats
         number = 1  # of the block's first line
         pacer = self._pacer if self.prefilter.active else None
@@ -218,57 +222,77 @@ class EventReader:
                 block, bom_only = strip_bom(block)
                 if bom_only:  # line 1 stays in the block, blank
                     yield self._reject(MalformedLine(1, "only a byte-order mark"))
-            if pacer is not None and pacer.scan_next():
-                if self.columns is not None:
-                    packed, count = self.prefilter.scan_counted(block, packed=True)
-                    kept = len(packed) // PAIR
-                    batch = self._column_batch(block, packed) if kept else None
-                    if batch is not None:
-                        stats.events += batch.size
-                        yield batch
-                    spans = [] if batch is not None else unpack_spans(packed)
-                else:
-                    spans, count = self.prefilter.scan_counted(block)
-                    kept = len(spans)
-                decode = self.decoder.decode
-                counted, counted_to = number, 0  # line number at offset counted_to
-                for start, end in spans:
-                    line = block[start:end]
-                    if line.endswith(b"\r"):
-                        line = line[:-1]
-                    result = decode(line)
-                    if type(result) is Event:
-                        stats.events += 1
-                    else:  # numbered only now: counting lines costs a pass over the block
-                        stats.malformed += 1
-                        counted += block.count(_NL, counted_to, start)
-                        counted_to = start
-                        result.line_number = counted
-                    yield result
-                stats.skipped += count - kept - bom_only
-                pacer.scanned(kept, count)
-            else:
-                batch = None
-                if self.columns is not None:
-                    # No literal to look for: every non-empty line, as one batch
-                    # (a blank or whitespace-only line makes the batch decline).
-                    packed, count = _c_scan(bytes(block), (), _NO_ESCAPES, False, True)
-                    if packed:
-                        batch = self._column_batch(block, packed)
-                if batch is not None:
-                    stats.events += batch.size
-                    stats.blank += count - batch.size
-                    yield batch
-                else:
-                    count = 0
-                    for count, line in enumerate(block.split(_NL), 1):
+            # While the block is handed out: the items so far (counted already),
+            # and the offset of the last one's line (after a scan) or the
+            # lines gone through (line by line, or one batch of them all).
+            handed, at, through, done = 0, -1, -1, False
+            try:
+                if pacer is not None and pacer.scan_next():
+                    if self.columns is not None:
+                        packed, count = self.prefilter.scan_counted(block, packed=True)
+                        kept = len(packed) // PAIR
+                        batch = self._column_batch(block, packed) if kept else None
+                        if batch is not None:
+                            stats.events += batch.size
+                            handed, at = batch.size, last_span_start(packed)
+                            yield batch
+                        spans = [] if batch is not None else unpack_spans(packed)
+                    else:
+                        spans, count = self.prefilter.scan_counted(block)
+                        kept = len(spans)
+                    decode = self.decoder.decode
+                    counted, counted_to = number, 0  # line number at offset counted_to
+                    for start, end in spans:
+                        line = block[start:end]
                         if line.endswith(b"\r"):
                             line = line[:-1]
-                        if not line or line.isspace():
-                            stats.blank += 1
-                            continue
-                        yield self._decode(line, number + count - 1)
-                stats.blank -= bom_only
+                        result = decode(line)
+                        if type(result) is Event:
+                            stats.events += 1
+                        else:  # numbered only now: counting lines costs a pass over the block
+                            stats.malformed += 1
+                            counted += block.count(_NL, counted_to, start)
+                            counted_to = start
+                            result.line_number = counted
+                        handed += 1
+                        at = start
+                        yield result
+                    stats.skipped += count - kept - bom_only
+                    pacer.scanned(kept, count)
+                else:
+                    batch = None
+                    if self.columns is not None:
+                        # No literal to look for: every non-empty line, as one batch
+                        # (a blank or whitespace-only line makes the batch decline).
+                        packed, count = _c_scan(bytes(block), (), _NO_ESCAPES, False, True)
+                        if packed:
+                            batch = self._column_batch(block, packed)
+                    if batch is not None:
+                        stats.events += batch.size
+                        stats.blank += count - batch.size
+                        through = count
+                        yield batch
+                    else:
+                        count = 0
+                        for count, line in enumerate(block.split(_NL), 1):
+                            if line.endswith(b"\r"):
+                                line = line[:-1]
+                            if not line or line.isspace():
+                                stats.blank += 1
+                                continue
+                            through = count
+                            yield self._decode(line, number + count - 1)
+                    stats.blank -= bom_only
+                done = True
+            finally:
+                if not done:  # stopped inside the block: count its lines so far
+                    if through >= 0:
+                        stats.lines += through - bom_only
+                        stats.blank -= bom_only
+                    elif at >= 0:
+                        through = block.count(_NL, 0, at) + 1
+                        stats.lines += through - bom_only
+                        stats.skipped += through - handed - bom_only
             stats.lines += count - bom_only
             number += count
 

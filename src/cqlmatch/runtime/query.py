@@ -150,12 +150,16 @@ class CompiledQuery:
                     name_files=many,
                 )
                 if out is not None:
+                    result.read_all = True
                     return self._finish(result, runner, out)
                 # a part reached the group limit: one pass instead
                 runner = self.new_engine(engine)
                 result.clear_run()
         items = self._read(paths, result, engine, on_error, use_prefilter, limit, many)
-        out = runner.execute(items) if engine == "vm" else runner.run(items)
+        try:
+            out = runner.execute(items) if engine == "vm" else runner.run(items)
+        finally:
+            items.close()  # a run may stop early (head) or be interrupted: count what was read
         return self._finish(result, runner, out)
 
     def _read(
@@ -185,18 +189,21 @@ class CompiledQuery:
             name = _source_name(source)
             if not many:
                 result.stats = reader.stats
-            with reader:
-                for item in reader:
-                    if type(item) is MalformedLine:
-                        if many:
-                            item.source = name
-                        result.note_malformed(item, on_error, name)
-                    else:
-                        yield item
-            if many:
-                result.stats.add(reader.stats)
+            try:
+                with reader:
+                    for item in reader:
+                        if type(item) is MalformedLine:
+                            if many:
+                                item.source = name
+                            result.note_malformed(item, on_error, name)
+                        else:
+                            yield item
+            finally:
+                if many:
+                    result.stats.add(reader.stats)
             if reader.incomplete:
                 result.incomplete.append(name)
+        result.read_all = True
 
     @staticmethod
     def _finish(result: Result, runner: Any, out: list[Event]) -> Result:

@@ -26,6 +26,10 @@ class Result(list):
                          compressed file), by name: the rows are those of the
                          lines read before; each also has a malformed entry
                          ``input incomplete: ...`` at the line where it stopped
+    ``read_all``         whether the run read its input to the end; false
+                         when it had its rows before (a ``head(N)`` first
+                         in the aggregate stages stops reading at its N-th
+                         event): the stats count only what was read
     """
 
     def __init__(self) -> None:
@@ -35,6 +39,7 @@ class Result(list):
         self.malformed_count = 0
         self.warnings: list[tuple[str, str]] = []
         self.incomplete: list[str] = []
+        self.read_all = False
 
     def clear_run(self) -> None:
         """Forget what a run recorded, to run the input again from the start."""
@@ -44,6 +49,7 @@ class Result(list):
         self.malformed_count = 0
         self.warnings = []
         self.incomplete = []
+        self.read_all = False
 
     @property
     def events_read(self) -> int:
