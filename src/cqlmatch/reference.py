@@ -20,8 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 
 from .functions import load_all
-from .functions.registry import AGGREGATE, EVENT, STAGE, VALUE
-from .functions.stages import STREAMING
+from .functions.registry import AGGREGATE, EVENT, STAGE, STREAMING, VALUE
 from .lang.events import Event
 from .lang.glob import glob_match
 from .lang.regex import CompiledRegex, compile_regex

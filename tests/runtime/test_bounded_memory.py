@@ -111,3 +111,64 @@ def test_sort_limit_keeps_the_full_sort_order_and_ties():
             for limit in (0, 1, 7, 50, 299, 300, 1000):
                 full = sort_events(evs, ("a", "b"), orders, types)[:limit]
                 assert first_sorted(iter(evs), ("a", "b"), orders, types, limit) == full
+
+
+STREAMED_STAGES = [
+    "groupBy([k])",
+    "groupBy([name], function=[count(), sum(i), collect([k], limit=3)])",
+    "groupBy([k, name], limit=7)",
+    "groupBy([missing])",
+    "groupBy([name], function=[])",
+    "top(name)",
+    "top([name, k], limit=3, rest=others, percent=true)",
+    "top(name, sum=i)",
+    "table([i, name], sortby=k, order=asc, limit=9)",
+    "table([name, nothing], limit=4)",
+]
+
+
+@pytest.mark.parametrize("query", STREAMED_STAGES)
+def test_a_streamed_stage_gives_the_rows_and_warnings_of_the_whole_list(query):
+    """The streaming form of a stage (groupBy of aggregates, top, table)
+    against its form over the whole list, on the same events."""
+    from cqlmatch.functions.registry import STAGE, STREAMING
+
+    compiled = cqlmatch.compile(query)
+    stage = compiled.checked.tree.stages[0]
+    binding = compiled.checked.binding(stage)
+    name = binding.spec.name.lower()
+    evs = [Event(e) for e in events(700)]
+    whole = Interpreter(compiled.checked)
+    streamed = Interpreter(compiled.checked)
+    expected = STAGE[name](whole, binding, list(evs))
+    consumed = []
+    got = STREAMING[name](streamed, binding, (consumed.append(e) or e for e in evs))
+    assert got is not None and len(consumed) == len(evs)
+    assert [e.fields for e in got] == [e.fields for e in expected]
+    assert streamed.warnings == whole.warnings
+
+
+def test_a_group_by_with_a_stage_function_does_not_stream():
+    """groupBy(function=tail(1)) needs each group's events: it declines,
+    consuming nothing, and runs over the list."""
+    from cqlmatch.functions.registry import STREAMING
+
+    compiled = cqlmatch.compile("groupBy([name], function=tail(1))")
+    binding = compiled.checked.binding(compiled.checked.tree.stages[0])
+    stream = iter([Event(e) for e in events(10)])
+    assert STREAMING["groupby"](Interpreter(compiled.checked), binding, stream) is None
+    assert len(list(stream)) == 10
+    assert len(rows_of("groupBy([name], function=tail(1))", list(events(50)))) == 13
+
+
+def test_head_stops_reading_at_its_last_row():
+    def endless():
+        for i in range(10**9):
+            if i == 5000:
+                raise AssertionError("head(10) read on past its rows and a batch")
+            yield {"i": str(i)}
+
+    for engine in ("vm", "reference"):
+        assert [r["i"] for r in rows_of("head(10)", endless(), engine)] == [
+            str(i) for i in range(10)
+        ]

@@ -4,7 +4,7 @@ package docstring for the four kinds of function."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -33,11 +33,16 @@ class Runtime(Protocol):
 EventFn = Callable[["Runtime", "BoundCall", "Event"], list["Event"]]
 ValueFn = Callable[["Runtime", "BoundCall", "Event"], "str | None"]
 StageFn = Callable[["Runtime", "BoundCall", list["Event"]], list["Event"]]
+StreamFn = Callable[["Runtime", "BoundCall", Iterator["Event"]], "list[Event] | None"]
 
 EVENT: dict[str, EventFn] = {}
 VALUE: dict[str, ValueFn] = {}
 STAGE: dict[str, StageFn] = {}
 AGGREGATE: dict[str, type[Aggregator]] = {}
+#: Stages that can also consume their input as a stream, keeping only the
+#: state their own limits bound: the same rows as the STAGE function over
+#: the whole list, or None (nothing consumed) when this call cannot stream.
+STREAMING: dict[str, StreamFn] = {}
 
 
 class Aggregator:
@@ -81,6 +86,10 @@ def value_function(*names: str):
 
 def stage_function(*names: str):
     return _register(STAGE, names)
+
+
+def streaming(*names: str):
+    return _register(STREAMING, names)
 
 
 def aggregator(*names: str):

@@ -60,7 +60,7 @@ from ..lang.events import Event
 from ..lang.values import format_number, parse_number
 from ..limits import COLLECT_BYTES_NESTED, COLLECT_BYTES_TOP, ROW_LIMIT_MAX, TOP_GROUPS_MAX
 from ..semantics.checked import LIMIT_MAX
-from .registry import Aggregator, aggregator, stage_function
+from .registry import Aggregator, aggregator, stage_function, streaming
 
 # --- collect -------------------------------------------------------------------------------
 
@@ -214,7 +214,10 @@ def _combine(kind: str, a, b):
 
 
 @stage_function("top")
+@streaming("top")
 def top(rt, call, events):
+    """The groups with the highest count (or sum) in one pass: a list or a
+    stream of events, holding one number per group (up to TOP_GROUPS_MAX)."""
     keys = tuple(call.get("field"))
     kind, source, default_output = _top_measure(call)
     output = call.get("as") if call.given("as") else default_output

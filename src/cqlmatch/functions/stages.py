@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from itertools import islice
 
 from ..codes import W401
 from ..lang.events import Event
@@ -30,7 +31,7 @@ from ..limits import (
 from ..semantics.catalogue import lookup
 from ..semantics.checked import LIMIT_MAX, BoundCall
 from .aggregates import Combined
-from .registry import STAGE, stage_function
+from .registry import STAGE, stage_function, streaming
 
 #: groupBy()'s warning when its group limit is reached (both engines word it so).
 
@@ -40,21 +41,6 @@ def default_count(call: BoundCall) -> tuple[BoundCall, ...]:
     spec = lookup("count")
     assert spec is not None
     return (BoundCall(spec, call.node),)
-
-
-#: Stages that can consume their input as a stream, keeping only the state
-#: their own limits bound: name -> fn(rt, call, stream) giving the same rows
-#: as the STAGE function over the whole list, or None (nothing consumed)
-#: when this call cannot stream.
-STREAMING: dict[str, Callable[..., list[Event] | None]] = {}
-
-
-def streaming(name: str):
-    def decorate(fn):
-        STREAMING[name.lower()] = fn
-        return fn
-
-    return decorate
 
 
 def only_aggregates(items) -> bool:
@@ -139,6 +125,40 @@ def group_by(rt, call, events):
     return rows
 
 
+@streaming("groupBy")
+def group_by_stream(rt, call, stream):
+    """``group_by`` folding as it goes: one state per group (aggregates
+    alone), the same rows in the same order, memory bounded by the group
+    limit and each aggregate's own caps."""
+    items = call.get("function") if call.given("function") else default_count(call)
+    if not only_aggregates(items):
+        return None
+    keys = call.get("field")
+    limit = call.get("limit")
+    if limit == LIMIT_MAX:
+        limit = GROUP_LIMIT_MAX
+    groups: dict[tuple[str, ...], Combined] = {}
+    for event in stream:
+        values = tuple(event.get(k) for k in keys)
+        if any(v is None for v in values):
+            continue
+        state = groups.get(values)  # type: ignore[arg-type]
+        if state is None:
+            if len(groups) >= limit:
+                rt.warn("W401", W401.format(limit))
+                continue
+            state = groups[values] = Combined(rt, call, items)  # type: ignore[index]
+        state.step(event)
+    rows = []
+    for values, state in groups.items():
+        fields = state.result()
+        if fields is not None:
+            row = dict(zip(keys, values, strict=True))
+            row.update(fields)
+            rows.append(Event(row))
+    return rows
+
+
 @stage_function("head")
 def head(rt, call, events):
     return events[: _row_limit(call.get("limit"))]
@@ -152,14 +172,10 @@ def tail(rt, call, events):
 
 @streaming("head")
 def head_stream(rt, call, stream):
-    """The first N; the rest is still consumed (stages before it may warn
-    and the input is counted), one event at a time."""
-    limit = _row_limit(call.get("limit"))
-    kept = []
-    for event in stream:
-        if len(kept) < limit:
-            kept.append(event)
-    return kept
+    """The first N, reading no further: nothing after head() sees the rest,
+    so the input stops there (the run's stats count what was read, and
+    warnings and malformed lines past that point are not looked for)."""
+    return list(islice(stream, _row_limit(call.get("limit"))))
 
 
 @streaming("tail")
@@ -289,18 +305,18 @@ def sort_stream(rt, call, stream):
 
 
 @stage_function("table")
-def table(rt, call, events):
+@streaming("table")
+def table(rt, call, stream):
+    """The ``fields`` of the first ``limit`` events by ``sortby``, holding
+    only those rows (a heap, as sort) whether given a list or a stream."""
     fields = call.get("fields")
     sortby = call.get("sortby")
     if isinstance(sortby, str):
         sortby = (sortby,)
     orders = _parallel([o.lower() for o in call.get("order")], len(sortby), "desc")
     kinds = _parallel([t.lower() for t in call.get("type")], len(sortby), "any")
-    ordered = sort_events(events, sortby, orders, kinds)
-    rows = []
-    for event in ordered[: _row_limit(call.get("limit"))]:
-        rows.append(Event({f: v for f in fields if (v := event.get(f)) is not None}))
-    return rows
+    first = first_sorted(iter(stream), sortby, orders, kinds, _row_limit(call.get("limit")))
+    return [Event({f: v for f in fields if (v := event.get(f)) is not None}) for event in first]
 
 
 @stage_function("sankey")
