@@ -51,6 +51,20 @@ cdef class _Ctx:
 
 
 @cython.final
+cdef class _ExactSum:  # vm/exactsum.pxi: one group's sum()/avg() state
+    cdef long long small  # integers while they fit
+    cdef object big  # integers past that (a Python int)
+    cdef vector[double] parts  # floats: non-overlapping, their sum exact
+    cdef bint saw_float
+    cdef object special  # None, or the sum of infinities and NaNs
+    cdef object overflowed  # None, or the floats' sum as a Fraction
+
+    cdef int add(self, object number) except -1
+    cdef int _grow(self, double x) except -1
+    cdef int merge(self, _ExactSum other) except -1
+    cdef object value(self)
+
+
 cdef class GroupTable:
     cdef readonly object plan
     cdef Py_ssize_t limit
@@ -62,12 +76,11 @@ cdef class GroupTable:
     cdef dict groups  # key -> group index
     cdef Py_ssize_t ngroups
     cdef vector[int64_t] counts  # per group and aggregate
-    cdef list objects  # per group and aggregate: set, list or extreme
+    cdef list objects  # per group and aggregate: set, _ExactSum or extreme
     cdef list key_values  # per group: its key values
     cdef tuple scratch  # the key looked up for each event (several key fields)
     cdef readonly bint limit_reached
     cdef bint warned
-    cdef readonly bint compact  # long runs of sum()/avg() numbers folded into their sum
 
     cdef Py_ssize_t _group(self, object key) except -2
     cdef Py_ssize_t nfields_hint(self)

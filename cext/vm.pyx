@@ -54,7 +54,9 @@ from cpython.unicode cimport (
     PyUnicode_KIND,
     PyUnicode_Tailmatch,
 )
-from libc.math cimport isfinite
+from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.long cimport PyLong_AsLongLongAndOverflow
+from libc.math cimport fabs, isfinite, isinf
 from libc.stdint cimport int64_t, uint32_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcmp, memcpy, memset
@@ -88,6 +90,7 @@ cdef extern from *:
     }
     """
     PyObject** _tuple_items "cqlmatch_tuple_items"(PyObject* t)
+    bint __builtin_saddll_overflow(long long a, long long b, long long* total) noexcept nogil
 
 
 cdef int raise_pending() except -1:
@@ -95,11 +98,13 @@ cdef int raise_pending() except -1:
     return -1
 
 
-from sys import intern as _sys_intern, version_info as _sys_version_info
+from fractions import Fraction as _Fraction
+from sys import intern as _sys_intern
 
 from cqlmatch.codes import W401 as _W401
 from cqlmatch.lang.cidr import in_subnets as _in_subnets
 from cqlmatch.lang.events import Event as _Event
+from cqlmatch.lang.exactsum import exact_total as _exact_total
 from cqlmatch.lang.glob import glob_match as _glob_match
 from cqlmatch.lang.regex import _scrub
 from cqlmatch.lang.values import format_number as _format_number, parse_number as _parse_number
@@ -112,6 +117,7 @@ include "vm/registers.pxi"   # _Ctx: one run's registers and case stack; reads, 
 include "vm/dispatch.pxi"    # code checks, the dispatch loop (_exec), runs over event lists
 include "vm/regexsets.pxi"   # RE2 sets: building, matching, the per-value cache and memo
 include "vm/numbers.pxi"     # number parsing, IPv4 and CIDR tests
+include "vm/exactsum.pxi"    # sum()/avg(): exact, bounded, mergeable
 include "vm/grouptable.pxi"  # GroupTable, adding an event to it, its rows
 
 

@@ -16,14 +16,6 @@ cdef enum AggKind:
 
 _AGG_KINDS = {"sum": AGG_SUM, "avg": AGG_AVG, "min": AGG_MIN, "max": AGG_MAX}
 
-# A compact table folds a group's sum()/avg() numbers into their sum once
-# it holds more than this many.  Exact only where sum() is a plain left fold
-# of floats (Python < 3.12; 3.12 compensates, so folding a prefix could
-# change the last bit): elsewhere every number is kept, as in any table.
-COMPACT_AT = 4096
-_CAN_COMPACT = _sys_version_info < (3, 12)
-
-
 @cython.final
 cdef class GroupTable:
     """The state of a native groupBy: groups in order of first appearance,
@@ -31,7 +23,6 @@ cdef class GroupTable:
     in input order) and pickle, so workers can each fill one."""
 
     def __cinit__(self, *args, **kwargs):
-        self.compact = False
         self.groups = {}
         self.objects = []
         self.key_values = []
@@ -65,13 +56,6 @@ cdef class GroupTable:
             if slot >= 0:
                 slot = _slot(slot, nfields)
             self.agg_slots.push_back(slot)
-
-    def make_compact(self):
-        """Fold long runs of sum()/avg() numbers into their sum from now on
-        (where exact, see ``COMPACT_AT``), so memory stays bounded by the
-        number of groups: for a table that lives as long as a process (the
-        embedding's) and is never merged."""
-        self.compact = _CAN_COMPACT
 
     @property
     def size(self) -> int:
@@ -109,7 +93,7 @@ cdef class GroupTable:
             if kind == AGG_COUNT_DISTINCT:
                 self.objects.append(set())
             elif kind == AGG_SUM or kind == AGG_AVG:
-                self.objects.append([])
+                self.objects.append(_ExactSum())
             else:
                 self.objects.append(None)
         return g
@@ -121,8 +105,6 @@ cdef class GroupTable:
         cdef int kind
         if other.plan != self.plan:
             raise ValueError("group tables of different plans do not merge")
-        if self.compact or other.compact:
-            raise ValueError("a compact group table does not merge")
         for og in range(other.ngroups):
             key = other.key_values[og]
             g = self._group(key[0] if self.nkeys == 1 else key)
@@ -136,7 +118,7 @@ cdef class GroupTable:
                     (<set>self.objects[i]).update(<set>other.objects[j])
                     continue
                 if kind == AGG_SUM or kind == AGG_AVG:
-                    (<list>self.objects[i]).extend(<list>other.objects[j])
+                    (<_ExactSum>self.objects[i]).merge(<_ExactSum>other.objects[j])
                 elif kind == AGG_MIN or kind == AGG_MAX:
                     if other.counts[j] and (
                         self.counts[i] == 0
@@ -188,7 +170,6 @@ cdef int _add(Machine m, _Ctx c, GroupTable t) except -1:
     cdef int kind
     cdef object key, number
     cdef tuple values
-    cdef list numbers
     if t.nkeys == 1:
         value = _get(m, c, t.key_slots[0])
         if value == NULL:
@@ -226,10 +207,7 @@ cdef int _add(Machine m, _Ctx c, GroupTable t) except -1:
                 continue
             t.counts[i] += 1
             if kind == AGG_SUM or kind == AGG_AVG:
-                numbers = <list>t.objects[i]
-                numbers.append(number)
-                if t.compact and PyList_GET_SIZE(numbers) > COMPACT_AT:
-                    numbers[:] = [sum(numbers)]
+                (<_ExactSum>t.objects[i]).add(number)
             elif t.counts[i] == 1:
                 t.objects[i] = number
             elif PyObject_RichCompareBool(
@@ -287,9 +265,9 @@ cdef list _rows(Machine m, GroupTable table, order):
             elif table.counts[i] == 0:
                 continue  # no numeric input: no output
             elif kind == AGG_SUM:
-                results[outputs[a]] = m._format_number(sum(table.objects[i]))
+                results[outputs[a]] = m._format_number((<_ExactSum>table.objects[i]).value())
             elif kind == AGG_AVG:
-                total = sum(table.objects[i])
+                total = (<_ExactSum>table.objects[i]).value()
                 results[outputs[a]] = m._format_number(total / table.counts[i])
             else:
                 results[outputs[a]] = m._format_number(table.objects[i])

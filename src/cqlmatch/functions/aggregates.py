@@ -5,6 +5,11 @@ in select.py).
 An aggregate skips events that lack its input field (and, for the numeric
 ones, values that are not numbers); one that saw no input gives no output.
 
+``sum``, ``avg``
+    The exact total of the numbers, rounded once to a double (an integer
+    while only integers were added; ``lang.exactsum``): the same result in
+    any order and however the input is split among workers (UNCONFIRMED
+    for LogScale, which may round as it goes).  ``avg`` divides it by the count.
 ``stdDev``
     Population standard deviation (UNCONFIRMED).
 ``range``
@@ -21,9 +26,9 @@ ones, values that are not numbers); one that saw no input gives no output.
 from __future__ import annotations
 
 import math
-import sys
 from fractions import Fraction
 
+from ..lang.exactsum import ExactSum
 from ..lang.values import format_number, parse_number
 from .registry import AGGREGATE, Aggregator, aggregator
 
@@ -87,16 +92,10 @@ class _Numeric(Aggregator):
         raise NotImplementedError
 
 
-#: Before 3.12 the builtin sum() adds left to right (ints exactly, then
-#: floats plainly), so a running total gives its very result; 3.12 made
-#: sum() of floats compensated, so there the values are kept and summed.
-_RUNNING_SUM = sys.version_info < (3, 12)
-
-
 class _Folded(_Numeric):
     """A numeric aggregate whose state is a running fold of the values
     (the same result as reducing the list: ``fold`` repeats builtin
-    sum/min/max step by step), so it holds no values."""
+    min/max step by step), so it holds no values."""
 
     def __init__(self, rt, call):
         super().__init__(rt, call)
@@ -117,49 +116,47 @@ class _Folded(_Numeric):
     def result(self):
         if not self.n:
             return None
-        return {_output(self): format_number(self.finish(self.acc, self.n))}
+        return {_output(self): format_number(self.acc)}
 
     def fold(self, acc, number):
         raise NotImplementedError
 
-    def finish(self, acc, n):
-        return acc
 
+@aggregator("sum")
+class Sum(_Numeric):
+    """The exact sum, rounded once (``lang.exactsum``): the same whatever
+    the order of the events or the split of the input."""
 
-class _RunningSum(_Folded):
+    def __init__(self, rt, call):
+        super().__init__(rt, call)
+        self.n = 0
+        self.total = ExactSum()
+
     def step(self, event):
         number = parse_number(event.get(self.field))
         if number is not None:
-            self.acc += number  # sum() starts from int 0 too
+            self.total.add(number)
             self.n += 1
 
     def merge(self, other):
-        self.acc += other.acc
+        self.total.merge(other.total)
         self.n += other.n
 
+    def result(self):
+        if not self.n:
+            return None
+        return {_output(self): format_number(self.finish(self.total.value(), self.n))}
 
-if _RUNNING_SUM:
+    def finish(self, total, n):
+        return total
 
-    @aggregator("sum")
-    class Sum(_RunningSum):
-        pass
 
-    @aggregator("avg")
-    class Avg(_RunningSum):
-        def finish(self, acc, n):
-            return acc / n
+@aggregator("avg")
+class Avg(Sum):
+    """The exact sum (rounded once) divided by the count."""
 
-else:
-
-    @aggregator("sum")
-    class Sum(_Numeric):  # type: ignore[no-redef]
-        def reduce(self, values):
-            return sum(values)
-
-    @aggregator("avg")
-    class Avg(_Numeric):  # type: ignore[no-redef]
-        def reduce(self, values):
-            return sum(values) / len(values)
+    def finish(self, total, n):
+        return total / n
 
 
 @aggregator("min")
@@ -183,8 +180,35 @@ class StdDev(_Numeric):
 
 @aggregator("range")
 class Range(_Numeric):
-    def reduce(self, values):
-        return max(values) - min(values)
+    """max - min, folded as min() and max() fold (no values kept)."""
+
+    def __init__(self, rt, call):
+        super().__init__(rt, call)
+        self.low: int | float | None = None
+        self.high: int | float | None = None
+
+    def step(self, event):
+        number = parse_number(event.get(self.field))
+        if number is not None:
+            self._take(number, number)
+
+    def _take(self, low, high):
+        if self.low is None:
+            self.low, self.high = low, high
+            return
+        if low < self.low:
+            self.low = low
+        if high > self.high:
+            self.high = high
+
+    def merge(self, other):
+        if other.low is not None:
+            self._take(other.low, other.high)
+
+    def result(self):
+        if self.low is None:
+            return None
+        return {_output(self): format_number(self.high - self.low)}
 
 
 @aggregator("percentile")

@@ -33,9 +33,9 @@ Aggregates
     folded into the VM's own ``GroupTable`` (``Machine.fold``), the table
     ``CompiledQuery.run`` and the worker processes fill, so memory is bounded
     by its group limit and the rows are the VM's by construction.
-    The table is compact: a group's ``sum``/``avg`` numbers are folded into
-    their running sum every 4,096 values on Python < 3.12, where ``sum`` is
-    a plain left fold and the fold is exact.  ``results()`` turns the table
+    A group's ``sum``/``avg`` is an exact sum in a few numbers
+    (``lang.exactsum``), so the table stays bounded however long it lives.
+    ``results()`` turns the table
     into rows and runs the stages after ``groupBy`` (``VMEngine.finish``).  Any other aggregate stage
     (``count()``, ``sort``, ``head``, ...) needs the events themselves: they
     are kept, unbounded, until ``results(reset=True)``.
@@ -276,13 +276,8 @@ class Matcher:
     # --- engines ---------------------------------------------------------------------------
 
     def _new_table(self, engine: Any) -> Any:
-        """The group table events fold into (compact: it lives as long as the
-        Matcher, so sums keep their running total, not every number)."""
-        if not self._grouped:
-            return None
-        table = engine.new_table()
-        table.make_compact()
-        return table
+        """The group table events fold into (None without a native groupBy)."""
+        return engine.new_table() if self._grouped else None
 
     def _engine(self) -> Any:
         """This thread's engine (made on first use; the program is shared)."""
