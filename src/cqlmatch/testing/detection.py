@@ -31,42 +31,25 @@ from typing import Any
 import yaml
 
 from ..errors import CQLError
-from ..limits import MAX_DIGITS, MAX_YAML_DEPTH, MAX_YAML_VALUES
+from ..limits import MAX_DIGITS
 from ..runtime.query import ENGINES, CompiledQuery, compile as compile_text, compile_file
 from ..syntax.parser import parse
 from ..syntax.saved import expand as expand_saved
+from .yamlnodes import NULL_TAG, NodeReader, YamlFileError, compose, kind_of
 
 SUFFIXES = (".cqltest.yaml", ".cqltest.yml")
 
 _FILE_KEYS = ("rule", "params", "lookups", "saved", "strict", "diagnostics", "cases")
 _CASE_KEYS = ("name", "events", "event", "rows", "ordered", "kept", "fields")
-_NULL_TAG = "tag:yaml.org,2002:null"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _PLAIN_KEY = re.compile(r"[A-Za-z_@#][A-Za-z0-9_.@#\[\]-]*\Z")
 
 
-class DetectionTestError(Exception):
+class DetectionTestError(YamlFileError):
     """A test file that cannot be used: unreadable, not YAML, or not in the
     format.  ``str()`` is ``file:line:col: message`` (the position when known)."""
-
-    def __init__(
-        self, path: Path | str, message: str, line: int | None = None, column: int | None = None
-    ) -> None:
-        self.path = str(path)
-        self.message = message
-        self.line = line
-        self.column = column
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = self.path
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return f"{where}: {self.message}"
 
 
 @dataclass
@@ -169,160 +152,17 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
 def load(path: str | Path) -> TestFile:
     """Read and validate one test file; raises ``DetectionTestError``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise DetectionTestError(path, f"cannot read: {err}") from None
-    try:
-        root = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        problem = err.problem or err.context or "invalid YAML"
-        if mark is None:
-            raise DetectionTestError(path, f"invalid YAML: {problem}") from None
-        raise DetectionTestError(
-            path, f"invalid YAML: {problem}", mark.line + 1, mark.column + 1
-        ) from None
-    except yaml.YAMLError as err:
-        raise DetectionTestError(path, f"invalid YAML: {err}") from None
-    except RecursionError:  # not expected past the depth limit; never a traceback
-        raise DetectionTestError(path, "invalid YAML: nested too deeply") from None
-    if root is None:
-        raise DetectionTestError(path, "empty test file: expected 'rule:' and 'cases:'")
+    root = compose(path, DetectionTestError, "empty test file: expected 'rule:' and 'cases:'")
     try:
         return _Reader(path).test_file(root)
     except RecursionError:
         raise DetectionTestError(path, "values nested too deeply") from None
 
 
-class _Loader(yaml.SafeLoader):
-    """``SafeLoader`` that bounds what a file can make the reader walk: the
-    values it holds once aliases are expanded (``MAX_YAML_VALUES``), how
-    deep mappings and lists nest (``MAX_YAML_DEPTH``), and no alias to a node
-    that contains it (a cycle, which no JSON event can be).  Each refusal is
-    a ``ComposerError`` at the alias or node concerned, so ``load`` reports
-    it with its line and column."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._values = 0  # values composed so far, aliases counted expanded
-        self._depth = 0
-        self._open: set[str] = set()  # anchors whose node is being composed
-        self._sizes: dict[int, int] = {}  # id(node) -> its values, expanded
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent):
-            if event.anchor in self._open:
-                raise yaml.composer.ComposerError(
-                    None,
-                    None,
-                    f"the alias *{event.anchor} refers to the node that contains it",
-                    event.start_mark,
-                )
-            node = super().compose_node(parent, index)
-            self._count(self._size(node), event.start_mark)
-            return node
-        self._count(1, event.start_mark)
-        anchor = getattr(event, "anchor", None)
-        self._depth += 1
-        if self._depth > MAX_YAML_DEPTH:
-            raise yaml.composer.ComposerError(
-                None,
-                None,
-                f"nested too deeply (more than {MAX_YAML_DEPTH} levels)",
-                event.start_mark,
-            )
-        if anchor is not None:
-            self._open.add(anchor)
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-            self._open.discard(anchor)  # type: ignore[arg-type]
-
-    def _count(self, values: int, mark: yaml.Mark) -> None:
-        self._values += values
-        if self._values > MAX_YAML_VALUES:
-            raise yaml.composer.ComposerError(
-                None,
-                None,
-                f"the aliases in this file expand to more than {MAX_YAML_VALUES:,} values "
-                "(put large inputs in an 'events: {file: PATH.ndjson}' file)",
-                mark,
-            )
-
-    def _size(self, node: yaml.Node) -> int:
-        """The values ``node`` stands for with its aliases expanded (memoised:
-        aliases make the nodes a DAG, so this is linear in its nodes)."""
-        known = self._sizes.get(id(node))
-        if known is not None:
-            return known
-        size = 1
-        if isinstance(node, yaml.SequenceNode):
-            size += sum(self._size(item) for item in node.value)
-        elif isinstance(node, yaml.MappingNode):
-            size += sum(self._size(key) + self._size(value) for key, value in node.value)
-        self._sizes[id(node)] = size
-        return size
-
-
-class _Reader:
+class _Reader(NodeReader):
     """Turns the composed YAML nodes of one file into a ``TestFile``."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.base = path.parent
-
-    def fail(self, node: yaml.Node, where: str, message: str) -> DetectionTestError:
-        prefix = f"{where}: " if where else ""
-        return DetectionTestError(
-            self.path, prefix + message, node.start_mark.line + 1, node.start_mark.column + 1
-        )
-
-    # --- node shapes ---------------------------------------------------------------
-
-    def mapping(
-        self, node: yaml.Node, where: str, allowed: tuple[str, ...] | None = None
-    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        """Key text -> (key node, value node); unknown and repeated keys are errors."""
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, where, f"expected a mapping (key: value), got {_kind(node)}")
-        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _NULL_TAG:
-                raise self.fail(key_node, where, "keys must be plain names")
-            key = key_node.value
-            if key in out:
-                raise self.fail(key_node, where, f"key {key!r} given twice")
-            if allowed is not None and key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                known = ", ".join(allowed)
-                raise self.fail(key_node, where, f"unknown key {key!r}{hint} (known: {known})")
-            out[key] = (key_node, value_node)
-        return out
-
-    def sequence(self, node: yaml.Node, where: str, what: str) -> list[yaml.Node]:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.fail(node, where, f"expected a list of {what}, got {_kind(node)}")
-        return list(node.value)
-
-    def text(self, node: yaml.Node, where: str, what: str = "a string") -> str:
-        if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL_TAG:
-            raise self.fail(node, where, f"expected {what}, got {_kind(node)}")
-        return node.value
-
-    def flag(self, node: yaml.Node, where: str) -> bool:
-        if isinstance(node, yaml.ScalarNode) and node.value.lower() in ("true", "false"):
-            return node.value.lower() == "true"
-        raise self.fail(node, where, f"expected true or false, got {_kind(node)}")
-
-    def string_map(self, node: yaml.Node, where: str) -> dict[str, str]:
-        return {
-            key: self.text(value, f"{where}.{key}")
-            for key, (_, value) in self.mapping(node, where).items()
-        }
+    error = DetectionTestError
 
     def path_to(self, node: yaml.Node, where: str, directory: bool = False) -> Path:
         """A path written in the file, relative to the file's folder; it must exist."""
@@ -458,7 +298,7 @@ class _Reader:
 
     def event(self, node: yaml.Node, where: str) -> dict[str, Any]:
         if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, where, f"an event is a mapping of fields, got {_kind(node)}")
+            raise self.fail(node, where, f"an event is a mapping of fields, got {kind_of(node)}")
         value = self.json_value(node, where)
         assert isinstance(value, dict)
         return value
@@ -476,7 +316,7 @@ class _Reader:
             return [self.json_value(item, f"{where}[{i}]") for i, item in enumerate(node.value)]
         if node.style is not None:  # quoted or block scalar: always a string
             return node.value
-        if node.tag == _NULL_TAG:
+        if node.tag == NULL_TAG:
             return None
         if node.tag == _BOOL_TAG and node.value.lower() in ("true", "false"):
             return node.value.lower() == "true"
@@ -510,8 +350,8 @@ class _Reader:
         """An expected field value: the text as written.  ``null`` (or
         nothing) means the field must be absent, where that makes sense."""
         if not isinstance(node, yaml.ScalarNode):
-            raise self.fail(node, where, f"expected a field value (text), got {_kind(node)}")
-        if node.tag == _NULL_TAG and node.style is None:
+            raise self.fail(node, where, f"expected a field value (text), got {kind_of(node)}")
+        if node.tag == NULL_TAG and node.style is None:
             if absent_ok:
                 return None
             raise self.fail(
@@ -529,16 +369,6 @@ def _reason(err: OSError | UnicodeDecodeError) -> str:
 
 def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
-
-
-def _kind(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    if node.tag == _NULL_TAG and node.style is None:
-        return "nothing (null)"
-    return f"{node.value!r}"
 
 
 # --- running --------------------------------------------------------------------------
