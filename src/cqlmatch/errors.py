@@ -86,10 +86,15 @@ class Diagnostic:
     expected: str | None = None
     fix: str | None = None
 
-    def render(self, text: str, filename: str = "<query>") -> str:
-        """``file:line:col: severity CODE: message`` plus the caret excerpt."""
+    def render(
+        self, text: str, filename: str = "<query>", line_offset: int = 0, column_offset: int = 0
+    ) -> str:
+        """``file:line:col: severity CODE: message`` plus the caret excerpt.
+        The offsets place a query written inside another file (a pack
+        manifest): its first line is line ``1 + line_offset`` there, each
+        line indented by ``column_offset``."""
         head = (
-            f"{filename}:{self.span.line}:{self.span.column}: "
+            f"{filename}:{self.span.line + line_offset}:{self.span.column + column_offset}: "
             f"{self.severity} {self.code}: {self.message}"
         )
         if self.expected:
@@ -150,8 +155,12 @@ class CQLError(Exception):
         """The line of the query holding the error (windowed when very long)."""
         return render_caret(self.text, self.span).split("\n", 1)[0]
 
-    def render(self, filename: str = "<query>") -> str:
-        return "\n".join(d.render(self.text, filename) for d in self.diagnostics)
+    def render(
+        self, filename: str = "<query>", line_offset: int = 0, column_offset: int = 0
+    ) -> str:
+        return "\n".join(
+            d.render(self.text, filename, line_offset, column_offset) for d in self.diagnostics
+        )
 
 
 class CQLCompileError(CQLError):

@@ -55,7 +55,7 @@ _SLASH_ESCAPE = b"\\/"
 _FRAME_BLANKS = b" \t\r"  # trimmed before the framing check
 
 
-def _checkable(literal: str) -> bool:
+def checkable(literal: str) -> bool:
     """Whether raw-byte search can rule out ``literal``: printable ASCII
     without ``"`` and ``\\``, which JSON always escapes."""
     return bool(literal) and all(" " <= c <= "~" and c not in '"\\' for c in literal)
@@ -97,7 +97,7 @@ class Prefilter:
         chars: set[str] = set()
         for group in cnf:
             literals = [_literal(x) for x in group]
-            if not literals or not all(_checkable(x.text) for x in literals):
+            if not literals or not all(checkable(x.text) for x in literals):
                 continue  # cannot be checked on raw bytes: keep every line
             literals = without_implied(literals)
             needles = [(x.text.encode("ascii"), x.ignore_case) for x in literals]

@@ -122,6 +122,7 @@ class EventReader:
         chunk_size: int = CHUNK_SIZE,
         max_line_bytes: int = MAX_LINE_BYTES,
         columns: bool = False,
+        literals: Any = None,
     ) -> None:
         self.stats = IngestStats()
         self.incomplete = False
@@ -130,7 +131,9 @@ class EventReader:
         self.columns: ColumnDecoder | None = None
         if columns and program is not None and not need_all:
             self.columns = ColumnDecoder(program)
-        cnf = program.prefilter if program is not None and prefilter else ()
+        if literals is None:
+            literals = program.prefilter if program is not None else ()
+        cnf = literals if prefilter else ()
         self.prefilter = Prefilter(cnf)
         self._pacer = Pacer()
         self._bom = not isinstance(source, FileRange) or source.start == 0
@@ -353,11 +356,16 @@ def read_events(
     chunk_size: int = CHUNK_SIZE,
     max_line_bytes: int = MAX_LINE_BYTES,
     columns: bool = False,
+    literals: Any = None,
 ) -> EventReader:
     """Events (and malformed lines, in input order) from ``source``; see
     ``EventReader`` and the module docstring.  ``columns``: a block's kept
     lines may come as one ``columns.ColumnBatch`` instead of events, when
     ``ColumnDecoder`` can decode them exactly (only for programs whose
     every instruction runs in the VM and whose output is the group table:
-    the caller checks)."""
-    return EventReader(source, program, need_all, prefilter, chunk_size, max_line_bytes, columns)
+    the caller checks).  ``literals``: the prefilter's groups (a CNF of
+    ``Literal``) instead of the program's, for a reader serving several
+    programs (a pack)."""
+    return EventReader(
+        source, program, need_all, prefilter, chunk_size, max_line_bytes, columns, literals
+    )

@@ -174,36 +174,18 @@ class CompiledQuery:
     ) -> Iterator[Any]:
         """The events (and column batches) of every source in order, counted
         into ``result``; malformed lines recorded (skip) or raised (fail)."""
-        from ..ingest.reader import read_events
-
         vm = engine == "vm"
-        for source in paths:
-            reader = read_events(
-                source,
-                self.program,
-                need_all=not vm or self.plan.decode_all,
-                prefilter=prefilter,
-                max_line_bytes=max_line_bytes,
-                columns=vm and self.plan.columns,
-            )
-            name = _source_name(source)
-            if not many:
-                result.stats = reader.stats
-            try:
-                with reader:
-                    for item in reader:
-                        if type(item) is MalformedLine:
-                            if many:
-                                item.source = name
-                            result.note_malformed(item, on_error, name)
-                        else:
-                            yield item
-            finally:
-                if many:
-                    result.stats.add(reader.stats)
-            if reader.incomplete:
-                result.incomplete.append(name)
-        result.read_all = True
+        return read_inputs(
+            paths,
+            result,
+            self.program,
+            need_all=not vm or self.plan.decode_all,
+            columns=vm and self.plan.columns,
+            on_error=on_error,
+            prefilter=prefilter,
+            max_line_bytes=max_line_bytes,
+            many=many,
+        )
 
     @staticmethod
     def _finish(result: Result, runner: Any, out: list[Event]) -> Result:
@@ -219,10 +201,66 @@ class CompiledQuery:
         out = matcher.match(Event(fields, raw))
         return None if out is None else out.fields
 
+    def match_event(self, event: Event) -> Event | None:
+        """``match`` for an ``Event`` already made (flattened, with its
+        raw line): what a pack's rules share."""
+        return self._vm_matcher.match(event)
+
     @cached_property
     def _vm_matcher(self) -> Any:
         """The VM engine ``match`` reuses (made once; it reports no warnings)."""
         return self.new_engine("vm")
+
+
+def read_inputs(
+    paths: list[Any],
+    result: Result,
+    program: Program | None,
+    *,
+    need_all: bool,
+    columns: bool,
+    on_error: str,
+    prefilter: bool,
+    max_line_bytes: int,
+    many: bool,
+    literals: Any = None,
+) -> Iterator[Any]:
+    """The events (and column batches) of every source of ``paths`` in
+    order, counted into ``result`` (its stats, malformed lines and
+    incomplete sources); malformed lines recorded (``on_error="skip"``) or
+    raised (``"fail"``).  ``many``: several sources (messages name each
+    one, line numbers are per source).  ``literals``: prefilter groups
+    instead of ``program``'s (``ingest.read_events``)."""
+    from ..ingest.reader import read_events
+
+    for source in paths:
+        reader = read_events(
+            source,
+            program,
+            need_all=need_all,
+            prefilter=prefilter,
+            max_line_bytes=max_line_bytes,
+            columns=columns,
+            literals=literals,
+        )
+        name = _source_name(source)
+        if not many:
+            result.stats = reader.stats
+        try:
+            with reader:
+                for item in reader:
+                    if type(item) is MalformedLine:
+                        if many:
+                            item.source = name
+                        result.note_malformed(item, on_error, name)
+                    else:
+                        yield item
+        finally:
+            if many:
+                result.stats.add(reader.stats)
+        if reader.incomplete:
+            result.incomplete.append(name)
+    result.read_all = True
 
 
 def _source_name(source: Any) -> str:
