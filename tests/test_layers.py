@@ -33,6 +33,7 @@ LAYERS: list[set[str]] = [
     {"ingest"},
     {"runtime"},
     {"testing", "synth"},
+    {"packs"},
     {"cli"},
     {"__init__", "__main__"},
 ]

@@ -4,6 +4,8 @@
 ``run`` (a ``Result``: rows or kept events over many events, with the run's
 counts) and ``match`` (one event); ``Inputs`` names several files,
 directories or patterns read as one input.
+``compile_pack`` reads and compiles a pack of rules (a YAML manifest or a
+folder of ``.cql`` files) run over the events in one pass.
 ``Matcher`` embeds one query in a program that already has events (per
 event, per batch, per NDJSON chunk; shared between threads).
 ``parse`` and ``format_query`` expose the front end.  Query errors are
@@ -13,6 +15,7 @@ codes, spans and caret excerpts.
 
 from .errors import CQLCompileError, CQLError, CQLSyntaxError, Diagnostic, Span
 from .ingest.sources import Inputs
+from .packs.pack import Pack, compile_pack
 from .runtime.matcher import Matcher
 from .runtime.query import CompiledQuery, compile
 from .runtime.result import Result
@@ -31,11 +34,13 @@ __all__ = [
     "Diagnostic",
     "Inputs",
     "Matcher",
+    "Pack",
     "Pipeline",
     "Result",
     "Span",
     "__version__",
     "compile",
+    "compile_pack",
     "format_query",
     "parse",
     "tokenize",

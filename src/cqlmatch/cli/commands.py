@@ -21,7 +21,7 @@ from ..syntax.lexer import tokenize
 from ..syntax.parser import parse
 from ..syntax.printer import format_query
 from ..synth import gen as gen_mod
-from . import corpus as corpus_mod, progress as progress_mod
+from . import corpus as corpus_mod, pack as pack_mod, progress as progress_mod
 from .output import write_rows
 
 # Exit statuses: 0 success (warnings allowed), 1 the query has errors,
@@ -62,6 +62,8 @@ exit status:
   4    run: an input is incomplete (a truncated or corrupt .gz/.zst); the rows
        of the lines read are still printed
   5    run --workers: a worker process died (killed, out of memory); no rows
+  6    pack run/check: some rules could not be used and were left out; the
+       others ran
   130  interrupted (Ctrl-C)
   143  run: terminated (SIGTERM); the workers are stopped first
 
@@ -504,6 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("code", nargs="?", help="the code, as in 'error E201' of a message")
     p.add_argument("--list", action="store_true", help="list every code with its title")
     p.set_defaults(func=_cmd_explain)
+
+    pack_mod.add_commands(sub)
     return parser
 
 

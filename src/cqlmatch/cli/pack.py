@@ -1,0 +1,192 @@
+"""``cqlmatch pack run|check``: rule packs from the command line.
+
+``pack run PACK EVENTS...`` prints one row per hit (the event as its rule
+leaves it, or an aggregating rule's row, with ``rule.id``, ``rule.name``,
+``rule.severity`` and ``rule.tags``); ``--stats`` adds, per rule, the
+events it ran on, its hits and its time, and for the pack the lines the
+shared prefilter ruled out.  ``pack check PACK`` lists the rules left out
+and every rule's warnings.  A rule that cannot be used is reported with
+its location and left out; the others run, and the exit status is then 6
+(``--strict``: 1, and nothing runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ..errors import BadEventError
+from ..ingest.sources import InputError, Inputs
+from ..packs.pack import Pack, PackCompileError, compile_pack
+from ..packs.run import PackResult
+from ..packs.sources import PackError
+from .output import render_table, write_rows
+
+EXIT_OK = 0
+EXIT_PACK_ERROR = 1  # the pack cannot be read, or (--strict) a rule cannot be used
+EXIT_USAGE = 2
+EXIT_BAD_EVENT = 3
+EXIT_INPUT_INCOMPLETE = 4
+EXIT_RULES_LEFT_OUT = 6  # some rules could not be used; the others ran
+
+EXAMPLES = {
+    "run": "example: cqlmatch pack run rules/ events.ndjson.gz --format ndjson --stats",
+    "check": "example: cqlmatch pack check pack.yaml",
+}
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """The ``pack`` command and its subcommands."""
+    pack = sub.add_parser(
+        "pack",
+        help="run or check a pack of rules (a YAML manifest or a folder of .cql files)",
+        description="A pack is many rules run over the events in one pass (docs/packs.md).",
+        epilog=EXAMPLES["run"],
+    )
+    actions = pack.add_subparsers(dest="pack_command", required=True)
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser = actions.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        parser.add_argument("pack", help="a pack manifest (.yaml, .yml) or a folder of .cql files")
+        parser.add_argument(
+            "--strict", action="store_true", help="a rule that cannot be used is fatal"
+        )
+        parser.add_argument(
+            "--lookup",
+            action="append",
+            metavar="NAME=PATH",
+            help="the file a rule's match(file=NAME), cidr(file=NAME) or readFile(NAME) reads",
+        )
+        parser.add_argument(
+            "--lookups", metavar="DIR", help="lookup files: NAME is DIR/NAME (docs/security.md)"
+        )
+        return parser
+
+    p = action("run", "run every enabled rule of a pack over NDJSON events, in one pass")
+    p.add_argument("events", nargs="+", metavar="PATH", help="NDJSON events, as for run")
+    p.add_argument("--format", choices=("table", "json", "ndjson", "csv"), default="table")
+    p.add_argument("--stats", action="store_true", help="per-rule counts and times on stderr")
+    p.add_argument("--enable", metavar="ID,...", help="also run these disabled rules")
+    p.add_argument("--disable", metavar="ID,...", help="do not run these rules")
+    p.add_argument("--on-error", choices=("skip", "fail"), default="skip")
+    p.set_defaults(func=_cmd_run)
+
+    p = action("check", "report the rules a pack leaves out and every rule's warnings")
+    p.set_defaults(func=_cmd_check)
+
+
+def _load(args: argparse.Namespace) -> Pack | int:
+    lookups = {}
+    for item in args.lookup or ():
+        name, sep, path = item.partition("=")
+        if not sep or not name:
+            print(f"cqlmatch: --lookup expects NAME=PATH, got {item!r}", file=sys.stderr)
+            return EXIT_USAGE
+        lookups[name] = path
+    try:
+        return compile_pack(args.pack, strict=args.strict, lookups=lookups, lookup_dir=args.lookups)
+    except PackError as err:
+        print(f"cqlmatch: {err}", file=sys.stderr)
+        return EXIT_PACK_ERROR
+    except PackCompileError as err:
+        for problem in err.problems:
+            print(f"cqlmatch: {problem}", file=sys.stderr)
+        print(f"cqlmatch: {len(err.problems)} rule(s) cannot be used (--strict)", file=sys.stderr)
+        return EXIT_PACK_ERROR
+
+
+def _ids(text: str | None) -> list[str]:
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
+def _report_left_out(pack: Pack) -> None:
+    for problem in pack.problems:
+        print(f"cqlmatch: left out: {problem}", file=sys.stderr)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    loaded = _load(args)
+    if isinstance(loaded, int):
+        return loaded
+    try:
+        pack = loaded.select(_ids(args.enable), _ids(args.disable))
+    except KeyError as err:
+        print(f"cqlmatch: {err.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    _report_left_out(pack)
+    started = time.perf_counter()
+    try:
+        hits = pack.run(Inputs(*args.events), on_error=args.on_error)
+    except BadEventError as err:
+        print(f"cqlmatch: {err} (--on-error fail)", file=sys.stderr)
+        return EXIT_BAD_EVENT
+    except InputError as err:
+        print(f"cqlmatch: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    write_rows(hits, args.format, sys.stdout)
+    if args.stats:
+        _print_stats(pack, hits, time.perf_counter() - started)
+    for rule_id, warnings in hits.rule_warnings.items():
+        for code, message in warnings:
+            print(f"warning {code}: rule {rule_id}: {message}", file=sys.stderr)
+    if hits.malformed_count:
+        print(f"cqlmatch: {hits.malformed_count} malformed line(s) skipped", file=sys.stderr)
+        for bad in hits.malformed[:10]:
+            print(
+                f"  {bad.source or args.events[0]}:{bad.line_number}: {bad.reason}", file=sys.stderr
+            )
+    if hits.incomplete:
+        print(f"cqlmatch: input incomplete: {', '.join(hits.incomplete)}", file=sys.stderr)
+        return EXIT_INPUT_INCOMPLETE
+    return EXIT_RULES_LEFT_OUT if pack.problems else EXIT_OK
+
+
+def _print_stats(pack: Pack, hits: PackResult, elapsed: float) -> None:
+    stats = hits.stats
+    rows = [
+        {
+            "rule": rule_id,
+            "events": f"{rule.evaluated:,}",
+            "hits": f"{rule.hits:,}",
+            "ms": f"{rule.seconds * 1000:,.1f}",
+        }
+        for rule_id, rule in hits.rule_stats.items()
+    ]
+    sys.stderr.write(render_table(rows))
+    shared = (
+        "a shared prefilter" if hits.prefilter else "no shared prefilter (a rule has no literal)"
+    )
+    print(
+        f"cqlmatch: pack {pack.name!r}: {len(pack)} rule(s) run, {len(pack.problems)} left out, "
+        f"{len(pack.disabled)} disabled; {stats.lines:,} lines, {stats.skipped:,} ruled out by "
+        f"{shared}, {stats.events:,} events decoded, {stats.malformed:,} malformed; "
+        f"{len(hits):,} hits in {elapsed:.2f} s",
+        file=sys.stderr,
+    )
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    loaded = _load(args)
+    if isinstance(loaded, int):
+        return loaded
+    pack = loaded
+    _report_left_out(pack)
+    for rule in pack.compiled:
+        source = rule.source
+        for diagnostic in rule.query.diagnostics:
+            rendered = diagnostic.render(
+                rule.query.text, source.path, source.line_offset, source.column_offset
+            )
+            print(f"rule {rule.id}: {rendered}")
+    print(
+        f"pack {pack.name!r}: {len(pack.compiled)} rule(s) usable "
+        f"({len(pack.disabled)} disabled), {len(pack.problems)} left out"
+    )
+    return EXIT_RULES_LEFT_OUT if pack.problems else EXIT_OK

@@ -1,0 +1,167 @@
+"""A compiled pack: many rules, each checked and compiled once, run together.
+
+``compile_pack(source)`` reads a manifest or a folder (``sources``),
+compiles every enabled rule and keeps those that compile; a rule that
+fails to parse or check is a ``Problem`` (its located diagnostics) and is
+left out, unless ``strict`` makes it fatal (``PackCompileError``).  Pack
+level problems are found here too: duplicate ids (``sources``) and rules
+that can never match (a query whose every path is dead).
+
+``Pack.run(events)`` reads the events once for all rules (``run``);
+``Pack.match(event)`` gives one event's hits.  A hit is the event as the
+rule leaves it, or a row of an aggregating rule, plus ``rule.id``,
+``rule.name``, ``rule.severity`` and ``rule.tags`` (comma-separated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import CQLError
+from ..lang.events import Event, flatten, rawstring_of
+from ..runtime.query import CompiledQuery, compile as compile_query
+from ..semantics.lookups import Table
+from .routing import Route, route_of
+from .sources import PackSource, Problem, RuleSource, read_source
+
+#: The fields a hit carries about its rule, in this order.
+RULE_FIELDS = ("rule.id", "rule.name", "rule.severity", "rule.tags")
+
+
+class PackCompileError(Exception):
+    """A strict pack with rules that cannot be used; ``problems`` lists them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(str(p) for p in problems)
+        super().__init__(f"{len(problems)} rule(s) cannot be used:\n{lines}")
+
+
+@dataclass(frozen=True)
+class PackRule:
+    """One compiled rule of a pack."""
+
+    source: RuleSource
+    query: CompiledQuery
+    route: Route | None
+
+    @property
+    def id(self) -> str:
+        return self.source.id
+
+    def fields(self) -> dict[str, str]:
+        """The ``rule.*`` fields its hits carry."""
+        out = {
+            "rule.id": self.source.id,
+            "rule.name": self.source.name,
+            "rule.severity": self.source.severity,
+        }
+        if self.source.tags:
+            out["rule.tags"] = ",".join(self.source.tags)
+        return out
+
+
+class Pack:
+    """Compiled rules that run over the same events in one pass.
+
+    ``compiled`` holds every rule that compiled, in source order, enabled
+    or not; ``rules`` the enabled ones (``select`` changes which)."""
+
+    def __init__(
+        self,
+        name: str,
+        compiled: list[PackRule],
+        problems: list[Problem],
+        enabled: frozenset[str],
+    ) -> None:
+        self.name = name
+        self.compiled = compiled
+        self.problems = problems  # the rules left out, and why
+        self.enabled = enabled
+
+    @property
+    def rules(self) -> list[PackRule]:
+        return [rule for rule in self.compiled if rule.id in self.enabled]
+
+    @property
+    def disabled(self) -> list[str]:
+        return [rule.id for rule in self.compiled if rule.id not in self.enabled]
+
+    def __len__(self) -> int:
+        return len(self.enabled)
+
+    def select(self, enable: Iterable[str] = (), disable: Iterable[str] = ()) -> Pack:
+        """This pack with the rules ``enable`` names turned on and those
+        ``disable`` names turned off; an id that names no compiled rule is
+        a ``KeyError`` naming it (a rule left out cannot be turned on)."""
+        enable, disable = set(enable), set(disable)
+        known = {rule.id for rule in self.compiled}
+        unknown = sorted((enable | disable) - known)
+        if unknown:
+            left_out = {p.rule for p in self.problems}
+            why = [f"{i} (left out: it did not compile)" if i in left_out else i for i in unknown]
+            raise KeyError(f"pack {self.name!r} has no usable rule {', '.join(why)}")
+        return Pack(self.name, self.compiled, self.problems, (self.enabled | enable) - disable)
+
+    def run(self, source: Any, **options: Any) -> Any:
+        """Every hit of every enabled rule over ``source`` (what
+        ``CompiledQuery.run`` takes), in one pass: a ``PackResult``; see
+        ``packs.run``."""
+        from .run import run_pack
+
+        return run_pack(self, source, **options)
+
+    def match(self, event: Mapping[str, Any]) -> list[dict[str, str]]:
+        """The hits of the per-event rules on one event, in rule order (the
+        event as each rule leaves it, with the ``rule.*`` fields); rules with
+        aggregates need many events (``run``) and give none here."""
+        fields = flatten(event)
+        one = Event(fields, fields.get("@rawstring") or rawstring_of(event))
+        hits = []
+        for rule in self.rules:
+            if rule.route is not None and not rule.route.admits(one):
+                continue
+            if rule.query.plan.aggregating:
+                continue
+            out = rule.query.match_event(one)
+            if out is not None:
+                hits.append({**out.fields, **rule.fields()})
+        return hits
+
+
+def compile_pack(
+    source: str | Path | PackSource,
+    *,
+    strict: bool = False,
+    lookups: Mapping[str, str | Path | Table] | None = None,
+    lookup_dir: str | Path | None = None,
+) -> Pack:
+    """Read and compile a pack (a manifest path, a folder of ``.cql`` files,
+    or a ``PackSource``).  Raises ``sources.PackError`` when the source
+    cannot be read at all, ``PackCompileError`` under ``strict`` when any
+    rule cannot be used."""
+    pack_source = source if isinstance(source, PackSource) else read_source(source)
+    problems = list(pack_source.problems)
+    compiled: list[PackRule] = []
+    for rule_source in pack_source.rules:
+        try:
+            query = compile_query(rule_source.text, lookups=lookups, lookup_dir=lookup_dir)
+        except CQLError as err:
+            problems.append(Problem(rule_source.path, rule_source.id, _rendered(err, rule_source)))
+            continue
+        except (OSError, ValueError) as err:  # e.g. a lookup directory that is not one
+            problems.append(Problem(rule_source.path, rule_source.id, str(err)))
+            continue
+        compiled.append(PackRule(rule_source, query, route_of(query.checked)))
+    if strict and problems:
+        raise PackCompileError(problems)
+    enabled = frozenset(rule.id for rule in compiled if rule.source.enabled)
+    return Pack(pack_source.name, compiled, problems, enabled)
+
+
+def _rendered(err: CQLError, rule: RuleSource) -> str:
+    """The error's diagnostics with carets, placed where the query is written."""
+    return "\n" + err.render(rule.path, rule.line_offset, rule.column_offset)

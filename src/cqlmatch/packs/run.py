@@ -1,0 +1,223 @@
+"""Running a pack: one read of the events for all its rules.
+
+The events are read and decoded once (``runtime.query.read_inputs``).  A
+shared prefilter rules out raw lines before decoding: for each rule, one
+of its literal groups (a line the rule keeps holds a literal of each of
+its groups), all of them together as one group, so a line is decoded when
+it holds a literal of some rule (or is not framed as an object); a rule
+with no literal to look for turns the shared prefilter off.  Then, batch
+by batch, each event's type is read once (``routing``) and every rule runs
+on the VM over just the events of the types it names.
+
+Per-event rules give their hits batch by batch, ordered by event and then
+by rule; aggregating rules keep their own state (a group table, or the
+events their per-event part kept) and give their rows at the end, in rule
+order.  A rule with sub-queries (``join``, ``defineTable``) gets the whole
+input, held in memory.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+from ..bytecode.program import Literal
+from ..ingest.prefilter import checkable
+from ..ingest.sources import as_inputs
+from ..lang.events import Event
+from ..limits import MAX_LINE_BYTES
+from ..runtime.engine import VMEngine
+from ..runtime.query import ON_ERROR, read_inputs
+from ..runtime.result import Result
+from .routing import route_key
+
+if TYPE_CHECKING:  # (pack.Pack.run calls run_pack)
+    from .pack import Pack, PackRule
+
+BATCH = 4096  # events per routing round and VM call
+
+
+@dataclass
+class RuleStats:
+    """One rule's share of a run: the events it was run on, its hits (rows
+    for an aggregating rule) and the time its VM calls took."""
+
+    evaluated: int = 0
+    hits: int = 0
+    seconds: float = 0.0
+
+
+class PackResult(Result):
+    """A ``Result`` (the hits as dicts, in order, with the run's stats and
+    malformed lines) with, besides, ``rule_stats`` (id -> ``RuleStats``, in
+    rule order), ``rule_warnings`` (id -> its run-time warnings) and
+    ``prefilter`` (whether a shared prefilter ruled lines out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rule_stats: dict[str, RuleStats] = {}
+        self.rule_warnings: dict[str, list[tuple[str, str]]] = {}
+        self.prefilter = False
+
+
+def pack_literals(rules: list[PackRule]) -> tuple[tuple[Literal, ...], ...]:
+    """The shared prefilter: one group holding, for each rule, the literals
+    of its most selective group; no group at all when some rule has none."""
+    chosen: dict[Literal, None] = {}
+    for rule in rules:
+        groups = [
+            group
+            for group in rule.query.program.prefilter
+            if group and all(checkable(literal.text) for literal in group)
+        ]
+        if not groups:
+            return ()
+        best = max(groups, key=lambda g: (min(len(x.text) for x in g), -len(g)))
+        chosen.update(dict.fromkeys(best))
+    return (tuple(chosen),) if chosen else ()
+
+
+class _RuleRun:
+    """One rule's engine and state during a run."""
+
+    def __init__(self, rule: PackRule, stats: RuleStats) -> None:
+        self.rule = rule
+        self.stats = stats
+        self.fields = rule.fields()
+        self.engine = VMEngine(
+            rule.query.checked, rule.query.tables, rule.query.program, rule.query.plan
+        )
+        plan = self.engine.plan
+        self.per_event = not plan.aggregating
+        self.whole = plan.reads_source
+        self.table = self.engine.new_table() if plan.grouped and not self.whole else None
+        self.kept: list[Event] = []  # aggregating without a group table: the kept events
+
+    def feed(self, events: list[Event]) -> list[Event]:
+        """Run over ``events``; the hits of a per-event rule (else none yet)."""
+        started = time.perf_counter()
+        self.stats.evaluated += len(events)
+        out: list[Event] = []
+        if self.per_event:
+            out = self.engine.machine.run(events)
+            self.stats.hits += len(out)
+        elif self.table is not None:
+            self.engine.machine.aggregate(events, self.table)
+        elif not self.whole:
+            self.kept.extend(self.engine.machine.run(events))
+        self.stats.seconds += time.perf_counter() - started
+        return out
+
+    def finish(self, whole: list[Event] | None) -> list[dict[str, str]]:
+        """The rows of an aggregating rule (none for a per-event one)."""
+        if self.per_event:
+            return []
+        started = time.perf_counter()
+        if self.whole:
+            assert whole is not None
+            self.stats.evaluated += len(whole)
+            rows = self.engine.run(whole)
+        elif self.table is not None:
+            rows = self.engine.finish(self.table)
+        else:
+            rows = self.engine.finish_outputs(self.kept)
+            self.kept = []
+        self.stats.seconds += time.perf_counter() - started
+        self.stats.hits += len(rows)
+        return [{**row.fields, **self.fields} for row in rows]
+
+
+def run_pack(
+    pack: Pack,
+    source: Any,
+    *,
+    prefilter: bool = True,
+    on_error: str = "skip",
+    max_line_bytes: int | None = None,
+    result: PackResult | None = None,
+) -> PackResult:
+    """Every hit of ``pack``'s enabled rules over ``source``: a
+    ``PackResult``.  ``source`` is what ``CompiledQuery.run`` reads;
+    ``on_error``, ``prefilter`` and ``max_line_bytes`` as there."""
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, not {on_error!r}")
+    result = PackResult() if result is None else result
+    runs = []
+    for rule in pack.rules:
+        stats = result.rule_stats[rule.id] = RuleStats()
+        runs.append(_RuleRun(rule, stats))
+    literals = pack_literals(pack.rules) if prefilter and on_error == "skip" else ()
+    result.prefilter = bool(literals)
+    inputs = as_inputs(source)
+    paths: list[Any] = list(inputs) if inputs is not None else [source]
+    items = read_inputs(
+        paths,
+        result,
+        None,
+        need_all=True,
+        columns=False,
+        on_error=on_error,
+        prefilter=bool(literals),
+        max_line_bytes=MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes,
+        many=len(paths) > 1,
+        literals=literals,
+    )
+    whole: list[Event] | None = [] if any(run.whole for run in runs) else None
+    try:
+        for batch in _batches(items):
+            if whole is not None:
+                whole.extend(batch)
+            result.extend(_hits(runs, batch))
+    finally:
+        items.close()
+    for run in runs:
+        result.extend(run.finish(whole))
+        result.rule_warnings[run.rule.id] = list(run.engine.warnings)
+    return result
+
+
+def _batches(items: Iterator[Event]) -> Iterator[list[Event]]:
+    while batch := list(islice(items, BATCH)):
+        yield batch
+
+
+def _hits(runs: list[_RuleRun], batch: list[Event]) -> list[dict[str, str]]:
+    """The per-event hits of one batch, by event and then by rule."""
+    by_key: dict[str, dict[str, list[int]]] = {}  # route field -> key -> event indexes
+    chosen: dict[tuple[str, frozenset[str]], list[Event]] = {}
+    where = {id(event.fields): i for i, event in enumerate(batch)}
+    found: list[tuple[int, int, dict[str, str]]] = []
+    for order, run in enumerate(runs):
+        route = run.rule.route
+        if route is None:
+            events = batch
+        else:
+            events = chosen.get((route.field, route.keys))  # type: ignore[assignment]
+            if events is None:
+                keyed = by_key.get(route.field)
+                if keyed is None:
+                    keyed = by_key[route.field] = _keyed(batch, route.field)
+                indexes = sorted(i for key in route.keys for i in keyed.get(key, ()))
+                events = chosen[route.field, route.keys] = [batch[i] for i in indexes]
+            if not events:
+                continue
+        last = 0
+        for out in run.feed(events):
+            last = where.get(id(out.origin), last)  # (untraceable: after the one before)
+            found.append((last, order, {**out.fields, **run.fields}))
+    found.sort(key=lambda hit: (hit[0], hit[1]))
+    return [row for _, _, row in found]
+
+
+def _keyed(batch: list[Event], field: str) -> dict[str, list[int]]:
+    """The indexes of the batch's events by the route key of ``field``."""
+    keyed: dict[str, list[int]] = defaultdict(list)
+    for i, event in enumerate(batch):
+        value = event.get(field)
+        if value is not None:
+            keyed[route_key(value)].append(i)
+    return keyed
