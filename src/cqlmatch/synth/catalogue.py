@@ -53,10 +53,32 @@ _VERSIONED = {
     "SensorHeartbeat": ("SensorHeartbeatV4", "SensorHeartbeatMacV4", "SensorHeartbeatLinV4"),
     "ScriptControlScanTelemetry": ("ScriptControlScanTelemetryV3", "", ""),
 }
+# Event types that only planted technique instances produce (the background
+# mixes never draw them, so they stay out of ``_VERSIONED`` and its kind
+# indices).  The names follow Falcon's sensor event names; the version
+# suffixes are illustrative, as no public source lists the current ones.
+# An empty name: the type does not exist on that platform.
+_PLANTED_VERSIONED = {
+    "ScheduledTaskRegistered": ("ScheduledTaskRegisteredV6", "", ""),
+    "ServiceStarted": ("ServiceStartedV4", "", ""),
+    "AsepValueUpdate": ("AsepValueUpdateV3", "", ""),
+    "UserAccountCreated": ("UserAccountCreatedV2", "", "UserAccountCreatedLinV1"),
+}
 _PLATFORMS = ("Win", "Mac", "Lin")
 _PLATFORM_INDEX = {"Win": 0, "Mac": 1, "Lin": 2}
 _KINDS = tuple(_VERSIONED)
 _KIND_INDEX = {k: i for i, k in enumerate(_KINDS)}
+
+
+def _versioned_name(simple: str, platform: str) -> str:
+    """The versioned event name of ``simple`` on ``platform`` (``""`` when
+    the type does not exist there), background and planted-only types alike."""
+    names = _VERSIONED.get(simple) or _PLANTED_VERSIONED.get(simple)
+    if names is None:
+        raise ValueError(f"unknown event type {simple!r}")
+    return names[_PLATFORM_INDEX[platform]]
+
+
 _TRANSMISSION = {
     "SensorHeartbeat": "0",
     "GenericFileWritten": "2",

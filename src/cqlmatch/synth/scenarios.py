@@ -9,7 +9,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from .catalogue import _PLATFORM_INDEX, _TRANSMISSION, _VERSIONED, START_MS
+from .catalogue import _TRANSMISSION, START_MS, _versioned_name
 from .values import (
     _TAGS,
     _b64_ps,
@@ -87,7 +87,7 @@ class _Chain:
     def common(self, simple: str) -> dict[str, Any]:
         host = self.host
         rng = self.rng
-        versioned = _VERSIONED[simple][_PLATFORM_INDEX[self.platform]]
+        versioned = _versioned_name(simple, self.platform)
         if not versioned:
             raise ValueError(f"{simple} does not exist on {self.platform}")
         x = rng.getrandbits(48)
