@@ -1,12 +1,14 @@
 """The background event stream of the ``realistic`` and ``worst`` mixes:
 per-host pre-encoded line pieces and one builder per event type, with the
-planted scenario instances interleaved at ``malicious_rate``.
+planted scenario instances interleaved at ``malicious_rate`` and the planted
+ATT&CK technique instances (:mod:`.techniques`) at ``technique_rate``.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from .catalogue import (
     _COMMON_ORDER,
@@ -36,6 +38,7 @@ from .processes import (
     _Cmd,
 )
 from .scenarios import _SCENARIO_PLATFORMS, LOOKALIKES, SCENARIOS, scenario_events
+from .techniques import TECHNIQUES, technique_events
 from .values import (
     _ATTACKS,
     _DOMAINS,
@@ -55,6 +58,13 @@ _FLIP_SHARE = 0.08  # events whose common keys move to the other end
 _NO_USER_SHARE = 0.07  # background ProcessRollup2 events without UserName
 _NET_IMAGE_SHARE = 1 / 3  # background network events enriched with ImageFileName
 _ATTACKS_SHARE = 0.08  # ClassifiedModuleLoad events with an Attacks array
+_WORST_KINDS = ("ProcessRollup2", "NetworkConnectIP4")  # what the worst mix keeps of planted chains
+
+PlantedRecord = dict[str, Any]
+"""What is known of one planted technique instance: ``technique`` (the
+ATT&CK id), ``name`` (the ATT&CK name), ``tactic``, ``scenario`` (the
+catalogue entry), ``platform``, ``aid`` and ``event_ids`` (the ``id`` of
+each of its events, in output order)."""
 
 
 class _Proc:
@@ -188,14 +198,25 @@ class _Host:
 
 
 class _Gen:
-    def __init__(self, seed: int, mix: str, malicious_rate: float) -> None:
+    def __init__(
+        self,
+        seed: int,
+        mix: str,
+        malicious_rate: float,
+        technique_rate: float = 0.0,
+        on_planted: Callable[[PlantedRecord], object] | None = None,
+    ) -> None:
         if mix not in MIXES:
             raise ValueError(f"unknown mix {mix!r}; expected one of {', '.join(MIXES)}")
         if not 0.0 <= malicious_rate <= 1.0:
             raise ValueError("malicious_rate must be between 0 and 1")
+        if not 0.0 <= technique_rate <= 1.0:
+            raise ValueError("technique_rate must be between 0 and 1")
         self.rng = random.Random(seed)
         self.mix = mix
         self.rate = malicious_rate
+        self.technique_rate = technique_rate
+        self.on_planted = on_planted
         pubs = _build_hosts(self.rng)
         self.hosts = [_Host(p) for p in pubs]
         self.by_platform = {p: [h for h in self.hosts if h.platform == p] for p in _PLATFORMS}
@@ -227,6 +248,7 @@ class _Gen:
         kinds = self.kinds
         builders = self.builders
         rate = self.rate
+        trate = self.technique_rate
         emitted = 0
         while emitted < events:
             if rate:
@@ -238,6 +260,14 @@ class _Gen:
                         emitted += len(block)
                         yield from block
                         continue
+            # Drawn only when techniques are asked for, so that rate 0 gives
+            # the same bytes as a generator without them.
+            if trate and rnd() < trate:
+                block = self._technique(events - emitted)
+                if block:
+                    emitted += len(block)
+                    yield from block
+                    continue
             h = hosts[int(rnd() * nh)]
             table = kinds[h.pidx]
             kind = table[int(rnd() * 1000)]
@@ -255,13 +285,39 @@ class _Gen:
         h = pool[int(rng.random() * len(pool))]
         evs = scenario_events(name, rng, h.pub, start_ms=self.t + 1)
         if self.mix == "worst":
-            evs = [
-                e for e in evs if e["event_simpleName"] in ("ProcessRollup2", "NetworkConnectIP4")
-            ]
+            evs = [e for e in evs if e["event_simpleName"] in _WORST_KINDS]
         if not evs or len(evs) > budget:
             return []
         a = rng.random() < _ESCAPED_SHARE
         self.t = int(evs[-1]["timestamp"])
+        return [_encode_object(e, a) + "\n" for e in evs]
+
+    def _technique(self, budget: int) -> list[str]:
+        """One instance of a catalogue technique picked uniformly, on a host
+        of its platform; reported to ``on_planted`` when it is kept."""
+        rng = self.rng
+        tech = TECHNIQUES[int(rng.random() * len(TECHNIQUES))]
+        pool = self.by_platform[tech.platform]
+        h = pool[int(rng.random() * len(pool))]
+        evs = technique_events(tech, rng, h.pub, start_ms=self.t + 1)
+        if self.mix == "worst":
+            evs = [e for e in evs if e["event_simpleName"] in _WORST_KINDS]
+        if not evs or len(evs) > budget:
+            return []
+        a = rng.random() < _ESCAPED_SHARE
+        self.t = int(evs[-1]["timestamp"])
+        if self.on_planted is not None:
+            self.on_planted(
+                {
+                    "technique": tech.id,
+                    "name": tech.name,
+                    "tactic": tech.tactic,
+                    "scenario": tech.scenario,
+                    "platform": tech.platform,
+                    "aid": h.pub["aid"],
+                    "event_ids": [e["id"] for e in evs],
+                }
+            )
         return [_encode_object(e, a) + "\n" for e in evs]
 
     # -- per event type builders: return the type-specific fragment ----------

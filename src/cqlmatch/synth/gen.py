@@ -55,6 +55,19 @@ Choices worth knowing when reading or matching the output:
   maintainer script through ``dash``), ``aptitude_upgrade`` and
   ``updater_msiexec`` sometimes match (an ``apt``-named parent running
   ``sh``; an updater's msiexec running PowerShell), the others never do.
+* **Planted techniques.**  Before each background event, with probability
+  ``technique_rate`` (default :data:`DEFAULT_TECHNIQUE_RATE`), one instance
+  of an ATT&CK technique from :data:`TECHNIQUES` is emitted on a host of its
+  platform: Windows, Linux and macOS activity such as encoded PowerShell
+  from Office, LOLBin downloads and callbacks, credential dumping,
+  scheduled tasks, services, Run keys, cron and shell-profile persistence,
+  LaunchAgents and Gatekeeper bypasses (:mod:`.techniques` lists them and
+  says what each instance writes).  None of them satisfies the seed rule.
+  Their ids go to the ``planted`` list of :func:`generate_lines` or the
+  side file of :func:`write_file` and ``cqlmatch gen --planted``, so a
+  detection's hits can be checked against what was planted.  The draw is
+  only made when the rate is above 0: ``technique_rate=0`` gives exactly
+  the output of the generator before techniques existed.
 
 Everything is driven by one ``random.Random(seed)``; no hash randomisation,
 clock, locale or unordered iteration reaches the output, so the same
@@ -72,6 +85,7 @@ to it, each one concern:
   modules, written directories and registry values;
 * :mod:`.background`: the background event stream of a mix;
 * :mod:`.scenarios`: the planted installer chains and their look-alikes;
+* :mod:`.techniques`: the planted ATT&CK technique catalogue;
 * :mod:`.writer`: :func:`generate_lines`, :func:`write_file` and the
   ``cqlmatch gen`` command.
 """
@@ -82,19 +96,32 @@ from .catalogue import MIXES, START_MS
 from .encode import gson_escape
 from .hosts import make_hosts, sample_host
 from .scenarios import LOOKALIKES, SCENARIOS, scenario_events
-from .writer import add_arguments, generate_lines, run, write_file
+from .techniques import TECHNIQUES, Technique, technique_events
+from .writer import (
+    DEFAULT_TECHNIQUE_RATE,
+    add_arguments,
+    generate_lines,
+    planted_line,
+    run,
+    write_file,
+)
 
 __all__ = [
+    "DEFAULT_TECHNIQUE_RATE",
     "LOOKALIKES",
     "MIXES",
     "SCENARIOS",
     "START_MS",
+    "TECHNIQUES",
+    "Technique",
     "add_arguments",
     "generate_lines",
     "gson_escape",
     "make_hosts",
+    "planted_line",
     "run",
     "sample_host",
     "scenario_events",
+    "technique_events",
     "write_file",
 ]
