@@ -149,6 +149,7 @@ def compile_pack(
     for rule_source in pack_source.rules:
         try:
             query = compile_query(rule_source.text, lookups=lookups, lookup_dir=lookup_dir)
+            query.program  # noqa: B018  (the bytecode too: a regex set past RE2's budget is E231 here)
         except CQLError as err:
             problems.append(Problem(rule_source.path, rule_source.id, _rendered(err, rule_source)))
             continue
