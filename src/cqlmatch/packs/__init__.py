@@ -1,3 +1,3 @@
 """Rule packs: many CQL rules read from a manifest or a folder, compiled
 once and run over the events in one pass (``sources`` < ``routing`` <
-``pack`` < ``run``)."""
+``rules`` < ``run`` < ``pack``)."""

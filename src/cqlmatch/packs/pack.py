@@ -16,19 +16,17 @@ rule leaves it, or a row of an aggregating rule, plus ``rule.id``,
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import CQLError
 from ..lang.events import Event, flatten, rawstring_of
-from ..runtime.query import CompiledQuery, compile as compile_query
+from ..runtime.query import compile as compile_query
 from ..semantics.lookups import Table
-from .routing import Route, route_of
+from .routing import route_of
+from .rules import PackRule
+from .run import PackResult, run_rules
 from .sources import PackSource, Problem, RuleSource, read_source
-
-#: The fields a hit carries about its rule, in this order.
-RULE_FIELDS = ("rule.id", "rule.name", "rule.severity", "rule.tags")
 
 
 class PackCompileError(Exception):
@@ -38,30 +36,6 @@ class PackCompileError(Exception):
         self.problems = problems
         lines = "\n".join(str(p) for p in problems)
         super().__init__(f"{len(problems)} rule(s) cannot be used:\n{lines}")
-
-
-@dataclass(frozen=True)
-class PackRule:
-    """One compiled rule of a pack."""
-
-    source: RuleSource
-    query: CompiledQuery
-    route: Route | None
-
-    @property
-    def id(self) -> str:
-        return self.source.id
-
-    def fields(self) -> dict[str, str]:
-        """The ``rule.*`` fields its hits carry."""
-        out = {
-            "rule.id": self.source.id,
-            "rule.name": self.source.name,
-            "rule.severity": self.source.severity,
-        }
-        if self.source.tags:
-            out["rule.tags"] = ",".join(self.source.tags)
-        return out
 
 
 class Pack:
@@ -106,13 +80,10 @@ class Pack:
             raise KeyError(f"pack {self.name!r} has no usable rule {', '.join(why)}")
         return Pack(self.name, self.compiled, self.problems, (self.enabled | enable) - disable)
 
-    def run(self, source: Any, **options: Any) -> Any:
+    def run(self, source: Any, **options: Any) -> PackResult:
         """Every hit of every enabled rule over ``source`` (what
-        ``CompiledQuery.run`` takes), in one pass: a ``PackResult``; see
-        ``packs.run``."""
-        from .run import run_pack
-
-        return run_pack(self, source, **options)
+        ``CompiledQuery.run`` takes), in one pass; see ``packs.run``."""
+        return run_rules(self.rules, source, **options)
 
     def match(self, event: Mapping[str, Any]) -> list[dict[str, str]]:
         """The hits of the per-event rules on one event, in rule order (the

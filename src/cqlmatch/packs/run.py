@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..bytecode.program import Literal
 from ..ingest.prefilter import checkable
@@ -34,9 +34,7 @@ from ..runtime.engine import VMEngine
 from ..runtime.query import ON_ERROR, read_inputs
 from ..runtime.result import Result
 from .routing import route_key
-
-if TYPE_CHECKING:  # (pack.Pack.run calls run_pack)
-    from .pack import Pack, PackRule
+from .rules import PackRule
 
 BATCH = 4096  # events per routing round and VM call
 
@@ -131,8 +129,8 @@ class _RuleRun:
         return [{**row.fields, **self.fields} for row in rows]
 
 
-def run_pack(
-    pack: Pack,
+def run_rules(
+    rules: list[PackRule],
     source: Any,
     *,
     prefilter: bool = True,
@@ -140,17 +138,17 @@ def run_pack(
     max_line_bytes: int | None = None,
     result: PackResult | None = None,
 ) -> PackResult:
-    """Every hit of ``pack``'s enabled rules over ``source``: a
+    """Every hit of ``rules`` (a pack's enabled ones) over ``source``: a
     ``PackResult``.  ``source`` is what ``CompiledQuery.run`` reads;
     ``on_error``, ``prefilter`` and ``max_line_bytes`` as there."""
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, not {on_error!r}")
     result = PackResult() if result is None else result
     runs = []
-    for rule in pack.rules:
+    for rule in rules:
         stats = result.rule_stats[rule.id] = RuleStats()
         runs.append(_RuleRun(rule, stats))
-    literals = pack_literals(pack.rules) if prefilter and on_error == "skip" else ()
+    literals = pack_literals(rules) if prefilter and on_error == "skip" else ()
     result.prefilter = bool(literals)
     inputs = as_inputs(source)
     paths: list[Any] = list(inputs) if inputs is not None else [source]
