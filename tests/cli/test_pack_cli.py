@@ -91,3 +91,41 @@ def test_a_pack_that_cannot_be_read(tmp_path, capsys) -> None:
     manifest.write_text("rules: [\n", encoding="utf-8")
     assert main(["pack", "check", str(manifest)]) == EXIT_PACK_ERROR
     assert f"{manifest}:" in capsys.readouterr().err
+
+
+REPO_PACK = Path(__file__).resolve().parents[2] / "rules" / "packs" / "falcon.yaml"
+
+
+@pytest.mark.parametrize("engine", ["vm", "reference"])
+def test_pack_test_runs_each_rules_tests_against_the_pack_rule(engine, capsys) -> None:
+    assert main(["pack", "test", str(REPO_PACK), "--engine", engine]) == 0
+    out = capsys.readouterr().out
+    assert "rule lsass-dump:" in out and "0 failed, 0 errors (4 file(s))" in out
+
+
+def test_pack_test_reports_a_failing_case_and_a_bad_file(tmp_path, capsys) -> None:
+    (tmp_path / "ok.cqltest.yaml").write_text(
+        "cases:\n  - name: kept\n    event: {x: '1'}\n    kept: true\n", encoding="utf-8"
+    )
+    (tmp_path / "bad.cqltest.yaml").write_text("cases: [\n", encoding="utf-8")
+    manifest = tmp_path / "pack.yaml"
+    manifest.write_text(
+        "rules:\n"
+        "  - id: a\n    query: x=2\n    tests: ok.cqltest.yaml\n"
+        "  - id: b\n    query: x=1\n    tests: ok.cqltest.yaml\n",
+        encoding="utf-8",
+    )
+    assert main(["pack", "test", str(manifest)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  kept" in out and "1 passed, 1 failed" in out
+    manifest.write_text(
+        "rules:\n  - id: a\n    query: x=1\n    tests: bad.cqltest.yaml\n", encoding="utf-8"
+    )
+    assert main(["pack", "test", str(manifest)]) == EXIT_USAGE
+    assert "rule a:" in capsys.readouterr().err
+
+
+def test_a_pack_rule_test_alone_says_it_needs_the_pack(capsys) -> None:
+    tests = REPO_PACK.parent / "tests" / "lsass-dump.cqltest.yaml"
+    assert main(["test", str(tests)]) == EXIT_USAGE
+    assert "missing key 'rule' (the tests of a pack's rule run with" in capsys.readouterr().err

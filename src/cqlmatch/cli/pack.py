@@ -1,11 +1,12 @@
-"""``cqlmatch pack run|check``: rule packs from the command line.
+"""``cqlmatch pack run|check|test``: rule packs from the command line.
 
 ``pack run PACK EVENTS...`` prints one row per hit (the event as its rule
 leaves it, or an aggregating rule's row, with ``rule.id``, ``rule.name``,
 ``rule.severity`` and ``rule.tags``); ``--stats`` adds, per rule, the
 events it ran on, its hits and its time, and for the pack the lines the
 shared prefilter ruled out.  ``pack check PACK`` lists the rules left out
-and every rule's warnings.  A rule that cannot be used is reported with
+and every rule's warnings; ``pack test PACK`` runs each rule's detection
+tests against the pack's rule.  A rule that cannot be used is reported with
 its location and left out; the others run, and the exit status is then 6
 (``--strict``: 1, and nothing runs).
 """
@@ -25,6 +26,7 @@ from .output import render_table, write_rows
 
 EXIT_OK = 0
 EXIT_PACK_ERROR = 1  # the pack cannot be read, or (--strict) a rule cannot be used
+EXIT_TEST_FAILED = 1  # pack test: a case failed
 EXIT_USAGE = 2
 EXIT_BAD_EVENT = 3
 EXIT_INPUT_INCOMPLETE = 4
@@ -33,6 +35,7 @@ EXIT_RULES_LEFT_OUT = 6  # some rules could not be used; the others ran
 EXAMPLES = {
     "run": "example: cqlmatch pack run rules/ events.ndjson.gz --format ndjson --stats",
     "check": "example: cqlmatch pack check pack.yaml",
+    "test": "example: cqlmatch pack test pack.yaml --engine reference",
 }
 
 
@@ -80,6 +83,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = action("check", "report the rules a pack leaves out and every rule's warnings")
     p.set_defaults(func=_cmd_check)
+
+    p = action("test", "run the detection tests of every rule that names some (tests:)")
+    p.add_argument("--engine", choices=("vm", "reference"), default="vm")
+    p.add_argument("-q", "--quiet", action="store_true", help="list failures only")
+    p.set_defaults(func=_cmd_test)
 
 
 def _load(args: argparse.Namespace) -> Pack | int:
@@ -189,4 +197,46 @@ def _cmd_check(args: argparse.Namespace) -> int:
         f"pack {pack.name!r}: {len(pack.compiled)} rule(s) usable "
         f"({len(pack.disabled)} disabled), {len(pack.problems)} left out"
     )
+    return EXIT_RULES_LEFT_OUT if pack.problems else EXIT_OK
+
+
+def _cmd_test(args: argparse.Namespace) -> int:
+    """Each rule's test file run against the pack's own compiled rule (a
+    ``rule:`` in the file is not needed, and not used)."""
+    from ..testing import detection as dt
+
+    loaded = _load(args)
+    if isinstance(loaded, int):
+        return loaded
+    pack = loaded
+    _report_left_out(pack)
+    started = time.perf_counter()
+    results: list[dt.CaseResult] = []
+    load_errors: list[dt.DetectionTestError] = []
+    files = 0
+    for rule in pack.compiled:
+        if rule.source.tests is None:
+            continue
+        files += 1
+        try:
+            test_file = dt.load(rule.source.tests, rule_required=False)
+        except dt.DetectionTestError as err:
+            load_errors.append(err)
+            print(f"cqlmatch: rule {rule.id}: {err}", file=sys.stderr)
+            continue
+        file_results = dt.run_file(test_file, args.engine, query=rule.query)
+        results.extend(file_results)
+        if not args.quiet or not all(r.passed for r in file_results):
+            print(f"rule {rule.id}: {rule.source.tests}  (engine {args.engine})")
+            report = dt.render_results(file_results, quiet=args.quiet)
+            if report:
+                print(report)
+    untested = [p.rule for p in pack.problems]
+    if untested:
+        print(f"cqlmatch: not tested (left out): {', '.join(untested)}", file=sys.stderr)
+    print(dt.summary(results, len(load_errors), files, time.perf_counter() - started))
+    if load_errors:
+        return EXIT_USAGE
+    if not all(r.passed for r in results):
+        return EXIT_TEST_FAILED
     return EXIT_RULES_LEFT_OUT if pack.problems else EXIT_OK

@@ -87,7 +87,7 @@ class TestFile:
     __test__ = False  # not a pytest test class, despite the name
 
     path: Path
-    rule: Path
+    rule: Path | None  # None: a pack's rule test, run with the pack's query
     params: dict[str, str] = field(default_factory=dict)
     lookups: dict[str, Path] = field(default_factory=dict)
     saved: Path | None = None
@@ -99,6 +99,8 @@ class TestFile:
     def compile(self) -> CompiledQuery:
         """The rule, compiled with the file's params, lookups and saved
         queries; raises ``CQLError`` (or ``OSError`` for an unreadable rule)."""
+        if self.rule is None:
+            raise OSError(f"{self.path} names no rule (a pack's tests run with cqlmatch pack test)")
         lookups = {name: str(path) for name, path in self.lookups.items()}
         if self.saved is None:
             return compile_file(str(self.rule), self.strict, self.params, lookups)
@@ -149,12 +151,14 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def load(path: str | Path) -> TestFile:
-    """Read and validate one test file; raises ``DetectionTestError``."""
+def load(path: str | Path, rule_required: bool = True) -> TestFile:
+    """Read and validate one test file; raises ``DetectionTestError``.
+    ``rule_required=False``: the file may leave out ``rule:`` (the tests of
+    a pack's rule, which the pack gives)."""
     path = Path(path)
     root = compose(path, DetectionTestError, "empty test file: expected 'rule:' and 'cases:'")
     try:
-        return _Reader(path).test_file(root)
+        return _Reader(path, rule_required).test_file(root)
     except RecursionError:
         raise DetectionTestError(path, "values nested too deeply") from None
 
@@ -163,6 +167,10 @@ class _Reader(NodeReader):
     """Turns the composed YAML nodes of one file into a ``TestFile``."""
 
     error = DetectionTestError
+
+    def __init__(self, path: Path, rule_required: bool = True) -> None:
+        super().__init__(path)
+        self.rule_required = rule_required
 
     def path_to(self, node: yaml.Node, where: str, directory: bool = False) -> Path:
         """A path written in the file, relative to the file's folder; it must exist."""
@@ -208,10 +216,12 @@ class _Reader(NodeReader):
 
     def test_file(self, root: yaml.Node) -> TestFile:
         top = self.mapping(root, "", _FILE_KEYS)
-        for required in ("rule", "cases"):
+        for required in ("rule", "cases") if self.rule_required else ("cases",):
             if required not in top:
-                raise self.fail(root, "", f"missing key {required!r}")
-        result = TestFile(self.path, self.query_file(top["rule"][1], "rule"))
+                hint = " (the tests of a pack's rule run with cqlmatch pack test)"
+                raise self.fail(root, "", f"missing key {required!r}" + hint * (required == "rule"))
+        rule = self.query_file(top["rule"][1], "rule") if "rule" in top else None
+        result = TestFile(self.path, rule)
         if "params" in top:
             result.params = self.string_map(top["params"][1], "params")
         if "lookups" in top:
@@ -374,15 +384,18 @@ def _line(node: yaml.Node) -> int:
 # --- running --------------------------------------------------------------------------
 
 
-def run_file(test_file: TestFile, engine: str = ENGINES[0]) -> list[CaseResult]:
+def run_file(
+    test_file: TestFile, engine: str = ENGINES[0], query: CompiledQuery | None = None
+) -> list[CaseResult]:
     """Every case of ``test_file`` on ``engine``, plus the ``diagnostics:``
     check when the file has one.  A rule that does not compile makes every
-    case an error whose message is the usual caret rendering."""
+    case an error whose message is the usual caret rendering.  ``query``:
+    the rule already compiled (a pack's), instead of the file's ``rule:``."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
     started = time.perf_counter()
     try:
-        query = test_file.compile()
+        query = test_file.compile() if query is None else query
     except CQLError as err:
         message = err.render(str(test_file.rule))
         names = [("diagnostics", test_file.diagnostics_line)] if test_file.diagnostics else []
