@@ -129,3 +129,28 @@ def test_a_pack_rule_test_alone_says_it_needs_the_pack(capsys) -> None:
     tests = REPO_PACK.parent / "tests" / "lsass-dump.cqltest.yaml"
     assert main(["test", str(tests)]) == EXIT_USAGE
     assert "missing key 'rule' (the tests of a pack's rule run with" in capsys.readouterr().err
+
+
+def test_stream_with_a_pack_writes_one_line_per_hit(pack) -> None:
+    import subprocess
+    import sys
+
+    rules, events = pack
+    lines = events.read_bytes() + b"not json\n"
+    proc = subprocess.run(
+        [sys.executable, "-m", "cqlmatch", "stream", "--pack", str(rules)],
+        input=lines,
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(o["rule.id"], o["FileName"]) for o in out] == [("enc", "powershell.exe")]
+    assert b"line 5:" in proc.stderr and b"5 line(s), 1 kept, 1 malformed" in proc.stderr
+    both = subprocess.run(
+        [sys.executable, "-m", "cqlmatch", "stream", "q.cql", "--pack", str(rules)],
+        input=b"",
+        capture_output=True,
+        timeout=120,
+    )
+    assert both.returncode == EXIT_USAGE and b"not both" in both.stderr

@@ -211,3 +211,50 @@ def test_a_rule_without_literals_turns_the_shared_prefilter_off(tmp_path) -> Non
     result = everything.run(str(path))
     assert not result.prefilter and result.stats.skipped == 0
     assert [row["n"] for row in result] == ["7"]
+
+
+# --- the pack matcher ---------------------------------------------------------------------
+
+
+def test_the_pack_matcher_gives_what_a_run_gives() -> None:
+    """match_many, feed in pieces and results() against Pack.run on the same events."""
+    source = PackSource(
+        "p",
+        [
+            RuleSource(id="dns", name="dns", text="#event_simpleName=DnsRequest"),
+            RuleSource(id="tag", name="tag", tags=("x",), text="n=* | t:=upper(n)"),
+            RuleSource(id="agg", name="agg", text="groupBy([event_simpleName])"),
+        ],
+    )
+    pack = compile_pack(source)
+    events = [
+        {"event_simpleName": "DnsRequest", "n": str(i)} if i % 3 else {"event_simpleName": "X"}
+        for i in range(50)
+    ]
+    expected = pack.run(events)
+    per_event = [row for row in expected if row["rule.id"] != "agg"]
+    matcher = cqlmatch.Matcher(pack)
+    assert [hit for hits in matcher.match_many(events) for hit in hits] == per_event
+    assert matcher.results() == [row for row in expected if row["rule.id"] == "agg"]
+    data = "".join(json.dumps(e) + "\n" for e in events).encode() + b"garbage\n"
+    fed = cqlmatch.Matcher(pack)
+    hits = []
+    for start in range(0, len(data), 37):
+        hits.extend(fed.feed(data[start : start + 37]))
+    hits.extend(fed.flush())
+    assert hits == per_event
+    assert fed.malformed_count == 1 and fed.malformed[0].line_number == 51
+    assert fed.lines == 51
+    assert fed.results(reset=True) == matcher.results()
+    assert fed.results() == []  # reset
+
+
+def test_a_pack_matcher_refuses_rules_that_read_their_input_again() -> None:
+    pack = compile_pack(
+        PackSource(
+            "p",
+            [RuleSource(id="j", name="j", text="join({y=1}, field=a, include=[b])")],
+        )
+    )
+    with pytest.raises(ValueError, match="j \\(disable them\\)"):
+        pack.matcher()

@@ -343,6 +343,12 @@ def _cmd_test(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.passed for r in results) else EXIT_TEST_FAILED
 
 
+def _cmd_stream(args: argparse.Namespace) -> int:
+    if args.pack is not None:
+        return pack_mod.stream(args)
+    return stream_mod.command(args, _compile)
+
+
 def _cmd_explain(args: argparse.Namespace) -> int:
     """What a diagnostic code means, why it matters and how to fix it, with
     an example (``--list``: every code with its title)."""
@@ -496,7 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("stream", "match NDJSON events from stdin as they arrive (for log shippers)")
     stream_mod.add_arguments(p)
     query_options(p)
-    p.set_defaults(func=lambda args: stream_mod.command(args, _compile))
+    p.set_defaults(func=_cmd_stream)
 
     p = command("gen", "write deterministic synthetic Falcon telemetry (NDJSON)")
     gen_mod.add_arguments(p)

@@ -18,6 +18,7 @@ import sys
 import time
 
 from ..errors import BadEventError
+from ..ingest.lines import MalformedLine
 from ..ingest.sources import InputError, Inputs
 from ..packs.pack import Pack, PackCompileError, compile_pack
 from ..packs.run import PackResult
@@ -240,3 +241,53 @@ def _cmd_test(args: argparse.Namespace) -> int:
     if not all(r.passed for r in results):
         return EXIT_TEST_FAILED
     return EXIT_RULES_LEFT_OUT if pack.problems else EXIT_OK
+
+
+def stream(args: argparse.Namespace) -> int:
+    """``cqlmatch stream --pack PACK``: the stream loop (``runtime.stream``)
+    over a ``PackMatcher``: one output line per hit, the input line with the
+    fields its rule assigned and the ``rule.*`` fields."""
+    from ..runtime import stream as stream_mod
+
+    if args.query is not None:
+        print("cqlmatch stream: give a query file or --pack, not both", file=sys.stderr)
+        return EXIT_USAGE
+    for option, given in (("--param", args.param), ("--saved", args.saved)):
+        if given:
+            print(f"cqlmatch stream: {option} is not used with --pack", file=sys.stderr)
+            return EXIT_USAGE
+    loaded = _load(args)
+    if isinstance(loaded, int):
+        return loaded
+    pack = loaded
+    _report_left_out(pack)
+
+    def report(bad: MalformedLine) -> None:
+        print(f"cqlmatch stream: line {bad.line_number}: {bad.reason}", file=sys.stderr)
+
+    rows_only = args.aggregate_every is not None
+    try:
+        matcher = pack.matcher(
+            aggregate=rows_only,
+            prefilter=args.prefilter,
+            max_line_bytes=args.max_line_bytes,
+            on_malformed=report,
+        )
+    except ValueError as err:
+        print(f"cqlmatch stream: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    if rows_only and (args.aggregate_every <= 0 or not matcher.aggregating):
+        print(
+            "cqlmatch stream: --aggregate-every needs a positive number and a pack with an "
+            "aggregating rule",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return stream_mod.run_stream(
+        matcher,  # type: ignore[arg-type]
+        sys.stdin.buffer,
+        sys.stdout.buffer,
+        sys.stderr,
+        aggregate_every=args.aggregate_every,
+        cumulative=args.cumulative,
+    )

@@ -23,6 +23,7 @@ from ..errors import CQLError
 from ..lang.events import Event, flatten, rawstring_of
 from ..runtime.query import compile as compile_query
 from ..semantics.lookups import Table
+from .matcher import PackMatcher
 from .routing import route_of
 from .rules import PackRule
 from .run import PackResult, run_rules
@@ -84,6 +85,13 @@ class Pack:
         """Every hit of every enabled rule over ``source`` (what
         ``CompiledQuery.run`` takes), in one pass; see ``packs.run``."""
         return run_rules(self.rules, source, **options)
+
+    def matcher(self, **options: Any) -> PackMatcher:
+        """A ``PackMatcher`` over the enabled rules (``cqlmatch.Matcher(pack)``
+        makes one too); ``options`` as ``PackMatcher`` takes them."""
+        return PackMatcher(self.rules, **options)
+
+    new_matcher = matcher  # (the hook cqlmatch.Matcher looks for)
 
     def match(self, event: Mapping[str, Any]) -> list[dict[str, str]]:
         """The hits of the per-event rules on one event, in rule order (the

@@ -79,10 +79,12 @@ def pack_literals(rules: list[PackRule]) -> tuple[tuple[Literal, ...], ...]:
     return (tuple(chosen),) if chosen else ()
 
 
-class _RuleRun:
+class RuleRun:
     """One rule's engine and state during a run."""
 
-    def __init__(self, rule: PackRule, stats: RuleStats) -> None:
+    def __init__(self, rule: PackRule, stats: RuleStats, aggregate: bool = True) -> None:
+        """``aggregate=False``: an aggregating rule is run for nothing (an
+        embedding that wants per-event hits only)."""
         self.rule = rule
         self.stats = stats
         self.fields = rule.fields()
@@ -91,12 +93,15 @@ class _RuleRun:
         )
         plan = self.engine.plan
         self.per_event = not plan.aggregating
+        self.idle = plan.aggregating and not aggregate
         self.whole = plan.reads_source
         self.table = self.engine.new_table() if plan.grouped and not self.whole else None
         self.kept: list[Event] = []  # aggregating without a group table: the kept events
 
     def feed(self, events: list[Event]) -> list[Event]:
         """Run over ``events``; the hits of a per-event rule (else none yet)."""
+        if self.idle:
+            return []
         started = time.perf_counter()
         self.stats.evaluated += len(events)
         out: list[Event] = []
@@ -110,9 +115,10 @@ class _RuleRun:
         self.stats.seconds += time.perf_counter() - started
         return out
 
-    def finish(self, whole: list[Event] | None) -> list[dict[str, str]]:
-        """The rows of an aggregating rule (none for a per-event one)."""
-        if self.per_event:
+    def finish(self, whole: list[Event] | None, reset: bool = True) -> list[dict[str, str]]:
+        """The rows of an aggregating rule (none for a per-event one) over
+        what it folded so far; ``reset``: start again empty."""
+        if self.per_event or self.idle:
             return []
         started = time.perf_counter()
         if self.whole:
@@ -121,9 +127,12 @@ class _RuleRun:
             rows = self.engine.run(whole)
         elif self.table is not None:
             rows = self.engine.finish(self.table)
+            if reset:
+                self.table = self.engine.new_table()
         else:
             rows = self.engine.finish_outputs(self.kept)
-            self.kept = []
+            if reset:
+                self.kept = []
         self.stats.seconds += time.perf_counter() - started
         self.stats.hits += len(rows)
         return [{**row.fields, **self.fields} for row in rows]
@@ -147,7 +156,7 @@ def run_rules(
     runs = []
     for rule in rules:
         stats = result.rule_stats[rule.id] = RuleStats()
-        runs.append(_RuleRun(rule, stats))
+        runs.append(RuleRun(rule, stats))
     literals = pack_literals(rules) if prefilter and on_error == "skip" else ()
     result.prefilter = bool(literals)
     inputs = as_inputs(source)
@@ -183,12 +192,19 @@ def _batches(items: Iterator[Event]) -> Iterator[list[Event]]:
         yield batch
 
 
-def _hits(runs: list[_RuleRun], batch: list[Event]) -> list[dict[str, str]]:
-    """The per-event hits of one batch, by event and then by rule."""
+def _hits(runs: list[RuleRun], batch: list[Event]) -> list[dict[str, str]]:
+    """The per-event hits of one batch as rows, by event and then by rule."""
+    return [{**out.fields, **run.fields} for _, run, out in batch_hits(runs, batch)]
+
+
+def batch_hits(runs: list[RuleRun], batch: list[Event]) -> list[tuple[int, RuleRun, Event]]:
+    """Run every rule over the events of one batch its route admits:
+    ``(event index, rule run, output event)`` for each per-event hit, by
+    event and then by rule (aggregating rules fold and give none here)."""
     by_key: dict[str, dict[str, list[int]]] = {}  # route field -> key -> event indexes
     chosen: dict[tuple[str, frozenset[str]], list[Event]] = {}
     where = {id(event.fields): i for i, event in enumerate(batch)}
-    found: list[tuple[int, int, dict[str, str]]] = []
+    found: list[tuple[int, int, RuleRun, Event]] = []
     for order, run in enumerate(runs):
         route = run.rule.route
         if route is None:
@@ -206,9 +222,9 @@ def _hits(runs: list[_RuleRun], batch: list[Event]) -> list[dict[str, str]]:
         last = 0
         for out in run.feed(events):
             last = where.get(id(out.origin), last)  # (untraceable: after the one before)
-            found.append((last, order, {**out.fields, **run.fields}))
+            found.append((last, order, run, out))
     found.sort(key=lambda hit: (hit[0], hit[1]))
-    return [row for _, _, row in found]
+    return [(index, run, out) for index, _, run, out in found]
 
 
 def _keyed(batch: list[Event], field: str) -> dict[str, list[int]]:

@@ -191,6 +191,15 @@ class Matcher:
     """One query, compiled once, matched against events from any number of
     threads; see the module docstring for outputs, aggregates and threads."""
 
+    def __new__(cls, query: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """``Matcher(pack)`` with a rule pack (``cqlmatch.compile_pack``)
+        gives the pack's matcher (``packs.matcher.PackMatcher``), which runs
+        all its rules at once."""
+        make = getattr(query, "new_matcher", None)
+        if make is not None:
+            return make(*args, **kwargs)
+        return super().__new__(cls)
+
     def __init__(
         self,
         query: str | CompiledQuery,

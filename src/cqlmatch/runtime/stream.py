@@ -166,6 +166,9 @@ def command(args: argparse.Namespace, compile_query: Any) -> int:
     way the other commands do (parameters, lookups, saved queries)."""
     from .matcher import Matcher
 
+    if args.query is None:
+        print("cqlmatch stream: give a query file, or a pack with --pack", file=sys.stderr)
+        return 2
     if args.query == "-":
         print(
             "cqlmatch stream: standard input carries the events; give the query as a file",
@@ -209,7 +212,13 @@ def command(args: argparse.Namespace, compile_query: Any) -> int:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("query", help="query file")
+    p.add_argument("query", nargs="?", help="query file (or --pack)")
+    p.add_argument(
+        "--pack",
+        metavar="PACK",
+        help="every enabled rule of a pack (a manifest or a folder of .cql files) instead "
+        "of one query: one output line per hit, with rule.id, rule.name, rule.severity, rule.tags",
+    )
     p.add_argument(
         "--aggregate-every",
         type=float,
