@@ -278,6 +278,7 @@ setup(
         _extension("cqlmatch._scan", "cext/scan.pyx", ("cext/textscan.h", "cext/jsonfields.h")),
         _extension("cqlmatch._fields", "cext/fields.pyx", ("cext/jsonfields.h",)),
         _extension("cqlmatch._blockio", "cext/blockio.pyx"),
+        _extension("cqlmatch._candidates", "cext/candidates.pyx"),
     ],
     cmdclass={"build_ext": BuildExt},
 )

@@ -33,7 +33,7 @@ from ..ingest.prefilter import Prefilter
 from ..lang.events import Event, Fields, flatten, rawstring_of
 from ..limits import MALFORMED_KEPT, MAX_LINE_BYTES
 from .rules import PackRule
-from .run import BATCH, RuleRun, RuleStats, batch_hits, pack_literals
+from .run import BATCH, RuleRun, RuleStats, batch_hits, candidate_index, pack_literals
 
 _NL = b"\n"
 
@@ -64,6 +64,7 @@ class PackMatcher:
         self.max_line_bytes = max_line_bytes
         self.on_malformed = on_malformed
         self._prefilter = Prefilter(pack_literals(rules) if prefilter else ())
+        self._index = candidate_index(rules)
         self._splitter = LineSplitter(max_line_bytes)
         self._decoder = Decoder((), need_all=True)
         self._lock = threading.Lock()
@@ -98,7 +99,7 @@ class PackMatcher:
     def _run(self, sources: list[Event]) -> list[tuple[int, RuleRun, Event]]:
         """Every hit of ``sources``, each output carrying its rule's fields."""
         with self._lock:
-            found = batch_hits(self._runs, sources)
+            found = batch_hits(self._runs, sources, self._index)
             self.kept += len(found)
         return [(index, run, out.with_fields(run.fields)) for index, run, out in found]
 

@@ -6,8 +6,11 @@ of its literal groups (a line the rule keeps holds a literal of each of
 its groups), all of them together as one group, so a line is decoded when
 it holds a literal of some rule (or is not framed as an object); a rule
 with no literal to look for turns the shared prefilter off.  Then, batch
-by batch, each event's type is read once (``routing``) and every rule runs
-on the VM over just the events of the types it names.
+by batch, one pass over the raw lines finds every rule's literals
+(``cqlmatch._candidates``: a rule is a candidate for a line that holds a
+literal of each of its groups), each event's type is read once
+(``routing``), and every rule runs on the VM over just the events that are
+both candidates for it and of the types it names.
 
 Per-event rules give their hits batch by batch, ordered by event and then
 by rule; aggregating rules keep their own state (a group table, or the
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from .._candidates import CandidateIndex
 from ..bytecode.program import Literal
 from ..ingest.prefilter import checkable
 from ..ingest.sources import as_inputs
@@ -174,11 +178,12 @@ def run_rules(
         literals=literals,
     )
     whole: list[Event] | None = [] if any(run.whole for run in runs) else None
+    index = candidate_index(rules)
     try:
         for batch in _batches(items):
             if whole is not None:
                 whole.extend(batch)
-            result.extend(_hits(runs, batch))
+            result.extend(_hits(runs, batch, index))
     finally:
         items.close()
     for run in runs:
@@ -192,31 +197,66 @@ def _batches(items: Iterator[Event]) -> Iterator[list[Event]]:
         yield batch
 
 
-def _hits(runs: list[RuleRun], batch: list[Event]) -> list[dict[str, str]]:
+def _hits(
+    runs: list[RuleRun], batch: list[Event], index: CandidateIndex | None
+) -> list[dict[str, str]]:
     """The per-event hits of one batch as rows, by event and then by rule."""
-    return [{**out.fields, **run.fields} for _, run, out in batch_hits(runs, batch)]
+    return [{**out.fields, **run.fields} for _, run, out in batch_hits(runs, batch, index)]
 
 
-def batch_hits(runs: list[RuleRun], batch: list[Event]) -> list[tuple[int, RuleRun, Event]]:
-    """Run every rule over the events of one batch its route admits:
+def candidate_index(rules: list[PackRule]) -> CandidateIndex | None:
+    """The index that tells, from the literals in a raw line, which rules
+    can keep it (each rule's checkable prefilter groups); None when no rule
+    has any literal (every rule then sees every event)."""
+    literals: dict[bytes, int] = {}
+    per_rule: list[list[list[int]]] = []
+    for rule in rules:
+        groups = []
+        if not rule.query.plan.reads_source:
+            for group in rule.query.program.prefilter:
+                if group and all(checkable(literal.text) for literal in group):
+                    texts = {literal.text.lower().encode("ascii") for literal in group}
+                    groups.append([literals.setdefault(t, len(literals)) for t in sorted(texts)])
+        per_rule.append(groups)
+    if not literals:
+        return None
+    return CandidateIndex(list(literals), per_rule)
+
+
+def batch_hits(
+    runs: list[RuleRun], batch: list[Event], index: CandidateIndex | None = None
+) -> list[tuple[int, RuleRun, Event]]:
+    """Run every rule over the events of one batch it can keep (its route
+    admits them and, with ``index``, their lines hold its literals):
     ``(event index, rule run, output event)`` for each per-event hit, by
     event and then by rule (aggregating rules fold and give none here)."""
+    masks: dict[tuple[str, frozenset[str]], bytearray] = {}
     by_key: dict[str, dict[str, list[int]]] = {}  # route field -> key -> event indexes
-    chosen: dict[tuple[str, frozenset[str]], list[Event]] = {}
+    lines = [event.raw for event in batch]
+    candidates = None
+    if index is not None and None not in lines:
+        candidates = index.candidates(lines)
     where = {id(event.fields): i for i, event in enumerate(batch)}
+    everything = range(len(batch))
     found: list[tuple[int, int, RuleRun, Event]] = []
     for order, run in enumerate(runs):
+        chosen = everything if candidates is None else candidates[order]
+        if not chosen:
+            continue
         route = run.rule.route
         if route is None:
-            events = batch
+            events = batch if chosen is everything else [batch[i] for i in chosen]
         else:
-            events = chosen.get((route.field, route.keys))  # type: ignore[assignment]
-            if events is None:
+            mask = masks.get((route.field, route.keys))
+            if mask is None:
                 keyed = by_key.get(route.field)
                 if keyed is None:
                     keyed = by_key[route.field] = _keyed(batch, route.field)
-                indexes = sorted(i for key in route.keys for i in keyed.get(key, ()))
-                events = chosen[route.field, route.keys] = [batch[i] for i in indexes]
+                mask = masks[route.field, route.keys] = bytearray(len(batch))
+                for key in route.keys:
+                    for i in keyed.get(key, ()):
+                        mask[i] = 1
+            events = [batch[i] for i in chosen if mask[i]]
             if not events:
                 continue
         last = 0

@@ -1,0 +1,6 @@
+"""Types of the native module built from cext/candidates.pyx."""
+
+class CandidateIndex:
+    states: int
+    def __init__(self, literals: list[bytes], rules: list[list[list[int]]]) -> None: ...
+    def candidates(self, lines: list[str | bytes]) -> list[list[int]]: ...
