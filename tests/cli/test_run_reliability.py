@@ -66,7 +66,7 @@ def test_a_truncated_input_exits_4_with_the_rows_read(tmp_path: Path, capsys) ->
 
 def test_a_killed_worker_is_a_message_and_exit_5(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.setattr(parallel, "MIN_RANGE_BYTES", 1 << 16)
-    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("fork"))
+    monkeypatch.setattr(parallel, "start_context", lambda: multiprocessing.get_context("fork"))
 
     def die(spec) -> None:  # as the OOM killer would
         os.kill(os.getpid(), signal.SIGKILL)

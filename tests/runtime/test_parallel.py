@@ -186,7 +186,7 @@ def test_a_worker_that_cannot_start_reports_its_error(
     query = cqlmatch.compile(CORRECTED)
     engine = query.new_engine("vm")
     monkeypatch.setattr(type(engine.program), "dumps", lambda self: b"not a program")
-    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("forkserver"))
+    monkeypatch.setattr(parallel, "start_context", lambda: multiprocessing.get_context("forkserver"))
     parts = parallel.plan_parts([str(events_file)], 2)
     assert parts
     with pytest.raises(ValueError, match="not a cqlmatch program"):
@@ -223,17 +223,17 @@ def test_workers_start_by_fork_unless_threads_run(events_file, small_ranges, spl
     import threading
 
     single = threading.active_count() == 1  # (an earlier test may have left a thread)
-    assert (parallel._context().get_start_method() == "fork") == single
+    assert (parallel.start_context().get_start_method() == "fork") == single
     query = cqlmatch.compile(CORRECTED)
     one = query.run(events_file, workers=1)
     release = threading.Event()
     helper = threading.Thread(target=release.wait)
     helper.start()
     try:
-        assert parallel._context().get_start_method() == "forkserver"
+        assert parallel.start_context().get_start_method() == "forkserver"
         assert query.run(events_file, workers=2) == one
     finally:
         release.set()
         helper.join()
     assert split_calls
-    assert (parallel._context().get_start_method() == "fork") == single
+    assert (parallel.start_context().get_start_method() == "fork") == single

@@ -213,7 +213,7 @@ def test_a_sigterm_that_comes_before_the_worker_resets_its_handler_still_ends_it
 
 
 def test_the_parent_starts_no_threads() -> None:
-    """So ``parallel._context`` keeps choosing fork (it forks only while the
+    """So ``parallel.start_context`` keeps choosing fork (it forks only while the
     process runs a single thread)."""
     before = threading.active_count()
     with worker_pool(FORK, 2) as pool:

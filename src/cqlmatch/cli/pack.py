@@ -23,6 +23,7 @@ from ..ingest.sources import InputError, Inputs
 from ..packs.pack import Pack, PackCompileError, compile_pack
 from ..packs.run import PackResult
 from ..packs.sources import PackError
+from ..runtime.pool import WorkerLost
 from .output import render_table, write_rows
 
 EXIT_OK = 0
@@ -31,6 +32,7 @@ EXIT_TEST_FAILED = 1  # pack test: a case failed
 EXIT_USAGE = 2
 EXIT_BAD_EVENT = 3
 EXIT_INPUT_INCOMPLETE = 4
+EXIT_WORKER_LOST = 5
 EXIT_RULES_LEFT_OUT = 6  # some rules could not be used; the others ran
 
 EXAMPLES = {
@@ -80,6 +82,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--enable", metavar="ID,...", help="also run these disabled rules")
     p.add_argument("--disable", metavar="ID,...", help="do not run these rules")
     p.add_argument("--on-error", choices=("skip", "fail"), default="skip")
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes for large plain files and several compressed ones (default: all cores)",
+    )
     p.set_defaults(func=_cmd_run)
 
     p = action("check", "report the rules a pack leaves out and every rule's warnings")
@@ -132,13 +140,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _report_left_out(pack)
     started = time.perf_counter()
     try:
-        hits = pack.run(Inputs(*args.events), on_error=args.on_error)
+        hits = pack.run(Inputs(*args.events), on_error=args.on_error, workers=args.workers)
     except BadEventError as err:
         print(f"cqlmatch: {err} (--on-error fail)", file=sys.stderr)
         return EXIT_BAD_EVENT
-    except InputError as err:
+    except (InputError, ValueError) as err:
         print(f"cqlmatch: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except WorkerLost as err:
+        print(f"cqlmatch: run stopped, no rows: {err}", file=sys.stderr)
+        return EXIT_WORKER_LOST
     write_rows(hits, args.format, sys.stdout)
     if args.stats:
         _print_stats(pack, hits, time.perf_counter() - started)

@@ -15,18 +15,23 @@ rule leaves it, or a row of an aggregating rule, plus ``rule.id``,
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import CQLError
+from ..ingest.sources import as_inputs
 from ..lang.events import Event, flatten, rawstring_of
-from ..runtime.query import compile as compile_query
+from ..limits import MAX_LINE_BYTES
+from ..runtime.parallel import plan_parts
+from ..runtime.query import compile as compile_query, worker_count
 from ..semantics.lookups import Table
 from .matcher import PackMatcher
+from .parallel import run_parts, runs_split
 from .routing import route_of
 from .rules import PackRule
-from .run import PackResult, run_rules
+from .run import PackResult, RuleStats, pack_literals, run_rules
 from .sources import PackSource, Problem, RuleSource, read_source
 
 
@@ -51,8 +56,11 @@ class Pack:
         compiled: list[PackRule],
         problems: list[Problem],
         enabled: frozenset[str],
+        lookup_options: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
+        # what the rules were compiled with (workers that compile them again)
+        self.lookup_options = lookup_options or {}
         self.compiled = compiled
         self.problems = problems  # the rules left out, and why
         self.enabled = enabled
@@ -79,12 +87,64 @@ class Pack:
             left_out = {p.rule for p in self.problems}
             why = [f"{i} (left out: it did not compile)" if i in left_out else i for i in unknown]
             raise KeyError(f"pack {self.name!r} has no usable rule {', '.join(why)}")
-        return Pack(self.name, self.compiled, self.problems, (self.enabled | enable) - disable)
+        return Pack(
+            self.name,
+            self.compiled,
+            self.problems,
+            (self.enabled | enable) - disable,
+            self.lookup_options,
+        )
 
-    def run(self, source: Any, **options: Any) -> PackResult:
+    def run(
+        self,
+        source: Any,
+        *,
+        workers: int | None = None,
+        prefilter: bool = True,
+        on_error: str = "skip",
+        max_line_bytes: int | None = None,
+        result: PackResult | None = None,
+    ) -> PackResult:
         """Every hit of every enabled rule over ``source`` (what
-        ``CompiledQuery.run`` takes), in one pass; see ``packs.run``."""
-        return run_rules(self.rules, source, **options)
+        ``CompiledQuery.run`` takes), in one pass (``packs.run``); large
+        plain files and several compressed ones are split among ``workers``
+        processes (default: all cores; ``packs.parallel``).  Options as for
+        ``CompiledQuery.run``."""
+        rules = self.rules
+        result = PackResult() if result is None else result
+        count = worker_count(workers)
+        inputs = as_inputs(source)
+        paths: list[Any] = list(inputs) if inputs is not None else [source]
+        files = [os.fspath(p) for p in paths if isinstance(p, str | os.PathLike) and p != "-"]
+        if count > 1 and runs_split(rules) and len(files) == len(paths):
+            parts = plan_parts(files, count)
+            if parts:
+                for rule in rules:
+                    result.rule_stats[rule.id] = RuleStats()
+                literals = pack_literals(rules) if prefilter and on_error == "skip" else ()
+                result.prefilter = bool(literals)
+                done = run_parts(
+                    rules,
+                    parts,
+                    count,
+                    result,
+                    prefilter=bool(literals),
+                    on_error=on_error,
+                    max_line_bytes=MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes,
+                    name_files=len(paths) > 1,
+                    lookup_options=self.lookup_options,
+                )
+                if done:
+                    return result
+                result.clear_run()  # a rule's group limit was passed in a part: one pass
+        return run_rules(
+            rules,
+            source,
+            prefilter=prefilter,
+            on_error=on_error,
+            max_line_bytes=max_line_bytes,
+            result=result,
+        )
 
     def matcher(self, **options: Any) -> PackMatcher:
         """A ``PackMatcher`` over the enabled rules (``cqlmatch.Matcher(pack)``
@@ -139,7 +199,8 @@ def compile_pack(
     if strict and problems:
         raise PackCompileError(problems)
     enabled = frozenset(rule.id for rule in compiled if rule.source.enabled)
-    return Pack(pack_source.name, compiled, problems, enabled)
+    options = {"lookups": lookups, "lookup_dir": lookup_dir}
+    return Pack(pack_source.name, compiled, problems, enabled, options)
 
 
 def _rendered(err: CQLError, rule: RuleSource) -> str:

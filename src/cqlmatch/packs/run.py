@@ -30,6 +30,7 @@ from typing import Any
 
 from .._candidates import CandidateIndex
 from ..bytecode.program import Literal
+from ..codes import W401
 from ..ingest.prefilter import checkable
 from ..ingest.sources import as_inputs
 from ..lang.events import Event
@@ -65,6 +66,11 @@ class PackResult(Result):
         self.rule_warnings: dict[str, list[tuple[str, str]]] = {}
         self.prefilter = False
 
+    def clear_run(self) -> None:
+        super().clear_run()
+        self.rule_stats = {name: RuleStats() for name in self.rule_stats}
+        self.rule_warnings = {}
+
 
 def pack_literals(rules: list[PackRule]) -> tuple[tuple[Literal, ...], ...]:
     """The shared prefilter: one group holding, for each rule, the literals
@@ -86,10 +92,14 @@ def pack_literals(rules: list[PackRule]) -> tuple[tuple[Literal, ...], ...]:
 class RuleRun:
     """One rule's engine and state during a run."""
 
-    def __init__(self, rule: PackRule, stats: RuleStats, aggregate: bool = True) -> None:
+    def __init__(
+        self, rule: PackRule, stats: RuleStats, aggregate: bool = True, partial: bool = False
+    ) -> None:
         """``aggregate=False``: an aggregating rule is run for nothing (an
-        embedding that wants per-event hits only)."""
+        embedding that wants per-event hits only); ``partial``: its group
+        table is one part's (a worker's), merged later."""
         self.rule = rule
+        self.partial = partial
         self.stats = stats
         self.fields = rule.fields()
         self.engine = VMEngine(
@@ -99,7 +109,7 @@ class RuleRun:
         self.per_event = not plan.aggregating
         self.idle = plan.aggregating and not aggregate
         self.whole = plan.reads_source
-        self.table = self.engine.new_table() if plan.grouped and not self.whole else None
+        self.table = self.engine.new_table(partial) if plan.grouped and not self.whole else None
         self.kept: list[Event] = []  # aggregating without a group table: the kept events
 
     def feed(self, events: list[Event]) -> list[Event]:
@@ -119,6 +129,30 @@ class RuleRun:
         self.stats.seconds += time.perf_counter() - started
         return out
 
+    def take_state(self) -> Any:
+        """A worker's aggregate state for its part (a partial group table,
+        or the kept events; None for a per-event rule), and a fresh one."""
+        if self.table is not None:
+            state, self.table = self.table, self.engine.new_table(self.partial)
+            return state
+        if self.per_event or self.idle or self.whole:
+            return None
+        state, self.kept = self.kept, []
+        return state
+
+    def merge_state(self, state: Any) -> bool:
+        """Add a part's state (in input order); False when a partial table
+        passed the group limit (the run must go again in one process)."""
+        if state is None:
+            return True
+        if self.table is not None:
+            if state.limit_reached:
+                return False
+            self.table.merge(state)
+            return True
+        self.kept.extend(state)
+        return True
+
     def finish(self, whole: list[Event] | None, reset: bool = True) -> list[dict[str, str]]:
         """The rows of an aggregating rule (none for a per-event one) over
         what it folded so far; ``reset``: start again empty."""
@@ -130,6 +164,8 @@ class RuleRun:
             self.stats.evaluated += len(whole)
             rows = self.engine.run(whole)
         elif self.table is not None:
+            if self.table.limit_reached and not self.partial:
+                self.engine.warn("W401", W401.format(self.table.group_limit))
             rows = self.engine.finish(self.table)
             if reset:
                 self.table = self.engine.new_table()

@@ -12,9 +12,9 @@ engine methods a single process uses, merged in input order.
     rows), merged in input order: each worker fills a partial group table
     (which keeps groups past the plan's limit, since a group first seen
     late in one part may come early in the whole) and the parent merges them
-    into one table that applies the limit, so the rows are one pass's; sums
-    and averages keep their numbers in input order (float addition is not
-    associative).  Without a group plan each part's per-event outputs are
+    into one table that applies the limit, so the rows are one pass's (sums
+    and averages are exact sums, ``lang.exactsum``, so merging them gives
+    one pass's result).  Without a group plan each part's per-event outputs are
     concatenated and the aggregate stages (``sort``, ``head``, ...) run in
     the parent.  Line numbers stay per file: a range's are made global by
     adding the lines of the ranges of the same file before it.  A part
@@ -122,7 +122,7 @@ def plan_ranges(path: str | os.PathLike[str], workers: int) -> list[tuple[int, i
     return [(part.start, part.end) for part in parts]  # type: ignore[misc]
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def start_context() -> multiprocessing.context.BaseContext:
     """fork while this process runs a single thread (a worker then starts in
     milliseconds with everything imported, where a fresh interpreter takes
     about half a second); otherwise forkserver where it exists (forking a
@@ -165,7 +165,7 @@ def _init(spec: dict[str, Any]) -> None:
 
 
 @contextlib.contextmanager
-def _importable_main() -> Iterator[None]:
+def importable_main() -> Iterator[None]:
     """Workers re-import the parent's ``__main__`` from its file; a main
     that has no file on disk (``python -``, ``python -c``, a REPL) would
     make every worker fail at start, so it is hidden while they start."""
@@ -227,7 +227,7 @@ def _work(task: tuple[int, Part]) -> tuple[Any, ...]:
 
 
 @contextlib.contextmanager
-def _explained_loss() -> Iterator[None]:
+def explained_loss() -> Iterator[None]:
     """A dead worker (``pool.WorkerLost``) said as what it means for the run."""
     try:
         yield
@@ -268,14 +268,14 @@ def run_parts(
     offset = 0  # lines of the current file in the parts before
     table = engine.new_table() if engine.plan.grouped else None
     collected: list[Event] = []
-    context = _context()
+    context = start_context()
     if context.get_start_method() == "fork":
         # The arguments of a forked worker are not pickled: it takes the
         # parent's engine as it is instead of compiling the query again.
         spec["engine"] = engine
-    with _importable_main():
+    with importable_main():
         pool = worker_pool(context, min(workers, len(parts)), _init, (spec,))
-    with pool as running, _explained_loss():
+    with pool as running, explained_loss():
         results = running.imap(_work, list(enumerate(parts)))
         for index, counts, bad, malformed, failed, payload, warnings, stopped in results:
             part = parts[index]

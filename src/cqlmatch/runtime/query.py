@@ -107,22 +107,7 @@ class CompiledQuery:
         the counts while the run goes on; a new one by default."""
         if on_error not in ON_ERROR:
             raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, not {on_error!r}")
-        # Processes beyond the cores this process may run on only add memory
-        # (each holds the engine and its part's state): at most that many.
-        try:
-            cores = len(os.sched_getaffinity(0)) or 1
-        except AttributeError:  # not on every platform
-            cores = os.cpu_count() or 1
-        count = cores if workers is None else workers
-        if count < 1:
-            raise ValueError(f"workers must be at least 1, not {count}")
-        if count > cores:
-            import logging
-
-            logging.getLogger("cqlmatch").warning(
-                "cqlmatch: %d workers asked for, %d used (the cores available)", count, cores
-            )
-            count = cores
+        count = worker_count(workers)
         runner = self.new_engine(engine)
         result = Result() if result is None else result
         limit = MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes
@@ -210,6 +195,28 @@ class CompiledQuery:
     def _vm_matcher(self) -> Any:
         """The VM engine ``match`` reuses (made once; it reports no warnings)."""
         return self.new_engine("vm")
+
+
+def worker_count(workers: int | None) -> int:
+    """The worker processes a run uses: ``workers`` (default: every core
+    this process may run on), at most the cores, since more processes only
+    add memory (each holds the engines and its part's state); asking for
+    more logs a note.  Fewer than 1 is a ``ValueError``."""
+    try:
+        cores = len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on every platform
+        cores = os.cpu_count() or 1
+    count = cores if workers is None else workers
+    if count < 1:
+        raise ValueError(f"workers must be at least 1, not {count}")
+    if count > cores:
+        import logging
+
+        logging.getLogger("cqlmatch").warning(
+            "cqlmatch: %d workers asked for, %d used (the cores available)", count, cores
+        )
+        count = cores
+    return count
 
 
 def read_inputs(
