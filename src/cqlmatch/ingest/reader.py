@@ -123,11 +123,15 @@ class EventReader:
         max_line_bytes: int = MAX_LINE_BYTES,
         columns: bool = False,
         literals: Any = None,
+        fields: Any = None,
     ) -> None:
         self.stats = IngestStats()
         self.incomplete = False
-        fields = program.fields if program is not None else ()
-        self.decoder = Decoder(fields, need_all or program is None)
+        if program is not None:
+            refs, everything = program.fields, need_all
+        else:  # the names given, or every field
+            refs, everything = fields or (), need_all or fields is None
+        self.decoder = Decoder(refs, everything)
         self.columns: ColumnDecoder | None = None
         if columns and program is not None and not need_all:
             self.columns = ColumnDecoder(program)
@@ -357,6 +361,7 @@ def read_events(
     max_line_bytes: int = MAX_LINE_BYTES,
     columns: bool = False,
     literals: Any = None,
+    fields: Any = None,
 ) -> EventReader:
     """Events (and malformed lines, in input order) from ``source``; see
     ``EventReader`` and the module docstring.  ``columns``: a block's kept
@@ -365,7 +370,8 @@ def read_events(
     every instruction runs in the VM and whose output is the group table:
     the caller checks).  ``literals``: the prefilter's groups (a CNF of
     ``Literal``) instead of the program's, for a reader serving several
-    programs (a pack)."""
+    programs (a pack); ``fields``: without a program, the names to decode
+    (None: every field)."""
     return EventReader(
-        source, program, need_all, prefilter, chunk_size, max_line_bytes, columns, literals
+        source, program, need_all, prefilter, chunk_size, max_line_bytes, columns, literals, fields
     )

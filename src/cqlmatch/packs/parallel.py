@@ -28,7 +28,17 @@ from ..runtime.pool import worker_pool
 from ..runtime.query import compile as compile_query
 from .routing import route_of
 from .rules import PackRule
-from .run import BATCH, PackResult, RuleRun, RuleStats, batch_hits, candidate_index, pack_literals
+from .run import (
+    BATCH,
+    Hits,
+    PackResult,
+    RuleRun,
+    RuleStats,
+    batch_hits,
+    candidate_index,
+    pack_fields,
+    pack_literals,
+)
 
 _WORKER: dict[str, Any] = {}
 
@@ -55,6 +65,8 @@ def _init(spec: dict[str, Any]) -> None:
         _WORKER["stats"] = stats
         _WORKER["index"] = candidate_index(rules)
         _WORKER["literals"] = pack_literals(rules) if spec["prefilter"] else ()
+        _WORKER["fields"] = pack_fields(rules)
+        _WORKER["hits"] = Hits(partial=_WORKER["fields"] is not None)
         _WORKER.update(on_error=spec["on_error"], max_line_bytes=spec["max_line_bytes"])
     except Exception as err:  # raised again by _work, in the parent
         _WORKER["error"] = err
@@ -72,7 +84,8 @@ def _work(task: tuple[int, parallel.Part]) -> tuple[Any, ...]:
     reader = read_events(
         source,
         None,
-        need_all=True,
+        need_all=_WORKER["fields"] is None,
+        fields=_WORKER["fields"],
         prefilter=bool(_WORKER["literals"]),
         max_line_bytes=_WORKER["max_line_bytes"],
         literals=_WORKER["literals"],
@@ -84,8 +97,8 @@ def _work(task: tuple[int, parallel.Part]) -> tuple[Any, ...]:
     batch: list[Any] = []
 
     def flush() -> None:
-        for _, run, out in batch_hits(runs, batch, _WORKER["index"]):
-            hits.append({**out.fields, **run.fields})
+        found = batch_hits(runs, batch, _WORKER["index"])
+        hits.extend(_WORKER["hits"].rows(found, batch))
         batch.clear()
 
     with reader:

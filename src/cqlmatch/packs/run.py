@@ -1,6 +1,7 @@
 """Running a pack: one read of the events for all its rules.
 
-The events are read and decoded once (``runtime.query.read_inputs``).  A
+The events are read and decoded once (``runtime.query.read_inputs``; only the
+fields the rules read when that suffices, ``pack_fields``).  A
 shared prefilter rules out raw lines before decoding: for each rule, one
 of its literal groups (a line the rule keeps holds a literal of each of
 its groups), all of them together as one group, so a line is decoded when
@@ -31,6 +32,7 @@ from typing import Any
 from .._candidates import CandidateIndex
 from ..bytecode.program import Literal
 from ..codes import W401
+from ..ingest.decode import Decoder
 from ..ingest.prefilter import checkable
 from ..ingest.sources import as_inputs
 from ..lang.events import Event
@@ -201,11 +203,14 @@ def run_rules(
     result.prefilter = bool(literals)
     inputs = as_inputs(source)
     paths: list[Any] = list(inputs) if inputs is not None else [source]
+    fields = pack_fields(rules)
+    hits = Hits(partial=fields is not None)
     items = read_inputs(
         paths,
         result,
         None,
-        need_all=True,
+        need_all=fields is None,
+        fields=fields,
         columns=False,
         on_error=on_error,
         prefilter=bool(literals),
@@ -219,7 +224,7 @@ def run_rules(
         for batch in _batches(items):
             if whole is not None:
                 whole.extend(batch)
-            result.extend(_hits(runs, batch, index))
+            result.extend(hits.rows(batch_hits(runs, batch, index), batch))
     finally:
         items.close()
     for run in runs:
@@ -233,11 +238,45 @@ def _batches(items: Iterator[Event]) -> Iterator[list[Event]]:
         yield batch
 
 
-def _hits(
-    runs: list[RuleRun], batch: list[Event], index: CandidateIndex | None
-) -> list[dict[str, str]]:
-    """The per-event hits of one batch as rows, by event and then by rule."""
-    return [{**out.fields, **run.fields} for _, run, out in batch_hits(runs, batch, index)]
+def pack_fields(rules: list[PackRule]) -> tuple[str, ...] | None:
+    """The fields to decode for ``rules``: the union of what their slots
+    read, or None (every field) when some rule may read any field (a slow
+    path, ``@rawstring``, a sub-query) or keeps whole events for an
+    aggregate stage (``sort``, ``head``...).  A per-event hit is then made
+    again from the whole event (``Hits``)."""
+    names: dict[str, None] = {}
+    for rule in rules:
+        plan = rule.query.plan
+        whole_events = plan.aggregating and not plan.grouped
+        if not plan.native or plan.reads_rawstring or plan.reads_source or whole_events:
+            return None
+        names.update(dict.fromkeys(plan.field_names))
+    return tuple(names)
+
+
+class Hits:
+    """Per-event hits as rows.  When the events were decoded in part
+    (``pack_fields``), a hit's event is decoded whole and its rule run
+    again on it, so the row is the whole event as the rule leaves it."""
+
+    def __init__(self, partial: bool) -> None:
+        self.decoder = Decoder((), need_all=True) if partial else None
+
+    def rows(
+        self, found: list[tuple[int, RuleRun, Event]], batch: list[Event]
+    ) -> list[dict[str, str]]:
+        """The rows of ``batch_hits(runs, batch)``."""
+        if self.decoder is None:
+            return [{**out.fields, **run.fields} for _, run, out in found]
+        rows = []
+        for index, run, out in found:
+            line = (batch[index].raw or "").encode("utf-8", "surrogatepass")
+            whole = self.decoder.decode(line)
+            again = run.engine.match(whole) if type(whole) is Event else None
+            if again is None:  # (cannot happen: the rule reads only decoded fields)
+                again = out
+            rows.append({**again.fields, **run.fields})
+        return rows
 
 
 def candidate_index(rules: list[PackRule]) -> CandidateIndex | None:

@@ -231,13 +231,15 @@ def read_inputs(
     max_line_bytes: int,
     many: bool,
     literals: Any = None,
+    fields: Any = None,
 ) -> Iterator[Any]:
     """The events (and column batches) of every source of ``paths`` in
     order, counted into ``result`` (its stats, malformed lines and
     incomplete sources); malformed lines recorded (``on_error="skip"``) or
     raised (``"fail"``).  ``many``: several sources (messages name each
     one, line numbers are per source).  ``literals``: prefilter groups
-    instead of ``program``'s (``ingest.read_events``)."""
+    instead of ``program``'s; ``fields``: without a program, the names to
+    decode (``ingest.read_events``)."""
     from ..ingest.reader import read_events
 
     for source in paths:
@@ -249,6 +251,7 @@ def read_inputs(
             max_line_bytes=max_line_bytes,
             columns=columns,
             literals=literals,
+            fields=fields,
         )
         name = _source_name(source)
         if not many:
