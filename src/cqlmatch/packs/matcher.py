@@ -59,7 +59,9 @@ class PackMatcher:
                 f"cannot run on events as they come: {', '.join(whole)} (disable them)"
             )
         self.rule_stats = {rule.id: RuleStats() for rule in rules}
-        self._runs = [RuleRun(rule, self.rule_stats[rule.id], aggregate) for rule in rules]
+        self._runs = [
+            RuleRun(rule, self.rule_stats[rule.id], aggregate, own=True) for rule in rules
+        ]
         self.aggregating = aggregate and any(not run.per_event for run in self._runs)
         self.max_line_bytes = max_line_bytes
         self.on_malformed = on_malformed

@@ -31,7 +31,7 @@ from .matcher import PackMatcher
 from .parallel import run_parts, runs_split
 from .routing import route_of
 from .rules import PackRule
-from .run import PackResult, RuleStats, pack_literals, run_rules
+from .run import PackResult, RuleStats, candidate_index, pack_literals, run_rules
 from .sources import PackSource, Problem, RuleSource, read_source
 
 
@@ -61,6 +61,7 @@ class Pack:
         self.name = name
         # what the rules were compiled with (workers that compile them again)
         self.lookup_options = lookup_options or {}
+        self._index: tuple[Any, ...] | None = None  # (enabled ids, candidate index)
         self.compiled = compiled
         self.problems = problems  # the rules left out, and why
         self.enabled = enabled
@@ -133,6 +134,7 @@ class Pack:
                     max_line_bytes=MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes,
                     name_files=len(paths) > 1,
                     lookup_options=self.lookup_options,
+                    index=self.candidates(),
                 )
                 if done:
                     return result
@@ -144,7 +146,14 @@ class Pack:
             on_error=on_error,
             max_line_bytes=max_line_bytes,
             result=result,
+            index=self.candidates(),
         )
+
+    def candidates(self) -> Any:
+        """The enabled rules' ``run.candidate_index`` (made once)."""
+        if self._index is None or self._index[0] != self.enabled:
+            self._index = (self.enabled, candidate_index(self.rules))
+        return self._index[1]
 
     def matcher(self, **options: Any) -> PackMatcher:
         """A ``PackMatcher`` over the enabled rules (``cqlmatch.Matcher(pack)``

@@ -63,7 +63,7 @@ def _init(spec: dict[str, Any]) -> None:
             RuleRun(rule, s, partial=True) for rule, s in zip(rules, stats, strict=True)
         ]
         _WORKER["stats"] = stats
-        _WORKER["index"] = candidate_index(rules)
+        _WORKER["index"] = spec.get("index") or candidate_index(rules)
         _WORKER["literals"] = pack_literals(rules) if spec["prefilter"] else ()
         _WORKER["fields"] = pack_fields(rules)
         _WORKER["hits"] = Hits(partial=_WORKER["fields"] is not None)
@@ -148,6 +148,7 @@ def run_parts(
     max_line_bytes: int,
     name_files: bool,
     lookup_options: dict[str, Any] | None = None,
+    index: Any = None,
 ) -> bool:
     """``rules`` over ``parts`` in ``workers`` processes, into ``result``;
     False (``result`` to be cleared) when the run must go again in one
@@ -158,12 +159,15 @@ def run_parts(
         "on_error": on_error,
         "max_line_bytes": max_line_bytes,
     }
+    finishers = [RuleRun(rule, result.rule_stats[rule.id]) for rule in rules]
     if context.get_start_method() == "fork":
-        spec["rules"] = rules  # a forked worker takes them as they are
+        # A forked worker takes the rules, their engines (made just above)
+        # and the candidate index as they are.
+        spec["rules"] = rules
+        spec["index"] = index
     else:
         spec["sources"] = [rule.source for rule in rules]
         spec["options"] = lookup_options or {}
-    finishers = [RuleRun(rule, result.rule_stats[rule.id]) for rule in rules]
     offset = 0  # lines of the current file in the parts before
     with parallel.importable_main():
         pool = worker_pool(context, min(workers, len(parts)), _init, (spec,))

@@ -37,7 +37,6 @@ from ..ingest.prefilter import checkable
 from ..ingest.sources import as_inputs
 from ..lang.events import Event
 from ..limits import MAX_LINE_BYTES
-from ..runtime.engine import VMEngine
 from ..runtime.query import ON_ERROR, read_inputs
 from ..runtime.result import Result
 from .routing import route_key
@@ -95,18 +94,23 @@ class RuleRun:
     """One rule's engine and state during a run."""
 
     def __init__(
-        self, rule: PackRule, stats: RuleStats, aggregate: bool = True, partial: bool = False
+        self,
+        rule: PackRule,
+        stats: RuleStats,
+        aggregate: bool = True,
+        partial: bool = False,
+        own: bool = False,
     ) -> None:
         """``aggregate=False``: an aggregating rule is run for nothing (an
         embedding that wants per-event hits only); ``partial``: its group
-        table is one part's (a worker's), merged later."""
+        table is one part's (a worker's), merged later; ``own``: an engine
+        of its own, not the one the thread's runs share (``PackRule.engine``)."""
         self.rule = rule
         self.partial = partial
         self.stats = stats
         self.fields = rule.fields()
-        self.engine = VMEngine(
-            rule.query.checked, rule.query.tables, rule.query.program, rule.query.plan
-        )
+        self.engine = rule.engine(own)
+        self.engine.warnings.clear()
         plan = self.engine.plan
         self.per_event = not plan.aggregating
         self.idle = plan.aggregating and not aggregate
@@ -188,10 +192,12 @@ def run_rules(
     on_error: str = "skip",
     max_line_bytes: int | None = None,
     result: PackResult | None = None,
+    index: CandidateIndex | None = None,
 ) -> PackResult:
     """Every hit of ``rules`` (a pack's enabled ones) over ``source``: a
     ``PackResult``.  ``source`` is what ``CompiledQuery.run`` reads;
-    ``on_error``, ``prefilter`` and ``max_line_bytes`` as there."""
+    ``on_error``, ``prefilter`` and ``max_line_bytes`` as there; ``index``:
+    the rules' ``candidate_index``, when made already."""
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, not {on_error!r}")
     result = PackResult() if result is None else result
@@ -219,7 +225,8 @@ def run_rules(
         literals=literals,
     )
     whole: list[Event] | None = [] if any(run.whole for run in runs) else None
-    index = candidate_index(rules)
+    if index is None:
+        index = candidate_index(rules)
     try:
         for batch in _batches(items):
             if whole is not None:
