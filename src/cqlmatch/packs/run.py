@@ -192,7 +192,7 @@ def run_rules(
     on_error: str = "skip",
     max_line_bytes: int | None = None,
     result: PackResult | None = None,
-    index: CandidateIndex | None = None,
+    index: Candidates | None = None,
 ) -> PackResult:
     """Every hit of ``rules`` (a pack's enabled ones) over ``source``: a
     ``PackResult``.  ``source`` is what ``CompiledQuery.run`` reads;
@@ -286,27 +286,43 @@ class Hits:
         return rows
 
 
-def candidate_index(rules: list[PackRule]) -> CandidateIndex | None:
+class Candidates:
+    """Which rules a batch's lines can match: ``CandidateIndex`` over the
+    distinct literal-group sets of the rules (many rules share one, such as
+    an event type and a platform), and for each rule the index of its set."""
+
+    def __init__(self, index: CandidateIndex, shape_of: list[int]) -> None:
+        self.index = index
+        self.shape_of = shape_of  # rule -> its group set in the index
+
+    def lists(self, lines: list[Any]) -> list[list[int]]:
+        """For each group set, the ascending indexes of the lines it admits."""
+        return self.index.candidates(lines)
+
+
+def candidate_index(rules: list[PackRule]) -> Candidates | None:
     """The index that tells, from the literals in a raw line, which rules
     can keep it (each rule's checkable prefilter groups); None when no rule
     has any literal (every rule then sees every event)."""
     literals: dict[bytes, int] = {}
-    per_rule: list[list[list[int]]] = []
+    shapes: dict[tuple[tuple[int, ...], ...], int] = {}
+    shape_of: list[int] = []
     for rule in rules:
-        groups = []
+        groups = set()
         if not rule.query.plan.reads_source:
             for group in rule.query.program.prefilter:
                 if group and all(checkable(literal.text) for literal in group):
                     texts = {literal.text.lower().encode("ascii") for literal in group}
-                    groups.append([literals.setdefault(t, len(literals)) for t in sorted(texts)])
-        per_rule.append(groups)
+                    groups.add(tuple(sorted(literals.setdefault(t, len(literals)) for t in texts)))
+        shape_of.append(shapes.setdefault(tuple(sorted(groups)), len(shapes)))
     if not literals:
         return None
-    return CandidateIndex(list(literals), per_rule)
+    index = CandidateIndex(list(literals), [[list(g) for g in shape] for shape in shapes])
+    return Candidates(index, shape_of)
 
 
 def batch_hits(
-    runs: list[RuleRun], batch: list[Event], index: CandidateIndex | None = None
+    runs: list[RuleRun], batch: list[Event], index: Candidates | None = None
 ) -> list[tuple[int, RuleRun, Event]]:
     """Run every rule over the events of one batch it can keep (its route
     admits them and, with ``index``, their lines hold its literals):
@@ -315,32 +331,38 @@ def batch_hits(
     masks: dict[tuple[str, frozenset[str]], bytearray] = {}
     by_key: dict[str, dict[str, list[int]]] = {}  # route field -> key -> event indexes
     lines = [event.raw for event in batch]
-    candidates = None
+    lists = None
     if index is not None and None not in lines:
-        candidates = index.candidates(lines)
+        lists = index.lists(lines)
     where = {id(event.fields): i for i, event in enumerate(batch)}
     everything = range(len(batch))
+    chosen_events: dict[tuple[int, Any], list[Event]] = {}  # (group set, route) -> events
     found: list[tuple[int, int, RuleRun, Event]] = []
     for order, run in enumerate(runs):
-        chosen = everything if candidates is None else candidates[order]
+        shape = -1 if lists is None else index.shape_of[order]  # type: ignore[union-attr]
+        chosen = everything if lists is None else lists[shape]
         if not chosen:
             continue
         route = run.rule.route
-        if route is None:
-            events = batch if chosen is everything else [batch[i] for i in chosen]
-        else:
-            mask = masks.get((route.field, route.keys))
-            if mask is None:
-                keyed = by_key.get(route.field)
-                if keyed is None:
-                    keyed = by_key[route.field] = _keyed(batch, route.field)
-                mask = masks[route.field, route.keys] = bytearray(len(batch))
-                for key in route.keys:
-                    for i in keyed.get(key, ()):
-                        mask[i] = 1
-            events = [batch[i] for i in chosen if mask[i]]
-            if not events:
-                continue
+        key = (shape, None if route is None else (route.field, route.keys))
+        events = chosen_events.get(key)  # type: ignore[arg-type]
+        if events is None:
+            if route is None:
+                events = batch if chosen is everything else [batch[i] for i in chosen]
+            else:
+                mask = masks.get((route.field, route.keys))
+                if mask is None:
+                    keyed = by_key.get(route.field)
+                    if keyed is None:
+                        keyed = by_key[route.field] = _keyed(batch, route.field)
+                    mask = masks[route.field, route.keys] = bytearray(len(batch))
+                    for name in route.keys:
+                        for i in keyed.get(name, ()):
+                            mask[i] = 1
+                events = [batch[i] for i in chosen if mask[i]]
+            chosen_events[key] = events  # type: ignore[index]
+        if not events:
+            continue
         last = 0
         for out in run.feed(events):
             last = where.get(id(out.origin), last)  # (untraceable: after the one before)
