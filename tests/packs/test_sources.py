@@ -63,7 +63,7 @@ rules:
         ("  - id: a b\n    query: x=1\n", "must start with a letter or digit"),
         ("  - id: a\n    query_file: missing.cql\n", "cannot read"),
         ("  - id: a\n    querry: x=1\n", "unknown key 'querry'; did you mean 'query'?"),
-        ("  - id: a\n    sigma: r.yml\n", "Sigma rules are not converted yet"),
+        ("  - id: a\n    sigma: r.yml\n", "no such file or directory"),
         ("  - id: a\n    enabled: maybe\n    query: x=1\n", "expected true or false"),
     ],
 )

@@ -28,11 +28,12 @@ from ..runtime.parallel import plan_parts
 from ..runtime.query import compile as compile_query, worker_count
 from ..semantics.lookups import Table
 from .matcher import PackMatcher
+from .model import Problem, RuleSource
 from .parallel import run_parts, runs_split
 from .routing import route_of
 from .rules import PackRule
 from .run import PackResult, RuleStats, candidate_index, pack_literals, run_rules
-from .sources import PackSource, Problem, RuleSource, read_source
+from .sources import PackSource, read_source
 
 
 class PackCompileError(Exception):

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from ..runtime.engine import VMEngine
 from ..runtime.query import CompiledQuery
+from .model import RuleSource
 from .routing import Route
-from .sources import RuleSource
 
 #: The fields a hit carries about its rule, in this order.
 RULE_FIELDS = ("rule.id", "rule.name", "rule.severity", "rule.tags")

@@ -36,9 +36,9 @@ from pathlib import Path
 import yaml
 
 from ..testing.yamlnodes import NodeReader, YamlFileError, compose
+from .model import DEFAULT_SEVERITY, SEVERITIES, Problem, RuleSource
+from .sigma import convert as convert_sigma
 
-SEVERITIES = ("informational", "low", "medium", "high", "critical")
-DEFAULT_SEVERITY = "medium"
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
 _MANIFEST_KEYS = ("name", "description", "rules")
@@ -63,35 +63,13 @@ class PackError(YamlFileError):
 
 
 @dataclass(frozen=True)
-class Problem:
-    """Why one rule was left out: where (``file:line:col``), which rule
-    (its id, or ``rules[3]`` when it has none), and what is wrong (for a
-    query, its diagnostics with carets)."""
+class SigmaEntry:
+    """A manifest entry ``sigma: PATH``: converted to rules by ``packs.sigma``."""
 
+    base: RuleSource  # the entry's own settings (enabled, tests)
+    path: Path
     where: str
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: rule {self.rule}: {self.message}"
-
-
-@dataclass(frozen=True)
-class RuleSource:
-    """One rule as written: its metadata and query text, and where the
-    query's first line is (``path``; ``line_offset``/``column_offset`` place
-    a query written inside a manifest, for located errors)."""
-
-    id: str
-    name: str
-    severity: str = DEFAULT_SEVERITY
-    tags: tuple[str, ...] = ()
-    enabled: bool = True
-    text: str = ""
-    path: str = "<query>"
-    line_offset: int = 0
-    column_offset: int = 0
-    tests: str | None = None
+    id: str | None
 
 
 @dataclass
@@ -225,7 +203,7 @@ class _ManifestReader(NodeReader):
         for index, node in enumerate(self.sequence(top["rules"][1], "rules", "rules")):
             where = f"rules[{index}]"
             try:
-                rule = self.rule(node, where)
+                entry = self.rule(node, where)
             except PackError as err:
                 pack.problems.append(
                     Problem(
@@ -235,13 +213,19 @@ class _ManifestReader(NodeReader):
                     )
                 )
                 continue
-            if rule.id in seen:
-                pack.problems.append(
-                    Problem(self.at(node), rule.id, f"id given twice (also at {seen[rule.id]})")
-                )
-                continue
-            seen[rule.id] = self.at(node)
-            pack.rules.append(rule)
+            if isinstance(entry, SigmaEntry):
+                rules, problems = convert_sigma(entry.path, entry.where, entry.id, entry.base)
+                pack.problems.extend(problems)
+            else:
+                rules = [entry]
+            for rule in rules:
+                if rule.id in seen:
+                    pack.problems.append(
+                        Problem(self.at(node), rule.id, f"id given twice (also at {seen[rule.id]})")
+                    )
+                    continue
+                seen[rule.id] = self.at(node)
+                pack.rules.append(rule)
         return pack
 
     def text_of(self, entries: dict, key: str, default: str) -> str:
@@ -259,13 +243,16 @@ class _ManifestReader(NodeReader):
                     return value.value
         return fallback
 
-    def rule(self, node: yaml.Node, where: str) -> RuleSource:
+    def rule(self, node: yaml.Node, where: str) -> RuleSource | SigmaEntry:
         entries = self.mapping(node, where, _RULE_KEYS)
-        if "id" not in entries:
+        explicit_id = None
+        if "id" in entries:
+            explicit_id = self.text(entries["id"][1], f"{where}.id")
+            if not _ID.match(explicit_id):
+                raise self.fail(entries["id"][1], f"{where}.id", _bad_id(explicit_id))
+        elif "sigma" not in entries:
             raise self.fail(node, where, "a rule needs an 'id:'")
-        rule_id = self.text(entries["id"][1], f"{where}.id")
-        if not _ID.match(rule_id):
-            raise self.fail(entries["id"][1], f"{where}.id", _bad_id(rule_id))
+        rule_id = explicit_id or where
         severity = self.text_of(entries, "severity", DEFAULT_SEVERITY).lower()
         if severity not in SEVERITIES:
             raise self.fail(
@@ -301,13 +288,10 @@ class _ManifestReader(NodeReader):
             enabled=enabled,
             tests=tests,
         )
-        key_node, value = entries[given[0]]
+        _, value = entries[given[0]]
         if given[0] == "sigma":
-            raise self.fail(
-                key_node,
-                f"{where}.sigma",
-                "Sigma rules are not converted yet: convert it to CQL and give it as 'query:'",
-            )
+            path = self.relative(value, f"{where}.sigma")
+            return SigmaEntry(base, path, self.at(value), explicit_id)
         if given[0] == "query_file":
             path = self.relative(value, f"{where}.query_file")
             try:

@@ -1,0 +1,41 @@
+"""What a pack is made of, as written: rules with their metadata, and the
+problems of those that cannot be used (shared by ``sources`` and ``sigma``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SEVERITIES = ("informational", "low", "medium", "high", "critical")
+DEFAULT_SEVERITY = "medium"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why one rule was left out: where (``file:line:col``), which rule
+    (its id, or ``rules[3]`` when it has none), and what is wrong (for a
+    query, its diagnostics with carets)."""
+
+    where: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: rule {self.rule}: {self.message}"
+
+
+@dataclass(frozen=True)
+class RuleSource:
+    """One rule as written: its metadata and query text, and where the
+    query's first line is (``path``; ``line_offset``/``column_offset`` place
+    a query written inside a manifest, for located errors)."""
+
+    id: str
+    name: str
+    severity: str = DEFAULT_SEVERITY
+    tags: tuple[str, ...] = ()
+    enabled: bool = True
+    text: str = ""
+    path: str = "<query>"
+    line_offset: int = 0
+    column_offset: int = 0
+    tests: str | None = None
