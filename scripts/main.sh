@@ -3,7 +3,7 @@
 # telemetry, check the seed rule as written (its warnings), run it and its
 # corrected version over the telemetry, print the corrected rule's four
 # categories with their counts and the throughput (events/s, MB/s), and run
-# the rule pack (rules/packs/falcon.yaml: the corrected rule and rules for the
+# the rule pack (rules/packs/falcon.cqlpack.yaml: the corrected rule and rules for the
 # planted ATT&CK techniques) in one pass, ending with its per-rule table.
 #
 # CQLMATCH_EVENTS sets the number of generated events (default 200000).
@@ -32,6 +32,6 @@ echo "== cqlmatch run rules/t1546_016.cql (corrected: the first 20 of its rows)"
 echo "== cqlmatch run rules/t1546_016_categories.cql (the four categories)" >&2
 .venv/bin/cqlmatch run rules/t1546_016_categories.cql "$DATA" --format table --stats
 
-PACK=rules/packs/falcon.yaml
+PACK=rules/packs/falcon.cqlpack.yaml
 echo "== cqlmatch pack run $PACK (hits in build/pack-hits.ndjson; per-rule table)" >&2
 .venv/bin/cqlmatch pack run "$PACK" "$DATA" --format ndjson --stats > build/pack-hits.ndjson

@@ -34,7 +34,7 @@ LAYERS: list[set[str]] = [
     {"runtime"},
     {"testing", "synth"},
     {"packs"},
-    {"cli"},
+    {"cli", "pytest_plugin"},
     {"__init__", "__main__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

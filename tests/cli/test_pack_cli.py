@@ -93,7 +93,7 @@ def test_a_pack_that_cannot_be_read(tmp_path, capsys) -> None:
     assert f"{manifest}:" in capsys.readouterr().err
 
 
-REPO_PACK = Path(__file__).resolve().parents[2] / "rules" / "packs" / "falcon.yaml"
+REPO_PACK = Path(__file__).resolve().parents[2] / "rules" / "packs" / "falcon.cqlpack.yaml"
 
 
 @pytest.mark.parametrize("engine", ["vm", "reference"])

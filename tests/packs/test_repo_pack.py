@@ -1,4 +1,4 @@
-"""The pack the main job runs (rules/packs/falcon.yaml): every rule
+"""The pack the main job runs (rules/packs/falcon.cqlpack.yaml): every rule
 compiles, finds the techniques `cqlmatch gen` plants, and gives the hits of
 its run alone."""
 
@@ -13,7 +13,7 @@ from cqlmatch.synth import gen
 
 from .test_pack import check_against_single_runs
 
-PACK = Path(__file__).resolve().parents[2] / "rules" / "packs" / "falcon.yaml"
+PACK = Path(__file__).resolve().parents[2] / "rules" / "packs" / "falcon.cqlpack.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -54,7 +54,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
     found = {ep.name: ep.value for ep in entry_points(group="pytest11")}
-    assert found.get("cqlmatch") == "cqlmatch.testing.pytest_plugin"
+    assert found.get("cqlmatch") == "cqlmatch.pytest_plugin"
 
 
 def test_collects_cqltest_files_and_nothing_else(project: pytest.Pytester) -> None:
@@ -188,3 +188,74 @@ def test_hostile_files_are_located_collection_errors(project: pytest.Pytester) -
     )
     output = result.stdout.str()
     assert "Traceback" not in output and "secret" not in output
+
+
+PACK = """\
+name: p
+rules:
+  - id: counts
+    query_file: rule.cql
+    tests: counts.cqltest.yaml
+  - id: dns
+    query: "#event_simpleName=DnsRequest"
+    tests: dns.cqltest.yaml
+  - id: broken
+    query: "x=("
+"""
+PACK_COUNTS = GOOD.replace("rule: rule.cql\n", "")
+PACK_DNS = """\
+cases:
+  - name: dns kept
+    event: {event_simpleName: DnsRequest}
+    kept: true
+  - name: wrongly expected
+    event: {event_simpleName: ProcessRollup2}
+    kept: true
+"""
+
+
+def test_a_pack_manifest_is_collected_with_its_rules_tests(project: pytest.Pytester) -> None:
+    project.makefile(".cqlpack.yaml", falcon=PACK)
+    project.makefile(".cqltest.yaml", counts=PACK_COUNTS, dns=PACK_DNS)
+    # the rule tests of a pack name no rule: alone they are collection errors
+    result = project.runpytest("falcon.cqlpack.yaml", "-v", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*falcon.cqlpack.yaml::broken (left out)*FAILED*",
+            "*falcon.cqlpack.yaml::counts::counts*PASSED*",
+            "*falcon.cqlpack.yaml::dns::wrongly expected*FAILED*",
+        ]
+    )
+    assert "the pack leaves this rule out" in result.stdout.str()
+    both = project.runpytest("falcon.cqlpack.yaml", "--cql-engine", "all", "-p", "no:cacheprovider")
+    both.assert_outcomes(passed=6, failed=3)
+
+
+def test_cql_benchmark_times_a_pack(project: pytest.Pytester) -> None:
+    project.makefile(
+        ".cqlpack.yaml",
+        falcon=PACK.replace("    tests: counts.cqltest.yaml\n", "").replace(
+            "    tests: dns.cqltest.yaml\n", ""
+        ),
+    )
+    project.makepyfile(
+        test_bench="""
+def test_pack_speed(cql_benchmark):
+    hits = cql_benchmark("falcon.cqlpack.yaml", "events.ndjson")
+    assert sorted(h["rule.id"] for h in hits) == ["counts", "counts", "dns"]
+"""
+    )
+    report = project.path / "bench.json"
+    result = project.runpytest(
+        "--benchmark-only",
+        "--benchmark-min-rounds=1",
+        "--benchmark-max-time=0.000001",
+        "--benchmark-warmup=off",
+        f"--benchmark-json={report}",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=1, skipped=1)
+    (bench,) = json.loads(report.read_text(encoding="utf-8"))["benchmarks"]
+    assert bench["extra_info"]["rules"] == 2 and bench["extra_info"]["rows"] == 3

@@ -4,7 +4,7 @@ A test file names a rule and lists cases; each case gives input events and
 either the exact output rows (``rows:``) or what must happen to every event
 on its own (``kept:`` and ``fields:``, checked with ``CompiledQuery.match``).
 The format is documented in ``docs/cli.md``; ``cqlmatch test`` and the
-pytest plugin (``cqlmatch.testing.pytest_plugin``) both use this module, so a test
+pytest plugin (``cqlmatch.pytest_plugin``) both use this module, so a test
 fails the same way, with the same diff, in a terminal and under pytest.
 
 The YAML is read node by node (``yaml.compose``) rather than loaded into
