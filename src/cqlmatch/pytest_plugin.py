@@ -70,6 +70,21 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+def _case_items(parent: pytest.Collector, test_file: TestFile) -> Iterator[pytest.Item]:
+    """A test file's cases (and its ``diagnostics:`` check), once per engine."""
+    engines = _engines(parent.config)
+    for engine in engines:
+        suffix = f"[{engine}]" if len(engines) > 1 else ""
+        if test_file.diagnostics is not None:
+            yield CQLTestItem.from_parent(
+                parent, name=f"diagnostics{suffix}", case=None, engine=engine
+            )
+        for case in test_file.cases:
+            yield CQLTestItem.from_parent(
+                parent, name=f"{case.name}{suffix}", case=case, engine=engine
+            )
+
+
 class CQLTestFile(pytest.File):
     """One ``*.cqltest.yaml`` file: its cases, once per engine."""
 
@@ -86,17 +101,7 @@ class CQLTestFile(pytest.File):
         if self.test_file.rule is None:
             return  # a pack rule's tests: collected through the pack's manifest
         self._queries: dict[str, CompiledQuery | BaseException] = {}
-        engines = _engines(self.config)
-        for engine in engines:
-            suffix = f"[{engine}]" if len(engines) > 1 else ""
-            if self.test_file.diagnostics is not None:
-                yield CQLTestItem.from_parent(
-                    self, name=f"diagnostics{suffix}", case=None, engine=engine
-                )
-            for case in self.test_file.cases:
-                yield CQLTestItem.from_parent(
-                    self, name=f"{case.name}{suffix}", case=case, engine=engine
-                )
+        yield from _case_items(self, self.test_file)
 
     def query(self, engine: str) -> CompiledQuery:
         """The rule compiled once per file (any engine runs the same compiled
@@ -173,17 +178,7 @@ class CQLPackRule(pytest.Collector):
             self.test_file = load(self.rule.source.tests, rule_required=False)
         except DetectionTestError as err:
             raise self.CollectError(f"rule {self.rule.id}: {err}") from None
-        engines = _engines(self.config)
-        for engine in engines:
-            suffix = f"[{engine}]" if len(engines) > 1 else ""
-            if self.test_file.diagnostics is not None:
-                yield CQLTestItem.from_parent(
-                    self, name=f"diagnostics{suffix}", case=None, engine=engine
-                )
-            for case in self.test_file.cases:
-                yield CQLTestItem.from_parent(
-                    self, name=f"{case.name}{suffix}", case=case, engine=engine
-                )
+        yield from _case_items(self, self.test_file)
 
     def query(self, engine: str) -> CompiledQuery:
         return self.rule.query

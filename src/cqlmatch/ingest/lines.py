@@ -57,13 +57,15 @@ def lines_in(block: Block) -> int:
 class LineSplitter:
     """Push bytes in any pieces, take blocks of complete lines (module docstring)."""
 
-    __slots__ = ("_carried", "_discarding", "_size", "max_line")
+    __slots__ = ("_carried", "_discarding", "_next", "_size", "lines", "max_line")
 
     def __init__(self, max_line: int) -> None:
         self.max_line = max_line
         self._carried: list[bytes] = []  # pieces of the unfinished line
         self._size = 0
         self._discarding = False  # inside a line already reported as too long
+        self._next = 1  # the number of the next complete line (numbered pushes)
+        self.lines = 0  # complete lines given out by the numbered pushes
 
     @property
     def pending(self) -> bool:
@@ -108,6 +110,23 @@ class LineSplitter:
         self._carried.clear()
         self._size = 0
         self._discarding = False
+        return out
+
+    def push_numbered(self, data: bytes) -> list[tuple[Block, int]]:
+        """``push``, each block with the number of its first line."""
+        return self._numbered(self.push(data))
+
+    def finish_numbered(self) -> list[tuple[Block, int]]:
+        """``finish``, the block with the number of its line."""
+        return self._numbered(self.finish())
+
+    def _numbered(self, blocks: list[Block]) -> list[tuple[Block, int]]:
+        out = []
+        for block in blocks:
+            out.append((block, self._next))
+            count = lines_in(block)
+            self._next += count
+            self.lines += count
         return out
 
     def _carry(self, piece: bytes, out: list[Block]) -> None:

@@ -28,7 +28,7 @@ from itertools import islice
 from typing import Any
 
 from ..ingest.decode import Decoder
-from ..ingest.lines import Block, LineSplitter, MalformedLine, Overlong, lines_in, strip_bom
+from ..ingest.lines import Block, LineSplitter, MalformedLine, Overlong, strip_bom
 from ..ingest.prefilter import Prefilter
 from ..lang.events import Event, Fields, flatten, rawstring_of
 from ..limits import MALFORMED_KEPT, MAX_LINE_BYTES
@@ -70,11 +70,14 @@ class PackMatcher:
         self._splitter = LineSplitter(max_line_bytes)
         self._decoder = Decoder((), need_all=True)
         self._lock = threading.Lock()
-        self._next_line = 1
-        self.lines = 0  # lines fed so far
         self.kept = 0  # hits of per-event rules so far
         self.malformed: list[MalformedLine] = []
         self.malformed_count = 0
+
+    @property
+    def lines(self) -> int:
+        """Complete lines fed so far."""
+        return self._splitter.lines
 
     @property
     def warnings(self) -> dict[str, list[tuple[str, str]]]:
@@ -119,22 +122,13 @@ class PackMatcher:
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"feed() takes bytes, not {type(data).__name__}")
         with self._lock:
-            blocks = self._numbered(self._splitter.push(bytes(data)))
+            blocks = self._splitter.push_numbered(bytes(data))
         return self._blocks(blocks)
 
     def flush_raw(self) -> list[tuple[bytes, Fields, Event]]:
         with self._lock:
-            blocks = self._numbered(self._splitter.finish())
+            blocks = self._splitter.finish_numbered()
         return self._blocks(blocks)
-
-    def _numbered(self, blocks: list[Block]) -> list[tuple[Block, int]]:
-        out = []
-        for block in blocks:
-            out.append((block, self._next_line))
-            count = lines_in(block)
-            self._next_line += count
-            self.lines += count
-        return out
 
     def _blocks(self, blocks: list[tuple[Block, int]]) -> list[tuple[bytes, Fields, Event]]:
         hits: list[tuple[bytes, Fields, Event]] = []

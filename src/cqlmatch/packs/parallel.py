@@ -185,21 +185,9 @@ def run_parts(
             warnings,
             stopped,
         ) in answers:
-            part = parts[index]
-            if part.start == 0:
-                offset = 0
-            source = part.path if name_files else None
-            if failed is not None:
-                result.note_malformed(
-                    MalformedLine(offset + failed[0], failed[1], part.path), "fail", part.path
-                )
-            for line, reason in malformed:
-                result.note_malformed(MalformedLine(offset + line, reason, source), "skip", "")
-            result.malformed_count += bad - len(malformed)
-            result.stats.add(counts)
-            if stopped:
-                result.incomplete.append(part.path)
-            offset += counts["lines"]
+            offset = parallel.record_part(
+                result, parts[index], offset, counts, bad, malformed, failed, stopped, name_files
+            )
             result.extend(hits)
             for finisher, state, (evaluated, found, seconds), said in zip(
                 finishers, states, rule_counts, warnings, strict=True

@@ -69,7 +69,7 @@ import msgspec
 
 from ..bytecode.program import Program
 from ..ingest.decode import Decoder
-from ..ingest.lines import Block, LineSplitter, MalformedLine, Overlong, lines_in, strip_bom
+from ..ingest.lines import Block, LineSplitter, MalformedLine, Overlong, strip_bom
 from ..ingest.prefilter import Prefilter
 from ..lang.events import Event, Fields, _scalar, flatten, rawstring_of
 from ..limits import MALFORMED_KEPT, MAX_LINE_BYTES
@@ -274,12 +274,10 @@ class Matcher:
         # feed(): one line splitter, the line counter.
         self._feed_lock = threading.Lock()
         self._splitter = LineSplitter(max_line_bytes)
-        self._next_line = 1
         self._items = 0  # match_many() items so far, to number malformed ones
         self._malformed_lock = threading.Lock()
         self.malformed: list[MalformedLine] = []
         self.malformed_count = 0
-        self.lines = 0  # complete lines fed so far
         self.kept = 0  # events the per-event part kept (all entry points)
 
     # --- engines ---------------------------------------------------------------------------
@@ -301,6 +299,11 @@ class Matcher:
     def _warn(self, code: str, message: str) -> None:
         if (code, message) not in self._warnings:
             self._warnings.append((code, message))
+
+    @property
+    def lines(self) -> int:
+        """Complete lines fed so far."""
+        return self._splitter.lines
 
     @property
     def warnings(self) -> list[tuple[str, str]]:
@@ -412,23 +415,13 @@ class Matcher:
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"feed() takes bytes, not {type(data).__name__}")
         with self._feed_lock:
-            blocks = self._numbered(self._splitter.push(bytes(data)))
+            blocks = self._splitter.push_numbered(bytes(data))
         return self._blocks(blocks)
 
     def flush_raw(self) -> list[tuple[bytes, Fields, Event]]:
         with self._feed_lock:
-            blocks = self._numbered(self._splitter.finish())
+            blocks = self._splitter.finish_numbered()
         return self._blocks(blocks)
-
-    def _numbered(self, blocks: list[Block]) -> list[tuple[Block, int]]:
-        """Under the feed lock: each block with the number of its first line."""
-        out = []
-        for block in blocks:
-            out.append((block, self._next_line))
-            count = lines_in(block)
-            self._next_line += count
-            self.lines += count
-        return out
 
     def _blocks(self, blocks: list[tuple[Block, int]]) -> list[tuple[bytes, Fields, Event]]:
         kept: list[tuple[bytes, Fields, Event]] = []

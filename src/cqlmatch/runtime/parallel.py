@@ -239,6 +239,36 @@ def explained_loss() -> Iterator[None]:
         ) from None
 
 
+def record_part(
+    result: Result,
+    part: Part,
+    offset: int,
+    counts: dict[str, int],
+    bad: int,
+    malformed: list[tuple[int, str]],
+    failed: tuple[int, str] | None,
+    stopped: bool,
+    name_files: bool,
+) -> int:
+    """Record one finished part's counts, malformed lines (numbered in its
+    file: ``offset`` is the lines of that file in the parts before) and
+    incomplete input in ``result``; returns the offset for the next part."""
+    if part.start == 0:
+        offset = 0
+    source = part.path if name_files else None
+    if failed is not None:
+        result.note_malformed(
+            MalformedLine(offset + failed[0], failed[1], part.path), "fail", part.path
+        )
+    for number, reason in malformed:
+        result.note_malformed(MalformedLine(offset + number, reason, source), "skip", "")
+    result.malformed_count += bad - len(malformed)
+    result.stats.add(counts)
+    if stopped:
+        result.incomplete.append(part.path)
+    return offset + counts["lines"]
+
+
 def run_parts(
     query: Any,
     engine: VMEngine,
@@ -278,23 +308,11 @@ def run_parts(
     with pool as running, explained_loss():
         results = running.imap(_work, list(enumerate(parts)))
         for index, counts, bad, malformed, failed, payload, warnings, stopped in results:
-            part = parts[index]
-            if part.start == 0:
-                offset = 0
-            source = part.path if name_files else None
-            if failed is not None:
-                result.note_malformed(
-                    MalformedLine(offset + failed[0], failed[1], part.path), "fail", part.path
-                )
-            for number, reason in malformed:
-                result.note_malformed(MalformedLine(offset + number, reason, source), "skip", "")
-            result.malformed_count += bad - len(malformed)
+            offset = record_part(
+                result, parts[index], offset, counts, bad, malformed, failed, stopped, name_files
+            )
             for code, message in warnings:
                 engine.warn(code, message)
-            result.stats.add(counts)
-            if stopped:
-                result.incomplete.append(part.path)
-            offset += counts["lines"]
             if table is None:
                 collected.extend(payload)
             elif payload.limit_reached:
