@@ -32,9 +32,10 @@ def test_a_sigma_folder_becomes_rules_with_their_metadata(tmp_path) -> None:
     assert "#event_simpleName=/^ProcessRollup2$/i" in certutil.text
     assert pack.rules[1].source.severity == "critical"
     problems = {p.rule: p.message for p in pack.problems}
-    assert "does not map this rule's log source (product: cisco, service: asa)" in problems[
-        "11111111-2222-3333-4444-555555555555"
-    ]
+    assert (
+        "does not map this rule's log source (product: cisco, service: asa)"
+        in problems["11111111-2222-3333-4444-555555555555"]
+    )
     assert "not a Sigma rule: invalid YAML" in problems["broken"]
 
 

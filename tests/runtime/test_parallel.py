@@ -186,7 +186,9 @@ def test_a_worker_that_cannot_start_reports_its_error(
     query = cqlmatch.compile(CORRECTED)
     engine = query.new_engine("vm")
     monkeypatch.setattr(type(engine.program), "dumps", lambda self: b"not a program")
-    monkeypatch.setattr(parallel, "start_context", lambda: multiprocessing.get_context("forkserver"))
+    monkeypatch.setattr(
+        parallel, "start_context", lambda: multiprocessing.get_context("forkserver")
+    )
     parts = parallel.plan_parts([str(events_file)], 2)
     assert parts
     with pytest.raises(ValueError, match="not a cqlmatch program"):
