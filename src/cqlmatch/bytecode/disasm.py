@@ -115,7 +115,7 @@ def dis(program: Program) -> str:
         mark = ">>" if ins.is_target else "  "
         raw = " ".join(str(o) for o in ins.operands)
         out.append(
-            f"{line} {mark} {ins.offset:>4} {ins.op.name:<14} {raw:<12} {', '.join(ins.resolved)}".rstrip()
+            f"{line} {mark} {ins.offset:>4} {ins.op.name:<16} {raw:<12} {', '.join(ins.resolved)}".rstrip()
         )
     out.append("")
     out.append("fields: " + ", ".join(f"{i}={f.name}" for i, f in enumerate(program.fields)))
