@@ -28,10 +28,14 @@ cdef enum Op:
     DISCARD = 22  # -
     ACCEPT = 23  # -
     REJECT = 24  # -
+    TEST_EQ_CI = 25  # slot, const
+    TEST_PREFIX_CI = 26  # slot, const
+    TEST_SUFFIX_CI = 27  # slot, const
+    TEST_CONTAINS_CI = 28  # slot, const
 
 # Facts about the table the VM checks programs against.
 cdef enum:
-    OP_COUNT = 25
+    OP_COUNT = 29
     MAX_WIDTH = 4
 
 # TEST_NUM comparisons (the ``op`` operand), in NUM_OPS order.
@@ -42,8 +46,8 @@ cdef enum NumOp:
     NUM_GE = 3  # >=
 
 # Code words each instruction takes (opcode plus operands), by opcode.
-cdef int[25] OP_WIDTHS
-OP_WIDTHS[:] = [2, 3, 3, 3, 3, 3, 4, 4, 3, 4, 2, 2, 1, 2, 2, 2, 4, 3, 4, 3, 1, 1, 1, 1, 1]
+cdef int[29] OP_WIDTHS
+OP_WIDTHS[:] = [2, 3, 3, 3, 3, 3, 4, 4, 3, 4, 2, 2, 1, 2, 2, 2, 4, 3, 4, 3, 1, 1, 1, 1, 1, 3, 3, 3, 3]
 
 # Operand kinds, by opcode (for validating a program before running it).
 cdef enum OperandKind:
@@ -62,7 +66,7 @@ cdef enum OperandKind:
 # Row op holds its operand kinds at OP_KINDS[op * 3 + k].
 cdef enum:
     MAX_OPERANDS = 3
-cdef int[75] OP_KINDS
+cdef int[87] OP_KINDS
 OP_KINDS[:] = [
     KIND_SLOT, KIND_NONE, KIND_NONE,  # TEST_EXISTS
     KIND_SLOT, KIND_CONST, KIND_NONE,  # TEST_EQ
@@ -89,4 +93,8 @@ OP_KINDS[:] = [
     KIND_NONE, KIND_NONE, KIND_NONE,  # DISCARD
     KIND_NONE, KIND_NONE, KIND_NONE,  # ACCEPT
     KIND_NONE, KIND_NONE, KIND_NONE,  # REJECT
+    KIND_SLOT, KIND_CONST, KIND_NONE,  # TEST_EQ_CI
+    KIND_SLOT, KIND_CONST, KIND_NONE,  # TEST_PREFIX_CI
+    KIND_SLOT, KIND_CONST, KIND_NONE,  # TEST_SUFFIX_CI
+    KIND_SLOT, KIND_CONST, KIND_NONE,  # TEST_CONTAINS_CI
 ]

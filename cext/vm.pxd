@@ -38,6 +38,9 @@ cdef class _Ctx:
     cdef vector[PyObject*] s_cur  # borrowed: input events, or events in keep
     cdef list keep  # slow-path outputs of the current input event
     cdef Py_ssize_t nkeep
+    # TEST_CONTAINS_CI: fold_buf holds the value fold_key (held) folded.
+    cdef object fold_key
+    cdef vector[char] fold_buf
 
     cdef void clear(self) noexcept
     cdef int adopt(self, object event) except -1
@@ -122,6 +125,9 @@ cdef class Machine:
     cdef vector[char] rawstring
 
     cdef tuple consts
+    # The caseless tests' view of consts: each in ASCII lower case as bytes,
+    # None when not ASCII (see vm/caseless.pxi).
+    cdef tuple folded
     # TEST_IN sets: a frozenset of str per Program.value_sets entry.
     cdef tuple value_sets
     # Numbers: the program's values, and for the C fast path whether each
@@ -170,6 +176,11 @@ cdef int _build_sets(Machine m) except -1  # compile one RE2::Set per regex set
 cdef int _regex_bit(Machine m, object value, int s, int bit) except -1  # TEST_REGEX
 cdef int _set_bits(Machine m, object value, int s) except -1  # run set s over value
 cdef _forget(Machine m)  # drop the cached values at the end of a run
+
+# --- vm/caseless.pxi: caseless string tests --------------------------------------------
+
+cdef int _build_folded(Machine m) except -1  # the constants as the caseless tests read them
+cdef int _test_caseless(Machine m, _Ctx c, int op, object value, int k) except -1  # TEST_*_CI
 
 # --- vm/numbers.pxi: numbers and IPv4 --------------------------------------------------
 

@@ -34,13 +34,14 @@ releasing and taking the GIL back.
 
 Layout: this file holds the imports and the ``Machine``'s construction and
 public methods; its parts by concern are ``cext/vm/*.pxi`` (registers,
-dispatch, regexsets, numbers, grouptable), included below so that the
-module stays one C unit, and ``vm.pxd`` is the table of contents of all.
+dispatch, regexsets, caseless, numbers, exactsum, grouptable), included
+below so that the module stays one C unit, and ``vm.pxd`` is the table of
+contents of all.
 Limits (``PARTIAL_GROUPS``, ``REGEX_MAX_MEM``) come from ``cqlmatch.limits``.
 """
 
 cimport cython
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_Copy, PyDict_SetItem, PyDict_Size as PyDict_GET_SIZE
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.object cimport Py_GE, Py_GT, Py_LE, Py_LT, PyObject, PyObject_RichCompareBool
@@ -53,11 +54,13 @@ from cpython.unicode cimport (
     PyUnicode_GET_LENGTH,
     PyUnicode_KIND,
     PyUnicode_Tailmatch,
+    PyUnicode_1BYTE_KIND,
+    PyUnicode_2BYTE_KIND,
 )
 from cpython.float cimport PyFloat_AS_DOUBLE
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from libc.math cimport fabs, isfinite, isinf
-from libc.stdint cimport int64_t, uint32_t
+from libc.stdint cimport int64_t, uint16_t, uint32_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcmp, memcpy, memset
 from libcpp cimport bool as cbool
@@ -116,6 +119,7 @@ from cqlmatch.limits import PARTIAL_GROUPS, REGEX_MAX_MEM
 include "vm/registers.pxi"   # _Ctx: one run's registers and case stack; reads, writes, Event out
 include "vm/dispatch.pxi"    # code checks, the dispatch loop (_exec), runs over event lists
 include "vm/regexsets.pxi"   # RE2 sets: building, matching, the per-value cache and memo
+include "vm/caseless.pxi"    # caseless string tests (RE2's (?i) on ASCII constants)
 include "vm/numbers.pxi"     # number parsing, IPv4 and CIDR tests
 include "vm/exactsum.pxi"    # sum()/avg(): exact, bounded, mergeable
 include "vm/grouptable.pxi"  # GroupTable, adding an event to it, its rows
@@ -176,6 +180,7 @@ cdef class Machine:
             if not isinstance(text, str):
                 raise ValueError(f"program constant {text!r} is not a str")
         self.consts = tuple(program.consts)
+        _build_folded(self)
         value_sets = []
         for strings in program.value_sets:
             for text in strings:

@@ -27,6 +27,13 @@ cdef int _check_code(Machine m) except -1:
                 _check_range(pc, "slot", operand, nfields)
             elif kind == KIND_CONST:
                 _check_range(pc, "constant", operand, len(m.consts))
+                if (
+                    op == TEST_EQ_CI or op == TEST_PREFIX_CI or op == TEST_SUFFIX_CI
+                    or op == TEST_CONTAINS_CI
+                ) and m.folded[operand] is None:
+                    raise ValueError(
+                        f"code offset {pc}: constant {operand} of a caseless test is not ASCII"
+                    )
             elif kind == KIND_STRSET:
                 _check_range(pc, "string set", operand, len(m.value_sets))
             elif kind == KIND_NUMBER:
@@ -114,6 +121,13 @@ cdef int _exec(
                         <object>value, result, 0, PyUnicode_GET_LENGTH(<object>value),
                         -1 if op == TEST_PREFIX else 1,
                     ) == 1
+            pc += 3
+        elif (
+            op == TEST_EQ_CI or op == TEST_PREFIX_CI or op == TEST_SUFFIX_CI
+            or op == TEST_CONTAINS_CI
+        ):
+            value = _get(m, c, code[pc + 1])
+            flag = value != NULL and _test_caseless(m, c, op, <object>value, code[pc + 2])
             pc += 3
         elif op == TEST_IN:
             value = _get(m, c, code[pc + 1])

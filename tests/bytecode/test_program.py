@@ -109,12 +109,15 @@ def test_prefilter_of_the_corrected_seed_rule() -> None:
 
 
 def test_regexes_of_one_field_share_one_set_and_literals_become_substring_tests() -> None:
-    program = program_of("c=/^x/ OR c=/y$/i OR c=/literal/ OR d=/z+/")
+    program = program_of("c=/^x+/ OR c=/y.$/i OR c=/literal/ OR c=/^x$/i OR d=/z+/")
     assert [(program.fields[s.slot].name, s.patterns) for s in program.regex_sets] == [
-        ("c", ("^x", "(?i)y$")),
+        ("c", ("^x+", "(?i)y.$")),
         ("d", ("z+",)),
     ]
     assert ops("c=/literal/") == ["TEST_CONTAINS", "JUMP_IF_FALSE", "ACCEPT", "REJECT"]
+    # anchored and case-insensitive literals are string tests too (format 5)
+    assert ops("c=/^x/")[0] == "TEST_PREFIX"
+    assert ops("c=/y$/i")[0] == "TEST_SUFFIX_CI"
 
 
 def test_cheap_tests_run_before_regexes() -> None:

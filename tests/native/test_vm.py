@@ -468,7 +468,8 @@ def test_regex_bits() -> None:
 
 
 def test_regex_set_runs_once_per_event_for_several_tests() -> None:
-    compiled = cqlmatch.compile("cmd=/alpha/i cmd=/beta/i cmd=/gamma/i")
+    # (not plain text: /alpha/i would be a caseless substring test, no regex)
+    compiled = cqlmatch.compile("cmd=/al.ha/i cmd=/be.a/i cmd=/gam+a/i")
     engine = VMEngine(compiled.checked)
     assert [len(s.patterns) for s in engine.program.regex_sets] == [3]
     values = ["Alpha beta GAMMA", "alpha beta", "gamma beta alpha!", "none"]

@@ -12,8 +12,12 @@ whose branches are all native, constant assignments, ``default()``,
 extension.  Everything else runs through two slow-path instructions with the reference semantics: TEST_NODE (a
 filter inside AND/OR/NOT) and STAGE_NODE (a whole stage).
 
-Optimisations: literal-only case-sensitive regexes become substring tests;
-wildcard patterns become prefix/suffix/contains/equality tests; cheap tests
+Optimisations: regexes that are plain text, anchored or not (``/^lit$/``,
+``/^lit/``, ``/lit$/``, ``/lit/``: the shapes of Sigma rules converted to
+CQL), become string tests, and with ``i`` the caseless ones (TEST_EQ_CI and
+its kin: RE2's ``(?i)`` on ASCII text, see ``lang.regex.LiteralMatch``),
+but for a field with more than CONTAINS_CI_MAX caseless substrings, which
+stay in its RE2 set; wildcard patterns become prefix/suffix/contains/equality tests; cheap tests
 are ordered before regex tests inside a juxtaposition (AND) when both are
 side-effect free; constant filters fold (``true`` disappears, ``false``
 turns a branch into a jump); ``case`` branches that begin with equality
@@ -33,7 +37,7 @@ import ipaddress
 
 from .._regexset import RegexSet, RegexSetError
 from ..errors import CQLCompileError, Diagnostic
-from ..lang.regex import compile_regex, translate
+from ..lang.regex import LiteralMatch, compile_regex, translate
 from ..lang.values import parse_number, unescape_bare
 from ..limits import GROUP_LIMIT_MAX, REGEX_MAX_MEM, SET_PATTERN_BUDGET
 from ..semantics.checked import BoundCall, Checked
@@ -62,6 +66,12 @@ _COST = {Op.TEST_EXISTS: 0, Op.TEST_EQ: 1, Op.TEST_PREFIX: 1, Op.TEST_SUFFIX: 1}
 # Exact values tested on one field (``in()``, equality tests OR-ed together)
 # from which one TEST_IN (a hash lookup) replaces the chain of TEST_EQ.
 SET_MIN = 8
+# Caseless substring regexes (/lit/i) on one field up to which each is a
+# TEST_CONTAINS_CI; past it they stay in the field's RE2 set, whose one pass
+# finds them all (Sigma rules OR up to hundreds on a command line; over the
+# corpus's Sigma rules and generated telemetry the searches were faster than
+# the set up to about 40 on one field, slower past 50).
+CONTAINS_CI_MAX = 32
 
 
 class _Label:
@@ -99,6 +109,7 @@ class _Builder:
         self.prefilter: list[tuple[Literal, ...]] = []
         self.group: GroupPlan | None = None
         self.aggregate_stages: list[int] = []
+        self.caseless_substrings = _caseless_substrings(checked.tree)
 
     # --- pools ----------------------------------------------------------------
 
@@ -138,7 +149,7 @@ class _Builder:
         compile it (E231 when RE2 runs out of memory, never a crash later).
 
         A set of one pattern needs no trial: the pattern joined it because a
-        set of it alone compiled within SET_PATTERN_BUDGET (``_fits_a_set``,
+        set of it alone compiled within SET_PATTERN_BUDGET (``_fits_pattern``,
         cached), and RE2 only gets more room (program and DFA) under the
         larger REGEX_MAX_MEM the VM compiles with.  Such a regex is compiled
         by RE2 three times in all (check, that decision, the VM's set)."""
@@ -536,7 +547,7 @@ class _Builder:
 
         def cost(item: A.Node) -> int | None:
             if isinstance(item, A.FieldFilter) and not _extracts(item):
-                if isinstance(item.value, A.Regex):
+                if isinstance(item.value, A.Regex) and self.string_test(item) is None:
                     return 3
                 return 1
             return None
@@ -638,12 +649,16 @@ class _Builder:
             else:
                 self.emit(Op.TEST_NUM, slot, NUM_OPS.index(node.op), self.number(number), node=node)
             return
-        if isinstance(value, A.Regex) and not _fits_a_set(translate(value.pattern, value.flags)):
-            self.emit(Op.TEST_NODE, self.node(node), node=node)  # too big for an RE2::Set
-            return
         if isinstance(value, A.Regex):
-            self.set_nodes.setdefault(slot, node)
-            self.regex_test(node, slot, value)
+            match = self.string_test(node)
+            if match is not None:
+                op, text = _literal_test(match)
+                self.emit(op, slot, self.const(text), node=node)
+            elif _fits_pattern(translate(value.pattern, value.flags).re2_pattern):
+                self.regex_test(node, slot, value)
+            else:
+                self.emit(Op.TEST_NODE, self.node(node), node=node)  # too big for an RE2::Set
+                return
         else:
             text = _literal_text(value, self.checked.params)
             assert text is not None
@@ -651,12 +666,26 @@ class _Builder:
         if node.op == "!=":
             self.emit(Op.NOT)
 
+    def string_test(self, node: A.FieldFilter) -> LiteralMatch | None:
+        """The string test a regex filter compiles to, if it does: a regex
+        that is plain text (``LiteralMatch``), unless it is one of more than
+        CONTAINS_CI_MAX caseless substrings of its field, which one pass of
+        the field's RE2 set finds faster than as many searches."""
+        value = node.value
+        if not isinstance(value, A.Regex):
+            return None
+        match = translate(value.pattern, value.flags).literal_match
+        if match is None:
+            return None
+        many = self.caseless_substrings.get(node.field, 0) > CONTAINS_CI_MAX
+        if many and _literal_test(match)[0] == Op.TEST_CONTAINS_CI:
+            return None
+        return match
+
     def regex_test(self, node: A.Node, slot: int, value: A.Regex) -> None:
         translated = translate(value.pattern, value.flags)
-        if translated.literal is not None and not translated.case_insensitive:
-            self.emit(Op.TEST_CONTAINS, slot, self.const(translated.literal), node=node)
-            return
         compile_regex(value.pattern, value.flags)  # RE2 accepts it: checked already
+        self.set_nodes.setdefault(slot, node)
         set_index, bit = self.regex_bit(slot, translated.re2_pattern)
         self.emit(Op.TEST_REGEX, slot, set_index, bit, node=node)
 
@@ -825,9 +854,40 @@ def _fits_pattern(pattern: str) -> bool:
     return True
 
 
-def _fits_a_set(translated) -> bool:
-    """Whether a regex can join its field's RE2::Set (literal regexes become
-    substring tests and need no set)."""
-    if translated.literal is not None and not translated.case_insensitive:
-        return True
-    return _fits_pattern(translated.re2_pattern)
+def _caseless_substrings(tree: A.Node) -> dict[str, int]:
+    """How many regex filters on each field are caseless substring tests."""
+    counts: dict[str, int] = {}
+    for node in walk(tree):
+        if isinstance(node, A.FieldFilter) and isinstance(node.value, A.Regex):
+            match = translate(node.value.pattern, node.value.flags).literal_match
+            if match is not None and _literal_test(match)[0] == Op.TEST_CONTAINS_CI:
+                counts[node.field] = counts.get(node.field, 0) + 1
+    return counts
+
+
+# (ignore case, at start, at end) -> the string test
+_LITERAL_OPS = {
+    (False, False, False): Op.TEST_CONTAINS,
+    (False, True, False): Op.TEST_PREFIX,
+    (False, False, True): Op.TEST_SUFFIX,
+    (False, True, True): Op.TEST_EQ,
+    (True, False, False): Op.TEST_CONTAINS_CI,
+    (True, True, False): Op.TEST_PREFIX_CI,
+    (True, False, True): Op.TEST_SUFFIX_CI,
+    (True, True, True): Op.TEST_EQ_CI,
+}
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _literal_test(match: LiteralMatch) -> tuple[Op, str]:
+    """The instruction and constant of a regex that is a string test: the
+    caseless tests take the text in lower case (ASCII, ``LiteralMatch``).
+    An anchored text without letters needs no caseless test (the plain one
+    is the same test); a substring keeps TEST_CONTAINS_CI, the same test
+    too, which shares the folded copy of the value with the field's other
+    caseless substrings."""
+    anchored = match.at_start or match.at_end
+    letters = not _ASCII_LETTERS.isdisjoint(match.text)
+    fold = match.ignore_case and (letters or not anchored)
+    text = match.text.lower() if fold else match.text
+    return _LITERAL_OPS[fold, match.at_start, match.at_end], text

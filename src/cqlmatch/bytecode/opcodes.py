@@ -17,6 +17,10 @@ Operand kinds:
 ``value``  a literal small integer;
 ``strset`` index into Program.value_sets (a set of strings).
 
+The ``_CI`` tests compare caselessly, exactly as RE2's ``(?i)`` does on an
+ASCII string (see the comment above them); the compiler emits them for
+regexes that are plain ASCII text (``lang.regex.LiteralMatch``).
+
 ``tools/gen_opcodes.py`` writes ``cext/opcodes.pxi`` from this table; a test
 fails when that file is stale.
 """
@@ -99,6 +103,30 @@ _TABLE = [
     OpInfo("DISCARD", (), "stack", "pop the stack (a case ends)"),
     OpInfo("ACCEPT", (), "", "emit cur and stop"),
     OpInfo("REJECT", (), "", "drop the event and stop"),
+    # Caseless string tests (format 5; after the others, so no number moved).
+    # The string is ASCII; the field's characters are compared with it as
+    # RE2's (?i) compares them: an ASCII letter matches either case of itself
+    # and k, s also the Kelvin sign U+212A and the long s U+017F; every other
+    # character matches only itself (no full folding: "ß" is not "ss").
+    OpInfo("TEST_EQ_CI", ("slot", "const"), "flag", "flag = the field equals the string, caseless"),
+    OpInfo(
+        "TEST_PREFIX_CI",
+        ("slot", "const"),
+        "flag",
+        "flag = the field starts with the string, caseless",
+    ),
+    OpInfo(
+        "TEST_SUFFIX_CI",
+        ("slot", "const"),
+        "flag",
+        "flag = the field ends with the string, caseless",
+    ),
+    OpInfo(
+        "TEST_CONTAINS_CI",
+        ("slot", "const"),
+        "flag",
+        "flag = the field contains the string, caseless",
+    ),
 ]
 
 Op = IntEnum("Op", [(info.name, i) for i, info in enumerate(_TABLE)])

@@ -16,6 +16,11 @@ Format versions:
    give literals compared ignoring ASCII case.
 4  TEST_IN (a hash lookup of a field in a set of strings) and its pool
    ``value_sets``: every later opcode number moved up by one.
+5  caseless string tests TEST_EQ_CI, TEST_PREFIX_CI, TEST_SUFFIX_CI and
+   TEST_CONTAINS_CI (RE2's ``(?i)`` on an ASCII constant), numbered after
+   REJECT (no number moved); regexes that are plain text, anchored or not,
+   compile to them or to the case-sensitive string tests instead of
+   TEST_REGEX.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from collections.abc import Iterable
 import msgspec
 
 MAGIC = 0x43514C4D  # "CQLM"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 
 class FieldRef(msgspec.Struct, frozen=True):

@@ -4,8 +4,10 @@ r"""The LogScale regex dialect, translated to RE2 and run with pyre2.
 ``/pattern/flags`` literal (where ``\/`` means ``/``) or the string given to
 ``regex()`` -- into an RE2 pattern plus what a caller needs around it: the
 field names of the named groups, the ``g`` (repeat) flag, and the pattern's
-text when it is a plain literal.  ``compile_regex`` compiles that with pyre2
-(never falling back to Python's ``re``) into a thread-safe ``CompiledRegex``.
+text when it is a plain literal (``literal``), anchored or not
+(``literal_match``: the string test the compiler may run instead).
+``compile_regex`` compiles that with pyre2 (never falling back to Python's
+``re``) into a thread-safe ``CompiledRegex``.
 ``required_literals`` gives literal substrings one of which must occur in any
 match, for prefilters.  Every rejected pattern raises ``RegexError`` (a
 ``ValueError``) with the construct's offset and length in the pattern; nothing
@@ -119,6 +121,7 @@ from ..limits import REGEX_MAX_EXPANDED, REGEX_MAX_MEM, REGEX_MAX_NESTING, REGEX
 __all__ = [
     "CASE_FOLDED_INTO_ASCII",
     "CompiledRegex",
+    "LiteralMatch",
     "RegexError",
     "RequiredLiterals",
     "Translated",
@@ -211,6 +214,8 @@ class Translated:
     groups) is plain text: ``literal in text`` is then exactly the match when
     ``case_insensitive`` is false; when true the match is RE2 simple case
     folding (see the module notes), which ``str.lower()`` only approximates.
+    ``literal_match`` is set when the match is exactly a string test (see
+    ``LiteralMatch``): a plain text, anchored or not.
     """
 
     pattern: str
@@ -224,6 +229,33 @@ class Translated:
     multiline: bool
     dot_all: bool
     literal: str | None
+    literal_match: LiteralMatch | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiteralMatch:
+    """A regex whose search is a plain string test on the value: ``text``
+    anywhere in it, at its start (``at_start``), at its end (``at_end``) or
+    as the whole value (both).
+
+    The pattern is, after its leading inline flag groups, an optional start
+    anchor (``^`` without multiline, or ``\\A``), literal characters and an
+    optional end anchor (``$`` without multiline, or ``\\z``: RE2's ``$``
+    is the end of the text, not before a final newline).  With
+    ``ignore_case`` (RE2's ``(?i)``) ``text`` is ASCII and a character of the
+    value matches a letter of it when it is that letter in either case or,
+    for ``k`` and ``s``, its character in ``CASE_FOLDED_INTO_ASCII``: RE2's
+    simple case folding restricted to ASCII, exactly (``ß`` never matches
+    ``ss``).  Anchored tests are ASCII too, so that text with lone
+    surrogates (which RE2 sees as U+FFFD) compares the same way on the str
+    as it is.  An unanchored case-sensitive test may be any text: it is
+    ``literal``, which ``CompiledRegex.search`` itself tests with ``in``.
+    """
+
+    text: str
+    at_start: bool
+    at_end: bool
+    ignore_case: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -945,6 +977,7 @@ def _parse(pattern: str, flags: str) -> tuple[Translated, _Node]:
     if not isinstance(tree, _Alt) and all(isinstance(n, _Char) for n in rest):
         literal = "".join(chr(cast(_Char, n).cp) for n in rest)
     fields = tuple(parser.fields)
+    literal_match = _literal_match(tree, flag_nodes, rest, ci, "m" in flags)
     translated = Translated(
         pattern=pattern,
         flags=flags,
@@ -957,8 +990,44 @@ def _parse(pattern: str, flags: str) -> tuple[Translated, _Node]:
         multiline="m" in flags,
         dot_all="d" in flags,
         literal=literal,
+        literal_match=literal_match,
     )
     return translated, tree
+
+
+_START_ANCHORS = ("^", "\\A")  # "^" only without multiline
+_END_ANCHORS = ("$", "\\z")  # "$" only without multiline
+
+
+def _literal_match(
+    tree: _Node, flag_nodes: list[_Flags], rest: list[_Node], ci: bool, multiline: bool
+) -> LiteralMatch | None:
+    """The string test the whole pattern is, or None (see ``LiteralMatch``)."""
+    if isinstance(tree, _Alt):
+        return None
+    for node in flag_nodes:  # "(?im)", "(?i-m)": the last word on m wins
+        on, _, off = node.text[2:-1].partition("-")
+        if "m" in on:
+            multiline = True
+        if "m" in off:
+            multiline = False
+    items = list(rest)
+    at_start = bool(items) and isinstance(items[0], _Assert) and items[0].text in _START_ANCHORS
+    if at_start:
+        if multiline and cast(_Assert, items[0]).text == "^":
+            return None
+        items = items[1:]
+    at_end = bool(items) and isinstance(items[-1], _Assert) and items[-1].text in _END_ANCHORS
+    if at_end:
+        if multiline and cast(_Assert, items[-1]).text == "$":
+            return None
+        items = items[:-1]
+    if not all(isinstance(n, _Char) and n.ci == ci for n in items):
+        return None
+    text = "".join(chr(cast(_Char, n).cp) for n in items)
+    if (ci or at_start or at_end) and not text.isascii():
+        return None
+    return LiteralMatch(text, at_start, at_end, ci)
 
 
 def _expanded(node: _Node, pattern: str) -> int:
