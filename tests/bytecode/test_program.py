@@ -68,7 +68,9 @@ def test_instructions_cover_the_code_exactly() -> None:
         ("a=/(?i)rundll32/", (("~rundll32",),)),  # ~: ignoring ASCII case
         ("a=/(?i)Kelvin|\u00e9/", ()),  # non-ASCII under (?i): unknown
         ('a="x=y"', ()),  # "=" may be written \u003d in the raw line
-        ('a="C:\\\\Windows"', ()),  # backslashes are doubled in JSON
+        # backslashes are doubled in JSON: the longest run without one counts
+        ('a="C:\\\\Windows"', (("Windows",),)),
+        ('a="C:\\\\Wi"', ()),  # (if it has three characters)
         ("a!=Foo", ()),
         # An OR or a case in CNF: a group per choice of one group of each side.
         ("case { a=Foo ; b=Bar }", (("Bar", "Foo"),)),

@@ -12,12 +12,16 @@ read from the line:
 
 * a literal counts only when it is *safe*: at least three characters, all of
   them characters a JSON encoder (Gson included) never escapes, so the line
-  holds it verbatim whenever the decoded value does;
-* ``field=value`` and ``field=*wild*card*`` (and ``like``) need their longest
-  safe piece between the ``*``; ``field=/regex/`` needs one of the literals
-  the regex cannot match without (``lang.regex.required_literals``), in
-  ASCII-case-folded form when the regex ignores case; anything else
-  (negation, comparisons, calls, free text) needs nothing;
+  holds it verbatim whenever the decoded value does; a text with other
+  characters counts by its longest safe run (``\\rundll32.exe`` by
+  ``rundll32.exe``: a value holding the text holds each part of it);
+* ``field=value`` and ``field=*wild*card*`` (and ``like``) need the longest
+  safe run of their pieces between the ``*``; ``field=/regex/`` needs one of
+  the literals the regex cannot match without
+  (``lang.regex.required_literals``), each by its longest safe run, in
+  ASCII-case-folded form when the regex ignores case (a literal without a
+  safe run of three gives up the group); anything else (negation,
+  comparisons, calls, free text) needs nothing;
 * an AND (a juxtaposition or a run of stages) needs what each of its filters
   needs, up to and including the first filter that may change a field: the
   filters after it may test the changed value (``x := "a" | x=a`` must not
@@ -89,12 +93,15 @@ def required(node: A.Node, pure: PureFilter, text: LiteralText) -> list[Group]:
     if isinstance(node, A.FieldFilter) and node.op in ("=", "like"):
         if isinstance(node.value, A.Regex):
             found = required_literals(node.value.pattern, node.value.flags)
-            if found is None or not all(_safe(x) for x in found.literals):
+            if found is None or not found.literals:
+                return []
+            runs = [_safe_run(x) for x in found.literals]
+            if not all(runs):
                 return []
             fold = found.ascii_case_insensitive
-            return [_group(Literal(x, fold) for x in found.literals)] if found.literals else []
-        pieces = [p for p in (text(node.value) or "").split("*") if p]
-        safe = [p for p in pieces if _safe(p)]
+            return [_group(Literal(x, fold) for x in runs)]
+        runs = [_safe_run(p) for p in (text(node.value) or "").split("*")]
+        safe = [r for r in runs if r]
         return [(Literal(max(safe, key=len)),)] if safe else []
     return []
 
@@ -116,8 +123,16 @@ def weakest_dropped(groups: list[Group]) -> tuple[Group, ...]:
     )
 
 
-def _safe(literal: str) -> bool:
-    return len(literal) >= 3 and all(c in _PREFILTER_SAFE for c in literal)
+def _safe_run(text: str) -> str:
+    """The longest run of safe characters in ``text`` (the first of the
+    longest), or "" when none has three characters."""
+    best, start = "", 0
+    for end, c in enumerate(text + "\0"):  # "\0" is not safe: it ends the last run
+        if c not in _PREFILTER_SAFE:
+            if end - start > len(best):
+                best = text[start:end]
+            start = end + 1
+    return best if len(best) >= 3 else ""
 
 
 def _group(literals: Iterable[Literal]) -> Group:

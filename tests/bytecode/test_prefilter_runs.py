@@ -1,0 +1,54 @@
+"""Prefilter literals from text with characters JSON escapes: a backslash
+or a quote is written escaped in the raw line, so such a literal cannot be
+looked for as it is; its longest run of characters a JSON encoder never
+escapes (three or more) must still be in the line.  Sigma rules write
+Windows paths (``/\\\\rundll32\\.exe$/i``): before, their literals gave
+the prefilter nothing."""
+
+from __future__ import annotations
+
+import json
+
+import cqlmatch
+from cqlmatch.bytecode.atoms import _safe_run
+from cqlmatch.bytecode.compiler import compile_program
+from cqlmatch.bytecode.program import Literal
+
+
+def prefilter_of(query: str) -> tuple[tuple[Literal, ...], ...]:
+    return compile_program(cqlmatch.compile(query).checked).prefilter
+
+
+def test_safe_run() -> None:
+    assert _safe_run("\\rundll32.exe") == "rundll32.exe"
+    assert _safe_run('a"bcd\\efg') == "bcd"  # the first of the longest
+    assert _safe_run("ab\\cd") == ""
+    assert _safe_run("caf\u00e9s") == "caf"
+    assert _safe_run("") == ""
+
+
+def test_prefilter_takes_the_safe_part_of_a_literal() -> None:
+    """A backslash or a quote is escaped in JSON: the literal's longest run
+    of characters a JSON encoder never escapes still must be in the line."""
+    assert prefilter_of(r"f=/\\rundll32\.exe$/i") == ((Literal("rundll32.exe", True),),)
+    assert prefilter_of(r'f=/"C:\\Program Files/i') == ((Literal("program files", True),),)
+    assert prefilter_of(r"f=/\\a\\/i") == ()  # no safe run of three characters
+    assert prefilter_of(r'f="C:\\Windows\\System32\\cmd.exe"') == ((Literal("System32"),),)
+    assert prefilter_of(r"f=/\\ab\.exe$/i or f=/\\cd\.dll$/i") == (
+        (Literal("ab.exe", True), Literal("cd.dll", True)),
+    )
+
+
+def test_the_runs_never_change_the_rows(tmp_path) -> None:
+    query = cqlmatch.compile(r'ImageFileName=/\\System32\\cmd\.exe$/i CommandLine="*\\Temp\\*"')
+    assert [str(g[0]) for g in query.program.prefilter] == ["i'system32'", "'Temp'"]
+    lines = []
+    for image in ("C:\\Windows\\System32\\CMD.EXE", "C:\\System32\\cmd.exe", "cmd.exe"):
+        for command in ("x \\Temp\\ y", "x \\temp\\ y", "\\Temp"):
+            lines.append(json.dumps({"ImageFileName": image, "CommandLine": command}))
+    lines.append(r'{"ImageFileName":"\\Sy\u0073tem32\\cmd.exe","CommandLine":"\\Temp\\"}')
+    path = tmp_path / "events.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kept = list(query.run(str(path), workers=1))
+    assert kept == list(query.run(str(path), workers=1, prefilter=False))
+    assert len(kept) == 3
