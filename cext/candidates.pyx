@@ -11,14 +11,18 @@ counts, per rule, the groups the line satisfies; a rule whose groups are
 all satisfied is a candidate for the line.  A rule without groups is a
 candidate for every line.
 
-Some spellings let a decoded value hold a literal's character that the
-raw line does not show as itself: a JSON escape ``\\u00XX`` or ``\\/``,
-and the two characters ``(?i)`` folds onto ``k`` and ``s`` (U+212A, U+017F,
-raw or escaped).  A line holding any of them is a candidate for every rule.
+A decoded value may hold a literal's character that the raw line writes
+as an escape: ``\\u00XX`` (Gson writes ``=``, ``<``, ``>``, ``&`` and ``'``
+so) or ``\\/``.  The automaton reads those escapes as the character they
+stand for (and ``\\\\`` as two bytes, so ``\\\\u003d`` stays text), so a
+literal in a decoded string is seen wherever it was spelled.  The two
+characters ``(?i)`` folds onto ``k`` and ``s`` (U+212A, U+017F, raw or
+escaped) are not read so: a line holding one is a candidate for every rule.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from libc.stdint cimport int32_t
+from libc.string cimport memchr
 from libcpp.vector cimport vector
 
 
@@ -27,11 +31,19 @@ cdef extern from "Python.h":
 
 
 #: Spellings that make a line a candidate for every rule (see above).
-_WIDENING = (b"\\u00", b"\\/", b"\\u212", b"\\u017", b"\xe2\x84\xaa", b"\xc5\xbf")
+_WIDENING = (b"\\u212", b"\\u017", b"\xe2\x84\xaa", b"\xc5\xbf")
 
 
 cdef inline unsigned char _lower(unsigned char c) noexcept nogil:
     return c + 32 if 65 <= c <= 90 else c
+
+
+cdef inline int _hex(unsigned char c) noexcept nogil:
+    """The value of a hex digit, or -1."""
+    if 48 <= c <= 57:
+        return c - 48
+    c |= 32
+    return c - 87 if 97 <= c <= 102 else -1
 
 
 cdef class CandidateIndex:
@@ -43,6 +55,10 @@ cdef class CandidateIndex:
     cdef int nrules, nclasses
     cdef unsigned char classes[256]
     cdef vector[int32_t] delta  # state * nclasses + class -> state
+    # The scan's view of delta: at state * nclasses + class, the next
+    # state's row (its number times nclasses) shifted left once, and in the
+    # low bit whether literals end there (one load per byte).
+    cdef vector[int32_t] step
     cdef vector[int32_t] out_start  # per state: its matches in outs
     cdef vector[int32_t] outs  # literal ids (-1: a widening spelling)
     cdef vector[int32_t] pair_start  # per literal: its groups in pairs
@@ -51,15 +67,35 @@ cdef class CandidateIndex:
     cdef vector[int32_t] rule_groups  # groups per rule
     cdef list always  # rules without groups
     cdef readonly int states
+    # Per-line marks, stamped with the line's number in the current call.
+    cdef vector[int32_t] lit_seen, group_seen, rule_seen, rule_count
+    cdef vector[int] hits  # rules the current line satisfies
+    cdef int32_t stamp
+    cdef int nliterals
+    cdef vector[int32_t]* counting  # literal_counts: count literals, not groups
 
     def __init__(self, list literals not None, list rules not None):
-        cdef int lit, g, r, ngroups = 0
         patterns = [bytes(x).lower() for x in literals]
         if any(type(x) is not bytes or not x for x in literals):
             raise TypeError("literals must be non-empty bytes")
+        self.nliterals = len(patterns)
         self.nrules = len(rules)
+        self._build(patterns + [w.lower() for w in _WIDENING], len(patterns))
+        self.choose(rules)
+
+    def choose(self, list rules not None):
+        """Look for other groups of the same literals from now on:
+        ``rules[r]`` as in the constructor (as many rules).  The automaton
+        stays; only what each literal counts towards changes."""
+        cdef int lit, g, r, ngroups = 0
+        if len(rules) != self.nrules:
+            raise ValueError(f"{len(rules)} rules for an index of {self.nrules}")
         self.always = []
-        per_literal: list[list[int]] = [[] for _ in patterns]
+        self.rule_groups.clear()
+        self.group_rule.clear()
+        self.pair_start.clear()
+        self.pairs.clear()
+        per_literal: list[list[int]] = [[] for _ in range(self.nliterals)]
         for r, groups in enumerate(rules):
             self.rule_groups.push_back(len(groups))
             if not groups:
@@ -68,15 +104,39 @@ cdef class CandidateIndex:
                 if not group:
                     raise ValueError(f"rule {r} has an empty group")
                 for lit in set(group):
+                    if not 0 <= lit < self.nliterals:
+                        raise ValueError(f"rule {r} names literal {lit} of {self.nliterals}")
                     per_literal[lit].append(ngroups)
                 self.group_rule.push_back(r)
                 ngroups += 1
-        for lit in range(len(patterns)):
+        for lit in range(self.nliterals):
             self.pair_start.push_back(self.pairs.size())
             for g in per_literal[lit]:
                 self.pairs.push_back(g)
         self.pair_start.push_back(self.pairs.size())
-        self._build(patterns + [w.lower() for w in _WIDENING], len(patterns))
+        self._reset()
+
+    def literal_counts(self, list lines not None) -> list:
+        """For each literal, how many of ``lines`` hold it (as the scan reads
+        them: escapes as their characters, case ignored)."""
+        cdef Py_ssize_t i, size
+        cdef const unsigned char* data
+        cdef int lit
+        cdef vector[int32_t] counts
+        counts.assign(self.nliterals, 0)
+        self.counting = &counts
+        try:
+            for i in range(len(lines)):
+                line = lines[i]
+                if type(line) is bytes:
+                    data = <const unsigned char*>PyBytes_AS_STRING(line)
+                    size = PyBytes_GET_SIZE(line)
+                else:
+                    data = <const unsigned char*>PyUnicode_AsUTF8AndSize(line, &size)
+                self._scan_line(data, size)
+        finally:
+            self.counting = NULL
+        return [counts[lit] for lit in range(self.nliterals)]
 
     cdef _build(self, list patterns, int nliterals):
         """The automaton over ``patterns`` (lower case); pattern ids from
@@ -139,20 +199,96 @@ cdef class CandidateIndex:
             for k in sorted(set(matches[s])):
                 self.outs.push_back(k)
         self.out_start.push_back(self.outs.size())
+        if <long long>self.states * nclasses * 2 >= 0x7FFFFFFF:
+            raise ValueError("too many literals for one candidate index")
+        self.step.resize(self.delta.size())
+        for k in range(<int>self.delta.size()):
+            t = self.delta[k]
+            self.step[k] = ((t * nclasses) << 1) | (self.out_start[t] != self.out_start[t + 1])
+
+    cdef void _reset(self) noexcept:
+        """Fresh per-line marks (stamps restart at 0)."""
+        self.lit_seen.assign(self.pair_start.size(), -1)
+        self.group_seen.assign(self.group_rule.size(), -1)
+        self.rule_seen.assign(self.nrules, -1)
+        self.rule_count.assign(self.nrules, 0)
+        self.stamp = 0
+
+    cdef bint _scan_line(self, const unsigned char* data, Py_ssize_t size) noexcept:
+        """One line: ``hits`` gets the rules all of whose groups it holds;
+        True when it holds a widening spelling (then every rule with groups
+        is a candidate too)."""
+        cdef Py_ssize_t j = 0
+        cdef int nclasses = self.nclasses
+        cdef int32_t row = 0, next_row
+        cdef const int32_t* step = self.step.data()
+        cdef const unsigned char* classes = self.classes
+        cdef unsigned char b
+        cdef bint wide = False
+        if self.stamp >= 0x7FFFFFF0:
+            self._reset()
+        self.stamp += 1
+        self.hits.clear()
+        while j < size:
+            b = data[j]
+            j += 1
+            if b == 92 and j < size:  # a backslash: read an escape as its character
+                b = data[j]
+                if b == 47:  # \/
+                    j += 1
+                elif (b == 117 and j + 4 < size and data[j + 1] == 48 and data[j + 2] == 48
+                      and _hex(data[j + 3]) >= 0 and _hex(data[j + 4]) >= 0):
+                    b = <unsigned char>(_hex(data[j + 3]) * 16 + _hex(data[j + 4]))
+                    j += 5
+                else:  # any other escape: its two bytes as they are
+                    next_row = step[row + classes[92]]
+                    row = next_row >> 1
+                    if next_row & 1:
+                        wide = self._found(row // nclasses) or wide
+                    j += 1
+            next_row = step[row + classes[b]]
+            row = next_row >> 1
+            if next_row & 1:
+                wide = self._found(row // nclasses) or wide
+        return wide
+
+    cdef bint _found(self, int state) noexcept:
+        """Count the groups the literals ending at ``state`` satisfy."""
+        cdef int k, lit, g, r
+        cdef Py_ssize_t p
+        cdef int32_t stamp = self.stamp
+        cdef bint wide = False
+        for k in range(self.out_start[state], self.out_start[state + 1]):
+            lit = self.outs[k]
+            if lit < 0:
+                wide = True
+                continue
+            if self.lit_seen[lit] == stamp:
+                continue
+            self.lit_seen[lit] = stamp
+            if self.counting != NULL:
+                self.counting[0][lit] += 1
+                continue
+            for p in range(self.pair_start[lit], self.pair_start[lit + 1]):
+                g = self.pairs[p]
+                if self.group_seen[g] == stamp:
+                    continue
+                self.group_seen[g] = stamp
+                r = self.group_rule[g]
+                if self.rule_seen[r] != stamp:
+                    self.rule_seen[r] = stamp
+                    self.rule_count[r] = 0
+                self.rule_count[r] += 1
+                if self.rule_count[r] == self.rule_groups[r]:
+                    self.hits.push_back(r)
+        return wide
 
     def candidates(self, list lines not None) -> list:
         """For each rule, the ascending indexes of the lines it is a candidate for."""
-        cdef Py_ssize_t n = len(lines), i, j, size, p
+        cdef Py_ssize_t n = len(lines), i, size, k
         cdef const unsigned char* data
-        cdef int state, k, lit, g, r, nclasses = self.nclasses
-        cdef int32_t stamp
-        cdef vector[int32_t] lit_seen, group_seen, rule_seen, rule_count
-        cdef bint wide
+        cdef int r
         cdef list out = [[] for _ in range(self.nrules)]
-        lit_seen.assign(self.pair_start.size(), -1)
-        group_seen.assign(self.group_rule.size(), -1)
-        rule_seen.assign(self.nrules, -1)
-        rule_count.assign(self.nrules, 0)
         for i in range(n):
             line = lines[i]
             if type(line) is bytes:
@@ -160,37 +296,66 @@ cdef class CandidateIndex:
                 size = PyBytes_GET_SIZE(line)
             else:
                 data = <const unsigned char*>PyUnicode_AsUTF8AndSize(line, &size)
-            stamp = <int32_t>i
-            state = 0
-            wide = False
-            for j in range(size):
-                state = self.delta[state * nclasses + self.classes[data[j]]]
-                for k in range(self.out_start[state], self.out_start[state + 1]):
-                    lit = self.outs[k]
-                    if lit < 0:
-                        wide = True
-                        continue
-                    if lit_seen[lit] == stamp:
-                        continue
-                    lit_seen[lit] = stamp
-                    for p in range(self.pair_start[lit], self.pair_start[lit + 1]):
-                        g = self.pairs[p]
-                        if group_seen[g] == stamp:
-                            continue
-                        group_seen[g] = stamp
-                        r = self.group_rule[g]
-                        if rule_seen[r] != stamp:
-                            rule_seen[r] = stamp
-                            rule_count[r] = 0
-                        rule_count[r] += 1
-                        if rule_count[r] == self.rule_groups[r]:
-                            (<list>out[r]).append(i)
-            if wide:
+            if self._scan_line(data, size):
                 for r in range(self.nrules):
                     if self.rule_groups[r] and not (
-                        rule_seen[r] == stamp and rule_count[r] == self.rule_groups[r]
+                        self.rule_seen[r] == self.stamp and self.rule_count[r] == self.rule_groups[r]
                     ):
                         (<list>out[r]).append(i)
+            for k in range(<Py_ssize_t>self.hits.size()):
+                (<list>out[self.hits[k]]).append(i)
         for r in self.always:
             out[r] = list(range(n))
         return out
+
+    @property
+    def always_admits(self) -> bool:
+        """Whether some rule has no group (a candidate for every line)."""
+        return bool(self.always)
+
+    def admits(self, line) -> bool:
+        """Whether some rule is a candidate for ``line`` (``bytes`` or ``str``)."""
+        cdef const unsigned char* data
+        cdef Py_ssize_t size
+        if self.always:
+            return True
+        if type(line) is bytes:
+            data = <const unsigned char*>PyBytes_AS_STRING(line)
+            size = PyBytes_GET_SIZE(line)
+        else:
+            data = <const unsigned char*>PyUnicode_AsUTF8AndSize(line, &size)
+        return self._scan_line(data, size) or not self.hits.empty()
+
+    def scan_block(self, bytes block not None) -> tuple:
+        """``(spans, lines)``: the ``(start, end)`` spans (LF excluded) of
+        the lines of ``block`` (LF-separated) some rule is a candidate for,
+        or that are not framed as one JSON object (so that decoding reports
+        them), and the number of lines (LF count + 1)."""
+        cdef const unsigned char* data = <const unsigned char*>PyBytes_AS_STRING(block)
+        cdef Py_ssize_t size = PyBytes_GET_SIZE(block), start = 0, end, lines = 0
+        cdef const unsigned char* nl
+        cdef bint keep_all = bool(self.always)
+        cdef list spans = []
+        while True:
+            nl = <const unsigned char*>memchr(data + start, 10, size - start)
+            end = size if nl == NULL else nl - data
+            lines += 1
+            if keep_all or not _framed(data + start, end - start) or (
+                self._scan_line(data + start, end - start) or not self.hits.empty()
+            ):
+                spans.append((start, end))
+            if nl == NULL:
+                break
+            start = end + 1
+        return spans, lines
+
+
+cdef inline bint _framed(const unsigned char* p, Py_ssize_t n) noexcept nogil:
+    """``{`` ... ``}`` once spaces, tabs and CRs are trimmed, or blank (the
+    rule of ``ingest.prefilter.framed``)."""
+    while n > 0 and (p[0] == 32 or p[0] == 9 or p[0] == 13):
+        p += 1
+        n -= 1
+    while n > 0 and (p[n - 1] == 32 or p[n - 1] == 9 or p[n - 1] == 13):
+        n -= 1
+    return n == 0 or (p[0] == 123 and p[n - 1] == 125)

@@ -33,7 +33,9 @@ def test_prefilter_takes_the_safe_part_of_a_literal() -> None:
     assert prefilter_of(r"f=/\\rundll32\.exe$/i") == ((Literal("rundll32.exe", True),),)
     assert prefilter_of(r'f=/"C:\\Program Files/i') == ((Literal("program files", True),),)
     assert prefilter_of(r"f=/\\a\\/i") == ()  # no safe run of three characters
-    assert prefilter_of(r'f="C:\\Windows\\System32\\cmd.exe"') == ((Literal("System32"),),)
+    # Of several runs, the longest that is not a word every Windows event holds.
+    assert prefilter_of(r'f="C:\\Windows\\System32\\cmd.exe"') == ((Literal("cmd.exe"),),)
+    assert prefilter_of(r'f="C:\\Windows\\System32\\"') == ((Literal("Windows"),),)
     assert prefilter_of(r"f=/\\ab\.exe$/i or f=/\\cd\.dll$/i") == (
         (Literal("ab.exe", True), Literal("cd.dll", True)),
     )
@@ -41,7 +43,7 @@ def test_prefilter_takes_the_safe_part_of_a_literal() -> None:
 
 def test_the_runs_never_change_the_rows(tmp_path) -> None:
     query = cqlmatch.compile(r'ImageFileName=/\\System32\\cmd\.exe$/i CommandLine="*\\Temp\\*"')
-    assert [str(g[0]) for g in query.program.prefilter] == ["i'system32'", "'Temp'"]
+    assert [str(g[0]) for g in query.program.prefilter] == ["i'cmd.exe'", "'Temp'"]
     lines = []
     for image in ("C:\\Windows\\System32\\CMD.EXE", "C:\\System32\\cmd.exe", "cmd.exe"):
         for command in ("x \\Temp\\ y", "x \\temp\\ y", "\\Temp"):
@@ -52,3 +54,14 @@ def test_the_runs_never_change_the_rows(tmp_path) -> None:
     kept = list(query.run(str(path), workers=1))
     assert kept == list(query.run(str(path), workers=1, prefilter=False))
     assert len(kept) == 3
+
+
+def test_a_regex_counts_by_its_most_telling_part() -> None:
+    """Sigma's Falcon paths start with ``\\Device\\HarddiskVolume.``: the
+    part after the wildcard tells more, so the prefilter looks for it."""
+    query = r"f=/^\\Device\\HarddiskVolume.\\Windows\\cert\.exe$/i"
+    assert prefilter_of(query) == ((Literal("cert.exe", True),),)
+    # Only common words: the first part's best run.
+    assert prefilter_of(r"f=/^\\Device\\HarddiskVolume.\\Windows\\/i") == (
+        (Literal("device", True),),
+    )

@@ -1,7 +1,9 @@
 """The pack's candidate index (cqlmatch._candidates) keeps exactly the
 lines a plain search keeps: a rule is a candidate for a line when each of
-its groups has a literal in the line (ASCII case ignored), or when the line
-holds a spelling that can hide a literal's character."""
+its groups has a literal in the line as a decoder reads it (ASCII case
+ignored; ``\\u00XX`` and ``\\/`` escapes read as their characters, ``\\\\``
+as two bytes), or when the line holds a spelling of a character that
+``(?i)`` folds onto ASCII."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from hypothesis import given, settings, strategies as st
 
 from cqlmatch._candidates import CandidateIndex
 
-WIDENING = (b"\\u00", b"\\/", b"\\u212", b"\\u017", b"\xe2\x84\xaa", b"\xc5\xbf")
+WIDENING = (b"\\u212", b"\\u017", b"\xe2\x84\xaa", b"\xc5\xbf")
+HEX = b"0123456789abcdefABCDEF"
 PIECES = [
     b"cmd.exe",
     b"CMD",
@@ -27,8 +30,59 @@ PIECES = [
     b"\xc3\xa9",
     b"\xe2\x84\xaa",
     b"\\users",
+    b"\\u003d",
+    b"\\u003D",
+    b"\\\\",
+    b"=",
+    b"/",
+    b"\\u2",
+    b"\\u00",
+    b"\\",
+    b"0",
 ]
-LITERALS = [b"cmd.exe", b"powershell", b"-enc", b"ab", b"bc", b"abc", b"a", b"\\windows\\", b"c"]
+LITERALS = [
+    b"cmd.exe",
+    b"powershell",
+    b"-enc",
+    b"ab",
+    b"bc",
+    b"abc",
+    b"a",
+    b"\\windows\\",
+    b"c",
+    b"=a",
+    b"a/",
+    b"u003d",
+]
+
+
+def as_scanned(raw: bytes) -> bytes:
+    """``raw`` as the index reads it: ``\\u00XX`` and ``\\/`` as the
+    character, any other escape as its two bytes."""
+    out, j = bytearray(), 0
+    while j < len(raw):
+        b = raw[j]
+        j += 1
+        if b == 0x5C and j < len(raw):
+            nxt = raw[j]
+            digits = raw[j + 3 : j + 5]
+            if nxt == 0x2F:
+                out.append(0x2F)
+                j += 1
+            elif (
+                nxt == 0x75
+                and raw[j + 1 : j + 3] == b"00"
+                and len(digits) == 2
+                and all(c in HEX for c in digits)
+            ):
+                out.append(int(digits, 16))
+                j += 5
+            else:
+                out += raw[j - 1 : j + 1]
+                j += 1
+            continue
+        out.append(b)
+    return bytes(out)
 
 
 def reference(literals, rules, lines) -> list[list[int]]:
@@ -37,8 +91,8 @@ def reference(literals, rules, lines) -> list[list[int]]:
         kept = []
         for i, line in enumerate(lines):
             raw = line.encode() if isinstance(line, str) else line
-            low = raw.lower()
-            wide = any(w.lower() in low for w in WIDENING)
+            wide = any(w.lower() in raw.lower() for w in WIDENING)
+            low = as_scanned(raw).lower()
             if (
                 not groups
                 or wide
@@ -87,3 +141,47 @@ def test_bad_arguments() -> None:
         CandidateIndex([b""], [[[0]]])
     with pytest.raises(ValueError, match="empty group"):
         CandidateIndex([b"a"], [[[]]])
+
+
+def test_an_escape_hides_no_literal_and_widens_nothing() -> None:
+    literals = [b"-logo=info", b"http://x", b"rundll32"]
+    index = CandidateIndex(literals, [[[0]], [[1]], [[2]]])
+    lines = [
+        b'{"CommandLine":"app -LogLevel\\u003dInfo"}',  # Gson's "=": no literal here
+        b'{"CommandLine":"app -Logo\\u003DInfo"}',  # the same escape hides one
+        b'{"u":"http:\\/\\/x"}',  # and so does an escaped slash
+        b'{"u":"-logo\\\\u003dinfo"}',  # an escaped backslash, then text
+    ]
+    assert index.candidates(lines) == [[1], [2], []]
+
+
+def test_scan_block_keeps_candidates_and_unframed_lines() -> None:
+    index = CandidateIndex([b"cmd.exe"], [[[0]]])
+    block = b'{"a":"CMD.EXE"}\n{"a":"x"}\nnot json\n\n  {"a":"cmd.exe"}\r\n{"a":"y"}'
+    spans, lines = index.scan_block(block)
+    assert lines == 6
+    assert [block[a:b] for a, b in spans] == [
+        b'{"a":"CMD.EXE"}',
+        b"not json",
+        b'  {"a":"cmd.exe"}\r',
+    ]
+    assert index.admits(b'{"a":"cmd.exe"}') and not index.admits(b'{"a":"x"}')
+    assert not index.always_admits
+    everything = CandidateIndex([b"cmd.exe"], [[[0]], []])
+    assert everything.always_admits and everything.admits(b"{}")
+    assert len(everything.scan_block(b"{}\n{}")[0]) == 2
+
+
+def test_choose_looks_for_other_groups_of_the_same_literals() -> None:
+    index = CandidateIndex([b"win", b"cmd.exe", b"-enc"], [[[0], [1]], [[0], [2]]])
+    lines = [b'{"p":"Win","c":"cmd.exe"}', b'{"p":"Win","c":"x -enc"}', b'{"p":"Lin"}']
+    assert index.literal_counts(lines) == [2, 1, 1]
+    assert index.candidates(lines) == [[0], [1]]
+    index.choose([[[1]], []])
+    assert index.candidates(lines) == [[0], [0, 1, 2]]
+    import pytest
+
+    with pytest.raises(ValueError, match="rules for an index"):
+        index.choose([[[1]]])
+    with pytest.raises(ValueError, match="names literal 7"):
+        index.choose([[[7]], []])

@@ -213,6 +213,38 @@ def test_a_rule_without_literals_turns_the_shared_prefilter_off(tmp_path) -> Non
     assert [row["n"] for row in result] == ["7"]
 
 
+def test_the_shared_prefilter_decodes_only_lines_a_rule_can_keep(tmp_path) -> None:
+    """Lines no rule is a candidate for are skipped, Gson's escapes
+    (``\\u003d`` for ``=``, ``\\/``) neither hide a literal nor make every
+    line a candidate, and the hits are those of a run without prefilter, in
+    one process or two."""
+    rows = []
+    for i in range(3000):
+        command = ["x -Level=Info", "certutil -urlcache http://a/b", "tool -k=v"][i % 3]
+        rows.append({"event_simpleName": "ProcessRollup2", "CommandLine": command, "n": str(i)})
+    text = "\n".join(json.dumps(row).replace("=", "\\u003d").replace("/", "\\/") for row in rows)
+    path = tmp_path / "e.ndjson"
+    path.write_text(text + "\nnot json\n", encoding="utf-8")
+    pack = compile_pack(
+        PackSource(
+            "p",
+            [
+                RuleSource(id="k", name="k", text="CommandLine=/tool -k/i"),
+                RuleSource(id="url", name="url", text='CommandLine="*http://a/*"'),
+                RuleSource(id="none", name="none", text="CommandLine=/mimikatz/i"),
+            ],
+        )
+    )
+    result = pack.run(str(path), workers=1)
+    assert result.prefilter and result.malformed_count == 1
+    assert result.stats.skipped == 1000  # the "-Level=Info" lines
+    assert [len(hits_of(result, r)) for r in ("k", "url", "none")] == [1000, 1000, 0]
+    unfiltered = pack.run(str(path), workers=1, prefilter=False)
+    assert list(result) == list(unfiltered) and unfiltered.stats.skipped == 0
+    assert list(pack.run(str(path), workers=2)) == list(result)
+    check_against_single_runs(pack, str(path), engines=("vm",))
+
+
 # --- the pack matcher ---------------------------------------------------------------------
 
 

@@ -13,12 +13,16 @@ read from the line:
 * a literal counts only when it is *safe*: at least three characters, all of
   them characters a JSON encoder (Gson included) never escapes, so the line
   holds it verbatim whenever the decoded value does; a text with other
-  characters counts by its longest safe run (``\\rundll32.exe`` by
-  ``rundll32.exe``: a value holding the text holds each part of it);
-* ``field=value`` and ``field=*wild*card*`` (and ``like``) need the longest
-  safe run of their pieces between the ``*``; ``field=/regex/`` needs one of
+  characters counts by its most telling safe run (``\\rundll32.exe`` by
+  ``rundll32.exe``: a value holding the text holds each part of it), the
+  longest one that is not a word nearly every Falcon event holds
+  (``_COMMON``: ``\\Device\\HarddiskVolume2\\Windows\\cert.exe`` counts by
+  ``cert.exe``; every choice is sound, this one rules out more lines);
+* ``field=value`` and ``field=*wild*card*`` (and ``like``) need the most
+  telling safe run of their pieces between the ``*``; ``field=/regex/`` needs one of
   the literals the regex cannot match without
-  (``lang.regex.required_literals``), each by its longest safe run, in
+  (``lang.regex.required_literals``, weighing them the same way), each by
+  its most telling safe run, in
   ASCII-case-folded form when the regex ignores case (a literal without a
   safe run of three gives up the group); anything else (negation,
   comparisons, calls, free text) needs nothing;
@@ -58,9 +62,39 @@ LiteralText = Callable[[A.Node], str | None]
 _PREFILTER_SAFE = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !#$%()*+,-./:;?@[]^_`{|}~"
 )
+# Path parts, platform names and suffixes that nearly every event of a
+# Windows host holds in some field: a literal that is one of them is kept
+# only when there is nothing better.
+_COMMON = frozenset(
+    {
+        "device",
+        "harddiskvolume",
+        "windows",
+        "system32",
+        "syswow64",
+        "program files",
+        "program files (x86)",
+        "programdata",
+        "users",
+        "appdata",
+        "local",
+        "roaming",
+        "temp",
+        "microsoft",
+        "win",
+        "lin",
+        "mac",
+        "exe",
+        ".exe",
+        "dll",
+        ".dll",
+    }
+)
 _OR_PICKS = 3  # groups of each alternative tried when an OR is put in CNF
 _OR_GROUPS = 8  # groups kept for one OR
-_GROUP_CAP = 64  # literals in one group
+# Literals in one group: a pack's automaton takes hundreds at no cost; the
+# single-query scan uses groups of up to ``ingest.prefilter.SCAN_GROUP_MAX``.
+_GROUP_CAP = 1024
 
 
 def leading_required(steps: Sequence[A.Node], pure: PureFilter, text: LiteralText) -> list[Group]:
@@ -92,7 +126,7 @@ def required(node: A.Node, pure: PureFilter, text: LiteralText) -> list[Group]:
         return _disjunction([leading_required(b.stages, pure, text) for b in node.branches])
     if isinstance(node, A.FieldFilter) and node.op in ("=", "like"):
         if isinstance(node.value, A.Regex):
-            found = required_literals(node.value.pattern, node.value.flags)
+            found = required_literals(node.value.pattern, node.value.flags, literal_weight)
             if found is None or not found.literals:
                 return []
             runs = [_safe_run(x) for x in found.literals]
@@ -102,7 +136,7 @@ def required(node: A.Node, pure: PureFilter, text: LiteralText) -> list[Group]:
             return [_group(Literal(x, fold) for x in runs)]
         runs = [_safe_run(p) for p in (text(node.value) or "").split("*")]
         safe = [r for r in runs if r]
-        return [(Literal(max(safe, key=len)),)] if safe else []
+        return [(Literal(max(safe, key=_run_weight)),)] if safe else []
     return []
 
 
@@ -124,15 +158,30 @@ def weakest_dropped(groups: list[Group]) -> tuple[Group, ...]:
 
 
 def _safe_run(text: str) -> str:
-    """The longest run of safe characters in ``text`` (the first of the
-    longest), or "" when none has three characters."""
+    """The most telling run of safe characters in ``text`` (``_run_weight``;
+    the first of the best), or "" when none has three characters."""
     best, start = "", 0
     for end, c in enumerate(text + "\0"):  # "\0" is not safe: it ends the last run
         if c not in _PREFILTER_SAFE:
-            if end - start > len(best):
-                best = text[start:end]
+            run = text[start:end]
+            if len(run) >= 3 and (not best or _run_weight(run) > _run_weight(best)):
+                best = run
             start = end + 1
-    return best if len(best) >= 3 else ""
+    return best
+
+
+def _run_weight(run: str) -> int:
+    """How much a safe run rules out: its length, or 0 (less than any other
+    run) when it is a common word (``_COMMON``), dots and spaces aside."""
+    stripped = run.strip(" .").lower()
+    return 0 if stripped in _COMMON or run.lower() in _COMMON else len(run)
+
+
+def literal_weight(text: str) -> int:
+    """How much a literal rules out: the weight of its most telling safe run
+    (its length, 0 for a common word, -1 when it has none)."""
+    run = _safe_run(text)
+    return _run_weight(run) if run else -1
 
 
 def _group(literals: Iterable[Literal]) -> Group:
@@ -145,9 +194,10 @@ def _literal_key(literal: Literal) -> tuple[str, bool]:
     return literal.text, literal.ignore_case
 
 
-def _size_key(group: Iterable[Literal]) -> tuple[int, list[tuple[str, bool]]]:
+def _size_key(group: Iterable[Literal]) -> tuple[int, int, list[tuple[str, bool]]]:
+    """Smaller groups first, then those whose weakest literal tells most."""
     keys = sorted(map(_literal_key, group))
-    return len(keys), keys
+    return len(keys), -min((_run_weight(k) for k, _ in keys), default=0), keys
 
 
 def _disjunction(alternatives: list[list[Group]]) -> list[Group]:

@@ -41,18 +41,21 @@ import bisect
 import re
 from collections.abc import Callable, Iterable
 from itertools import accumulate
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from .._scan import scan as _c_scan
 from ..bytecode.program import Literal, without_implied
 from ..lang.regex import CASE_FOLDED_INTO_ASCII
 
-__all__ = ["Pacer", "Prefilter"]
+__all__ = ["LineFilter", "Pacer", "Prefilter"]
 
 _NL = b"\n"
 _ESCAPE = b"\\u00"
 _SLASH_ESCAPE = b"\\/"
 _FRAME_BLANKS = b" \t\r"  # trimmed before the framing check
+# The most literals of a group this scan looks for (each costs a pass over
+# the block); a larger group, which a pack's automaton takes, is left out.
+SCAN_GROUP_MAX = 64
 
 
 def checkable(literal: str) -> bool:
@@ -81,6 +84,20 @@ def _folded_spellings(literals: Iterable[Literal]) -> list[tuple[bytes, bool]]:
     return spellings
 
 
+@runtime_checkable
+class LineFilter(Protocol):
+    """What the reader asks of a prefilter: ``Prefilter`` for one program's
+    literals, or another that keeps the same promise (a line it rules out is
+    framed as one JSON object and cannot be kept; see ``packs.gate``)."""
+
+    @property
+    def active(self) -> bool: ...
+
+    def scan_counted(self, block: bytes, packed: bool = False) -> tuple[Any, int]: ...
+
+    def filter_batch(self, lines: list[bytes]) -> list[int]: ...
+
+
 class Prefilter:
     """The program's literal groups (CNF) checked on raw NDJSON lines.
 
@@ -99,6 +116,8 @@ class Prefilter:
             literals = [_literal(x) for x in group]
             if not literals or not all(checkable(x.text) for x in literals):
                 continue  # cannot be checked on raw bytes: keep every line
+            if len(literals) > SCAN_GROUP_MAX:
+                continue  # a pass per literal would cost more than it saves
             literals = without_implied(literals)
             needles = [(x.text.encode("ascii"), x.ignore_case) for x in literals]
             needles.sort(key=lambda needle: len(needle[0]))

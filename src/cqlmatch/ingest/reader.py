@@ -49,7 +49,7 @@ from .blocks import (
 from .columns import PAIR, ColumnBatch, ColumnDecoder, last_span_start, unpack_spans
 from .decode import Decoder, from_dicts
 from .lines import BOM, MalformedLine, Overlong, strip_bom
-from .prefilter import Pacer, Prefilter
+from .prefilter import LineFilter, Pacer, Prefilter
 
 __all__ = [
     "EventReader",
@@ -137,8 +137,10 @@ class EventReader:
             self.columns = ColumnDecoder(program)
         if literals is None:
             literals = program.prefilter if program is not None else ()
-        cnf = literals if prefilter else ()
-        self.prefilter = Prefilter(cnf)
+        if isinstance(literals, LineFilter):
+            self.prefilter: LineFilter = literals if prefilter else Prefilter(())
+        else:
+            self.prefilter = Prefilter(literals if prefilter else ())
         self._pacer = Pacer()
         self._bom = not isinstance(source, FileRange) or source.start == 0
         self._iterator = self._start(source, chunk_size, max_line_bytes)
@@ -369,8 +371,8 @@ def read_events(
     ``ColumnDecoder`` can decode them exactly (only for programs whose
     every instruction runs in the VM and whose output is the group table:
     the caller checks).  ``literals``: the prefilter's groups (a CNF of
-    ``Literal``) instead of the program's, for a reader serving several
-    programs (a pack); ``fields``: without a program, the names to decode
+    ``Literal``) instead of the program's, or a ready ``LineFilter``, for a
+    reader serving several programs (a pack); ``fields``: without a program, the names to decode
     (None: every field)."""
     return EventReader(
         source, program, need_all, prefilter, chunk_size, max_line_bytes, columns, literals, fields

@@ -110,6 +110,7 @@ pyre2 0.3.14
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import cast
@@ -1083,6 +1084,8 @@ def translate(pattern: str, flags: str = "") -> Translated:
 CASE_FOLDED_INTO_ASCII = {"\u212a": "k", "\u017f": "s"}  # KELVIN SIGN, LATIN SMALL LONG S
 _EXACT_CAP = 16  # most strings an "exact" set may hold before it is given up
 _REQUIRED_CAP = 64  # most literals in the answer
+# How much a required literal is worth to a prefilter (higher: rules out more lines).
+Weight = Callable[[str], int]
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
@@ -1129,8 +1132,8 @@ def _char_info(chars: frozenset[str], ci: bool) -> _Info:
     return _UNKNOWN
 
 
-def _score(strings: frozenset[str], ci: bool) -> tuple[int, int, bool]:
-    return min(len(s) for s in strings), -len(strings), not ci
+def _score(strings: frozenset[str], ci: bool, weight: Weight) -> tuple[int, int, bool]:
+    return min(weight(s) for s in strings), -len(strings), not ci
 
 
 def _merge(
@@ -1141,7 +1144,7 @@ def _merge(
     return (_fold(a) if not a_ci else a), (_fold(b) if not b_ci else b), True
 
 
-def _info(node: _Node) -> _Info:
+def _info(node: _Node, weight: Weight = len) -> _Info:
     if isinstance(node, _Char):
         return _char_info(frozenset(chr(node.cp)), node.ci)
     if isinstance(node, _Set):
@@ -1149,13 +1152,13 @@ def _info(node: _Node) -> _Info:
     if isinstance(node, _Assert | _Flags):
         return _Info(_EMPTY)
     if isinstance(node, _Group):
-        return _info(node.child)
+        return _info(node.child, weight)
     if isinstance(node, _Concat):
-        return _concat_info(node.items)
+        return _concat_info(node.items, weight)
     if isinstance(node, _Alt):
-        return _alt_info([_info(b) for b in node.branches])
+        return _alt_info([_info(b, weight) for b in node.branches])
     if isinstance(node, _Repeat):
-        inner = _info(node.child)
+        inner = _info(node.child, weight)
         if node.lo == 1 and node.hi == 1:
             return inner
         if node.lo >= 1:
@@ -1166,17 +1169,19 @@ def _info(node: _Node) -> _Info:
     return _UNKNOWN
 
 
-def _concat_info(items: list[_Node]) -> _Info:
+def _concat_info(items: list[_Node], weight: Weight) -> _Info:
     best: tuple[frozenset[str], bool] | None = None
     run, run_ci, all_exact = _EMPTY, False, True
 
     def consider(strings: frozenset[str] | None, ci: bool) -> None:
         nonlocal best
-        if strings and "" not in strings and (best is None or _score(strings, ci) > _score(*best)):
+        if not strings or "" in strings:
+            return
+        if best is None or _score(strings, ci, weight) > _score(*best, weight):
             best = (strings, ci)
 
     for item in items:
-        info = _info(item)
+        info = _info(item, weight)
         if info.exact is not None and len(run) * len(info.exact) <= _EXACT_CAP:
             a, b, run_ci = _merge(run, run_ci, info.exact, info.ci)
             run = frozenset(x + y for x in a for y in b)
@@ -1222,16 +1227,21 @@ def _alt_info(infos: list[_Info]) -> _Info:
 
 
 @lru_cache(maxsize=1024)
-def _required(pattern: str, flags: str) -> RequiredLiterals | None:
-    got = _info(_parse(pattern, flags)[1]).requirement()
+def _required(pattern: str, flags: str, weight: Weight) -> RequiredLiterals | None:
+    got = _info(_parse(pattern, flags)[1], weight).requirement()
     if got is None or len(got[0]) > _REQUIRED_CAP:
         return None
     return RequiredLiterals(tuple(sorted(got[0])), got[1])
 
 
-def required_literals(pattern: str, flags: str = "") -> RequiredLiterals | None:
+def required_literals(
+    pattern: str, flags: str = "", weight: Weight = len
+) -> RequiredLiterals | None:
     """Literals at least one of which occurs in every match, or None when the
-    analysis cannot tell (or only the empty string is certain).
+    analysis cannot tell (or only the empty string is certain).  Of the
+    literals that several parts of a concatenation each require, the answer
+    is the part whose least ``weight`` is greatest (by default its shortest
+    literal's length; a caller that knows which texts are common says so).
 
     The analysis is conservative: it follows literal characters, small
     classes, concatenation, alternation, groups and repetition, and treats
@@ -1240,7 +1250,7 @@ def required_literals(pattern: str, flags: str = "") -> RequiredLiterals | None:
     ``translate``.
     """
     _require_str(pattern, flags)
-    return _required(pattern, flags)
+    return _required(pattern, flags, weight)
 
 
 # --- compiling and matching ---------------------------------------------------------------

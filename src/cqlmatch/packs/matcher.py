@@ -29,11 +29,11 @@ from typing import Any
 
 from ..ingest.decode import Decoder
 from ..ingest.lines import Block, LineSplitter, MalformedLine, Overlong, strip_bom
-from ..ingest.prefilter import Prefilter
+from ..ingest.prefilter import LineFilter, Prefilter
 from ..lang.events import Event, Fields, flatten, rawstring_of
 from ..limits import MALFORMED_KEPT, MAX_LINE_BYTES
 from .rules import PackRule
-from .run import BATCH, RuleRun, RuleStats, batch_hits, candidate_index, pack_literals
+from .run import BATCH, RuleRun, RuleStats, batch_hits, candidate_index
 
 _NL = b"\n"
 
@@ -65,8 +65,9 @@ class PackMatcher:
         self.aggregating = aggregate and any(not run.per_event for run in self._runs)
         self.max_line_bytes = max_line_bytes
         self.on_malformed = on_malformed
-        self._prefilter = Prefilter(pack_literals(rules) if prefilter else ())
         self._index = candidate_index(rules)
+        gate = self._index.gate() if prefilter and self._index is not None else None
+        self._prefilter: LineFilter = gate or Prefilter(())
         self._splitter = LineSplitter(max_line_bytes)
         self._decoder = Decoder((), need_all=True)
         self._lock = threading.Lock()
@@ -151,7 +152,7 @@ class PackMatcher:
         lines: list[bytes] = []
         sources: list[Event] = []
         line_number, previous = number, 0
-        for start, end in self._prefilter.scan(block):
+        for start, end in self._prefilter.scan_counted(block)[0]:
             line_number += block.count(_NL, previous, start)
             previous = start
             line = block[start:end]

@@ -32,7 +32,7 @@ from .model import Problem, RuleSource
 from .parallel import run_parts, runs_split
 from .routing import route_of
 from .rules import PackRule
-from .run import PackResult, RuleStats, candidate_index, pack_literals, run_rules
+from .run import PackResult, RuleStats, candidate_index, run_rules
 from .sources import PackSource, read_source
 
 
@@ -123,19 +123,20 @@ class Pack:
             if parts:
                 for rule in rules:
                     result.rule_stats[rule.id] = RuleStats()
-                literals = pack_literals(rules) if prefilter and on_error == "skip" else ()
-                result.prefilter = bool(literals)
+                index = self.candidates()
+                gated = prefilter and on_error == "skip" and index is not None
+                result.prefilter = gated and index.gate() is not None
                 done = run_parts(
                     rules,
                     parts,
                     count,
                     result,
-                    prefilter=bool(literals),
+                    prefilter=result.prefilter,
                     on_error=on_error,
                     max_line_bytes=MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes,
                     name_files=len(paths) > 1,
                     lookup_options=self.lookup_options,
-                    index=self.candidates(),
+                    index=index,
                 )
                 if done:
                     return result

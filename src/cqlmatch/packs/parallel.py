@@ -37,7 +37,6 @@ from .run import (
     batch_hits,
     candidate_index,
     pack_fields,
-    pack_literals,
 )
 
 _WORKER: dict[str, Any] = {}
@@ -64,7 +63,8 @@ def _init(spec: dict[str, Any]) -> None:
         ]
         _WORKER["stats"] = stats
         _WORKER["index"] = spec.get("index") or candidate_index(rules)
-        _WORKER["literals"] = pack_literals(rules) if spec["prefilter"] else ()
+        index = _WORKER["index"]
+        _WORKER["gate"] = index.gate() if spec["prefilter"] and index is not None else None
         _WORKER["fields"] = pack_fields(rules)
         _WORKER["hits"] = Hits(partial=_WORKER["fields"] is not None)
         _WORKER.update(on_error=spec["on_error"], max_line_bytes=spec["max_line_bytes"])
@@ -86,9 +86,9 @@ def _work(task: tuple[int, parallel.Part]) -> tuple[Any, ...]:
         None,
         need_all=_WORKER["fields"] is None,
         fields=_WORKER["fields"],
-        prefilter=bool(_WORKER["literals"]),
+        prefilter=_WORKER["gate"] is not None,
         max_line_bytes=_WORKER["max_line_bytes"],
-        literals=_WORKER["literals"],
+        literals=_WORKER["gate"],
     )
     malformed: list[tuple[int, str]] = []
     bad = 0

@@ -1,17 +1,16 @@
 """Running a pack: one read of the events for all its rules.
 
 The events are read and decoded once (``runtime.query.read_inputs``; only the
-fields the rules read when that suffices, ``pack_fields``).  A
-shared prefilter rules out raw lines before decoding: for each rule, one
-of its literal groups (a line the rule keeps holds a literal of each of
-its groups), all of them together as one group, so a line is decoded when
-it holds a literal of some rule (or is not framed as an object); a rule
-with no literal to look for turns the shared prefilter off.  Then, batch
-by batch, one pass over the raw lines finds every rule's literals
-(``cqlmatch._candidates``: a rule is a candidate for a line that holds a
-literal of each of its groups), each event's type is read once
-(``routing``), and every rule runs on the VM over just the events that are
-both candidates for it and of the types it names.
+fields the rules read when that suffices, ``pack_fields``).  One automaton
+holds every rule's literal groups (``Candidates``, over
+``cqlmatch._candidates``: a rule is a candidate for a line that holds a
+literal of each of the groups it looks for).  It serves twice: as the
+shared prefilter (``gate.CandidateGate``: a line no rule is a candidate
+for is not decoded; a rule with no literal to look for turns it off), and
+batch by batch over the decoded events' lines, to say which rules each
+event is a candidate for.  Each event's type is read once (``routing``),
+and every rule runs on the VM over just the events that are both
+candidates for it and of the types it names.
 
 Per-event rules give their hits batch by batch, ordered by event and then
 by rule; aggregating rules keep their own state (a group table, or the
@@ -30,7 +29,6 @@ from itertools import islice
 from typing import Any
 
 from .._candidates import CandidateIndex
-from ..bytecode.program import Literal
 from ..codes import W401
 from ..ingest.decode import Decoder
 from ..ingest.prefilter import checkable
@@ -39,6 +37,7 @@ from ..lang.events import Event
 from ..limits import MAX_LINE_BYTES
 from ..runtime.query import ON_ERROR, read_inputs
 from ..runtime.result import Result
+from .gate import CandidateGate
 from .routing import route_key
 from .rules import PackRule
 
@@ -71,23 +70,6 @@ class PackResult(Result):
         super().clear_run()
         self.rule_stats = {name: RuleStats() for name in self.rule_stats}
         self.rule_warnings = {}
-
-
-def pack_literals(rules: list[PackRule]) -> tuple[tuple[Literal, ...], ...]:
-    """The shared prefilter: one group holding, for each rule, the literals
-    of its most selective group; no group at all when some rule has none."""
-    chosen: dict[Literal, None] = {}
-    for rule in rules:
-        groups = [
-            group
-            for group in rule.query.program.prefilter
-            if group and all(checkable(literal.text) for literal in group)
-        ]
-        if not groups:
-            return ()
-        best = max(groups, key=lambda g: (min(len(x.text) for x in g), -len(g)))
-        chosen.update(dict.fromkeys(best))
-    return (tuple(chosen),) if chosen else ()
 
 
 class RuleRun:
@@ -205,8 +187,10 @@ def run_rules(
     for rule in rules:
         stats = result.rule_stats[rule.id] = RuleStats()
         runs.append(RuleRun(rule, stats))
-    literals = pack_literals(rules) if prefilter and on_error == "skip" else ()
-    result.prefilter = bool(literals)
+    if index is None:
+        index = candidate_index(rules)
+    gate = index.gate() if index is not None and prefilter and on_error == "skip" else None
+    result.prefilter = gate is not None
     inputs = as_inputs(source)
     paths: list[Any] = list(inputs) if inputs is not None else [source]
     fields = pack_fields(rules)
@@ -219,14 +203,12 @@ def run_rules(
         fields=fields,
         columns=False,
         on_error=on_error,
-        prefilter=bool(literals),
+        prefilter=gate is not None,
         max_line_bytes=MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes,
         many=len(paths) > 1,
-        literals=literals,
+        literals=gate,
     )
     whole: list[Event] | None = [] if any(run.whole for run in runs) else None
-    if index is None:
-        index = candidate_index(rules)
     try:
         for batch in _batches(items):
             if whole is not None:
@@ -289,15 +271,52 @@ class Hits:
 class Candidates:
     """Which rules a batch's lines can match: ``CandidateIndex`` over the
     distinct literal-group sets of the rules (many rules share one, such as
-    an event type and a platform), and for each rule the index of its set."""
+    an event type and a platform), and for each rule the index of its set.
 
-    def __init__(self, index: CandidateIndex, shape_of: list[int]) -> None:
+    The index starts out looking for every group of every set.  A group
+    such as ``win``, an event name or a field name, which most lines hold
+    and hundreds of rules share, rules out little and costs a count per
+    rule on every line that holds it; so ``adapt`` measures, on the first
+    lines read, how many hold each literal and keeps, for each set, the
+    ``TELLING_GROUPS`` groups the fewest lines hold.  Looking for fewer
+    groups never loses a line: the VM decides; it only changes how many
+    lines are decoded and how many rules run on each."""
+
+    def __init__(self, index: CandidateIndex, shapes: list[list[list[int]]], shape_of: list[int]):
         self.index = index
+        self.shapes = shapes  # group set -> its groups (literal ids), all of them
         self.shape_of = shape_of  # rule -> its group set in the index
+        self.adapted = False
 
     def lists(self, lines: list[Any]) -> list[list[int]]:
         """For each group set, the ascending indexes of the lines it admits."""
+        if not self.adapted:
+            self.adapt(lines)
         return self.index.candidates(lines)
+
+    def adapt(self, lines: list[Any]) -> None:
+        """Choose the groups to look for from how many of ``lines`` (a
+        sample of the input, ``ADAPT_SAMPLE`` at most) hold each literal."""
+        self.adapted = True
+        counts = self.index.literal_counts(lines[:ADAPT_SAMPLE])
+        chosen = []
+        for groups in self.shapes:
+            ranked = sorted(groups, key=lambda g: (sum(counts[x] for x in g), len(g)))
+            chosen.append(ranked[:TELLING_GROUPS])
+        self.index.choose(chosen)
+
+    def adapt_block(self, block: bytes) -> None:
+        """``adapt`` on the first lines of a block of LF-separated lines."""
+        self.adapt(block.split(b"\n", ADAPT_SAMPLE)[:ADAPT_SAMPLE])
+
+    def gate(self) -> CandidateGate | None:
+        """The shared prefilter: lines no rule is a candidate for are not
+        decoded (None when a rule is a candidate for every line)."""
+        return None if self.index.always_admits else CandidateGate(self)
+
+
+TELLING_GROUPS = 3  # groups of a set the index looks for once adapted
+ADAPT_SAMPLE = 2000  # lines whose literals choose them
 
 
 def candidate_index(rules: list[PackRule]) -> Candidates | None:
@@ -317,8 +336,8 @@ def candidate_index(rules: list[PackRule]) -> Candidates | None:
         shape_of.append(shapes.setdefault(tuple(sorted(groups)), len(shapes)))
     if not literals:
         return None
-    index = CandidateIndex(list(literals), [[list(g) for g in shape] for shape in shapes])
-    return Candidates(index, shape_of)
+    groups_of = [[list(g) for g in shape] for shape in shapes]
+    return Candidates(CandidateIndex(list(literals), groups_of), groups_of, shape_of)
 
 
 def batch_hits(
