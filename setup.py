@@ -265,6 +265,19 @@ def _extension(name: str, source: str, depends: tuple[str, ...] = ()) -> Extensi
     )
 
 
+def _hyperscan_extensions() -> list[Extension]:
+    """``cqlmatch._hsscan`` (a pack's literal scanner) where the Hyperscan
+    headers are (Debian: libhyperscan-dev, amd64); without them the candidate
+    index uses its own automaton.  CQLMATCH_NO_HYPERSCAN=1 leaves it out."""
+    if _env_flag("CQLMATCH_NO_HYPERSCAN"):
+        return []
+    if not any(Path(d, "hs", "hs.h").is_file() for d in ("/usr/include", "/usr/local/include")):
+        return []
+    ext = _extension("cqlmatch._hsscan", "cext/hsscan.pyx", ("cext/literalscan.h",))
+    ext.libraries.append("hs")
+    return [ext]
+
+
 setup(
     ext_modules=[
         _extension("cqlmatch._regexset", "cext/regexset.pyx"),
@@ -278,7 +291,8 @@ setup(
         _extension("cqlmatch._scan", "cext/scan.pyx", ("cext/textscan.h", "cext/jsonfields.h")),
         _extension("cqlmatch._fields", "cext/fields.pyx", ("cext/jsonfields.h",)),
         _extension("cqlmatch._blockio", "cext/blockio.pyx"),
-        _extension("cqlmatch._candidates", "cext/candidates.pyx"),
+        _extension("cqlmatch._candidates", "cext/candidates.pyx", ("cext/literalscan.h",)),
+        *_hyperscan_extensions(),
     ],
     cmdclass={"build_ext": BuildExt},
 )

@@ -20,7 +20,8 @@ characters ``(?i)`` folds onto ``k`` and ``s`` (U+212A, U+017F, raw or
 escaped) are not read so: a line holding one is a candidate for every rule.
 """
 
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdint cimport int32_t
 from libc.string cimport memchr
 from libcpp.vector cimport vector
@@ -32,6 +33,20 @@ cdef extern from "Python.h":
 
 #: Spellings that make a line a candidate for every rule (see above).
 _WIDENING = (b"\\u212", b"\\u017", b"\xe2\x84\xaa", b"\xc5\xbf")
+
+
+cdef extern from "literalscan.h":
+    ctypedef void (*cm_found_fn)(void* ctx, unsigned int id) noexcept
+    ctypedef struct cm_literal_scanner:
+        void* handle
+        int (*scan)(void* handle, const char* data, size_t size, cm_found_fn found,
+                    void* ctx) noexcept
+
+
+cdef void _on_literal(void* ctx, unsigned int id) noexcept:
+    cdef CandidateIndex index = <CandidateIndex>ctx
+    if index._count(<int>id):
+        index.wide = True
 
 
 cdef inline unsigned char _lower(unsigned char c) noexcept nogil:
@@ -62,7 +77,7 @@ cdef class CandidateIndex:
     cdef vector[int32_t] out_start  # per state: its matches in outs
     cdef vector[int32_t] outs  # literal ids (-1: a widening spelling)
     cdef vector[int32_t] pair_start  # per literal: its groups in pairs
-    cdef vector[int32_t] pairs  # group ids
+    cdef vector[int32_t] lit_groups  # group ids
     cdef vector[int32_t] group_rule
     cdef vector[int32_t] rule_groups  # groups per rule
     cdef list always  # rules without groups
@@ -73,6 +88,11 @@ cdef class CandidateIndex:
     cdef int32_t stamp
     cdef int nliterals
     cdef vector[int32_t]* counting  # literal_counts: count literals, not groups
+    cdef readonly list scan_patterns  # the literals, then the widening spellings
+    cdef object scanner  # a LiteralScanner, or None: the automaton
+    cdef cm_literal_scanner* iface
+    cdef vector[unsigned char] unescaped  # a line with escapes, read as characters
+    cdef bint wide  # the scanner's line holds a widening spelling
 
     def __init__(self, list literals not None, list rules not None):
         patterns = [bytes(x).lower() for x in literals]
@@ -80,7 +100,9 @@ cdef class CandidateIndex:
             raise TypeError("literals must be non-empty bytes")
         self.nliterals = len(patterns)
         self.nrules = len(rules)
-        self._build(patterns + [w.lower() for w in _WIDENING], len(patterns))
+        self.scan_patterns = patterns + [w.lower() for w in _WIDENING]
+        self.scanner = None
+        self._build(self.scan_patterns, len(patterns))
         self.choose(rules)
 
     def choose(self, list rules not None):
@@ -94,7 +116,7 @@ cdef class CandidateIndex:
         self.rule_groups.clear()
         self.group_rule.clear()
         self.pair_start.clear()
-        self.pairs.clear()
+        self.lit_groups.clear()
         per_literal: list[list[int]] = [[] for _ in range(self.nliterals)]
         for r, groups in enumerate(rules):
             self.rule_groups.push_back(len(groups))
@@ -110,10 +132,10 @@ cdef class CandidateIndex:
                 self.group_rule.push_back(r)
                 ngroups += 1
         for lit in range(self.nliterals):
-            self.pair_start.push_back(self.pairs.size())
+            self.pair_start.push_back(self.lit_groups.size())
             for g in per_literal[lit]:
-                self.pairs.push_back(g)
-        self.pair_start.push_back(self.pairs.size())
+                self.lit_groups.push_back(g)
+        self.pair_start.push_back(self.lit_groups.size())
         self._reset()
 
     def literal_counts(self, list lines not None) -> list:
@@ -229,6 +251,8 @@ cdef class CandidateIndex:
             self._reset()
         self.stamp += 1
         self.hits.clear()
+        if self.iface != NULL:
+            return self._scan_with(data, size)
         while j < size:
             b = data[j]
             j += 1
@@ -252,36 +276,117 @@ cdef class CandidateIndex:
                 wide = self._found(row // nclasses) or wide
         return wide
 
+    cdef bint _scan_with(self, const unsigned char* data, Py_ssize_t size) noexcept:
+        """``_scan_line`` by the scanner: over the line, or over a copy with
+        its ``\\u00XX`` and ``\\/`` escapes read as characters when it has any."""
+        cdef Py_ssize_t j = 0, k
+        cdef const unsigned char* p
+        cdef bint escaped = False
+        cdef unsigned char b
+        while j < size:
+            p = <const unsigned char*>memchr(data + j, 92, size - j)
+            if p == NULL:
+                break
+            j = p - data + 1
+            if j < size and (data[j] == 47 or (data[j] == 117 and j + 2 < size
+                                               and data[j + 1] == 48 and data[j + 2] == 48)):
+                escaped = True
+                break
+            j += 1  # the escaped character (a backslash too) is not an escape
+        if escaped:
+            self.unescaped.clear()
+            j = 0
+            while j < size:
+                b = data[j]
+                j += 1
+                if b == 92 and j < size:
+                    b = data[j]
+                    if b == 47:
+                        j += 1
+                    elif (b == 117 and j + 4 < size and data[j + 1] == 48 and data[j + 2] == 48
+                          and _hex(data[j + 3]) >= 0 and _hex(data[j + 4]) >= 0):
+                        b = <unsigned char>(_hex(data[j + 3]) * 16 + _hex(data[j + 4]))
+                        j += 5
+                    else:
+                        self.unescaped.push_back(92)
+                        j += 1
+                self.unescaped.push_back(b)
+            data = self.unescaped.data()
+            size = self.unescaped.size()
+        self.wide = False
+        if self.iface.scan(self.iface.handle, <const char*>data, size, _on_literal, <void*>self):
+            return True  # (cannot happen) a failed scan keeps the line: never lose one
+        return self.wide
+
     cdef bint _found(self, int state) noexcept:
         """Count the groups the literals ending at ``state`` satisfy."""
-        cdef int k, lit, g, r
-        cdef Py_ssize_t p
-        cdef int32_t stamp = self.stamp
+        cdef int k
         cdef bint wide = False
         for k in range(self.out_start[state], self.out_start[state + 1]):
-            lit = self.outs[k]
-            if lit < 0:
-                wide = True
-                continue
-            if self.lit_seen[lit] == stamp:
-                continue
-            self.lit_seen[lit] = stamp
-            if self.counting != NULL:
-                self.counting[0][lit] += 1
-                continue
-            for p in range(self.pair_start[lit], self.pair_start[lit + 1]):
-                g = self.pairs[p]
-                if self.group_seen[g] == stamp:
-                    continue
-                self.group_seen[g] = stamp
-                r = self.group_rule[g]
-                if self.rule_seen[r] != stamp:
-                    self.rule_seen[r] = stamp
-                    self.rule_count[r] = 0
-                self.rule_count[r] += 1
-                if self.rule_count[r] == self.rule_groups[r]:
-                    self.hits.push_back(r)
+            wide = self._count(self.outs[k]) or wide
         return wide
+
+    cdef bint _count(self, int lit) noexcept:
+        """Count the groups literal ``lit`` satisfies on the current line;
+        True for a widening spelling (-1, or an id past the literals)."""
+        cdef int g, r
+        cdef Py_ssize_t p
+        cdef int32_t stamp = self.stamp
+        if lit < 0 or lit >= self.nliterals:
+            return True
+        if self.lit_seen[lit] == stamp:
+            return False
+        self.lit_seen[lit] = stamp
+        if self.counting != NULL:
+            self.counting[0][lit] += 1
+            return False
+        for p in range(self.pair_start[lit], self.pair_start[lit + 1]):
+            g = self.lit_groups[p]
+            if self.group_seen[g] == stamp:
+                continue
+            self.group_seen[g] = stamp
+            r = self.group_rule[g]
+            if self.rule_seen[r] != stamp:
+                self.rule_seen[r] = stamp
+                self.rule_count[r] = 0
+            self.rule_count[r] += 1
+            if self.rule_count[r] == self.rule_groups[r]:
+                self.hits.push_back(r)
+        return False
+
+    def use_scanner(self, scanner) -> None:
+        """Find the literals with ``scanner`` (a ``cqlmatch._hsscan.LiteralScanner``
+        reporting ids into ``scan_patterns``, or anything with such a
+        ``capsule`` and ``max_id``) instead of the automaton; None goes back
+        to the automaton.  A scanner may look for only the literals the
+        chosen groups name (``used_literals``) and the widening spellings."""
+        cdef cm_literal_scanner* iface
+        if scanner is None:
+            self.scanner = None
+            self.iface = NULL
+            return
+        if scanner.max_id >= len(self.scan_patterns):
+            raise ValueError(
+                f"a scanner reporting id {scanner.max_id} for {len(self.scan_patterns)} patterns"
+            )
+        iface = <cm_literal_scanner*>PyCapsule_GetPointer(scanner.capsule, b"cqlmatch.literalscan")
+        self.scanner = scanner
+        self.iface = iface
+
+    def used_literals(self) -> list:
+        """The ids of the literals the current groups name, ascending, then
+        those of the widening spellings."""
+        cdef set used = set()
+        cdef Py_ssize_t p
+        for lit in range(self.nliterals):
+            if self.pair_start[lit] != self.pair_start[lit + 1]:
+                used.add(lit)
+        return sorted(used) + list(range(self.nliterals, len(self.scan_patterns)))
+
+    @property
+    def scanner_name(self) -> str:
+        """Which finds the literals: "automaton", or the scanner's class."""
+        return "automaton" if self.scanner is None else type(self.scanner).__name__
 
     def candidates(self, list lines not None) -> list:
         """For each rule, the ascending indexes of the lines it is a candidate for."""
@@ -307,6 +412,49 @@ cdef class CandidateIndex:
         for r in self.always:
             out[r] = list(range(n))
         return out
+
+    def pairs(self, list lines not None, wanted=None) -> tuple:
+        """``(starts, rules, lists)``: for line ``i``, the rules it is a
+        candidate for are ``rules[starts[i]:starts[i + 1]]`` (C int buffers;
+        rules without groups included, in no particular order); ``lists[r]``
+        the ascending indexes of the lines rule ``r`` is a candidate for,
+        for each rule ``r`` that ``wanted`` (a sequence of rule numbers)
+        names (the others' lists are empty)."""
+        cdef Py_ssize_t n = len(lines), i, size, k
+        cdef const unsigned char* data
+        cdef int r
+        cdef vector[int32_t] starts, rules
+        cdef vector[char] want
+        cdef list out = [[] for _ in range(self.nrules)]
+        want.assign(self.nrules, 0)
+        if wanted is not None:
+            for r in wanted:
+                if not 0 <= r < self.nrules:
+                    raise ValueError(f"rule {r} of {self.nrules}")
+                want[r] = 1
+        for i in range(n):
+            starts.push_back(rules.size())
+            line = lines[i]
+            if type(line) is bytes:
+                data = <const unsigned char*>PyBytes_AS_STRING(line)
+                size = PyBytes_GET_SIZE(line)
+            else:
+                data = <const unsigned char*>PyUnicode_AsUTF8AndSize(line, &size)
+            if self._scan_line(data, size):
+                for r in range(self.nrules):
+                    if self.rule_groups[r] and not (
+                        self.rule_seen[r] == self.stamp and self.rule_count[r] == self.rule_groups[r]
+                    ):
+                        self.hits.push_back(r)
+            for r in self.always:
+                self.hits.push_back(r)
+            for k in range(<Py_ssize_t>self.hits.size()):
+                r = self.hits[k]
+                rules.push_back(r)
+                if want[r]:
+                    (<list>out[r]).append(i)
+        starts.push_back(rules.size())
+        return _int32s(starts), _int32s(rules), out
 
     @property
     def always_admits(self) -> bool:
@@ -359,3 +507,10 @@ cdef inline bint _framed(const unsigned char* p, Py_ssize_t n) noexcept nogil:
     while n > 0 and (p[n - 1] == 32 or p[n - 1] == 9 or p[n - 1] == 13):
         n -= 1
     return n == 0 or (p[0] == 123 and p[n - 1] == 125)
+
+
+def _int32s(vector[int32_t]& values):
+    """``values`` as a read-only buffer of C ints (``memoryview`` format "i")."""
+    return memoryview(
+        PyBytes_FromStringAndSize(<const char*>values.data(), values.size() * sizeof(int32_t))
+    ).cast("i")

@@ -110,6 +110,7 @@ cdef class Machine:
     cdef int* code
     cdef Py_ssize_t ncode
     cdef Py_ssize_t entry
+    cdef vector[Py_ssize_t] entries  # every rule's (a linked pack's rules)
 
     # Fields by slot: interned names kept alive by the tuples; the vectors
     # hold borrowed pointers into them (NULL: no fallback).  fallback_slot:

@@ -66,6 +66,8 @@ from libc.string cimport memcmp, memcpy, memset
 from libcpp cimport bool as cbool
 from libcpp.string cimport string
 from libcpp.vector cimport vector
+from libcpp.algorithm cimport sort
+from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 from re2 cimport RE2, UNANCHORED, RE2Set, SetErrorInfo, StringPiece, kNoError, kOutOfMemory
 
@@ -208,6 +210,10 @@ cdef class Machine:
         if not program.rules:
             raise ValueError("the program has no rule")
         self.entry = program.rules[0].entry
+        for rule in program.rules:
+            if not 0 <= rule.entry < max(self.ncode, 1):
+                raise ValueError(f"rule {rule.name!r} enters at {rule.entry}, outside the code")
+            self.entries.push_back(rule.entry)
         _build_sets(self)
         _check_code(self)
         _build_cidrs(self)
@@ -239,6 +245,75 @@ cdef class Machine:
         cdef list out = []
         _run_events(self, events if type(events) is list else list(events), out, None)
         return out
+
+    def run_rules(self, list events not None, starts, shapes, shape_start, shape_rules,
+                  evaluated, nanos):
+        """A linked pack's rules over ``events``, each event only through
+        the rules of its candidate sets: event ``i``'s sets are
+        ``shapes[starts[i]:starts[i + 1]]``, set ``s``'s rules
+        ``shape_rules[shape_start[s]:shape_start[s + 1]]`` (rule numbers;
+        -1 entries skipped); all int32 buffers.  The event's registers are
+        loaded once for all its rules (linked rules write no field).
+        ``evaluated[r]`` (int64) counts the events rule ``r`` ran on,
+        ``nanos[r]`` (int64) its time.  Returns the hits as a list of
+        ``(event index, rule number)``, by event then by rule number."""
+        cdef const int[::1] st = starts
+        cdef const int[::1] sh = shapes
+        cdef const int[::1] ss = shape_start
+        cdef const int[::1] sr = shape_rules
+        cdef long long[::1] ev = evaluated
+        cdef long long[::1] ns = nanos
+        cdef Py_ssize_t n = PyList_GET_SIZE(events), i, k, j, before
+        cdef int s, r, nrules = <int>self.entries.size()
+        cdef list out = []
+        cdef list hits = []
+        cdef vector[int] chosen
+        cdef timespec t0, t1
+        cdef _Ctx c = _Ctx(self.nslots)
+        if st.shape[0] != n + 1:
+            raise ValueError(f"{st.shape[0]} starts for {n} events")
+        if ev.shape[0] != nrules or ns.shape[0] != nrules:
+            raise ValueError(f"counters for {ev.shape[0]} rules, the program has {nrules}")
+        for k in range(ss.shape[0] - 1):
+            if not 0 <= ss[k] <= ss[k + 1] <= sr.shape[0]:
+                raise ValueError(f"shape {k}'s rules are out of range")
+        for k in range(sr.shape[0]):
+            if not -1 <= sr[k] < nrules:
+                raise ValueError(f"rule number {sr[k]} of {nrules}")
+        try:
+            for i in range(n):
+                if not (0 <= st[i] <= st[i + 1] <= sh.shape[0]):
+                    raise ValueError(f"event {i}'s candidate sets are out of range")
+                chosen.clear()
+                for k in range(st[i], st[i + 1]):
+                    s = sh[k]
+                    if not 0 <= s < ss.shape[0] - 1:
+                        raise ValueError(f"candidate set {s} does not exist")
+                    for j in range(ss[s], ss[s + 1]):
+                        if sr[j] >= 0:
+                            chosen.push_back(sr[j])
+                if chosen.empty():
+                    continue
+                sort(chosen.begin(), chosen.end())
+                c.adopt(<object>PyList_GET_ITEM(events, i))
+                for k in range(<Py_ssize_t>chosen.size()):
+                    r = chosen[k]
+                    if k and r == chosen[k - 1]:
+                        continue
+                    before = PyList_GET_SIZE(out)
+                    clock_gettime(CLOCK_MONOTONIC, &t0)
+                    _exec(self, self.entries[r], c, False, out, None)
+                    clock_gettime(CLOCK_MONOTONIC, &t1)
+                    c.reset_stack()
+                    ev[r] += 1
+                    ns[r] += (t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec)
+                    if PyList_GET_SIZE(out) != before:
+                        hits.append((i, r))
+                if PyList_GET_SIZE(out) > 64:
+                    del out[:]
+        finally:
+            _forget(self)
+        return hits
 
     def new_table(self, bint partial=False) -> GroupTable:
         """An empty table for the program's group plan.  A ``partial`` table

@@ -36,6 +36,17 @@ have_re2_headers() {
     return 1
 }
 
+have_hyperscan_headers() {
+    [[ -f /usr/include/hs/hs.h || -f /usr/local/include/hs/hs.h ]]
+}
+
+# Hyperscan finds a rule pack's literals fast (cqlmatch._hsscan); without it
+# the pack's own automaton does, slower.  Debian packages it for amd64 only.
+wants_hyperscan() {
+    [[ -z "${CQLMATCH_NO_HYPERSCAN:-}" ]] && ! have_hyperscan_headers &&
+        command -v dpkg >/dev/null 2>&1 && [[ "$(dpkg --print-architecture)" == amd64 ]]
+}
+
 have_venv() {
     # Debian splits ensurepip (needed by `python3 -m venv`) into python3-venv.
     "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1
@@ -57,6 +68,14 @@ have_cxx || missing+=(g++)
 have_re2_headers || missing+=(libre2-dev)
 have_venv || missing+=(python3-venv)
 have_python_headers || missing+=(python3-dev)
+if wants_hyperscan; then
+    if ((${#missing[@]})) || [[ $(id -u) -eq 0 ]] || { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }; then
+        missing+=(libhyperscan-dev)
+    else
+        log "note: libhyperscan-dev is not installed (rule packs find literals more slowly);"
+        log "install it as root for the fast scanner: apt-get install -y libhyperscan-dev"
+    fi
+fi
 
 if ((${#missing[@]})); then
     if [[ $(id -u) -eq 0 ]]; then
@@ -91,6 +110,7 @@ stamp_file="$VENV/.cqlmatch-setup-stamp"
 stamp="$(
     {
         echo "extras=$EXTRAS"
+        have_hyperscan_headers && [[ -z "${CQLMATCH_NO_HYPERSCAN:-}" ]] && echo "hyperscan"
         cat pyproject.toml setup.py
         find cext -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.h' \) -print0 |
             sort -z | xargs -0 cat

@@ -22,7 +22,7 @@ PACKAGE = ROOT / "src" / "cqlmatch"
 # layer may use; the VM reads the event model and the values of ``lang``.
 LAYERS: list[set[str]] = [
     {"codes", "limits"},
-    {"errors", "_regexset", "_scan", "_fields", "_blockio", "_candidates"},
+    {"errors", "_regexset", "_scan", "_fields", "_blockio", "_candidates", "_hsscan"},
     {"lang"},
     {"_vm"},
     {"syntax"},

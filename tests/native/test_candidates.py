@@ -7,9 +7,11 @@ as two bytes), or when the line holds a spelling of a character that
 
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cqlmatch._candidates import CandidateIndex
+from cqlmatch.packs.run import literal_scanner
 
 WIDENING = (b"\\u212", b"\\u017", b"\xe2\x84\xaa", b"\xc5\xbf")
 HEX = b"0123456789abcdefABCDEF"
@@ -114,19 +116,42 @@ rules_strategy = st.lists(
 lines_strategy = st.lists(st.lists(st.sampled_from(PIECES), max_size=8).map(b"".join), max_size=12)
 
 
-@settings(max_examples=300, deadline=None)
-@given(rules_strategy, lines_strategy, st.booleans())
-def test_candidates_equal_a_plain_search(rules, lines, as_text) -> None:
+def scanners() -> list[str]:
+    """The ways an index can find its literals here: its own automaton, and
+    Hyperscan where cqlmatch._hsscan was built."""
+    return ["automaton"] + (["hyperscan"] if literal_scanner([b"x"]) is not None else [])
+
+
+def make_index(literals, rules, scanner: str) -> CandidateIndex:
+    index = CandidateIndex(list(literals), rules)
+    if scanner == "hyperscan":
+        index.use_scanner(literal_scanner(index.scan_patterns))
+        assert index.scanner_name == "LiteralScanner"
+    return index
+
+
+@pytest.mark.parametrize("scanner", scanners())
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rules=rules_strategy, lines=lines_strategy, as_text=st.booleans())
+def test_candidates_equal_a_plain_search(scanner, rules, lines, as_text) -> None:
     if as_text:
         lines = [line.decode("utf-8") for line in lines]
-    index = CandidateIndex(list(LITERALS), rules)
+    index = make_index(LITERALS, rules, scanner)
     assert index.candidates(lines) == reference(LITERALS, rules, lines)
+    starts, found, lists = index.pairs(lines, range(len(rules)))
+    assert lists == reference(LITERALS, rules, lines)
+    for i in range(len(lines)):
+        mine = sorted(found[starts[i] : starts[i + 1]])
+        assert mine == [r for r, kept in enumerate(lists) if i in kept]
 
 
-def test_a_long_pack_of_overlapping_literals() -> None:
+@pytest.mark.parametrize("scanner", scanners())
+def test_a_long_pack_of_overlapping_literals(scanner) -> None:
     literals = [f"tool{i}.exe".encode() for i in range(3000)] + [b"tool1", b".exe"]
     rules = [[[i], [3001]] for i in range(3000)] + [[[3000]], []]
-    index = CandidateIndex(literals, rules)
+    index = make_index(literals, rules, scanner)
     lines = [b'{"CommandLine":"C:\\\\TOOL12.EXE /x"}', b'{"a":"tool2999.exe"}', b"{}"]
     got = index.candidates(lines)
     assert got == reference(literals, rules, lines)
@@ -135,17 +160,16 @@ def test_a_long_pack_of_overlapping_literals() -> None:
 
 
 def test_bad_arguments() -> None:
-    import pytest
-
     with pytest.raises(TypeError):
         CandidateIndex([b""], [[[0]]])
     with pytest.raises(ValueError, match="empty group"):
         CandidateIndex([b"a"], [[[]]])
 
 
-def test_an_escape_hides_no_literal_and_widens_nothing() -> None:
+@pytest.mark.parametrize("scanner", scanners())
+def test_an_escape_hides_no_literal_and_widens_nothing(scanner) -> None:
     literals = [b"-logo=info", b"http://x", b"rundll32"]
-    index = CandidateIndex(literals, [[[0]], [[1]], [[2]]])
+    index = make_index(literals, [[[0]], [[1]], [[2]]], scanner)
     lines = [
         b'{"CommandLine":"app -LogLevel\\u003dInfo"}',  # Gson's "=": no literal here
         b'{"CommandLine":"app -Logo\\u003DInfo"}',  # the same escape hides one
@@ -155,8 +179,9 @@ def test_an_escape_hides_no_literal_and_widens_nothing() -> None:
     assert index.candidates(lines) == [[1], [2], []]
 
 
-def test_scan_block_keeps_candidates_and_unframed_lines() -> None:
-    index = CandidateIndex([b"cmd.exe"], [[[0]]])
+@pytest.mark.parametrize("scanner", scanners())
+def test_scan_block_keeps_candidates_and_unframed_lines(scanner) -> None:
+    index = make_index([b"cmd.exe"], [[[0]]], scanner)
     block = b'{"a":"CMD.EXE"}\n{"a":"x"}\nnot json\n\n  {"a":"cmd.exe"}\r\n{"a":"y"}'
     spans, lines = index.scan_block(block)
     assert lines == 6
@@ -172,16 +197,24 @@ def test_scan_block_keeps_candidates_and_unframed_lines() -> None:
     assert len(everything.scan_block(b"{}\n{}")[0]) == 2
 
 
-def test_choose_looks_for_other_groups_of_the_same_literals() -> None:
-    index = CandidateIndex([b"win", b"cmd.exe", b"-enc"], [[[0], [1]], [[0], [2]]])
+@pytest.mark.parametrize("scanner", scanners())
+def test_choose_looks_for_other_groups_of_the_same_literals(scanner) -> None:
+    index = make_index([b"win", b"cmd.exe", b"-enc"], [[[0], [1]], [[0], [2]]], scanner)
     lines = [b'{"p":"Win","c":"cmd.exe"}', b'{"p":"Win","c":"x -enc"}', b'{"p":"Lin"}']
     assert index.literal_counts(lines) == [2, 1, 1]
     assert index.candidates(lines) == [[0], [1]]
     index.choose([[[1]], []])
     assert index.candidates(lines) == [[0], [0, 1, 2]]
-    import pytest
-
     with pytest.raises(ValueError, match="rules for an index"):
         index.choose([[[1]]])
+    if scanner == "hyperscan":
+        with pytest.raises(ValueError, match="a scanner reporting id 99"):
+            index.use_scanner(literal_scanner([b"x"], [99]))
+        # a scanner of only the literals the groups name gives the same answer
+        index.choose([[[1]], [[2]]])
+        used = index.used_literals()
+        assert used[:2] == [1, 2] and 0 not in used
+        index.use_scanner(literal_scanner([index.scan_patterns[i] for i in used], used))
+        assert index.candidates(lines) == [[0], [1]]
     with pytest.raises(ValueError, match="names literal 7"):
         index.choose([[[7]], []])

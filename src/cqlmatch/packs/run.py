@@ -38,6 +38,7 @@ from ..limits import MAX_LINE_BYTES
 from ..runtime.query import ON_ERROR, read_inputs
 from ..runtime.result import Result
 from .gate import CandidateGate
+from .linked import LinkedRules, linkable_rule
 from .routing import route_key
 from .rules import PackRule
 
@@ -282,11 +283,37 @@ class Candidates:
     groups never loses a line: the VM decides; it only changes how many
     lines are decoded and how many rules run on each."""
 
-    def __init__(self, index: CandidateIndex, shapes: list[list[list[int]]], shape_of: list[int]):
+    def __init__(
+        self,
+        index: CandidateIndex,
+        shapes: list[list[list[int]]],
+        shape_of: list[int],
+        rules: list[PackRule],
+    ) -> None:
         self.index = index
         self.shapes = shapes  # group set -> its groups (literal ids), all of them
         self.shape_of = shape_of  # rule -> its group set in the index
         self.adapted = False
+        self._rules = rules
+        self._linked: LinkedRules | None = None
+        self._linked_made = False
+
+    @property
+    def linked(self) -> LinkedRules | None:
+        """The rules' pure filters linked into one machine (made once;
+        None when no rule is one)."""
+        if not self._linked_made:
+            self._linked_made = True
+            if any(linkable_rule(rule) for rule in self._rules):
+                self._linked = LinkedRules(self._rules, self.shape_of, len(self.shapes))
+        return self._linked
+
+    def pairs(self, lines: list[Any], wanted: list[int]) -> tuple[Any, Any, list[list[int]]]:
+        """``CandidateIndex.pairs`` over ``lines``: each line's group sets,
+        and the lines of each group set ``wanted`` names."""
+        if not self.adapted:
+            self.adapt(lines)
+        return self.index.pairs(lines, wanted)
 
     def lists(self, lines: list[Any]) -> list[list[int]]:
         """For each group set, the ascending indexes of the lines it admits."""
@@ -298,12 +325,22 @@ class Candidates:
         """Choose the groups to look for from how many of ``lines`` (a
         sample of the input, ``ADAPT_SAMPLE`` at most) hold each literal."""
         self.adapted = True
-        counts = self.index.literal_counts(lines[:ADAPT_SAMPLE])
+        sample = lines[:ADAPT_SAMPLE]
+        counts = self.index.literal_counts(sample)
         chosen = []
         for groups in self.shapes:
             ranked = sorted(groups, key=lambda g: (sum(counts[x] for x in g), len(g)))
-            chosen.append(ranked[:TELLING_GROUPS])
+            # The best group always (a rule with none would be a candidate for
+            # every line); the next ones only while they rule out half the lines.
+            keep = ranked[:1] + [
+                g for g in ranked[1:TELLING_GROUPS] if 2 * sum(counts[x] for x in g) <= len(sample)
+            ]
+            chosen.append(keep)
         self.index.choose(chosen)
+        if self.index.scanner_name != "automaton":
+            used = self.index.used_literals()
+            patterns = [self.index.scan_patterns[i] for i in used]
+            self.index.use_scanner(literal_scanner(patterns, used))
 
     def adapt_block(self, block: bytes) -> None:
         """``adapt`` on the first lines of a block of LF-separated lines."""
@@ -337,7 +374,22 @@ def candidate_index(rules: list[PackRule]) -> Candidates | None:
     if not literals:
         return None
     groups_of = [[list(g) for g in shape] for shape in shapes]
-    return Candidates(CandidateIndex(list(literals), groups_of), groups_of, shape_of)
+    index = CandidateIndex(list(literals), groups_of)
+    scanner = literal_scanner(index.scan_patterns)
+    if scanner is not None:
+        index.use_scanner(scanner)
+    return Candidates(index, groups_of, shape_of, rules)
+
+
+def literal_scanner(patterns: list[bytes], ids: list[int] | None = None) -> Any:
+    """Hyperscan over ``patterns`` (reported as ``ids``; ``cqlmatch._hsscan``),
+    the faster way to find many literals, or None where it was not built
+    (no libhyperscan)."""
+    try:
+        from .._hsscan import LiteralScanner
+    except ImportError:
+        return None
+    return LiteralScanner(patterns, ids)
 
 
 def batch_hits(
@@ -351,13 +403,24 @@ def batch_hits(
     by_key: dict[str, dict[str, list[int]]] = {}  # route field -> key -> event indexes
     lines = [event.raw for event in batch]
     lists = None
+    linked: LinkedRules | None = None
+    found: list[tuple[int, int, RuleRun, Event]] = []
     if index is not None and None not in lines:
-        lists = index.lists(lines)
+        linked = index.linked if len(index.shape_of) == len(runs) else None
+        if linked is None:
+            lists = index.lists(lines)
+        else:
+            alone = [index.shape_of[o] for o in range(len(runs)) if o not in linked.position]
+            starts, shapes, lists = index.pairs(lines, alone)
+            stats = [run.stats for run in runs]
+            for i, order in linked.hits(batch, starts, shapes, stats):
+                found.append((i, order, runs[order], batch[i]))
     where = {id(event.fields): i for i, event in enumerate(batch)}
     everything = range(len(batch))
     chosen_events: dict[tuple[int, Any], list[Event]] = {}  # (group set, route) -> events
-    found: list[tuple[int, int, RuleRun, Event]] = []
     for order, run in enumerate(runs):
+        if linked is not None and order in linked.position:
+            continue
         shape = -1 if lists is None else index.shape_of[order]  # type: ignore[union-attr]
         chosen = everything if lists is None else lists[shape]
         if not chosen:

@@ -1,0 +1,92 @@
+"""A pack's pure filters as one linked program on one machine.
+
+Most detections only test fields and keep or drop the event (every
+converted Sigma rule does).  Those rules (``bytecode.link.linkable``) are
+linked into one program (``bytecode.link``) and run by one ``Machine``:
+each decoded event's fields are loaded into registers once for all of
+them, each string set and regex memo is shared, and a batch is one call
+into the VM (``Machine.run_rules``), which runs on each event only the
+rules the candidate index names for its line.  A linked rule keeps the
+event as it is, so its hit is the input event.
+
+The other rules (aggregates, assignments, slow paths) run as before, each
+on its own machine (``run.RuleRun``).
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any
+
+from .._vm import Machine
+from ..bytecode.link import link, linkable
+from ..lang.events import Event
+from .rules import PackRule
+
+
+class _NoSlowPath:
+    """The slow-path object a linked program is given: it has none (only
+    tests and jumps are linked), so these are never called."""
+
+    def test_node(self, index: int, event: Event) -> Event | None:
+        raise RuntimeError("a linked program has no slow path")
+
+    def stage_node(self, index: int, event: Event) -> list[Event]:
+        raise RuntimeError("a linked program has no slow path")
+
+    def warn(self, code: str, message: str) -> None:
+        raise RuntimeError("a linked program has no slow path")
+
+
+class LinkedRules:
+    """The linkable per-event rules of a pack, by their position in it
+    (``orders``), with the candidate sets' rules as the VM reads them."""
+
+    def __init__(self, rules: list[PackRule], shape_of: list[int], shapes: int) -> None:
+        chosen = [i for i, rule in enumerate(rules) if linkable_rule(rule)]
+        self.orders = chosen  # linked rule number -> position in the pack
+        self.position = {order: number for number, order in enumerate(chosen)}
+        program = link([rules[i].query.program for i in chosen], [rules[i].id for i in chosen])
+        self.machine = Machine(program, _NoSlowPath())
+        by_shape: list[list[int]] = [[] for _ in range(shapes)]
+        for number, order in enumerate(chosen):
+            by_shape[shape_of[order]].append(number)
+        starts, members = [0], []
+        for numbers in by_shape:
+            members.extend(numbers)
+            starts.append(len(members))
+        self.shape_start = array("i", starts)
+        self.shape_rules = array("i", members)
+
+    def __len__(self) -> int:
+        return len(self.orders)
+
+    def hits(
+        self, events: list[Event], starts: Any, shapes: Any, stats: list[Any]
+    ) -> list[tuple[int, int]]:
+        """``(event index, pack position)`` of each hit over ``events``
+        (their candidate sets ``shapes[starts[i]:starts[i + 1]]``), by event
+        then by position; each linked rule's ``stats`` (``run.RuleStats``,
+        by pack position) gets its events, hits and time."""
+        evaluated = array("q", bytes(8 * len(self.orders)))
+        nanos = array("q", bytes(8 * len(self.orders)))
+        found = self.machine.run_rules(
+            events, starts, shapes, self.shape_start, self.shape_rules, evaluated, nanos
+        )
+        for number, order in enumerate(self.orders):
+            if evaluated[number]:
+                stat = stats[order]
+                stat.evaluated += evaluated[number]
+                stat.seconds += nanos[number] / 1e9
+        out = []
+        for index, number in found:
+            order = self.orders[number]
+            stats[order].hits += 1
+            out.append((index, order))
+        return out
+
+
+def linkable_rule(rule: PackRule) -> bool:
+    """Whether ``rule`` runs linked: a per-event pure filter."""
+    plan = rule.query.plan
+    return not plan.aggregating and not plan.reads_source and linkable(rule.query.program)

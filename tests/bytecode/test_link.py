@@ -1,0 +1,109 @@
+"""Linking pure filters into one program (bytecode/link.py) and running it
+with ``Machine.run_rules``: every rule keeps exactly the events it keeps
+when compiled and run alone, whatever the other rules beside it read."""
+
+from __future__ import annotations
+
+from array import array
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import cqlmatch
+from cqlmatch._vm import Machine
+from cqlmatch.bytecode.link import link, linkable
+from cqlmatch.lang.events import Event, from_dicts
+from cqlmatch.packs.linked import _NoSlowPath
+
+from ..runtime.test_differential import event_lists, filters
+
+RULES = [
+    "ImageFileName=/\\\\cmd\\.exe$/i CommandLine=/whoami|net user/i",
+    "#event_simpleName=ProcessRollup2 CommandLine=*-enc*",
+    "CommandLine=/whoami/ or UserName=SYSTEM",
+    "x > 3 not y=*",
+    'in(UserName, values=["a", "b", "c", "d", "e", "f", "g", "h", "i"])',
+    'cidr(RemoteAddressIP4, subnet="10.0.0.0/8")',
+]
+
+
+def run_linked(queries: list[str], events: list[Event]) -> dict[int, list[int]]:
+    programs = [cqlmatch.compile(q).program for q in queries]
+    machine = Machine(link(programs, [f"r{i}" for i in range(len(queries))]), _NoSlowPath())
+    n = len(queries)
+    # every event is a candidate for every rule: one set holding them all
+    starts = array("i", range(len(events) + 1))
+    shapes = array("i", [0] * len(events))
+    evaluated, nanos = array("q", [0] * n), array("q", [0] * n)
+    found = machine.run_rules(
+        events, starts, shapes, array("i", [0, n]), array("i", range(n)), evaluated, nanos
+    )
+    assert list(evaluated) == [len(events)] * n
+    assert found == sorted(found)
+    kept: dict[int, list[int]] = {i: [] for i in range(n)}
+    for event_index, rule in found:
+        kept[rule].append(event_index)
+    return kept
+
+
+def alone(query: str, events: list[dict]) -> list[int]:
+    compiled = cqlmatch.compile(query)
+    return [i for i, event in enumerate(events) if list(compiled.run([event], workers=1))]
+
+
+def test_linked_rules_keep_what_each_keeps_alone() -> None:
+    events = [
+        Event({"ImageFileName": "C:\\Windows\\CMD.EXE", "CommandLine": "whoami /all"}),
+        Event({"#event_simpleName": "ProcessRollup2", "CommandLine": "p -enc AAAA"}),
+        Event({"UserName": "SYSTEM", "x": "5"}),
+        Event({"UserName": "e", "RemoteAddressIP4": "10.1.2.3", "x": "2", "y": "1"}),
+        Event({}),
+    ]
+    assert all(linkable(cqlmatch.compile(q).program) for q in RULES)
+    kept = run_linked(RULES, events)
+    assert kept == {i: alone(q, [dict(e.fields) for e in events]) for i, q in enumerate(RULES)}
+    assert kept[0] == [0] and kept[1] == [1] and kept[3] == [2]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(filters, min_size=1, max_size=5), event_lists)
+def test_random_pure_filters_linked_agree_with_each_alone(queries, raw_events) -> None:
+    pure = []
+    for query in queries:
+        try:
+            compiled = cqlmatch.compile(query)
+        except cqlmatch.CQLError:
+            continue
+        if linkable(compiled.program):
+            pure.append(query)
+    if not pure:
+        return
+    events = [Event(fields, raw) for fields, raw in from_dicts(raw_events)]
+    expected = {i: alone(q, raw_events) for i, q in enumerate(pure)}
+    assert run_linked(pure, events) == expected
+
+
+def test_what_cannot_be_linked() -> None:
+    for query in ("x := 1", "count()", "CommandLine=/a/ | y := 2", 'regex("(?<u>.)", field=x)'):
+        assert not linkable(cqlmatch.compile(query).program), query
+    with pytest.raises(ValueError, match="not a pure filter"):
+        link([cqlmatch.compile("x := 1").program], ["a"])
+    with pytest.raises(ValueError, match="2 programs for 1 names"):
+        link([cqlmatch.compile("x=1").program] * 2, ["a"])
+
+
+def test_run_rules_checks_its_buffers() -> None:
+    program = link([cqlmatch.compile("x=1").program], ["a"])
+    machine = Machine(program, _NoSlowPath())
+    one = array("q", [0])
+    events = [Event({"x": "1"})]
+    ok = (array("i", [0, 1]), array("i", [0]), array("i", [0, 1]), array("i", [0]))
+    assert machine.run_rules(events, *ok, one, array("q", [0])) == [(0, 0)]
+    with pytest.raises(ValueError, match="starts for 1 events"):
+        machine.run_rules(events, array("i", [0]), *ok[1:], one, one)
+    with pytest.raises(ValueError, match="rule number 5"):
+        machine.run_rules(events, *ok[:3], array("i", [5]), one, one)
+    with pytest.raises(ValueError, match="candidate set 3"):
+        machine.run_rules(events, ok[0], array("i", [3]), *ok[2:], one, one)
+    with pytest.raises(ValueError, match="counters for 2 rules"):
+        machine.run_rules(events, *ok, array("q", [0, 0]), array("q", [0, 0]))
