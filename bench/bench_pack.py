@@ -6,10 +6,13 @@ Generates realistic telemetry (``cqlmatch gen --seed 1546``, planted
 techniques at the default rate), then in one run:
 
 1. builds the pack of every compilable Sigma-converted corpus query
-   (``corpus/queries.jsonl``) and times the build;
-2. runs that pack over the events with one worker and with all cores, and
-   the single corrected seed rule over the same file, for the throughput
-   ratio;
+   (``corpus/queries.jsonl``) and times the build, writes it as a built
+   pack file (``cqlmatch pack build``) and times loading that file;
+2. runs the loaded pack over the events with one worker and with all cores,
+   and the single corrected seed rule over the same file, for the
+   throughput ratio; then the whole process as a user runs it
+   (``cqlmatch pack run FILE.cqlpack EVENTS --format ndjson`` against
+   ``cqlmatch run SEED EVENTS --format ndjson``, output to /dev/null);
 3. a scaling table over a smaller sample: the first 1, 10, 100, 1,000 and
    all rules as one pack against the sum of running each rule alone
    (``CompiledQuery.run``, one worker), on the realistic and the worst mix;
@@ -24,12 +27,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import cqlmatch
 from cqlmatch.packs.pack import compile_pack
+from cqlmatch.packs.packfile import write_pack
 from cqlmatch.packs.sources import PackSource, RuleSource
 from cqlmatch.synth import gen
 
@@ -81,24 +86,44 @@ def main() -> int:
         f"pack build: {len(sources)} Sigma-converted queries, {len(pack)} compiled, "
         f"{len(pack.problems)} left out, {build:.2f} s"
     )
+    built = folder / "sigma.cqlpack"
+    write_s, size = best(1, lambda: write_pack(pack, built))
+    load_s, loaded = best(args.repeat, lambda: compile_pack(built))
+    print(f"built pack file: {size:,} bytes written in {write_s:.2f} s; loads in {load_s:.3f} s")
     path = events_file(folder, args.events, "realistic")
-    seed = cqlmatch.compile((ROOT / "rules" / "t1546_016.cql").read_text(encoding="utf-8"))
+    seed_path = ROOT / "rules" / "t1546_016.cql"
+    seed = cqlmatch.compile(seed_path.read_text(encoding="utf-8"))
     print(f"\nthroughput over {args.events:,} realistic events ({path.stat().st_size >> 20} MiB):")
     print("| contender | s | events/s |")
     print("|---|---|---|")
     rates = {}
+    cli = str(Path(sys.executable).with_name("cqlmatch"))
+    out = ["--format", "ndjson", "--workers", str(cores)]
     for label, call in [
-        (f"pack of {len(pack)}, 1 worker", lambda: pack.run(str(path), workers=1)),
-        (f"pack of {len(pack)}, {cores} workers", lambda: pack.run(str(path), workers=cores)),
+        (f"pack of {len(pack)}, 1 worker", lambda: loaded.run(str(path), workers=1)),
+        (f"pack of {len(pack)}, {cores} workers", lambda: loaded.run(str(path), workers=cores)),
         ("seed rule alone, 1 worker", lambda: seed.run(str(path), workers=1)),
         (f"seed rule alone, {cores} workers", lambda: seed.run(str(path), workers=cores)),
+        (
+            f"whole process: pack run {built.name}, {cores} workers",
+            lambda: _process([cli, "pack", "run", str(built), str(path), *out]),
+        ),
+        (
+            f"whole process: run seed rule, {cores} workers",
+            lambda: _process([cli, "run", str(seed_path), str(path), *out]),
+        ),
     ]:
         seconds, _ = best(args.repeat, call)
         rates[label] = args.events / seconds
         print(f"| {label} | {seconds:.2f} | {args.events / seconds:,.0f} |")
     pack_rate = rates[f"pack of {len(pack)}, {cores} workers"]
     seed_rate = rates[f"seed rule alone, {cores} workers"]
-    print(f"\npack / seed rule throughput ({cores} workers): {pack_rate / seed_rate:.3f}")
+    print(
+        f"\npack / seed rule throughput ({cores} workers, in process): {pack_rate / seed_rate:.3f}"
+    )
+    whole_pack = rates[f"whole process: pack run {built.name}, {cores} workers"]
+    whole_seed = rates[f"whole process: run seed rule, {cores} workers"]
+    print(f"pack / seed rule throughput (whole processes): {whole_pack / whole_seed:.3f}")
 
     print(f"\nscaling over {args.sample:,} events: the pack against each rule alone")
     print("| mix | rules | pack s | one at a time s | ratio |")
@@ -127,6 +152,14 @@ def main() -> int:
                     return 1
             print(f"| {mix} | {count} | {pack_s:.2f} | {alone_s:.2f} | {alone_s / pack_s:.1f}x |")
     return 0
+
+
+def _process(command: list[str]) -> None:
+    """Run ``command`` to its end, output to /dev/null; exit 6 (rules left
+    out of the pack) is expected."""
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    if done.returncode not in (0, 6):
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr[-500:]!r}")
 
 
 if __name__ == "__main__":

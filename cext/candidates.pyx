@@ -81,7 +81,7 @@ cdef class CandidateIndex:
     cdef vector[int32_t] group_rule
     cdef vector[int32_t] rule_groups  # groups per rule
     cdef list always  # rules without groups
-    cdef readonly int states
+    cdef int _states
     # Per-line marks, stamped with the line's number in the current call.
     cdef vector[int32_t] lit_seen, group_seen, rule_seen, rule_count
     cdef vector[int] hits  # rules the current line satisfies
@@ -93,6 +93,7 @@ cdef class CandidateIndex:
     cdef cm_literal_scanner* iface
     cdef vector[unsigned char] unescaped  # a line with escapes, read as characters
     cdef bint wide  # the scanner's line holds a widening spelling
+    cdef bint built  # the automaton (delta, step, outs) is made
 
     def __init__(self, list literals not None, list rules not None):
         patterns = [bytes(x).lower() for x in literals]
@@ -102,7 +103,7 @@ cdef class CandidateIndex:
         self.nrules = len(rules)
         self.scan_patterns = patterns + [w.lower() for w in _WIDENING]
         self.scanner = None
-        self._build(self.scan_patterns, len(patterns))
+        self.built = False  # the automaton is built when first needed (not with a scanner)
         self.choose(rules)
 
     def choose(self, list rules not None):
@@ -141,6 +142,7 @@ cdef class CandidateIndex:
     def literal_counts(self, list lines not None) -> list:
         """For each literal, how many of ``lines`` hold it (as the scan reads
         them: escapes as their characters, case ignored)."""
+        self._ready()
         cdef Py_ssize_t i, size
         cdef const unsigned char* data
         cdef int lit
@@ -159,6 +161,13 @@ cdef class CandidateIndex:
         finally:
             self.counting = NULL
         return [counts[lit] for lit in range(self.nliterals)]
+
+    cdef int _ready(self) except -1:
+        """Build the automaton if the scan needs it (no scanner) and it is not built."""
+        if self.iface == NULL and not self.built:
+            self._build(self.scan_patterns, self.nliterals)
+            self.built = True
+        return 0
 
     cdef _build(self, list patterns, int nliterals):
         """The automaton over ``patterns`` (lower case); pattern ids from
@@ -189,11 +198,11 @@ cdef class CandidateIndex:
                     self.delta[state * nclasses + c] = t
                 state = t
             own[state].append(k if k < nliterals else -1)
-        self.states = len(own)
+        self._states = len(own)
         # Breadth first: failure links, missing transitions from the failure
         # state's, and each state's matches with those of its failure state.
-        fail = [0] * self.states
-        matches: list = [None] * self.states
+        fail = [0] * self._states
+        matches: list = [None] * self._states
         matches[0] = own[0]
         queue = []
         for c in range(nclasses):
@@ -216,12 +225,12 @@ cdef class CandidateIndex:
                 else:
                     fail[t] = f
                     queue.append(t)
-        for s in range(self.states):
+        for s in range(self._states):
             self.out_start.push_back(self.outs.size())
             for k in sorted(set(matches[s])):
                 self.outs.push_back(k)
         self.out_start.push_back(self.outs.size())
-        if <long long>self.states * nclasses * 2 >= 0x7FFFFFFF:
+        if <long long>self._states * nclasses * 2 >= 0x7FFFFFFF:
             raise ValueError("too many literals for one candidate index")
         self.step.resize(self.delta.size())
         for k in range(<int>self.delta.size()):
@@ -384,12 +393,21 @@ cdef class CandidateIndex:
         return sorted(used) + list(range(self.nliterals, len(self.scan_patterns)))
 
     @property
+    def states(self) -> int:
+        """The automaton's states (it is built for this when not yet)."""
+        if not self.built:
+            self._build(self.scan_patterns, self.nliterals)
+            self.built = True
+        return self._states
+
+    @property
     def scanner_name(self) -> str:
         """Which finds the literals: "automaton", or the scanner's class."""
         return "automaton" if self.scanner is None else type(self.scanner).__name__
 
     def candidates(self, list lines not None) -> list:
         """For each rule, the ascending indexes of the lines it is a candidate for."""
+        self._ready()
         cdef Py_ssize_t n = len(lines), i, size, k
         cdef const unsigned char* data
         cdef int r
@@ -420,6 +438,7 @@ cdef class CandidateIndex:
         the ascending indexes of the lines rule ``r`` is a candidate for,
         for each rule ``r`` that ``wanted`` (a sequence of rule numbers)
         names (the others' lists are empty)."""
+        self._ready()
         cdef Py_ssize_t n = len(lines), i, size, k
         cdef const unsigned char* data
         cdef int r
@@ -463,6 +482,7 @@ cdef class CandidateIndex:
 
     def admits(self, line) -> bool:
         """Whether some rule is a candidate for ``line`` (``bytes`` or ``str``)."""
+        self._ready()
         cdef const unsigned char* data
         cdef Py_ssize_t size
         if self.always:
@@ -479,6 +499,7 @@ cdef class CandidateIndex:
         the lines of ``block`` (LF-separated) some rule is a candidate for,
         or that are not framed as one JSON object (so that decoding reports
         them), and the number of lines (LF count + 1)."""
+        self._ready()
         cdef const unsigned char* data = <const unsigned char*>PyBytes_AS_STRING(block)
         cdef Py_ssize_t size = PyBytes_GET_SIZE(block), start = 0, end, lines = 0
         cdef const unsigned char* nl

@@ -23,8 +23,7 @@ from .syntax.ast import Pipeline
 from .syntax.lexer import tokenize
 from .syntax.parser import parse
 from .syntax.printer import format_query
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "CQLCompileError",

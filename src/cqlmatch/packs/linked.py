@@ -19,7 +19,8 @@ from array import array
 from typing import Any
 
 from .._vm import Machine
-from ..bytecode.link import link, linkable
+from ..bytecode.link import link
+from ..bytecode.program import Program
 from ..lang.events import Event
 from .rules import PackRule
 
@@ -42,24 +43,42 @@ class LinkedRules:
     """The linkable per-event rules of a pack, by their position in it
     (``orders``), with the candidate sets' rules as the VM reads them."""
 
-    def __init__(self, rules: list[PackRule], shape_of: list[int], shapes: int) -> None:
-        chosen = [i for i, rule in enumerate(rules) if linkable_rule(rule)]
-        self.orders = chosen  # linked rule number -> position in the pack
+    def __init__(
+        self,
+        rules: list[PackRule],
+        shape_of: list[int],
+        shapes: int,
+        prelinked: Program | None = None,
+    ) -> None:
+        """``prelinked``: a linked program made before (a built pack's),
+        used when it holds every linkable rule of ``rules`` by id (it may
+        hold more: rules disabled since, which then never run)."""
+        chosen = [i for i, rule in enumerate(rules) if rule.links]
         self.position = {order: number for number, order in enumerate(chosen)}
-        program = link([rules[i].query.program for i in chosen], [rules[i].id for i in chosen])
+        numbers = {rule.name: n for n, rule in enumerate(prelinked.rules)} if prelinked else {}
+        if prelinked is not None and all(rules[i].id in numbers for i in chosen):
+            program = prelinked
+            self.position = {order: numbers[rules[order].id] for order in chosen}
+        else:
+            program = link([rules[i].query.program for i in chosen], [rules[i].id for i in chosen])
+        # linked rule number -> position in the pack (-1: not enabled here)
+        self.orders = [-1] * len(program.rules)
+        for order, number in self.position.items():
+            self.orders[number] = order
+        self.program = program
         self.machine = Machine(program, _NoSlowPath())
         by_shape: list[list[int]] = [[] for _ in range(shapes)]
-        for number, order in enumerate(chosen):
+        for order, number in self.position.items():
             by_shape[shape_of[order]].append(number)
         starts, members = [0], []
-        for numbers in by_shape:
-            members.extend(numbers)
+        for group in by_shape:
+            members.extend(group)
             starts.append(len(members))
         self.shape_start = array("i", starts)
         self.shape_rules = array("i", members)
 
     def __len__(self) -> int:
-        return len(self.orders)
+        return len(self.position)
 
     def hits(
         self, events: list[Event], starts: Any, shapes: Any, stats: list[Any]
@@ -74,7 +93,7 @@ class LinkedRules:
             events, starts, shapes, self.shape_start, self.shape_rules, evaluated, nanos
         )
         for number, order in enumerate(self.orders):
-            if evaluated[number]:
+            if evaluated[number] and order >= 0:
                 stat = stats[order]
                 stat.evaluated += evaluated[number]
                 stat.seconds += nanos[number] / 1e9
@@ -84,9 +103,3 @@ class LinkedRules:
             stats[order].hits += 1
             out.append((index, order))
         return out
-
-
-def linkable_rule(rule: PackRule) -> bool:
-    """Whether ``rule`` runs linked: a per-event pure filter."""
-    plan = rule.query.plan
-    return not plan.aggregating and not plan.reads_source and linkable(rule.query.program)

@@ -52,7 +52,7 @@ class PackMatcher:
     ) -> None:
         if max_line_bytes < 1:
             raise ValueError(f"max_line_bytes must be at least 1, not {max_line_bytes}")
-        whole = [rule.id for rule in rules if rule.query.plan.reads_source]
+        whole = [rule.id for rule in rules if rule.plan.reads_source]
         if whole:
             raise ValueError(
                 "rules with join() or defineTable() read their whole input again and "
@@ -83,7 +83,7 @@ class PackMatcher:
     @property
     def warnings(self) -> dict[str, list[tuple[str, str]]]:
         """Each rule's run-time warnings so far, by id."""
-        return {run.rule.id: list(run.engine.warnings) for run in self._runs}
+        return {run.rule.id: run.warnings for run in self._runs}
 
     # --- events the caller has -------------------------------------------------------
 

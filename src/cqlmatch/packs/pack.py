@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..bytecode.program import Program
 from ..errors import CQLError
 from ..ingest.sources import as_inputs
 from ..lang.events import Event, flatten, rawstring_of
@@ -29,6 +30,7 @@ from ..runtime.query import compile as compile_query, worker_count
 from ..semantics.lookups import Table
 from .matcher import PackMatcher
 from .model import Problem, RuleSource
+from .packfile import looks_built, read_pack
 from .parallel import run_parts, runs_split
 from .routing import route_of
 from .rules import PackRule
@@ -58,8 +60,12 @@ class Pack:
         problems: list[Problem],
         enabled: frozenset[str],
         lookup_options: dict[str, Any] | None = None,
+        prelinked: Program | None = None,
     ) -> None:
+        """``prelinked``: the linked program of a built pack's pure filters
+        (``packfile``), used instead of linking them again."""
         self.name = name
+        self.prelinked = prelinked
         # what the rules were compiled with (workers that compile them again)
         self.lookup_options = lookup_options or {}
         self._index: tuple[Any, ...] | None = None  # (enabled ids, candidate index)
@@ -95,6 +101,7 @@ class Pack:
             self.problems,
             (self.enabled | enable) - disable,
             self.lookup_options,
+            self.prelinked,
         )
 
     def run(
@@ -154,7 +161,7 @@ class Pack:
     def candidates(self) -> Any:
         """The enabled rules' ``run.candidate_index`` (made once)."""
         if self._index is None or self._index[0] != self.enabled:
-            self._index = (self.enabled, candidate_index(self.rules))
+            self._index = (self.enabled, candidate_index(self.rules, self.prelinked))
         return self._index[1]
 
     def matcher(self, **options: Any) -> PackMatcher:
@@ -190,9 +197,24 @@ def compile_pack(
     lookup_dir: str | Path | None = None,
 ) -> Pack:
     """Read and compile a pack (a manifest path, a folder of ``.cql`` files,
-    or a ``PackSource``).  Raises ``sources.PackError`` when the source
-    cannot be read at all, ``PackCompileError`` under ``strict`` when any
-    rule cannot be used."""
+    or a ``PackSource``), or load a built one (a ``.cqlpack`` file from
+    ``cqlmatch pack build``, ``packfile``: nothing is compiled again).
+    Raises ``sources.PackError`` when the source cannot be read at all,
+    ``packfile.PackFileError`` for a built pack this cqlmatch cannot load,
+    ``PackCompileError`` under ``strict`` when any rule cannot be used."""
+    options = {"lookups": lookups, "lookup_dir": lookup_dir}
+    if not isinstance(source, PackSource) and looks_built(source):
+        loaded = read_pack(source, options)
+        if strict and loaded.problems:
+            raise PackCompileError(loaded.problems)
+        return Pack(
+            loaded.name,
+            loaded.compiled,
+            loaded.problems,
+            loaded.enabled,
+            options,
+            prelinked=loaded.prelinked,
+        )
     pack_source = source if isinstance(source, PackSource) else read_source(source)
     problems = list(pack_source.problems)
     compiled: list[PackRule] = []
@@ -206,11 +228,10 @@ def compile_pack(
         except (OSError, ValueError) as err:  # e.g. a lookup directory that is not one
             problems.append(Problem(rule_source.path, rule_source.id, str(err)))
             continue
-        compiled.append(PackRule(rule_source, query, route_of(query.checked)))
+        compiled.append(PackRule(rule_source, query, route_of(query.checked), options=options))
     if strict and problems:
         raise PackCompileError(problems)
     enabled = frozenset(rule.id for rule in compiled if rule.source.enabled)
-    options = {"lookups": lookups, "lookup_dir": lookup_dir}
     return Pack(pack_source.name, compiled, problems, enabled, options)
 
 

@@ -44,7 +44,7 @@ _WORKER: dict[str, Any] = {}
 
 def runs_split(rules: list[PackRule]) -> bool:
     """Whether a pack's rules can run in parts (none reads its input twice)."""
-    return not any(rule.query.plan.reads_source for rule in rules)
+    return not any(rule.plan.reads_source for rule in rules)
 
 
 def _init(spec: dict[str, Any]) -> None:
@@ -120,8 +120,9 @@ def _work(task: tuple[int, parallel.Part]) -> tuple[Any, ...]:
     counts = [(s.evaluated, s.hits, s.seconds) for s in _WORKER["stats"]]
     warnings = []
     for run in runs:
-        warnings.append(list(run.engine.warnings))
-        run.engine.warnings.clear()
+        warnings.append(run.warnings)
+        if run.warnings:
+            run.engine.warnings.clear()
     stopped = reader.incomplete
     return (
         number,
@@ -201,6 +202,6 @@ def run_parts(
                     return False
     for finisher in finishers:
         result.extend(finisher.finish(None))
-        result.rule_warnings[finisher.rule.id] = list(finisher.engine.warnings)
+        result.rule_warnings[finisher.rule.id] = finisher.warnings
     result.read_all = True
     return True

@@ -1,13 +1,24 @@
-"""One compiled rule of a pack: its source, its query, its route, and the
-VM engine runs reuse."""
+"""One rule of a pack: its source, its route, what running it needs to know
+(its run plan, its prefilter, whether it links), its compiled query, and
+the VM engine runs reuse.
+
+A rule compiled from its text has all of these at once.  A rule loaded
+from a built pack file (``packfile``) has the facts without the query: a
+linked rule runs from the pack's linked program and never needs its own,
+so its query is compiled from the text only when something asks for it
+(``Pack.match``, detection tests, a slow path)."""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from typing import Any
 
+from ..bytecode.link import linkable
+from ..bytecode.program import Literal
 from ..runtime.engine import VMEngine
-from ..runtime.query import CompiledQuery
+from ..runtime.plan import RunPlan
+from ..runtime.query import CompiledQuery, compile as compile_query
 from .model import RuleSource
 from .routing import Route
 
@@ -15,18 +26,78 @@ from .routing import Route
 RULE_FIELDS = ("rule.id", "rule.name", "rule.severity", "rule.tags")
 
 
-@dataclass(frozen=True)
 class PackRule:
-    """One compiled rule of a pack."""
+    """One rule of a pack (see the module docstring)."""
 
-    source: RuleSource
-    query: CompiledQuery
-    route: Route | None
-    _engines: threading.local = field(default_factory=threading.local, compare=False, repr=False)
+    def __init__(
+        self,
+        source: RuleSource,
+        query: CompiledQuery | None,
+        route: Route | None,
+        *,
+        plan: RunPlan | None = None,
+        prefilter: tuple[tuple[Literal, ...], ...] | None = None,
+        links: bool | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``query``, or (a loaded rule) None with ``plan``, ``prefilter``
+        and ``links`` given; ``options``: what ``compile`` takes to compile
+        the text when the query is first asked for."""
+        if query is None and (plan is None or prefilter is None or links is None):
+            raise ValueError("a rule without its query needs its plan, prefilter and links")
+        self.source = source
+        self.route = route
+        self._query = query
+        self._plan = plan
+        self._prefilter = prefilter
+        self._links = links
+        self._options = dict(options or {})
+        self._lock = threading.Lock()
+        self._engines = threading.local()
+
+    def __repr__(self) -> str:
+        return f"PackRule({self.source.id!r})"
 
     @property
     def id(self) -> str:
         return self.source.id
+
+    @property
+    def query(self) -> CompiledQuery:
+        """The compiled query (compiled from the text on first use when the
+        rule was loaded from a pack file)."""
+        if self._query is None:
+            with self._lock:
+                if self._query is None:
+                    self._query = compile_query(self.source.text, **self._options)
+        return self._query
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the query is compiled already."""
+        return self._query is not None
+
+    @property
+    def plan(self) -> RunPlan:
+        return self._query.plan if self._query is not None else self._plan  # type: ignore[return-value]
+
+    @property
+    def prefilter(self) -> tuple[tuple[Literal, ...], ...]:
+        """The literal groups a line the rule keeps holds (the program's)."""
+        if self._query is not None:
+            return self._query.program.prefilter
+        return self._prefilter  # type: ignore[return-value]
+
+    @property
+    def links(self) -> bool:
+        """Whether the rule runs linked with the others like it: a
+        per-event pure filter (``bytecode.link.linkable``)."""
+        if self._links is None:
+            plan = self.plan
+            self._links = (
+                not plan.aggregating and not plan.reads_source and linkable(self.query.program)
+            )
+        return self._links
 
     def fields(self) -> dict[str, str]:
         """The ``rule.*`` fields its hits carry."""

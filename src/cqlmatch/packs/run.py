@@ -29,16 +29,18 @@ from itertools import islice
 from typing import Any
 
 from .._candidates import CandidateIndex
+from ..bytecode.program import Program
 from ..codes import W401
 from ..ingest.decode import Decoder
 from ..ingest.prefilter import checkable
 from ..ingest.sources import as_inputs
 from ..lang.events import Event
 from ..limits import MAX_LINE_BYTES
+from ..runtime.engine import VMEngine
 from ..runtime.query import ON_ERROR, read_inputs
 from ..runtime.result import Result
 from .gate import CandidateGate
-from .linked import LinkedRules, linkable_rule
+from .linked import LinkedRules
 from .routing import route_key
 from .rules import PackRule
 
@@ -92,14 +94,30 @@ class RuleRun:
         self.partial = partial
         self.stats = stats
         self.fields = rule.fields()
-        self.engine = rule.engine(own)
-        self.engine.warnings.clear()
-        plan = self.engine.plan
+        self._own = own
+        self._engine: VMEngine | None = None
+        plan = rule.plan
         self.per_event = not plan.aggregating
         self.idle = plan.aggregating and not aggregate
         self.whole = plan.reads_source
+        # A linked rule runs in the pack's linked program: no engine of its own.
+        self.linked = rule.links
         self.table = self.engine.new_table(partial) if plan.grouped and not self.whole else None
         self.kept: list[Event] = []  # aggregating without a group table: the kept events
+
+    @property
+    def engine(self) -> VMEngine:
+        """The rule's engine, made when first needed (a linked rule's never
+        is: building 1,690 engines took about a second)."""
+        if self._engine is None:
+            self._engine = self.rule.engine(self._own)
+            self._engine.warnings.clear()
+        return self._engine
+
+    @property
+    def warnings(self) -> list[tuple[str, str]]:
+        """The run-time warnings of this run so far."""
+        return [] if self._engine is None else list(self._engine.warnings)
 
     def feed(self, events: list[Event]) -> list[Event]:
         """Run over ``events``; the hits of a per-event rule (else none yet)."""
@@ -219,7 +237,7 @@ def run_rules(
         items.close()
     for run in runs:
         result.extend(run.finish(whole))
-        result.rule_warnings[run.rule.id] = list(run.engine.warnings)
+        result.rule_warnings[run.rule.id] = run.warnings
     return result
 
 
@@ -236,7 +254,7 @@ def pack_fields(rules: list[PackRule]) -> tuple[str, ...] | None:
     again from the whole event (``Hits``)."""
     names: dict[str, None] = {}
     for rule in rules:
-        plan = rule.query.plan
+        plan = rule.plan
         whole_events = plan.aggregating and not plan.grouped
         if not plan.native or plan.reads_rawstring or plan.reads_source or whole_events:
             return None
@@ -262,7 +280,10 @@ class Hits:
         for index, run, out in found:
             line = (batch[index].raw or "").encode("utf-8", "surrogatepass")
             whole = self.decoder.decode(line)
-            again = run.engine.match(whole) if type(whole) is Event else None
+            if run.linked:  # a pure filter keeps the event as it is
+                again = whole if type(whole) is Event else None
+            else:
+                again = run.engine.match(whole) if type(whole) is Event else None
             if again is None:  # (cannot happen: the rule reads only decoded fields)
                 again = out
             rows.append({**again.fields, **run.fields})
@@ -289,12 +310,14 @@ class Candidates:
         shapes: list[list[list[int]]],
         shape_of: list[int],
         rules: list[PackRule],
+        prelinked: Program | None = None,
     ) -> None:
         self.index = index
         self.shapes = shapes  # group set -> its groups (literal ids), all of them
         self.shape_of = shape_of  # rule -> its group set in the index
         self.adapted = False
         self._rules = rules
+        self._prelinked = prelinked
         self._linked: LinkedRules | None = None
         self._linked_made = False
 
@@ -304,8 +327,10 @@ class Candidates:
         None when no rule is one)."""
         if not self._linked_made:
             self._linked_made = True
-            if any(linkable_rule(rule) for rule in self._rules):
-                self._linked = LinkedRules(self._rules, self.shape_of, len(self.shapes))
+            if any(rule.links for rule in self._rules):
+                self._linked = LinkedRules(
+                    self._rules, self.shape_of, len(self.shapes), self._prelinked
+                )
         return self._linked
 
     def pairs(self, lines: list[Any], wanted: list[int]) -> tuple[Any, Any, list[list[int]]]:
@@ -356,17 +381,18 @@ TELLING_GROUPS = 3  # groups of a set the index looks for once adapted
 ADAPT_SAMPLE = 2000  # lines whose literals choose them
 
 
-def candidate_index(rules: list[PackRule]) -> Candidates | None:
+def candidate_index(rules: list[PackRule], prelinked: Program | None = None) -> Candidates | None:
     """The index that tells, from the literals in a raw line, which rules
     can keep it (each rule's checkable prefilter groups); None when no rule
-    has any literal (every rule then sees every event)."""
+    has any literal (every rule then sees every event).  ``prelinked``: a
+    built pack's linked program (``linked.LinkedRules``)."""
     literals: dict[bytes, int] = {}
     shapes: dict[tuple[tuple[int, ...], ...], int] = {}
     shape_of: list[int] = []
     for rule in rules:
         groups = set()
-        if not rule.query.plan.reads_source:
-            for group in rule.query.program.prefilter:
+        if not rule.plan.reads_source:
+            for group in rule.prefilter:
                 if group and all(checkable(literal.text) for literal in group):
                     texts = {literal.text.lower().encode("ascii") for literal in group}
                     groups.add(tuple(sorted(literals.setdefault(t, len(literals)) for t in texts)))
@@ -378,7 +404,7 @@ def candidate_index(rules: list[PackRule]) -> Candidates | None:
     scanner = literal_scanner(index.scan_patterns)
     if scanner is not None:
         index.use_scanner(scanner)
-    return Candidates(index, groups_of, shape_of, rules)
+    return Candidates(index, groups_of, shape_of, rules, prelinked)
 
 
 def literal_scanner(patterns: list[bytes], ids: list[int] | None = None) -> Any:

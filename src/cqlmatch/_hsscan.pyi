@@ -1,0 +1,12 @@
+"""Types of the native module built from cext/hsscan.pyx (where libhs is)."""
+
+from collections.abc import Iterable
+
+def version() -> str: ...
+
+class LiteralScanner:
+    count: int
+    max_id: int
+    capsule: object
+    def __init__(self, patterns: list[bytes], ids: Iterable[int] | None = None) -> None: ...
+    def found(self, data: bytes) -> list[int]: ...

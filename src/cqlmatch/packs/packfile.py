@@ -1,0 +1,220 @@
+"""A built pack: a compiled pack in one file that loads without compiling.
+
+``write_pack(pack, path)`` (``cqlmatch pack build``) stores, after an
+8-byte magic, one msgpack record: the pack format and the program format
+it was built with, the cqlmatch version, the pack's name, its rules (each
+with its metadata, its query text and the text's SHA-256, its route, run
+plan and prefilter, and whether it is linked), the rules left out and why,
+and the linked program of its pure filters (``linked``).
+
+``read_pack(path)`` gives the ``Pack`` back.  Linked rules are not compiled
+at all: they run from the stored linked program, and each compiles its
+query from its text only if something asks for it (``Pack.match``, its
+detection tests).  The few other rules (aggregates, assignments, slow
+paths) are compiled from their text as the file is read.  A file of
+another pack or program format, a damaged file, or a rule text whose hash
+does not match is a ``PackFileError`` saying which, never a wrong pack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import msgspec
+
+from ..bytecode.link import link
+from ..bytecode.program import FORMAT_VERSION, Literal, Program
+from ..errors import CQLError
+from ..runtime.plan import RunPlan
+from ..runtime.query import compile as compile_query
+from ..version import __version__
+from .model import Problem, RuleSource
+from .routing import Route, route_of
+from .rules import PackRule
+
+PACK_MAGIC = b"CQLPACK\x00"
+PACK_FORMAT = 1  # this file's layout; the program format is FORMAT_VERSION
+SUFFIX = ".cqlpack"
+
+
+class PackFileError(ValueError):
+    """A file that is not a built pack this cqlmatch can load."""
+
+
+class RuleEntry(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    severity: str
+    tags: tuple[str, ...]
+    enabled: bool
+    text: str
+    sha256: str
+    path: str
+    line_offset: int
+    column_offset: int
+    tests: str | None
+    route_field: str | None
+    route_keys: tuple[str, ...]
+    plan: RunPlan
+    prefilter: tuple[tuple[Literal, ...], ...]
+    links: bool
+
+
+class PackFile(msgspec.Struct, frozen=True):
+    format: int
+    program_format: int
+    built_by: str
+    name: str
+    rules: tuple[RuleEntry, ...]
+    problems: tuple[tuple[str, str, str], ...]  # where, rule, message
+    linked: Program | None
+
+
+def looks_built(path: str | Path) -> bool:
+    """Whether ``path`` names a built pack file (by its first bytes)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(PACK_MAGIC)) == PACK_MAGIC
+    except OSError:
+        return False
+
+
+def write_pack(pack: Any, path: str | Path) -> int:
+    """Write ``pack`` (a ``Pack``, every compiled rule, enabled or not) to
+    ``path``; the number of bytes written."""
+    entries = []
+    for rule in pack.compiled:
+        source: RuleSource = rule.source
+        route = rule.route
+        entries.append(
+            RuleEntry(
+                id=source.id,
+                name=source.name,
+                severity=source.severity,
+                tags=tuple(source.tags),
+                enabled=rule.id in pack.enabled,
+                text=source.text,
+                sha256=_digest(source.text),
+                path=source.path,
+                line_offset=source.line_offset,
+                column_offset=source.column_offset,
+                tests=source.tests,
+                route_field=None if route is None else route.field,
+                route_keys=() if route is None else tuple(sorted(route.keys)),
+                plan=rule.plan,
+                prefilter=rule.prefilter,
+                links=rule.links,
+            )
+        )
+    linkable = [rule for rule in pack.compiled if rule.links]
+    linked = (
+        link([r.query.program for r in linkable], [r.id for r in linkable]) if linkable else None
+    )
+    record = PackFile(
+        format=PACK_FORMAT,
+        program_format=FORMAT_VERSION,
+        built_by=__version__,
+        name=pack.name,
+        rules=tuple(entries),
+        problems=tuple((p.where, p.rule, p.message) for p in pack.problems),
+        linked=linked,
+    )
+    data = PACK_MAGIC + msgspec.msgpack.encode(record)
+    Path(path).write_bytes(data)
+    return len(data)
+
+
+class LoadedPack(NamedTuple):
+    """What ``Pack`` is made of, as read from a built pack file."""
+
+    name: str
+    compiled: list[PackRule]
+    problems: list[Problem]
+    enabled: frozenset[str]
+    prelinked: Program | None
+
+
+def read_pack(path: str | Path, options: Mapping[str, Any] | None = None) -> LoadedPack:
+    """The pack built into ``path`` (``compile_pack`` makes it a ``Pack``);
+    ``options``: what ``compile`` takes (lookups) for the rules compiled
+    from their text."""
+    data = Path(path).read_bytes()
+    if not data.startswith(PACK_MAGIC):
+        raise PackFileError(f"{path}: not a built cqlmatch pack (no {PACK_MAGIC[:7]!r} magic)")
+    record = _decode(path, data[len(PACK_MAGIC) :])
+    options = dict(options or {})
+    compiled: list[PackRule] = []
+    problems = [Problem(*p) for p in record.problems]
+    linked_names = set() if record.linked is None else {r.name for r in record.linked.rules}
+    for entry in record.rules:
+        if _digest(entry.text) != entry.sha256:
+            raise PackFileError(f"{path}: rule {entry.id}: its text does not match its hash")
+        source = RuleSource(
+            id=entry.id,
+            name=entry.name,
+            severity=entry.severity,
+            tags=entry.tags,
+            enabled=entry.enabled,
+            text=entry.text,
+            path=entry.path,
+            line_offset=entry.line_offset,
+            column_offset=entry.column_offset,
+            tests=entry.tests,
+        )
+        if entry.links and entry.id in linked_names:
+            route = None
+            if entry.route_field is not None:
+                route = Route(entry.route_field, frozenset(entry.route_keys))
+            compiled.append(
+                PackRule(
+                    source,
+                    None,
+                    route,
+                    plan=entry.plan,
+                    prefilter=entry.prefilter,
+                    links=True,
+                    options=options,
+                )
+            )
+            continue
+        try:
+            query = compile_query(entry.text, **options)
+        except (CQLError, OSError, ValueError) as err:
+            problems.append(Problem(entry.path, entry.id, f"does not compile here: {err}"))
+            continue
+        compiled.append(PackRule(source, query, route_of(query.checked), options=options))
+    enabled = frozenset(e.id for e in record.rules if e.enabled) & {r.id for r in compiled}
+    return LoadedPack(record.name, compiled, problems, enabled, record.linked)
+
+
+def _decode(path: str | Path, body: bytes) -> PackFile:
+    try:
+        head = msgspec.msgpack.decode(body, type=_Head)
+    except msgspec.DecodeError as err:
+        raise PackFileError(f"{path}: a damaged pack file ({err})") from None
+    if head.format != PACK_FORMAT or head.program_format != FORMAT_VERSION:
+        raise PackFileError(
+            f"{path}: built by cqlmatch {head.built_by} (pack format {head.format}, program"
+            f" format {head.program_format}); this cqlmatch {__version__} reads pack format"
+            f" {PACK_FORMAT}, program format {FORMAT_VERSION}: build it again with"
+            " `cqlmatch pack build`"
+        )
+    try:
+        return msgspec.msgpack.decode(body, type=PackFile)
+    except msgspec.DecodeError as err:
+        raise PackFileError(f"{path}: a damaged pack file ({err})") from None
+
+
+class _Head(msgspec.Struct):
+    """The versions, read before the rest (whose layout they decide)."""
+
+    format: int
+    program_format: int
+    built_by: str
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

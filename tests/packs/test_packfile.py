@@ -1,0 +1,117 @@
+"""A built pack (``cqlmatch pack build``, packs/packfile.py) loads without
+compiling its linked rules and gives exactly the hits of the pack compiled
+from its sources; a file of another format, a damaged one or one whose rule
+text was changed is refused with a message that says so."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from cqlmatch.cli.commands import main
+from cqlmatch.cli.pack import EXIT_PACK_ERROR, EXIT_RULES_LEFT_OUT
+from cqlmatch.packs import packfile
+from cqlmatch.packs.pack import compile_pack
+from cqlmatch.packs.packfile import PACK_MAGIC, PackFileError, read_pack, write_pack
+from cqlmatch.packs.sources import PackSource, RuleSource
+from cqlmatch.synth.gen import generate_lines
+
+RULES = {
+    "enc": "#event_simpleName=ProcessRollup2 CommandLine=/-enc|hidden/i",
+    "cmd": 'event_simpleName=/^processrollup2$/i FileName=/^cmd\\.exe$/i or CommandLine="*whoami*"',
+    "dns": "#event_simpleName=DnsRequest | groupBy([DomainName], function=count())",
+    "tag": "#event_simpleName=ProcessRollup2 | seen := yes",
+    "net": "RemoteAddressIP4=* RemotePort=/^(443|80)$/",
+    "broken": "CommandLine=/(/",
+}
+
+
+@pytest.fixture(scope="module")
+def telemetry(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("packfile") / "events.ndjson"
+    path.write_bytes(b"".join(generate_lines(3000, seed=11, malicious_rate=0.05)))
+    return path
+
+
+def source() -> PackSource:
+    return PackSource("t", [RuleSource(id=k, name=k, text=v) for k, v in RULES.items()])
+
+
+def test_a_built_pack_gives_the_hits_of_its_sources(tmp_path, telemetry) -> None:
+    compiled = compile_pack(source())
+    assert [p.rule for p in compiled.problems] == ["broken"]
+    path = tmp_path / "p.cqlpack"
+    write_pack(compiled, path)
+    loaded = compile_pack(path)
+    assert [r.id for r in loaded.rules] == [r.id for r in compiled.rules]
+    assert [p.rule for p in loaded.problems] == ["broken"]
+    linked = {r.id for r in loaded.rules if r.links}
+    assert linked == {"enc", "cmd", "net"}  # the aggregate and the assignment are not
+    assert not any(r.compiled for r in loaded.rules if r.id in linked)
+    for workers in (1, 2):
+        want = compiled.run(str(telemetry), workers=workers)
+        got = loaded.run(str(telemetry), workers=workers)
+        assert list(got) == list(want) and len(got) > 0
+        assert {k: v.hits for k, v in got.rule_stats.items()} == {
+            k: v.hits for k, v in want.rule_stats.items()
+        }
+    assert not any(r.compiled for r in loaded.rules if r.id in linked)  # ran without them
+    # select works as on a compiled pack; match compiles a rule only then
+    fewer = loaded.select(disable=["enc"])
+    assert "enc" not in {row["rule.id"] for row in fewer.run(str(telemetry), workers=1)}
+    event = {"#event_simpleName": "ProcessRollup2", "CommandLine": "ps -enc AAA"}
+    assert [h["rule.id"] for h in loaded.match(event)] == ["enc", "tag"]
+    assert loaded.match(event) == compiled.match(event)
+
+
+def test_what_a_loader_refuses(tmp_path) -> None:
+    compiled = compile_pack(source())
+    path = tmp_path / "p.cqlpack"
+    write_pack(compiled, path)
+    body = msgspec.msgpack.decode(path.read_bytes()[len(PACK_MAGIC) :])
+
+    def written(record: dict) -> Path:
+        out = tmp_path / "changed.cqlpack"
+        out.write_bytes(PACK_MAGIC + msgspec.msgpack.encode(record))
+        return out
+
+    with pytest.raises(PackFileError, match=r"pack format 99.*build it again"):
+        read_pack(written({**body, "format": 99}))
+    with pytest.raises(PackFileError, match="program format 4"):
+        read_pack(written({**body, "program_format": 4}))
+    changed = dict(body)
+    changed["rules"] = [dict(body["rules"][0], text="CommandLine=*"), *body["rules"][1:]]
+    with pytest.raises(PackFileError, match="rule enc: its text does not match its hash"):
+        read_pack(written(changed))
+    truncated = tmp_path / "cut.cqlpack"
+    truncated.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(PackFileError, match="damaged"):
+        compile_pack(truncated)
+    assert packfile.looks_built(path) and not packfile.looks_built(tmp_path / "missing")
+
+
+def test_pack_build_from_the_command_line(tmp_path, telemetry, capsys) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for name, text in RULES.items():
+        (rules / f"{name}.cql").write_text(text + "\n", encoding="utf-8")
+    out = tmp_path / "rules.cqlpack"
+    assert main(["pack", "build", str(rules), "-o", str(out)]) == EXIT_RULES_LEFT_OUT
+    said = capsys.readouterr().err
+    assert "rule broken" in said and "3 linked into one program" in said and out.is_file()
+    args = [str(telemetry), "--format", "ndjson", "--workers", "1"]
+    assert main(["pack", "run", str(rules), *args]) == EXIT_RULES_LEFT_OUT
+    from_sources = capsys.readouterr().out
+    assert main(["pack", "run", str(out), *args]) == EXIT_RULES_LEFT_OUT
+    from_file = capsys.readouterr().out
+    assert from_file == from_sources and json.loads(from_file.splitlines()[0])["rule.id"]
+    assert main(["pack", "run", str(out), *args, "--strict"]) == EXIT_PACK_ERROR
+    bad = tmp_path / "bad.cqlpack"
+    bad.write_bytes(PACK_MAGIC + b"\x00\x01")
+    assert main(["pack", "run", str(bad), *args]) == EXIT_PACK_ERROR
+    assert "damaged pack file" in capsys.readouterr().err
+    assert main(["pack", "build", str(rules), "-o", str(tmp_path / "no" / "x.cqlpack")]) == 1
+    assert "cannot write" in capsys.readouterr().err
