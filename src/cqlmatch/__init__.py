@@ -13,17 +13,58 @@ event, per batch, per NDJSON chunk; shared between threads).
 codes, spans and caret excerpts.
 """
 
-from .errors import CQLCompileError, CQLError, CQLSyntaxError, Diagnostic, Span
-from .ingest.sources import Inputs
-from .packs.pack import Pack, compile_pack
-from .runtime.matcher import Matcher
-from .runtime.query import CompiledQuery, compile
-from .runtime.result import Result
-from .syntax.ast import Pipeline
-from .syntax.lexer import tokenize
-from .syntax.parser import parse
-from .syntax.printer import format_query
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .version import __version__
+
+# Each public name and the module that defines it, imported on first use:
+# ``import cqlmatch`` itself loads nothing else (a command or an embedding
+# pays only for the parts it touches).
+_HOMES = {
+    "CQLCompileError": ".errors",
+    "CQLError": ".errors",
+    "CQLSyntaxError": ".errors",
+    "Diagnostic": ".errors",
+    "Span": ".errors",
+    "Inputs": ".ingest.sources",
+    "Pack": ".packs.pack",
+    "compile_pack": ".packs.pack",
+    "Matcher": ".runtime.matcher",
+    "CompiledQuery": ".runtime.query",
+    "compile": ".runtime.query",
+    "Result": ".runtime.result",
+    "Pipeline": ".syntax.ast",
+    "tokenize": ".syntax.lexer",
+    "parse": ".syntax.parser",
+    "format_query": ".syntax.printer",
+}
+
+if TYPE_CHECKING:
+    from .errors import CQLCompileError, CQLError, CQLSyntaxError, Diagnostic, Span
+    from .ingest.sources import Inputs
+    from .packs.pack import Pack, compile_pack
+    from .runtime.matcher import Matcher
+    from .runtime.query import CompiledQuery, compile
+    from .runtime.result import Result
+    from .syntax.ast import Pipeline
+    from .syntax.lexer import tokenize
+    from .syntax.parser import parse
+    from .syntax.printer import format_query
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'cqlmatch' has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})
+
 
 __all__ = [
     "CQLCompileError",

@@ -9,20 +9,19 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..errors import BadEventError, CQLError
-from ..ingest.sources import InputError, Inputs
-from ..runtime import stream as stream_mod
-from ..runtime.pool import WorkerLost
-from ..runtime.query import ENGINES, ON_ERROR, compile as compile_text
-from ..runtime.result import Result
-from ..syntax.ast import dump
-from ..syntax.lexer import tokenize
-from ..syntax.parser import parse
-from ..syntax.printer import format_query
-from ..synth import gen as gen_mod
-from . import corpus as corpus_mod, pack as pack_mod, progress as progress_mod
-from .output import write_rows
+from ..runtime.choices import ENGINES, ON_ERROR
+from ..version import __version__
+from . import PACK_HELP
+
+if TYPE_CHECKING:
+    from ..runtime.result import Result
+
+# Each command imports what it needs when it runs, and its parser's options
+# are added only for the command given (``build_parser(only=...)``): a run
+# does not load the generator, packs or the corpus tools, and
+# ``cqlmatch --version`` loads nothing.
 
 # Exit statuses: 0 success (warnings allowed), 1 the query has errors,
 # 2 usage or input problems (missing files, bad options).
@@ -80,6 +79,9 @@ def _read_query(path: str) -> str:
 
 
 def _cmd_fmt(args: argparse.Namespace) -> int:
+    from ..syntax.parser import parse
+    from ..syntax.printer import format_query
+
     text = _read_query(args.query)
     formatted = format_query(parse(text)) + "\n"
     if args.write and args.query != "-":
@@ -90,17 +92,25 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
+    from ..syntax.ast import dump
+    from ..syntax.parser import parse
+
     print(dump(parse(_read_query(args.query))))
     return EXIT_OK
 
 
 def _cmd_tokens(args: argparse.Namespace) -> int:
+    from ..syntax.lexer import tokenize
+
     for tok in tokenize(_read_query(args.query)):
         print(f"{tok.span.line}:{tok.span.column}\t{tok.kind.name}\t{tok.text}")
     return EXIT_OK
 
 
 def _cmd_corpus(args: argparse.Namespace) -> int:
+    from ..synth import gen as gen_mod
+    from . import corpus as corpus_mod
+
     records = corpus_mod.load(args.corpus)
     if args.compile:
         events = None
@@ -148,6 +158,8 @@ def _compile(args: argparse.Namespace, strict: bool = False):
     ``--lookup NAME=PATH`` and ``--lookups DIR`` (never the query's folder or
     the working directory), and none is read here: ``check`` and ``disasm``
     read no lookup file, ``run`` and ``stream`` read them when they run."""
+    from ..runtime.query import compile as compile_text
+
     params = _pairs(args.param, "--param")
     lookups = _pairs(args.lookup, "--lookup")
     text = _expand_saved(args, _read_query(args.query))
@@ -170,6 +182,10 @@ def _run_query(query, args: argparse.Namespace, result: Result) -> Result:
     """``query.run`` over the inputs ``args.events`` names, filling
     ``result``, with a progress line on standard error when it is a terminal
     and the input one file (``progress.for_run`` decides)."""
+    from ..errors import BadEventError
+    from ..ingest.sources import Inputs
+    from . import progress as progress_mod
+
     options = {"engine": args.engine, "workers": args.workers, "on_error": args.on_error}
     inputs = Inputs(*args.events)
     only = inputs.paths[0] if len(inputs) == 1 else None
@@ -194,6 +210,12 @@ def _run_query(query, args: argparse.Namespace, result: Result) -> Result:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from ..errors import BadEventError
+    from ..ingest.sources import InputError
+    from ..runtime.pool import WorkerLost
+    from ..runtime.result import Result
+    from .output import write_rows
+
     query = _compile(args, strict=args.strict)
     for diagnostic in query.diagnostics:
         print(diagnostic.render(query.text, args.query).split("\n")[0], file=sys.stderr)
@@ -279,6 +301,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             f"{args.query}: applied {len(applied)} fix(es): {', '.join(applied) or 'none'}",
             file=sys.stderr,
         )
+        from ..runtime.query import compile as compile_text
+
         query = compile_text(
             _expand_saved(args, fixed),
             strict=args.strict,
@@ -344,6 +368,9 @@ def _cmd_test(args: argparse.Namespace) -> int:
 
 
 def _cmd_stream(args: argparse.Namespace) -> int:
+    from ..runtime import stream as stream_mod
+    from . import pack as pack_mod
+
     if args.pack is not None:
         return pack_mod.stream(args)
     return stream_mod.command(args, _compile)
@@ -375,13 +402,21 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command-line parser; ``only``: fill in the options of that
+    command alone (the others are listed with their help; "" fills none),
+    so that a command imports only what its own options need."""
+
+    def wanted(name: str) -> bool:
+        return only is None or only == name
+
     parser = argparse.ArgumentParser(
         prog="cqlmatch",
         description="Compile CrowdStrike LogScale queries (CQL) and run them offline.",
         epilog=_EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"cqlmatch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -500,25 +535,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_test)
 
     p = command("stream", "match NDJSON events from stdin as they arrive (for log shippers)")
-    stream_mod.add_arguments(p)
-    query_options(p)
+    if wanted("stream"):
+        from ..runtime import stream as stream_mod
+
+        stream_mod.add_arguments(p)
+        query_options(p)
     p.set_defaults(func=_cmd_stream)
 
     p = command("gen", "write deterministic synthetic Falcon telemetry (NDJSON)")
-    gen_mod.add_arguments(p)
-    p.set_defaults(func=gen_mod.run)
+    if wanted("gen"):
+        from ..synth import gen as gen_mod
+
+        gen_mod.add_arguments(p)
+        p.set_defaults(func=gen_mod.run)
 
     p = command("explain", "explain a diagnostic code (E201, W401 ...) with an example")
     p.add_argument("code", nargs="?", help="the code, as in 'error E201' of a message")
     p.add_argument("--list", action="store_true", help="list every code with its title")
     p.set_defaults(func=_cmd_explain)
 
-    pack_mod.add_commands(sub)
+    if wanted("pack"):
+        from . import pack as pack_mod
+
+        pack_mod.add_commands(sub)
+    else:
+        sub.add_parser("pack", help=PACK_HELP)
     return parser
 
 
+def _command_of(argv: list[str]) -> str:
+    """The command ``argv`` names (its first word that is not an option),
+    or "" when it names none (``--version``, ``--help``)."""
+    return next((word for word in argv if not word.startswith("-")), "")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(only=_command_of(argv)).parse_args(argv)
+    from ..errors import CQLError
+
     try:
         return args.func(args)
     except CQLError as err:

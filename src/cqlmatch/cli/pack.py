@@ -27,6 +27,7 @@ from ..packs.packfile import PackFileError, write_pack
 from ..packs.run import PackResult
 from ..packs.sources import PackError
 from ..runtime.pool import WorkerLost
+from . import PACK_HELP
 from .output import render_table, write_rows
 
 EXIT_OK = 0
@@ -50,7 +51,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     """The ``pack`` command and its subcommands."""
     pack = sub.add_parser(
         "pack",
-        help="run or check a pack of rules (a YAML manifest or a folder of .cql files)",
+        help=PACK_HELP,
         description="A pack is many rules run over the events in one pass (docs/packs.md).",
         epilog=EXAMPLES["run"],
     )

@@ -26,17 +26,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from .._vm import GroupTable, Machine
 from ..bytecode.compiler import compile_program
 from ..bytecode.program import Program
-from ..functions.stages import sort_spec
 from ..ingest.columns import ColumnBatch
 from ..lang.events import Event
-from ..reference import Interpreter
 from ..semantics.checked import Checked
 from ..syntax import ast as A
 from .plan import RunPlan, make_plan
+
+if TYPE_CHECKING:
+    from ..reference import Interpreter
 
 BATCH = 4096  # events per Machine.run / Machine.aggregate call
 
@@ -56,12 +58,28 @@ class VMEngine:
         self.checked = checked
         self.program: Program = compile_program(checked) if program is None else program
         self.plan: RunPlan = make_plan(checked, self.program) if plan is None else plan
-        self.interp = Interpreter(checked, lookups)
+        self._lookups = lookups
+        self._interp: Interpreter | None = None  # made at the first slow path
+        self._warnings: list[tuple[str, str]] = []  # the interpreter's, once made
         self.nodes: list[A.Node] = list(A.walk(checked.tree))
         self.machine = Machine(self.program, self)
         self._after = tuple(self.nodes[i] for i in self.plan.after)
+        if lookups:  # read the lookup files now: a broken one is E225 before any event
+            self.interp  # noqa: B018
 
     # --- the machine's slow paths ------------------------------------------------------
+
+    @property
+    def interp(self) -> Interpreter:
+        """The reference interpreter, for slow paths and the stages after
+        the per-event code; made when first needed (a query the VM runs
+        whole never loads it)."""
+        if self._interp is None:
+            from ..reference import Interpreter
+
+            self._interp = Interpreter(self.checked, self._lookups)
+            self._interp.warnings = self._warnings
+        return self._interp
 
     def test_node(self, index: int, event: Event) -> Event | None:
         """A filter node with the reference semantics (may add fields)."""
@@ -72,11 +90,19 @@ class VMEngine:
         return self.interp.per_event(self.nodes[index], event)
 
     def warn(self, code: str, message: str) -> None:
-        self.interp.warn(code, message)
+        if (code, message) not in self._warnings:  # (as Interpreter.warn)
+            self._warnings.append((code, message))
 
     @property
     def warnings(self) -> list[tuple[str, str]]:
-        return self.interp.warnings
+        return self._warnings
+
+    @warnings.setter
+    def warnings(self, shared: list[tuple[str, str]]) -> None:
+        """Gather this engine's warnings (and its interpreter's) in ``shared``."""
+        self._warnings = shared
+        if self._interp is not None:
+            self._interp.warnings = shared
 
     # --- whole runs ------------------------------------------------------------------------
 
@@ -164,6 +190,8 @@ class VMEngine:
         group = self.program.group
         if binding is None or binding.spec.name != "sort" or group is None:
             return None
+        from ..functions.stages import sort_spec
+
         fields, orders, types, limit = sort_spec(binding)
         outputs = [spec.output for spec in group.aggregates]
         if len(fields) != 1 or types[0] not in ("any", "number") or outputs.count(fields[0]) != 1:

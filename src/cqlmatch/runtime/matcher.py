@@ -292,8 +292,7 @@ class Matcher:
             return self._local.engine
         except AttributeError:
             engine = self._local.engine = self.query.new_engine(self.engine)
-            interp = engine.interp if self.engine == "vm" else engine
-            interp.warnings = self._warnings  # one list for every thread's engine
+            engine.warnings = self._warnings  # one list for every thread's engine
             return engine
 
     def _warn(self, code: str, message: str) -> None:

@@ -30,11 +30,9 @@ from ..limits import MAX_LINE_BYTES
 from ..semantics.checked import Checked
 from ..semantics.frontend import front_end
 from ..semantics.lookups import Table
+from .choices import ENGINES, ON_ERROR
 from .plan import RunPlan, make_plan
 from .result import Result
-
-ENGINES = ("vm", "reference")  # the first is the default
-ON_ERROR = ("skip", "fail")  # the first is the default
 
 
 class CompiledQuery:

@@ -1,0 +1,69 @@
+"""Start-up imports only what is used (issue 19): ``import cqlmatch`` loads
+nothing but the version, ``cqlmatch --version`` nothing of the engine, and
+a run of a query the VM executes whole loads neither the reference
+interpreter, the function implementations, packs, the generator nor the
+test tools.  Counted in a fresh interpreter, not timed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("cqlmatch.reference", "cqlmatch.functions", "cqlmatch.packs", "cqlmatch.synth")
+
+
+def loaded_after(code: str, tmp_path) -> list[str]:
+    """The cqlmatch modules (and yaml) a fresh interpreter holds after ``code``."""
+    script = (
+        "import sys, json\n" + code + "\nprint(json.dumps(sorted(m for m in sys.modules"
+        " if m.split('.')[0] in ('cqlmatch', 'yaml'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_import_cqlmatch_loads_only_the_version(tmp_path) -> None:
+    assert loaded_after("import cqlmatch", tmp_path) == ["cqlmatch", "cqlmatch.version"]
+    # and the names are still there, each loaded when first used
+    names = loaded_after("import cqlmatch\ncqlmatch.compile('x=1')", tmp_path)
+    assert "cqlmatch.runtime.query" in names and "cqlmatch.packs.pack" not in names
+
+
+def test_version_loads_no_engine(tmp_path) -> None:
+    code = (
+        "from cqlmatch.cli.commands import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass"
+    )
+    assert set(loaded_after(code, tmp_path)) <= {
+        "cqlmatch",
+        "cqlmatch.version",
+        "cqlmatch.cli",
+        "cqlmatch.cli.commands",
+        "cqlmatch.runtime",
+        "cqlmatch.runtime.choices",
+    }
+
+
+def test_a_native_run_loads_no_interpreter_packs_or_generator(tmp_path) -> None:
+    (tmp_path / "q.cql").write_text("#event_simpleName=ProcessRollup2 CommandLine=/x/i\n")
+    (tmp_path / "e.ndjson").write_text('{"event_simpleName":"ProcessRollup2","CommandLine":"x"}\n')
+    code = (
+        "import contextlib, io\n"
+        "from cqlmatch.cli.commands import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['run', 'q.cql', 'e.ndjson', '--workers', '1']) == 0"
+    )
+    names = loaded_after(code, tmp_path)
+    assert "cqlmatch.runtime.engine" in names  # it did run on the VM
+    assert [n for n in names if n.startswith(HEAVY) or n == "yaml"] == []
+    # a query with a stage after its groupBy does need the interpreter, then
+    (tmp_path / "q.cql").write_text("groupBy([CommandLine]) | sort(_count)\n")
+    assert "cqlmatch.reference" in loaded_after(code, tmp_path)
