@@ -203,6 +203,12 @@ class CQLSyntaxError(CQLError):
         return list(self.diagnostics)
 
 
+class WorkerLost(RuntimeError):
+    """A worker process ended while it was running a task (killed, out of
+    memory); ``runtime.pool`` raises it.  Defined here so that a command can
+    catch it without loading the process machinery."""
+
+
 class BadEventError(ValueError):
     """A bad input line under ``on_error="fail"``: where it is and why."""
 

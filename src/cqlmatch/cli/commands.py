@@ -210,9 +210,8 @@ def _run_query(query, args: argparse.Namespace, result: Result) -> Result:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ..errors import BadEventError
+    from ..errors import BadEventError, WorkerLost
     from ..ingest.sources import InputError
-    from ..runtime.pool import WorkerLost
     from ..runtime.result import Result
     from .output import write_rows
 

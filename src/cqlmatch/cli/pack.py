@@ -19,14 +19,13 @@ import argparse
 import sys
 import time
 
-from ..errors import BadEventError
+from ..errors import BadEventError, WorkerLost
 from ..ingest.lines import MalformedLine
 from ..ingest.sources import InputError, Inputs
 from ..packs.pack import Pack, PackCompileError, compile_pack
 from ..packs.packfile import PackFileError, write_pack
 from ..packs.run import PackResult
 from ..packs.sources import PackError
-from ..runtime.pool import WorkerLost
 from . import PACK_HELP
 from .output import render_table, write_rows
 

@@ -25,7 +25,6 @@ engine methods a single process uses, merged in input order.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
 import stat
@@ -36,15 +35,17 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..codes import W401
+from ..errors import WorkerLost
 from ..ingest.blocks import FileRange
 from ..ingest.lines import MalformedLine
 from ..ingest.reader import read_events
 from ..ingest.sources import compression_of
 from ..lang.events import Event
 from ..limits import MALFORMED_KEPT
-from .pool import WorkerLost, worker_pool
 
 if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
     from .._vm import GroupTable
     from .engine import VMEngine
     from .result import Result
@@ -122,12 +123,14 @@ def plan_ranges(path: str | os.PathLike[str], workers: int) -> list[tuple[int, i
     return [(part.start, part.end) for part in parts]  # type: ignore[misc]
 
 
-def start_context() -> multiprocessing.context.BaseContext:
+def start_context() -> BaseContext:
     """fork while this process runs a single thread (a worker then starts in
     milliseconds with everything imported, where a fresh interpreter takes
     about half a second); otherwise forkserver where it exists (forking a
     process that has threads can copy a lock another thread holds), else
     spawn."""
+    import multiprocessing  # (loaded only for a run split among workers)
+
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
@@ -304,6 +307,8 @@ def run_parts(
         # parent's engine as it is instead of compiling the query again.
         spec["engine"] = engine
     with importable_main():
+        from .pool import worker_pool  # (multiprocessing loads only for a split run)
+
         pool = worker_pool(context, min(workers, len(parts)), _init, (spec,))
     with pool as running, explained_loss():
         results = running.imap(_work, list(enumerate(parts)))

@@ -63,16 +63,14 @@ from multiprocessing.context import BaseContext
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
+from ..errors import WorkerLost
+
 __all__ = ["STOP_SECONDS", "RemoteTraceback", "WorkerLost", "WorkerPool", "worker_pool"]
 
 STOP_SECONDS = 5.0  # an idle worker told to stop (it may still be in its initializer)
 KILL_SECONDS = 5.0  # after SIGTERM, before SIGKILL
 
 _STOP = None  # the message that ends a worker
-
-
-class WorkerLost(RuntimeError):
-    """A worker process ended while it was running a task."""
 
 
 class RemoteTraceback(Exception):
