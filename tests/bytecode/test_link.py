@@ -27,9 +27,12 @@ RULES = [
 ]
 
 
-def run_linked(queries: list[str], events: list[Event]) -> dict[int, list[int]]:
+def run_linked(
+    queries: list[str], events: list[Event], merge_sets: bool = True
+) -> dict[int, list[int]]:
     programs = [cqlmatch.compile(q).program for q in queries]
-    machine = Machine(link(programs, [f"r{i}" for i in range(len(queries))]), _NoSlowPath())
+    names = [f"r{i}" for i in range(len(queries))]
+    machine = Machine(link(programs, names, merge_sets), _NoSlowPath())
     n = len(queries)
     # every event is a candidate for every rule: one set holding them all
     starts = array("i", range(len(events) + 1))
@@ -51,7 +54,8 @@ def alone(query: str, events: list[dict]) -> list[int]:
     return [i for i, event in enumerate(events) if list(compiled.run([event], workers=1))]
 
 
-def test_linked_rules_keep_what_each_keeps_alone() -> None:
+@pytest.mark.parametrize("merge_sets", [True, False])
+def test_linked_rules_keep_what_each_keeps_alone(merge_sets) -> None:
     events = [
         Event({"ImageFileName": "C:\\Windows\\CMD.EXE", "CommandLine": "whoami /all"}),
         Event({"#event_simpleName": "ProcessRollup2", "CommandLine": "p -enc AAAA"}),
@@ -60,14 +64,14 @@ def test_linked_rules_keep_what_each_keeps_alone() -> None:
         Event({}),
     ]
     assert all(linkable(cqlmatch.compile(q).program) for q in RULES)
-    kept = run_linked(RULES, events)
+    kept = run_linked(RULES, events, merge_sets)
     assert kept == {i: alone(q, [dict(e.fields) for e in events]) for i, q in enumerate(RULES)}
     assert kept[0] == [0] and kept[1] == [1] and kept[3] == [2]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(filters, min_size=1, max_size=5), event_lists)
-def test_random_pure_filters_linked_agree_with_each_alone(queries, raw_events) -> None:
+@given(st.lists(filters, min_size=1, max_size=5), event_lists, st.booleans())
+def test_random_pure_filters_linked_agree_with_each_alone(queries, raw_events, merge) -> None:
     pure = []
     for query in queries:
         try:
@@ -80,7 +84,7 @@ def test_random_pure_filters_linked_agree_with_each_alone(queries, raw_events) -
         return
     events = [Event(fields, raw) for fields, raw in from_dicts(raw_events)]
     expected = {i: alone(q, raw_events) for i, q in enumerate(pure)}
-    assert run_linked(pure, events) == expected
+    assert run_linked(pure, events, merge) == expected
 
 
 def test_what_cannot_be_linked() -> None:
@@ -107,3 +111,36 @@ def test_run_rules_checks_its_buffers() -> None:
         machine.run_rules(events, ok[0], array("i", [3]), *ok[2:], one, one)
     with pytest.raises(ValueError, match="counters for 2 rules"):
         machine.run_rules(events, *ok, array("q", [0, 0]), array("q", [0, 0]))
+
+
+def test_one_regex_set_per_field_across_the_rules() -> None:
+    queries = [
+        "CommandLine=/whoami|net user/ ImageFileName=/cmd\\.exe$/",
+        "CommandLine=/whoami|net user/ or CommandLine=/mimi(katz)?/",
+        "ImageFileName=/psexe[cs]/",
+    ]
+    programs = [cqlmatch.compile(q).program for q in queries]
+    merged = link(programs, ["a", "b", "c"])
+    fields = [merged.fields[spec.slot].name for spec in merged.regex_sets]
+    assert sorted(fields) == ["CommandLine", "ImageFileName"]  # one set each
+    command_line = merged.regex_sets[fields.index("CommandLine")]
+    assert len(command_line.patterns) == 2  # the pattern two rules share is one bit
+    separate = link(programs, ["a", "b", "c"], merge_sets=False)
+    assert len(separate.regex_sets) == sum(len(p.regex_sets) for p in programs)
+
+
+def test_a_merged_set_past_re2s_budget_falls_back_to_each_rules_own(monkeypatch) -> None:
+    from cqlmatch.packs import linked
+
+    built = []
+
+    def machine(program, slow):
+        built.append(len(program.regex_sets))
+        if len(built) == 1:
+            raise ValueError("regex set 0: RE2 could not compile its patterns (out of memory)")
+        return Machine(program, slow)
+
+    monkeypatch.setattr(linked, "Machine", machine)
+    programs = [cqlmatch.compile(q).program for q in ("CommandLine=/a.c/", "CommandLine=/d.f/")]
+    program, _ = linked.link_rules(programs, ["a", "b"])
+    assert built == [1, 2] and len(program.regex_sets) == 2

@@ -11,8 +11,11 @@ input event itself), and it has no aggregate.  ``linkable`` says so.
 kind in the opcode table: field slots into one field table (a field that
 several rules read is one slot, read once per event), strings, numbers and
 string sets into shared pools, jump targets by the rule's offset, and
-each rule's regex sets appended as they are (``TEST_REGEX`` names them by
-index).  Each rule's entry is in the program's ``rules`` table, in order.
+regex sets by field: with ``merge_sets`` the rules' patterns on one field
+go into one set (a new one past ``SET_PATTERNS`` patterns; a pattern two
+rules share is one bit), so an event's field runs through RE2 once for all
+of them; without it each rule keeps its own sets.  Each rule's entry is in
+the program's ``rules`` table, in order.
 """
 
 from __future__ import annotations
@@ -80,15 +83,22 @@ class _Pool:
         return found
 
 
-def link(programs: Sequence[Program], names: Sequence[str]) -> Program:
+SET_PATTERNS = 512  # patterns in one merged regex set (RE2's memory budget holds them)
+
+
+def link(programs: Sequence[Program], names: Sequence[str], merge_sets: bool = True) -> Program:
     """One program running each of ``programs`` (all ``linkable``) as the
-    rule named by ``names`` at the same position."""
+    rule named by ``names`` at the same position; ``merge_sets``: one regex
+    set per field across the rules (see the module docstring)."""
     if len(programs) != len(names):
         raise ValueError(f"{len(programs)} programs for {len(names)} names")
     fields, consts, numbers, value_sets = _Pool(), _Pool(), _Pool(), _Pool()
     code: list[int] = []
     lines: list[int] = []
-    regex_sets: list[RegexSetSpec] = []
+    set_patterns: list[list[str]] = []  # per linked set: its patterns
+    set_slot: list[int] = []
+    set_bit: list[dict[str, int]] = []  # per linked set: pattern -> bit
+    open_set: dict[int, int] = {}  # slot -> the set its next patterns join
     rules: list[Rule] = []
     for program, name in zip(programs, names, strict=True):
         if not linkable(program):
@@ -98,26 +108,44 @@ def link(programs: Sequence[Program], names: Sequence[str]) -> Program:
         const = [consts.add(text, text) for text in program.consts]
         number = [numbers.add((type(x), x), x) for x in program.numbers]
         strset = [value_sets.add(strings, strings) for strings in program.value_sets]
-        first_set = len(regex_sets)
-        regex_sets.extend(
-            RegexSetSpec(slot[spec.slot], spec.patterns) for spec in program.regex_sets
-        )
+        # where each of the rule's (set, bit) goes
+        moved: list[tuple[int, list[int]]] = []
+        for spec in program.regex_sets:
+            field_slot = slot[spec.slot]
+            target = open_set.get(field_slot) if merge_sets else None
+            if target is None or len(set_patterns[target]) + len(spec.patterns) > SET_PATTERNS:
+                target = len(set_patterns)
+                set_patterns.append([])
+                set_slot.append(field_slot)
+                set_bit.append({})
+                open_set[field_slot] = target
+            bits = []
+            for pattern in spec.patterns:
+                bit = set_bit[target].get(pattern)
+                if bit is None:
+                    bit = set_bit[target][pattern] = len(set_patterns[target])
+                    set_patterns[target].append(pattern)
+                bits.append(bit)
+            moved.append((target, bits))
         remap = {
             "slot": slot.__getitem__,
             "const": const.__getitem__,
             "number": number.__getitem__,
             "strset": strset.__getitem__,
             "target": lambda t, base=base: t + base,
-            "set": lambda s, first=first_set: s + first,
         }
         pc = 0
         while pc < len(program.code):
             op = Op(program.code[pc])
             code.append(op)
-            for k, kind in enumerate(INFO[op].operands, 1):
-                value = program.code[pc + k]
-                move = remap.get(kind)
-                code.append(move(value) if move is not None else value)
+            operands = program.code[pc + 1 : pc + width(op)]
+            if op == Op.TEST_REGEX:  # (slot, set, bit): the set and bit move together
+                target, bits = moved[operands[1]]
+                code.extend((slot[operands[0]], target, bits[operands[2]]))
+            else:
+                for kind, value in zip(INFO[op].operands, operands, strict=True):
+                    move = remap.get(kind)
+                    code.append(move(value) if move is not None else value)
             pc += width(op)
         lines.extend(program.lines)
         rules.append(Rule(name, program.rules[0].entry + base))
@@ -130,7 +158,9 @@ def link(programs: Sequence[Program], names: Sequence[str]) -> Program:
         fields=tuple(ref for ref in fields.values if isinstance(ref, FieldRef)),
         consts=tuple(str(text) for text in consts.values),
         numbers=tuple(numbers.values),  # type: ignore[arg-type]
-        regex_sets=tuple(regex_sets),
+        regex_sets=tuple(
+            RegexSetSpec(s, tuple(p)) for s, p in zip(set_slot, set_patterns, strict=True)
+        ),
         code=tuple(code),
         lines=tuple(lines),
         rules=tuple(rules),

@@ -56,17 +56,24 @@ class LinkedRules:
         chosen = [i for i, rule in enumerate(rules) if rule.links]
         self.position = {order: number for number, order in enumerate(chosen)}
         numbers = {rule.name: n for n, rule in enumerate(prelinked.rules)} if prelinked else {}
+        machine = None
         if prelinked is not None and all(rules[i].id in numbers for i in chosen):
-            program = prelinked
-            self.position = {order: numbers[rules[order].id] for order in chosen}
-        else:
-            program = link([rules[i].query.program for i in chosen], [rules[i].id for i in chosen])
+            try:
+                machine = Machine(prelinked, _NoSlowPath())
+                program = prelinked
+                self.position = {order: numbers[rules[order].id] for order in chosen}
+            except ValueError:  # (built where RE2 allowed more memory): link again
+                machine = None
+        if machine is None:
+            program, machine = link_rules(
+                [rules[i].query.program for i in chosen], [rules[i].id for i in chosen]
+            )
         # linked rule number -> position in the pack (-1: not enabled here)
         self.orders = [-1] * len(program.rules)
         for order, number in self.position.items():
             self.orders[number] = order
         self.program = program
-        self.machine = Machine(program, _NoSlowPath())
+        self.machine = machine
         by_shape: list[list[int]] = [[] for _ in range(shapes)]
         for order, number in self.position.items():
             by_shape[shape_of[order]].append(number)
@@ -79,6 +86,11 @@ class LinkedRules:
 
     def __len__(self) -> int:
         return len(self.position)
+
+    @property
+    def regex_sets(self) -> int:
+        """The RE2 sets the linked program runs (one per field, or more)."""
+        return len(self.program.regex_sets)
 
     def hits(
         self, events: list[Event], starts: Any, shapes: Any, stats: list[Any]
@@ -103,3 +115,16 @@ class LinkedRules:
             stats[order].hits += 1
             out.append((index, order))
         return out
+
+
+def link_rules(programs: list[Program], names: list[str]) -> tuple[Program, Machine]:
+    """The linked program of ``programs`` and its machine: one regex set
+    per field across the rules, or each rule's own sets when a merged set
+    would pass RE2's memory budget (each rule's own sets fit: the compiler
+    checked them, E231)."""
+    program = link(programs, names, merge_sets=True)
+    try:
+        return program, Machine(program, _NoSlowPath())
+    except ValueError:
+        program = link(programs, names, merge_sets=False)
+        return program, Machine(program, _NoSlowPath())

@@ -25,12 +25,12 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from ..bytecode.link import link
 from ..bytecode.program import FORMAT_VERSION, Literal, Program
 from ..errors import CQLError
 from ..runtime.plan import RunPlan
 from ..runtime.query import compile as compile_query
 from ..version import __version__
+from .linked import link_rules
 from .model import Problem, RuleSource
 from .routing import Route, route_of
 from .rules import PackRule
@@ -110,9 +110,9 @@ def write_pack(pack: Any, path: str | Path) -> int:
             )
         )
     linkable = [rule for rule in pack.compiled if rule.links]
-    linked = (
-        link([r.query.program for r in linkable], [r.id for r in linkable]) if linkable else None
-    )
+    linked = None
+    if linkable:
+        linked, _ = link_rules([r.query.program for r in linkable], [r.id for r in linkable])
     record = PackFile(
         format=PACK_FORMAT,
         program_format=FORMAT_VERSION,
