@@ -142,5 +142,5 @@ def test_a_merged_set_past_re2s_budget_falls_back_to_each_rules_own(monkeypatch)
 
     monkeypatch.setattr(linked, "Machine", machine)
     programs = [cqlmatch.compile(q).program for q in ("CommandLine=/a.c/", "CommandLine=/d.f/")]
-    program, _ = linked.link_rules(programs, ["a", "b"])
+    program, _ = linked.link_rules(programs, ["a", "b"], merge_sets=True)
     assert built == [1, 2] and len(program.regex_sets) == 2
