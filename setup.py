@@ -273,7 +273,9 @@ def _hyperscan_extensions() -> list[Extension]:
         return []
     if not any(Path(d, "hs", "hs.h").is_file() for d in ("/usr/include", "/usr/local/include")):
         return []
-    ext = _extension("cqlmatch._hsscan", "cext/hsscan.pyx", ("cext/literalscan.h",))
+    ext = _extension(
+        "cqlmatch._hsscan", "cext/hsscan.pyx", ("cext/literalscan.h", "cext/literalscan.pxd")
+    )
     ext.libraries.append("hs")
     return [ext]
 
@@ -291,7 +293,11 @@ setup(
         _extension("cqlmatch._scan", "cext/scan.pyx", ("cext/textscan.h", "cext/jsonfields.h")),
         _extension("cqlmatch._fields", "cext/fields.pyx", ("cext/jsonfields.h",)),
         _extension("cqlmatch._blockio", "cext/blockio.pyx"),
-        _extension("cqlmatch._candidates", "cext/candidates.pyx", ("cext/literalscan.h",)),
+        _extension(
+            "cqlmatch._candidates",
+            "cext/candidates.pyx",
+            ("cext/literalscan.h", "cext/literalscan.pxd"),
+        ),
         *_hyperscan_extensions(),
     ],
     cmdclass={"build_ext": BuildExt},

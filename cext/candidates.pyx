@@ -26,6 +26,8 @@ from libc.stdint cimport int32_t
 from libc.string cimport memchr
 from libcpp.vector cimport vector
 
+from literalscan cimport cm_found_fn, cm_literal_scanner
+
 
 cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object o, Py_ssize_t* size) except NULL
@@ -35,12 +37,6 @@ cdef extern from "Python.h":
 _WIDENING = (b"\\u212", b"\\u017", b"\xe2\x84\xaa", b"\xc5\xbf")
 
 
-cdef extern from "literalscan.h":
-    ctypedef void (*cm_found_fn)(void* ctx, unsigned int id) noexcept
-    ctypedef struct cm_literal_scanner:
-        void* handle
-        int (*scan)(void* handle, const char* data, size_t size, cm_found_fn found,
-                    void* ctx) noexcept
 
 
 cdef void _on_literal(void* ctx, unsigned int id) noexcept:
@@ -85,6 +81,7 @@ cdef class CandidateIndex:
     # Per-line marks, stamped with the line's number in the current call.
     cdef vector[int32_t] lit_seen, group_seen, rule_seen, rule_count
     cdef vector[int] hits  # rules the current line satisfies
+    cdef vector[int] always_rules  # rules without groups (``always``)
     cdef int32_t stamp
     cdef int nliterals
     cdef vector[int32_t]* counting  # literal_counts: count literals, not groups
@@ -114,6 +111,7 @@ cdef class CandidateIndex:
         if len(rules) != self.nrules:
             raise ValueError(f"{len(rules)} rules for an index of {self.nrules}")
         self.always = []
+        self.always_rules.clear()
         self.rule_groups.clear()
         self.group_rule.clear()
         self.pair_start.clear()
@@ -123,6 +121,7 @@ cdef class CandidateIndex:
             self.rule_groups.push_back(len(groups))
             if not groups:
                 self.always.append(r)
+                self.always_rules.push_back(r)
             for group in groups:
                 if not group:
                     raise ValueError(f"rule {r} has an empty group")
@@ -151,12 +150,7 @@ cdef class CandidateIndex:
         self.counting = &counts
         try:
             for i in range(len(lines)):
-                line = lines[i]
-                if type(line) is bytes:
-                    data = <const unsigned char*>PyBytes_AS_STRING(line)
-                    size = PyBytes_GET_SIZE(line)
-                else:
-                    data = <const unsigned char*>PyUnicode_AsUTF8AndSize(line, &size)
+                data = _data_of(lines[i], &size)
                 self._scan_line(data, size)
         finally:
             self.counting = NULL
@@ -327,6 +321,21 @@ cdef class CandidateIndex:
             return True  # (cannot happen) a failed scan keeps the line: never lose one
         return self.wide
 
+    cdef void _line_rules(self, const unsigned char* data, Py_ssize_t size) noexcept:
+        """``hits``: every rule the line is a candidate for (all of whose
+        groups it holds; every rule with groups when it holds a widening
+        spelling; every rule without groups)."""
+        cdef int r
+        cdef size_t k
+        if self._scan_line(data, size):
+            for r in range(self.nrules):
+                if self.rule_groups[r] and not (
+                    self.rule_seen[r] == self.stamp and self.rule_count[r] == self.rule_groups[r]
+                ):
+                    self.hits.push_back(r)
+        for k in range(self.always_rules.size()):
+            self.hits.push_back(self.always_rules[k])
+
     cdef bint _found(self, int state) noexcept:
         """Count the groups the literals ending at ``state`` satisfy."""
         cdef int k
@@ -407,29 +416,7 @@ cdef class CandidateIndex:
 
     def candidates(self, list lines not None) -> list:
         """For each rule, the ascending indexes of the lines it is a candidate for."""
-        self._ready()
-        cdef Py_ssize_t n = len(lines), i, size, k
-        cdef const unsigned char* data
-        cdef int r
-        cdef list out = [[] for _ in range(self.nrules)]
-        for i in range(n):
-            line = lines[i]
-            if type(line) is bytes:
-                data = <const unsigned char*>PyBytes_AS_STRING(line)
-                size = PyBytes_GET_SIZE(line)
-            else:
-                data = <const unsigned char*>PyUnicode_AsUTF8AndSize(line, &size)
-            if self._scan_line(data, size):
-                for r in range(self.nrules):
-                    if self.rule_groups[r] and not (
-                        self.rule_seen[r] == self.stamp and self.rule_count[r] == self.rule_groups[r]
-                    ):
-                        (<list>out[r]).append(i)
-            for k in range(<Py_ssize_t>self.hits.size()):
-                (<list>out[self.hits[k]]).append(i)
-        for r in self.always:
-            out[r] = list(range(n))
-        return out
+        return self.pairs(lines, range(self.nrules))[2]
 
     def pairs(self, list lines not None, wanted=None) -> tuple:
         """``(starts, rules, lists)``: for line ``i``, the rules it is a
@@ -453,20 +440,8 @@ cdef class CandidateIndex:
                 want[r] = 1
         for i in range(n):
             starts.push_back(rules.size())
-            line = lines[i]
-            if type(line) is bytes:
-                data = <const unsigned char*>PyBytes_AS_STRING(line)
-                size = PyBytes_GET_SIZE(line)
-            else:
-                data = <const unsigned char*>PyUnicode_AsUTF8AndSize(line, &size)
-            if self._scan_line(data, size):
-                for r in range(self.nrules):
-                    if self.rule_groups[r] and not (
-                        self.rule_seen[r] == self.stamp and self.rule_count[r] == self.rule_groups[r]
-                    ):
-                        self.hits.push_back(r)
-            for r in self.always:
-                self.hits.push_back(r)
+            data = _data_of(lines[i], &size)
+            self._line_rules(data, size)
             for k in range(<Py_ssize_t>self.hits.size()):
                 r = self.hits[k]
                 rules.push_back(r)
@@ -485,14 +460,9 @@ cdef class CandidateIndex:
         self._ready()
         cdef const unsigned char* data
         cdef Py_ssize_t size
-        if self.always:
-            return True
-        if type(line) is bytes:
-            data = <const unsigned char*>PyBytes_AS_STRING(line)
-            size = PyBytes_GET_SIZE(line)
-        else:
-            data = <const unsigned char*>PyUnicode_AsUTF8AndSize(line, &size)
-        return self._scan_line(data, size) or not self.hits.empty()
+        data = _data_of(line, &size)
+        self._line_rules(data, size)
+        return not self.hits.empty()
 
     def scan_block(self, bytes block not None) -> tuple:
         """``(spans, lines)``: the ``(start, end)`` spans (LF excluded) of
@@ -503,20 +473,29 @@ cdef class CandidateIndex:
         cdef const unsigned char* data = <const unsigned char*>PyBytes_AS_STRING(block)
         cdef Py_ssize_t size = PyBytes_GET_SIZE(block), start = 0, end, lines = 0
         cdef const unsigned char* nl
-        cdef bint keep_all = bool(self.always)
         cdef list spans = []
         while True:
             nl = <const unsigned char*>memchr(data + start, 10, size - start)
             end = size if nl == NULL else nl - data
             lines += 1
-            if keep_all or not _framed(data + start, end - start) or (
-                self._scan_line(data + start, end - start) or not self.hits.empty()
-            ):
+            if not _framed(data + start, end - start):
                 spans.append((start, end))
+            else:
+                self._line_rules(data + start, end - start)
+                if not self.hits.empty():
+                    spans.append((start, end))
             if nl == NULL:
                 break
             start = end + 1
         return spans, lines
+
+
+cdef inline const unsigned char* _data_of(object line, Py_ssize_t* size) except NULL:
+    """The bytes of a line given as ``bytes`` or ``str`` (as UTF-8)."""
+    if type(line) is bytes:
+        size[0] = PyBytes_GET_SIZE(line)
+        return <const unsigned char*>PyBytes_AS_STRING(line)
+    return <const unsigned char*>PyUnicode_AsUTF8AndSize(line, size)
 
 
 cdef inline bint _framed(const unsigned char* p, Py_ssize_t n) noexcept nogil:

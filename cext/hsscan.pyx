@@ -15,6 +15,8 @@ from cpython.pycapsule cimport PyCapsule_New
 from libc.stdlib cimport free, malloc
 from libcpp.vector cimport vector
 
+from literalscan cimport cm_found_fn, cm_literal_scanner
+
 
 cdef extern from "hs/hs.h" nogil:
     ctypedef struct hs_database_t:
@@ -53,12 +55,6 @@ cdef extern from "hs/hs.h":
                        void* context)
 
 
-cdef extern from "literalscan.h":
-    ctypedef void (*cm_found_fn)(void* ctx, unsigned int id) noexcept
-    ctypedef struct cm_literal_scanner:
-        void* handle
-        int (*scan)(void* handle, const char* data, size_t size, cm_found_fn found,
-                    void* ctx) noexcept
 
 
 ctypedef struct _Call:
