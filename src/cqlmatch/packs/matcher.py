@@ -33,7 +33,7 @@ from ..ingest.prefilter import LineFilter, Prefilter
 from ..lang.events import Event, Fields, flatten, rawstring_of
 from ..limits import MALFORMED_KEPT, MAX_LINE_BYTES
 from .rules import PackRule
-from .run import BATCH, RuleRun, RuleStats, batch_hits, candidate_index
+from .run import BATCH, RuleRun, RuleStats, batch_hits, candidate_index, shared_prefilter
 
 _NL = b"\n"
 
@@ -66,8 +66,7 @@ class PackMatcher:
         self.max_line_bytes = max_line_bytes
         self.on_malformed = on_malformed
         self._index = candidate_index(rules)
-        gate = self._index.gate() if prefilter and self._index is not None else None
-        self._prefilter: LineFilter = gate or Prefilter(())
+        self._prefilter: LineFilter = shared_prefilter(self._index, prefilter) or Prefilter(())
         self._splitter = LineSplitter(max_line_bytes)
         self._decoder = Decoder((), need_all=True)
         self._lock = threading.Lock()

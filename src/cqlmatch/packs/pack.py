@@ -34,7 +34,7 @@ from .packfile import looks_built, read_pack
 from .parallel import run_parts, runs_split
 from .routing import route_of
 from .rules import PackRule
-from .run import PackResult, RuleStats, candidate_index, run_rules
+from .run import PackResult, RuleStats, candidate_index, run_rules, shared_prefilter
 from .sources import PackSource, read_source
 
 
@@ -131,8 +131,8 @@ class Pack:
                 for rule in rules:
                     result.rule_stats[rule.id] = RuleStats()
                 index = self.candidates()
-                gated = prefilter and on_error == "skip" and index is not None
-                result.prefilter = gated and index.gate() is not None
+                gate = shared_prefilter(index, prefilter and on_error == "skip")
+                result.prefilter = gate is not None
                 done = run_parts(
                     rules,
                     parts,

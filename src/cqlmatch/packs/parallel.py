@@ -37,6 +37,7 @@ from .run import (
     batch_hits,
     candidate_index,
     pack_fields,
+    shared_prefilter,
 )
 
 _WORKER: dict[str, Any] = {}
@@ -63,8 +64,7 @@ def _init(spec: dict[str, Any]) -> None:
         ]
         _WORKER["stats"] = stats
         _WORKER["index"] = spec.get("index") or candidate_index(rules)
-        index = _WORKER["index"]
-        _WORKER["gate"] = index.gate() if spec["prefilter"] and index is not None else None
+        _WORKER["gate"] = shared_prefilter(_WORKER["index"], spec["prefilter"])
         _WORKER["fields"] = pack_fields(rules)
         _WORKER["hits"] = Hits(partial=_WORKER["fields"] is not None)
         _WORKER.update(on_error=spec["on_error"], max_line_bytes=spec["max_line_bytes"])

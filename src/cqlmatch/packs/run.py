@@ -25,6 +25,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import islice
 from typing import Any
 
@@ -208,7 +209,7 @@ def run_rules(
         runs.append(RuleRun(rule, stats))
     if index is None:
         index = candidate_index(rules)
-    gate = index.gate() if index is not None and prefilter and on_error == "skip" else None
+    gate = shared_prefilter(index, prefilter and on_error == "skip")
     result.prefilter = gate is not None
     inputs = as_inputs(source)
     paths: list[Any] = list(inputs) if inputs is not None else [source]
@@ -318,20 +319,14 @@ class Candidates:
         self.adapted = False
         self._rules = rules
         self._prelinked = prelinked
-        self._linked: LinkedRules | None = None
-        self._linked_made = False
 
-    @property
+    @cached_property
     def linked(self) -> LinkedRules | None:
         """The rules' pure filters linked into one machine (made once;
         None when no rule is one)."""
-        if not self._linked_made:
-            self._linked_made = True
-            if any(rule.links for rule in self._rules):
-                self._linked = LinkedRules(
-                    self._rules, self.shape_of, len(self.shapes), self._prelinked
-                )
-        return self._linked
+        if not any(rule.links for rule in self._rules):
+            return None
+        return LinkedRules(self._rules, self.shape_of, len(self.shapes), self._prelinked)
 
     def pairs(self, lines: list[Any], wanted: list[int]) -> tuple[Any, Any, list[list[int]]]:
         """``CandidateIndex.pairs`` over ``lines``: each line's group sets,
@@ -354,11 +349,14 @@ class Candidates:
         counts = self.index.literal_counts(sample)
         chosen = []
         for groups in self.shapes:
-            ranked = sorted(groups, key=lambda g: (sum(counts[x] for x in g), len(g)))
+            held = [(sum(counts[x] for x in g), g) for g in groups]  # lines holding g, at most
+            ranked = sorted(held, key=lambda pair: (pair[0], len(pair[1])))
             # The best group always (a rule with none would be a candidate for
             # every line); the next ones only while they rule out half the lines.
-            keep = ranked[:1] + [
-                g for g in ranked[1:TELLING_GROUPS] if 2 * sum(counts[x] for x in g) <= len(sample)
+            keep = [
+                g
+                for n, (lines_held, g) in enumerate(ranked[:TELLING_GROUPS])
+                if n == 0 or 2 * lines_held <= len(sample)
             ]
             chosen.append(keep)
         self.index.choose(chosen)
@@ -371,10 +369,14 @@ class Candidates:
         """``adapt`` on the first lines of a block of LF-separated lines."""
         self.adapt(block.split(b"\n", ADAPT_SAMPLE)[:ADAPT_SAMPLE])
 
-    def gate(self) -> CandidateGate | None:
-        """The shared prefilter: lines no rule is a candidate for are not
-        decoded (None when a rule is a candidate for every line)."""
-        return None if self.index.always_admits else CandidateGate(self)
+
+def shared_prefilter(index: Candidates | None, enabled: bool) -> CandidateGate | None:
+    """The shared prefilter over ``index`` when ``enabled``: lines no rule
+    is a candidate for are not decoded (None without an index, or when a
+    rule is a candidate for every line)."""
+    if not enabled or index is None or index.index.always_admits:
+        return None
+    return CandidateGate(index)
 
 
 TELLING_GROUPS = 3  # groups of a set the index looks for once adapted
