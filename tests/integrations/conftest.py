@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -79,11 +80,15 @@ class SyslogNg:
         config: str,
         paths: dict[str, Path | str],
         env: dict[str, str] | None = None,
+        text: str | None = None,
     ) -> None:
+        """``text``: the configuration itself, when it is not the example file
+        ``config`` (the benchmark's variants of one)."""
         self.binary = daemon_binary()
         self.home = home
         home.mkdir(parents=True, exist_ok=True)
-        text = (EXAMPLES / config).read_text(encoding="utf-8")
+        if text is None:
+            text = (EXAMPLES / config).read_text(encoding="utf-8")
         for old, new in paths.items():
             assert old in text, f"{config} has no {old}"
             text = text.replace(old, str(new))
@@ -136,31 +141,31 @@ class SyslogNg:
             pytest.fail(f"syslog-ng started on a configuration it should refuse:\n{self.log()}")
 
     def stats(self) -> dict[str, int] | None:
-        """The daemon's counters (``source.s_falcon.processed``: ...), or None
+        """The daemon's counters (``source.s_falcon.processed``: ...), read
+        from its control socket as ``syslog-ng-ctl stats`` does, or None
         when it does not answer."""
         if not self.control.exists():
             return None
-        ctl = Path(self.binary).with_name("syslog-ng-ctl")
         try:
-            done = subprocess.run(
-                [str(ctl), "stats", f"--control={self.control}"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return None
-        if done.returncode != 0:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as control:
+                control.settimeout(10)
+                control.connect(str(self.control))
+                control.sendall(b"STATS\n")
+                answer = b""
+                while not answer.endswith(b"\n.\n"):
+                    data = control.recv(65536)
+                    if not data:
+                        break
+                    answer += data
+        except OSError:
             return None
         counters = {}
-        for line in done.stdout.splitlines()[1:]:
+        for line in answer.decode("utf-8", "replace").splitlines()[1:]:
             parts = line.split(";")
-            if len(parts) != 6:
-                continue
-            kind, name, instance, _state, what, number = parts
-            counters[".".join(p for p in (kind, name, instance, what) if p)] = int(number)
-        return counters
+            if len(parts) == 6 and parts[5].isdigit():
+                kind, name, instance, _state, what, number = parts
+                counters[".".join(p for p in (kind, name, instance, what) if p)] = int(number)
+        return counters or None
 
     def wait_read(self, lines: int, source: str = "s_falcon") -> None:
         """Until the source has passed on ``lines`` messages in all."""
