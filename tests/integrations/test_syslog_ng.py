@@ -6,6 +6,7 @@ same events (the same hits, the same assigned fields, the same rows)."""
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from collections import Counter
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import cqlmatch
 from cqlmatch.lang.events import flatten
 
 from ..conftest import ROOT
@@ -108,6 +110,35 @@ def daemon_hits(path: Path) -> dict[str, dict[str, str]]:
         assert event["id"] not in hits, f"written twice: {event['id']}"
         hits[event["id"]] = dotted(record.get("cql", {}), "cql.")
     return hits
+
+
+def aggregating(pack: Path) -> set[str]:
+    return {r.id for r in cqlmatch.compile_pack(pack).rules if r.plan.aggregating}
+
+
+def pack_hits(pack: Path, path: Path, events: list[str]) -> dict[str, dict[str, str]]:
+    """``cqlmatch pack run``'s per-event hits, by event id, as CQLParser sets
+    them: the first hit's pairs under ``cql.``, the next under ``cql.hitN.``."""
+    skip = aggregating(pack)
+    by_id = {json.loads(line)["id"]: json.loads(line) for line in events}
+    hits: dict[str, dict[str, str]] = {}
+    for line in cli("pack", "run", str(pack), str(path), "--format=ndjson").splitlines():
+        hit = json.loads(line)
+        if hit["rule.id"] in skip:
+            continue
+        pairs = hits.setdefault(hit["id"], {})
+        number = sum(1 for k in pairs if k.endswith("rule.id")) + 1
+        at = "cql." if number == 1 else f"cql.hit{number}."
+        pairs.update({at + k: v for k, v in assigned(by_id[hit["id"]], hit).items()})
+        pairs["cql.hits"] = str(number)
+    return hits
+
+
+def pack_rows(pack: Path, path: Path) -> list[dict[str, str]]:
+    """``cqlmatch pack run``'s rows of the aggregating rules."""
+    skip = aggregating(pack)
+    out = cli("pack", "run", str(pack), str(path), "--format=ndjson")
+    return [row for row in map(json.loads, out.splitlines()) if row["rule.id"] in skip]
 
 
 def paths(tmp: Path, **more: Path) -> dict[str, Path | str]:
@@ -209,8 +240,6 @@ def test_a_pack_gives_each_hit_its_rule_and_the_rows_at_shutdown(
     """pack.conf with a built .cqlpack: the per-event rules' hits carry
     rule.id/name/severity; the aggregating rules' rows come from CQLResults
     (cumulative: its last emission, at shutdown, covers every event)."""
-    import cqlmatch
-
     built = tmp_path / "falcon.cqlpack"
     cli("pack", "build", str(PACK), f"--output={built}")
     write_lines(tmp_path / "events.ndjson", events)
@@ -222,22 +251,8 @@ def test_a_pack_gives_each_hit_its_rule_and_the_rows_at_shutdown(
     daemon.wait_read(len(events))
     daemon.stop()
 
-    aggregating = {r.id for r in cqlmatch.compile_pack(built).rules if r.plan.aggregating}
-    assert aggregating, "the pack should have aggregating rules"
-    by_id = {json.loads(line)["id"]: json.loads(line) for line in events}
-    want_hits: dict[str, dict[str, str]] = {}
-    want_rows = []
-    out = cli("pack", "run", str(built), str(tmp_path / "events.ndjson"), "--format=ndjson")
-    for line in out.splitlines():
-        hit = json.loads(line)
-        if hit["rule.id"] in aggregating:
-            want_rows.append(hit)
-            continue
-        pairs = want_hits.setdefault(hit["id"], {})
-        number = sum(1 for k in pairs if k.endswith("rule.id")) + 1
-        at = "cql." if number == 1 else f"cql.hit{number}."
-        pairs.update({at + k: v for k, v in assigned(by_id[hit["id"]], hit).items()})
-        pairs["cql.hits"] = str(number)
+    want_hits = pack_hits(built, tmp_path / "events.ndjson", events)
+    want_rows = pack_rows(built, tmp_path / "events.ndjson")
     assert want_hits and want_rows
 
     got = daemon_hits(tmp_path / "out" / "hits.json")
@@ -330,3 +345,35 @@ def test_without_cqlmatch_on_its_path_the_daemon_says_so(
     daemons.append(daemon)
     assert daemon.start_failing() != 0
     assert says in daemon.log()
+
+
+def test_a_reload_emits_the_rows_and_goes_on(
+    tmp_path: Path, daemons: list[SyslogNg], events: list[str]
+) -> None:
+    """SIGHUP (syslog-ng reloads its configuration): the CQLResults source
+    emits the rows so far before the parser is made again, and the new
+    parser matches what comes next."""
+    write_lines(tmp_path / "events.ndjson", events[:1500])
+    daemon = SyslogNg(
+        tmp_path / "daemon", "pack.conf", paths(tmp_path, **{"/etc/cqlmatch/falcon.cqlpack": PACK})
+    )
+    daemons.append(daemon)
+    daemon.start()
+    started = time.monotonic()
+    daemon.wait_read(1500)
+    rows_path = tmp_path / "out" / "rows.json"
+    assert not read_json_lines(rows_path)
+    assert daemon.process is not None
+    daemon.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 30
+    while not read_json_lines(rows_path):
+        assert time.monotonic() < deadline, f"no rows after the reload:\n{daemon.log()}"
+        time.sleep(0.2)
+    assert time.monotonic() - started < 60, "too slow to tell the reload from the interval"
+    assert "Configuration reload finished" in daemon.log()
+    write_lines(tmp_path / "events.ndjson", events[1500:], mode="a")
+    daemon.wait_read(len(events))  # a reload keeps the counters
+    daemon.stop()
+    assert daemon_hits(tmp_path / "out" / "hits.json") == pack_hits(
+        PACK, tmp_path / "events.ndjson", events
+    )
