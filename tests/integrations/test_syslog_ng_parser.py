@@ -124,3 +124,15 @@ def test_results_source_options(caplog: pytest.LogCaptureFixture) -> None:
         assert CQLResults().init({"interval": "0"}) is False
     assert 'option "interval" is a number of seconds, not "soon"' in caplog.text
     assert 'option "interval" must be more than 0 seconds' in caplog.text
+
+
+def test_the_docs_show_every_example_configuration_as_it_is() -> None:
+    """docs/embedding.md includes each examples/syslog-ng file verbatim, as
+    one fenced block, so what the documentation shows is what the tests run."""
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "embedding.md").read_text(encoding="utf-8")
+    examples = sorted((root / "examples" / "syslog-ng").glob("*.conf"))
+    assert len(examples) >= 4
+    for example in examples:
+        block = "\n```\n" + example.read_text(encoding="utf-8") + "```\n"
+        assert block in doc, f"docs/embedding.md does not show {example.name} as it is"

@@ -42,7 +42,7 @@ Aggregates
 
 Threads
     One ``Matcher`` may be shared by any number of threads.  Each thread gets
-    its own engine (``threading.local``).  Today one ``Machine`` does serve
+    its own engine (kept per OS thread: ``_PerThread``).  Today one ``Machine`` does serve
     several threads (its regex-set cache is written only with the GIL held,
     and ``tests/test_vm.py`` checks it), but that is a property of the
     current VM, which is being rewritten, not a documented contract, it
