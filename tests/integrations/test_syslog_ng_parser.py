@@ -40,6 +40,7 @@ def rule(tmp_path: Path) -> Path:
         ({"rule": "R", "feild": "x"}, "CQLParser has no option 'feild'; its options are rule,"),
         ({"rule": "/no/such/rule.cql"}, "cannot read the rule /no/such/rule.cql"),
         ({"pack": "/no/such/pack.yaml"}, "the pack /no/such/pack.yaml cannot be used"),
+        ({"pack": "/no/such/falcon.cqlpack"}, "/no/such/falcon.cqlpack"),
     ],
 )
 def test_bad_options_are_refused_with_the_reason(

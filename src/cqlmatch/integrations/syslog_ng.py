@@ -165,6 +165,8 @@ class CQLParser:
             raise SetupError(f"the {what} cannot be used:\n{shown}") from None
         except ValueError as err:  # join()/defineTable(): not on events as they come
             raise SetupError(f"{source}: {err}") from None
+        except OSError as err:  # a built pack or a lookup file that cannot be read
+            raise SetupError(f"cannot read {source}: {err}") from None
         self._pack = pack is not None
         self._feed = self._matcher.feed_raw
         self._local = threading.local()
@@ -249,6 +251,8 @@ class CQLParser:
 
     def deinit(self) -> None:
         """The statistics, to syslog-ng's own log."""
+        if not hasattr(self, "_matcher"):  # init refused
+            return
         with _parsers_lock:
             if _parsers.get(self.name) is self:
                 del _parsers[self.name]
@@ -295,6 +299,7 @@ class CQLResults(LogSource):  # type: ignore[misc,valid-type]
             _say("error", str(err))
             return False
         self._stop = threading.Event()
+        self._warned = False
         return True
 
     def run(self) -> None:
@@ -310,9 +315,21 @@ class CQLResults(LogSource):  # type: ignore[misc,valid-type]
         with _parsers_lock:
             parsers = list(_parsers.values())
         if self._names is not None:
+            unknown = set(self._names) - {p.name for p in parsers}
+            if unknown and not self._warned:
+                self._warned = True
+                _log.warning(
+                    f"cqlmatch: CQLResults: no parser named {', '.join(sorted(unknown))} "
+                    '(a parser\'s name is its option "name", or its rule or pack path)'
+                )
             parsers = [p for p in parsers if p.name in self._names]
         for parser in parsers:
-            for row in parser.results(reset=not self._cumulative):
+            try:
+                rows = parser.results(reset=not self._cumulative)
+            except Exception as err:  # keep the source alive; say why these rows are lost
+                _log.error(f"cqlmatch: {parser.name}: no aggregate rows: {err!r}")
+                continue
+            for row in rows:
                 msg = LogMessage(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
                 for name, value in row.items():
                     msg[parser.prefix + name] = value
