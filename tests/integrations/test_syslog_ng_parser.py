@@ -137,3 +137,18 @@ def test_the_docs_show_every_example_configuration_as_it_is() -> None:
     for example in examples:
         block = "\n```\n" + example.read_text(encoding="utf-8") + "```\n"
         assert block in doc, f"docs/embedding.md does not show {example.name} as it is"
+
+
+def test_rows_no_source_emitted_are_reported_at_the_end(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    path = tmp_path / "count.cql"
+    path.write_text("FileName=/cmd/ | groupBy([FileName])\n", encoding="utf-8")
+    made = parser(caplog, rule=str(path))
+    assert isinstance(made, CQLParser)
+    assert made.parse({"MESSAGE": b'{"FileName":"cmd.exe"}'}) is True
+    with caplog.at_level(logging.INFO):
+        made.deinit()
+    assert "has aggregate rows but no CQLResults source emitted them" in caplog.text
+    assert "1 messages, 1 kept (1 hits), 0 dropped" in caplog.text
+    assert made.results(reset=True) == [{"FileName": "cmd.exe", "_count": "1"}]
