@@ -413,7 +413,9 @@ _TABLE = (
         most 1,000,000, top at most 20,000, regex() at most 10,000; limit=max
         picks the maximum), a format() width or precision over 10,000, more
         sort orders than fields, or eval() without an assignment.  The
-        message says what is accepted.
+        message says what is accepted; for a parameter with a fixed set of
+        values (sort() order= and type=, match() mode= ...) the caret points
+        at the value and the closest allowed one is the suggested fix.
         """,
         "groupBy(ComputerName, limit=2000000)",
     ),
@@ -591,6 +593,47 @@ _TABLE = (
         case { ... } before the if().  Under --strict it is an error.
         """,
         'x := if(CommandLine=/enc/, then="yes", else="no")',
+    ),
+    _w(
+        "W305",
+        "argument value LogScale no longer accepts",
+        """
+        The value was one of the function's choices once and LogScale has
+        since removed it: sort() and table() type=any was deprecated in
+        1.125 and removed in 1.142.  cqlmatch runs it as the value that
+        replaced it (type=number, which sorts numbers first and then the
+        other values as text) with a warning, and as an error under
+        --strict.  check shows the replacement as the fix.
+        """,
+        "sort(ProcessStartTime, type=any)",
+    ),
+    _w(
+        "W306",
+        "regex with named groups inside OR",
+        """
+        LogScale rejects an OR whose operand is a regex with named groups
+        ((?<name>...)): OR is shorthand for a case with one branch per
+        operand, and a regex extracts fields only as a stage of its own.
+        cqlmatch runs it, adding the groups of the operand that matched,
+        with a warning, and as an error under --strict.  Extract in a stage
+        of its own (a case with one branch per regex, or regex() after the
+        filter), or use an unnamed group (?:...).
+        """,
+        "CommandLine=/(?<tool>certutil)/ OR FileName=/mshta/",
+    ),
+    _w(
+        "W307",
+        "string literal among concat() fields",
+        """
+        concat() joins the values of fields, and LogScale raises an error
+        for text among them, such as the "-" of concat([a, "-", b]).
+        cqlmatch runs it, reading the quoted text as the name of a field
+        (which events seldom have), with a warning, and as an error under
+        --strict.  A quoted field name (["event.id", b]) is not text and
+        gets no warning.  To put text between values use
+        format("%s-%s", field=[a, b]).
+        """,
+        'concat([ComputerName, "-", UserName], as=who)',
     ),
     # --- analysis and lint -----------------------------------------------------------------
     _w(
