@@ -123,6 +123,12 @@ class _Analyser:
                 replace(p, present=p.present | set(fields), assigned=p.assigned | set(fields))
                 for p in paths
             ]
+        if name == "eval":
+            fields = [a.field for a in binding.get("expression", ())]
+            return [
+                replace(p, present=p.present | set(fields), assigned=p.assigned | set(fields))
+                for p in paths
+            ]
         if name == "drop":
             fields = set(binding.get("fields"))
             return [replace(p, present=p.present - fields) for p in paths]

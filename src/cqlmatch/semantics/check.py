@@ -327,11 +327,7 @@ class _Checker:
                 unnamed.append(arg)
                 continue
             p = spec.param(arg.name)
-            if p is None and spec.name == "eval" and "expression" not in bound.nodes:
-                # eval(x = a * 2): the argument name is the assigned field.
-                self.expr(arg.value)
-                assignment = A.Assign(arg.name, arg.value, span=arg.span)
-                bound.args["expression"] = bound.nodes["expression"] = assignment
+            if p is None and spec.name == "eval" and self.eval_assignment(bound, arg):
                 continue
             if p is None:
                 if self.filter_condition(bound, arg):
@@ -494,6 +490,19 @@ class _Checker:
                 start = span.start + (1 if quoted else 0) + err.offset - len(literal_flags)
                 span = self.source.span(start, start + max(1, err.length))
             self.error("E230", f"invalid regex flags: {err.message}", span)
+
+    def eval_assignment(self, bound: BoundCall, arg: A.Arg) -> bool:
+        """``eval(a = 3, b = a + 1)``: each argument name is a field to set;
+        the assignments run left to right (``args["expression"]`` is their
+        tuple, ``nodes["expression"]`` the first)."""
+        earlier = bound.args.get("expression", ())
+        if "expression" in bound.nodes and not isinstance(earlier, tuple):
+            return False  # an unnamed expression too: reported as E207
+        self.expr(arg.value)
+        assignment = A.Assign(arg.name, arg.value, span=arg.span)
+        bound.nodes.setdefault("expression", assignment)
+        bound.args["expression"] = (*earlier, assignment)
+        return True
 
     def filter_condition(self, bound: BoundCall, arg: A.Arg) -> bool:
         """``if(Field=/re/, ...)``: a filter written where an expression goes."""
