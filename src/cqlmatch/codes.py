@@ -666,7 +666,11 @@ _TABLE = (
         The filter tests a field that raw Falcon telemetry of the event types
         selected here never has, so it only matches events enriched
         elsewhere.  Usually the field belongs to another event type, or the
-        name is misspelled.
+        name is misspelled.  A field the query itself sets before the filter
+        (an assignment, eval(), the named groups of a regex or regex()) is
+        never reported, and nothing is after a function that sets fields
+        named by the data (parseJson(), kvParse(), match() without include=
+        ...).
         """,
         "#event_simpleName=DnsRequest RemoteAddressIP4=10.1.2.3",
     ),
