@@ -27,3 +27,40 @@ def test_eval_assignment_without_a_result_leaves_the_field(engine: str) -> None:
 
 def test_a_later_eval_assignment_overwrites_an_earlier_one(engine: str) -> None:
     assert value("eval(a = 1, a = a + 10)", {}, "a", engine) == "11"
+
+
+# --- length() and text:length() ----------------------------------------------------------
+
+
+def test_length_counts_java_characters(engine: str) -> None:
+    """length(): "Computes the number of Java characters that represents the
+    string"; text:length(): for 🇩🇰 "the text:length() function returns 1,
+    whereas the length() function returns 4"."""
+    assert value("length(f)", {"f": "🇩🇰"}, "_length", engine) == "4"
+    assert value("length(f)", {"f": "a😀"}, "_length", engine) == "3"
+    assert value("length(f)", {"f": "héllo"}, "_length", engine) == "5"
+    assert value("length(f)", {"f": ""}, "_length", engine) == "0"
+
+
+def test_text_length_counts_grapheme_clusters(engine: str) -> None:
+    assert value("text:length(f)", {"f": "🇩🇰"}, "_length", engine) == "1"
+    cases = {
+        "e\u0301a": "2",  # a combining accent joins its letter
+        "👩\u200d👩\u200d👧": "1",  # an emoji ZWJ sequence
+        "👍🏽x": "2",  # a skin-tone modifier
+        "🇩🇰🇸🇪🇳": "3",  # regional indicators pair: two flags and a lone one
+        "a\r\nb": "3",  # CR LF is one
+        "\u1100\u1161\u11a8": "1",  # Hangul jamo make one syllable
+        "한국어": "3",
+        "plain": "5",
+    }
+    for text, expected in cases.items():
+        assert value("n := text:length(f)", {"f": text}, "n", engine) == expected, text
+
+
+def test_text_length_takes_an_expression(engine: str) -> None:
+    """text:length(string): "The string or field from which to compute the length"."""
+    assert value('text:length("abc", as=n)', {}, "n", engine) == "3"
+    assert value("text:length(f, as=n)", {"f": "abcd"}, "n", engine) == "4"
+    out = run("text:length(missing)", [{"f": "x"}], engine)
+    assert "_length" not in out[0]

@@ -259,6 +259,13 @@ _CATALOGUE: list[FunctionSpec] = [
         "_length",
     ),
     FunctionSpec(
+        "text:length",
+        "transform",
+        (P("string", T.EXPR, required=True), _as("_length")),
+        "string",
+        "_length",
+    ),
+    FunctionSpec(
         "concat",
         "transform",
         (P("field", T.FIELDS, required=True), _as("_concat")),
