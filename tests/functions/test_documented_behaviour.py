@@ -3,6 +3,8 @@ page's sentence (quoted in the test's docstring), on both engines."""
 
 from __future__ import annotations
 
+import cqlmatch
+
 from .helpers import run, value
 
 # --- eval() -------------------------------------------------------------------------------
@@ -64,3 +66,32 @@ def test_text_length_takes_an_expression(engine: str) -> None:
     assert value("text:length(f, as=n)", {"f": "abcd"}, "n", engine) == "4"
     out = run("text:length(missing)", [{"f": "x"}], engine)
     assert "_length" not in out[0]
+
+
+# --- select() and table() column order ------------------------------------------------------
+
+
+def test_select_and_table_name_their_columns_in_the_query_order(engine: str) -> None:
+    """table(): "Columns in the table are sorted in the specified field
+    order", whatever the first event holds."""
+    events = [{"FileName": "a"}, {"FileName": "b", "ComputerName": "h"}]
+    for query in (
+        "select([ComputerName, FileName])",
+        "table([ComputerName, FileName], sortby=FileName, order=asc)",
+        "select([ComputerName, FileName]) | FileName=* | sort(FileName) | head(5)",
+    ):
+        result = cqlmatch.compile(query).run(events, engine=engine)
+        assert result.columns == ("ComputerName", "FileName"), query
+        assert all(list(row) == [n for n in result.columns if n in row] for row in result)
+
+
+def test_columns_follow_the_data_when_a_later_stage_changes_them() -> None:
+    for query in (
+        "FileName=*",
+        "select([a, b]) | drop([a])",
+        "select([a, b]) | rename(a, as=c)",
+        "select([a, b]) | groupBy(a)",
+        "table([a, b]) | select([b])",  # the last one counts
+    ):
+        expected = ("b",) if query.endswith("select([b])") else ()
+        assert cqlmatch.compile(query).columns == expected, query
