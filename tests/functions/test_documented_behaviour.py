@@ -95,3 +95,61 @@ def test_columns_follow_the_data_when_a_later_stage_changes_them() -> None:
     ):
         expected = ("b",) if query.endswith("select([b])") else ()
         assert cqlmatch.compile(query).columns == expected, query
+
+
+# --- match() ---------------------------------------------------------------------------------
+
+_HOSTS = [
+    {"host": "web01", "owner": "alice", "site": "hq"},
+    {"host": "db01", "owner": "bob", "site": "dc"},
+]
+_NETS = [
+    {"net": "10.0.0.0/8", "zone": "corp"},
+    {"net": "10.1.2.0/24", "zone": "lab"},
+    {"net": "10.1.0.0/16", "zone": "branch"},
+    {"net": "0.0.0.0/0", "zone": "any"},
+]
+
+
+def _lookup_run(query: str, events: list[dict], table: list[dict], engine: str) -> list[dict]:
+    compiled = cqlmatch.compile(query, lookups={"t.csv": table})
+    return compiled.run(events, engine=engine)
+
+
+def test_match_without_include_adds_every_column_key_too(engine: str) -> None:
+    """match() include=: "If no argument is given, include all columns from
+    the corresponding row in the output event"."""
+    query = 'match(file="t.csv", field=ComputerName, column=host)'
+    out = _lookup_run(query, [{"ComputerName": "db01"}], _HOSTS, engine)
+    assert out == [{"ComputerName": "db01", "host": "db01", "owner": "bob", "site": "dc"}]
+    query = 'match(file="t.csv", field=ComputerName, column=host, include=[owner])'
+    out = _lookup_run(query, [{"ComputerName": "db01"}], _HOSTS, engine)
+    assert out == [{"ComputerName": "db01", "owner": "bob"}]
+
+
+def test_match_key_column_named_like_the_field_is_the_row_value(engine: str) -> None:
+    """With ignoreCase the row's key is what the event gets (the row's column)."""
+    query = 'match(file="t.csv", field=host, ignoreCase=true)'
+    out = _lookup_run(query, [{"host": "WEB01"}], _HOSTS, engine)
+    assert out == [{"host": "web01", "owner": "alice", "site": "hq"}]
+
+
+def test_match_cidr_picks_the_most_specific_subnet(engine: str) -> None:
+    """match() mode=cidr: when several subnets hold the address, "the most
+    specific one is selected", not the first row."""
+    query = 'match(file="t.csv", field=ip, column=net, mode=cidr, include=[net, zone])'
+    events = [{"ip": "10.1.2.3"}, {"ip": "10.1.9.9"}, {"ip": "10.7.7.7"}, {"ip": "192.0.2.1"}]
+    out = _lookup_run(query, events, _NETS, engine)
+    assert [(r["net"], r["zone"]) for r in out] == [
+        ("10.1.2.0/24", "lab"),
+        ("10.1.0.0/16", "branch"),
+        ("10.0.0.0/8", "corp"),
+        ("0.0.0.0/0", "any"),
+    ]
+
+
+def test_match_cidr_equally_specific_keeps_the_first_row(engine: str) -> None:
+    table = [{"net": "10.0.0.0/8", "zone": "one"}, {"net": "10.0.0.0/8", "zone": "two"}]
+    query = 'match(file="t.csv", field=ip, column=net, mode=cidr)'
+    out = _lookup_run(query, [{"ip": "10.2.3.4"}], table, engine)
+    assert out[0]["zone"] == "one"
