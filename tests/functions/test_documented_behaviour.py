@@ -153,3 +153,45 @@ def test_match_cidr_equally_specific_keeps_the_first_row(engine: str) -> None:
     query = 'match(file="t.csv", field=ip, column=net, mode=cidr)'
     out = _lookup_run(query, [{"ip": "10.2.3.4"}], table, engine)
     assert out[0]["zone"] == "one"
+
+
+# --- the regex flag g ----------------------------------------------------------------------
+
+
+def test_flag_g_extracts_every_match_as_regex_repeat_does(engine: str) -> None:
+    """Regular expression flags, g: "Match the same expression multiple times
+    within a single event. This can be used to extract repeated elements"
+    (``company = /(?<orgname>\\w+):/g``); regex(repeat=true): "multiple
+    matches yields multiple events"."""
+    events = [{"company": "acme:initech:globex"}, {"company": "none"}]
+    literal = run("company=/(?<orgname>\\w+):/g", events, engine)
+    function = run('regex("(?<orgname>\\\\w+):", field=company, repeat=true)', events, engine)
+    assert [e["orgname"] for e in literal] == ["acme", "initech"]
+    assert literal == function
+    assert all(e["company"] == "acme:initech:globex" for e in literal)
+
+
+def test_flag_g_events_each_pass_the_later_filters(engine: str) -> None:
+    events = [{"f": "ab:cd:ef:", "g": "1"}]
+    assert [e["w"] for e in run("f=/(?<w>[a-z]+):/g w=cd", events, engine)] == ["cd"]
+    assert run("g=1 f=/(?<w>[a-z]+):/g | count()", events, engine) == [{"_count": "3"}]
+    rows = run("f=/(?<w>[a-z]+):/g | groupBy(w)", events, engine)
+    assert sorted(r["w"] for r in rows) == ["ab", "cd", "ef"]
+
+
+def test_flag_g_on_free_text_and_in_case(engine: str) -> None:
+    events = [{"@rawstring": "k=1 k=2", "x": "y"}, {"@rawstring": "none"}]
+    assert [e["k"] for e in run("/k=(?<k>\\d)/g", events, engine)] == ["1", "2"]
+    out = run("case { /k=(?<k>\\d)/g ; * }", events, engine)
+    assert [e.get("k") for e in out] == ["1", "2", None]
+
+
+def test_flag_g_without_named_groups_only_filters(engine: str) -> None:
+    events = [{"f": "ab:cd:"}, {"f": "zz"}]
+    assert run("f=/[a-z]+:/g", events, engine) == [{"f": "ab:cd:"}]
+    assert run("not f=/(?<w>[a-z]+):/g", events, engine) == [{"f": "zz"}]
+
+
+def test_flag_g_makes_at_most_regex_default_limit_events(engine: str) -> None:
+    events = [{"f": "a" * 150}]
+    assert len(run("f=/(?<c>a)/g", events, engine)) == 100
