@@ -109,9 +109,15 @@ def test_or_with_named_groups_warns_at_the_operand(engine: str) -> None:
     assert error.code == "W306"
 
 
+def test_or_with_an_extracting_regex_call_warns_too() -> None:
+    query = 'regex("(?<w>[a-z]+)", field=f) OR g=1'
+    assert [d.code for d in _warnings(query)] == ["W306"]
+
+
 @pytest.mark.parametrize(
     "query",
     [
+        'regex("[a-z]+", field=f) OR g=1',
         "f=/([a-z]+)/ OR g=1",  # an unnamed group extracts nothing
         "f=/(?<w>[a-z]+)/ g=1",  # a stage of its own
         "case { f=/(?<w>[a-z]+)/ ; g=1 }",

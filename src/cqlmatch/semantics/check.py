@@ -166,12 +166,12 @@ class _Checker:
             self.regex(node)
 
     def filter(self, node: A.Node, top: bool) -> None:
-        if isinstance(node, A.Or):
-            for item in node.items:
-                self.named_groups_in_or(item)
         if isinstance(node, A.And | A.Or):
             for item in node.items:
                 self.filter(item, False)
+        if isinstance(node, A.Or):
+            for item in node.items:
+                self.named_groups_in_or(item)
         elif isinstance(node, A.Not):
             self.filter(node.operand, False)
             if isinstance(node.operand, A.Call):
@@ -198,6 +198,10 @@ class _Checker:
         """LogScale rejects ``a=/(?<x>...)/ OR b`` (an OR is a case whose
         branches may not extract with a regex); cqlmatch runs it (W306)."""
         regex = item.value if isinstance(item, A.FieldFilter | A.FreeText) else None
+        bound = self.bindings.get(id(item)) if isinstance(item, A.Call) else None
+        if bound is not None and bound.spec.name == "regex" and "regex" in bound.args:
+            pattern, flags = bound.args["regex"]
+            regex = A.Regex(pattern, flags, span=item.span)
         if not isinstance(regex, A.Regex):
             return
         try:
