@@ -635,6 +635,20 @@ _TABLE = (
         """,
         'concat([ComputerName, "-", UserName], as=who)',
     ),
+    _w(
+        "W308",
+        "undocumented spelling of an argument value",
+        """
+        LogScale documents order=asc and order=desc for sort() and table(),
+        but published queries also write ascending, descending, or a
+        shortening such as asce or des.  cqlmatch reads the word, or a
+        prefix of it of three letters or more, as the documented value it
+        spells out, with a warning, and as an error under --strict.  Write
+        the documented value; check shows it as the fix.  A value that
+        spells no choice (order=up, order=dsc) is error E207.
+        """,
+        "sort(ProcessStartTime, order=descending)",
+    ),
     # --- analysis and lint -----------------------------------------------------------------
     _w(
         "W304",

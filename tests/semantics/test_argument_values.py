@@ -71,6 +71,25 @@ def test_type_any_warns_and_sorts_as_number(query: str, engine: str) -> None:
     assert error.code == "W305" and error.severity == "error"
 
 
+@pytest.mark.parametrize(
+    ("query", "meant"),
+    [
+        ("sort(n, order=descending)", "desc"),
+        ("sort(n, order=des)", "desc"),
+        ("sort(n, order=Ascending)", "asc"),
+        ("table([n], sortby=n, order=asce)", "asc"),
+    ],
+)
+def test_spelled_out_orders_of_published_queries_run_with_w308(query, meant, engine) -> None:
+    [warning] = _warnings(query)
+    assert warning.code == "W308" and warning.fix == meant
+    events = [{"n": "1"}, {"n": "3"}, {"n": "2"}]
+    expected = ["3", "2", "1"] if meant == "desc" else ["1", "2", "3"]
+    assert [r["n"] for r in run(query, events, engine)] == expected
+    [error] = _error(query, strict=True)
+    assert error.code == "W308"
+
+
 def test_choices_are_case_insensitive_and_parallel(engine: str) -> None:
     events = [{"a": "1", "b": "x"}, {"a": "1", "b": "y"}, {"a": "2", "b": "a"}]
     rows = run("sort([a, b], order=[ASC, Desc], type=[Number, string])", events, engine)

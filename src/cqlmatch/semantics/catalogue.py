@@ -54,6 +54,10 @@ class P:
     # choices LogScale no longer accepts, each with what became of it; still
     # run (as the default) with a warning, an error under --strict
     retired: tuple[tuple[str, str], ...] = ()
+    # undocumented spellings real queries use, each (a word, the choice it
+    # means): the word or a prefix of it (3 letters or more) runs as the
+    # choice with a warning, an error under --strict
+    spellings: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ def _as(default: str) -> P:
 
 
 _ORDER = ("asc", "desc")
+# published queries write order=ascending, descending, asce, des
+_ORDER_SPELLINGS = (("ascending", "asc"), ("descending", "desc"))
 # sort() and table() type=: any was deprecated in 1.125 and removed in 1.142
 _SORT_TYPES = ("number", "string", "hex")
 _ANY_RETIRED = (("any", "deprecated in LogScale 1.125 and removed in 1.142; it sorts as number"),)
@@ -483,7 +489,7 @@ _CATALOGUE: list[FunctionSpec] = [
             P("fields", T.FIELDS, required=True),
             P("limit", T.LIMIT, default=200),
             P("sortby", T.FIELDS, default="@timestamp"),
-            P("order", T.ENUMS, default="desc", choices=_ORDER),
+            P("order", T.ENUMS, default="desc", choices=_ORDER, spellings=_ORDER_SPELLINGS),
             P("type", T.ENUMS, default="number", choices=_SORT_TYPES, retired=_ANY_RETIRED),
             P("reverse", T.BOOL),
         ),
@@ -494,7 +500,7 @@ _CATALOGUE: list[FunctionSpec] = [
         "stage",
         (
             P("field", T.FIELDS, default="_count"),
-            P("order", T.ENUMS, default="desc", choices=_ORDER),
+            P("order", T.ENUMS, default="desc", choices=_ORDER, spellings=_ORDER_SPELLINGS),
             P("limit", T.LIMIT, default=200),
             P("type", T.ENUMS, default="number", choices=_SORT_TYPES, retired=_ANY_RETIRED),
             P("reverse", T.BOOL),

@@ -679,9 +679,10 @@ class _Checker:
 
     def choice(self, bound: BoundCall, p: P, node: A.Node) -> object:
         """One value of an enumerated parameter, any letter case: a value
-        LogScale retired runs as the default with W305 (an error under
-        --strict); any other value outside the list is E207 at that value,
-        with the closest allowed one as its fix."""
+        LogScale retired runs as the default with W305, an undocumented
+        spelling of a choice (``order=descending``) as that choice with
+        W308 (both errors under --strict); any other value outside the list
+        is E207 at that value, with the closest allowed one as its fix."""
         if isinstance(node, A.Param):
             value = self.param(node)
             if value is None:
@@ -703,6 +704,16 @@ class _Checker:
                     str(p.default),
                 )
                 return p.default
+        for word, meant in p.spellings:
+            if len(lowered) >= 3 and word.startswith(lowered):
+                self.extension(
+                    "W308",
+                    f"{bound.spec.name}() {p.name}={text} is not one of LogScale's documented "
+                    f"values ({', '.join(p.choices)}); cqlmatch reads it as {meant}",
+                    node.span,
+                    meant,
+                )
+                return meant
         allowed = ", ".join(p.choices)
         close = difflib.get_close_matches(lowered, [c.lower() for c in p.choices], n=1, cutoff=0.5)
         fix = next((c for c in p.choices if close and c.lower() == close[0]), None)
