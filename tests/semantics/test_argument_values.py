@@ -15,6 +15,7 @@ import cqlmatch
 from cqlmatch.errors import CQLCompileError
 from cqlmatch.runtime.query import ENGINES
 from cqlmatch.semantics.catalogue import CATALOGUE, T
+from cqlmatch.semantics.fixes import fix_query
 
 from ..functions.helpers import run
 
@@ -163,3 +164,9 @@ def test_text_among_concat_fields_warns(engine: str) -> None:
 
 def test_a_quoted_field_name_in_concat_is_no_text() -> None:
     assert not _warnings('concat(["event.id-x", b], as=c)')
+
+
+def test_check_fix_writes_the_documented_values() -> None:
+    fixed, codes = fix_query("sort([a, b], order=[descending, asc], type=[any, hex])")
+    assert fixed == "sort([a, b], order=[desc, asc], type=[number, hex])"
+    assert sorted(codes) == ["W305", "W308"]
