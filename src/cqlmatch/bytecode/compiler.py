@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 from .._regexset import RegexSet, RegexSetError
 from ..errors import CQLCompileError, Diagnostic
-from ..lang.regex import LiteralMatch, compile_regex, translate
+from ..lang.regex import LiteralMatch, compile_regex, repeats, translate
 from ..lang.values import parse_number, unescape_bare
 from ..limits import GROUP_LIMIT_MAX, REGEX_MAX_MEM, SET_PATTERN_BUDGET
 from ..semantics.checked import BoundCall, Checked
@@ -405,6 +405,13 @@ class _Builder:
         stage: the reference evaluates those on the unchanged event."""
         if isinstance(node, A.And | A.Or | A.Not) and self.writes_below_not_or(node, False):
             return False
+        if any(
+            isinstance(n, A.FieldFilter | A.FreeText)
+            and isinstance(n.value, A.Regex)
+            and repeats(n.value.pattern, n.value.flags)
+            for n in walk(node)
+        ):
+            return False  # /regex/g with named groups: one event per match
         if isinstance(node, A.And | A.Or):
             return True
         if isinstance(node, A.Not | A.Bool | A.FieldFilter | A.FreeText):

@@ -193,7 +193,7 @@ def _row_limit(limit) -> int:
 
 
 def sort_key(value: str, kind: str) -> tuple[int, object]:
-    """(class, key) for one value.  Under ``any`` and ``number`` numbers are
+    """(class, key) for one value.  Under ``number`` numbers are
     class 0 and everything else class 1; ``hex`` reads base 16; ``string``
     compares code points.  Classes always ascend, whatever the order."""
     if kind == "string":
@@ -209,7 +209,7 @@ def sort_key(value: str, kind: str) -> tuple[int, object]:
 
 def sort_events(events, fields, orders, types):
     """Stable multi-key sort; events missing a key go last whatever the order,
-    and under ``any``/``number`` non-numbers go after numbers.
+    and under ``number`` non-numbers go after numbers.
 
     One stable pass per key, last key first, gives the lexicographic order
     with ties in input order; each value's key is computed once.  A pass
@@ -282,13 +282,19 @@ def _parallel(values, n, default):
     return values + (values[-1],) * (n - len(values))
 
 
+def _orders(call, n: int) -> tuple[str, ...]:
+    """One order per sort field; the deprecated ``reverse=`` counts when
+    ``order=`` is not given (``reverse=true`` is descending)."""
+    if call.get("reverse") is not None and not call.given("order"):
+        return _parallel(("desc" if call.get("reverse") else "asc",), n, "desc")
+    return _parallel(call.get("order"), n, "desc")
+
+
 def sort_spec(call) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], int]:
     """sort()'s fields, their orders and types (one each), and its row limit."""
     fields = tuple(call.get("field"))
-    orders = _parallel([o.lower() for o in call.get("order")], len(fields), "desc")
-    if call.get("reverse") is not None and not call.given("order"):
-        orders = _parallel(("asc" if call.get("reverse") else "desc",), len(fields), "desc")
-    types = _parallel([t.lower() for t in call.get("type")], len(fields), "any")
+    orders = _orders(call, len(fields))
+    types = _parallel([t.lower() for t in call.get("type")], len(fields), "number")
     return fields, orders, types, _row_limit(call.get("limit"))
 
 
@@ -313,8 +319,8 @@ def table(rt, call, stream):
     sortby = call.get("sortby")
     if isinstance(sortby, str):
         sortby = (sortby,)
-    orders = _parallel([o.lower() for o in call.get("order")], len(sortby), "desc")
-    kinds = _parallel([t.lower() for t in call.get("type")], len(sortby), "any")
+    orders = _orders(call, len(sortby))
+    kinds = _parallel([t.lower() for t in call.get("type")], len(sortby), "number")
     first = first_sorted(iter(stream), sortby, orders, kinds, _row_limit(call.get("limit")))
     return [Event({f: v for f in fields if (v := event.get(f)) is not None}) for event in first]
 

@@ -194,7 +194,7 @@ class VMEngine:
 
         fields, orders, types, limit = sort_spec(binding)
         outputs = [spec.output for spec in group.aggregates]
-        if len(fields) != 1 or types[0] not in ("any", "number") or outputs.count(fields[0]) != 1:
+        if len(fields) != 1 or types[0] != "number" or outputs.count(fields[0]) != 1:
             return None
         index = outputs.index(fields[0])
         if group.aggregates[index].kind != "count":

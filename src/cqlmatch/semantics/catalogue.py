@@ -38,6 +38,7 @@ class T(Enum):
     QUERIES = "sub-query or array of sub-queries"
     DURATION = "duration such as 1h or 5m"
     ENUM = "one of the listed values"
+    ENUMS = "one of the listed values, or an array of them"
     ANY = "value"
 
 
@@ -50,6 +51,13 @@ class P:
     required: bool = False
     default: object = None
     choices: tuple[str, ...] = ()
+    # choices LogScale no longer accepts, each with what became of it; still
+    # run (as the default) with a warning, an error under --strict
+    retired: tuple[tuple[str, str], ...] = ()
+    # undocumented spellings real queries use, each (a word, the choice it
+    # means): the word or a prefix of it (3 letters or more) runs as the
+    # choice with a warning, an error under --strict
+    spellings: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,11 @@ def _as(default: str) -> P:
 
 
 _ORDER = ("asc", "desc")
+# published queries write order=ascending, descending, asce, des
+_ORDER_SPELLINGS = (("ascending", "asc"), ("descending", "desc"))
+# sort() and table() type=: any was deprecated in 1.125 and removed in 1.142
+_SORT_TYPES = ("number", "string", "hex")
+_ANY_RETIRED = (("any", "deprecated in LogScale 1.125 and removed in 1.142; it sorts as number"),)
 _CATALOGUE: list[FunctionSpec] = [
     # --- filters ---------------------------------------------------------
     FunctionSpec(
@@ -249,6 +262,13 @@ _CATALOGUE: list[FunctionSpec] = [
         "transform",
         (P("field", T.FIELD, required=True), _as("_length")),
         "field",
+        "_length",
+    ),
+    FunctionSpec(
+        "text:length",
+        "transform",
+        (P("string", T.EXPR, required=True), _as("_length")),
+        "string",
         "_length",
     ),
     FunctionSpec(
@@ -469,8 +489,9 @@ _CATALOGUE: list[FunctionSpec] = [
             P("fields", T.FIELDS, required=True),
             P("limit", T.LIMIT, default=200),
             P("sortby", T.FIELDS, default="@timestamp"),
-            P("order", T.STRINGS, default="desc"),
-            P("type", T.STRINGS, default="any"),
+            P("order", T.ENUMS, default="desc", choices=_ORDER, spellings=_ORDER_SPELLINGS),
+            P("type", T.ENUMS, default="number", choices=_SORT_TYPES, retired=_ANY_RETIRED),
+            P("reverse", T.BOOL),
         ),
         unnamed="fields",
     ),
@@ -479,9 +500,9 @@ _CATALOGUE: list[FunctionSpec] = [
         "stage",
         (
             P("field", T.FIELDS, default="_count"),
-            P("order", T.STRINGS, default="desc"),
+            P("order", T.ENUMS, default="desc", choices=_ORDER, spellings=_ORDER_SPELLINGS),
             P("limit", T.LIMIT, default=200),
-            P("type", T.STRINGS, default="any"),
+            P("type", T.ENUMS, default="number", choices=_SORT_TYPES, retired=_ANY_RETIRED),
             P("reverse", T.BOOL),
         ),
         unnamed="field",

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 
 from ..errors import CQLCompileError, Diagnostic, SourceMap, Span
 from ..lang.durations import parse_duration
-from ..lang.regex import RegexError, compile_regex
+from ..lang.regex import RegexError, compile_regex, translate
 from ..lang.values import parse_bool, parse_number
 from ..limits import FORMAT_WIDTH_MAX, LIMIT_MAXIMA, MAX_STAGES
 from ..syntax import ast as A
@@ -34,6 +34,8 @@ from .checked import LIMIT_MAX, BoundCall, Checked
 # The width and precision of each conversion of a format() string (``%%`` is
 # a literal percent sign and has none).
 _FORMAT_SIZES = re.compile(r"%(?:%|(?:\d+\$|<)?[-#+ 0,(]*(\d*)(?:\.(\d+))?)")
+# quoted text no field is named: empty, spaced, or without a letter or digit
+_NOT_A_NAME = re.compile(r"^[^\w]*$|\s")
 _NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
@@ -167,6 +169,9 @@ class _Checker:
         if isinstance(node, A.And | A.Or):
             for item in node.items:
                 self.filter(item, False)
+        if isinstance(node, A.Or):
+            for item in node.items:
+                self.named_groups_in_or(item)
         elif isinstance(node, A.Not):
             self.filter(node.operand, False)
             if isinstance(node.operand, A.Call):
@@ -187,6 +192,30 @@ class _Checker:
                 f"saved query ${node.name}() is not available offline",
                 node.span,
                 "the saved query's text inlined, or a saved-query directory",
+            )
+
+    def named_groups_in_or(self, item: A.Node) -> None:
+        """LogScale rejects ``a=/(?<x>...)/ OR b`` (an OR is a case whose
+        branches may not extract with a regex); cqlmatch runs it (W306)."""
+        regex = item.value if isinstance(item, A.FieldFilter | A.FreeText) else None
+        bound = self.bindings.get(id(item)) if isinstance(item, A.Call) else None
+        if bound is not None and bound.spec.name == "regex" and "regex" in bound.args:
+            pattern, flags = bound.args["regex"]
+            regex = A.Regex(pattern, flags, span=item.span)
+        if not isinstance(regex, A.Regex):
+            return
+        try:
+            groups = translate(regex.pattern, regex.flags).group_fields
+        except RegexError:
+            return  # reported as E230 where the regex is checked
+        if groups:
+            self.extension(
+                "W306",
+                f"a regex with named groups ({', '.join(dict.fromkeys(groups))}) as an "
+                "operand of OR is a cqlmatch extension: LogScale rejects it; here the "
+                "operand that matches adds its groups",
+                item.span,
+                None,
             )
 
     def filter_value(self, node: A.Node) -> None:
@@ -302,11 +331,7 @@ class _Checker:
                 unnamed.append(arg)
                 continue
             p = spec.param(arg.name)
-            if p is None and spec.name == "eval" and "expression" not in bound.nodes:
-                # eval(x = a * 2): the argument name is the assigned field.
-                self.expr(arg.value)
-                assignment = A.Assign(arg.name, arg.value, span=arg.span)
-                bound.args["expression"] = bound.nodes["expression"] = assignment
+            if p is None and spec.name == "eval" and self.eval_assignment(bound, arg):
                 continue
             if p is None:
                 if self.filter_condition(bound, arg):
@@ -358,6 +383,8 @@ class _Checker:
                         bound.nodes[name].span,
                         f"{name}=[...] with at most {fields} value(s)",
                     )
+        if spec.name == "concat":
+            self.concat_literals(bound)
         if spec.name == "match" and not ("file" in bound.nodes or "table" in bound.nodes):
             self.error(
                 "E206",
@@ -395,6 +422,24 @@ class _Checker:
                 bound.nodes["limit"].span,
                 "limit=max",
             )
+
+    def concat_literals(self, bound: BoundCall) -> None:
+        """``concat([a, "/", b])``: LogScale raises an error for text among
+        the fields (its page says to use format()); cqlmatch reads it as a
+        field name (W307).  A quoted field name (``["a.b-c", d]``) is fine:
+        only quoted text that cannot be a field name (no letter or digit,
+        or a space) is taken for such text."""
+        node = bound.nodes.get("field")
+        items = node.items if isinstance(node, A.Array) else ()
+        for item in items:
+            if isinstance(item, A.Str) and _NOT_A_NAME.search(item.value):
+                self.extension(
+                    "W307",
+                    f"concat() takes field names; LogScale rejects the string {item.value!r} "
+                    "among them, and cqlmatch reads it as the name of a field",
+                    item.span,
+                    None,
+                )
 
     def format_sizes(self, bound: BoundCall) -> None:
         """A literal ``format()`` string whose width or precision is past
@@ -449,6 +494,19 @@ class _Checker:
                 start = span.start + (1 if quoted else 0) + err.offset - len(literal_flags)
                 span = self.source.span(start, start + max(1, err.length))
             self.error("E230", f"invalid regex flags: {err.message}", span)
+
+    def eval_assignment(self, bound: BoundCall, arg: A.Arg) -> bool:
+        """``eval(a = 3, b = a + 1)``: each argument name is a field to set;
+        the assignments run left to right (``args["expression"]`` is their
+        tuple, ``nodes["expression"]`` the first)."""
+        earlier = bound.args.get("expression", ())
+        if "expression" in bound.nodes and not isinstance(earlier, tuple):
+            return False  # an unnamed expression too: reported as E207
+        self.expr(arg.value)
+        assignment = A.Assign(arg.name, arg.value, span=arg.span)
+        bound.nodes.setdefault("expression", assignment)
+        bound.args["expression"] = (*earlier, assignment)
+        return True
 
     def filter_condition(self, bound: BoundCall, arg: A.Arg) -> bool:
         """``if(Field=/re/, ...)``: a filter written where an expression goes."""
@@ -571,6 +629,10 @@ class _Checker:
                 return self.wrong(bound, p, node)
             self.regex(A.Regex(text, "", span=node.span), literal=False)
             return (text, "")
+        if t is T.ENUMS:
+            items = node.items if isinstance(node, A.Array) else (node,)
+            chosen = [self.choice(bound, p, item) for item in items]
+            return _INVALID if _INVALID in chosen else tuple(chosen)
         if t in (T.FIELDS, T.STRINGS):
             items = node.items if isinstance(node, A.Array) else (node,)
             out = []
@@ -612,12 +674,58 @@ class _Checker:
             millis = parse_duration(text)
             return self.wrong(bound, p, node) if millis is None or millis <= 0 else millis
         if t is T.ENUM:
-            lowered = text.lower()
-            for choice in p.choices:
-                if choice.lower() == lowered:
-                    return choice
-            return self.wrong(bound, p, node)
+            return self.choice(bound, p, node)
         raise AssertionError(t)
+
+    def choice(self, bound: BoundCall, p: P, node: A.Node) -> object:
+        """One value of an enumerated parameter, any letter case: a value
+        LogScale retired runs as the default with W305, an undocumented
+        spelling of a choice (``order=descending``) as that choice with
+        W308 (both errors under --strict); any other value outside the list
+        is E207 at that value, with the closest allowed one as its fix."""
+        if isinstance(node, A.Param):
+            value = self.param(node)
+            if value is None:
+                return _INVALID
+            node = A.Str(value, span=node.span)
+        text = self.text_of(node)
+        if text is None:
+            return self.wrong(bound, p, node)
+        lowered = text.lower()
+        for choice in p.choices:
+            if choice.lower() == lowered:
+                return choice
+        for retired, why in p.retired:
+            if retired == lowered:
+                self.extension(
+                    "W305",
+                    f"{bound.spec.name}() {p.name}={text} is {why}",
+                    node.span,
+                    str(p.default),
+                )
+                return p.default
+        for word, meant in p.spellings:
+            if len(lowered) >= 3 and word.startswith(lowered):
+                self.extension(
+                    "W308",
+                    f"{bound.spec.name}() {p.name}={text} is not one of LogScale's documented "
+                    f"values ({', '.join(p.choices)}); cqlmatch reads it as {meant}",
+                    node.span,
+                    meant,
+                )
+                return meant
+        allowed = ", ".join(p.choices)
+        close = difflib.get_close_matches(lowered, [c.lower() for c in p.choices], n=1, cutoff=0.5)
+        fix = next((c for c in p.choices if close and c.lower() == close[0]), None)
+        hint = f"; did you mean {fix}?" if fix else ""
+        self.error(
+            "E207",
+            f"{bound.spec.name}() {p.name}={text} is not allowed{hint}",
+            node.span,
+            f"one of {allowed}",
+            fix,
+        )
+        return _INVALID
 
     def expr_or_fields(self, node: A.Node) -> None:
         if isinstance(node, A.Array):
