@@ -930,6 +930,19 @@ _TABLE = (
         "transpose(limit=2000)",
         {"UserName": "alice"},
     ),
+    # --- issue 18: functions added for real queries ---
+    _w(
+        "W490",
+        "setTimeInterval(): events outside the interval",
+        """
+        setTimeInterval() keeps the events of a time interval counted back
+        from the time of the run, as LogScale counts it back from the time
+        of the search; older events in a file are dropped.  Remove it, or
+        give start= and end= as epoch milliseconds, to search an old file.
+        """,
+        "setTimeInterval(start=1h)",
+        {"@timestamp": "0"},
+    ),
 )
 
 #: Every code by name, in code order.

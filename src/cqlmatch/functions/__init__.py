@@ -23,16 +23,23 @@ def load_all() -> None:
     """Import every implementation module so the registries are filled."""
     from . import (  # noqa: F401
         aggregates,
+        array_more,
         arrays,
+        encoding,
         fields,
         filters,
+        formats,
         hashing,
+        maths,
         numbers,
+        object_arrays,
         parsing,
         select,
+        sequences,
         sources,
         stages,
         strings,
+        substrings,
         text,
         time,
     )

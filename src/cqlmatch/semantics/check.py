@@ -270,6 +270,9 @@ class _Checker:
                 code, f"{spec.name}() is not supported offline: {spec.unsupported}", call.span
             )
             return None
+        if spec.name == "window" and kinds is None:
+            self.error("E208", _WINDOW_PLACE, call.span)
+            return None
         if kinds is not None and spec.kind not in kinds:
             where = "inside groupBy(function=...)" if "aggregate" in kinds else "here"
             self.error("E208", f"{spec.name}() ({spec.kind}) cannot be used {where}", call.span)
@@ -670,8 +673,12 @@ class _Checker:
                 return self.wrong(bound, p, item)
             if inner is None:
                 return _INVALID
+            if inner.spec.name == "window" and bound.spec.name not in ("timeChart", "bucket"):
+                self.error("E208", _WINDOW_PLACE, inner.node.span)
+                return _INVALID
             out.append(inner)
         return tuple(out)
 
 
 _INVALID = object()
+_WINDOW_PLACE = "window() can only be the function= of timeChart() or bucket()"
