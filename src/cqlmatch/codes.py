@@ -943,6 +943,32 @@ _TABLE = (
         "setTimeInterval(start=1h)",
         {"@timestamp": "0"},
     ),
+    _w(
+        "W491",
+        "correlate(): too many candidate events",
+        """
+        Each correlate() query keeps at most 100,000 matching events as
+        candidates, so that the stage's memory stays bounded; later matches
+        were left out and constellations using them are missed.  Make the
+        queries more selective, or split the input by time.
+        """,
+        "correlate(a: { x=1 }, b: { x=1 | y <=> a.y })",
+        {"@timestamp": "1", "x": "1", "y": "1"},
+        {"@timestamp": "2", "x": "1", "y": "1"},
+    ),
+    _w(
+        "W492",
+        "correlate(): search stopped",
+        """
+        correlate() tries at most 2,000,000 partial constellations; the
+        search stopped there, and the constellations found so far are the
+        output.  Add links (<=>), globalConstraints= or within= so fewer
+        combinations need trying.
+        """,
+        "correlate(a: { x=1 }, b: { x=1 | y <=> a.y })",
+        {"@timestamp": "1", "x": "1", "y": "1"},
+        {"@timestamp": "2", "x": "1", "y": "1"},
+    ),
 )
 
 #: Every code by name, in code order.

@@ -25,6 +25,7 @@ def load_all() -> None:
         aggregates,
         array_more,
         arrays,
+        correlate,
         encoding,
         fields,
         filters,

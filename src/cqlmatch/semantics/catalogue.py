@@ -1131,6 +1131,21 @@ _CATALOGUE += [
         ),
         unnamed="function",
     ),
+    # correlate(name: { query } include: [fields], ..., options): the named
+    # sub-queries are bound by the checker into the "queries" argument
+    FunctionSpec(
+        "correlate",
+        "stage",
+        (
+            P("within", T.DURATION),
+            P("sequence", T.BOOL, default=False),
+            P("root", T.STRING),
+            P("maxPerRoot", T.INTEGER, default=1),
+            P("jitterTolerance", T.DURATION),
+            P("globalConstraints", T.FIELDS, default=()),
+            P("includeMatchesOnceOnly", T.BOOL, default=False),
+        ),
+    ),
 ]
 
 
@@ -1143,7 +1158,6 @@ _UNSUPPORTED = {
     "worldMap": "places events on a map by GeoIP look-ups",
     "geohash": "needs a GeoIP database",
     "selfJoin": "needs a second pass over LogScale-side data; not supported offline yet",
-    "correlate": "correlates LogScale searches; not supported offline yet",
     "fieldstats": _OFFLINE,
     "hashMatch": "hashes with a secret salt kept on the LogScale server",
     "hashRewrite": "hashes with a secret salt kept on the LogScale server",
