@@ -944,6 +944,19 @@ _TABLE = (
         {"@timestamp": "0"},
     ),
     _w(
+        "W493",
+        "start() is 0 offline",
+        """
+        start() gives the beginning of the search's time interval.  An
+        offline run searches all of its input, so the interval is all time
+        and start() is 0; end() is the time of the run.  Compare with fixed
+        epoch milliseconds, or with now() minus a duration, to keep a
+        window.
+        """,
+        "s := start()",
+        {"x": "1"},
+    ),
+    _w(
         "W491",
         "correlate(): too many candidate events",
         """

@@ -385,3 +385,79 @@ def test_sample_keeps_a_share_and_drops_events_without_the_field(engine):
 def test_duration(engine):
     assert value("duration(7d)", {}, "_duration", engine) == "604800000"
     assert value("x := duration(1d) * 2", {}, "x", engine) == "172800000"
+
+
+# --- more functions the corpus uses ------------------------------------------------------------
+
+
+def test_geography_distance_page_example(engine):
+    q = (
+        "londonLat := 51.507222 | londonLon := -0.1275 | tokyoLat := 35.689722 "
+        "| tokyoLon := 139.692222 "
+        "| distance := geography:distance(lat1=londonLat, lon1=londonLon, lat2=tokyoLat, lon2=tokyoLon)"
+    )
+    meters = float(value(q, {}, "distance", engine))
+    assert abs(meters - 9_559_000) < 0.005 * 9_559_000  # "accurate to about 0.5%"
+    q = 'geography:distance(lat1="a.lat", lon1="a.lon", lat2=b_lat, lon2=b_lon)'
+    same = {"a.lat": "10", "a.lon": "20", "b_lat": "10", "b_lon": "20"}
+    assert value(q, same, "_distance", engine) == "0"
+    assert (
+        match(q, {"a.lat": "10", "a.lon": "20", "b_lat": "95", "b_lon": "0"}, engine).get(
+            "_distance"
+        )
+        is None
+    )
+
+
+def test_start_and_end_of_an_offline_search(engine):
+    before = int(time.time() * 1000)
+    out = match("s := start() | e := end()", {}, engine)
+    assert out["s"] == "0" and int(out["e"]) >= before
+    assert warnings("s := start()", [{}], engine) == ["W493"]
+    assert warnings("e := end()", [{}], engine) == []
+
+
+def test_fieldset_page_examples(engine):
+    events = [{"#type": "access", "@host": "h1", "x": "1"}, {"#type": "access", "@host": "h2"}]
+    rows = run("fieldset()", events, engine)
+    assert [r["field"] for r in rows] == ["x", "@host", "#type"]
+    # after an aggregate, the aggregate's fields (page: _count, @host, #type)
+    rows = run("groupBy([#type, @host]) | fieldset()", events, engine)
+    assert [r["field"] for r in rows] == ["_count", "@host", "#type"]
+
+
+def test_array_eval_and_append(engine):
+    # array:eval page: square each element into another array
+    q = 'array:eval("values[]", asArray="squared[]", var=x, function={ squared := x * x })'
+    out = match(q, {"values": ["2", "3", "4"]}, engine)
+    assert [out[f"squared[{i}]"] for i in range(3)] == ["4", "9", "16"]
+    q = 'array:eval("v[]", asArray="big[]", var=x, function={ x > 2 | big := x })'
+    out = match(q, {"v": ["1", "5", "2", "7"]}, engine)
+    assert (out["big[0]"], out["big[1]"], "big[2]" in out) == ("5", "7", False)  # compacted
+    q = 'array:append("event.category[]", values=["network", "threat"])'
+    out = match(q, {"event.category[0]": "host"}, engine)
+    assert [out[f"event.category[{i}]"] for i in range(3)] == ["host", "network", "threat"]
+    assert match('array:append("new[]", values=[x])', {"x": "1"}, engine)["new[0]"] == "1"
+
+
+def test_stats_combines_outputs_as_a_cartesian_product(engine):
+    # stats() page: [avg(x), table([x])] gives every table row with _avg
+    events = [{"x": v} for v in ("1", "2", "9", "10")]
+    rows = run("stats([avg(x), table([x])])", events, engine)
+    assert sorted((r["x"], r["_avg"]) for r in rows) == [
+        ("1", "5.5"),
+        ("10", "5.5"),
+        ("2", "5.5"),
+        ("9", "5.5"),
+    ]
+    q = "[sum(x, as=total), sort(field=x, order=asc, limit=20000)] | p := 100 * x / total"
+    rows = run(q, events, engine)
+    assert [(r["x"], r["total"]) for r in rows] == [
+        ("1", "22"),
+        ("2", "22"),
+        ("9", "22"),
+        ("10", "22"),
+    ]
+    # an item without a row counts as one empty row
+    rows = run("[max(y), table([x])]", events, engine)
+    assert len(rows) == 4 and all("_max" not in r for r in rows)

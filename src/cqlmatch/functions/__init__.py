@@ -27,6 +27,7 @@ def load_all() -> None:
         arrays,
         correlate,
         encoding,
+        field_list,
         fields,
         filters,
         formats,

@@ -6,6 +6,16 @@ Arrays are read as in arrays.py: ``a[0]``, ``a[1]``, ... up to the first
 gap.  Decisions (LogScale pages ``functions-array-<name>.html``;
 UNCONFIRMED where the page is silent):
 
+``array:eval(array, function, asArray=array, var=array)``
+    Runs the ``function`` sub-query once per element, the element's value
+    in field ``var``; the value it leaves in the field named ``asArray``
+    (without ``[]``) becomes the next element of ``asArray[]``, compacted
+    (page: "The output array is always compacted"); elements it drops or
+    gives no value are left out; the old elements are removed first.
+``array:append(array, values)``
+    Adds the values (a list of expressions, each evaluated on the event)
+    after the last element, creating the array when it does not exist (page);
+    a value that evaluates to nothing is skipped.
 ``array:regex(array, regex, flags)``
     Keeps the event when some element matches (an unanchored search); the
     flags ``i``, ``m``, ``d`` (and ``F``, ignored) are those of regex().
@@ -41,7 +51,8 @@ from __future__ import annotations
 
 from ..lang.events import Event
 from ..lang.values import parse_number
-from .arrays import _element_fields, array_base, element_count, scalar_values
+from ..syntax import ast as A
+from .arrays import _element_fields, array_base, element_count, run_condition, scalar_values
 from .registry import event_function, stage_function
 from .stages import apply_function, fold_aggregates
 
@@ -60,6 +71,31 @@ def _write(event: Event, target: str, values: list[str], terminate: bool = True)
 
 def _target(call, base: str) -> str:
     return array_base(str(call.get("asArray"))) if call.given("asArray") else base
+
+
+@event_function("array:eval")
+def array_eval(rt, call, event):
+    base = array_base(str(call.get("array")))
+    target = _target(call, base)
+    var = array_base(str(call.get("var"))) if call.get("var") else base
+    values = []
+    for value in scalar_values(event.fields, base):
+        out = run_condition(rt, call.get("function"), event.with_fields({var: value}))
+        if out is not None and (result := out.fields.get(target)) is not None:
+            values.append(result)
+    return [_write(event, target, values)]
+
+
+@event_function("array:append")
+def array_append(rt, call, event):
+    base = array_base(str(call.get("array")))
+    node = call.get("values")
+    items = node.items if isinstance(node, A.Array) else (node,)
+    added = [v for item in items if (v := rt.eval(item, event)) is not None]
+    if not added:
+        return [event]
+    start = element_count(event.fields, base)
+    return [event.with_fields({f"{base}[{start + i}]": v for i, v in enumerate(added)})]
 
 
 @event_function("array:regex")

@@ -55,6 +55,11 @@ the input is read in order).  Decisions (LogScale pages
     field are dropped (page).
 ``duration(duration, as=_duration)``
     The milliseconds a relative time spells (``duration(7d)`` is 604800000).
+``start(as=_start)``, ``end(as=_end)``
+    The search interval's bounds in epoch milliseconds.  An offline run
+    searches all of its input, so the interval is all time up to the run:
+    ``end()`` is the run's clock (as ``now()``) and ``start()`` is 0, with
+    W493 saying so (a LogScale search has the interval of its time picker).
 """
 
 from __future__ import annotations
@@ -282,3 +287,14 @@ def sample(rt, call, event):
 def duration(rt, call, event):
     millis = call.get("duration")
     return None if millis is None else str(millis)
+
+
+@value_function("start")
+def search_start(rt, call, event):
+    rt.warn("W493", "start() is 0 offline: a run searches all of its input, not a time window")
+    return "0"
+
+
+@value_function("end")
+def search_end(rt, call, event):
+    return str(rt.now_millis())

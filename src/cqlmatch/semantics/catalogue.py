@@ -1131,6 +1131,38 @@ _CATALOGUE += [
         ),
         unnamed="function",
     ),
+    FunctionSpec(
+        "geography:distance",
+        "transform",
+        (
+            P("lat1", T.FIELD, required=True),
+            P("lon1", T.FIELD, required=True),
+            P("lat2", T.FIELD, required=True),
+            P("lon2", T.FIELD, required=True),
+            _as("_distance"),
+        ),
+        output="_distance",
+    ),
+    FunctionSpec("start", "transform", (_as("_start"),), unnamed="as", output="_start"),
+    FunctionSpec("end", "transform", (_as("_end"),), unnamed="as", output="_end"),
+    FunctionSpec("fieldset", "stage"),
+    FunctionSpec(
+        "array:eval",
+        "transform",
+        (
+            P("array", T.STRING, required=True),
+            P("function", T.QUERY, required=True),
+            P("asArray", T.STRING),
+            P("var", T.STRING),
+        ),
+        unnamed="array",
+    ),
+    FunctionSpec(
+        "array:append",
+        "transform",
+        (P("array", T.STRING, required=True), P("values", T.ANY, required=True)),
+        unnamed="array",
+    ),
     # correlate(name: { query } include: [fields], ..., options): the named
     # sub-queries are bound by the checker into the "queries" argument
     FunctionSpec(

@@ -139,8 +139,10 @@ class _Checker:
 
     def stats_array(self, node: A.Array, top: bool) -> None:
         for item in node.items:
-            if isinstance(item, A.Call):
-                self.bind(item, top=top, kinds=("aggregate",))
+            if isinstance(item, A.Call) and item.name.lower() == "window":
+                self.error("E208", _WINDOW_PLACE, item.span)
+            elif isinstance(item, A.Call):
+                self.bind(item, top=top, kinds=("aggregate", "stage"))
             elif isinstance(item, A.SubQuery):
                 self.pipeline(item.query, top=True)
             elif isinstance(item, A.Assign) and isinstance(item.value, A.Call):
@@ -148,7 +150,7 @@ class _Checker:
                     item.value,
                     key=item,
                     top=top,
-                    kinds=("aggregate",),
+                    kinds=("aggregate", "stage"),
                     injected={"as": A.Bare(item.field)},
                 )
             else:
