@@ -301,6 +301,17 @@ def test_accumulate_and_sliding_window(engine):
     assert [r["_sum"] for r in rows] == ["1", "5", "15", "13", "7", "6"]
 
 
+def test_sequence_functions_take_composite_functions(engine):
+    # slidingTimeWindow(function={ [ {...} ] | ... }) as a corpus query writes it
+    q = "slidingTimeWindow(function={ [ {q := v | r := max(q)} ] | top := r }, span=3s)"
+    rows = run(q, _PAGE, engine)
+    assert [r["top"] for r in rows] == ["1", "4", "11", "11", "11", "11"]
+    rows = run("accumulate([count(), {m := max(v)}])", _PAGE[:3], engine)
+    assert [(r["_count"], r["m"]) for r in rows] == [("1", "1"), ("2", "4"), ("3", "11")]
+    q = 'array:reduceRow("a[]", var=x, function={ y := x * 2 | sum(y) })'
+    assert value(q, {"a": ["1", "2"]}, "_reduceRow", engine) == "6"
+
+
 def test_partition(engine):
     events = [{"v": str(v)} for v in (1, 2, 0, 3, 0, 4)]
     rows = run("partition(sum(v), condition={ v=0 })", events, engine)

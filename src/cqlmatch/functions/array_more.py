@@ -54,7 +54,7 @@ from ..lang.values import parse_number
 from ..syntax import ast as A
 from .arrays import _element_fields, array_base, element_count, run_condition, scalar_values
 from .registry import event_function, stage_function
-from .stages import apply_function, fold_aggregates
+from .stages import apply_function
 
 
 def _write(event: Event, target: str, values: list[str], terminate: bool = True) -> Event:
@@ -143,7 +143,7 @@ def _element_events(event: Event, base: str, var: str) -> list[Event]:
 def array_reduce_row(rt, call, event):
     base = array_base(call.get("array"))
     elements = _element_events(event, base, str(call.get("var")))
-    rows = fold_aggregates(rt, call, call.get("function"), elements) if elements else []
+    rows = apply_function(rt, call, call.get("function"), elements) if elements else []
     if not rows:
         return [event]
     fields = rows[0]
@@ -173,7 +173,7 @@ def array_reduce_column(rt, call, events):
             columns[index].append(Event({var: value}))
     out: dict[str, str] = {}
     for index, members in enumerate(columns):
-        rows = fold_aggregates(rt, call, call.get("function"), members)
+        rows = apply_function(rt, call, call.get("function"), members)
         if not rows:
             continue
         if len(rows[0]) == 1:

@@ -72,7 +72,7 @@ from ..lang.values import parse_number
 from .arrays import run_condition
 from .hashing import murmur3_32
 from .registry import event_function, stage_function, value_function
-from .stages import apply_function, default_count, fold_aggregates
+from .stages import apply_function, default_count
 
 
 def _millis(event: Event, field: str = TIMESTAMP) -> int | None:
@@ -164,8 +164,8 @@ def _windowed(rt, call, events, window_of) -> list[Event]:
         members = window_of(index)
         if not include:
             members = [e for e in members if e is not event]
-        rows = fold_aggregates(rt, call, items, members) if members else []
-        out.append(event.with_fields(rows[0]) if rows else event)
+        rows = apply_function(rt, call, items, members) if members else []
+        out.append(event.with_fields(rows[0]) if rows else event)  # one row at most (page)
     return out
 
 
