@@ -991,6 +991,58 @@ _TABLE = (
         "transpose(limit=2000)",
         {"UserName": "alice"},
     ),
+    # --- issue 18: functions added for real queries ---
+    _w(
+        "W490",
+        "setTimeInterval(): events outside the interval",
+        """
+        setTimeInterval() keeps the events of a time interval counted back
+        from the time of the run, as LogScale counts it back from the time
+        of the search; older events in a file are dropped.  Remove it, or
+        give start= and end= as epoch milliseconds, to search an old file.
+        """,
+        "setTimeInterval(start=1h)",
+        {"@timestamp": "0"},
+    ),
+    _w(
+        "W493",
+        "start() is 0 offline",
+        """
+        start() gives the beginning of the search's time interval.  An
+        offline run searches all of its input, so the interval is all time
+        and start() is 0; end() is the time of the run.  Compare with fixed
+        epoch milliseconds, or with now() minus a duration, to keep a
+        window.
+        """,
+        "s := start()",
+        {"x": "1"},
+    ),
+    _w(
+        "W491",
+        "correlate(): too many candidate events",
+        """
+        Each correlate() query keeps at most 100,000 matching events as
+        candidates, so that the stage's memory stays bounded; later matches
+        were left out and constellations using them are missed.  Make the
+        queries more selective, or split the input by time.
+        """,
+        "correlate(a: { x=1 }, b: { x=1 | y <=> a.y })",
+        {"@timestamp": "1", "x": "1", "y": "1"},
+        {"@timestamp": "2", "x": "1", "y": "1"},
+    ),
+    _w(
+        "W492",
+        "correlate(): search stopped",
+        """
+        correlate() tries at most 2,000,000 partial constellations; the
+        search stopped there, and the constellations found so far are the
+        output.  Add links (<=>), globalConstraints= or within= so fewer
+        combinations need trying.
+        """,
+        "correlate(a: { x=1 }, b: { x=1 | y <=> a.y })",
+        {"@timestamp": "1", "x": "1", "y": "1"},
+        {"@timestamp": "2", "x": "1", "y": "1"},
+    ),
 )
 
 #: Every code by name, in code order.

@@ -61,8 +61,10 @@ def apply_function(rt, call, items, events: list[Event]) -> list[dict[str, str]]
 
     Aggregates alone give at most one row (none when no aggregate had
     input).  A stage function (``tail(1)``) or a composite ``{ ... }``
-    sub-pipeline gives the rows it outputs.  Several mixed items each give
-    their first row, merged in order."""
+    sub-pipeline gives the rows it outputs.  Several items combine as the
+    stats() page says: the Cartesian product of their outputs, an item
+    with no row counting as one empty row (``[avg(x), table([x])]`` gives
+    every row of the table with ``_avg``); no row when no item gave one."""
     if only_aggregates(items):
         return fold_aggregates(rt, call, items, events)
     outputs = []
@@ -77,11 +79,12 @@ def apply_function(rt, call, items, events: list[Event]) -> list[dict[str, str]]
             outputs.append([e.fields for e in rt.run_pipeline(item, list(events))])
     if len(outputs) == 1:
         return outputs[0]
-    merged: dict[str, str] = {}
+    if not any(outputs):
+        return []
+    combined: list[dict[str, str]] = [{}]
     for rows in outputs:
-        if rows:
-            merged.update(rows[0])
-    return [merged] if merged else []
+        combined = [{**left, **right} for left in combined for right in rows or [{}]]
+    return combined
 
 
 @stage_function("stats")

@@ -92,6 +92,8 @@ class _Checker:
         self.strict = strict
         self.bindings: dict[int, BoundCall] = {}
         self.diagnostics: list[Diagnostic] = []
+        # inside a correlate() query: its name and the names of all its queries
+        self._correlate: tuple[str, list[str]] | None = None
 
     # --- reporting -------------------------------------------------------------
 
@@ -139,8 +141,10 @@ class _Checker:
 
     def stats_array(self, node: A.Array, top: bool) -> None:
         for item in node.items:
-            if isinstance(item, A.Call):
-                self.bind(item, top=top, kinds=("aggregate",))
+            if isinstance(item, A.Call) and item.name.lower() == "window":
+                self.error("E208", _WINDOW_PLACE, item.span)
+            elif isinstance(item, A.Call):
+                self.bind(item, top=top, kinds=("aggregate", "stage"))
             elif isinstance(item, A.SubQuery):
                 self.pipeline(item.query, top=True)
             elif isinstance(item, A.Assign) and isinstance(item.value, A.Call):
@@ -148,7 +152,7 @@ class _Checker:
                     item.value,
                     key=item,
                     top=top,
-                    kinds=("aggregate",),
+                    kinds=("aggregate", "stage"),
                     injected={"as": A.Bare(item.field)},
                 )
             else:
@@ -180,7 +184,7 @@ class _Checker:
                     self.error("E208", f"{spec.name}() cannot be negated", node.span)
         elif isinstance(node, A.FieldFilter):
             if node.op == "<=>":
-                self.error("E209", "'<=>' links only exist inside correlate()", node.span)
+                self.link(node)
             self.filter_value(node.value)
         elif isinstance(node, A.FreeText):
             self.filter_value(node.value)
@@ -216,6 +220,83 @@ class _Checker:
                 "operand that matches adds its groups",
                 item.span,
                 None,
+            )
+
+    # --- correlate() ----------------------------------------------------------------
+
+    def correlate_queries(self, bound: BoundCall, args: list) -> None:
+        """Bind correlate()'s ``name: { query } include: [...]`` arguments
+        into ``queries``: (name, pipeline, include fields or None) each."""
+        named = [a for a in args if isinstance(a, A.QueryArg)]
+        if not named:
+            self.error(
+                "E206", "correlate() needs named sub-queries: name: { query }", bound.node.span
+            )
+            return
+        names = [a.name for a in named]
+        queries = []
+        for arg in named:
+            if names.count(arg.name) > 1 and arg is not named[names.index(arg.name)]:
+                self.error("E205", f"correlate() names the query {arg.name!r} twice", arg.span)
+                continue
+            outer = self._correlate
+            self._correlate = (arg.name, names)
+            try:
+                self.pipeline(arg.query, top=True)
+            finally:
+                self._correlate = outer
+            for stage in arg.query.stages:
+                inner = self.bindings.get(id(stage))
+                if inner is not None and inner.spec.kind in ("aggregate", "stage"):
+                    self.error(
+                        "E208",
+                        f"{inner.spec.name}() cannot be used in a correlate() query, which "
+                        "selects single events",
+                        stage.span,
+                    )
+            include = None
+            for option in arg.options:
+                if option.name.lower() != "include":
+                    self.error(
+                        "E204",
+                        f"correlate() queries take include: only, not {option.name!r}",
+                        option.span,
+                    )
+                    continue
+                items = option.value.items if isinstance(option.value, A.Array) else (option.value,)
+                texts = [self.text_of(item) for item in items]
+                if any(t is None for t in texts):
+                    self.error("E207", "include: takes field names", option.span)
+                    continue
+                include = tuple(t for t in texts if t is not None)
+            queries.append((arg.name, arg.query, include))
+        bound.args["queries"] = tuple(queries)
+        root = next(
+            (a.value for a in args if not isinstance(a, A.QueryArg) and a.name == "root"), None
+        )
+        root_name = self.text_of(root) if root is not None else None
+        if root_name is not None and root_name not in names:
+            self.error(
+                "E207", f"correlate() root={root_name!r} names none of its queries", root.span
+            )
+
+    def link(self, node: A.FieldFilter) -> None:
+        """``field <=> query.field``: only inside correlate(), naming
+        another of its queries."""
+        context = self._correlate
+        if context is None:
+            self.error("E209", "'<=>' links only exist inside correlate()", node.span)
+            return
+        own, names = context
+        target = node.value.text if isinstance(node.value, A.Bare) else ""
+        query, _, field_name = target.partition(".")
+        if query not in names or query == own or not field_name:
+            others = ", ".join(n for n in names if n != own) or "it has no other"
+            self.error(
+                "E209",
+                f"'<=>' must name a field of another query of this correlate() "
+                f"({others}) as query.field",
+                node.span,
             )
 
     def filter_value(self, node: A.Node) -> None:
@@ -299,6 +380,9 @@ class _Checker:
                 code, f"{spec.name}() is not supported offline: {spec.unsupported}", call.span
             )
             return None
+        if spec.name == "window" and kinds is None:
+            self.error("E208", _WINDOW_PLACE, call.span)
+            return None
         if kinds is not None and spec.kind not in kinds:
             where = "inside groupBy(function=...)" if "aggregate" in kinds else "here"
             self.error("E208", f"{spec.name}() ({spec.kind}) cannot be used {where}", call.span)
@@ -323,9 +407,12 @@ class _Checker:
     def bind_args(self, bound: BoundCall, args: list, injected: dict[str, A.Node]) -> None:
         spec = bound.spec
         unnamed: list[A.Arg] = []
+        if spec.name == "correlate":
+            self.correlate_queries(bound, args)
         for arg in args:
             if isinstance(arg, A.QueryArg):
-                self.error("E209", f"{spec.name}() takes no named sub-queries", arg.span)
+                if spec.name != "correlate":
+                    self.error("E209", f"{spec.name}() takes no named sub-queries", arg.span)
                 continue
             if arg.name is None:
                 unnamed.append(arg)
@@ -778,8 +865,12 @@ class _Checker:
                 return self.wrong(bound, p, item)
             if inner is None:
                 return _INVALID
+            if inner.spec.name == "window" and bound.spec.name not in ("timeChart", "bucket"):
+                self.error("E208", _WINDOW_PLACE, inner.node.span)
+                return _INVALID
             out.append(inner)
         return tuple(out)
 
 
 _INVALID = object()
+_WINDOW_PLACE = "window() can only be the function= of timeChart() or bucket()"
