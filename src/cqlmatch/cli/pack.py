@@ -20,7 +20,6 @@ import sys
 import time
 
 from ..errors import BadEventError, WorkerLost
-from ..ingest.lines import MalformedLine
 from ..ingest.sources import InputError, Inputs
 from ..packs.pack import Pack, PackCompileError, compile_pack
 from ..packs.packfile import PackFileError, write_pack
@@ -300,38 +299,30 @@ def stream(args: argparse.Namespace) -> int:
         if given:
             print(f"cqlmatch stream: {option} is not used with --pack", file=sys.stderr)
             return EXIT_USAGE
+    problem = stream_mod.usage_problem(args)
+    if problem is not None:
+        print(f"cqlmatch stream: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     loaded = _load(args)
     if isinstance(loaded, int):
         return loaded
     pack = loaded
-    _report_left_out(pack)
-
-    def report(bad: MalformedLine) -> None:
-        print(f"cqlmatch stream: line {bad.line_number}: {bad.reason}", file=sys.stderr)
-
+    if not args.quiet:
+        _report_left_out(pack)
     rows_only = args.aggregate_every is not None
     try:
         matcher = pack.matcher(
             aggregate=rows_only,
             prefilter=args.prefilter,
             max_line_bytes=args.max_line_bytes,
-            on_malformed=report,
         )
     except ValueError as err:
         print(f"cqlmatch stream: {err}", file=sys.stderr)
         return EXIT_USAGE
-    if rows_only and (args.aggregate_every <= 0 or not matcher.aggregating):
+    if rows_only and not matcher.aggregating:
         print(
-            "cqlmatch stream: --aggregate-every needs a positive number and a pack with an "
-            "aggregating rule",
+            "cqlmatch stream: --aggregate-every needs a pack with an aggregating rule",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    return stream_mod.run_stream(
-        matcher,  # type: ignore[arg-type]
-        sys.stdin.buffer,
-        sys.stdout.buffer,
-        sys.stderr,
-        aggregate_every=args.aggregate_every,
-        cumulative=args.cumulative,
-    )
+    return stream_mod.serve(matcher, args, pack=True)  # type: ignore[arg-type]
