@@ -293,22 +293,17 @@ def stream(args: argparse.Namespace) -> int:
     from ..runtime import stream as stream_mod
 
     if args.query is not None:
-        print("cqlmatch stream: give a query file or --pack, not both", file=sys.stderr)
-        return EXIT_USAGE
+        return stream_mod.fail(args, "give a query file or --pack, not both")
     for option, given in (("--param", args.param), ("--saved", args.saved)):
         if given:
-            print(f"cqlmatch stream: {option} is not used with --pack", file=sys.stderr)
-            return EXIT_USAGE
+            return stream_mod.fail(args, f"{option} is not used with --pack")
     problem = stream_mod.usage_problem(args)
     if problem is not None:
-        print(f"cqlmatch stream: {problem}", file=sys.stderr)
-        return EXIT_USAGE
+        return stream_mod.fail(args, problem)
     loaded = _load(args)
     if isinstance(loaded, int):
         return loaded
     pack = loaded
-    if not args.quiet:
-        _report_left_out(pack)
     rows_only = args.aggregate_every is not None
     try:
         matcher = pack.matcher(
@@ -317,12 +312,8 @@ def stream(args: argparse.Namespace) -> int:
             max_line_bytes=args.max_line_bytes,
         )
     except ValueError as err:
-        print(f"cqlmatch stream: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return stream_mod.fail(args, str(err))
     if rows_only and not matcher.aggregating:
-        print(
-            "cqlmatch stream: --aggregate-every needs a pack with an aggregating rule",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    return stream_mod.serve(matcher, args, pack=True)  # type: ignore[arg-type]
+        return stream_mod.fail(args, "--aggregate-every needs a pack with an aggregating rule")
+    notes = [f"cqlmatch: left out: {left}" for left in pack.problems]
+    return stream_mod.serve(matcher, args, notes, pack=True)  # type: ignore[arg-type]

@@ -85,6 +85,7 @@ if TYPE_CHECKING:  # the matcher (and the engines) load when the command runs
 
 READ_SIZE = 1 << 16
 EXIT_OK = 0
+EXIT_QUERY_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 PROTOCOLS = ("ndjson", "omprog", "mmexternal")
@@ -453,9 +454,17 @@ def _loop(
     return EXIT_INTERRUPTED if stop.signum == signal.SIGINT else EXIT_OK
 
 
-def _usage(message: str) -> int:
-    print(f"cqlmatch stream: {message}", file=sys.stderr)
-    return EXIT_USAGE
+def fail(args: argparse.Namespace, message: str, status: int = EXIT_USAGE) -> int:
+    """Report a problem that stops the stream before it starts, as one
+    line on standard error; under ``omprog`` also on standard output, in
+    place of the start-up ``OK``, where rsyslog reads it (and logs it with
+    ``reportFailures="on"``).  Under ``mmexternal`` standard error is the
+    reply pipe, so rsyslog logs the line as the reply it could not use."""
+    line = f"cqlmatch stream: {message}"
+    print(line, file=sys.stderr, flush=True)
+    if getattr(args, "protocol", None) == "omprog":
+        print(line, flush=True)
+    return status
 
 
 def usage_problem(args: argparse.Namespace) -> str | None:
@@ -481,16 +490,31 @@ def usage_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
-def serve(matcher: Matcher, args: argparse.Namespace, pack: bool = False) -> int:
+def serve(matcher: Matcher, args: argparse.Namespace, notes: list[str], pack: bool = False) -> int:
     """Run the stream loop over the process's standard streams with the
-    options of ``args`` (``--output`` is opened here, for appending)."""
+    options of ``args``.  ``--output`` is opened here, for appending, then
+    standard error is moved to ``--log`` (under ``mmexternal`` to
+    /dev/null without it: rsyslog reads the program's standard error as
+    replies), then ``notes`` (the query's warnings) are written there."""
     output = None
     if args.output is not None:
         try:
             output = open(args.output, "ab", buffering=0)  # noqa: SIM115 (closed below)
         except OSError as err:
-            return _usage(f"--output {args.output}: {err.strerror}")
+            return fail(args, f"--output {args.output}: {err.strerror}")
     try:
+        if args.log is not None or args.protocol == "mmexternal":
+            where = os.devnull if args.log is None else args.log
+            try:
+                fd = os.open(where, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            except OSError as err:
+                return fail(args, f"--log {where}: {err.strerror}")
+            sys.stderr.flush()
+            os.dup2(fd, 2)
+            os.close(fd)
+        if not args.quiet:
+            for note in notes:
+                print(note, file=sys.stderr)
         return run_stream(
             matcher,
             sys.stdin.buffer,
@@ -511,23 +535,29 @@ def serve(matcher: Matcher, args: argparse.Namespace, pack: bool = False) -> int
 def command(args: argparse.Namespace, compile_query: Any) -> int:
     """``cqlmatch stream``; ``compile_query(args)`` compiles the query the
     way the other commands do (parameters, lookups, saved queries)."""
+    from ..errors import CQLError
     from .matcher import Matcher
 
     if args.query is None:
-        return _usage("give a query file, or a pack with --pack")
+        return fail(args, "give a query file, or a pack with --pack")
     if args.query == "-":
-        return _usage("standard input carries the events; give the query as a file")
+        return fail(args, "standard input carries the events; give the query as a file")
     problem = usage_problem(args)
     if problem is not None:
-        return _usage(problem)
-    query = compile_query(args)
-    if not args.quiet:
-        for diagnostic in query.diagnostics:
-            print(diagnostic.render(query.text, args.query).split("\n")[0], file=sys.stderr)
+        return fail(args, problem)
+    try:
+        query = compile_query(args)
+    except CQLError as err:
+        if args.protocol == "ndjson":
+            raise  # rendered whole, with the caret under the problem
+        return fail(args, err.render(args.query).split("\n")[0], EXIT_QUERY_ERROR)
+    except OSError as err:
+        return fail(args, f"{err.filename or args.query}: {err.strerror or err}")
     if query.plan.reads_source:
-        return _usage(
+        return fail(
+            args,
             f"{args.query}: join() and defineTable() read the whole input before their "
-            "first result, so this query cannot stream; run it with cqlmatch run"
+            "first result, so this query cannot stream; run it with cqlmatch run",
         )
     rows_only = args.aggregate_every is not None
     try:
@@ -538,12 +568,13 @@ def command(args: argparse.Namespace, compile_query: Any) -> int:
             max_line_bytes=args.max_line_bytes,
         )
     except ValueError as err:
-        return _usage(f"{args.query}: {err}")
+        return fail(args, f"{args.query}: {err}")
     if rows_only and not matcher.aggregating:
-        return _usage(
-            "--aggregate-every needs a query with an aggregate stage (groupBy, count, ...)"
+        return fail(
+            args, "--aggregate-every needs a query with an aggregate stage (groupBy, count, ...)"
         )
-    return serve(matcher, args)
+    notes = [d.render(query.text, args.query).split("\n")[0] for d in query.diagnostics]
+    return serve(matcher, args, notes)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -566,6 +597,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--output",
         metavar="FILE",
         help="append the kept events (or aggregate rows) to FILE instead of standard output",
+    )
+    p.add_argument(
+        "--log",
+        metavar="FILE",
+        help="append warnings, malformed-input reports and the summary to FILE instead of "
+        "standard error (with --protocol mmexternal they are dropped without it)",
     )
     p.add_argument(
         "-q",
