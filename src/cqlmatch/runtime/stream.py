@@ -456,10 +456,11 @@ def _loop(
 
 def fail(args: argparse.Namespace, message: str, status: int = EXIT_USAGE) -> int:
     """Report a problem that stops the stream before it starts, as one
-    line on standard error; under ``omprog`` also on standard output, in
-    place of the start-up ``OK``, where rsyslog reads it (and logs it with
-    ``reportFailures="on"``).  Under ``mmexternal`` standard error is the
-    reply pipe, so rsyslog logs the line as the reply it could not use."""
+    line on standard error (omprog's ``output`` file); under ``omprog``
+    also on standard output, in place of the start-up ``OK``, so that
+    rsyslog sees a failed start whatever it does with the exit.  Under
+    ``mmexternal`` standard error is the reply pipe: rsyslog logs the line
+    as a reply it could not use."""
     line = f"cqlmatch stream: {message}"
     print(line, file=sys.stderr, flush=True)
     if getattr(args, "protocol", None) == "omprog":
@@ -515,6 +516,11 @@ def serve(matcher: Matcher, args: argparse.Namespace, notes: list[str], pack: bo
         if not args.quiet:
             for note in notes:
                 print(note, file=sys.stderr)
+        # The loop takes SIGTERM as the end; once it is over, a SIGTERM
+        # (omprog's signalOnClose follows the end of input) must not kill
+        # the process on its way out.  Ignored, not handled: Python resets
+        # its handlers to the default while it exits, never SIG_IGN.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         return run_stream(
             matcher,
             sys.stdin.buffer,
