@@ -130,7 +130,7 @@ unpack_rsyslog() {
     # apt-get download writes into the working directory; as root it warns
     # that the _apt user cannot write there, which is harmless.
     if ! (cd "$tmp" && apt-get download -q rsyslog >/dev/null 2>&1); then
-        as_root apt-get update -q >/dev/null || true
+        as_root apt-get update -q >&2 || true
         if ! (cd "$tmp" && apt-get download -q rsyslog >/dev/null); then
             log "warning: could not download the rsyslog package; the rsyslog tests will fail"
             rm -rf "$tmp"
@@ -149,7 +149,7 @@ unpack_rsyslog() {
     if ((${#missing[@]})); then
         log "installing the libraries rsyslogd needs: ${missing[*]}"
         if ! DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q \
-            --no-install-recommends "${missing[@]}"; then
+            --no-install-recommends "${missing[@]}" >&2; then
             log "warning: cannot install ${missing[*]} (not root?); the rsyslog tests will fail"
             log "install them as root: apt-get install -y ${missing[*]}"
         fi
