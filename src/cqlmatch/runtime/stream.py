@@ -78,6 +78,8 @@ import time
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
+import msgspec
+
 if TYPE_CHECKING:  # the matcher (and the engines) load when the command runs
     from ..ingest.lines import MalformedLine
     from ..lang.events import Event, Fields
@@ -96,6 +98,7 @@ BEGIN_MARK = b"BEGIN TRANSACTION"
 COMMIT_MARK = b"COMMIT TRANSACTION"
 CONFIRM = b"OK\n"
 DEFERRED = b"DEFER_COMMIT\n"
+DROPPED = b'{"$!":{"cql":{"hit":0}}}\n'  # mmexternal's reply for most messages
 
 Hit = tuple[bytes, "Fields", "Event"]
 
@@ -297,6 +300,7 @@ class _Mmexternal(_PerMessage):
     def __init__(self, matcher: Matcher, replies: IO[bytes], report: Any, pack: bool) -> None:
         super().__init__(matcher, replies, report)
         self.pack = pack
+        self.envelope = msgspec.json.Decoder(_Envelope)
 
     def start(self) -> None:
         """mmexternal expects nothing before the first reply."""
@@ -313,7 +317,7 @@ class _Mmexternal(_PerMessage):
         if error is not None:
             return _variables({"hit": 0, "error": error})
         if not hits:
-            return _variables({"hit": 0})
+            return DROPPED
         from .matcher import _assigned
 
         assigned = []
@@ -329,6 +333,10 @@ class _Mmexternal(_PerMessage):
 
     def _event(self, line: bytes) -> tuple[bytes | None, str | None]:
         """The event of one rsyslog message object, or why there is none."""
+        try:  # msgspec reads "msg" alone, and passes over the other properties
+            return self.envelope.decode(line).msg.encode("utf-8"), None
+        except (msgspec.DecodeError, UnicodeEncodeError):
+            pass  # not a message object, or a msg holding a lone surrogate: look closer
         try:
             envelope = json.loads(line)
         except (ValueError, UnicodeDecodeError):
@@ -340,6 +348,12 @@ class _Mmexternal(_PerMessage):
                 'with interface.input="fulljson"'
             )
         return message.encode("utf-8", "surrogatepass"), None
+
+
+class _Envelope(msgspec.Struct):
+    """The one property of rsyslog's message object that cqlmatch reads."""
+
+    msg: str
 
 
 def _variables(cql: dict[str, Any]) -> bytes:
