@@ -23,14 +23,18 @@ stream is one process).  Contenders:
 - ``start-up``: ``cqlmatch stream`` on empty input.
 
 ``stream`` and ``run`` must keep the same number of events, and
-``mmexternal`` must answer every message.  A summary prints lines/s from the
-median round, and the same net of start-up.
+``mmexternal`` must answer every message.  A summary prints, from the median
+round, the wall time and lines/s, the same net of start-up, and the CPU time
+of the whole pipeline (user + system of the shell, ``cat`` and the command:
+on a shared machine, less disturbed by the other load than the wall time).
 """
 
 from __future__ import annotations
 
 import json
+import resource
 import shlex
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +49,7 @@ RULE = ROOT / "rules" / "t1546_016.cql"
 CQLMATCH = shlex.quote(str(Path(sys.executable).parent / "cqlmatch"))
 
 RESULTS: dict[str, float] = {}
+CPU: dict[str, list[float]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -117,19 +122,31 @@ def summary(request: pytest.FixtureRequest):
     if not RESULTS:
         return
     start = RESULTS.get("start-up", 0.0)
-    lines = ["", f"through a pipe, {EVENTS:,} lines; lines/s from the median round"]
+    start_cpu = statistics.median(CPU.get("start-up", [0.0]))
+    lines = [
+        "",
+        f"through a pipe, {EVENTS:,} lines; median round: wall s, lines/s, the same net of "
+        "start-up; CPU s of the pipeline, lines per CPU s net of start-up",
+    ]
     for name, seconds in RESULTS.items():
+        cpu = statistics.median(CPU[name])
         if name == "start-up":
-            lines.append(f"  {name:<30} {seconds:6.3f} s")
+            lines.append(f"  {name:<30} {seconds:6.3f} s{'':36}cpu {cpu:6.3f} s")
             continue
-        net = seconds - start if name != "cat" else seconds
+        net, net_cpu = (seconds, cpu) if name == "cat" else (seconds - start, cpu - start_cpu)
         lines.append(
-            f"  {name:<30} {seconds:6.3f} s  {EVENTS / seconds / 1e6:6.3f} M lines/s"
-            f"  ({EVENTS / net / 1e6:6.3f} M net of start-up)"
+            f"  {name:<30} {seconds:6.3f} s  {EVENTS / seconds / 1e6:6.3f} M/s"
+            f"  ({EVENTS / net / 1e6:6.3f} M/s net)  cpu {cpu:6.3f} s"
+            f"  ({EVENTS / net_cpu / 1e6:6.3f} M/cpu-s net)"
         )
     capture = request.config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled():
         print("\n".join(lines))
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 @pytest.mark.parametrize(
@@ -140,9 +157,12 @@ def test_through_a_pipe(benchmark, checked, name: str) -> None:
     pipeline = _pipeline(*checked[name])
 
     def once() -> int:
-        return subprocess.run(
+        before = _children_cpu()
+        status = subprocess.run(
             ["sh", "-c", f"{pipeline} > /dev/null"], timeout=600, check=True
         ).returncode
+        CPU.setdefault(name, []).append(_children_cpu() - before)
+        return status
 
     assert benchmark.pedantic(once, rounds=5, iterations=1, warmup_rounds=1) == 0
     stats = getattr(benchmark, "stats", None)
