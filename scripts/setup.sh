@@ -98,6 +98,53 @@ if ((${#missing[@]})); then
     "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# --- syslog-ng, for the in-process parser ------------------------------------
+# tests/integrations/test_syslog_ng.py runs the real daemon with
+# cqlmatch.integrations.syslog_ng (docs/embedding.md).  Installed only as root
+# or with passwordless sudo, and never over an installed rsyslog: the two
+# packages conflict, so apt-get would remove the system's logger.  Failing to
+# install it is not fatal (the tests then say what is missing).
+# CQLMATCH_NO_SYSLOG_NG=1 leaves it out.
+
+have_syslog_ng() {
+    { command -v syslog-ng >/dev/null 2>&1 || [[ -x /usr/sbin/syslog-ng ]]; } &&
+        compgen -G '/usr/lib/syslog-ng/*/libmod-python*.so' >/dev/null
+}
+
+setup_syslog_ng() {
+    local packages=(syslog-ng-core syslog-ng-mod-python) root=()
+    if [[ -n "${CQLMATCH_NO_SYSLOG_NG:-}" ]] || have_syslog_ng; then
+        return 0
+    fi
+    if [[ $(id -u) -ne 0 ]]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            root=(sudo)
+        else
+            log "note: syslog-ng is not installed; its integration tests are skipped."
+            log "install it as root: apt-get install -y ${packages[*]}"
+            return 0
+        fi
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        log "note: no apt-get here; install ${packages[*]} to test the syslog-ng parser"
+        return 0
+    fi
+    if dpkg-query -W -f='${Status}' rsyslog 2>/dev/null | grep -q 'install ok installed'; then
+        log "note: rsyslog is installed and conflicts with syslog-ng; not installing ${packages[*]}"
+        return 0
+    fi
+    log "installing system packages: ${packages[*]}"
+    local install=("${root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q
+        --no-install-recommends "${packages[@]}")
+    # the package lists may be missing or stale (a fresh container): update once then
+    if ! "${install[@]}" >&2; then
+        "${root[@]}" apt-get update -q >&2 && "${install[@]}" >&2 ||
+            log "note: could not install ${packages[*]}; the syslog-ng tests will fail"
+    fi
+}
+
+setup_syslog_ng
+
 # --- rsyslog, unpacked (for tests/integrations/test_rsyslog.py) --------------
 #
 # The rsyslog tests run the real daemon.  Debian's rsyslog package conflicts

@@ -556,7 +556,7 @@ _TABLE = (
         literal prefixes and plain substrings need little.  The example
         shows the shape; it takes far larger patterns to pass 64 MiB.
         """,
-        " or ".join(f"CommandLine=/[^a]{{{900 + i}}}x/" for i in range(8)),
+        " ".join(f"CommandLine!=/[^{c}]{{900}}{c}/" for c in "abcdefgh"),
     ),
     # --- extensions ------------------------------------------------------------------------
     _w(

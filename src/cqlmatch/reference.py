@@ -19,7 +19,11 @@ import operator
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from .functions import load_all
+# The common stages' implementations; the other modules load on first use.
+from .functions import (
+    select as _select,  # noqa: F401
+    stages as _stages,  # noqa: F401
+)
 from .functions.registry import AGGREGATE, EVENT, STAGE, STREAMING, VALUE
 from .lang.events import Event
 from .lang.glob import glob_match
@@ -27,8 +31,6 @@ from .lang.regex import CompiledRegex, compile_regex
 from .lang.values import format_bool, format_number, parse_bool, parse_number, unescape_bare
 from .semantics.checked import BoundCall, Checked
 from .syntax import ast as A
-
-load_all()
 
 # Fields free text never searches (besides tags).
 _FREE_TEXT_SKIP = frozenset({"@id", "@timestamp", "@ingesttimestamp"})
