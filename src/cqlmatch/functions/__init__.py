@@ -18,6 +18,8 @@ filters and compiles regexes without knowing which engine runs it.
 
 from __future__ import annotations
 
+from . import registry
+
 
 def load_all() -> None:
     """Import every implementation module so the registries are filled."""
@@ -36,3 +38,6 @@ def load_all() -> None:
         text,
         time,
     )
+
+
+registry.set_loader(load_all)

@@ -35,17 +35,21 @@ ValueFn = Callable[["Runtime", "BoundCall", "Event"], "str | None"]
 StageFn = Callable[["Runtime", "BoundCall", list["Event"]], list["Event"]]
 StreamFn = Callable[["Runtime", "BoundCall", Iterator["Event"]], "list[Event] | None"]
 
-_loaded = False
+_loader: Callable[[], None] | None = None  # the package's load_all (set by its __init__)
+
+
+def set_loader(loader: Callable[[], None]) -> None:
+    """How a registry lacking a name imports every implementation module."""
+    global _loader
+    _loader = loader
 
 
 def _load_all() -> None:
     """Import every implementation module, once."""
-    global _loaded
-    if not _loaded:
-        _loaded = True  # first: the modules' own lookups must not come back here
-        from . import load_all
-
-        load_all()
+    global _loader
+    loader, _loader = _loader, None  # first: the modules' own lookups must not come back
+    if loader is not None:
+        loader()
 
 
 class Registry(dict):
