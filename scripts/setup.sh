@@ -145,6 +145,80 @@ setup_syslog_ng() {
 
 setup_syslog_ng
 
+# --- rsyslog, unpacked (for tests/integrations/test_rsyslog.py) --------------
+#
+# The rsyslog tests run the real daemon.  Debian's rsyslog package conflicts
+# with syslog-ng-core (which the syslog-ng tests install), so rsyslog is not
+# installed: its .deb is downloaded and unpacked into build/rsyslog, and the
+# tests start build/rsyslog/usr/sbin/rsyslogd with -M pointing at the unpacked
+# modules (docs/embedding.md, "rsyslog").  Only the libraries it links are
+# installed as packages; they conflict with nothing.  Skipped unless the
+# "test" extras are wanted, or with CQLMATCH_NO_RSYSLOG=1.
+
+RSYSLOG_DIR="$ROOT/build/rsyslog"
+
+rsyslog_runs() {
+    "$RSYSLOG_DIR/usr/sbin/rsyslogd" -v >/dev/null 2>&1
+}
+
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo "$@"
+    else
+        return 1
+    fi
+}
+
+unpack_rsyslog() {
+    local tmp deb dep name missing=()
+    tmp="$(mktemp -d)"
+    # apt-get download writes into the working directory; as root it warns
+    # that the _apt user cannot write there, which is harmless.
+    if ! (cd "$tmp" && apt-get download -q rsyslog >/dev/null 2>&1); then
+        as_root apt-get update -q >&2 || true
+        if ! (cd "$tmp" && apt-get download -q rsyslog >/dev/null); then
+            log "warning: could not download the rsyslog package; the rsyslog tests will fail"
+            rm -rf "$tmp"
+            return 0
+        fi
+    fi
+    deb="$(ls "$tmp"/rsyslog_*.deb)"
+    # The libraries rsyslogd links: the first alternative of each dependency.
+    while IFS= read -r dep; do
+        name="${dep%% *}"
+        name="${name%%|*}"
+        [[ -z "$name" ]] && continue
+        dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q 'install ok installed' ||
+            missing+=("$name")
+    done < <(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/^ *//; s/ *(.*//; s/ *|.*//')
+    if ((${#missing[@]})); then
+        log "installing the libraries rsyslogd needs: ${missing[*]}"
+        if ! DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q \
+            --no-install-recommends "${missing[@]}" >&2; then
+            log "warning: cannot install ${missing[*]} (not root?); the rsyslog tests will fail"
+            log "install them as root: apt-get install -y ${missing[*]}"
+        fi
+    fi
+    rm -rf "$RSYSLOG_DIR.tmp"
+    mkdir -p "$(dirname "$RSYSLOG_DIR")"
+    dpkg -x "$deb" "$RSYSLOG_DIR.tmp"
+    rm -rf "$RSYSLOG_DIR"
+    mv "$RSYSLOG_DIR.tmp" "$RSYSLOG_DIR"
+    log "rsyslog $(dpkg-deb -f "$deb" Version) unpacked into $RSYSLOG_DIR"
+    rm -rf "$tmp"
+}
+
+if [[ ",$EXTRAS," == *",test,"* && -z "${CQLMATCH_NO_RSYSLOG:-}" ]] && ! rsyslog_runs; then
+    if command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; then
+        unpack_rsyslog
+        rsyslog_runs || log "warning: $RSYSLOG_DIR/usr/sbin/rsyslogd does not run; the rsyslog tests will fail"
+    else
+        log "note: no apt-get here: install rsyslog (rsyslogd on PATH) for the rsyslog tests"
+    fi
+fi
+
 # --- virtualenv --------------------------------------------------------------
 
 if [[ ! -x "$VENV/bin/python" ]]; then
