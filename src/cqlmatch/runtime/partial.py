@@ -175,41 +175,85 @@ class PartialRunner:
             state.incomplete = [name or label]
         state.warnings = list(self.engine.warnings)
         self.engine.warnings.clear()
-        if isinstance(payload, StageState):
-            state.overflow = payload.overflow
-        else:
-            state.overflow = bool(payload.limit_reached)
+        state.overflow = self.overflow(payload)
         return state
 
     def _per_event(self, items: Iterator[Any]) -> Iterator[Any]:
         return self.engine.stages(self.per_event, items)
 
+    # --- the end ---------------------------------------------------------------------------
+
+    @staticmethod
+    def full(payload: Any) -> bool:
+        """Whether one pass would have stopped reading (a full ``head``)."""
+        return isinstance(payload, StageState) and payload.full
+
+    @staticmethod
+    def overflow(payload: Any) -> bool:
+        """Whether a part's payload dropped groups a merge would need."""
+        if isinstance(payload, StageState):
+            return payload.overflow
+        return bool(payload.limit_reached)
+
+    def rows(self, payload: Any, result: Result) -> tuple[list[dict[str, str]], list[Any]]:
+        """The rows of a merged payload, and the warnings making them gave."""
+        engine = self.engine
+        engine.warnings.clear()
+        if self.grouped:
+            out = finish_table(engine, payload)
+        else:
+            out = payload.rows()
+            if self.rest:
+                out = list(self.interp.stages(self.rest, iter(out)))
+        said = list(engine.warnings)
+        engine.warnings.clear()
+        return [row.fields for row in out], said
+
     # --- bytes -----------------------------------------------------------------------------
 
     def dump_payload(self, payload: Any) -> Any:
-        if not self.grouped:
-            return payload.dump()
-        _, args = payload.__reduce__()
-        _, nfields, key_values, counts, objects, limit_reached, limit = args
-        return [nfields, key_values, counts, [_object(o) for o in objects], limit_reached, limit]
+        return dump_table(payload) if self.grouped else payload.dump()
 
     def load_payload(self, data: Any) -> Any:
-        if not self.grouped:
-            payload = self.new_payload()
-            payload.load(data)
-            return payload
-        from .._vm import _restore_table
+        if self.grouped:
+            return load_table(data, self.query.program.group)
+        payload = self.new_payload()
+        payload.load(data)
+        return payload
 
-        nfields, key_values, counts, objects, limit_reached, limit = data
-        return _restore_table(
-            self.query.program.group,
-            nfields,
-            [tuple(key) for key in key_values],
-            counts,
-            [_unobject(o) for o in objects],
-            limit_reached,
-            limit,
-        )
+
+def dump_table(table: Any) -> list[Any]:
+    """A (partial) group table as plain values."""
+    _, args = table.__reduce__()
+    _, nfields, key_values, counts, objects, limit_reached, limit = args
+    return [nfields, key_values, counts, [_object(o) for o in objects], limit_reached, limit]
+
+
+def load_table(data: list[Any], plan: Any) -> Any:
+    """The group table ``dump_table`` gave, for group plan ``plan``."""
+    from .._vm import _restore_table
+
+    nfields, key_values, counts, objects, limit_reached, limit = data
+    return _restore_table(
+        plan,
+        nfields,
+        [tuple(key) for key in key_values],
+        counts,
+        [_unobject(o) for o in objects],
+        limit_reached,
+        limit,
+    )
+
+
+def finish_table(engine: Any, table: Any) -> list[Any]:
+    """A merged partial table's rows: the plan's group limit applies here."""
+    full = engine.new_table()
+    full.merge(table)
+    if full.limit_reached or table.limit_reached:  # (past the limit, or dropped by a merge)
+        from ..codes import W401
+
+        engine.warn("W401", W401.format(full.group_limit))
+    return engine.finish(full)
 
 
 def _object(value: Any) -> Any:
@@ -282,7 +326,7 @@ class PartialState:
                 f"parts {self.indexes} and {other.indexes} interleave: merge states of"
                 " consecutive parts"
             )
-        if isinstance(first.payload, StageState) and first.payload.full:
+        if self.runner.full(first.payload):
             # One pass stops reading at the end of a full head(): nothing of
             # the later parts is read, counted or reported.
             self.payload, self.parts = first.payload, first.parts + second.parts
@@ -400,34 +444,15 @@ class PartialState:
                 " keeps: its rows would not be one pass's; split the input into smaller parts"
                 " or run it in one process"
             )
-        engine = runner.engine
-        engine.warnings.clear()
-        if runner.grouped:
-            table = self.payload
-            rows = _finish_table(runner, table)
-        else:
-            rows = self.payload.rows()
-            if runner.rest:
-                rows = list(runner.interp.stages(runner.rest, iter(rows)))
+        rows, said = runner.rows(self.payload, result)
         warnings = list(self.warnings)
-        for said in engine.warnings:
-            if said not in warnings:
-                warnings.append(said)
+        for one in said:
+            if one not in warnings:
+                warnings.append(one)
         result.warnings = warnings
-        result.read_all = not (isinstance(self.payload, StageState) and self.payload.full)
-        result.extend(row.fields for row in rows)
+        result.read_all = not runner.full(self.payload)
+        result.extend(rows)
         return result
-
-
-def _finish_table(runner: PartialRunner, table: Any) -> list[Any]:
-    """A merged partial table's rows: the plan's group limit applies here."""
-    full = runner.engine.new_table()
-    full.merge(table)
-    if full.limit_reached or table.limit_reached:  # (past the limit, or dropped by a merge)
-        from ..codes import W401
-
-        runner.engine.warn("W401", W401.format(full.group_limit))
-    return runner.engine.finish(full)
 
 
 def _source_name(source: Any) -> str:
