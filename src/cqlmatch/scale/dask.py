@@ -47,7 +47,9 @@ def run(
     what = target(query_or_pack)
     job = make_job(what, on_error=on_error, prefilter=prefilter, max_line_bytes=max_line_bytes)
     names = files(paths)
-    shipped = client.scatter(job, broadcast=True)
+    # (a key of its own: a run right after another with the same job would
+    # otherwise scatter to the key the first one is releasing, and wait forever)
+    shipped = client.scatter(job, broadcast=True, hash=False)
     states = [
         client.submit(_part, shipped, index, name, pure=False) for index, name in enumerate(names)
     ]
