@@ -42,12 +42,14 @@ def _spark(master: str, what: Any, paths: Sequence[str], on_error: str) -> Resul
 
     # Executors on this machine run this Python (with cqlmatch); a cluster's own setting wins.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (
-        SparkSession.builder.master(master)
-        .appName("cqlmatch")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
+    builder = SparkSession.builder.master(master).appName("cqlmatch")
+    builder = builder.config("spark.ui.enabled", "false").config(
+        "spark.ui.showConsoleProgress", "false"
     )
+    if master.startswith("local"):  # everything on this machine: loopback only
+        builder = builder.config("spark.driver.bindAddress", "127.0.0.1")
+        builder = builder.config("spark.driver.host", "127.0.0.1")
+    session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     try:
         return run(session, what, list(paths), on_error=on_error)
