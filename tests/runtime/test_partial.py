@@ -165,3 +165,19 @@ def test_fail_reports_the_first_bad_line_of_the_earliest_part() -> None:
         query.finish(merged)
     assert caught.value.line_number == 41
     assert caught.value.source == "in.ndjson"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_numbers_past_64_bits_survive_the_bytes(engine) -> None:
+    """An exact sum past 2**64, and a minimum below -2**63, travel as such."""
+    query = cqlmatch.compile("groupBy(k, function=[sum(n), min(n), max(n), avg(n)])")
+    lines = [f'{{"k":"a","n":{n}}}\n'.encode() for n in (2**70, 3**50, -(2**66), 7)]
+    one = query.run(lines, engine=engine)
+    states = [
+        PartialState.from_bytes(
+            query.partial(lines[i : i + 2], i, engine).to_bytes(), query, engine
+        )
+        for i in (0, 2)
+    ]
+    assert query.finish(states[0].merge(states[1])) == one
+    assert one[0]["_min"] == str(-(2**66))

@@ -67,6 +67,35 @@ class _Wire(msgspec.Struct, array_like=True):
 
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder(_Wire)
+_BIG_INT = 1  # MessagePack extension type: an integer past 64 bits, as its decimal text
+
+
+def _encode_payload(data: Any) -> bytes:
+    """A payload's plain values as MessagePack; integers past 64 bits (an
+    exact sum's total, a huge number seen by min()) as an extension."""
+    try:
+        return _ENCODER.encode(data)
+    except OverflowError:
+        return _ENCODER.encode(_big_ints(data))
+
+
+def _big_ints(value: Any) -> Any:
+    if type(value) is int and not -(1 << 63) <= value < (1 << 64):
+        return msgspec.msgpack.Ext(_BIG_INT, str(value).encode("ascii"))
+    if isinstance(value, list | tuple):
+        return [_big_ints(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _big_ints(item) for key, item in value.items()}
+    return value
+
+
+def _extension(code: int, data: memoryview) -> Any:
+    if code != _BIG_INT:
+        raise PartialStateError(f"not a cqlmatch partial state: extension type {code}")
+    return int(bytes(data))
+
+
+_PAYLOAD_DECODER = msgspec.msgpack.Decoder(ext_hook=_extension)
 
 
 def query_hash(query: Any) -> str:
@@ -370,7 +399,7 @@ class PartialState:
                 self.incomplete,
                 self.warnings,
                 self.overflow,
-                msgspec.Raw(_ENCODER.encode(runner.dump_payload(self.payload))),
+                msgspec.Raw(_encode_payload(runner.dump_payload(self.payload))),
             )
         )
 
@@ -399,7 +428,11 @@ class PartialState:
                 "this partial state was made by another query (or engine): states merge and"
                 " finish only with the query that made them"
             )
-        state = cls(runner, runner.load_payload(msgspec.msgpack.decode(wire.payload)))
+        try:
+            payload = _PAYLOAD_DECODER.decode(wire.payload)
+        except msgspec.DecodeError as err:
+            raise PartialStateError(f"not a cqlmatch partial state: {err}") from None
+        state = cls(runner, runner.load_payload(payload))
         state.parts = [tuple(p) for p in wire.parts]  # type: ignore[misc]
         state.stats = dict(wire.stats)
         state.bad = wire.bad
