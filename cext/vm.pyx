@@ -34,7 +34,7 @@ releasing and taking the GIL back.
 
 Layout: this file holds the imports and the ``Machine``'s construction and
 public methods; its parts by concern are ``cext/vm/*.pxi`` (registers,
-dispatch, regexsets, caseless, numbers, exactsum, grouptable), included
+dispatch, regexsets, caseless, numbers, exactsum, grouptable, dictevents), included
 below so that the module stays one C unit, and ``vm.pxd`` is the table of
 contents of all.
 Limits (``PARTIAL_GROUPS``, ``REGEX_MAX_MEM``) come from ``cqlmatch.limits``.
@@ -58,6 +58,7 @@ from cpython.unicode cimport (
     PyUnicode_2BYTE_KIND,
 )
 from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.pythread cimport PyThread_get_thread_ident
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from libc.math cimport fabs, isfinite, isinf
 from libc.stdint cimport int64_t, uint16_t, uint32_t
@@ -125,6 +126,7 @@ include "vm/caseless.pxi"    # caseless string tests (RE2's (?i) on ASCII consta
 include "vm/numbers.pxi"     # number parsing, IPv4 and CIDR tests
 include "vm/exactsum.pxi"    # sum()/avg(): exact, bounded, mergeable
 include "vm/grouptable.pxi"  # GroupTable, adding an event to it, its rows
+include "vm/dictevents.pxi"  # dict mode: fields read from nested dicts in place; DictMatcher
 
 
 cdef class Machine:
@@ -217,6 +219,7 @@ cdef class Machine:
         _build_sets(self)
         _check_code(self)
         _build_cidrs(self)
+        _build_paths(self)
 
     def __dealloc__(self):
         cdef size_t i

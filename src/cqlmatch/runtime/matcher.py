@@ -19,11 +19,21 @@ Per-event cost
     When the compiled program reads fields only through its slots (no
     instruction takes a syntax node, so no slow path runs the reference
     semantics on the whole event) and no aggregate stage past a native
-    ``groupBy`` reads events, only the program's fields (and their ``#tag``
-    and ``@timestamp`` fallbacks) are converted from the event: a few dict
-    lookups instead of flattening every field, and no ``@rawstring``
-    serialisation unless the program reads it.  NDJSON lines are decoded the
-    same way (``ingest.Decoder`` restricted to those fields) after the raw
+    ``groupBy`` reads events, a plain ``dict`` is not converted at all:
+    ``match`` is then the C method of a ``_vm.DictMatcher`` (set on the
+    instance), whose VM reads each field the code reaches straight from the
+    dict when it first needs it (one lookup for a top-level name, a walk
+    through nested dicts and lists for ``a.b`` or ``a[0]``, then the
+    ``#tag``/``@timestamp`` fallback; ``@rawstring``, when absent, is the
+    event's compact JSON, made only if read), and makes a str only of a
+    value that is not one (``null`` -> ``"null"``, numbers as JSON writes
+    them).  So an event the first test rejects costs a lookup or two, and a
+    value JSON cannot hold (a NaN, bytes) raises ``ValueError`` only when
+    the code reads it.  ``match_many`` runs each batch through the same C
+    loop.  (Keys are looked up as str: JSON objects have no others.)
+    Another kind of mapping is converted first: only the program's fields
+    and their fallbacks, or the whole event when a name is dotted.  NDJSON
+    lines are decoded the same way (``ingest.Decoder`` restricted to those fields) after the raw
     prefilter; a kept line is then decoded whole for its output.  Otherwise
     every event is flattened whole, as ``CompiledQuery.run`` does.
 
@@ -67,6 +77,7 @@ from typing import Any
 
 import msgspec
 
+from .._vm import DictMatcher
 from ..bytecode.program import Program
 from ..ingest.decode import Decoder
 from ..ingest.lines import Block, LineSplitter, MalformedLine, Overlong, strip_bom
@@ -271,6 +282,19 @@ class Matcher:
         self._table = self._new_table(first)
         self._buffer: list[Event] = []
 
+        # Plain dicts: the VM reads the program's fields from them in place.
+        self._dicts: DictMatcher | None = None
+        if restricted:
+            self._dicts = DictMatcher(
+                self._machine,
+                self._match_python,
+                self._match_item,
+                _edited,
+                self._agg_lock,
+                self._table if self.aggregating else None,
+            )
+            self.match = self._dicts.match  # type: ignore[method-assign]
+
         # feed(): one line splitter, the line counter.
         self._feed_lock = threading.Lock()
         self._splitter = LineSplitter(max_line_bytes)
@@ -278,7 +302,7 @@ class Matcher:
         self._malformed_lock = threading.Lock()
         self.malformed: list[MalformedLine] = []
         self.malformed_count = 0
-        self.kept = 0  # events the per-event part kept (all entry points)
+        self._kept_count = 0  # events kept outside the DictMatcher
 
     # --- engines ---------------------------------------------------------------------------
 
@@ -295,9 +319,19 @@ class Matcher:
             engine.warnings = self._warnings  # one list for every thread's engine
             return engine
 
+    def _machine(self) -> Any:
+        """This thread's VM (for the DictMatcher, which asks once per thread)."""
+        return self._engine().machine
+
     def _warn(self, code: str, message: str) -> None:
         if (code, message) not in self._warnings:
             self._warnings.append((code, message))
+
+    @property
+    def kept(self) -> int:
+        """Events the per-event part kept so far (all entry points)."""
+        extra = self._dicts.kept if self._dicts is not None else 0
+        return self._kept_count + extra
 
     @property
     def lines(self) -> int:
@@ -337,7 +371,15 @@ class Matcher:
     def match(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
         """The event plus the fields the per-event stages assigned, or None
         when the query drops it.  Raises ``TypeError``/``ValueError`` when
-        ``event`` is not a JSON object (a mapping of JSON values)."""
+        ``event`` is not a JSON object (a mapping of JSON values).
+
+        When the program runs natively (module docstring, "Per-event
+        cost"), the instance's ``match`` is its ``DictMatcher``'s, which
+        reads a plain ``dict`` in place and hands anything else here."""
+        return self._match_python(event)
+
+    def _match_python(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
+        """``match`` with the event converted first (``_event``)."""
         if not isinstance(event, Mapping):
             raise TypeError(f"an event is a mapping, not {type(event).__name__}")
         try:
@@ -363,6 +405,12 @@ class Matcher:
         with self._feed_lock:
             base = self._items
             self._items += len(batch)
+        if self._dicts is not None:
+            errors: list[tuple[int, str]] = []
+            results = self._dicts.match_list(batch, errors)
+            for index, reason in errors:
+                self._bad(MalformedLine(base + index + 1, reason))
+            return results
         sources: list[Event] = []
         positions: list[int] = []
         for index, item in enumerate(batch):
@@ -384,6 +432,18 @@ class Matcher:
             if out is not None:
                 results[index] = _merged(batch[index], source.fields, out.fields)
         return results
+
+    def _match_item(self, item: Any) -> dict[str, Any] | None:
+        """One item of ``match_many`` that is not a plain dict; raises
+        ``TypeError``/``ValueError`` (the reason) when it is no JSON object."""
+        if not isinstance(item, Mapping):
+            raise TypeError(f"not a mapping but {type(item).__name__}")
+        source = self._event(item)
+        out = self._engine().match(source)
+        if out is None:
+            return None
+        self._kept([out])
+        return _merged(item, source.fields, out.fields)
 
     def _run(self, sources: list[Event]) -> list[Event | None]:
         """The per-event output of each event (None when dropped), in order."""
@@ -495,7 +555,7 @@ class Matcher:
         if not outs:
             return
         with self._agg_lock:
-            self.kept += len(outs)
+            self._kept_count += len(outs)
             if not self.aggregating:
                 return
             if self._table is not None:
@@ -521,6 +581,8 @@ class Matcher:
                 rows = engine.finish(self._table)
                 if reset:
                     self._table = self._new_table(engine)
+                    if self._dicts is not None:
+                        self._dicts.table = self._table
                 return [event.fields for event in rows]
             events = self._buffer
             self._buffer = [] if reset else list(events)
