@@ -170,6 +170,7 @@ cdef class Machine:
     cdef bint dict_busy
 
     cdef int _check_table(self, GroupTable table) except -1  # table of this program's plan?
+    cdef Py_ssize_t _rows_of(self, tuple columns, raws) except -1  # rows of checked columns
     cdef int _limit_warning(self, GroupTable table) except -1  # W401 once per table
 
 
