@@ -216,9 +216,13 @@ cdef PyObject* _load_dict(Machine m, _Ctx c, int slot) except? NULL:
     event as compact JSON, made only then)."""
     cdef PyObject* found
     cdef int fb
-    found = _dict_field(
-        m, c, c.event, m.name_ptrs[slot], <object>PyTuple_GET_ITEM(m.name_paths, slot)
-    )
+    cdef object paths = <object>PyTuple_GET_ITEM(m.name_paths, slot)
+    if paths is None:  # (the common case, inline: one lookup, a str as it is)
+        found = _dict_lookup(<PyObject*>c.event, m.name_ptrs[slot])
+        if found != NULL and not PyUnicode_CheckExact(found):
+            found = _convert(m, c, found)
+    else:
+        found = _dict_field(m, c, c.event, m.name_ptrs[slot], paths)
     if found == NULL:
         fb = m.fallback_slot[slot]
         if fb >= 0 and c.st[fb] == 2:
@@ -347,9 +351,10 @@ cdef class DictMatcher:
             self.kept += 1
             return _kept_dict(m, c, event, self.edit)
         finally:
+            # (The regex sets keep the last value each ran on, held, until
+            # another value replaces it: no _forget per event.)
             c.reset_stack()
             c.event = None
-            _forget(m)
             if own:
                 m.dict_busy = False
 
@@ -388,4 +393,5 @@ cdef class DictMatcher:
                 continue
             if result is not None:
                 out[i] = result
+        _forget(m)
         return out
