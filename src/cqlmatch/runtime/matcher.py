@@ -33,8 +33,14 @@ Per-event cost
     loop.  (Keys are looked up as str: JSON objects have no others.)
     Another kind of mapping is converted first: only the program's fields
     and their fallbacks, or the whole event when a name is dotted.  NDJSON
-    lines are decoded the same way (``ingest.Decoder`` restricted to those fields) after the raw
-    prefilter; a kept line is then decoded whole for its output.  Otherwise
+    chunks go the way of a file: the complete lines of each are scanned in
+    place by the raw prefilter (which counts them too), the program's fields
+    of the lines it keeps are extracted into columns (``ingest.columns``),
+    the VM picks from those the lines the query keeps
+    (``Machine.accepted_rows``), and only those are decoded: ``feed``
+    decodes each whole once and matches the dict in place, ``feed_raw``
+    decodes its fields (``ingest.Decoder``) for its triples.  Lines the
+    column decoder declines are decoded that way one by one.  Otherwise
     every event is flattened whole, as ``CompiledQuery.run`` does.
 
 Aggregates
