@@ -52,6 +52,14 @@ def _use_kernel(str name=None):
     return previous
 
 
+# The needles of the last groups scanned (a stream scans the same ones over
+# and over): the tuples are held, so the needles' pointers into them stay good.
+cdef object _last_groups = None
+cdef object _last_folds = None
+cdef vector[Needle] _last_needles
+cdef int _last_ngroups = 0
+
+
 cdef int make_needles(tuple groups, object folds, vector[Needle]& needles) except -1:
     """Append the literals of ``groups`` (tuples of non-empty ``bytes``) to
     ``needles``; return the number of groups.  ``folds``: None, or for each
@@ -315,7 +323,14 @@ def scan(
     if len(escapes) != 65536:
         raise ValueError("escapes must be a 65,536-byte table")
     table = <const unsigned char*>PyBytes_AS_STRING(escapes)
-    ngroups = make_needles(groups, folds, needles)
+    global _last_groups, _last_folds, _last_ngroups, _last_needles
+    if groups is _last_groups and folds is _last_folds:
+        needles = _last_needles  # (a copy: the cache may change once the GIL is released)
+        ngroups = _last_ngroups
+    else:
+        ngroups = make_needles(groups, folds, needles)
+        _last_needles = needles
+        _last_groups, _last_folds, _last_ngroups = groups, folds, ngroups
     data += start
     n = <size_t>(end - start)
     with nogil:

@@ -288,6 +288,7 @@ class Matcher:
         self._dict_restricted = restricted and not any("." in n or "[" in n for n in self._names)
         self._needs_raw = not restricted or plan.reads_rawstring
         self._prefilter = Prefilter(self.program.prefilter if prefilter else ())
+        self._scanning = self._prefilter.active
         self._decoder_fields = self.program.fields if restricted else ()
 
         # Aggregation state: the VM's group table, or the kept events.
@@ -526,7 +527,7 @@ class Matcher:
             if number == 1 and block.startswith(BOM, first):
                 block, bom_only = strip_bom(block[first:last] if last >= 0 else block[first:])
                 first, last = 0, -1
-            if self._prefilter.active:
+            if self._scanning:
                 packed, count = self._prefilter.scan_counted(block, True, first, last)
             else:  # every line
                 packed, count = _c_scan(block, (), _NO_ESCAPES, False, True, None, first, last)
@@ -557,7 +558,7 @@ class Matcher:
         lines it keeps from those, and only they are decoded; when the
         columns were certain (every value read a string) and dicts are
         wanted, each is decoded once, as a dict, and matched in place."""
-        spans = unpack_spans(packed)
+        spans = None
         columns = self._columns()
         if columns is not None and len(block) - offset <= self.max_line_bytes:
             batch = columns.decode_spans(block, packed)
@@ -565,9 +566,12 @@ class Matcher:
                 rows = self._engine().machine.accepted_rows(batch.columns, batch.raws)
                 if not rows:
                     return []
-                spans = [spans[row] for row in rows]
+                pairs = memoryview(packed).cast("Q")
+                spans = [(pairs[2 * row], pairs[2 * row + 1]) for row in rows]
                 if dicts and self._dicts is not None and not self._needs_raw:
                     return self._kept_dicts(block, spans)
+        if spans is None:
+            spans = unpack_spans(packed)
         decoder = self._decoder()
         limit = self.max_line_bytes
         sources: list[Event] = []
