@@ -75,7 +75,7 @@ cdef _spell(str name, Py_ssize_t at, list steps, list out):
 cdef _spell_index(str name, Py_ssize_t at, list steps, list out):
     """``name[at:]`` starting with an array index ``[N]`` (``str(N)``)."""
     found = _INDEX.match(name, at)
-    if found is None:
+    if found is None or len(found.group(1)) > 18:  # (no array is that long)
         return
     steps = steps + [int(found.group(1))]
     end = found.end()
@@ -285,7 +285,8 @@ cdef class DictMatcher:
     """One program's per-event code over events given as dicts, in place.
 
     ``factory()`` gives the calling thread's ``Machine`` (asked once per
-    thread; the program must run natively: no slow path may see the event);
+    thread, and kept by thread ident for the life of this object; the
+    program must run natively: no slow path may see the event);
     ``one(event)`` and ``item(event)`` answer for what is not a plain
     ``dict`` (``match`` and ``match_list`` respectively); ``edit(event,
     before, changed, removed)`` makes the output when a changed field is

@@ -202,3 +202,13 @@ def test_threads_each_get_their_own_machine() -> None:
         thread.join()
     assert len({id(m) for m in machines}) == 4
     assert matcher.kept == 800
+
+
+def test_an_index_no_array_can_have_is_never_found() -> None:
+    matcher = Matcher('x[99999999999999999999999]=* | k := "1"', aggregate=False)
+    assert matcher._dicts is not None
+    assert matcher.match({"x": ["a"]}) is None
+    assert matcher.match({"x[99999999999999999999999]": "a"}) == {
+        "x[99999999999999999999999]": "a",
+        "k": "1",
+    }
