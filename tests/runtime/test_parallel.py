@@ -230,3 +230,42 @@ def test_workers_start_by_fork_unless_threads_run(events_file, small_ranges, spl
         helper.join()
     assert split_calls
     assert (parallel.start_context().get_start_method() == "fork") == single
+
+
+def test_a_native_plan_waits_for_enough_input_to_start_a_pool(tmp_path, monkeypatch) -> None:
+    """Workers pay only past a size (issue 19): a native plan reads gigabytes
+    a second, so it needs POOL_MIN_RANGES ranges of input, a compressed byte
+    weighing COMPRESSED_WEIGHT plain ones; a slow plan splits from two."""
+    import gzip
+    import random
+
+    monkeypatch.setattr(parallel, "MIN_RANGE_BYTES", 1 << 12)
+    line = b'{"event_simpleName":"ProcessRollup2","CommandLine":"cmd /c whoami"}\n'
+    small = tmp_path / "small.ndjson"
+    small.write_bytes(line * ((3 << 12) // len(line) + 1))
+    assert parallel.plan_parts([str(small)], 2) is not None
+    assert parallel.plan_parts([str(small)], 2, fast=True) is None
+    big = tmp_path / "big.ndjson"
+    big.write_bytes(line * ((parallel.POOL_MIN_RANGES << 12) // len(line) + 1))
+    assert parallel.plan_parts([str(big)], 2, fast=True) is not None
+    # two compressed files: weighed by what they will cost to read, so
+    # fewer bytes than a plain file needs start the pool
+    rng = random.Random(19)
+    for name in ("a.gz", "b.gz"):
+        text = b"".join(b'{"c":"%s"}\n' % rng.randbytes(40).hex().encode() for _ in range(150))
+        (tmp_path / name).write_bytes(gzip.compress(text, mtime=0))
+    packed = [str(tmp_path / "a.gz"), str(tmp_path / "b.gz")]
+    size = sum((tmp_path / n).stat().st_size for n in ("a.gz", "b.gz"))
+    assert 2 << 12 <= size < parallel.POOL_MIN_RANGES << 12 <= size * parallel.COMPRESSED_WEIGHT
+    assert parallel.plan_parts(packed, 2, fast=True) is not None
+    assert parallel.plan_parts(packed, 2) is not None
+    (tmp_path / "b.gz").write_bytes(gzip.compress(b"", mtime=0))
+    assert parallel.plan_parts(packed, 2, fast=True) is None  # too little left
+
+
+def test_a_native_query_over_a_small_file_runs_in_one_process(tmp_path) -> None:
+    query = cqlmatch.compile("CommandLine=/whoami/i | groupBy([CommandLine])")
+    assert query.plan.native
+    path = tmp_path / "e.ndjson"
+    path.write_bytes(b'{"CommandLine":"cmd /c whoami"}\n' * 1000)
+    assert parallel.plan_parts([str(path)], 2, fast=query.plan.native) is None

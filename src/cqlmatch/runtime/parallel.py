@@ -5,7 +5,10 @@ engine methods a single process uses, merged in input order.
     The parts of the input: a plain file large enough is cut at line
     boundaries into byte ranges; a compressed file (which cannot be cut) is
     one part; several files give parts in the order named.  None when
-    splitting does not pay (one small file, standard input, a pipe).
+    splitting does not pay (for a native plan, less input than
+    ``POOL_MIN_RANGES`` ranges, compressed bytes weighing
+    ``COMPRESSED_WEIGHT`` plain ones; otherwise less than two; standard
+    input; a pipe).
 ``run_parts(...)``
     Each part read and run by a worker (fork, forkserver or spawn: the
     program travels as bytes, with the query text, parameters and lookup
@@ -45,7 +48,15 @@ if TYPE_CHECKING:
 
     from .result import Result
 
-MIN_RANGE_BYTES = 16 << 20  # less input than two of these is not worth a process
+MIN_RANGE_BYTES = 16 << 20  # the smallest range a plain file is cut into
+# Workers pay only past a size: starting the pool and merging cost about
+# 0.03-0.05 s here, while one core reads 2-4 GB/s of plain NDJSON for the
+# seed rule (bench/compare.py: two workers lost at 82 and 117 MB and broke
+# even at about 200 MB).  So the input must weigh this many ranges...
+POOL_MIN_RANGES = 12
+# ...where a compressed byte weighs as much as this many plain ones (gunzip
+# gives about 400 MB/s against 2-4 GB/s scanned: docs/scale-out.md).
+COMPRESSED_WEIGHT = 6
 RANGES_PER_WORKER = 4  # more ranges than workers: a busy core does not hold up the rest
 
 
@@ -58,8 +69,11 @@ class Part(NamedTuple):
     end: int | None
 
 
-def plan_parts(paths: Sequence[str], workers: int) -> list[Part] | None:
-    """The parts of ``paths`` (see the module docstring), or None."""
+def plan_parts(paths: Sequence[str], workers: int, fast: bool = False) -> list[Part] | None:
+    """The parts of ``paths`` (see the module docstring), or None.  ``fast``:
+    the query reads gigabytes a second on one core (a native plan), so the
+    pool must wait for ``POOL_MIN_RANGES`` ranges of input; a slower one
+    (slow paths, a pack's rules) gains from two ranges on."""
     if workers < 2:
         return None
     parts: list[Part] = []
@@ -74,15 +88,16 @@ def plan_parts(paths: Sequence[str], workers: int) -> list[Part] | None:
             with open(path, "rb") as fh:
                 if compression_of(fh.read(4)) is not None:
                     parts.append(Part(path, 0, None))
+                    total += info.st_size * COMPRESSED_WEIGHT
                 else:
                     parts.extend(
                         Part(path, start, end) for start, end in _ranges(fh, info.st_size, workers)
                     )
+                    total += info.st_size
         except OSError:
             return None  # the reader reports it
-        total += info.st_size
-    if len(parts) < 2 or total < 2 * MIN_RANGE_BYTES:
-        return None
+    if len(parts) < 2 or total < (POOL_MIN_RANGES if fast else 2) * MIN_RANGE_BYTES:
+        return None  # one process is done sooner than a pool is started
     return parts
 
 
@@ -110,9 +125,11 @@ def _ranges(fh: Any, size: int, workers: int) -> list[tuple[int, int]]:
     return list(pairwise(cuts))
 
 
-def plan_ranges(path: str | os.PathLike[str], workers: int) -> list[tuple[int, int]] | None:
+def plan_ranges(
+    path: str | os.PathLike[str], workers: int, fast: bool = False
+) -> list[tuple[int, int]] | None:
     """The byte ranges of one plain file, or None (``plan_parts`` for one file)."""
-    parts = plan_parts([os.fspath(path)], workers)
+    parts = plan_parts([os.fspath(path)], workers, fast)
     if parts is None or any(part.end is None for part in parts):
         return None
     return [(part.start, part.end) for part in parts]  # type: ignore[misc]

@@ -125,7 +125,9 @@ class CompiledQuery:
 
             file_paths = [os.fspath(p) for p in paths if isinstance(p, str | os.PathLike)]
             parts = (
-                parallel.plan_parts(file_paths, count) if len(file_paths) == len(paths) else None
+                parallel.plan_parts(file_paths, count, fast=self.plan.native)
+                if len(file_paths) == len(paths)
+                else None
             )
             if parts:
                 done = parallel.run_parts(
