@@ -661,6 +661,20 @@ _TABLE = (
     ),
     # --- run time --------------------------------------------------------------------------
     _w(
+        "W340",
+        "a tag of the source no input gives",
+        """
+        The query filters on a tag of the source (#repo, #type, #Vendor ...),
+        which LogScale gives every event of a repository.  Falcon sensor
+        events read from files do not carry this one, and the inputs were
+        given no such tag, so the filter matches only events that hold the
+        field themselves.  Give the inputs the tag (run --tag NAME=VALUE, or
+        tags= in the API); #repo, #type and #kind have the Falcon sensor
+        defaults unless --no-default-tags.
+        """,
+        "#Vendor=zscaler | groupBy(url)",
+    ),
+    _w(
         "W401",
         "groupBy() reached its group limit",
         """
@@ -746,6 +760,18 @@ _TABLE = (
         """,
         f'replace("", with="{"x" * 20_000}", field=Data)',
         {"Data": "y" * 1000},
+    ),
+    _w(
+        "W490",
+        "no event carried the tag the query filters on",
+        """
+        The query filters on a tag of the source that no event read carried
+        (as #name or name) and that the inputs were not given, so that filter
+        matched nothing.  Give the inputs the tag with run --tag NAME=VALUE
+        (tags= in the API, tags: in a pack manifest), or remove the filter.
+        """,
+        "#Vendor=zscaler | groupBy(url)",
+        {"url": "example.com"},
     ),
     _w(
         "W461",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from .functions import load_all
 from .functions.registry import AGGREGATE, EVENT, STAGE, STREAMING, VALUE
@@ -26,6 +26,7 @@ from .lang.glob import glob_match
 from .lang.regex import CompiledRegex, compile_regex
 from .lang.values import format_bool, format_number, parse_bool, parse_number, unescape_bare
 from .semantics.checked import BoundCall, Checked
+from .semantics.tags import TagWatch
 from .syntax import ast as A
 
 load_all()
@@ -50,7 +51,10 @@ class Interpreter:
         checked: Checked,
         lookups: dict[str, list[dict[str, str]]] | None = None,
         clock: Callable[[], int] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> None:
+        """``tags``: the tags of the inputs (``lang.tags``), read by ``#name``
+        when an event has neither ``#name`` nor ``name``."""
         self.checked = checked
         self.tree = checked.tree
         self.params = checked.params
@@ -58,6 +62,8 @@ class Interpreter:
         self.warnings: list[tuple[str, str]] = []
         self._clock = clock
         self._source: list[Event] = []
+        self.tags: dict[str, str] | None = dict(tags) if tags else None
+        self.watch = TagWatch(self.tree, self.tags)
 
     # --- the Runtime protocol -------------------------------------------------------
 
@@ -95,10 +101,17 @@ class Interpreter:
 
     def run(self, events: Iterable[Event]) -> list[Event]:
         """All output rows or events of the query over ``events``."""
+        tags = self.tags
+        events = self.watch.watched(events)
+        if tags is not None:
+            events = (event.tagged(tags) for event in events)
         if self.needs_source():
             events = list(events)
             self.use_source(events)
-        return list(self.stages(self.tree.stages, iter(events)))
+        out = list(self.stages(self.tree.stages, iter(events)))
+        for code, message in self.watch.warnings():
+            self.warn(code, message)
+        return out
 
     def needs_source(self) -> bool:
         return self.checked.reads_source
@@ -111,7 +124,7 @@ class Interpreter:
             if self.is_aggregate(stage):
                 break
             stages.append(stage)
-        out = list(self.stages(tuple(stages), iter([event])))
+        out = list(self.stages(tuple(stages), iter([event.tagged(self.tags)])))
         return out[0] if out else None
 
     # --- pipelines -----------------------------------------------------------------------

@@ -143,6 +143,23 @@ def _positive(text: str) -> int:
     return value
 
 
+def tag_options(p: argparse.ArgumentParser) -> None:
+    """``--tag`` and ``--no-default-tags`` (run, check, disasm, stream, pack run)."""
+    p.add_argument(
+        "--tag",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a tag of the source the events come from, read by #NAME when an event has "
+        "neither #NAME nor NAME (repeatable; e.g. --tag repo=detections)",
+    )
+    p.add_argument(
+        "--no-default-tags",
+        action="store_true",
+        help="inputs are not Falcon sensor telemetry: no #repo=base_sensor, "
+        "#type=falcon-raw-data, #kind=Primary by default",
+    )
+
+
 def _pairs(items: list[str] | None, flag: str) -> dict[str, str]:
     out = {}
     for item in items or ():
@@ -163,7 +180,19 @@ def _compile(args: argparse.Namespace, strict: bool = False):
     params = _pairs(args.param, "--param")
     lookups = _pairs(args.lookup, "--lookup")
     text = _expand_saved(args, _read_query(args.query))
-    return compile_text(text, strict, params, lookups, lookup_dir=args.lookups)
+    return compile_text(text, strict, params, lookups, lookup_dir=args.lookups, **_tags(args))
+
+
+def _tags(args: argparse.Namespace) -> dict:
+    """``--tag NAME=VALUE`` and ``--no-default-tags`` as ``compile``'s
+    ``tags`` and ``default_tags`` (docs/semantics.md, "Tags of the source")."""
+    from ..lang.tags import TagError, input_tags
+
+    try:
+        tags = input_tags(getattr(args, "tag", None) or (), defaults=False)
+    except TagError as err:
+        raise SystemExit(f"cqlmatch: --tag: {err}") from None
+    return {"tags": tags, "default_tags": not getattr(args, "no_default_tags", False)}
 
 
 def _expand_saved(args: argparse.Namespace, text: str) -> str:
@@ -308,6 +337,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             params=_pairs(args.param, "--param"),
             lookups=_pairs(args.lookup, "--lookup"),
             lookup_dir=args.lookups,
+            **_tags(args),
         )
     else:
         query = _compile(args, strict=args.strict)
@@ -477,6 +507,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             metavar="DIR",
             help='saved queries: $name() is DIR/name.cql, $"pkg/name"() DIR/pkg/name.cql',
         )
+        tag_options(p)
 
     p = command("run", "run a query over NDJSON events and print the result")
     p.add_argument("query", help="query file, or - for standard input")

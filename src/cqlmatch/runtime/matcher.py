@@ -74,6 +74,7 @@ from ..ingest.prefilter import Prefilter
 from ..lang.events import Event, Fields, _scalar, flatten, rawstring_of
 from ..limits import MALFORMED_KEPT, MAX_LINE_BYTES
 from ..semantics.lookups import Table
+from ..semantics.tags import prefilter_sound
 from .query import ENGINES, CompiledQuery, compile as compile_query
 
 __all__ = ["Matcher"]
@@ -213,12 +214,17 @@ class Matcher:
         batch_size: int = 1024,
         max_line_bytes: int = MAX_LINE_BYTES,
         on_malformed: Callable[[MalformedLine], None] | None = None,
+        tags: Mapping[str, str] | Iterable[str] | None = None,
+        default_tags: bool = True,
     ) -> None:
         """``query``: CQL text (compiled with ``params``, ``lookups`` and
         ``lookup_dir``, as ``cqlmatch.compile`` does) or a
         ``CompiledQuery``.  ``aggregate=False`` skips the aggregate stages
         (``results()`` then refuses), for callers that only classify.
-        ``on_malformed`` is called with each malformed line as it is found."""
+        ``on_malformed`` is called with each malformed line as it is found.
+        ``tags``: the tags of the source the events come from, over the
+        Falcon sensor defaults unless not ``default_tags``
+        (``CompiledQuery.run``; docs/semantics.md, "Tags of the source")."""
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
         if isinstance(query, CompiledQuery):
@@ -249,6 +255,7 @@ class Matcher:
         self.max_line_bytes = max_line_bytes
         self.on_malformed = on_malformed
         self.program: Program = compiled.program
+        self.tags: dict[str, str] = compiled.run_tags(None, tags, default_tags)
         self._local = threading.local()
         self._warnings: list[tuple[str, str]] = []
 
@@ -261,7 +268,8 @@ class Matcher:
         self._line_restricted = restricted
         self._dict_restricted = restricted and not any("." in n or "[" in n for n in self._names)
         self._needs_raw = not restricted or plan.reads_rawstring
-        self._prefilter = Prefilter(self.program.prefilter if prefilter else ())
+        sound = prefilter_sound(compiled.tree, self.tags)
+        self._prefilter = Prefilter(self.program.prefilter if prefilter and sound else ())
         self._decoder_fields = self.program.fields if restricted else ()
 
         # Aggregation state: the VM's group table, or the kept events.
@@ -291,7 +299,7 @@ class Matcher:
         try:
             return self._local.engine
         except AttributeError:
-            engine = self._local.engine = self.query.new_engine(self.engine)
+            engine = self._local.engine = self.query.new_engine(self.engine, self.tags)
             engine.warnings = self._warnings  # one list for every thread's engine
             return engine
 

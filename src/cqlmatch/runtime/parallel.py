@@ -160,7 +160,9 @@ def _init(spec: dict[str, Any]) -> None:
         from .engine import VMEngine
 
         front = front_end(spec["text"], spec["strict"], spec["params"], spec["tables"])
-        engine = VMEngine(front.checked, front.tables, program=loads(spec["program"]))
+        engine = VMEngine(
+            front.checked, front.tables, program=loads(spec["program"]), tags=spec["tags"]
+        )
     except Exception as err:  # raised again by _work, in the parent
         _WORKER["error"] = err
         return
@@ -216,6 +218,9 @@ def _work(task: tuple[int, Part]) -> tuple[Any, ...]:
             if len(malformed) < MALFORMED_KEPT:
                 malformed.append((item.line_number, item.reason))
 
+    watch = engine.watch
+    watch.seen.clear()
+    watch.read = False
     with reader:
         payload: GroupTable | list[Event]
         if engine.plan.grouped:
@@ -226,7 +231,8 @@ def _work(task: tuple[int, Part]) -> tuple[Any, ...]:
     warnings = list(engine.warnings)
     engine.warnings.clear()
     stopped = reader.incomplete
-    return index, reader.stats.as_dict(), bad, malformed, failed, payload, warnings, stopped
+    seen = (sorted(watch.seen), watch.read)
+    return index, reader.stats.as_dict(), bad, malformed, failed, payload, warnings, stopped, seen
 
 
 @contextlib.contextmanager
@@ -283,6 +289,7 @@ def run_parts(
     on_error: str,
     max_line_bytes: int,
     name_files: bool,
+    tags: dict[str, str] | None = None,
 ) -> list[Event] | None:
     """``query`` over ``parts`` in ``workers`` processes; None when the
     result must come from one pass instead (see the module docstring).
@@ -297,6 +304,7 @@ def run_parts(
         "prefilter": prefilter,
         "on_error": on_error,
         "max_line_bytes": max_line_bytes,
+        "tags": tags,
     }
     offset = 0  # lines of the current file in the parts before
     table = engine.new_table() if engine.plan.grouped else None
@@ -312,18 +320,20 @@ def run_parts(
         pool = worker_pool(context, min(workers, len(parts)), _init, (spec,))
     with pool as running, explained_loss():
         results = running.imap(_work, list(enumerate(parts)))
-        for index, counts, bad, malformed, failed, payload, warnings, stopped in results:
+        for index, counts, bad, malformed, failed, payload, warnings, stopped, seen in results:
             offset = record_part(
                 result, parts[index], offset, counts, bad, malformed, failed, stopped, name_files
             )
             for code, message in warnings:
                 engine.warn(code, message)
+            engine.watch.note(*seen)
             if table is None:
                 collected.extend(payload)
             elif payload.limit_reached:
                 return None  # a part held more groups than a partial table keeps
             else:
                 table.merge(payload)
+    engine.tag_warnings()
     if table is not None:
         if table.limit_reached:
             engine.warn("W401", W401.format(table.group_limit))

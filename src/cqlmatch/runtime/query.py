@@ -16,7 +16,7 @@ the engine and the result.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,14 @@ from typing import Any
 from ..bytecode.program import Program
 from ..errors import Diagnostic
 from ..ingest.lines import MalformedLine
-from ..ingest.sources import as_inputs
+from ..ingest.sources import Inputs, as_inputs
 from ..lang.events import Event, flatten, rawstring_of
+from ..lang.tags import input_tags
 from ..limits import MAX_LINE_BYTES
 from ..semantics.checked import Checked
 from ..semantics.frontend import front_end
 from ..semantics.lookups import Table
+from ..semantics.tags import check_tags, prefilter_sound
 from .choices import ENGINES, ON_ERROR
 from .plan import RunPlan, make_plan
 from .result import Result
@@ -39,13 +41,23 @@ class CompiledQuery:
     """A parsed and checked query, ready to run (immutable; see the module docstring)."""
 
     def __init__(
-        self, text: str, checked: Checked, tables: dict[str, Table], strict: bool = False
+        self,
+        text: str,
+        checked: Checked,
+        tables: dict[str, Table],
+        strict: bool = False,
+        tags: Mapping[str, str] | Iterable[str] | None = None,
+        default_tags: bool = True,
     ) -> None:
+        """``tags``/``default_tags``: the tags every run's inputs have unless
+        the run says otherwise (``run``)."""
         self.text = text
         self.strict = strict
         self.tree = checked.tree
         self.checked = checked
         self.tables = tables
+        self.tags: dict[str, str] = input_tags(tags, defaults=False)
+        self.default_tags = default_tags
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -63,18 +75,21 @@ class CompiledQuery:
         """How the program runs on the VM (``runtime.plan``)."""
         return make_plan(self.checked, self.program)
 
-    def new_engine(self, engine: str = "vm") -> Any:
+    def new_engine(self, engine: str = "vm", tags: Mapping[str, str] | None = None) -> Any:
         """A fresh engine: the VM (``VMEngine``) or the reference ``Interpreter``;
-        both have ``run``, ``match`` and ``warnings``."""
+        both have ``run``, ``match`` and ``warnings``.  ``tags``: the tags
+        of the inputs it will read (``lang.tags.input_tags``; None: none)."""
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
         if engine == "vm":
             from .engine import VMEngine
 
-            return VMEngine(self.checked, self.tables, program=self.program, plan=self.plan)
+            return VMEngine(
+                self.checked, self.tables, program=self.program, plan=self.plan, tags=tags
+            )
         from ..reference import Interpreter
 
-        return Interpreter(self.checked, self.tables)
+        return Interpreter(self.checked, self.tables, tags=tags)
 
     def run(
         self,
@@ -86,6 +101,8 @@ class CompiledQuery:
         prefilter: bool = True,
         max_line_bytes: int | None = None,
         result: Result | None = None,
+        tags: Mapping[str, str] | Iterable[str] | None = None,
+        default_tags: bool = True,
     ) -> Result:
         """Output rows (aggregating queries) or kept events, as dicts, in a
         ``Result`` (a list that also carries the run's stats, malformed lines
@@ -102,15 +119,21 @@ class CompiledQuery:
         then parses every line (no prefilter) so that none is missed.
         ``prefilter=False`` decodes every line (results never differ).
         ``result``: the (empty) ``Result`` to fill, for a caller that watches
-        the counts while the run goes on; a new one by default."""
+        the counts while the run goes on; a new one by default.
+        ``tags``: the tags of the source (``{"repo": "base_sensor"}`` or
+        ``["repo=base_sensor"]``), which ``#repo`` reads when an event has
+        neither ``#repo`` nor ``repo``; they go over the default Falcon
+        sensor tags (``lang.tags.FALCON_SENSOR_TAGS``) and an ``Inputs``'
+        own tags; ``default_tags=False`` leaves the defaults out."""
         if on_error not in ON_ERROR:
             raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, not {on_error!r}")
         count = worker_count(workers)
-        runner = self.new_engine(engine)
+        inputs = as_inputs(source)
+        run_tags = self.run_tags(inputs, tags, default_tags)
+        runner = self.new_engine(engine, run_tags)
         result = Result() if result is None else result
         limit = MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes
-        use_prefilter = prefilter and on_error == "skip"
-        inputs = as_inputs(source)
+        use_prefilter = prefilter and on_error == "skip" and prefilter_sound(self.tree, run_tags)
         paths: list[Any] = list(inputs) if inputs is not None else [source]
         many = len(paths) > 1
         if engine == "vm" and count > 1 and self.plan.splits:
@@ -131,12 +154,13 @@ class CompiledQuery:
                     on_error=on_error,
                     max_line_bytes=limit,
                     name_files=many,
+                    tags=run_tags,
                 )
                 if out is not None:
                     result.read_all = True
                     return self._finish(result, runner, out)
                 # a part reached the group limit: one pass instead
-                runner = self.new_engine(engine)
+                runner = self.new_engine(engine, run_tags)
                 result.clear_run()
         items = self._read(paths, result, engine, on_error, use_prefilter, limit, many)
         try:
@@ -144,6 +168,22 @@ class CompiledQuery:
         finally:
             items.close()  # a run may stop early (head) or be interrupted: count what was read
         return self._finish(result, runner, out)
+
+    def run_tags(
+        self,
+        inputs: Inputs | None,
+        tags: Mapping[str, str] | Iterable[str] | None,
+        default_tags: bool = True,
+    ) -> dict[str, str]:
+        """The tags of a run's inputs: the defaults (unless the run, the
+        query or the ``Inputs`` turns them off), then the query's tags, an
+        ``Inputs``' own, and the run's ``tags``, each over the one before."""
+        defaults = default_tags and self.default_tags and (inputs is None or inputs.default_tags)
+        out = input_tags(self.tags, defaults)
+        if inputs is not None:
+            out.update(inputs.tags)
+        out.update(input_tags(tags, defaults=False))
+        return out
 
     def _read(
         self,
@@ -176,11 +216,23 @@ class CompiledQuery:
         result.extend(event.fields for event in out)
         return result
 
-    def match(self, event: Mapping[str, Any], engine: str = "vm") -> dict[str, str] | None:
-        """The event with the fields per-event stages assign, or None if dropped."""
+    def match(
+        self,
+        event: Mapping[str, Any],
+        engine: str = "vm",
+        *,
+        tags: Mapping[str, str] | Iterable[str] | None = None,
+        default_tags: bool = True,
+    ) -> dict[str, str] | None:
+        """The event with the fields per-event stages assign, or None if
+        dropped; ``tags`` and ``default_tags`` as for ``run``."""
         fields = flatten(event)
         raw = fields.get("@rawstring") or rawstring_of(event)
-        matcher = self._vm_matcher if engine == "vm" else self.new_engine(engine)
+        run_tags = self.run_tags(None, tags, default_tags)
+        if engine == "vm" and tags is None and default_tags and self.default_tags:
+            matcher = self._vm_matcher
+        else:
+            matcher = self.new_engine(engine, run_tags)
         out = matcher.match(Event(fields, raw))
         return None if out is None else out.fields
 
@@ -191,8 +243,9 @@ class CompiledQuery:
 
     @cached_property
     def _vm_matcher(self) -> Any:
-        """The VM engine ``match`` reuses (made once; it reports no warnings)."""
-        return self.new_engine("vm")
+        """The VM engine ``match`` reuses (made once, with the default
+        tags; it reports no warnings)."""
+        return self.new_engine("vm", self.run_tags(None, None))
 
 
 def worker_count(workers: int | None) -> int:
@@ -284,6 +337,9 @@ def compile(
     params: Mapping[str, str] | None = None,
     lookups: Mapping[str, str | Path | Table] | None = None,
     lookup_dir: str | Path | None = None,
+    *,
+    tags: Mapping[str, str] | Iterable[str] | None = None,
+    default_tags: bool = True,
 ) -> CompiledQuery:
     """Parse and check ``text``; raises ``CQLSyntaxError`` or ``CQLCompileError``.
 
@@ -295,9 +351,21 @@ def compile(
     ``lookup_dir/NAME``, subfolders allowed, nothing outside it); absolute
     names and ``..`` are E224, names not provided E222.  No file is read
     here: each is read when a run first needs it, and one that is not a
-    table is E225 then (docs/security.md)."""
+    table is E225 then (docs/security.md).  ``tags``: the tags of the
+    source every run's inputs have (``{"repo": "detections"}``), over the
+    Falcon sensor defaults unless not ``default_tags`` (``lang.tags``);
+    a filter on a tag that neither Falcon events nor these give is W340."""
     front = front_end(text, strict, params, lookups, lookup_dir)
-    return CompiledQuery(front.text, front.checked, front.tables, front.strict)  # type: ignore[arg-type]
+    query = CompiledQuery(
+        front.text,
+        front.checked,  # type: ignore[arg-type]
+        front.tables,  # type: ignore[arg-type]
+        front.strict,
+        tags,
+        default_tags,
+    )
+    query.checked.diagnostics.extend(check_tags(query.tree, query.run_tags(None, None)))
+    return query
 
 
 def compile_file(
@@ -306,6 +374,9 @@ def compile_file(
     params: Mapping[str, str] | None = None,
     lookups: Mapping[str, str | Path | Table] | None = None,
     lookup_dir: str | Path | None = None,
+    *,
+    tags: Mapping[str, str] | Iterable[str] | None = None,
+    default_tags: bool = True,
 ) -> CompiledQuery:
     """``compile`` for a query file (``-`` reads standard input).  Lookup
     files are not looked for beside the query: pass its folder as
@@ -313,6 +384,7 @@ def compile_file(
     if path == "-":
         import sys
 
-        return compile(sys.stdin.read(), strict, params, lookups, lookup_dir)
-    text = Path(path).read_text(encoding="utf-8")
-    return compile(text, strict, params, lookups, lookup_dir)
+        text = sys.stdin.read()
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    return compile(text, strict, params, lookups, lookup_dir, tags=tags, default_tags=default_tags)
