@@ -79,11 +79,12 @@ def _read_query(path: str) -> str:
 
 
 def _cmd_fmt(args: argparse.Namespace) -> int:
-    from ..syntax.parser import parse
+    from ..syntax.parser import parse_with_comments
     from ..syntax.printer import format_query
 
     text = _read_query(args.query)
-    formatted = format_query(parse(text)) + "\n"
+    tree, comments = parse_with_comments(text)
+    formatted = format_query(tree, comments, text) + "\n"
     if args.write and args.query != "-":
         Path(args.query).write_text(formatted, encoding="utf-8")
     else:
