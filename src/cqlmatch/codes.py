@@ -526,10 +526,24 @@ _TABLE = (
         "function needs data from outside the events",
         """
         The function needs data that offline events do not carry: a GeoIP or
-        ASN database, DNS look-ups, or CrowdStrike threat intelligence.  Such
-        queries cannot run offline until that data can be supplied; a corpus
-        report counts them apart from real failures.  Remove the function,
-        or enrich the events before running.
+        ASN database, DNS look-ups, or CrowdStrike threat intelligence.  For
+        ipLocation(), asn() and ioc:lookup() give your own: --geoip FILE.mmdb,
+        --asn FILE.mmdb (MaxMind format) or --iocs FILE.csv (geoip=, asn=,
+        iocs= in the API).  The others cannot run offline; a corpus report
+        counts them apart from real failures.  Remove the function, or enrich
+        the events before running.
+        """,
+        "ipLocation(RemoteAddressIP4)",
+    ),
+    _e(
+        "E226",
+        "enrichment data cannot be read",
+        """
+        The GeoIP or ASN database or the indicator file given for
+        ipLocation(), asn() or ioc:lookup() is missing, is not a MaxMind
+        database, or is not an indicator file (a header row with indicator,
+        type and malicious_confidence).  The message names the file and what
+        is wrong with it.  Fix the file or the path given.
         """,
         "ipLocation(RemoteAddressIP4)",
     ),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import operator
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from .functions import load_all
 from .functions.registry import AGGREGATE, EVENT, STAGE, STREAMING, VALUE
@@ -26,6 +27,7 @@ from .lang.glob import glob_match
 from .lang.regex import CompiledRegex, compile_regex
 from .lang.values import format_bool, format_number, parse_bool, parse_number, unescape_bare
 from .semantics.checked import BoundCall, Checked
+from .semantics.enrich import Enrichment, EnrichmentError
 from .semantics.tags import TagWatch
 from .syntax import ast as A
 
@@ -52,9 +54,11 @@ class Interpreter:
         lookups: dict[str, list[dict[str, str]]] | None = None,
         clock: Callable[[], int] | None = None,
         tags: Mapping[str, str] | None = None,
+        enrichment: Enrichment | None = None,
     ) -> None:
         """``tags``: the tags of the inputs (``lang.tags``), read by ``#name``
-        when an event has neither ``#name`` nor ``name``."""
+        when an event has neither ``#name`` nor ``name``; ``enrichment``:
+        the user's GeoIP, ASN and indicator data (``semantics.enrich``)."""
         self.checked = checked
         self.tree = checked.tree
         self.params = checked.params
@@ -64,6 +68,7 @@ class Interpreter:
         self._source: list[Event] = []
         self.tags: dict[str, str] | None = dict(tags) if tags else None
         self.watch = TagWatch(self.tree, self.tags)
+        self._enrichment = enrichment
 
     # --- the Runtime protocol -------------------------------------------------------
 
@@ -78,6 +83,13 @@ class Interpreter:
         if name not in self.lookups:
             raise KeyError(name)
         return self.lookups[name]
+
+    def enrichment(self, kind: str) -> Any:
+        """The opened data of ``kind`` (``geoip``, ``asn``, ``iocs``); the
+        checker refused a query needing data not given (E223)."""
+        if self._enrichment is None:
+            raise EnrichmentError(kind, f"no {kind} data given")
+        return self._enrichment.open(kind)
 
     def define_table(self, name: str, rows: list[dict[str, str]]) -> None:
         self.lookups[name] = rows

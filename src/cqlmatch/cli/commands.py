@@ -144,6 +144,24 @@ def _positive(text: str) -> int:
     return value
 
 
+def enrichment_options(p: argparse.ArgumentParser) -> None:
+    """``--geoip``, ``--asn`` and ``--iocs``: the user's own data for
+    ipLocation(), asn() and ioc:lookup() (docs/semantics.md, "Enrichment")."""
+    p.add_argument(
+        "--geoip",
+        metavar="FILE.mmdb",
+        help="a MaxMind GeoIP database (GeoLite2 City or the like) for ipLocation()",
+    )
+    p.add_argument(
+        "--asn", metavar="FILE.mmdb", help="a MaxMind ASN database (GeoLite2 ASN) for asn()"
+    )
+    p.add_argument(
+        "--iocs",
+        metavar="FILE.csv",
+        help="an indicator file for ioc:lookup() (CSV: indicator,type,malicious_confidence,...)",
+    )
+
+
 def tag_options(p: argparse.ArgumentParser) -> None:
     """``--tag`` and ``--no-default-tags`` (run, check, disasm, stream, pack run)."""
     p.add_argument(
@@ -181,7 +199,14 @@ def _compile(args: argparse.Namespace, strict: bool = False):
     params = _pairs(args.param, "--param")
     lookups = _pairs(args.lookup, "--lookup")
     text = _expand_saved(args, _read_query(args.query))
-    return compile_text(text, strict, params, lookups, lookup_dir=args.lookups, **_tags(args))
+    return compile_text(
+        text, strict, params, lookups, lookup_dir=args.lookups, **_tags(args), **_enrichment(args)
+    )
+
+
+def _enrichment(args: argparse.Namespace) -> dict:
+    """``--geoip``, ``--asn`` and ``--iocs`` as ``compile``'s keywords."""
+    return {kind: getattr(args, kind, None) for kind in ("geoip", "asn", "iocs")}
 
 
 def _tags(args: argparse.Namespace) -> dict:
@@ -339,6 +364,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             lookups=_pairs(args.lookup, "--lookup"),
             lookup_dir=args.lookups,
             **_tags(args),
+            **_enrichment(args),
         )
     else:
         query = _compile(args, strict=args.strict)
@@ -509,6 +535,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help='saved queries: $name() is DIR/name.cql, $"pkg/name"() DIR/pkg/name.cql',
         )
         tag_options(p)
+        enrichment_options(p)
 
     p = command("run", "run a query over NDJSON events and print the result")
     p.add_argument("query", help="query file, or - for standard input")

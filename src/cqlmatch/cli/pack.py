@@ -28,7 +28,7 @@ from ..packs.packfile import PackFileError, write_pack
 from ..packs.run import PackResult
 from ..packs.sources import PackError
 from . import PACK_HELP
-from .commands import _tags, tag_options
+from .commands import _enrichment, _tags, enrichment_options, tag_options
 from .output import render_table, write_rows
 
 EXIT_OK = 0
@@ -83,6 +83,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
             "--lookups", metavar="DIR", help="lookup files: NAME is DIR/NAME (docs/security.md)"
         )
         tag_options(parser)
+        enrichment_options(parser)
         return parser
 
     p = action("run", "run every enabled rule of a pack over NDJSON events, in one pass")
@@ -123,7 +124,12 @@ def _load(args: argparse.Namespace) -> Pack | int:
         lookups[name] = path
     try:
         return compile_pack(
-            args.pack, strict=args.strict, lookups=lookups, lookup_dir=args.lookups, **_tags(args)
+            args.pack,
+            strict=args.strict,
+            lookups=lookups,
+            lookup_dir=args.lookups,
+            **_tags(args),
+            **_enrichment(args),
         )
     except (PackError, PackFileError, TagError) as err:
         print(f"cqlmatch: {err}", file=sys.stderr)

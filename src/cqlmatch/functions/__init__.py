@@ -24,6 +24,7 @@ def load_all() -> None:
     from . import (  # noqa: F401
         aggregates,
         arrays,
+        enrich,
         fields,
         filters,
         hashing,

@@ -5,7 +5,7 @@ package docstring for the four kinds of function."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ..lang.events import Event
@@ -26,6 +26,8 @@ class Runtime(Protocol):
     def warn(self, code: str, message: str) -> None: ...
 
     def lookup_table(self, name: str) -> list[dict[str, str]]: ...
+
+    def enrichment(self, kind: str) -> Any: ...
 
     def now_millis(self) -> int: ...
 

@@ -199,6 +199,9 @@ def compile_pack(
     lookup_dir: str | Path | None = None,
     tags: Mapping[str, str] | Iterable[str] | None = None,
     default_tags: bool = True,
+    geoip: str | Path | None = None,
+    asn: str | Path | None = None,
+    iocs: str | Path | None = None,
 ) -> Pack:
     """Read and compile a pack (a manifest path, a folder of ``.cql`` files,
     or a ``PackSource``), or load a built one (a ``.cqlpack`` file from
@@ -207,6 +210,8 @@ def compile_pack(
     a manifest's ``source_tags:`` and the Falcon sensor defaults (unless
     not ``default_tags``); a tag named like a field Falcon events carry
     themselves (``event_simpleName``) is a ``TagError``: packs route on those.
+    ``geoip``, ``asn``, ``iocs``: the user's data for ``ipLocation()``,
+    ``asn()`` and ``ioc:lookup()`` (``cqlmatch.compile`` takes them too).
     Raises ``sources.PackError`` when the source cannot be read at all,
     ``packfile.PackFileError`` for a built pack this cqlmatch cannot load,
     ``PackCompileError`` under ``strict`` when any rule cannot be used."""
@@ -214,6 +219,9 @@ def compile_pack(
     options: dict[str, Any] = {"lookups": lookups, "lookup_dir": lookup_dir}
     if given or not default_tags:
         options.update(tags=given, default_tags=default_tags)
+    for kind, path in (("geoip", geoip), ("asn", asn), ("iocs", iocs)):
+        if path is not None:
+            options[kind] = os.fspath(path)
     if not isinstance(source, PackSource) and looks_built(source):
         loaded = read_pack(source, options)
         if strict and loaded.problems:

@@ -126,7 +126,12 @@ class PackRule:
         if engine is None:
             query = self.query
             engine = VMEngine(
-                query.checked, query.tables, query.program, query.plan, tags=self.tags
+                query.checked,
+                query.tables,
+                query.program,
+                query.plan,
+                tags=self.tags,
+                enrichment=query.enrichment,
             )
             if not own:
                 self._engines.engine = engine

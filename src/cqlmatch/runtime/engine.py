@@ -34,6 +34,7 @@ from ..bytecode.program import Program
 from ..ingest.columns import ColumnBatch
 from ..lang.events import Event
 from ..semantics.checked import Checked
+from ..semantics.enrich import Enrichment
 from ..semantics.tags import TagWatch
 from ..syntax import ast as A
 from .plan import RunPlan, make_plan
@@ -55,13 +56,17 @@ class VMEngine:
         program: Program | None = None,
         plan: RunPlan | None = None,
         tags: Mapping[str, str] | None = None,
+        enrichment: Enrichment | None = None,
     ) -> None:
         """``program`` and ``plan``: made already from ``checked`` (else made
-        here); ``tags``: the tags of the inputs (``lang.tags``; None: none)."""
+        here); ``tags``: the tags of the inputs (``lang.tags``; None: none);
+        ``enrichment``: the user's GeoIP, ASN and indicator data, which the
+        interpreter's ipLocation(), asn() and ioc:lookup() read."""
         self.checked = checked
         self.program: Program = compile_program(checked) if program is None else program
         self.plan: RunPlan = make_plan(checked, self.program) if plan is None else plan
         self._lookups = lookups
+        self.enrichment = enrichment
         self._interp: Interpreter | None = None  # made at the first slow path
         self._warnings: list[tuple[str, str]] = []  # the interpreter's, once made
         self.nodes: list[A.Node] = list(A.walk(checked.tree))
@@ -91,7 +96,9 @@ class VMEngine:
         if self._interp is None:
             from ..reference import Interpreter
 
-            self._interp = Interpreter(self.checked, self._lookups, tags=self.tags)
+            self._interp = Interpreter(
+                self.checked, self._lookups, tags=self.tags, enrichment=self.enrichment
+            )
             self._interp.warnings = self._warnings
         return self._interp
 

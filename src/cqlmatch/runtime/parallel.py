@@ -159,9 +159,16 @@ def _init(spec: dict[str, Any]) -> None:
         from ..semantics.frontend import front_end
         from .engine import VMEngine
 
-        front = front_end(spec["text"], spec["strict"], spec["params"], spec["tables"])
+        enrichment = spec["enrichment"]
+        front = front_end(
+            spec["text"], spec["strict"], spec["params"], spec["tables"], enrichment=enrichment
+        )
         engine = VMEngine(
-            front.checked, front.tables, program=loads(spec["program"]), tags=spec["tags"]
+            front.checked,
+            front.tables,
+            program=loads(spec["program"]),
+            tags=spec["tags"],
+            enrichment=enrichment,
         )
     except Exception as err:  # raised again by _work, in the parent
         _WORKER["error"] = err
@@ -305,6 +312,7 @@ def run_parts(
         "on_error": on_error,
         "max_line_bytes": max_line_bytes,
         "tags": tags,
+        "enrichment": query.enrichment,
     }
     offset = 0  # lines of the current file in the parts before
     table = engine.new_table() if engine.plan.grouped else None

@@ -29,6 +29,7 @@ from ..lang.events import Event, flatten, rawstring_of
 from ..lang.tags import input_tags
 from ..limits import MAX_LINE_BYTES
 from ..semantics.checked import Checked
+from ..semantics.enrich import Enrichment
 from ..semantics.frontend import front_end
 from ..semantics.lookups import Table
 from ..semantics.tags import check_tags, prefilter_sound
@@ -48,9 +49,11 @@ class CompiledQuery:
         strict: bool = False,
         tags: Mapping[str, str] | Iterable[str] | None = None,
         default_tags: bool = True,
+        enrichment: Enrichment | None = None,
     ) -> None:
         """``tags``/``default_tags``: the tags every run's inputs have unless
-        the run says otherwise (``run``)."""
+        the run says otherwise (``run``); ``enrichment``: the user's GeoIP,
+        ASN and indicator data (``semantics.enrich``)."""
         self.text = text
         self.strict = strict
         self.tree = checked.tree
@@ -58,6 +61,7 @@ class CompiledQuery:
         self.tables = tables
         self.tags: dict[str, str] = input_tags(tags, defaults=False)
         self.default_tags = default_tags
+        self.enrichment = enrichment
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -85,11 +89,16 @@ class CompiledQuery:
             from .engine import VMEngine
 
             return VMEngine(
-                self.checked, self.tables, program=self.program, plan=self.plan, tags=tags
+                self.checked,
+                self.tables,
+                program=self.program,
+                plan=self.plan,
+                tags=tags,
+                enrichment=self.enrichment,
             )
         from ..reference import Interpreter
 
-        return Interpreter(self.checked, self.tables, tags=tags)
+        return Interpreter(self.checked, self.tables, tags=tags, enrichment=self.enrichment)
 
     def run(
         self,
@@ -340,6 +349,9 @@ def compile(
     *,
     tags: Mapping[str, str] | Iterable[str] | None = None,
     default_tags: bool = True,
+    geoip: str | Path | None = None,
+    asn: str | Path | None = None,
+    iocs: str | Path | None = None,
 ) -> CompiledQuery:
     """Parse and check ``text``; raises ``CQLSyntaxError`` or ``CQLCompileError``.
 
@@ -354,8 +366,13 @@ def compile(
     table is E225 then (docs/security.md).  ``tags``: the tags of the
     source every run's inputs have (``{"repo": "detections"}``), over the
     Falcon sensor defaults unless not ``default_tags`` (``lang.tags``);
-    a filter on a tag that neither Falcon events nor these give is W340."""
-    front = front_end(text, strict, params, lookups, lookup_dir)
+    a filter on a tag that neither Falcon events nor these give is W340.
+    ``geoip``, ``asn``: MaxMind databases for ``ipLocation()`` and
+    ``asn()``; ``iocs``: an indicator file for ``ioc:lookup()``
+    (``semantics.enrich``); a query calling one without its data is E223,
+    and a file that cannot be read E226 (each is opened here)."""
+    enrichment = Enrichment(geoip, asn, iocs) if geoip or asn or iocs else None
+    front = front_end(text, strict, params, lookups, lookup_dir, enrichment)
     query = CompiledQuery(
         front.text,
         front.checked,  # type: ignore[arg-type]
@@ -363,6 +380,7 @@ def compile(
         front.strict,
         tags,
         default_tags,
+        enrichment,
     )
     query.checked.diagnostics.extend(check_tags(query.tree, query.run_tags(None, None)))
     return query
@@ -377,6 +395,9 @@ def compile_file(
     *,
     tags: Mapping[str, str] | Iterable[str] | None = None,
     default_tags: bool = True,
+    geoip: str | Path | None = None,
+    asn: str | Path | None = None,
+    iocs: str | Path | None = None,
 ) -> CompiledQuery:
     """``compile`` for a query file (``-`` reads standard input).  Lookup
     files are not looked for beside the query: pass its folder as
@@ -387,4 +408,15 @@ def compile_file(
         text = sys.stdin.read()
     else:
         text = Path(path).read_text(encoding="utf-8")
-    return compile(text, strict, params, lookups, lookup_dir, tags=tags, default_tags=default_tags)
+    return compile(
+        text,
+        strict,
+        params,
+        lookups,
+        lookup_dir,
+        tags=tags,
+        default_tags=default_tags,
+        geoip=geoip,
+        asn=asn,
+        iocs=iocs,
+    )
