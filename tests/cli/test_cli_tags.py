@@ -91,6 +91,18 @@ def test_stream_takes_tags(tmp_path) -> None:
             timeout=60,
         )
         assert aids(done.stdout.decode()) == expected
+    # a tag no event and no input gives: W340 when it starts, W490 when it ends
+    q = str(query_file(tmp_path, "#Vendor=zscaler"))
+    done = subprocess.run(
+        [sys.executable, "-m", "cqlmatch", "stream", q],
+        input=data,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout == b""
+    err = done.stderr.decode()
+    assert "warning W340" in err and "warning W490" in err and "--tag Vendor=VALUE" in err
 
 
 def _manifest(tmp_path: Path, source_tags: str = "") -> Path:

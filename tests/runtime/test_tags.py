@@ -261,3 +261,14 @@ def test_tag_texts() -> None:
     assert input_tags(["Vendor=z"], defaults=False) == {"Vendor": "z"}
     with pytest.raises(TagError):
         input_tags({"repo": 1})  # type: ignore[dict-item]
+
+
+def test_a_matcher_warns_as_a_run_does() -> None:
+    matcher = cqlmatch.Matcher("#Vendor=zscaler")
+    assert matcher.match({"a": "1"}) is None
+    list(matcher.match_many([{"a": "2"}]))
+    assert [c for c, _ in matcher.warnings] == ["W490"]
+    carried = cqlmatch.Matcher("#Vendor=zscaler")
+    assert carried.feed(b'{"a":"1"}\n{"Vendor":"zscaler"}\n') == [{"Vendor": "zscaler"}]
+    assert carried.warnings == []
+    assert cqlmatch.Matcher("#Vendor=zscaler").warnings == []  # nothing read yet

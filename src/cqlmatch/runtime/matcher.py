@@ -74,7 +74,7 @@ from ..ingest.prefilter import Prefilter
 from ..lang.events import Event, Fields, _scalar, flatten, rawstring_of
 from ..limits import MALFORMED_KEPT, MAX_LINE_BYTES
 from ..semantics.lookups import Table
-from ..semantics.tags import prefilter_sound
+from ..semantics.tags import TagWatch, prefilter_sound
 from .query import ENGINES, CompiledQuery, compile as compile_query
 
 __all__ = ["Matcher"]
@@ -256,6 +256,7 @@ class Matcher:
         self.on_malformed = on_malformed
         self.program: Program = compiled.program
         self.tags: dict[str, str] = compiled.run_tags(None, tags, default_tags)
+        self._watch = TagWatch(compiled.tree, self.tags)  # (W490 in ``warnings``)
         self._local = threading.local()
         self._warnings: list[tuple[str, str]] = []
 
@@ -314,8 +315,10 @@ class Matcher:
 
     @property
     def warnings(self) -> list[tuple[str, str]]:
-        """Run-time warnings so far ``(code, message)`` (``W401``: a group limit was reached)."""
-        return list(dict.fromkeys(self._warnings))
+        """Run-time warnings so far ``(code, message)`` (``W401``: a group
+        limit was reached; ``W490``: no event so far carried a tag the
+        query filters on, and the source has no such tag)."""
+        return list(dict.fromkeys(self._warnings + self._watch.warnings()))
 
     # --- events given as dicts -------------------------------------------------------------
 
@@ -352,6 +355,7 @@ class Matcher:
             source = self._event(event)
         except (TypeError, ValueError, RecursionError) as err:
             raise ValueError(f"not a JSON object: {_reason(err)}") from None
+        self._watch.see([source])
         out = self._engine().match(source)
         if out is None:
             return None
@@ -395,6 +399,7 @@ class Matcher:
 
     def _run(self, sources: list[Event]) -> list[Event | None]:
         """The per-event output of each event (None when dropped), in order."""
+        self._watch.see(sources)
         engine = self._engine()
         if self.engine != "vm":
             # run() would aggregate: one call per event (match stops before aggregates)

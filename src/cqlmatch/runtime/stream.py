@@ -115,6 +115,8 @@ def run_stream(
         os.close(wake_r)
         os.close(wake_w)
         stats = f"{matcher.lines} line(s), {matcher.kept} kept, {matcher.malformed_count} malformed"
+        for code, message in matcher.warnings:
+            print(f"warning {code}: {message}", file=stderr)
         print(f"cqlmatch stream: {stats}", file=stderr, flush=True)
 
 

@@ -141,6 +141,12 @@ class TagWatch:
                     left = [n for n in left if n not in self.seen]
             yield item
 
+    def see(self, events: list[Any]) -> None:
+        """Note what ``events`` carry (an embedding that hands them over
+        one batch at a time)."""
+        for _ in self.watched(events):
+            pass
+
     def note(self, names: Iterable[str], read: bool) -> None:
         """Add what another part of the run saw (a worker's ``seen``, ``read``)."""
         self.seen.update(names)
