@@ -36,7 +36,6 @@ NEEDS = {
     "asn": ("an ASN database (MaxMind format, such as GeoLite2 ASN)", "--asn FILE.mmdb"),
     "iocs": ("an indicator file (CSV: indicator,type,malicious_confidence,...)", "--iocs FILE.csv"),
 }
-API_NAMES = {"geoip": "geoip", "asn": "asn", "iocs": "iocs"}
 
 IOC_TYPES = ("ip_address", "domain", "url")
 #: Confidence levels, lowest first: a threshold keeps its level and those above.
@@ -66,7 +65,7 @@ def need_message(function: str, kind: str) -> str:
     what, option = NEEDS[kind]
     return (
         f"{function}() needs {what}, which LogScale ships and cqlmatch does not:"
-        f" give your own with {option} ({API_NAMES[kind]}= in the API)"
+        f" give your own with {option} ({kind}= in the API)"
     )
 
 
