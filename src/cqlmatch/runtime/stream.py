@@ -115,8 +115,12 @@ def run_stream(
         os.close(wake_r)
         os.close(wake_w)
         stats = f"{matcher.lines} line(s), {matcher.kept} kept, {matcher.malformed_count} malformed"
-        for code, message in matcher.warnings:
-            print(f"warning {code}: {message}", file=stderr)
+        warnings = matcher.warnings  # (a pack's matcher: by rule id)
+        pairs = warnings.items() if isinstance(warnings, dict) else [("", warnings)]
+        for rule, found in pairs:
+            for code, message in found:
+                where = f"rule {rule}: " if rule else ""
+                print(f"warning {code}: {where}{message}", file=stderr)
         print(f"cqlmatch stream: {stats}", file=stderr, flush=True)
 
 
