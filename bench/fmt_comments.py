@@ -2,10 +2,11 @@
 every comment, the same meaning, and idempotently.
 
 Run: ``.venv/bin/python bench/fmt_comments.py [QUERIES.jsonl]``; without an
-argument it reads the shared corpus beside the repository
-(``../shared/corpus/queries.jsonl``) when present, else the repository's
-copy (``corpus/queries.jsonl``, which ``tests/syntax/test_comments.py``
-checks query by query).  Prints one line of counts and each failure.
+argument it reads the repository's copy of the corpus
+(``corpus/queries.jsonl``, which ``tests/syntax/test_comments.py`` checks
+query by query); give another corpus file of the same format (one JSON
+object with a ``query`` per line) to check that one.  Prints one line of
+counts and each failure.
 """
 
 from __future__ import annotations
@@ -20,10 +21,6 @@ from cqlmatch.syntax.parser import parse_with_comments
 from cqlmatch.syntax.printer import format_query
 
 ROOT = Path(__file__).resolve().parent.parent
-# the shared corpus beside the repository (or beside the folder of worktrees)
-SHARED = [
-    base / "shared" / "corpus" / "queries.jsonl" for base in (ROOT.parent, ROOT.parent.parent)
-]
 LOCAL = ROOT / "corpus" / "queries.jsonl"
 
 
@@ -47,7 +44,7 @@ def verdict(text: str) -> str | None:
 
 
 def main(argv: list[str]) -> int:
-    path = Path(argv[0]) if argv else next((p for p in SHARED if p.exists()), LOCAL)
+    path = Path(argv[0]) if argv else LOCAL
     counts: Counter[str] = Counter()
     failures = []
     with open(path, encoding="utf-8") as fh:

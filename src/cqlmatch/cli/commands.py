@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..runtime.choices import ENGINES, ON_ERROR
 from ..version import __version__
-from . import PACK_HELP
+from . import PACK_HELP, enrichment_args, enrichment_options, tag_args, tag_options
 
 if TYPE_CHECKING:
     from ..runtime.result import Result
@@ -144,41 +144,6 @@ def _positive(text: str) -> int:
     return value
 
 
-def enrichment_options(p: argparse.ArgumentParser) -> None:
-    """``--geoip``, ``--asn`` and ``--iocs``: the user's own data for
-    ipLocation(), asn() and ioc:lookup() (docs/semantics.md, "Enrichment")."""
-    p.add_argument(
-        "--geoip",
-        metavar="FILE.mmdb",
-        help="a MaxMind GeoIP database (GeoLite2 City or the like) for ipLocation()",
-    )
-    p.add_argument(
-        "--asn", metavar="FILE.mmdb", help="a MaxMind ASN database (GeoLite2 ASN) for asn()"
-    )
-    p.add_argument(
-        "--iocs",
-        metavar="FILE.csv",
-        help="an indicator file for ioc:lookup() (CSV: indicator,type,malicious_confidence,...)",
-    )
-
-
-def tag_options(p: argparse.ArgumentParser) -> None:
-    """``--tag`` and ``--no-default-tags`` (run, check, disasm, stream, pack run)."""
-    p.add_argument(
-        "--tag",
-        action="append",
-        metavar="NAME=VALUE",
-        help="a tag of the source the events come from, read by #NAME when an event has "
-        "neither #NAME nor NAME (repeatable; e.g. --tag repo=detections)",
-    )
-    p.add_argument(
-        "--no-default-tags",
-        action="store_true",
-        help="inputs are not Falcon sensor telemetry: no #repo=base_sensor, "
-        "#type=falcon-raw-data, #kind=Primary by default",
-    )
-
-
 def _pairs(items: list[str] | None, flag: str) -> dict[str, str]:
     out = {}
     for item in items or ():
@@ -200,25 +165,14 @@ def _compile(args: argparse.Namespace, strict: bool = False):
     lookups = _pairs(args.lookup, "--lookup")
     text = _expand_saved(args, _read_query(args.query))
     return compile_text(
-        text, strict, params, lookups, lookup_dir=args.lookups, **_tags(args), **_enrichment(args)
+        text,
+        strict,
+        params,
+        lookups,
+        lookup_dir=args.lookups,
+        **tag_args(args),
+        **enrichment_args(args),
     )
-
-
-def _enrichment(args: argparse.Namespace) -> dict:
-    """``--geoip``, ``--asn`` and ``--iocs`` as ``compile``'s keywords."""
-    return {kind: getattr(args, kind, None) for kind in ("geoip", "asn", "iocs")}
-
-
-def _tags(args: argparse.Namespace) -> dict:
-    """``--tag NAME=VALUE`` and ``--no-default-tags`` as ``compile``'s
-    ``tags`` and ``default_tags`` (docs/semantics.md, "Tags of the source")."""
-    from ..lang.tags import TagError, input_tags
-
-    try:
-        tags = input_tags(getattr(args, "tag", None) or (), defaults=False)
-    except TagError as err:
-        raise SystemExit(f"cqlmatch: --tag: {err}") from None
-    return {"tags": tags, "default_tags": not getattr(args, "no_default_tags", False)}
 
 
 def _expand_saved(args: argparse.Namespace, text: str) -> str:
@@ -363,8 +317,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             params=_pairs(args.param, "--param"),
             lookups=_pairs(args.lookup, "--lookup"),
             lookup_dir=args.lookups,
-            **_tags(args),
-            **_enrichment(args),
+            **tag_args(args),
+            **enrichment_args(args),
         )
     else:
         query = _compile(args, strict=args.strict)

@@ -27,8 +27,7 @@ from ..packs.pack import Pack, PackCompileError, compile_pack
 from ..packs.packfile import PackFileError, write_pack
 from ..packs.run import PackResult
 from ..packs.sources import PackError
-from . import PACK_HELP
-from .commands import _enrichment, _tags, enrichment_options, tag_options
+from . import PACK_HELP, enrichment_args, enrichment_options, tag_args, tag_options
 from .output import render_table, write_rows
 
 EXIT_OK = 0
@@ -128,8 +127,8 @@ def _load(args: argparse.Namespace) -> Pack | int:
             strict=args.strict,
             lookups=lookups,
             lookup_dir=args.lookups,
-            **_tags(args),
-            **_enrichment(args),
+            **tag_args(args),
+            **enrichment_args(args),
         )
     except (PackError, PackFileError, TagError) as err:
         print(f"cqlmatch: {err}", file=sys.stderr)
