@@ -18,12 +18,24 @@ stand for (and ``\\\\`` as two bytes, so ``\\\\u003d`` stays text), so a
 literal in a decoded string is seen wherever it was spelled.  The two
 characters ``(?i)`` folds onto ``k`` and ``s`` (U+212A, U+017F, raw or
 escaped) are not read so: a line holding one is a candidate for every rule.
+
+Typed scanners (``use_typed_scanners``): most rules name the event types
+they read (``packs.routing``), and most lines are of a type few rules name.
+A line's type is read from its raw bytes (every ``"name":"value"`` of the
+type field, ``#name`` too, must agree; no escape may spell a character of
+the key; the value a plain ASCII string) and the scanner of that type's
+rules looks for their literals only.  A line whose type cannot be read so
+is scanned for every literal, as without typed scanners: a rule is never
+left out of a line its route admits.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.pycapsule cimport PyCapsule_GetPointer
+from cython.operator cimport dereference
 from libc.stdint cimport int32_t
 from libc.string cimport memchr
+from libcpp.string cimport string
+from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 
 from literalscan cimport cm_found_fn, cm_literal_scanner
@@ -31,6 +43,9 @@ from literalscan cimport cm_found_fn, cm_literal_scanner
 
 cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object o, Py_ssize_t* size) except NULL
+
+cdef extern from "<string.h>" nogil:
+    void* memmem(const void* haystack, size_t hlen, const void* needle, size_t nlen)
 
 
 #: Spellings that make a line a candidate for every rule (see above).
@@ -83,8 +98,16 @@ cdef class CandidateIndex:
     cdef vector[int] hits  # rules the current line satisfies
     cdef vector[int] always_rules  # rules without groups (``always``)
     cdef int32_t stamp
-    cdef int nliterals
+    cdef readonly int nliterals  # the literals; ids from here on are widening spellings
     cdef vector[int32_t]* counting  # literal_counts: count literals, not groups
+    # Typed scanners: the type field's JSON key (without "#"; empty: none),
+    # folded type value -> index into typed_ifaces, and the index for lines
+    # without the field or of a type no rule names (-1: every literal).
+    cdef string type_name
+    cdef unordered_map[string, int] typed_index
+    cdef vector[cm_literal_scanner*] typed_ifaces
+    cdef list typed_scanners
+    cdef int untyped
     cdef readonly list scan_patterns  # the literals, then the widening spellings
     cdef object scanner  # a LiteralScanner, or None: the automaton
     cdef cm_literal_scanner* iface
@@ -100,6 +123,8 @@ cdef class CandidateIndex:
         self.nrules = len(rules)
         self.scan_patterns = patterns + [w.lower() for w in _WIDENING]
         self.scanner = None
+        self.typed_scanners = []
+        self.untyped = -1
         self.built = False  # the automaton is built when first needed (not with a scanner)
         self.choose(rules)
 
@@ -286,6 +311,9 @@ cdef class CandidateIndex:
         cdef const unsigned char* p
         cdef bint escaped = False
         cdef unsigned char b
+        cdef cm_literal_scanner* iface = self.iface
+        if not self.type_name.empty():
+            iface = self._typed_iface(data, size)
         while j < size:
             p = <const unsigned char*>memchr(data + j, 92, size - j)
             if p == NULL:
@@ -317,9 +345,117 @@ cdef class CandidateIndex:
             data = self.unescaped.data()
             size = self.unescaped.size()
         self.wide = False
-        if self.iface.scan(self.iface.handle, <const char*>data, size, _on_literal, <void*>self):
+        if iface.scan(iface.handle, <const char*>data, size, _on_literal, <void*>self):
             return True  # (cannot happen) a failed scan keeps the line: never lose one
         return self.wide
+
+    cdef cm_literal_scanner* _typed_iface(self, const unsigned char* data, Py_ssize_t size) noexcept:
+        """The scanner for the line's type (see the module docstring): the
+        scanner of every literal when the type cannot be read safely."""
+        cdef const char* name = self.type_name.c_str()
+        cdef size_t nlen = self.type_name.size()
+        cdef Py_ssize_t j = 0, at, k, start, first = -1, length = 0, i
+        cdef const unsigned char* p
+        cdef unsigned char folded[64]
+        cdef unordered_map[string, int].iterator found
+        if _key_escape(data, size, name, nlen):
+            return self.iface
+        while j < size:
+            p = <const unsigned char*>memmem(data + j, size - j, name, nlen)
+            if p == NULL:
+                break
+            at = p - data
+            j = at + 1
+            k = at + <Py_ssize_t>nlen
+            if k >= size or data[k] != 34 or at < 1:
+                continue  # not followed by the closing quote: not this key
+            if data[at - 1] == 35:  # "#name"
+                if at < 2 or data[at - 2] != 34:
+                    continue
+            elif data[at - 1] != 34:
+                continue
+            k += 1
+            while k < size and (data[k] == 32 or data[k] == 9 or data[k] == 13):
+                k += 1
+            if k >= size or data[k] != 58:  # ':'
+                return self.iface
+            k += 1
+            while k < size and (data[k] == 32 or data[k] == 9 or data[k] == 13):
+                k += 1
+            if k >= size or data[k] != 34:
+                return self.iface  # not a string value
+            k += 1
+            start = k
+            while k < size and data[k] != 34:
+                if data[k] == 92 or data[k] >= 128:
+                    return self.iface  # an escape or a non-ASCII character
+                k += 1
+            if k >= size or k - start > 64:
+                return self.iface
+            if first < 0:
+                first = start
+                length = k - start
+            elif k - start != length:
+                return self.iface  # two values: which one is the type's is not read here
+            else:
+                for i in range(length):
+                    if _lower(data[first + i]) != _lower(data[start + i]):
+                        return self.iface
+        if first < 0:
+            return self.iface if self.untyped < 0 else self.typed_ifaces[self.untyped]
+        for i in range(length):
+            folded[i] = _lower(data[first + i])
+        found = self.typed_index.find(string(<const char*>folded, <size_t>length))
+        if found != self.typed_index.end():
+            return self.typed_ifaces[dereference(found).second]
+        return self.iface if self.untyped < 0 else self.typed_ifaces[self.untyped]
+
+    def use_typed_scanners(self, str name, dict by_type not None, list scanners not None,
+                           int untyped=-1):
+        """Scan a line of type ``t`` (the folded value of its field ``name``,
+        or ``#name``) with ``scanners[by_type[t]]``, a line without the
+        field or of another type with ``scanners[untyped]`` (-1: the scanner
+        of every literal), and a line whose type cannot be read safely with
+        the scanner of every literal (``use_scanner``, which must be set).
+        Each scanner must look for every literal of the rules its lines'
+        routes admit, and for the widening spellings.  ``name`` None or
+        empty: no typed scanners."""
+        cdef cm_literal_scanner* iface
+        self.type_name.clear()
+        self.typed_index.clear()
+        self.typed_ifaces.clear()
+        self.typed_scanners = []
+        self.untyped = -1
+        if not name:
+            return
+        if self.iface == NULL:
+            raise ValueError("typed scanners need the scanner of every literal first")
+        if not name.isascii() or not 0 <= untyped + 1 <= len(scanners):
+            raise ValueError(f"bad typed scanners: {name!r}, untyped {untyped}")
+        for scanner in scanners:
+            if scanner.max_id >= len(self.scan_patterns):
+                raise ValueError(
+                    f"a scanner reporting id {scanner.max_id} for "
+                    f"{len(self.scan_patterns)} patterns"
+                )
+            iface = <cm_literal_scanner*>PyCapsule_GetPointer(
+                scanner.capsule, b"cqlmatch.literalscan"
+            )
+            self.typed_ifaces.push_back(iface)
+        for key, which in by_type.items():
+            if not 0 <= which < len(scanners):
+                raise ValueError(f"type {key!r}: scanner {which} of {len(scanners)}")
+            data = key.encode("ascii") if isinstance(key, str) else bytes(key)
+            self.typed_index[string(<const char*>data, len(data))] = which
+        self.typed_scanners = list(scanners)
+        self.untyped = untyped
+        encoded = name.lstrip("#").encode("ascii")
+        self.type_name = string(<const char*>encoded, len(encoded))
+
+    @property
+    def typed(self) -> int:
+        """How many typed scanners are in use (0: none)."""
+        return len(self.typed_scanners)
 
     cdef void _line_rules(self, const unsigned char* data, Py_ssize_t size) noexcept:
         """``hits``: every rule the line is a candidate for (all of whose
@@ -488,6 +624,32 @@ cdef class CandidateIndex:
                 break
             start = end + 1
         return spans, lines
+
+
+cdef bint _key_escape(const unsigned char* data, Py_ssize_t size, const char* name,
+                      size_t nlen) noexcept nogil:
+    """Whether ``data`` holds a ``\\u00XX`` escape of a character of the key
+    ``name``, of ``#`` or of a quote: such a line may spell the key where
+    a search for it does not look."""
+    cdef Py_ssize_t j = 0
+    cdef const unsigned char* p
+    cdef int c
+    cdef size_t i
+    while j < size:
+        p = <const unsigned char*>memchr(data + j, 92, size - j)
+        if p == NULL:
+            return False
+        j = p - data + 1
+        if j + 4 < size and data[j] == 117 and data[j + 1] == 48 and data[j + 2] == 48:
+            if _hex(data[j + 3]) >= 0 and _hex(data[j + 4]) >= 0:
+                c = _hex(data[j + 3]) * 16 + _hex(data[j + 4])
+                if c == 35 or c == 34:
+                    return True
+                for i in range(nlen):
+                    if <unsigned char>name[i] == c:
+                        return True
+        j += 1  # the escaped character (a backslash too) is not an escape
+    return False
 
 
 cdef inline const unsigned char* _data_of(object line, Py_ssize_t* size) except NULL:

@@ -98,6 +98,127 @@ if ((${#missing[@]})); then
     "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# --- syslog-ng, for the in-process parser ------------------------------------
+# tests/integrations/test_syslog_ng.py runs the real daemon with
+# cqlmatch.integrations.syslog_ng (docs/embedding.md).  Installed only as root
+# or with passwordless sudo, and never over an installed rsyslog: the two
+# packages conflict, so apt-get would remove the system's logger.  Failing to
+# install it is not fatal (the tests then say what is missing).
+# CQLMATCH_NO_SYSLOG_NG=1 leaves it out.
+
+have_syslog_ng() {
+    { command -v syslog-ng >/dev/null 2>&1 || [[ -x /usr/sbin/syslog-ng ]]; } &&
+        compgen -G '/usr/lib/syslog-ng/*/libmod-python*.so' >/dev/null
+}
+
+setup_syslog_ng() {
+    local packages=(syslog-ng-core syslog-ng-mod-python) root=()
+    if [[ -n "${CQLMATCH_NO_SYSLOG_NG:-}" ]] || have_syslog_ng; then
+        return 0
+    fi
+    if [[ $(id -u) -ne 0 ]]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            root=(sudo)
+        else
+            log "note: syslog-ng is not installed; its integration tests are skipped."
+            log "install it as root: apt-get install -y ${packages[*]}"
+            return 0
+        fi
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        log "note: no apt-get here; install ${packages[*]} to test the syslog-ng parser"
+        return 0
+    fi
+    if dpkg-query -W -f='${Status}' rsyslog 2>/dev/null | grep -q 'install ok installed'; then
+        log "note: rsyslog is installed and conflicts with syslog-ng; not installing ${packages[*]}"
+        return 0
+    fi
+    log "installing system packages: ${packages[*]}"
+    local install=("${root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q
+        --no-install-recommends "${packages[@]}")
+    # the package lists may be missing or stale (a fresh container): update once then
+    if ! "${install[@]}" >&2; then
+        "${root[@]}" apt-get update -q >&2 && "${install[@]}" >&2 ||
+            log "note: could not install ${packages[*]}; the syslog-ng tests will fail"
+    fi
+}
+
+setup_syslog_ng
+
+# --- rsyslog, unpacked (for tests/integrations/test_rsyslog.py) --------------
+#
+# The rsyslog tests run the real daemon.  Debian's rsyslog package conflicts
+# with syslog-ng-core (which the syslog-ng tests install), so rsyslog is not
+# installed: its .deb is downloaded and unpacked into build/rsyslog, and the
+# tests start build/rsyslog/usr/sbin/rsyslogd with -M pointing at the unpacked
+# modules (docs/embedding.md, "rsyslog").  Only the libraries it links are
+# installed as packages; they conflict with nothing.  Skipped unless the
+# "test" extras are wanted, or with CQLMATCH_NO_RSYSLOG=1.
+
+RSYSLOG_DIR="$ROOT/build/rsyslog"
+
+rsyslog_runs() {
+    "$RSYSLOG_DIR/usr/sbin/rsyslogd" -v >/dev/null 2>&1
+}
+
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo "$@"
+    else
+        return 1
+    fi
+}
+
+unpack_rsyslog() {
+    local tmp deb dep name missing=()
+    tmp="$(mktemp -d)"
+    # apt-get download writes into the working directory; as root it warns
+    # that the _apt user cannot write there, which is harmless.
+    if ! (cd "$tmp" && apt-get download -q rsyslog >/dev/null 2>&1); then
+        as_root apt-get update -q >&2 || true
+        if ! (cd "$tmp" && apt-get download -q rsyslog >/dev/null); then
+            log "warning: could not download the rsyslog package; the rsyslog tests will fail"
+            rm -rf "$tmp"
+            return 0
+        fi
+    fi
+    deb="$(ls "$tmp"/rsyslog_*.deb)"
+    # The libraries rsyslogd links: the first alternative of each dependency.
+    while IFS= read -r dep; do
+        name="${dep%% *}"
+        name="${name%%|*}"
+        [[ -z "$name" ]] && continue
+        dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q 'install ok installed' ||
+            missing+=("$name")
+    done < <(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/^ *//; s/ *(.*//; s/ *|.*//')
+    if ((${#missing[@]})); then
+        log "installing the libraries rsyslogd needs: ${missing[*]}"
+        if ! DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q \
+            --no-install-recommends "${missing[@]}" >&2; then
+            log "warning: cannot install ${missing[*]} (not root?); the rsyslog tests will fail"
+            log "install them as root: apt-get install -y ${missing[*]}"
+        fi
+    fi
+    rm -rf "$RSYSLOG_DIR.tmp"
+    mkdir -p "$(dirname "$RSYSLOG_DIR")"
+    dpkg -x "$deb" "$RSYSLOG_DIR.tmp"
+    rm -rf "$RSYSLOG_DIR"
+    mv "$RSYSLOG_DIR.tmp" "$RSYSLOG_DIR"
+    log "rsyslog $(dpkg-deb -f "$deb" Version) unpacked into $RSYSLOG_DIR"
+    rm -rf "$tmp"
+}
+
+if [[ ",$EXTRAS," == *",test,"* && -z "${CQLMATCH_NO_RSYSLOG:-}" ]] && ! rsyslog_runs; then
+    if command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; then
+        unpack_rsyslog
+        rsyslog_runs || log "warning: $RSYSLOG_DIR/usr/sbin/rsyslogd does not run; the rsyslog tests will fail"
+    else
+        log "note: no apt-get here: install rsyslog (rsyslogd on PATH) for the rsyslog tests"
+    fi
+fi
+
 # --- virtualenv --------------------------------------------------------------
 
 if [[ ! -x "$VENV/bin/python" ]]; then

@@ -34,7 +34,7 @@ LAYERS: list[set[str]] = [
     {"runtime"},
     {"testing", "synth"},
     {"packs"},
-    {"cli", "pytest_plugin"},
+    {"cli", "pytest_plugin", "integrations"},
     {"__init__", "__main__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

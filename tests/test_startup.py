@@ -66,4 +66,31 @@ def test_a_native_run_loads_no_interpreter_packs_or_generator(tmp_path) -> None:
     assert [n for n in names if n.startswith(HEAVY) or n == "yaml"] == []
     # a query with a stage after its groupBy does need the interpreter, then
     (tmp_path / "q.cql").write_text("groupBy([CommandLine]) | sort(_count)\n")
-    assert "cqlmatch.reference" in loaded_after(code, tmp_path)
+    names = loaded_after(code, tmp_path)
+    assert "cqlmatch.reference" in names
+    # but only the implementations of the common stages, not parsing, hashing or time
+    functions = {n for n in names if n.startswith("cqlmatch.functions.")}
+    assert functions <= {
+        "cqlmatch.functions.registry",
+        "cqlmatch.functions.stages",
+        "cqlmatch.functions.select",
+        "cqlmatch.functions.aggregates",
+    }
+    # a function from another module is found all the same
+    (tmp_path / "q.cql").write_text("groupBy([CommandLine]) | h := lower(CommandLine)\n")
+    assert "cqlmatch.functions.strings" in loaded_after(code, tmp_path)
+
+
+def test_stream_loads_no_packs_without_a_pack(tmp_path) -> None:
+    """A shipper starts ``cqlmatch stream``: the pack modules (yaml, Sigma
+    sources) are for ``--pack`` only."""
+    (tmp_path / "q.cql").write_text("#event_simpleName=ProcessRollup2 CommandLine=/x/i\n")
+    code = (
+        "import os, sys\n"
+        "from cqlmatch.cli.commands import main\n"
+        "sys.stdin = open(os.devnull)\n"
+        "assert main(['stream', '-q', 'q.cql']) == 0"
+    )
+    names = loaded_after(code, tmp_path)
+    assert "cqlmatch.runtime.stream" in names
+    assert [n for n in names if n.startswith(HEAVY) or n == "yaml"] == []

@@ -413,7 +413,9 @@ _TABLE = (
         most 1,000,000, top at most 20,000, regex() at most 10,000; limit=max
         picks the maximum), a format() width or precision over 10,000, more
         sort orders than fields, or eval() without an assignment.  The
-        message says what is accepted.
+        message says what is accepted; for a parameter with a fixed set of
+        values (sort() order= and type=, match() mode= ...) the caret points
+        at the value and the closest allowed one is the suggested fix.
         """,
         "groupBy(ComputerName, limit=2000000)",
     ),
@@ -570,7 +572,7 @@ _TABLE = (
         literal prefixes and plain substrings need little.  The example
         shows the shape; it takes far larger patterns to pass 64 MiB.
         """,
-        " or ".join(f"CommandLine=/[^a]{{{900 + i}}}x/" for i in range(8)),
+        " ".join(f"CommandLine!=/[^{c}]{{900}}{c}/" for c in "abcdefgh"),
     ),
     # --- extensions ------------------------------------------------------------------------
     _w(
@@ -606,6 +608,61 @@ _TABLE = (
         """,
         'x := if(CommandLine=/enc/, then="yes", else="no")',
     ),
+    _w(
+        "W305",
+        "argument value LogScale no longer accepts",
+        """
+        The value was one of the function's choices once and LogScale has
+        since removed it: sort() and table() type=any was deprecated in
+        1.125 and removed in 1.142.  cqlmatch runs it as the value that
+        replaced it (type=number, which sorts numbers first and then the
+        other values as text) with a warning, and as an error under
+        --strict.  check shows the replacement as the fix.
+        """,
+        "sort(ProcessStartTime, type=any)",
+    ),
+    _w(
+        "W306",
+        "regex with named groups inside OR",
+        """
+        LogScale rejects an OR whose operand is a regex with named groups
+        ((?<name>...)): OR is shorthand for a case with one branch per
+        operand, and a regex extracts fields only as a stage of its own.
+        cqlmatch runs it, adding the groups of the operand that matched,
+        with a warning, and as an error under --strict.  Extract in a stage
+        of its own (a case with one branch per regex, or regex() after the
+        filter), or use an unnamed group (?:...).
+        """,
+        "CommandLine=/(?<tool>certutil)/ OR FileName=/mshta/",
+    ),
+    _w(
+        "W307",
+        "string literal among concat() fields",
+        """
+        concat() joins the values of fields, and LogScale raises an error
+        for text among them, such as the "-" of concat([a, "-", b]).
+        cqlmatch runs it, reading the quoted text as the name of a field
+        (which events seldom have), with a warning, and as an error under
+        --strict.  A quoted field name (["event.id", b]) is not text and
+        gets no warning.  To put text between values use
+        format("%s-%s", field=[a, b]).
+        """,
+        'concat([ComputerName, "-", UserName], as=who)',
+    ),
+    _w(
+        "W308",
+        "undocumented spelling of an argument value",
+        """
+        LogScale documents order=asc and order=desc for sort() and table(),
+        but published queries also write ascending, descending, or a
+        shortening such as asce or des.  cqlmatch reads the word, or a
+        prefix of it of three letters or more, as the documented value it
+        spells out, with a warning, and as an error under --strict.  Write
+        the documented value; check shows it as the fix.  A value that
+        spells no choice (order=up, order=dsc) is error E207.
+        """,
+        "sort(ProcessStartTime, order=descending)",
+    ),
     # --- analysis and lint -----------------------------------------------------------------
     _w(
         "W304",
@@ -637,7 +694,11 @@ _TABLE = (
         The filter tests a field that raw Falcon telemetry of the event types
         selected here never has, so it only matches events enriched
         elsewhere.  Usually the field belongs to another event type, or the
-        name is misspelled.
+        name is misspelled.  A field the query itself sets before the filter
+        (an assignment, eval(), the named groups of a regex or regex()) is
+        never reported, and nothing is after a function that sets fields
+        named by the data (parseJson(), kvParse(), match() without include=
+        ...).
         """,
         "#event_simpleName=DnsRequest RemoteAddressIP4=10.1.2.3",
     ),
@@ -776,7 +837,7 @@ _TABLE = (
         {"Data": "y" * 1000},
     ),
     _w(
-        "W490",
+        "W470",
         "no event carried the tag the query filters on",
         """
         The query filters on a tag of the source that no event read carried
@@ -969,6 +1030,58 @@ _TABLE = (
         """,
         "transpose(limit=2000)",
         {"UserName": "alice"},
+    ),
+    # --- issue 18: functions added for real queries ---
+    _w(
+        "W490",
+        "setTimeInterval(): events outside the interval",
+        """
+        setTimeInterval() keeps the events of a time interval counted back
+        from the time of the run, as LogScale counts it back from the time
+        of the search; older events in a file are dropped.  Remove it, or
+        give start= and end= as epoch milliseconds, to search an old file.
+        """,
+        "setTimeInterval(start=1h)",
+        {"@timestamp": "0"},
+    ),
+    _w(
+        "W493",
+        "start() is 0 offline",
+        """
+        start() gives the beginning of the search's time interval.  An
+        offline run searches all of its input, so the interval is all time
+        and start() is 0; end() is the time of the run.  Compare with fixed
+        epoch milliseconds, or with now() minus a duration, to keep a
+        window.
+        """,
+        "s := start()",
+        {"x": "1"},
+    ),
+    _w(
+        "W491",
+        "correlate(): too many candidate events",
+        """
+        Each correlate() query keeps at most 100,000 matching events as
+        candidates, so that the stage's memory stays bounded; later matches
+        were left out and constellations using them are missed.  Make the
+        queries more selective, or split the input by time.
+        """,
+        "correlate(a: { x=1 }, b: { x=1 | y <=> a.y })",
+        {"@timestamp": "1", "x": "1", "y": "1"},
+        {"@timestamp": "2", "x": "1", "y": "1"},
+    ),
+    _w(
+        "W492",
+        "correlate(): search stopped",
+        """
+        correlate() tries at most 2,000,000 partial constellations; the
+        search stopped there, and the constellations found so far are the
+        output.  Add links (<=>), globalConstraints= or within= so fewer
+        combinations need trying.
+        """,
+        "correlate(a: { x=1 }, b: { x=1 | y <=> a.y })",
+        {"@timestamp": "1", "x": "1", "y": "1"},
+        {"@timestamp": "2", "x": "1", "y": "1"},
     ),
 )
 

@@ -43,6 +43,12 @@ MAX_BUCKETS = 1500
 #: The largest ``neighbor(distance=...)``; a larger one is cut with W486.
 #: Each event holds a window this wide, so it bounds the memory of the stage.
 NEIGHBOR_DISTANCE_MAX = 10_000
+#: Events one ``correlate()`` query keeps as candidates; later matches of
+#: that query are dropped with W491, so the stage's memory stays bounded.
+CORRELATE_CANDIDATES_MAX = 100_000
+#: Partial constellations ``correlate()`` tries in all; past it the search
+#: stops with W492 (the constellations found so far are output).
+CORRELATE_STEPS_MAX = 2_000_000
 #: The largest ``transpose(limit=...)`` (rows turned into columns); larger is
 #: cut with W489, since every row becomes a field of each output event.
 TRANSPOSE_LIMIT_MAX = 1_000

@@ -20,18 +20,21 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from .functions import load_all
+# The common stages' implementations; the other modules load on first use.
+from .functions import (
+    select as _select,  # noqa: F401
+    stages as _stages,  # noqa: F401
+)
 from .functions.registry import AGGREGATE, EVENT, STAGE, STREAMING, VALUE
 from .lang.events import Event
 from .lang.glob import glob_match
-from .lang.regex import CompiledRegex, compile_regex
+from .lang.regex import CompiledRegex, compile_regex, repeats
 from .lang.values import format_bool, format_number, parse_bool, parse_number, unescape_bare
+from .semantics.catalogue import lookup
 from .semantics.checked import BoundCall, Checked
 from .semantics.enrich import Enrichment, EnrichmentError
 from .semantics.tags import TagWatch
 from .syntax import ast as A
-
-load_all()
 
 # Fields free text never searches (besides tags).
 _FREE_TEXT_SKIP = frozenset({"@id", "@timestamp", "@ingesttimestamp"})
@@ -42,6 +45,8 @@ _ARITHMETIC: dict[str, Callable] = {
     "/": operator.truediv,
     "%": operator.mod,
 }
+# matches a /regex/g literal makes events of: regex(repeat=true)'s default limit
+_REPEAT_LIMIT = lookup("regex").param("limit").default
 _ORDERING = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
@@ -69,6 +74,7 @@ class Interpreter:
         self.tags: dict[str, str] | None = dict(tags) if tags else None
         self.watch = TagWatch(self.tree, self.tags)
         self._enrichment = enrichment
+        self._repeating: dict[int, bool] = {}
 
     # --- the Runtime protocol -------------------------------------------------------
 
@@ -181,7 +187,58 @@ class Interpreter:
         if isinstance(stage, A.Assign):
             value = self.eval(stage.value, event)
             return [event if value is None else event.with_fields({stage.field: value})]
+        if self.repeating(stage):
+            return self.filter_all(stage, event)
         kept = self.filter(stage, event)
+        return [] if kept is None else [kept]
+
+    def repeating(self, node: A.Node) -> bool:
+        """Whether a filter stage holds a /regex/g literal with named groups,
+        which makes one event per match (cached per node)."""
+        known = self._repeating.get(id(node))
+        if known is None:
+            known = any(
+                isinstance(n, A.FieldFilter | A.FreeText)
+                and isinstance(n.value, A.Regex)
+                and repeats(n.value.pattern, n.value.flags)
+                for n in A.walk(node)
+            )
+            self._repeating[id(node)] = known
+        return known
+
+    def filter_all(self, node: A.Node, event: Event) -> list[Event]:
+        """Every event a filter stage makes of ``event``: as ``filter``, but a
+        /regex/g literal with named groups yields one event per match (the
+        first ``limit`` matches of regex(repeat=true)'s default), each with
+        that match's fields; the filters after it see each of them."""
+        if isinstance(node, A.And):
+            events = [event]
+            for item in node.items:
+                events = [out for e in events for out in self.filter_all(item, e)]
+            return events
+        if isinstance(node, A.Or):
+            for item in node.items:
+                out = self.filter_all(item, event)
+                if out:
+                    return out
+            return []
+        regex = node.value if isinstance(node, A.FieldFilter | A.FreeText) else None
+        if (
+            isinstance(regex, A.Regex)
+            and repeats(regex.pattern, regex.flags)
+            and (isinstance(node, A.FreeText) or node.op == "=")
+        ):
+            compiled = self.regex(regex.pattern, regex.flags)
+            texts = self.searchable(event) if isinstance(node, A.FreeText) else ()
+            if isinstance(node, A.FieldFilter):
+                value = event.get(node.field)
+                texts = () if value is None else (value,)
+            for text in texts:
+                matches = compiled.extract_all(text, _REPEAT_LIMIT)
+                if matches:
+                    return [event.with_fields(groups) for groups in matches]
+            return []
+        kept = self.filter(node, event)
         return [] if kept is None else [kept]
 
     def match_pattern(self, pattern: A.Node, value: str | None, event: Event) -> bool:

@@ -65,3 +65,31 @@ def test_a_regex_counts_by_its_most_telling_part() -> None:
     assert prefilter_of(r"f=/^\\Device\\HarddiskVolume.\\Windows\\/i") == (
         (Literal("device", True),),
     )
+
+
+def test_free_text_needs_its_literals_in_the_line(tmp_path) -> None:
+    """Free text searches the raw line and the values read from it: a line
+    without the literal (in any spelling) cannot match, so an OR with a
+    free-text branch keeps its group (before, it gave the prefilter nothing)."""
+    query_text = r'CommandLine=/wevtutil cl/i or /"\\perfc\.dat"/i or "dllhost*ransoms"'
+    assert prefilter_of(query_text) == (
+        (Literal("dllhost"), Literal("perfc.dat", True), Literal("wevtutil cl", True)),
+    )
+    assert prefilter_of(r"/(?<w>perfc)/ or CommandLine=abcd") == ()  # it extracts a field
+    query = cqlmatch.compile(query_text)
+    lines = [
+        json.dumps({"CommandLine": "WEVTUTIL CL x"}),
+        json.dumps({"Path": '"\\PERFC.dat"'}),  # in a value, escaped in the line
+        json.dumps({'"\\perfc.dat"': 1}),  # escaped in a key: no value, no raw match
+        json.dumps({"dllhost-ransoms": 1}),  # in a key: only the raw line holds it
+        r'{"Path":"\"\\p\u0065rfc.dat\""}',  # a \u00XX escape inside the literal
+        json.dumps({"a": "dllhost then ransoms"}),
+        json.dumps({"a": "dllhost then Ransoms"}),
+        json.dumps({"a": "perfc dat wevtutil"}),
+    ]
+    path = tmp_path / "events.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kept = list(query.run(str(path), workers=1))
+    assert kept == list(query.run(str(path), workers=1, prefilter=False))
+    assert kept == list(query.run(str(path), workers=1, engine="reference"))
+    assert len(kept) == 5 and {"dllhost-ransoms": "1"} in kept

@@ -223,3 +223,31 @@ def test_check_fix_rewrites_the_seed_rule(tmp_path: Path, capsys) -> None:
     ]
     rows = cqlmatch.compile(fixed).run(events)
     assert [r["EventType"] for r in rows] == ["INSTALLER_SCRIPT_CHILD"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("select([ComputerName, FileName])", "ComputerName,FileName\n,a.exe\nh1,b.exe\n"),
+        (
+            "table([ComputerName, FileName, UserName], sortby=FileName, order=asc)",
+            "ComputerName,FileName,UserName\n,a.exe,\nh1,b.exe,\n",
+        ),
+    ],
+)
+def test_csv_columns_follow_the_query_not_the_first_row(
+    query: str, expected: str, tmp_path: Path, capsys
+) -> None:
+    """select([ComputerName, FileName]) over a first event lacking
+    ComputerName printed FileName,ComputerName."""
+    events = tmp_path / "events.ndjson"
+    events.write_text(
+        '{"FileName":"a.exe"}\n{"FileName":"b.exe","ComputerName":"h1"}\n', encoding="utf-8"
+    )
+    path = tmp_path / "q.cql"
+    path.write_text(query, encoding="utf-8")
+    assert main(["run", str(path), str(events), "--format", "csv"]) == 0
+    assert capsys.readouterr().out == expected
+    assert main(["run", str(path), str(events), "--format", "table"]) == 0
+    header = capsys.readouterr().out.splitlines()[0].split()
+    assert header == expected.splitlines()[0].split(",")

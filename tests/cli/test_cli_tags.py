@@ -53,10 +53,10 @@ def test_run_without_default_tags_warns_naming_the_option(tmp_path, events, caps
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "warning W340" in captured.err  # the check, before the run
-    assert "warning W490" in captured.err and "--tag kind=VALUE" in captured.err
+    assert "warning W470" in captured.err and "--tag kind=VALUE" in captured.err
     assert main(["run", q, str(events), "--format", "ndjson"]) == 0
     captured = capsys.readouterr()
-    assert aids(captured.out) == ["a1", "a2"] and "W490" not in captured.err
+    assert aids(captured.out) == ["a1", "a2"] and "W470" not in captured.err
 
 
 def test_check_names_the_option_and_takes_tags(tmp_path, capsys) -> None:
@@ -91,7 +91,7 @@ def test_stream_takes_tags(tmp_path) -> None:
             timeout=60,
         )
         assert aids(done.stdout.decode()) == expected
-    # a tag no event and no input gives: W340 when it starts, W490 when it ends
+    # a tag no event and no input gives: W340 when it starts, W470 when it ends
     q = str(query_file(tmp_path, "#Vendor=zscaler"))
     done = subprocess.run(
         [sys.executable, "-m", "cqlmatch", "stream", q],
@@ -102,7 +102,7 @@ def test_stream_takes_tags(tmp_path) -> None:
     )
     assert done.stdout == b""
     err = done.stderr.decode()
-    assert "warning W340" in err and "warning W490" in err and "--tag Vendor=VALUE" in err
+    assert "warning W340" in err and "warning W470" in err and "--tag Vendor=VALUE" in err
 
 
 def _manifest(tmp_path: Path, source_tags: str = "") -> Path:

@@ -387,7 +387,7 @@ def test_stages_after_aggregate_see_rows(engine: str) -> None:
     [
         ("groupby(x) | cuont()", "E201", "did you mean count()"),
         ("ipLocation(ip)", "E223", "GeoIP"),
-        ("series(x)", "E202", "widget"),
+        ("fieldstats()", "E202", "LogScale-side data"),
         ("count(x, y)", "E203", "one unnamed argument"),
         ("count(feild=x)", "E204", "did you mean field"),
         ("sort(x, limit=1, limit=2)", "E205", "twice"),

@@ -218,3 +218,135 @@ def test_choose_looks_for_other_groups_of_the_same_literals(scanner) -> None:
         assert index.candidates(lines) == [[0], [1]]
     with pytest.raises(ValueError, match="names literal 7"):
         index.choose([[[7]], []])
+
+
+# --- typed scanners ---------------------------------------------------------------------------
+
+TYPES = ["ProcessRollup2", "DnsRequest", "EndOfProcess"]
+KEY_SPELLINGS = [
+    b'"event_simpleName":"%s"',
+    b'"#event_simpleName":"%s"',
+    b'"event_simpleName" : "%s"',
+    b'"event_simple\\u004eame":"%s"',  # an escaped key: only a decoder sees it
+    b'"x":{"event_simpleName":"%s"}',  # nested: another field
+    b'"event_simpleName":"%s\\u0032"',  # an escape in the value
+]
+
+
+def _typed_line(draw) -> bytes:
+    parts = []
+    for _ in range(draw(st.integers(0, 2))):
+        spelling = draw(st.sampled_from(KEY_SPELLINGS))
+        value = draw(st.sampled_from([*TYPES, "processrollup2", "Other"]))
+        parts.append(spelling % value.encode())
+    if draw(st.booleans()):
+        parts.append(b'"event_simpleName":1')
+    text = draw(
+        st.lists(st.sampled_from([b"cmd.exe", b"powershell", b"abc", b"x", b" "]), max_size=4)
+    )
+    parts.append(b'"t":"' + b"".join(text) + b'"')
+    draw(st.randoms()).shuffle(parts)
+    return b"{" + b",".join(parts) + b"}"
+
+
+def _decoded_type(line: bytes) -> str | None:
+    """The route key of the type a decoder reads (``#name`` before ``name``)."""
+    import json
+
+    obj = json.loads(line)
+    value = obj.get("#event_simpleName", obj.get("event_simpleName"))
+    return None if value is None else str(value).lower()
+
+
+@pytest.mark.skipif(literal_scanner([b"x"]) is None, reason="typed scanners need Hyperscan")
+@settings(max_examples=200, deadline=None)
+@given(
+    routes=st.lists(st.sampled_from([None, *TYPES]), min_size=1, max_size=6),
+    groups=st.lists(st.lists(st.integers(0, 2), min_size=1, max_size=2), min_size=6, max_size=6),
+    lines=st.lists(st.composite(lambda draw: _typed_line(draw))(), max_size=10),
+)
+def test_typed_scanners_leave_out_no_rule_a_route_admits(routes, groups, lines) -> None:
+    """A line's typed scanner finds every literal of every rule whose route
+    admits the type a decoder reads: candidates only lose rules whose route
+    cannot admit the line."""
+    literals = [b"cmd.exe", b"powershell", b"abc"]
+    rules = [[[groups[i][0]]] if len(groups[i]) == 1 else [groups[i]] for i in range(len(routes))]
+    plain = make_index(literals, rules, "hyperscan")
+    typed = make_index(literals, rules, "hyperscan")
+    widening = list(range(typed.nliterals, len(typed.scan_patterns)))
+
+    def scanner(rule_ids):
+        ids = sorted({x for r in rule_ids for g in rules[r] for x in g}) + widening
+        return literal_scanner([typed.scan_patterns[i] for i in ids], ids)
+
+    unrouted = [r for r, route in enumerate(routes) if route is None]
+    scanners = [scanner(unrouted)]
+    by_type = {}
+    for t in TYPES:
+        by_type[t.lower()] = len(scanners)
+        scanners.append(scanner(unrouted + [r for r, route in enumerate(routes) if route == t]))
+    typed.use_typed_scanners("#event_simpleName", by_type, scanners, 0)
+    assert typed.typed == len(scanners)
+    before = plain.candidates(lines)
+    after = typed.candidates(lines)
+    for r, route in enumerate(routes):
+        assert set(after[r]) <= set(before[r])
+        for i in set(before[r]) - set(after[r]):
+            assert route is not None and _decoded_type(lines[i]) != route.lower(), lines[i]
+
+
+def test_typed_scanners_need_the_full_scanner_and_valid_indexes() -> None:
+    index = CandidateIndex([b"abc"], [[[0]]])
+    with pytest.raises(ValueError):
+        index.use_typed_scanners("event_simpleName", {}, [], -1)
+    if literal_scanner([b"x"]) is None:
+        return
+    index.use_scanner(literal_scanner(index.scan_patterns))
+    with pytest.raises(ValueError):
+        index.use_typed_scanners("event_simpleName", {"a": 3}, [], -1)
+    index.use_typed_scanners(None, {}, [])
+    assert index.typed == 0
+
+
+@pytest.mark.skipif(literal_scanner([b"x"]) is None, reason="typed scanners need Hyperscan")
+@pytest.mark.parametrize(
+    ("line", "admitted"),
+    [
+        # the type read from the line: the rule of that type only
+        (b'{"event_simpleName":"DnsRequest","t":"abc powershell"}', {1}),
+        (b'{"#event_simpleName":"dnsrequest","t":"abc powershell"}', {1}),
+        # no type: the rules without a route only
+        (b'{"t":"abc powershell"}', set()),
+        # types it cannot read safely: every rule whose literals are there
+        (
+            b'{"event_simpleName":"DnsRequest","event_simple\\u004eame":"x","t":"abc powershell"}',
+            {0, 1},
+        ),
+        (b'{"event_simpleName":"DnsRequest","#event_simpleName":"x","t":"abc powershell"}', {0, 1}),
+        (b'{"event_simpleName":"Dns\\u0052equest","t":"abc powershell"}', {0, 1}),
+        (b'{"event_simpleName":7,"t":"abc powershell"}', {0, 1}),
+        (b'{"event_simpleName":"Dns\xc3\xa9","t":"abc powershell"}', {0, 1}),
+        # the same type twice (any case): read
+        (b'{"event_simpleName":"DNSREQUEST","#event_simpleName":"DnsRequest","t":"abc"}', set()),
+        # an escape of another character hides no key
+        (b'{"event_simpleName":"ProcessRollup2","t":"abc\\u003d powershell"}', {0}),
+    ],
+)
+def test_typed_scanners_read_the_type_only_where_it_is_safe(line, admitted) -> None:
+    """Rule 0 (ProcessRollup2) needs "abc", rule 1 (DnsRequest) needs
+    "powershell": each type's scanner looks for its own rule's literal."""
+    index = make_index([b"abc", b"powershell"], [[[0]], [[1]]], "hyperscan")
+    widening = list(range(index.nliterals, len(index.scan_patterns)))
+
+    def scanner(ids):
+        ids = ids + widening
+        return literal_scanner([index.scan_patterns[i] for i in ids], ids)
+
+    index.use_typed_scanners(
+        "#event_simpleName",
+        {"processrollup2": 1, "dnsrequest": 2},
+        [scanner([]), scanner([0]), scanner([1])],
+        0,
+    )
+    found = index.candidates([line])
+    assert {r for r in (0, 1) if found[r]} == admitted

@@ -227,7 +227,7 @@ def test_a_run_warns_once_when_no_event_carried_the_tag(engine) -> None:
     query = cqlmatch.compile("#Vendor=zscaler")
     result = query.run(EVENTS, engine=engine)
     assert result == []
-    assert [code for code, _ in result.warnings] == ["W490"]
+    assert [code for code, _ in result.warnings] == ["W470"]
     assert "--tag Vendor=VALUE" in result.warnings[0][1]
     # an event that carries it, as #Vendor or Vendor, or an input tag: no warning
     assert query.run([*EVENTS, {"Vendor": "x"}], engine=engine).warnings == []
@@ -242,7 +242,7 @@ def test_a_grouped_file_run_warns_too(tmp_path: Path) -> None:
     _write_many(path, 50)
     query = cqlmatch.compile("#Vendor=zscaler | groupBy(aid)")
     for engine in ENGINES:
-        assert [c for c, _ in query.run(path, engine=engine).warnings] == ["W490"]
+        assert [c for c, _ in query.run(path, engine=engine).warnings] == ["W470"]
 
 
 def test_tag_texts() -> None:
@@ -267,7 +267,7 @@ def test_a_matcher_warns_as_a_run_does() -> None:
     matcher = cqlmatch.Matcher("#Vendor=zscaler")
     assert matcher.match({"a": "1"}) is None
     list(matcher.match_many([{"a": "2"}]))
-    assert [c for c, _ in matcher.warnings] == ["W490"]
+    assert [c for c, _ in matcher.warnings] == ["W470"]
     carried = cqlmatch.Matcher("#Vendor=zscaler")
     assert carried.feed(b'{"a":"1"}\n{"Vendor":"zscaler"}\n') == [{"Vendor": "zscaler"}]
     assert carried.warnings == []

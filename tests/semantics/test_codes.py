@@ -15,7 +15,7 @@ import cqlmatch
 from cqlmatch.bytecode import compiler
 from cqlmatch.bytecode.compiler import compile_program
 from cqlmatch.codes import CODES, SECTIONS, explain, lookup, render_example, suggest
-from cqlmatch.functions import select
+from cqlmatch.functions import correlate, select
 
 from ..conftest import ROOT
 
@@ -122,6 +122,10 @@ def test_example_produces_its_warning_when_run(code: str, monkeypatch) -> None:
     entry = CODES[code]
     if code == "W402":
         monkeypatch.setattr(select, "TOP_GROUPS_MAX", 1)
+    if code == "W491":  # the real bound is 100,000 events per query
+        monkeypatch.setattr(correlate, "CORRELATE_CANDIDATES_MAX", 1)
+    if code == "W492":  # the real bound is 2,000,000 steps
+        monkeypatch.setattr(correlate, "CORRELATE_STEPS_MAX", 1)
     query = cqlmatch.compile(entry.example)  # compiles: the warning is the run's
     for engine in ("vm", "reference"):
         assert code in _run_warnings(query, list(entry.events), engine), engine

@@ -42,3 +42,31 @@ def test_lint_finds(query: str, code: str, fragment: str) -> None:
 )
 def test_lint_is_quiet(query: str) -> None:
     assert codes(query) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # fields the query itself made: a regex's named groups, regex(), eval()
+        "#event_simpleName=DnsRequest DomainName=/(?<CommandLine>\\S+)/ | CommandLine=x",
+        "#event_simpleName=DnsRequest | /(?<CommandLine>\\S+)/ | CommandLine=x",
+        '#event_simpleName=DnsRequest | regex("(?<CommandLine>\\\\S+)", field=DomainName)'
+        " | CommandLine=x",
+        "#event_simpleName=DnsRequest | eval(n = 1, CommandLine = n + 1) | CommandLine=2",
+        # fields named by the data
+        "#event_simpleName=DnsRequest | parseJson(DomainName) | CommandLine=x",
+        '#event_simpleName=DnsRequest | match(file="t.csv", field=DomainName) | CommandLine=x',
+    ],
+)
+def test_no_w320_for_fields_the_query_created(query: str) -> None:
+    assert not [c for c, _ in codes_with_lookup(query) if c == "W320"]
+
+
+def test_w320_still_fires_beside_a_regex_that_extracts_other_fields() -> None:
+    query = "#event_simpleName=DnsRequest DomainName=/(?<x>\\S+)/ | CommandLine=x"
+    assert [c for c, _ in codes(query)] == ["W320"]
+
+
+def codes_with_lookup(query: str) -> list[tuple[str, str]]:
+    checked = cqlmatch.compile(query, lookups={"t.csv": [{"DomainName": "a"}]})
+    return [(d.code, d.message) for d in checked.diagnostics]

@@ -131,19 +131,29 @@ def required(node: A.Node, pure: PureFilter, text: LiteralText) -> list[Group]:
     if isinstance(node, A.FieldFilter) and node.op in ("=", "like"):
         if not line_holds(node.field):
             return []
-        if isinstance(node.value, A.Regex):
-            found = required_literals(node.value.pattern, node.value.flags, literal_weight)
-            if found is None or not found.literals:
-                return []
-            runs = [_safe_run(x) for x in found.literals]
-            if not all(runs):
-                return []
-            fold = found.ascii_case_insensitive
-            return [_group(Literal(x, fold) for x in runs)]
-        runs = [_safe_run(p) for p in (text(node.value) or "").split("*")]
-        safe = [r for r in runs if r]
-        return [(Literal(max(safe, key=_run_weight)),)] if safe else []
+        return _value_groups(node.value, text)
+    if isinstance(node, A.FreeText):
+        # Free text searches the raw line and the values decoded from it,
+        # whose raw spellings the line holds: the same literals are needed.
+        return _value_groups(node.value, text)
     return []
+
+
+def _value_groups(value: A.Node, text: LiteralText) -> list[Group]:
+    """The CNF of a search for ``value`` (a regex, or a text with ``*``
+    wildcards) in a string the raw line spells."""
+    if isinstance(value, A.Regex):
+        found = required_literals(value.pattern, value.flags, literal_weight)
+        if found is None or not found.literals:
+            return []
+        runs = [_safe_run(x) for x in found.literals]
+        if not all(runs):
+            return []
+        fold = found.ascii_case_insensitive
+        return [_group(Literal(x, fold) for x in runs)]
+    runs = [_safe_run(p) for p in (text(value) or "").split("*")]
+    safe = [r for r in runs if r]
+    return [(Literal(max(safe, key=_run_weight)),)] if safe else []
 
 
 def weakest_dropped(groups: list[Group]) -> tuple[Group, ...]:

@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from typing import NamedTuple
 
 from .._regexset import RegexSet, RegexSetError
 from ..errors import CQLCompileError, Diagnostic
-from ..lang.regex import LiteralMatch, compile_regex, translate
+from ..lang.regex import LiteralMatch, compile_regex, repeats, translate
 from ..lang.values import parse_number, unescape_bare
 from ..limits import GROUP_LIMIT_MAX, REGEX_MAX_MEM, SET_PATTERN_BUDGET
 from ..semantics.checked import BoundCall, Checked
@@ -72,6 +73,22 @@ SET_MIN = 8
 # corpus's Sigma rules and generated telemetry the searches were faster than
 # the set up to about 40 on one field, slower past 50).
 CONTAINS_CI_MAX = 32
+
+
+# Regex tests on one field OR-ed together from which one alternation of their
+# patterns replaces the chain of TEST_REGEX: one bit to test instead of one
+# per pattern (Sigma rules OR hundreds of patterns on one command line).
+REGEX_ANY_MIN = 4
+
+
+class _Grouped(NamedTuple):
+    """Several operands of an OR tested as one: TEST_IN over exact values,
+    or TEST_REGEX over one alternation (``values``: its single pattern)."""
+
+    op: Op
+    slot: int
+    values: tuple[str, ...]
+    first: A.Node  # the first test replaced, for spans
 
 
 class _Label:
@@ -216,7 +233,7 @@ class _Builder:
         for stage in stages[:first_aggregate]:
             self.stage(stage, reject)
         self.prefilter.extend(
-            leading_required(stages[:first_aggregate], self.pure_filter, self.literal_text)
+            leading_required(stages[:first_aggregate], self.keeps_fields, self.literal_text)
         )
         self.emit(Op.ACCEPT)
         self.place(reject)
@@ -297,6 +314,22 @@ class _Builder:
             return node.op != "<=>" and not _extracts(node)
         return _constant(node) is not None
 
+    def keeps_fields(self, node: A.Node) -> bool:
+        """A filter that changes no field, slow paths allowed (free text
+        without named groups too): the prefilter's literals of the filters
+        after it still stand for the fields as read."""
+        if isinstance(node, A.And | A.Or):
+            return all(self.keeps_fields(i) for i in node.items)
+        if isinstance(node, A.Not):
+            return self.keeps_fields(node.operand)
+        if isinstance(node, A.FreeText):
+            value = node.value
+            return (
+                not isinstance(value, A.Regex)
+                or not translate(value.pattern, value.flags).group_fields
+            )
+        return self.pure_filter(node)
+
     def if_assign(self, binding: BoundCall, slot: int, node: A.Node) -> None:
         otherwise, end = _Label(), _Label()
         self.filter(binding.get("condition"))
@@ -372,6 +405,13 @@ class _Builder:
         stage: the reference evaluates those on the unchanged event."""
         if isinstance(node, A.And | A.Or | A.Not) and self.writes_below_not_or(node, False):
             return False
+        if any(
+            isinstance(n, A.FieldFilter | A.FreeText)
+            and isinstance(n.value, A.Regex)
+            and repeats(n.value.pattern, n.value.flags)
+            for n in walk(node)
+        ):
+            return False  # /regex/g with named groups: one event per match
         if isinstance(node, A.And | A.Or):
             return True
         if isinstance(node, A.Not | A.Bool | A.FieldFilter | A.FreeText):
@@ -488,9 +528,13 @@ class _Builder:
             end = _Label()
             items = self.or_items(node.items)
             for i, item in enumerate(items):
-                if isinstance(item, tuple):
-                    slot, strings, first = item
-                    self.emit(Op.TEST_IN, slot, self.value_set(strings), 0, node=first)
+                if isinstance(item, _Grouped) and item.op is Op.TEST_IN:
+                    values = list(item.values)
+                    self.emit(Op.TEST_IN, item.slot, self.value_set(values), 0, node=item.first)
+                elif isinstance(item, _Grouped):
+                    self.set_nodes.setdefault(item.slot, item.first)
+                    set_index, bit = self.regex_bit(item.slot, item.values[0])
+                    self.emit(Op.TEST_REGEX, item.slot, set_index, bit, node=item.first)
                 else:
                     self.filter(item)
                 if i < len(items) - 1:
@@ -517,28 +561,55 @@ class _Builder:
             return None
         return node.field, text
 
-    def or_items(self, items: tuple[A.Node, ...]) -> list[A.Node | tuple[int, list[str], A.Node]]:
+    def or_items(self, items: tuple[A.Node, ...]) -> list[A.Node | _Grouped]:
         """The operands of an OR, where SET_MIN or more exact equality tests
-        on one field become one (slot, strings, first test) entry at the place
-        of the first of them.  Only when every operand is side-effect free
-        (then their order cannot matter)."""
-        if len(items) < SET_MIN or not all(self.pure_filter(i) for i in items):
+        on one field become one TEST_IN, and REGEX_ANY_MIN or more regex
+        tests on one field one alternation of their patterns (a TEST_REGEX
+        per pattern that fits RE2's budget), each at the place of the first
+        test it replaces.  Only when every operand is side-effect free (then
+        their order cannot matter)."""
+        if len(items) < min(SET_MIN, REGEX_ANY_MIN) or not all(self.pure_filter(i) for i in items):
             return list(items)
-        tests = [self.exact_test(i) for i in items]
-        by_field: dict[str, list[str]] = {}
-        for test in tests:
-            if test is not None:
-                by_field.setdefault(test[0], []).append(test[1])
-        grouped = {f for f, texts in by_field.items() if len(texts) >= SET_MIN}
+        keys: list[tuple[Op, str, str] | None] = []
+        for item in items:
+            exact = self.exact_test(item)
+            if exact is not None:
+                keys.append((Op.TEST_IN, *exact))
+                continue
+            regex = self.regex_pattern(item)
+            keys.append((Op.TEST_REGEX, *regex) if regex else None)
+        by_test: dict[tuple[Op, str], list[str]] = {}
+        for key in keys:
+            if key is not None:
+                by_test.setdefault(key[:2], []).append(key[2])
+        least = {Op.TEST_IN: SET_MIN, Op.TEST_REGEX: REGEX_ANY_MIN}
+        grouped = {k for k, values in by_test.items() if len(values) >= least[k[0]]}
         if not grouped:
             return list(items)
-        out: list[A.Node | tuple[int, list[str], A.Node]] = []
-        for item, test in zip(items, tests, strict=True):
-            if test is None or test[0] not in grouped:
+        out: list[A.Node | _Grouped] = []
+        for item, key in zip(items, keys, strict=True):
+            if key is None or key[:2] not in grouped:
                 out.append(item)
-            elif test[0] in by_field:  # the first of the field's tests
-                out.append((self.slot(test[0]), by_field.pop(test[0]), item))
+            elif key[:2] in by_test:  # the first of the field's tests
+                op, field = key[:2]
+                values = list(dict.fromkeys(by_test.pop(key[:2])))
+                slot = self.slot(field)
+                if op is Op.TEST_IN:
+                    out.append(_Grouped(op, slot, tuple(values), item))
+                else:
+                    out.extend(_Grouped(op, slot, (p,), item) for p in _alternations(values))
         return out
+
+    def regex_pattern(self, node: A.Node) -> tuple[str, str] | None:
+        """(field, RE2 pattern) of ``field=/re/`` when it compiles to a
+        TEST_REGEX that extracts nothing (None otherwise)."""
+        if not isinstance(node, A.FieldFilter) or node.op != "=":
+            return None
+        value = node.value
+        if not isinstance(value, A.Regex) or _extracts(node) or self.string_test(node):
+            return None
+        pattern = translate(value.pattern, value.flags).re2_pattern
+        return (node.field, pattern) if _fits_pattern(pattern) else None
 
     def order(self, items: tuple[A.Node, ...]) -> list[A.Node]:
         """Cheap, side-effect-free tests first; stable otherwise.  Only
@@ -841,6 +912,19 @@ def _multi_output(binding: BoundCall) -> bool:
         flags = binding.get("regex")[1] + str(binding.get("flags") or "")
         return bool(binding.get("repeat")) or "g" in flags
     return binding.spec.name == "split"
+
+
+def _alternations(patterns: list[str]) -> list[str]:
+    """``patterns`` as few alternations as fit RE2's budget for one pattern,
+    each a search for any of its patterns (every pattern keeps its own flags
+    inside its group); a pattern that fits only alone stays alone."""
+    if len(patterns) == 1:
+        return patterns
+    joined = "|".join(f"(?:{p})" for p in patterns)
+    if _fits_pattern(joined):
+        return [joined]
+    half = len(patterns) // 2
+    return _alternations(patterns[:half]) + _alternations(patterns[half:])
 
 
 @functools.lru_cache(maxsize=4096)

@@ -378,11 +378,14 @@ def _cmd_test(args: argparse.Namespace) -> int:
 
 
 def _cmd_stream(args: argparse.Namespace) -> int:
-    from ..runtime import stream as stream_mod
-    from . import pack as pack_mod
-
+    # A shipper starts the process: the pack modules (about 0.4 s of
+    # imports) load only for --pack.
     if args.pack is not None:
+        from . import pack as pack_mod
+
         return pack_mod.stream(args)
+    from ..runtime import stream as stream_mod
+
     return stream_mod.command(args, _compile)
 
 

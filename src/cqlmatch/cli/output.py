@@ -9,9 +9,10 @@ from typing import TextIO
 from ..limits import MAX_CELL
 
 
-def columns_of(rows: list[dict[str, str]]) -> list[str]:
-    """Every field name, in the order it first appears."""
-    seen: dict[str, None] = {}
+def columns_of(rows: list[dict[str, str]], named: tuple[str, ...] = ()) -> list[str]:
+    """The columns the query names (``Result.columns``) in its order, then
+    every other field name in the order it first appears."""
+    seen: dict[str, None] = dict.fromkeys(named)
     for row in rows:
         for name in row:
             seen.setdefault(name, None)
@@ -19,6 +20,9 @@ def columns_of(rows: list[dict[str, str]]) -> list[str]:
 
 
 def write_rows(rows: list[dict[str, str]], fmt: str, out: TextIO) -> None:
+    """``rows`` in ``fmt``; the columns of CSV and tables follow the query's
+    ``select()``/``table()`` when ``rows`` is a ``Result`` that names them."""
+    named = tuple(getattr(rows, "columns", ()))
     if fmt == "json":
         json.dump(rows, out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -26,11 +30,11 @@ def write_rows(rows: list[dict[str, str]], fmt: str, out: TextIO) -> None:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     elif fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=columns_of(rows), lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=columns_of(rows, named), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     elif fmt == "table":
-        out.write(render_table(rows))
+        out.write(render_table(rows, named))
     else:
         raise ValueError(f"unknown output format {fmt!r}")
 
@@ -42,11 +46,11 @@ def _cell(value: str | None) -> str:
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 
-def render_table(rows: list[dict[str, str]]) -> str:
+def render_table(rows: list[dict[str, str]], named: tuple[str, ...] = ()) -> str:
     """Columns aligned under their headers, one row per line, and a count."""
     if not rows:
         return "(no rows)\n"
-    names = columns_of(rows)
+    names = columns_of(rows, named)
     cells = [[_cell(row.get(n)) for n in names] for row in rows]
     widths = [max(len(n), *(len(c[i]) for c in cells)) for i, n in enumerate(names)]
     lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]

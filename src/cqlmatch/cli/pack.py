@@ -20,7 +20,6 @@ import sys
 import time
 
 from ..errors import BadEventError, WorkerLost
-from ..ingest.lines import MalformedLine
 from ..ingest.sources import InputError, Inputs
 from ..lang.tags import TagError
 from ..packs.pack import Pack, PackCompileError, compile_pack
@@ -304,44 +303,27 @@ def stream(args: argparse.Namespace) -> int:
     from ..runtime import stream as stream_mod
 
     if args.query is not None:
-        print("cqlmatch stream: give a query file or --pack, not both", file=sys.stderr)
-        return EXIT_USAGE
+        return stream_mod.fail(args, "give a query file or --pack, not both")
     for option, given in (("--param", args.param), ("--saved", args.saved)):
         if given:
-            print(f"cqlmatch stream: {option} is not used with --pack", file=sys.stderr)
-            return EXIT_USAGE
+            return stream_mod.fail(args, f"{option} is not used with --pack")
+    problem = stream_mod.usage_problem(args)
+    if problem is not None:
+        return stream_mod.fail(args, problem)
     loaded = _load(args)
     if isinstance(loaded, int):
         return loaded
     pack = loaded
-    _report_left_out(pack)
-
-    def report(bad: MalformedLine) -> None:
-        print(f"cqlmatch stream: line {bad.line_number}: {bad.reason}", file=sys.stderr)
-
     rows_only = args.aggregate_every is not None
     try:
         matcher = pack.matcher(
             aggregate=rows_only,
             prefilter=args.prefilter,
             max_line_bytes=args.max_line_bytes,
-            on_malformed=report,
         )
     except ValueError as err:
-        print(f"cqlmatch stream: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    if rows_only and (args.aggregate_every <= 0 or not matcher.aggregating):
-        print(
-            "cqlmatch stream: --aggregate-every needs a positive number and a pack with an "
-            "aggregating rule",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    return stream_mod.run_stream(
-        matcher,  # type: ignore[arg-type]
-        sys.stdin.buffer,
-        sys.stdout.buffer,
-        sys.stderr,
-        aggregate_every=args.aggregate_every,
-        cumulative=args.cumulative,
-    )
+        return stream_mod.fail(args, str(err))
+    if rows_only and not matcher.aggregating:
+        return stream_mod.fail(args, "--aggregate-every needs a pack with an aggregating rule")
+    notes = [f"cqlmatch: left out: {left}" for left in pack.problems]
+    return stream_mod.serve(matcher, args, notes, pack=True)  # type: ignore[arg-type]

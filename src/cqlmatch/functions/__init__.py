@@ -18,22 +18,36 @@ filters and compiles regexes without knowing which engine runs it.
 
 from __future__ import annotations
 
+from . import registry
+
 
 def load_all() -> None:
     """Import every implementation module so the registries are filled."""
     from . import (  # noqa: F401
         aggregates,
+        array_more,
         arrays,
+        correlate,
+        encoding,
         enrich,
+        field_list,
         fields,
         filters,
+        formats,
         hashing,
+        maths,
         numbers,
+        object_arrays,
         parsing,
         select,
+        sequences,
         sources,
         stages,
         strings,
+        substrings,
         text,
         time,
     )
+
+
+registry.set_loader(load_all)

@@ -109,14 +109,20 @@ def _element_fields(fields: dict[str, str], base: str, count: int) -> set[str]:
 def passes(rt, condition, event: Event) -> bool:
     """Whether ``event`` passes ``condition``: a sub-query's pipeline or a
     single filter or expression node."""
+    return run_condition(rt, condition, event) is not None
+
+
+def run_condition(rt, condition, event: Event) -> Event | None:
+    """``event`` as ``condition`` (a sub-query's pipeline, or one filter or
+    expression node) leaves it, or None when it drops the event."""
     if isinstance(condition, A.Pipeline):
         current: Event | None = event
         for stage in condition.stages:
             current = _stage(rt, stage, current)
             if current is None:
-                return False
-        return True
-    return _stage(rt, condition, event) is not None
+                return None
+        return current
+    return _stage(rt, condition, event)
 
 
 def _call_passes(rt, node: A.Call, event: Event) -> bool:

@@ -82,10 +82,14 @@ def select(rt, call, event):
 
 @event_function("eval")
 def eval_(rt, call, event):
-    assignment = call.get("expression")
-    assert isinstance(assignment, Assign)
-    value = rt.eval(assignment.value, event)
-    return [event if value is None else event.with_fields({assignment.field: value})]
+    """Each assignment in turn, left to right, so a later one reads the
+    fields an earlier one set; one without a value leaves its field as it was."""
+    for assignment in call.get("expression"):
+        assert isinstance(assignment, Assign)
+        value = rt.eval(assignment.value, event)
+        if value is not None:
+            event = event.with_fields({assignment.field: value})
+    return [event]
 
 
 @value_function("if")

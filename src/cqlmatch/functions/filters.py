@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ..lang.cidr import in_subnets
+from ..lang.cidr import in_subnets, prefix_length
 from ..lang.glob import glob_match
 from .registry import event_function
 
@@ -92,14 +92,21 @@ def match_lookup(rt, call, event):
         return [] if strict else [event]
     mode = call.get("mode")
     ignore_case = call.get("ignoreCase")
-    for row in table:
-        if all(
-            _lookup_hit(mode, row.get(c), v, ignore_case)
-            for c, v in zip(columns, values, strict=True)
-        ):
-            include = call.get("include") or tuple(c for c in row if c not in columns)
-            return [event.with_fields({c: row[c] for c in include if c in row})]
-    return [] if strict else [event]
+    pairs = tuple(zip(columns, values, strict=True))
+    hits = (
+        row for row in table if all(_lookup_hit(mode, row.get(c), v, ignore_case) for c, v in pairs)
+    )
+    if mode == "cidr":
+        # "the most specific one is selected": the longest prefixes; the
+        # first such row in the file among equally specific ones
+        found = max(hits, key=lambda row: [prefix_length(row[c]) for c in columns], default=None)
+    else:
+        found = next(hits, None)
+    if found is None:
+        return [] if strict else [event]
+    # without include=, "all columns from the corresponding row", its keys too
+    include = call.get("include") or tuple(found)
+    return [event.with_fields({c: found[c] for c in include if c in found})]
 
 
 def _lookup_hit(mode: str, key: str | None, value: str, ignore_case: bool) -> bool:

@@ -37,14 +37,54 @@ ValueFn = Callable[["Runtime", "BoundCall", "Event"], "str | None"]
 StageFn = Callable[["Runtime", "BoundCall", list["Event"]], list["Event"]]
 StreamFn = Callable[["Runtime", "BoundCall", Iterator["Event"]], "list[Event] | None"]
 
-EVENT: dict[str, EventFn] = {}
-VALUE: dict[str, ValueFn] = {}
-STAGE: dict[str, StageFn] = {}
-AGGREGATE: dict[str, type[Aggregator]] = {}
+_loader: Callable[[], None] | None = None  # the package's load_all (set by its __init__)
+
+
+def set_loader(loader: Callable[[], None]) -> None:
+    """How a registry lacking a name imports every implementation module."""
+    global _loader
+    _loader = loader
+
+
+def _load_all() -> None:
+    """Import every implementation module, once."""
+    global _loader
+    loader, _loader = _loader, None  # first: the modules' own lookups must not come back
+    if loader is not None:
+        loader()
+
+
+class Registry(dict):
+    """Name -> implementation.  A name it lacks makes it import every
+    implementation module first: the reference interpreter imports only
+    the modules of the common stages, so a run whose interpreter sorts a
+    few rows does not load parsing, hashing or time (start-up, issue 19).
+    Iterating sees what is loaded so far: call ``functions.load_all()``
+    first to see everything."""
+
+    def __missing__(self, name: str) -> Any:
+        _load_all()
+        return dict.__getitem__(self, name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if not dict.__contains__(self, name):
+            _load_all()
+        return dict.get(self, name, default)
+
+    def __contains__(self, name: object) -> bool:
+        if not dict.__contains__(self, name):
+            _load_all()
+        return dict.__contains__(self, name)
+
+
+EVENT: dict[str, EventFn] = Registry()
+VALUE: dict[str, ValueFn] = Registry()
+STAGE: dict[str, StageFn] = Registry()
+AGGREGATE: dict[str, type[Aggregator]] = Registry()
 #: Stages that can also consume their input as a stream, keeping only the
 #: state their own limits bound: the same rows as the STAGE function over
 #: the whole list, or None (nothing consumed) when this call cannot stream.
-STREAMING: dict[str, StreamFn] = {}
+STREAMING: dict[str, StreamFn] = Registry()
 
 
 class Aggregator:

@@ -61,8 +61,10 @@ def apply_function(rt, call, items, events: list[Event]) -> list[dict[str, str]]
 
     Aggregates alone give at most one row (none when no aggregate had
     input).  A stage function (``tail(1)``) or a composite ``{ ... }``
-    sub-pipeline gives the rows it outputs.  Several mixed items each give
-    their first row, merged in order."""
+    sub-pipeline gives the rows it outputs.  Several items combine as the
+    stats() page says: the Cartesian product of their outputs, an item
+    with no row counting as one empty row (``[avg(x), table([x])]`` gives
+    every row of the table with ``_avg``); no row when no item gave one."""
     if only_aggregates(items):
         return fold_aggregates(rt, call, items, events)
     outputs = []
@@ -77,11 +79,12 @@ def apply_function(rt, call, items, events: list[Event]) -> list[dict[str, str]]
             outputs.append([e.fields for e in rt.run_pipeline(item, list(events))])
     if len(outputs) == 1:
         return outputs[0]
-    merged: dict[str, str] = {}
+    if not any(outputs):
+        return []
+    combined: list[dict[str, str]] = [{}]
     for rows in outputs:
-        if rows:
-            merged.update(rows[0])
-    return [merged] if merged else []
+        combined = [{**left, **right} for left in combined for right in rows or [{}]]
+    return combined
 
 
 @stage_function("stats")
@@ -193,7 +196,7 @@ def _row_limit(limit) -> int:
 
 
 def sort_key(value: str, kind: str) -> tuple[int, object]:
-    """(class, key) for one value.  Under ``any`` and ``number`` numbers are
+    """(class, key) for one value.  Under ``number`` numbers are
     class 0 and everything else class 1; ``hex`` reads base 16; ``string``
     compares code points.  Classes always ascend, whatever the order."""
     if kind == "string":
@@ -209,7 +212,7 @@ def sort_key(value: str, kind: str) -> tuple[int, object]:
 
 def sort_events(events, fields, orders, types):
     """Stable multi-key sort; events missing a key go last whatever the order,
-    and under ``any``/``number`` non-numbers go after numbers.
+    and under ``number`` non-numbers go after numbers.
 
     One stable pass per key, last key first, gives the lexicographic order
     with ties in input order; each value's key is computed once.  A pass
@@ -282,13 +285,19 @@ def _parallel(values, n, default):
     return values + (values[-1],) * (n - len(values))
 
 
+def _orders(call, n: int) -> tuple[str, ...]:
+    """One order per sort field; the deprecated ``reverse=`` counts when
+    ``order=`` is not given (``reverse=true`` is descending)."""
+    if call.get("reverse") is not None and not call.given("order"):
+        return _parallel(("desc" if call.get("reverse") else "asc",), n, "desc")
+    return _parallel(call.get("order"), n, "desc")
+
+
 def sort_spec(call) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], int]:
     """sort()'s fields, their orders and types (one each), and its row limit."""
     fields = tuple(call.get("field"))
-    orders = _parallel([o.lower() for o in call.get("order")], len(fields), "desc")
-    if call.get("reverse") is not None and not call.given("order"):
-        orders = _parallel(("asc" if call.get("reverse") else "desc",), len(fields), "desc")
-    types = _parallel([t.lower() for t in call.get("type")], len(fields), "any")
+    orders = _orders(call, len(fields))
+    types = _parallel([t.lower() for t in call.get("type")], len(fields), "number")
     return fields, orders, types, _row_limit(call.get("limit"))
 
 
@@ -313,8 +322,8 @@ def table(rt, call, stream):
     sortby = call.get("sortby")
     if isinstance(sortby, str):
         sortby = (sortby,)
-    orders = _parallel([o.lower() for o in call.get("order")], len(sortby), "desc")
-    kinds = _parallel([t.lower() for t in call.get("type")], len(sortby), "any")
+    orders = _orders(call, len(sortby))
+    kinds = _parallel([t.lower() for t in call.get("type")], len(sortby), "number")
     first = first_sorted(iter(stream), sortby, orders, kinds, _row_limit(call.get("limit")))
     return [Event({f: v for f in fields if (v := event.get(f)) is not None}) for event in first]
 

@@ -102,6 +102,7 @@ from ..limits import FIND_TIMESTAMP_CHARS, MAX_BUCKETS, SERIES_LIMIT_MAX
 from ..semantics.checked import LIMIT_MAX, BoundCall
 from .aggregates import Combined
 from .registry import event_function, stage_function, value_function, with_error
+from .sequences import window_outputs
 from .stages import apply_function, default_count
 
 AUTO_SECONDS_LIMIT = 100_000_000_000  # unit=auto: at most this is seconds
@@ -1154,8 +1155,16 @@ def time_buckets(rt, call: BoundCall, events: list[Event], keys: tuple[str, ...]
         if values in series:
             groups.setdefault((start_of(millis), values), []).append(event)
     rows = []
+    windowed = any(isinstance(i, BoundCall) and i.spec.name == "window" for i in items)
+    history: dict[tuple[str, ...], list[tuple[int, list[Event]]]] = {}
     for (start, values), members in sorted(groups.items(), key=lambda item: item[0]):
-        for fields in _outputs(rt, call, items, members, factors):
+        if windowed:
+            past = history.setdefault(values, [])
+            past.append((start, members))
+            outputs = window_outputs(rt, call, items, past, span)
+        else:
+            outputs = _outputs(rt, call, items, members, factors)
+        for fields in outputs:
             row = {"_bucket": str(start)}
             row.update(zip(keys, values, strict=True))
             row.update(fields)

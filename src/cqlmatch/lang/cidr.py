@@ -35,3 +35,10 @@ def in_subnets(value: str, subnets: tuple[str, ...]) -> bool:
         if network is not None and address.version == network.version and address in network:
             return True
     return False
+
+
+def prefix_length(subnet: str) -> int:
+    """How specific a subnet is (its prefix length; -1 for text that is no
+    subnet): match(mode=cidr) prefers the longest of those that hold the value."""
+    network = _network(subnet)
+    return -1 if network is None else network.prefixlen

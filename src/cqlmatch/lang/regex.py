@@ -1067,6 +1067,17 @@ def _require_str(pattern: object, flags: object) -> None:
         raise TypeError("pattern and flags must be str")
 
 
+def repeats(pattern: str, flags: str) -> bool:
+    """Whether a /regex/ literal makes one event per match: flag ``g`` on a
+    regex with named groups (without groups it only filters)."""
+    if "g" not in flags:
+        return False
+    try:
+        return bool(translate(pattern, flags).group_fields)
+    except RegexError:
+        return False
+
+
 def translate(pattern: str, flags: str = "") -> Translated:
     """Translate a LogScale regex and its flags to RE2 (see the module notes).
 

@@ -317,6 +317,8 @@ class Candidates:
         self.shapes = shapes  # group set -> its groups (literal ids), all of them
         self.shape_of = shape_of  # rule -> its group set in the index
         self.adapted = False
+        self.full_scanner: Any = None  # the scanner of every literal (None: the automaton)
+        self.typed = True  # a scanner per event type (``use_typed_scanners``) once adapted
         self._rules = rules
         self._prelinked = prelinked
 
@@ -360,10 +362,55 @@ class Candidates:
             ]
             chosen.append(keep)
         self.index.choose(chosen)
-        if self.index.scanner_name != "automaton":
-            used = self.index.used_literals()
-            patterns = [self.index.scan_patterns[i] for i in used]
-            self.index.use_scanner(literal_scanner(patterns, used))
+        if self.full_scanner is not None:
+            # The scanner of every literal stays (literals no chosen group
+            # names count towards nothing): lines of no known type use it.
+            self.use_typed_scanners(chosen)
+
+    def use_typed_scanners(self, chosen: list[list[list[int]]]) -> None:
+        """A scanner per event type of the rules' routes, looking for the
+        literals of the ``chosen`` groups of the rules that type's events
+        can reach (the rules without a route included), where that is at
+        most ``TYPED_SHARE`` of all the literals; the others use the scanner
+        of every literal.  Only when every route reads one field."""
+        fields = {rule.route.field for rule in self._rules if rule.route is not None}
+        if len(fields) != 1 or not self.typed:
+            return
+        index = self.index
+        literals_of = [
+            {x for g in chosen[self.shape_of[i]] for x in g} for i in range(len(self._rules))
+        ]
+        unrouted: set[int] = set()
+        by_key: dict[str, set[int]] = {}
+        for rule, literals in zip(self._rules, literals_of, strict=True):
+            if rule.route is None:
+                unrouted |= literals
+            else:
+                for key in rule.route.keys:
+                    by_key.setdefault(key, set()).update(literals)
+        used = len(set().union(unrouted, *by_key.values()))
+        widening = list(range(index.nliterals, len(index.scan_patterns)))
+        scanners: list[Any] = []
+        made: dict[frozenset[int], int] = {}
+
+        def scanner_of(literals: set[int]) -> int:
+            ids = frozenset(literals)
+            if ids not in made:
+                if len(ids) > TYPED_SHARE * used:
+                    made[ids] = len(scanners)
+                    scanners.append(self.full_scanner)
+                else:
+                    chosen_ids = sorted(ids) + widening
+                    patterns = [index.scan_patterns[i] for i in chosen_ids]
+                    made[ids] = len(scanners)
+                    scanners.append(literal_scanner(patterns, chosen_ids))
+            return made[ids]
+
+        untyped = scanner_of(unrouted)
+        types = {key: scanner_of(unrouted | literals) for key, literals in by_key.items()}
+        if any(s is None for s in scanners):
+            return
+        index.use_typed_scanners(fields.pop(), types, scanners, untyped)
 
     def adapt_block(self, block: bytes) -> None:
         """``adapt`` on the first lines of a block of LF-separated lines."""
@@ -380,6 +427,9 @@ def shared_prefilter(index: Candidates | None, enabled: bool) -> CandidateGate |
 
 
 TELLING_GROUPS = 3  # groups of a set the index looks for once adapted
+# A type's own scanner only when it looks for at most this share of the
+# literals (else the scanner of every literal serves, one compile less).
+TYPED_SHARE = 0.5
 ADAPT_SAMPLE = 2000  # lines whose literals choose them
 
 
@@ -404,9 +454,11 @@ def candidate_index(rules: list[PackRule], prelinked: Program | None = None) -> 
     groups_of = [[list(g) for g in shape] for shape in shapes]
     index = CandidateIndex(list(literals), groups_of)
     scanner = literal_scanner(index.scan_patterns)
+    candidates = Candidates(index, groups_of, shape_of, rules, prelinked)
     if scanner is not None:
         index.use_scanner(scanner)
-    return Candidates(index, groups_of, shape_of, rules, prelinked)
+        candidates.full_scanner = scanner
+    return candidates
 
 
 def literal_scanner(patterns: list[bytes], ids: list[int] | None = None) -> Any:

@@ -155,7 +155,7 @@ class VMEngine:
         return out
 
     def tag_warnings(self) -> None:
-        """W490 for each tag the query filters on that no event read so far
+        """W470 for each tag the query filters on that no event read so far
         carried and no input tag gives (``semantics.tags``)."""
         for code, message in self.watch.warnings():
             self.warn(code, message)
@@ -229,7 +229,7 @@ class VMEngine:
 
         fields, orders, types, limit = sort_spec(binding)
         outputs = [spec.output for spec in group.aggregates]
-        if len(fields) != 1 or types[0] not in ("any", "number") or outputs.count(fields[0]) != 1:
+        if len(fields) != 1 or types[0] != "number" or outputs.count(fields[0]) != 1:
             return None
         index = outputs.index(fields[0])
         if group.aggregates[index].kind != "count":

@@ -42,7 +42,7 @@ Aggregates
 
 Threads
     One ``Matcher`` may be shared by any number of threads.  Each thread gets
-    its own engine (``threading.local``).  Today one ``Machine`` does serve
+    its own engine (kept per OS thread: ``_PerThread``).  Today one ``Machine`` does serve
     several threads (its regex-set cache is written only with the GIL held,
     and ``tests/test_vm.py`` checks it), but that is a property of the
     current VM, which is being rewritten, not a documented contract, it
@@ -188,6 +188,36 @@ def _edit(
     return value
 
 
+class _PerThread:
+    """Attributes per OS thread (the engine, the decoder), kept as long as
+    the thread lives.  Not ``threading.local``: a C host that gives every
+    call a fresh Python thread state (syslog-ng's Python parser does) would
+    find it empty each time and build an engine per event.  At most
+    ``_THREADS_KEPT`` threads are remembered; past that the oldest is
+    forgotten (and rebuilds its engine on its next call)."""
+
+    __slots__ = ("_threads",)
+    _THREADS_KEPT = 256
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_threads", {})
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._threads[threading.get_ident()][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        threads = self._threads
+        mine = threads.get(threading.get_ident())
+        if mine is None:
+            if len(threads) >= self._THREADS_KEPT:
+                threads.pop(next(iter(threads), None), None)
+            mine = threads[threading.get_ident()] = {}
+        mine[name] = value
+
+
 class Matcher:
     """One query, compiled once, matched against events from any number of
     threads; see the module docstring for outputs, aggregates and threads."""
@@ -256,8 +286,8 @@ class Matcher:
         self.on_malformed = on_malformed
         self.program: Program = compiled.program
         self.tags: dict[str, str] = compiled.run_tags(None, tags, default_tags)
-        self._watch = TagWatch(compiled.tree, self.tags)  # (W490 in ``warnings``)
-        self._local = threading.local()
+        self._watch = TagWatch(compiled.tree, self.tags)  # (W470 in ``warnings``)
+        self._local = _PerThread()
         self._warnings: list[tuple[str, str]] = []
 
         # Which part of each event must be converted (module docstring, "Per-event cost").
@@ -316,7 +346,7 @@ class Matcher:
     @property
     def warnings(self) -> list[tuple[str, str]]:
         """Run-time warnings so far ``(code, message)`` (``W401``: a group
-        limit was reached; ``W490``: no event so far carried a tag the
+        limit was reached; ``W470``: no event so far carried a tag the
         query filters on, and the source has no such tag)."""
         return list(dict.fromkeys(self._warnings + self._watch.warnings()))
 

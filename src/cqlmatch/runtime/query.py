@@ -29,6 +29,7 @@ from ..lang.events import Event, flatten, rawstring_of
 from ..lang.tags import input_tags
 from ..limits import MAX_LINE_BYTES
 from ..semantics.checked import Checked
+from ..semantics.columns import declared_columns
 from ..semantics.enrich import Enrichment
 from ..semantics.frontend import front_end
 from ..semantics.lookups import Table
@@ -73,6 +74,12 @@ class CompiledQuery:
         from ..bytecode.compiler import compile_program
 
         return compile_program(self.checked)
+
+    @cached_property
+    def columns(self) -> tuple[str, ...]:
+        """The output columns the query names (``select()``, ``table()``) in
+        its order, or ``()`` when the rows decide (``semantics.columns``)."""
+        return declared_columns(self.checked)
 
     @cached_property
     def plan(self) -> RunPlan:
@@ -167,7 +174,7 @@ class CompiledQuery:
                 )
                 if out is not None:
                     result.read_all = True
-                    return self._finish(result, runner, out)
+                    return self._finish(result, runner, out, self.columns)
                 # a part reached the group limit: one pass instead
                 runner = self.new_engine(engine, run_tags)
                 result.clear_run()
@@ -176,7 +183,7 @@ class CompiledQuery:
             out = runner.execute(items) if engine == "vm" else runner.run(items)
         finally:
             items.close()  # a run may stop early (head) or be interrupted: count what was read
-        return self._finish(result, runner, out)
+        return self._finish(result, runner, out, self.columns)
 
     def run_tags(
         self,
@@ -220,8 +227,9 @@ class CompiledQuery:
         )
 
     @staticmethod
-    def _finish(result: Result, runner: Any, out: list[Event]) -> Result:
+    def _finish(result: Result, runner: Any, out: list[Event], columns: tuple[str, ...]) -> Result:
         result.warnings = list(runner.warnings)
+        result.columns = columns
         result.extend(event.fields for event in out)
         return result
 

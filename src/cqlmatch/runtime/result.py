@@ -26,6 +26,10 @@ class Result(list):
                          compressed file), by name: the rows are those of the
                          lines read before; each also has a malformed entry
                          ``input incomplete: ...`` at the line where it stopped
+    ``columns``          the columns the query names for its rows
+                         (``select()``, ``table()``), in the query's order,
+                         whether or not a row has them; ``()`` when the
+                         rows decide (``semantics.columns``)
     ``read_all``         whether the run read its input to the end; false
                          when it had its rows before (a ``head(N)`` first
                          in the aggregate stages stops reading at its N-th
@@ -40,6 +44,7 @@ class Result(list):
         self.warnings: list[tuple[str, str]] = []
         self.incomplete: list[str] = []
         self.read_all = False
+        self.columns: tuple[str, ...] = ()
 
     def clear_run(self) -> None:
         """Forget what a run recorded, to run the input again from the start."""

@@ -17,12 +17,30 @@ import contextlib
 from dataclasses import dataclass, replace
 
 from ..errors import Diagnostic
+from ..lang.regex import RegexError, translate
 from ..limits import MAX_FILTER_PATHS, MAX_PATHS
 from ..syntax import ast as A
 from .checked import Checked
 from .falcon import carries
 
 TYPE_FIELDS = ("#event_simpleName", "event_simpleName")
+# functions that set fields named by the data, not by the query
+_OPEN = frozenset(
+    {
+        "parseJson",
+        "kvParse",
+        "parseXml",
+        "parseCsv",
+        "parseUrl",
+        "setField",
+        "split",
+        "splitString",
+        "lowercase",
+        "bitfield:extractFlags",
+        "rename",
+        "array:filter",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -31,9 +49,12 @@ class Path:
     types: frozenset[str] | None = None  # None: any event type
     assigned: frozenset[str] = frozenset()
     label: str = ""
+    # a function set fields whose names the query does not spell (parseJson(),
+    # match() without include=, setField() ...): no field is certainly missing
+    open: bool = False
 
     def certainly_missing(self, name: str) -> bool:
-        if name in self.present or name in self.assigned or self.types is None:
+        if name in self.present or name in self.assigned or self.types is None or self.open:
             return False
         verdicts = [carries(t, name) for t in self.types]
         return bool(verdicts) and all(v is False for v in verdicts)
@@ -108,6 +129,15 @@ class _Analyser:
     def assign(path: Path, name: str) -> Path:
         return replace(path, present=path.present | {name}, assigned=path.assigned | {name})
 
+    @staticmethod
+    def extract(path: Path, pattern: str, flags: str) -> Path:
+        """A regex that matched set its named groups on the event."""
+        try:
+            groups = set(translate(pattern, flags).group_fields)
+        except RegexError:
+            return path
+        return replace(path, present=path.present | groups, assigned=path.assigned | groups)
+
     def call(self, binding, node: A.Node, paths: list[Path]) -> list[Path] | None:
         name = binding.spec.name
         if binding.extension == "drop-event" or name == "dropEvent":
@@ -119,6 +149,18 @@ class _Analyser:
             return None
         if name == "default":
             fields = binding.get("field")
+            return [
+                replace(p, present=p.present | set(fields), assigned=p.assigned | set(fields))
+                for p in paths
+            ]
+        if name == "regex":
+            pattern, literal_flags = binding.get("regex")
+            flags = binding.get("flags") if binding.given("flags") else ""
+            return [self.extract(p, pattern, literal_flags + str(flags)) for p in paths]
+        if name in _OPEN or (name == "match" and not binding.given("include")):
+            return [replace(p, open=True) for p in paths]
+        if name == "eval":
+            fields = [a.field for a in binding.get("expression", ())]
             return [
                 replace(p, present=p.present | set(fields), assigned=p.assigned | set(fields))
                 for p in paths
@@ -152,9 +194,13 @@ class _Analyser:
             return paths
         if isinstance(node, A.Bool):
             return [path] if node.value else []
+        if isinstance(node, A.FreeText) and isinstance(node.value, A.Regex):
+            return [self.extract(path, node.value.pattern, node.value.flags)]
         if isinstance(node, A.FieldFilter) and node.op != "!=":
             if path.certainly_missing(node.field):
                 self.never_carried(node, path)
+            if isinstance(node.value, A.Regex):
+                path = self.extract(path, node.value.pattern, node.value.flags)
             present = path.present | {node.field}
             types = path.types
             if (

@@ -38,6 +38,7 @@ class T(Enum):
     QUERIES = "sub-query or array of sub-queries"
     DURATION = "duration such as 1h or 5m"
     ENUM = "one of the listed values"
+    ENUMS = "one of the listed values, or an array of them"
     ANY = "value"
 
 
@@ -50,6 +51,13 @@ class P:
     required: bool = False
     default: object = None
     choices: tuple[str, ...] = ()
+    # choices LogScale no longer accepts, each with what became of it; still
+    # run (as the default) with a warning, an error under --strict
+    retired: tuple[tuple[str, str], ...] = ()
+    # undocumented spellings real queries use, each (a word, the choice it
+    # means): the word or a prefix of it (3 letters or more) runs as the
+    # choice with a warning, an error under --strict
+    spellings: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,11 @@ def _as(default: str) -> P:
 
 
 _ORDER = ("asc", "desc")
+# published queries write order=ascending, descending, asce, des
+_ORDER_SPELLINGS = (("ascending", "asc"), ("descending", "desc"))
+# sort() and table() type=: any was deprecated in 1.125 and removed in 1.142
+_SORT_TYPES = ("number", "string", "hex")
+_ANY_RETIRED = (("any", "deprecated in LogScale 1.125 and removed in 1.142; it sorts as number"),)
 _CATALOGUE: list[FunctionSpec] = [
     # --- filters ---------------------------------------------------------
     FunctionSpec(
@@ -252,6 +265,13 @@ _CATALOGUE: list[FunctionSpec] = [
         "transform",
         (P("field", T.FIELD, required=True), _as("_length")),
         "field",
+        "_length",
+    ),
+    FunctionSpec(
+        "text:length",
+        "transform",
+        (P("string", T.EXPR, required=True), _as("_length")),
+        "string",
         "_length",
     ),
     FunctionSpec(
@@ -472,8 +492,9 @@ _CATALOGUE: list[FunctionSpec] = [
             P("fields", T.FIELDS, required=True),
             P("limit", T.LIMIT, default=200),
             P("sortby", T.FIELDS, default="@timestamp"),
-            P("order", T.STRINGS, default="desc"),
-            P("type", T.STRINGS, default="any"),
+            P("order", T.ENUMS, default="desc", choices=_ORDER, spellings=_ORDER_SPELLINGS),
+            P("type", T.ENUMS, default="number", choices=_SORT_TYPES, retired=_ANY_RETIRED),
+            P("reverse", T.BOOL),
         ),
         unnamed="fields",
     ),
@@ -482,9 +503,9 @@ _CATALOGUE: list[FunctionSpec] = [
         "stage",
         (
             P("field", T.FIELDS, default="_count"),
-            P("order", T.STRINGS, default="desc"),
+            P("order", T.ENUMS, default="desc", choices=_ORDER, spellings=_ORDER_SPELLINGS),
             P("limit", T.LIMIT, default=200),
-            P("type", T.STRINGS, default="any"),
+            P("type", T.ENUMS, default="number", choices=_SORT_TYPES, retired=_ANY_RETIRED),
             P("reverse", T.BOOL),
         ),
         unnamed="field",
@@ -917,22 +938,329 @@ _CATALOGUE += [
     ),
 ]
 
+
+# --- added for issue 18: functions real queries and the documentation use ---
+# (implementations: functions/maths.py, encoding.py, substrings.py,
+# array_more.py, object_arrays.py, formats.py, sequences.py; their
+# docstrings state the decisions).  A block of its own, for easy merges.
+def _math(name: str, output: str, *params: P) -> FunctionSpec:
+    return _value_of(name, output, *params)
+
+
+_SEQUENCE_CURRENT = P("current", T.ENUM, default="include", choices=("include", "exclude"))
+_CATALOGUE += [
+    _math("math:ceil", "_ceil"),
+    _math("math:abs", "_abs"),
+    _math("math:sqrt", "_sqrt"),
+    _math("math:log", "_log"),
+    _math("math:log10", "_log10"),
+    _math("math:log2", "_log2"),
+    _math("math:exp", "_exp"),
+    _math("math:pow", "_pow", P("exponent", T.NUMBER, required=True)),
+    _value_of("urlEncode", "_urlencode", P("type", T.ENUM, choices=("full", "parameter"))),
+    _value_of("base64Encode", "_base64Encode", P("charset", T.STRING, default="UTF-8")),
+    _value_of("tokenHash", "_tokenHash"),
+    _value_of("parseHexString", "_parsehexstring", P("charset", T.STRING, default="UTF-8")),
+    FunctionSpec(
+        "text:positionOf",
+        "transform",
+        (
+            P("string", T.EXPR, required=True),
+            P("character", T.EXPR, required=True),
+            _as("_position"),
+        ),
+        unnamed="string",
+        output="_position",
+    ),
+    FunctionSpec(
+        "array:regex",
+        "filter",
+        (
+            P("array", T.STRING, required=True),
+            P("regex", T.REGEX, required=True),
+            P("flags", T.STRING, default=""),
+        ),
+        unnamed="array",
+        negatable=True,
+    ),
+    FunctionSpec(
+        "array:dedup",
+        "transform",
+        (P("array", T.STRING, required=True), P("asArray", T.STRING)),
+        unnamed="array",
+    ),
+    FunctionSpec(
+        "array:sort",
+        "transform",
+        (
+            P("array", T.STRING, required=True),
+            P("asArray", T.STRING),
+            P(
+                "order",
+                T.ENUM,
+                default="asc",
+                choices=("asc", "desc", "ascending", "descending"),
+            ),
+            P("type", T.ENUM, default="string", choices=("string", "number")),
+        ),
+        unnamed="array",
+    ),
+    FunctionSpec(
+        "array:reduceRow",
+        "transform",
+        (
+            P("array", T.STRING, required=True),
+            P("function", T.AGGREGATES, required=True),
+            P("var", T.STRING, required=True),
+            _as("_reduceRow"),
+        ),
+        unnamed="array",
+        output="_reduceRow",
+    ),
+    FunctionSpec(
+        "array:reduceAll",
+        "stage",
+        (
+            P("array", T.STRING, required=True),
+            P("function", T.AGGREGATES, required=True),
+            P("var", T.STRING, required=True),
+        ),
+        unnamed="array",
+    ),
+    FunctionSpec(
+        "array:reduceColumn",
+        "stage",
+        (
+            P("array", T.STRING, required=True),
+            P("function", T.AGGREGATES, required=True),
+            P("var", T.STRING, required=True),
+            _as("_reduceColumn"),
+        ),
+        unnamed="array",
+    ),
+    FunctionSpec(
+        "array:union",
+        "stage",
+        (P("array", T.STRING, required=True), _as("_union")),
+        unnamed="array",
+    ),
+    FunctionSpec(
+        "array:intersection",
+        "stage",
+        (P("array", T.STRING, required=True), _as("_intersection")),
+        unnamed="array",
+    ),
+    FunctionSpec(
+        "objectArray:eval",
+        "transform",
+        (
+            P("array", T.STRING, required=True),
+            P("asArray", T.STRING, required=True),
+            P("function", T.QUERY, required=True),
+            P("var", T.STRING),
+        ),
+        unnamed="array",
+    ),
+    FunctionSpec(
+        "objectArray:exists",
+        "filter",
+        (
+            P("array", T.STRING, required=True),
+            P("condition", T.QUERY, required=True),
+            P("var", T.STRING),
+        ),
+        unnamed="array",
+    ),
+    FunctionSpec(
+        "parseCEF",
+        "transform",
+        (
+            P("field", T.FIELD, default="@rawstring"),
+            P("prefix", T.STRING, default="cef.ext."),
+            P("headerprefix", T.STRING, default="cef."),
+            P("labelprefix", T.STRING, default="cef.label."),
+            P("keeplabels", T.BOOL, default=False),
+        ),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "parseLEEF",
+        "transform",
+        (
+            P("field", T.FIELD, default="@rawstring"),
+            P("prefix", T.STRING, default="leef.ext."),
+            P("headerprefix", T.STRING, default="leef."),
+            P("labelprefix", T.STRING, default="leef.label."),
+            P("keeplabels", T.BOOL, default=False),
+            P("delimiter", T.STRING),
+            P("parsetime", T.BOOL, default=True),
+            P("timezone", T.STRING, default="Z"),
+        ),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "parseFixedWidth",
+        "transform",
+        (
+            P("field", T.FIELD, default="@rawstring"),
+            P("columns", T.STRINGS, required=True),
+            P("widths", T.STRINGS, required=True),
+            P("trim", T.BOOL, default=True),
+        ),
+        unnamed="field",
+    ),
+    FunctionSpec(
+        "duration",
+        "transform",
+        (P("duration", T.DURATION, required=True), _as("_duration")),
+        unnamed="duration",
+        output="_duration",
+    ),
+    FunctionSpec(
+        "setTimeInterval",
+        "stage",
+        (
+            P("start", T.STRING, required=True),
+            P("end", T.STRING, default="now"),
+            P("timezone", T.STRING),
+        ),
+        unnamed="start",
+    ),
+    FunctionSpec(
+        "sample",
+        "filter",
+        (P("percentage", T.NUMBER, default=1), P("field", T.FIELD, default="@timestamp")),
+        unnamed="percentage",
+    ),
+    FunctionSpec(
+        "series",
+        "stage",
+        (
+            P("collect", T.FIELDS, required=True),
+            P("separator", T.STRING, default="\n"),
+            P("startmatch", T.QUERY),
+            P("endmatch", T.QUERY),
+            P("maxpause", T.DURATION),
+            P("maxduration", T.DURATION),
+            P("memlimit", T.STRING, default="1KiB"),
+        ),
+        unnamed="collect",
+    ),
+    FunctionSpec(
+        "session",
+        "stage",
+        (P("function", T.AGGREGATES), P("maxpause", T.DURATION, default=900_000)),
+        unnamed="function",
+    ),
+    FunctionSpec(
+        "window",
+        "stage",
+        (P("function", T.AGGREGATES), P("span", T.DURATION), P("buckets", T.INTEGER)),
+        unnamed="function",
+    ),
+    FunctionSpec(
+        "slidingWindow",
+        "stage",
+        (
+            P("function", T.AGGREGATES, required=True),
+            P("events", T.INTEGER, required=True),
+            _SEQUENCE_CURRENT,
+        ),
+        unnamed="function",
+    ),
+    FunctionSpec(
+        "slidingTimeWindow",
+        "stage",
+        (
+            P("function", T.AGGREGATES, required=True),
+            P("span", T.DURATION, required=True),
+            _SEQUENCE_CURRENT,
+            P("timestampfield", T.FIELD, default="@timestamp"),
+        ),
+        unnamed="function",
+    ),
+    FunctionSpec(
+        "accumulate",
+        "stage",
+        (P("function", T.AGGREGATES, required=True), _SEQUENCE_CURRENT),
+        unnamed="function",
+    ),
+    FunctionSpec(
+        "partition",
+        "stage",
+        (
+            P("function", T.AGGREGATES, required=True),
+            P("condition", T.QUERY, required=True),
+            P("split", T.ENUM, default="before", choices=("before", "after")),
+        ),
+        unnamed="function",
+    ),
+    FunctionSpec(
+        "geography:distance",
+        "transform",
+        (
+            P("lat1", T.FIELD, required=True),
+            P("lon1", T.FIELD, required=True),
+            P("lat2", T.FIELD, required=True),
+            P("lon2", T.FIELD, required=True),
+            _as("_distance"),
+        ),
+        output="_distance",
+    ),
+    FunctionSpec("start", "transform", (_as("_start"),), unnamed="as", output="_start"),
+    FunctionSpec("end", "transform", (_as("_end"),), unnamed="as", output="_end"),
+    FunctionSpec("fieldset", "stage"),
+    FunctionSpec(
+        "array:eval",
+        "transform",
+        (
+            P("array", T.STRING, required=True),
+            P("function", T.QUERY, required=True),
+            P("asArray", T.STRING),
+            P("var", T.STRING),
+        ),
+        unnamed="array",
+    ),
+    FunctionSpec(
+        "array:append",
+        "transform",
+        (P("array", T.STRING, required=True), P("values", T.ANY, required=True)),
+        unnamed="array",
+    ),
+    # correlate(name: { query } include: [fields], ..., options): the named
+    # sub-queries are bound by the checker into the "queries" argument
+    FunctionSpec(
+        "correlate",
+        "stage",
+        (
+            P("within", T.DURATION),
+            P("sequence", T.BOOL, default=False),
+            P("root", T.STRING),
+            P("maxPerRoot", T.INTEGER, default=1),
+            P("jitterTolerance", T.DURATION),
+            P("globalConstraints", T.FIELDS, default=()),
+            P("includeMatchesOnceOnly", T.BOOL, default=False),
+        ),
+    ),
+]
+
+
 _OFFLINE = "needs LogScale-side data that an offline engine does not have"
-_WIDGET = "draws a LogScale dashboard widget; it selects no events"
 _UNSUPPORTED = {
     "rdns": "needs DNS look-ups at query time",
     "worldMap": "places events on a map by GeoIP look-ups",
     "geohash": "needs a GeoIP database",
     "selfJoin": "needs a second pass over LogScale-side data; not supported offline yet",
-    "correlate": "correlates LogScale searches; not supported offline yet",
-    "series": _WIDGET,
     "fieldstats": _OFFLINE,
+    "hashMatch": "hashes with a secret salt kept on the LogScale server",
+    "hashRewrite": "hashes with a secret salt kept on the LogScale server",
 }
 # Functions that need data from outside the events that cqlmatch cannot be
-# given (DNS, map widgets): like a missing lookup file, a query using them
-# cannot run offline.  ipLocation(), asn() and ioc:lookup() run with the
-# user's own data (above).
+# given (DNS, map widgets, a server-side salt): like a missing lookup file, a
+# query using them cannot run offline.  ipLocation(), asn() and ioc:lookup()
+# run with the user's own data (above).
 _EXTERNAL = {"rdns", "worldMap", "geohash"}
+_EXTERNAL |= {"hashMatch", "hashRewrite"}  # issue 18: the salt is a server-side secret
 for _name, _why in _UNSUPPORTED.items():
     _CATALOGUE.append(FunctionSpec(_name, "stage", unsupported=_why, external=_name in _EXTERNAL))
 

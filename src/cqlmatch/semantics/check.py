@@ -23,7 +23,7 @@ from collections.abc import Mapping
 
 from ..errors import CQLCompileError, Diagnostic, SourceMap, Span
 from ..lang.durations import parse_duration
-from ..lang.regex import RegexError, compile_regex
+from ..lang.regex import RegexError, compile_regex, translate
 from ..lang.values import parse_bool, parse_number
 from ..limits import FORMAT_WIDTH_MAX, LIMIT_MAXIMA, MAX_STAGES
 from ..syntax import ast as A
@@ -35,6 +35,8 @@ from .enrich import need_message
 # The width and precision of each conversion of a format() string (``%%`` is
 # a literal percent sign and has none).
 _FORMAT_SIZES = re.compile(r"%(?:%|(?:\d+\$|<)?[-#+ 0,(]*(\d*)(?:\.(\d+))?)")
+# quoted text no field is named: empty, spaced, or without a letter or digit
+_NOT_A_NAME = re.compile(r"^[^\w]*$|\s")
 _NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
@@ -96,6 +98,8 @@ class _Checker:
         self.bindings: dict[int, BoundCall] = {}
         self.diagnostics: list[Diagnostic] = []
         self.provides: frozenset[str] = frozenset()  # the user's enrichment data
+        # inside a correlate() query: its name and the names of all its queries
+        self._correlate: tuple[str, list[str]] | None = None
 
     # --- reporting -------------------------------------------------------------
 
@@ -143,8 +147,10 @@ class _Checker:
 
     def stats_array(self, node: A.Array, top: bool) -> None:
         for item in node.items:
-            if isinstance(item, A.Call):
-                self.bind(item, top=top, kinds=("aggregate",))
+            if isinstance(item, A.Call) and item.name.lower() == "window":
+                self.error("E208", _WINDOW_PLACE, item.span)
+            elif isinstance(item, A.Call):
+                self.bind(item, top=top, kinds=("aggregate", "stage"))
             elif isinstance(item, A.SubQuery):
                 self.pipeline(item.query, top=True)
             elif isinstance(item, A.Assign) and isinstance(item.value, A.Call):
@@ -152,7 +158,7 @@ class _Checker:
                     item.value,
                     key=item,
                     top=top,
-                    kinds=("aggregate",),
+                    kinds=("aggregate", "stage"),
                     injected={"as": A.Bare(item.field)},
                 )
             else:
@@ -173,6 +179,9 @@ class _Checker:
         if isinstance(node, A.And | A.Or):
             for item in node.items:
                 self.filter(item, False)
+        if isinstance(node, A.Or):
+            for item in node.items:
+                self.named_groups_in_or(item)
         elif isinstance(node, A.Not):
             self.filter(node.operand, False)
             if isinstance(node.operand, A.Call):
@@ -181,7 +190,7 @@ class _Checker:
                     self.error("E208", f"{spec.name}() cannot be negated", node.span)
         elif isinstance(node, A.FieldFilter):
             if node.op == "<=>":
-                self.error("E209", "'<=>' links only exist inside correlate()", node.span)
+                self.link(node)
             self.filter_value(node.value)
         elif isinstance(node, A.FreeText):
             self.filter_value(node.value)
@@ -193,6 +202,107 @@ class _Checker:
                 f"saved query ${node.name}() is not available offline",
                 node.span,
                 "the saved query's text inlined, or a saved-query directory",
+            )
+
+    def named_groups_in_or(self, item: A.Node) -> None:
+        """LogScale rejects ``a=/(?<x>...)/ OR b`` (an OR is a case whose
+        branches may not extract with a regex); cqlmatch runs it (W306)."""
+        regex = item.value if isinstance(item, A.FieldFilter | A.FreeText) else None
+        bound = self.bindings.get(id(item)) if isinstance(item, A.Call) else None
+        if bound is not None and bound.spec.name == "regex" and "regex" in bound.args:
+            pattern, flags = bound.args["regex"]
+            regex = A.Regex(pattern, flags, span=item.span)
+        if not isinstance(regex, A.Regex):
+            return
+        try:
+            groups = translate(regex.pattern, regex.flags).group_fields
+        except RegexError:
+            return  # reported as E230 where the regex is checked
+        if groups:
+            self.extension(
+                "W306",
+                f"a regex with named groups ({', '.join(dict.fromkeys(groups))}) as an "
+                "operand of OR is a cqlmatch extension: LogScale rejects it; here the "
+                "operand that matches adds its groups",
+                item.span,
+                None,
+            )
+
+    # --- correlate() ----------------------------------------------------------------
+
+    def correlate_queries(self, bound: BoundCall, args: list) -> None:
+        """Bind correlate()'s ``name: { query } include: [...]`` arguments
+        into ``queries``: (name, pipeline, include fields or None) each."""
+        named = [a for a in args if isinstance(a, A.QueryArg)]
+        if not named:
+            self.error(
+                "E206", "correlate() needs named sub-queries: name: { query }", bound.node.span
+            )
+            return
+        names = [a.name for a in named]
+        queries = []
+        for arg in named:
+            if names.count(arg.name) > 1 and arg is not named[names.index(arg.name)]:
+                self.error("E205", f"correlate() names the query {arg.name!r} twice", arg.span)
+                continue
+            outer = self._correlate
+            self._correlate = (arg.name, names)
+            try:
+                self.pipeline(arg.query, top=True)
+            finally:
+                self._correlate = outer
+            for stage in arg.query.stages:
+                inner = self.bindings.get(id(stage))
+                if inner is not None and inner.spec.kind in ("aggregate", "stage"):
+                    self.error(
+                        "E208",
+                        f"{inner.spec.name}() cannot be used in a correlate() query, which "
+                        "selects single events",
+                        stage.span,
+                    )
+            include = None
+            for option in arg.options:
+                if option.name.lower() != "include":
+                    self.error(
+                        "E204",
+                        f"correlate() queries take include: only, not {option.name!r}",
+                        option.span,
+                    )
+                    continue
+                items = option.value.items if isinstance(option.value, A.Array) else (option.value,)
+                texts = [self.text_of(item) for item in items]
+                if any(t is None for t in texts):
+                    self.error("E207", "include: takes field names", option.span)
+                    continue
+                include = tuple(t for t in texts if t is not None)
+            queries.append((arg.name, arg.query, include))
+        bound.args["queries"] = tuple(queries)
+        root = next(
+            (a.value for a in args if not isinstance(a, A.QueryArg) and a.name == "root"), None
+        )
+        root_name = self.text_of(root) if root is not None else None
+        if root_name is not None and root_name not in names:
+            self.error(
+                "E207", f"correlate() root={root_name!r} names none of its queries", root.span
+            )
+
+    def link(self, node: A.FieldFilter) -> None:
+        """``field <=> query.field``: only inside correlate(), naming
+        another of its queries."""
+        context = self._correlate
+        if context is None:
+            self.error("E209", "'<=>' links only exist inside correlate()", node.span)
+            return
+        own, names = context
+        target = node.value.text if isinstance(node.value, A.Bare) else ""
+        query, _, field_name = target.partition(".")
+        if query not in names or query == own or not field_name:
+            others = ", ".join(n for n in names if n != own) or "it has no other"
+            self.error(
+                "E209",
+                f"'<=>' must name a field of another query of this correlate() "
+                f"({others}) as query.field",
+                node.span,
             )
 
     def filter_value(self, node: A.Node) -> None:
@@ -279,6 +389,9 @@ class _Checker:
         if spec.needs is not None and spec.needs not in self.provides:
             self.error("E223", need_message(spec.name, spec.needs), call.span)
             return None
+        if spec.name == "window" and kinds is None:
+            self.error("E208", _WINDOW_PLACE, call.span)
+            return None
         if kinds is not None and spec.kind not in kinds:
             where = "inside groupBy(function=...)" if "aggregate" in kinds else "here"
             self.error("E208", f"{spec.name}() ({spec.kind}) cannot be used {where}", call.span)
@@ -303,19 +416,18 @@ class _Checker:
     def bind_args(self, bound: BoundCall, args: list, injected: dict[str, A.Node]) -> None:
         spec = bound.spec
         unnamed: list[A.Arg] = []
+        if spec.name == "correlate":
+            self.correlate_queries(bound, args)
         for arg in args:
             if isinstance(arg, A.QueryArg):
-                self.error("E209", f"{spec.name}() takes no named sub-queries", arg.span)
+                if spec.name != "correlate":
+                    self.error("E209", f"{spec.name}() takes no named sub-queries", arg.span)
                 continue
             if arg.name is None:
                 unnamed.append(arg)
                 continue
             p = spec.param(arg.name)
-            if p is None and spec.name == "eval" and "expression" not in bound.nodes:
-                # eval(x = a * 2): the argument name is the assigned field.
-                self.expr(arg.value)
-                assignment = A.Assign(arg.name, arg.value, span=arg.span)
-                bound.args["expression"] = bound.nodes["expression"] = assignment
+            if p is None and spec.name == "eval" and self.eval_assignment(bound, arg):
                 continue
             if p is None:
                 if self.filter_condition(bound, arg):
@@ -367,6 +479,8 @@ class _Checker:
                         bound.nodes[name].span,
                         f"{name}=[...] with at most {fields} value(s)",
                     )
+        if spec.name == "concat":
+            self.concat_literals(bound)
         if spec.name == "match" and not ("file" in bound.nodes or "table" in bound.nodes):
             self.error(
                 "E206",
@@ -404,6 +518,24 @@ class _Checker:
                 bound.nodes["limit"].span,
                 "limit=max",
             )
+
+    def concat_literals(self, bound: BoundCall) -> None:
+        """``concat([a, "/", b])``: LogScale raises an error for text among
+        the fields (its page says to use format()); cqlmatch reads it as a
+        field name (W307).  A quoted field name (``["a.b-c", d]``) is fine:
+        only quoted text that cannot be a field name (no letter or digit,
+        or a space) is taken for such text."""
+        node = bound.nodes.get("field")
+        items = node.items if isinstance(node, A.Array) else ()
+        for item in items:
+            if isinstance(item, A.Str) and _NOT_A_NAME.search(item.value):
+                self.extension(
+                    "W307",
+                    f"concat() takes field names; LogScale rejects the string {item.value!r} "
+                    "among them, and cqlmatch reads it as the name of a field",
+                    item.span,
+                    None,
+                )
 
     def format_sizes(self, bound: BoundCall) -> None:
         """A literal ``format()`` string whose width or precision is past
@@ -458,6 +590,19 @@ class _Checker:
                 start = span.start + (1 if quoted else 0) + err.offset - len(literal_flags)
                 span = self.source.span(start, start + max(1, err.length))
             self.error("E230", f"invalid regex flags: {err.message}", span)
+
+    def eval_assignment(self, bound: BoundCall, arg: A.Arg) -> bool:
+        """``eval(a = 3, b = a + 1)``: each argument name is a field to set;
+        the assignments run left to right (``args["expression"]`` is their
+        tuple, ``nodes["expression"]`` the first)."""
+        earlier = bound.args.get("expression", ())
+        if "expression" in bound.nodes and not isinstance(earlier, tuple):
+            return False  # an unnamed expression too: reported as E207
+        self.expr(arg.value)
+        assignment = A.Assign(arg.name, arg.value, span=arg.span)
+        bound.nodes.setdefault("expression", assignment)
+        bound.args["expression"] = (*earlier, assignment)
+        return True
 
     def filter_condition(self, bound: BoundCall, arg: A.Arg) -> bool:
         """``if(Field=/re/, ...)``: a filter written where an expression goes."""
@@ -580,6 +725,10 @@ class _Checker:
                 return self.wrong(bound, p, node)
             self.regex(A.Regex(text, "", span=node.span), literal=False)
             return (text, "")
+        if t is T.ENUMS:
+            items = node.items if isinstance(node, A.Array) else (node,)
+            chosen = [self.choice(bound, p, item) for item in items]
+            return _INVALID if _INVALID in chosen else tuple(chosen)
         if t in (T.FIELDS, T.STRINGS):
             items = node.items if isinstance(node, A.Array) else (node,)
             out = []
@@ -621,12 +770,58 @@ class _Checker:
             millis = parse_duration(text)
             return self.wrong(bound, p, node) if millis is None or millis <= 0 else millis
         if t is T.ENUM:
-            lowered = text.lower()
-            for choice in p.choices:
-                if choice.lower() == lowered:
-                    return choice
-            return self.wrong(bound, p, node)
+            return self.choice(bound, p, node)
         raise AssertionError(t)
+
+    def choice(self, bound: BoundCall, p: P, node: A.Node) -> object:
+        """One value of an enumerated parameter, any letter case: a value
+        LogScale retired runs as the default with W305, an undocumented
+        spelling of a choice (``order=descending``) as that choice with
+        W308 (both errors under --strict); any other value outside the list
+        is E207 at that value, with the closest allowed one as its fix."""
+        if isinstance(node, A.Param):
+            value = self.param(node)
+            if value is None:
+                return _INVALID
+            node = A.Str(value, span=node.span)
+        text = self.text_of(node)
+        if text is None:
+            return self.wrong(bound, p, node)
+        lowered = text.lower()
+        for choice in p.choices:
+            if choice.lower() == lowered:
+                return choice
+        for retired, why in p.retired:
+            if retired == lowered:
+                self.extension(
+                    "W305",
+                    f"{bound.spec.name}() {p.name}={text} is {why}",
+                    node.span,
+                    str(p.default),
+                )
+                return p.default
+        for word, meant in p.spellings:
+            if len(lowered) >= 3 and word.startswith(lowered):
+                self.extension(
+                    "W308",
+                    f"{bound.spec.name}() {p.name}={text} is not one of LogScale's documented "
+                    f"values ({', '.join(p.choices)}); cqlmatch reads it as {meant}",
+                    node.span,
+                    meant,
+                )
+                return meant
+        allowed = ", ".join(p.choices)
+        close = difflib.get_close_matches(lowered, [c.lower() for c in p.choices], n=1, cutoff=0.5)
+        fix = next((c for c in p.choices if close and c.lower() == close[0]), None)
+        hint = f"; did you mean {fix}?" if fix else ""
+        self.error(
+            "E207",
+            f"{bound.spec.name}() {p.name}={text} is not allowed{hint}",
+            node.span,
+            f"one of {allowed}",
+            fix,
+        )
+        return _INVALID
 
     def expr_or_fields(self, node: A.Node) -> None:
         if isinstance(node, A.Array):
@@ -679,8 +874,12 @@ class _Checker:
                 return self.wrong(bound, p, item)
             if inner is None:
                 return _INVALID
+            if inner.spec.name == "window" and bound.spec.name not in ("timeChart", "bucket"):
+                self.error("E208", _WINDOW_PLACE, inner.node.span)
+                return _INVALID
             out.append(inner)
         return tuple(out)
 
 
 _INVALID = object()
+_WINDOW_PLACE = "window() can only be the function= of timeChart() or bucket()"

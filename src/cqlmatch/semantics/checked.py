@@ -30,7 +30,7 @@ class BoundCall:
             return self.args[name]
         p = self.spec.param(name)
         if p is not None and p.default is not None:
-            if p.type in (T.FIELDS, T.STRINGS) and isinstance(p.default, str):
+            if p.type in (T.FIELDS, T.STRINGS, T.ENUMS) and isinstance(p.default, str):
                 return (p.default,)
             return p.default
         return default

@@ -2,7 +2,9 @@
 
 Only fixes that keep the query's meaning as its author intended are applied
 automatically: the LogScale spellings of cqlmatch's extensions (W301
-positional ``if()``, W302 ``drop()``), the ``default()`` that lets a
+positional ``if()``, W302 ``drop()``), the documented value a retired or
+undocumented argument value runs as (W305 ``type=any``, W308
+``order=descending``), the ``default()`` that lets a
 ``groupBy`` see every event (W310), a ``*`` for an empty ``case`` (W304) and
 escaped dots in file names (W331).  Fixes are applied innermost first, and
 the query is checked again after each round, so a fix inside another fix's
@@ -17,7 +19,7 @@ from ..errors import Diagnostic
 from ..limits import MAX_FIX_ROUNDS
 from .frontend import front_end
 
-SAFE = frozenset({"W301", "W302", "W304", "W310", "W331"})
+SAFE = frozenset({"W301", "W302", "W304", "W305", "W308", "W310", "W331"})
 
 
 def _apply(text: str, diagnostics: list[Diagnostic]) -> tuple[str, list[str]]:

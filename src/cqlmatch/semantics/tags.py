@@ -6,7 +6,7 @@ A query copied out of LogScale often opens with ``#repo=...``,
 when the export kept them; otherwise the input's tag answers, and where
 there is none the filter quietly matches nothing.  ``check`` says so before
 a run (W340, from what Falcon sensor events carry), and a run says so after
-it (W490, from the events it read).
+it (W470, from the events it read).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def option_hint(name: str) -> str:
 
 
 def unseen_message(name: str) -> str:
-    """The run-time warning (W490) for a tag no event and no input tag gave."""
+    """The run-time warning (W470) for a tag no event and no input tag gave."""
     return (
         f"the query filters on #{name}, which no event carried and no input tag gives,"
         f" so that filter matched nothing; give the inputs the tag: {option_hint(name)}"
@@ -104,7 +104,7 @@ def check_tags(tree: A.Node, tags: Mapping[str, str]) -> list[Diagnostic]:
 class TagWatch:
     """The tags a query filters on that a run's input tags do not give, and
     whether any event read carried one (as ``#name`` or ``name``): after the
-    run, ``warnings`` has W490 for each that none did.  Watching costs
+    run, ``warnings`` has W470 for each that none did.  Watching costs
     nothing when every filtered tag has an input tag (the usual case)."""
 
     __slots__ = ("names", "read", "seen")
@@ -153,7 +153,7 @@ class TagWatch:
         self.read = self.read or read
 
     def warnings(self) -> list[tuple[str, str]]:
-        """W490 for each watched tag no event read carried (none before an event is read)."""
+        """W470 for each watched tag no event read carried (none before an event is read)."""
         if not self.read:
             return []
-        return [("W490", unseen_message(n)) for n in self.names if n not in self.seen]
+        return [("W470", unseen_message(n)) for n in self.names if n not in self.seen]

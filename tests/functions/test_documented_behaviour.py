@@ -1,0 +1,197 @@
+"""Behaviour LogScale's function pages state, each test written from the
+page's sentence (quoted in the test's docstring), on both engines."""
+
+from __future__ import annotations
+
+import cqlmatch
+
+from .helpers import run, value
+
+# --- eval() -------------------------------------------------------------------------------
+
+
+def test_eval_takes_several_assignments_left_to_right(engine: str) -> None:
+    """eval(): "accepts multiple expressions to be evaluated, separated by a
+    comma, in the form of field_name = expression" and "the order of
+    evaluation of arguments is left to right"."""
+    out = run("eval(a = 3, b = a + 1)", [{"x": "1"}], engine)
+    assert out == [{"x": "1", "a": "3", "b": "4"}]
+    out = run("eval(a = b, x = y + z)", [{"b": "2", "y": "3", "z": "4"}], engine)
+    assert out[0]["a"] == "2" and out[0]["x"] == "7"
+
+
+def test_eval_assignment_without_a_result_leaves_the_field(engine: str) -> None:
+    """eval(): "If f already existed as a field on the event and expr did not
+    yield any result, then f is unchanged" (and the next one still runs)."""
+    out = run("eval(f = missing * 2, g = n + 1)", [{"f": "old", "n": "1"}], engine)
+    assert out == [{"f": "old", "n": "1", "g": "2"}]
+
+
+def test_a_later_eval_assignment_overwrites_an_earlier_one(engine: str) -> None:
+    assert value("eval(a = 1, a = a + 10)", {}, "a", engine) == "11"
+
+
+# --- length() and text:length() ----------------------------------------------------------
+
+
+def test_length_counts_java_characters(engine: str) -> None:
+    """length(): "Computes the number of Java characters that represents the
+    string"; text:length(): for 🇩🇰 "the text:length() function returns 1,
+    whereas the length() function returns 4"."""
+    assert value("length(f)", {"f": "🇩🇰"}, "_length", engine) == "4"
+    assert value("length(f)", {"f": "a😀"}, "_length", engine) == "3"
+    assert value("length(f)", {"f": "héllo"}, "_length", engine) == "5"
+    assert value("length(f)", {"f": ""}, "_length", engine) == "0"
+
+
+def test_text_length_counts_grapheme_clusters(engine: str) -> None:
+    assert value("text:length(f)", {"f": "🇩🇰"}, "_length", engine) == "1"
+    cases = {
+        "e\u0301a": "2",  # a combining accent joins its letter
+        "👩\u200d👩\u200d👧": "1",  # an emoji ZWJ sequence
+        "👍🏽x": "2",  # a skin-tone modifier
+        "🇩🇰🇸🇪🇳": "3",  # regional indicators pair: two flags and a lone one
+        "a\r\nb": "3",  # CR LF is one
+        "\u1100\u1161\u11a8": "1",  # Hangul jamo make one syllable
+        "한국어": "3",
+        "plain": "5",
+    }
+    for text, expected in cases.items():
+        assert value("n := text:length(f)", {"f": text}, "n", engine) == expected, text
+
+
+def test_text_length_takes_an_expression(engine: str) -> None:
+    """text:length(string): "The string or field from which to compute the length"."""
+    assert value('text:length("abc", as=n)', {}, "n", engine) == "3"
+    assert value("text:length(f, as=n)", {"f": "abcd"}, "n", engine) == "4"
+    out = run("text:length(missing)", [{"f": "x"}], engine)
+    assert "_length" not in out[0]
+
+
+# --- select() and table() column order ------------------------------------------------------
+
+
+def test_select_and_table_name_their_columns_in_the_query_order(engine: str) -> None:
+    """table(): "Columns in the table are sorted in the specified field
+    order", whatever the first event holds."""
+    events = [{"FileName": "a"}, {"FileName": "b", "ComputerName": "h"}]
+    for query in (
+        "select([ComputerName, FileName])",
+        "table([ComputerName, FileName], sortby=FileName, order=asc)",
+        "select([ComputerName, FileName]) | FileName=* | sort(FileName) | head(5)",
+    ):
+        result = cqlmatch.compile(query).run(events, engine=engine)
+        assert result.columns == ("ComputerName", "FileName"), query
+        assert all(list(row) == [n for n in result.columns if n in row] for row in result)
+
+
+def test_columns_follow_the_data_when_a_later_stage_changes_them() -> None:
+    for query in (
+        "FileName=*",
+        "select([a, b]) | drop([a])",
+        "select([a, b]) | rename(a, as=c)",
+        "select([a, b]) | groupBy(a)",
+        "table([a, b]) | select([b])",  # the last one counts
+    ):
+        expected = ("b",) if query.endswith("select([b])") else ()
+        assert cqlmatch.compile(query).columns == expected, query
+
+
+# --- match() ---------------------------------------------------------------------------------
+
+_HOSTS = [
+    {"host": "web01", "owner": "alice", "site": "hq"},
+    {"host": "db01", "owner": "bob", "site": "dc"},
+]
+_NETS = [
+    {"net": "10.0.0.0/8", "zone": "corp"},
+    {"net": "10.1.2.0/24", "zone": "lab"},
+    {"net": "10.1.0.0/16", "zone": "branch"},
+    {"net": "0.0.0.0/0", "zone": "any"},
+]
+
+
+def _lookup_run(query: str, events: list[dict], table: list[dict], engine: str) -> list[dict]:
+    compiled = cqlmatch.compile(query, lookups={"t.csv": table})
+    return compiled.run(events, engine=engine)
+
+
+def test_match_without_include_adds_every_column_key_too(engine: str) -> None:
+    """match() include=: "If no argument is given, include all columns from
+    the corresponding row in the output event"."""
+    query = 'match(file="t.csv", field=ComputerName, column=host)'
+    out = _lookup_run(query, [{"ComputerName": "db01"}], _HOSTS, engine)
+    assert out == [{"ComputerName": "db01", "host": "db01", "owner": "bob", "site": "dc"}]
+    query = 'match(file="t.csv", field=ComputerName, column=host, include=[owner])'
+    out = _lookup_run(query, [{"ComputerName": "db01"}], _HOSTS, engine)
+    assert out == [{"ComputerName": "db01", "owner": "bob"}]
+
+
+def test_match_key_column_named_like_the_field_is_the_row_value(engine: str) -> None:
+    """With ignoreCase the row's key is what the event gets (the row's column)."""
+    query = 'match(file="t.csv", field=host, ignoreCase=true)'
+    out = _lookup_run(query, [{"host": "WEB01"}], _HOSTS, engine)
+    assert out == [{"host": "web01", "owner": "alice", "site": "hq"}]
+
+
+def test_match_cidr_picks_the_most_specific_subnet(engine: str) -> None:
+    """match() mode=cidr: when several subnets hold the address, "the most
+    specific one is selected", not the first row."""
+    query = 'match(file="t.csv", field=ip, column=net, mode=cidr, include=[net, zone])'
+    events = [{"ip": "10.1.2.3"}, {"ip": "10.1.9.9"}, {"ip": "10.7.7.7"}, {"ip": "192.0.2.1"}]
+    out = _lookup_run(query, events, _NETS, engine)
+    assert [(r["net"], r["zone"]) for r in out] == [
+        ("10.1.2.0/24", "lab"),
+        ("10.1.0.0/16", "branch"),
+        ("10.0.0.0/8", "corp"),
+        ("0.0.0.0/0", "any"),
+    ]
+
+
+def test_match_cidr_equally_specific_keeps_the_first_row(engine: str) -> None:
+    table = [{"net": "10.0.0.0/8", "zone": "one"}, {"net": "10.0.0.0/8", "zone": "two"}]
+    query = 'match(file="t.csv", field=ip, column=net, mode=cidr)'
+    out = _lookup_run(query, [{"ip": "10.2.3.4"}], table, engine)
+    assert out[0]["zone"] == "one"
+
+
+# --- the regex flag g ----------------------------------------------------------------------
+
+
+def test_flag_g_extracts_every_match_as_regex_repeat_does(engine: str) -> None:
+    """Regular expression flags, g: "Match the same expression multiple times
+    within a single event. This can be used to extract repeated elements"
+    (``company = /(?<orgname>\\w+):/g``); regex(repeat=true): "multiple
+    matches yields multiple events"."""
+    events = [{"company": "acme:initech:globex"}, {"company": "none"}]
+    literal = run("company=/(?<orgname>\\w+):/g", events, engine)
+    function = run('regex("(?<orgname>\\\\w+):", field=company, repeat=true)', events, engine)
+    assert [e["orgname"] for e in literal] == ["acme", "initech"]
+    assert literal == function
+    assert all(e["company"] == "acme:initech:globex" for e in literal)
+
+
+def test_flag_g_events_each_pass_the_later_filters(engine: str) -> None:
+    events = [{"f": "ab:cd:ef:", "g": "1"}]
+    assert [e["w"] for e in run("f=/(?<w>[a-z]+):/g w=cd", events, engine)] == ["cd"]
+    assert run("g=1 f=/(?<w>[a-z]+):/g | count()", events, engine) == [{"_count": "3"}]
+    rows = run("f=/(?<w>[a-z]+):/g | groupBy(w)", events, engine)
+    assert sorted(r["w"] for r in rows) == ["ab", "cd", "ef"]
+
+
+def test_flag_g_on_free_text_and_in_case(engine: str) -> None:
+    events = [{"@rawstring": "k=1 k=2", "x": "y"}, {"@rawstring": "none"}]
+    assert [e["k"] for e in run("/k=(?<k>\\d)/g", events, engine)] == ["1", "2"]
+    out = run("case { /k=(?<k>\\d)/g ; * }", events, engine)
+    assert [e.get("k") for e in out] == ["1", "2", None]
+
+
+def test_flag_g_without_named_groups_only_filters(engine: str) -> None:
+    events = [{"f": "ab:cd:"}, {"f": "zz"}]
+    assert run("f=/[a-z]+:/g", events, engine) == [{"f": "ab:cd:"}]
+    assert run("not f=/(?<w>[a-z]+):/g", events, engine) == [{"f": "zz"}]
+
+
+def test_flag_g_makes_at_most_regex_default_limit_events(engine: str) -> None:
+    events = [{"f": "a" * 150}]
+    assert len(run("f=/(?<c>a)/g", events, engine)) == 100
