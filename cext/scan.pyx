@@ -52,6 +52,14 @@ def _use_kernel(str name=None):
     return previous
 
 
+# The needles of the last groups scanned (a stream scans the same ones over
+# and over): the tuples are held, so the needles' pointers into them stay good.
+cdef object _last_groups = None
+cdef object _last_folds = None
+cdef vector[Needle] _last_needles
+cdef int _last_ngroups = 0
+
+
 cdef int make_needles(tuple groups, object folds, vector[Needle]& needles) except -1:
     """Append the literals of ``groups`` (tuples of non-empty ``bytes``) to
     ``needles``; return the number of groups.  ``folds``: None, or for each
@@ -289,7 +297,7 @@ cdef void merge_spans(vector[size_t]& kept, const vector[size_t]& extra) noexcep
 
 def scan(
     bytes block not None, tuple groups not None, bytes escapes not None, bint slash,
-    bint packed=False, tuple folds=None,
+    bint packed=False, tuple folds=None, Py_ssize_t start=0, Py_ssize_t end=-1,
 ):
     """``(spans, lines)``: the ``(start, end)`` of each line of ``block``
     (lines end at LF) that might match or is not framed as a JSON object
@@ -299,19 +307,37 @@ def scan(
     characters of an escape to keep.  ``packed``: the spans as one bytes
     object of native 64-bit start, end pairs (``_fields`` reads them without
     a tuple per line).  ``folds``: for each group a tuple of flags, true for
-    a literal (in lower case) to find in any ASCII case."""
+    a literal (in lower case) to find in any ASCII case.  ``start``, ``end``
+    (-1: the end of ``block``): scan only ``block[start:end]``, as if it
+    were the block (the spans still count from the start of ``block``)."""
     cdef vector[Needle] needles
     cdef vector[size_t] kept  # start, end pairs
     cdef const char* data = PyBytes_AS_STRING(block)
     cdef size_t n = <size_t>PyBytes_GET_SIZE(block), lines, k
     cdef const unsigned char* table
     cdef int ngroups
+    if end < 0:
+        end = <Py_ssize_t>n
+    if not 0 <= start <= end <= <Py_ssize_t>n:
+        raise ValueError(f"range {start}:{end} outside a block of {n} bytes")
     if len(escapes) != 65536:
         raise ValueError("escapes must be a 65,536-byte table")
     table = <const unsigned char*>PyBytes_AS_STRING(escapes)
-    ngroups = make_needles(groups, folds, needles)
+    global _last_groups, _last_folds, _last_ngroups, _last_needles
+    if groups is _last_groups and folds is _last_folds:
+        needles = _last_needles  # (a copy: the cache may change once the GIL is released)
+        ngroups = _last_ngroups
+    else:
+        ngroups = make_needles(groups, folds, needles)
+        _last_needles = needles
+        _last_groups, _last_folds, _last_ngroups = groups, folds, ngroups
+    data += start
+    n = <size_t>(end - start)
     with nogil:
         lines = scan_block(data, n, needles, ngroups, table, slash, kept)
+        if start:
+            for k in range(kept.size()):
+                kept[k] += <size_t>start
     if lines == 0:
         raise MemoryError()
     if packed:

@@ -41,6 +41,10 @@ cdef class _Ctx:
     # TEST_CONTAINS_CI: fold_buf holds the value fold_key (held) folded.
     cdef object fold_key
     cdef vector[char] fold_buf
+    # Dict mode (vm/dictevents.pxi): the caller's event, read field by field
+    # (None otherwise); whether the code reached ACCEPT.
+    cdef object event
+    cdef bint accepted
 
     cdef void clear(self) noexcept
     cdef int adopt(self, object event) except -1
@@ -158,9 +162,23 @@ cdef class Machine:
     cdef vector[unsigned char] set_bits
     cdef list set_keys
     cdef list set_memos  # per set: value -> its bits (bytes), bounded
+    cdef bint keys_held  # set_keys holds a value (cleared by _forget)
     cdef readonly Py_ssize_t regex_calls  # set evaluations so far (for tests and tuning)
 
+    # Dict mode (vm/dictevents.pxi): per slot, how its name and its fallback
+    # are found in a nested dict (None: one top-level key); the helpers of
+    # its rare cases; one context kept for it, and whether it is in use.
+    cdef tuple name_paths
+    cdef tuple fallback_paths
+    cdef object _scalar
+    cdef object _flat_value
+    cdef object _rawstring_of
+    cdef object _mapping
+    cdef _Ctx dict_ctx
+    cdef bint dict_busy
+
     cdef int _check_table(self, GroupTable table) except -1  # table of this program's plan?
+    cdef Py_ssize_t _rows_of(self, tuple columns, raws) except -1  # rows of checked columns
     cdef int _limit_warning(self, GroupTable table) except -1  # W401 once per table
 
 
@@ -198,6 +216,30 @@ cdef int _ipv4(const char* s, Py_ssize_t n, uint32_t* out) noexcept nogil  # dot
 cdef int _build_cidrs(Machine m) except -1  # TEST_CIDR networks as words
 cdef int _test_cidr(Machine m, object value, int c) except -1  # TEST_CIDR
 cdef int _test_num(Machine m, object value, int op, int n) except -1  # TEST_NUM
+
+# --- vm/dictevents.pxi: events given as (nested) dicts ----------------------------------
+
+cdef int _build_paths(Machine m) except -1  # how each slot is found in a nested dict
+cdef PyObject* _load_dict(Machine m, _Ctx c, int slot) except? NULL  # _load in dict mode
+cdef PyObject* _dict_field(Machine m, _Ctx c, object event, PyObject* name, object paths) except? NULL
+cdef PyObject* _convert(Machine m, _Ctx c, PyObject* value) except? NULL  # JSON value -> str
+
+
+@cython.final
+cdef class DictMatcher:
+    cdef object factory  # () -> this thread's Machine
+    cdef object slow  # the caller's path for events that are not plain dicts
+    cdef object edit  # (event, in_fields, changed, removed) -> output, for nested changes
+    cdef object lock  # held while a kept event is folded into the table
+    cdef public object table  # GroupTable or None
+    cdef public Py_ssize_t kept
+    cdef unsigned long last_ident
+    cdef Machine last_machine
+    cdef dict machines
+
+    cdef Machine _machine(self)
+    cdef object _one(self, Machine m, dict event)
+
 
 # --- vm/grouptable.pxi: the native groupBy ---------------------------------------------
 

@@ -34,7 +34,7 @@ releasing and taking the GIL back.
 
 Layout: this file holds the imports and the ``Machine``'s construction and
 public methods; its parts by concern are ``cext/vm/*.pxi`` (registers,
-dispatch, regexsets, caseless, numbers, exactsum, grouptable), included
+dispatch, regexsets, caseless, numbers, exactsum, grouptable, dictevents), included
 below so that the module stays one C unit, and ``vm.pxd`` is the table of
 contents of all.
 Limits (``PARTIAL_GROUPS``, ``REGEX_MAX_MEM``) come from ``cqlmatch.limits``.
@@ -58,6 +58,7 @@ from cpython.unicode cimport (
     PyUnicode_2BYTE_KIND,
 )
 from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.pythread cimport PyThread_get_thread_ident
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from libc.math cimport fabs, isfinite, isinf
 from libc.stdint cimport int64_t, uint16_t, uint32_t
@@ -125,6 +126,7 @@ include "vm/caseless.pxi"    # caseless string tests (RE2's (?i) on ASCII consta
 include "vm/numbers.pxi"     # number parsing, IPv4 and CIDR tests
 include "vm/exactsum.pxi"    # sum()/avg(): exact, bounded, mergeable
 include "vm/grouptable.pxi"  # GroupTable, adding an event to it, its rows
+include "vm/dictevents.pxi"  # dict mode: fields read from nested dicts in place; DictMatcher
 
 
 cdef class Machine:
@@ -220,6 +222,7 @@ cdef class Machine:
         _build_sets(self)
         _check_code(self)
         _build_cidrs(self)
+        _build_paths(self)
 
     def __dealloc__(self):
         cdef size_t i
@@ -375,19 +378,7 @@ cdef class Machine:
         ``native`` program's per-event code; slow paths would see events
         with the program's fields only."""
         cdef _Ctx c = _Ctx(self.nslots)
-        cdef Py_ssize_t i, n = 0
-        if len(columns) != self.nslots:
-            raise ValueError(f"{len(columns)} columns for {self.nslots} fields")
-        for column in columns:
-            if type(column) is not list:
-                raise TypeError("columns must be lists")
-        if columns:
-            n = PyList_GET_SIZE(<list>columns[0])
-        for column in columns:
-            if PyList_GET_SIZE(<list>column) != n:
-                raise ValueError("columns of different lengths")
-        if raws is not None and len(raws) != n:
-            raise ValueError("raws and columns of different lengths")
+        cdef Py_ssize_t i, n = self._rows_of(columns, raws)
         if table is None:
             table = self.new_table()
         else:
@@ -403,6 +394,44 @@ cdef class Machine:
             _forget(self)
         self._limit_warning(table)
         return table
+
+    def accepted_rows(self, tuple columns, raws=None) -> list:
+        """The rows (ascending) of events given as columns, as
+        ``aggregate_columns`` takes them, that the per-event code keeps:
+        which lines of a block are kept, without an event made for any."""
+        cdef _Ctx c = _Ctx(self.nslots)
+        cdef Py_ssize_t i, n = self._rows_of(columns, raws)
+        cdef list rows = []
+        c.columns = columns
+        c.raws = raws
+        try:
+            for i in range(n):
+                c.start_row(i)
+                c.accepted = False
+                _exec(self, self.entry, c, False, None, None)
+                c.reset_stack()
+                if c.accepted:
+                    rows.append(i)
+        finally:
+            _forget(self)
+        return rows
+
+    cdef Py_ssize_t _rows_of(self, tuple columns, raws) except -1:
+        """The number of rows of ``columns`` (checked: one list per slot, all as long)."""
+        cdef Py_ssize_t n = 0
+        if len(columns) != self.nslots:
+            raise ValueError(f"{len(columns)} columns for {self.nslots} fields")
+        for column in columns:
+            if type(column) is not list:
+                raise TypeError("columns must be lists")
+        if columns:
+            n = PyList_GET_SIZE(<list>columns[0])
+        for column in columns:
+            if PyList_GET_SIZE(<list>column) != n:
+                raise ValueError("columns of different lengths")
+        if raws is not None and len(raws) != n:
+            raise ValueError("raws and columns of different lengths")
+        return n
 
     def fold(self, events, GroupTable table not None) -> GroupTable:
         """Add ``events`` as they are (the per-event code not run: they are

@@ -5,7 +5,8 @@
 #   bash scripts/setup.sh test,bench   # other extras, comma-separated
 #
 # Installs only the missing system packages (C++ compiler, RE2 headers,
-# venv/ensurepip, Python headers), creates .venv in the repository root if it
+# venv/ensurepip, Python headers; a Java runtime for Spark with the "test"
+# or "spark" extras), creates .venv in the repository root if it
 # is absent, and installs the project editable into it.  Re-running is cheap:
 # the pip step is skipped while pyproject.toml, setup.py, cext/ and the
 # requested extras are unchanged and the extension still imports.
@@ -47,6 +48,16 @@ wants_hyperscan() {
         command -v dpkg >/dev/null 2>&1 && [[ "$(dpkg --print-architecture)" == amd64 ]]
 }
 
+have_java() {
+    command -v java >/dev/null 2>&1
+}
+
+# Spark (the "spark" extra, and "test", which runs Spark in local mode)
+# needs a Java runtime; Debian 12 has 17.
+wants_java() {
+    [[ ",$EXTRAS," == *,spark,* || ",$EXTRAS," == *,test,* ]] && ! have_java
+}
+
 have_venv() {
     # Debian splits ensurepip (needed by `python3 -m venv`) into python3-venv.
     "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1
@@ -68,6 +79,14 @@ have_cxx || missing+=(g++)
 have_re2_headers || missing+=(libre2-dev)
 have_venv || missing+=(python3-venv)
 have_python_headers || missing+=(python3-dev)
+if wants_java; then
+    if ((${#missing[@]})) || [[ $(id -u) -eq 0 ]] || { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }; then
+        missing+=(openjdk-17-jre-headless)
+    else
+        log "note: no Java runtime: Spark (its tests too) needs one;"
+        log "install it as root: apt-get install -y openjdk-17-jre-headless"
+    fi
+fi
 if wants_hyperscan; then
     if ((${#missing[@]})) || [[ $(id -u) -eq 0 ]] || { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }; then
         missing+=(libhyperscan-dev)

@@ -34,7 +34,8 @@ LAYERS: list[set[str]] = [
     {"runtime"},
     {"testing", "synth"},
     {"packs"},
-    {"cli", "pytest_plugin", "integrations"},
+    {"scale"},
+    {"cli", "pytest_plugin", "integrations", "dask", "spark"},
     {"__init__", "__main__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

@@ -206,9 +206,10 @@ cdef int _exec(
             c.discard()
             pc += 1
         elif op == ACCEPT:
+            c.accepted = True
             if table is not None:
                 _add(m, c, table)
-            else:
+            if out is not None:
                 out.append(_materialize(m, c))
             return 0
         elif op == REJECT:

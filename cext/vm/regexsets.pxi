@@ -66,6 +66,7 @@ cdef int _regex_bit(Machine m, object value, int s, int bit) except -1:
             memcpy(&m.set_bits[m.set_offsets[s]], PyBytes_AS_STRING(<object>known),
                    m.set_sizes[s])
             m.set_keys[s] = value
+            m.keys_held = True
         else:
             _set_bits(m, value, s)
             if PyUnicode_GET_LENGTH(value) <= MEMO_MAX_CHARS:
@@ -132,11 +133,15 @@ cdef int _set_bits(Machine m, object value, int s) except -1:
     for k in range(<Py_ssize_t>hits.size()):
         bits[hits[k]] = 1
     m.set_keys[s] = value
+    m.keys_held = True
     return 0
 
 
 cdef _forget(Machine m):
     """Drop the values the set cache holds (end of a run)."""
     cdef Py_ssize_t s
+    if not m.keys_held:
+        return
     for s in range(len(m.set_keys)):
         m.set_keys[s] = None
+    m.keys_held = False

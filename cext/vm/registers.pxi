@@ -153,6 +153,8 @@ cdef PyObject* _load(Machine m, _Ctx c, int slot) except? NULL:
     cdef PyObject* found
     cdef int fb
     cdef object raw
+    if c.event is not None:
+        return _load_dict(m, c, slot)
     if c.fields is None:
         found = PyList_GET_ITEM(<list>PyTuple_GET_ITEM(c.columns, slot), c.row)
         if found == <PyObject*>None:

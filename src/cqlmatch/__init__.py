@@ -6,6 +6,8 @@ counts) and ``match`` (one event); ``Inputs`` names several files,
 directories or patterns read as one input.
 ``compile_pack`` reads and compiles a pack of rules (a YAML manifest or a
 folder of ``.cql`` files) run over the events in one pass.
+``CompiledQuery.partial``/``finish`` and ``PartialState`` run a query in
+parts (docs/scale-out.md; ``cqlmatch.dask``, ``cqlmatch.spark``).
 ``Matcher`` embeds one query in a program that already has events (per
 event, per batch, per NDJSON chunk; shared between threads).
 ``parse`` and ``format_query`` expose the front end.  Query errors are
@@ -32,6 +34,8 @@ _HOMES = {
     "compile_pack": ".packs.pack",
     "Matcher": ".runtime.matcher",
     "CompiledQuery": ".runtime.query",
+    "PartialState": ".runtime.partial",
+    "PartialStateError": ".errors",
     "compile": ".runtime.query",
     "Result": ".runtime.result",
     "Pipeline": ".syntax.ast",
@@ -41,10 +45,18 @@ _HOMES = {
 }
 
 if TYPE_CHECKING:
-    from .errors import CQLCompileError, CQLError, CQLSyntaxError, Diagnostic, Span
+    from .errors import (
+        CQLCompileError,
+        CQLError,
+        CQLSyntaxError,
+        Diagnostic,
+        PartialStateError,
+        Span,
+    )
     from .ingest.sources import Inputs
     from .packs.pack import Pack, compile_pack
     from .runtime.matcher import Matcher
+    from .runtime.partial import PartialState
     from .runtime.query import CompiledQuery, compile
     from .runtime.result import Result
     from .syntax.ast import Pipeline
@@ -75,6 +87,8 @@ __all__ = [
     "Inputs",
     "Matcher",
     "Pack",
+    "PartialState",
+    "PartialStateError",
     "Pipeline",
     "Result",
     "Span",

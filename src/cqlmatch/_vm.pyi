@@ -1,7 +1,8 @@
 """Type stub for the native module built from cext/vm.pyx (and its parts,
 cext/vm/*.pxi)."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, Final, Protocol
 
 from cqlmatch.bytecode.program import GroupPlan, Program
@@ -64,9 +65,34 @@ class Machine:
         raws: list[str] | None = None,
         table: GroupTable | None = None,
     ) -> GroupTable: ...
+    def accepted_rows(
+        self, columns: tuple[list[str | None], ...], raws: list[str] | None = None
+    ) -> list[int]: ...
     def fold(self, events: Iterable[Event], table: GroupTable) -> GroupTable: ...
     def group(self, events: Iterable[Event]) -> list[Event]: ...
     def count_order(
         self, table: GroupTable, aggregate: int, descending: bool, limit: int
     ) -> list[int]: ...
     def rows(self, table: GroupTable, order: Iterable[int] | None = None) -> list[Event]: ...
+
+class DictMatcher:
+    """One native program's per-event code over events given as dicts,
+    read in place (cext/vm/dictevents.pxi)."""
+
+    table: GroupTable | None
+    kept: int
+    def __init__(
+        self,
+        factory: Callable[[], Machine],
+        one: Callable[[Any], dict[str, Any] | None],
+        item: Callable[[Any], dict[str, Any] | None],
+        edit: Callable[
+            [Mapping[str, Any], dict[str, str], dict[str, str], list[str]], dict[str, Any]
+        ],
+        lock: AbstractContextManager[Any],
+        table: GroupTable | None = None,
+    ) -> None: ...
+    def match(self, event: Mapping[str, Any]) -> dict[str, Any] | None: ...
+    def match_list(
+        self, events: list[Any], errors: list[tuple[int, str]]
+    ) -> list[dict[str, Any] | None]: ...

@@ -217,3 +217,9 @@ class BadEventError(ValueError):
         self.source = source
         self.line_number = line_number
         self.reason = reason
+
+
+class PartialStateError(ValueError):
+    """A partial state that cannot be merged or finished: made by another
+    query, engine or cqlmatch, parts that interleave, or a part that held
+    more groups than a state keeps (``runtime.partial``)."""

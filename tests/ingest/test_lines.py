@@ -86,3 +86,27 @@ def test_byte_order_mark() -> None:
     assert strip_bom(b"\xef\xbb\xbf{}\n{}") == (b"{}\n{}", False)
     assert strip_bom(b"\xef\xbb\xbf  \n{}") == (b"\n{}", True)
     assert strip_bom(b"{}") == (b"{}", False)
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines_st, st.booleans(), st.lists(st.integers(0, 200), max_size=8), st.integers(1, 8))
+def test_push_range_gives_what_push_gives(lines, final_newline, cuts, limit) -> None:
+    """``push_range`` leaves the whole lines of a piece in place; with its
+    blocks before and after them, it gives the blocks of ``push``."""
+    data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    cuts = [c for c in cuts if c <= len(data)]
+    pushed, ranged = LineSplitter(limit), LineSplitter(limit)
+    start = 0
+    for cut in [*sorted(set(cuts)), len(data)]:
+        piece = data[start:cut]
+        start = cut
+        before, first, last, after = ranged.push_range(piece)
+        middle = [piece[first:last]] if first <= last else []
+        got = [*before, *middle, *after]
+        expected = pushed.push(piece)
+        assert [_shown(b) for b in got] == [_shown(b) for b in expected]
+    assert [_shown(b) for b in ranged.finish()] == [_shown(b) for b in pushed.finish()]
+
+
+def _shown(block: bytes | Overlong) -> bytes | tuple[str, int | None]:
+    return ("overlong", block.length) if isinstance(block, Overlong) else block

@@ -422,3 +422,28 @@ def test_utf8_valid_is_python_strict_utf8(data: bytes) -> None:
     from cqlmatch._scan import utf8_valid
 
     assert utf8_valid(data) == _decodes(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([b'{"a":"xyz"}', b'{"b":"abc"}', b"junk", b"", b'{"a":"XYZ"}']), max_size=8
+    ),
+    st.integers(0, 60),
+    st.integers(0, 60),
+)
+def test_a_range_is_scanned_as_the_block_it_cuts(lines: list[bytes], i: int, j: int) -> None:
+    """``scan(block, ..., start, end)`` of whole lines gives the spans of
+    ``scan(block[start:end])`` moved by ``start``; scans with other literals
+    in between (the needles of the last literals are kept) change nothing."""
+    block = b"\n".join(lines)
+    cuts = sorted({0, len(block), *(k + 1 for k, c in enumerate(block) if c == 10)})
+    start, end = sorted((cuts[i % len(cuts)], cuts[j % len(cuts)]))
+    if end > start and block[end - 1 : end] == b"\n":
+        end -= 1  # a range of whole lines ends before an LF
+    first, second = Prefilter([["xyz"]]), Prefilter([[Literal("abc", True)]])
+    for prefilter in (first, second, first):
+        spans, lines_in = prefilter.scan_counted(block[start:end])
+        moved, counted = prefilter.scan_counted(block, False, start, end)
+        assert moved == [(a + start, b + start) for a, b in spans]
+        assert counted == lines_in

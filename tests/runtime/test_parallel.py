@@ -56,9 +56,9 @@ def split_calls(monkeypatch) -> list[int]:
     calls: list[int] = []
     original = parallel.run_parts
 
-    def spy(query, engine, parts, workers, result, **kw):
+    def spy(query, parts, workers, result, **kw):
         calls.append(len(parts))
-        return original(query, engine, parts, workers, result, **kw)
+        return original(query, parts, workers, result, **kw)
 
     monkeypatch.setattr(parallel, "run_parts", spy)
     return calls
@@ -184,8 +184,7 @@ def test_a_worker_that_cannot_start_reports_its_error(
     """A bad shipped program fails the run with its error, not a hang (a
     worker that is not forked loads the program it is sent)."""
     query = cqlmatch.compile(CORRECTED)
-    engine = query.new_engine("vm")
-    monkeypatch.setattr(type(engine.program), "dumps", lambda self: b"not a program")
+    monkeypatch.setattr(type(query.program), "dumps", lambda self: b"not a program")
     monkeypatch.setattr(
         parallel, "start_context", lambda: multiprocessing.get_context("forkserver")
     )
@@ -193,26 +192,18 @@ def test_a_worker_that_cannot_start_reports_its_error(
     assert parts
     with pytest.raises(ValueError, match="not a cqlmatch program"):
         parallel.run_parts(
-            query,
-            engine,
-            parts,
-            2,
-            Result(),
-            prefilter=True,
-            on_error="skip",
-            max_line_bytes=1 << 20,
-            name_files=False,
+            query, parts, 2, Result(), prefilter=True, on_error="skip", max_line_bytes=1 << 20
         )
 
 
 def test_a_forked_worker_takes_the_parents_engine() -> None:
-    """With fork the spec holds the engine itself: no query is compiled."""
-    engine = cqlmatch.compile(CORRECTED).new_engine("vm")
-    spec = {"engine": engine, "text": "this would not compile |||"}
+    """With fork the spec holds the runner itself: no query is compiled."""
+    runner = cqlmatch.compile(CORRECTED).partial_runner("vm")
+    spec = {"runner": runner, "text": "this would not compile |||"}
     handler = signal.getsignal(signal.SIGINT)  # a worker ignores Ctrl-C; this process must not
     try:
         parallel._init(spec)
-        assert parallel._WORKER["engine"] is engine and "error" not in parallel._WORKER
+        assert parallel._WORKER["runner"] is runner and "error" not in parallel._WORKER
     finally:
         parallel._WORKER.clear()
         signal.signal(signal.SIGINT, handler)

@@ -196,6 +196,18 @@ def _run_query(query, args: argparse.Namespace, result: Result) -> Result:
     from . import progress as progress_mod
 
     options = {"engine": args.engine, "workers": args.workers, "on_error": args.on_error}
+    if args.on is not None:
+        if args.engine != "vm" or args.workers is not None:
+            raise SystemExit(
+                "cqlmatch: --on runs on the VM in the cluster's workers:"
+                " no --engine reference, no --workers"
+            )
+        from ..scale.on import run_on
+
+        out = run_on(args.on, query, list(args.events), on_error=args.on_error)
+        result.extend(out)
+        result.__dict__.update(out.__dict__)
+        return result
     inputs = Inputs(*args.events)
     only = inputs.paths[0] if len(inputs) == 1 else None
     bar = None
@@ -219,9 +231,10 @@ def _run_query(query, args: argparse.Namespace, result: Result) -> Result:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ..errors import BadEventError, WorkerLost
+    from ..errors import BadEventError, PartialStateError, WorkerLost
     from ..ingest.sources import InputError
     from ..runtime.result import Result
+    from ..scale.on import TargetError
     from .output import write_rows
 
     query = _compile(args, strict=args.strict)
@@ -253,7 +266,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except BadEventError as err:
         print(f"cqlmatch: {err} (--on-error fail)", file=sys.stderr)
         return EXIT_BAD_EVENT
-    except InputError as err:
+    except (InputError, TargetError, PartialStateError) as err:
         print(f"cqlmatch: {err}", file=sys.stderr)
         return EXIT_USAGE
     finally:
@@ -522,6 +535,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         choices=ON_ERROR,
         default=ON_ERROR[0],
         help="bad input lines: skip (count and report them) or fail (stop, exit 3)",
+    )
+    p.add_argument(
+        "--on",
+        metavar="ENGINE:WHERE",
+        help="run on a cluster, file by file: spark:MASTER (spark:local[2]) or dask:ADDRESS "
+        "(dask:local starts a local cluster); the same output (docs/scale-out.md)",
     )
     query_options(p)
     p.set_defaults(func=_cmd_run)

@@ -104,6 +104,37 @@ class LineSplitter:
             self._carry(data[cut + 1 :], out)
         return out
 
+    def push_range(self, data: bytes) -> tuple[list[Block], int, int, list[Block]]:
+        """``push`` without copying the lines that ``data`` holds whole:
+        ``(before, start, end, after)``, where ``data[start:end]`` are those
+        lines (none when ``start > end``), ``before`` the blocks that come
+        first (the end of a carried line, joined, or ``Overlong``) and
+        ``after`` an ``Overlong`` for an unfinished last line already past
+        the limit."""
+        before: list[Block] = []
+        after: list[Block] = []
+        cut = data.rfind(_NL)
+        if cut < 0:
+            if not self._discarding and data:
+                self._carry(data, after)
+            return before, 1, 0, after
+        start = 0
+        if self._discarding or self._carried:
+            first = data.find(_NL)
+            if self._discarding:
+                self._discarding = False
+            elif self._size + first > self.max_line:
+                before.append(Overlong(self._size + first))
+            else:
+                self._carried.append(data[:first])
+                before.append(b"".join(self._carried))
+            self._carried.clear()
+            self._size = 0
+            start = first + 1
+        if cut + 1 < len(data):
+            self._carry(data[cut + 1 :], after)
+        return before, start, cut, after
+
     def finish(self) -> list[Block]:
         """The unfinished last line (input that does not end in LF), if any."""
         out: list[Block] = [b"".join(self._carried)] if self._carried else []

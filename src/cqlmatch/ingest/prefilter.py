@@ -171,12 +171,20 @@ class Prefilter:
         LF) that might match; ``block[start:end]`` is the line."""
         return self.scan_counted(block)[0]
 
-    def scan_counted(self, block: bytes, packed: bool = False) -> tuple[Any, int]:
+    def scan_counted(
+        self, block: bytes, packed: bool = False, start: int = 0, end: int = -1
+    ) -> tuple[Any, int]:
         """``scan`` and the number of lines in ``block`` (LF count + 1), in one
         pass of C (``cqlmatch._scan``) when there are literals to look for;
-        ``packed``: the spans as ``_scan.scan`` packs them (only then)."""
+        ``packed``: the spans as ``_scan.scan`` packs them (only then);
+        ``start``, ``end``: only ``block[start:end]`` (spans still counted
+        from the start of ``block``; only with literals)."""
         if self.groups:
-            return _c_scan(bytes(block), self.groups, self._table, self._slash, packed, self.folds)
+            return _c_scan(
+                bytes(block), self.groups, self._table, self._slash, packed, self.folds, start, end
+            )
+        if start or end >= 0:
+            raise ValueError("a range is scanned only by the C scan")
         if packed:
             raise ValueError("packed spans come only from the C scan")
         return self.scan_python(block), block.count(_NL) + 1

@@ -44,6 +44,7 @@ FALCON_TIMESTAMP = "timestamp"
 
 
 _INF = float("inf")
+_UNBOUNDED = 1 << 62
 
 #: A JSON string (keys included), for counting the values around it.
 _STRING_BYTES = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
@@ -160,6 +161,19 @@ def _flatten_value(name: str, value: Any, out: Fields, left: list[int], limit: i
             _flatten_value(f"{name}[{index}]", item, out, left, limit)
     else:
         out[name] = _scalar(value)
+
+
+def flat_value(obj: Mapping[str, Any], name: str) -> str | None:
+    """``flatten(obj).get(name)`` without flattening the values that cannot
+    lead to ``name`` (nor counting them against ``MAX_EVENT_VALUES``): the
+    VM's answer for a dotted name that several nestings of ``obj`` spell
+    (``{"a.b": 1, "a": {"b": 2}}``: the one ``flatten`` writes last)."""
+    out: Fields = {}
+    for key, value in obj.items():
+        text = f"{key}"
+        if name == text or (name.startswith(text) and name[len(text)] in ".["):
+            _flatten_value(text, value, out, [_UNBOUNDED], _UNBOUNDED)
+    return out.get(name)
 
 
 def parse_line(line: str) -> Fields:

@@ -8,6 +8,8 @@ level problems are found here too: duplicate ids (``sources``) and rules
 that can never match (a query whose every path is dead).
 
 ``Pack.run(events)`` reads the events once for all rules (``run``);
+``Pack.partial(part)`` and ``Pack.finish(state)`` run it in parts
+(``partial``: the worker processes, Dask and Spark);
 ``Pack.match(event)`` gives one event's hits.  A hit is the event as the
 rule leaves it, or a row of an aggregating rule, plus ``rule.id``,
 ``rule.name``, ``rule.severity`` and ``rule.tags`` (comma-separated).
@@ -21,19 +23,21 @@ from pathlib import Path
 from typing import Any
 
 from ..bytecode.program import Program
-from ..errors import CQLError
+from ..errors import CQLError, PartialStateError
 from ..ingest.sources import as_inputs
 from ..lang.events import Event, flatten, rawstring_of
 from ..lang.tags import input_tags
 from ..limits import MAX_LINE_BYTES
 from ..runtime.parallel import plan_parts
-from ..runtime.query import compile as compile_query, worker_count
+from ..runtime.partial import PartialState
+from ..runtime.query import ON_ERROR, compile as compile_query, worker_count
 from ..semantics.lookups import Table
 from ..semantics.tags import refuse_routed_tags
 from .matcher import PackMatcher
 from .model import Problem, RuleSource
 from .packfile import looks_built, read_pack
 from .parallel import run_parts, runs_split
+from .partial import PackRunner, pack_hash
 from .routing import route_of
 from .rules import PackRule
 from .run import PackResult, RuleStats, candidate_index, run_rules, shared_prefilter
@@ -143,7 +147,6 @@ class Pack:
                     prefilter=result.prefilter,
                     on_error=on_error,
                     max_line_bytes=MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes,
-                    name_files=len(paths) > 1,
                     lookup_options=self.lookup_options,
                     index=index,
                 )
@@ -159,6 +162,47 @@ class Pack:
             result=result,
             index=self.candidates(),
         )
+
+    def partial_runner(self, engine: str = "vm") -> PackRunner:
+        """A ``packs.partial.PackRunner`` of the enabled rules (``engine``
+        is ``"vm"``: the one packs run on)."""
+        if engine != "vm":
+            raise ValueError(f"packs run on the VM, not {engine!r}")
+        return PackRunner(self.rules, self.candidates())
+
+    def partial(
+        self,
+        source: Any,
+        part: int = 0,
+        *,
+        on_error: str = "skip",
+        prefilter: bool = True,
+        max_line_bytes: int | None = None,
+        name: str | None = None,
+        continues: bool = False,
+    ) -> PartialState:
+        """The pack's ``PartialState`` over one part of the input (as
+        ``CompiledQuery.partial``); ``finish`` gives the hits of merged states."""
+        if on_error not in ON_ERROR:
+            raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, not {on_error!r}")
+        return self.partial_runner().run(
+            source,
+            part,
+            on_error=on_error,
+            prefilter=prefilter,
+            max_line_bytes=MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes,
+            name=name,
+            continues=continues,
+        )
+
+    def finish(self, state: PartialState, result: PackResult | None = None) -> PackResult:
+        """The hits and rows (a ``PackResult``) of one pass over the parts
+        ``state`` holds."""
+        if state.runner.hash != pack_hash(self.rules):
+            raise PartialStateError("this partial state was made by another pack")
+        result = PackResult() if result is None else result
+        state.finish(result)
+        return result
 
     def candidates(self) -> Any:
         """The enabled rules' ``run.candidate_index`` (made once)."""

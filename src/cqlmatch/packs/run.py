@@ -14,8 +14,8 @@ candidates for it and of the types it names.
 
 Per-event rules give their hits batch by batch, ordered by event and then
 by rule; aggregating rules keep their own state (a group table, or the
-events their per-event part kept) and give their rows at the end, in rule
-order.  A rule with sub-queries (``join``, ``defineTable``) gets the whole
+state of their first aggregate stage: ``functions.partials``) and give
+their rows at the end, in rule order.  A rule with sub-queries (``join``, ``defineTable``) gets the whole
 input, held in memory.
 """
 
@@ -32,6 +32,7 @@ from typing import Any
 from .._candidates import CandidateIndex
 from ..bytecode.program import Program
 from ..codes import W401
+from ..functions.partials import StageState, stage_state
 from ..ingest.decode import Decoder
 from ..ingest.prefilter import checkable
 from ..ingest.sources import as_inputs
@@ -104,7 +105,16 @@ class RuleRun:
         # A linked rule runs in the pack's linked program: no engine of its own.
         self.linked = rule.links
         self.table = self.engine.new_table(partial) if plan.grouped and not self.whole else None
-        self.kept: list[Event] = []  # aggregating without a group table: the kept events
+        # aggregating without a group table: the first aggregate stage's state
+        self.state: StageState | None = None
+        if plan.aggregating and not self.whole and self.table is None:
+            self.state = self.new_state()
+
+    def new_state(self) -> StageState:
+        """An empty state of the rule's first aggregate stage (``functions.partials``)."""
+        engine = self.engine
+        first = engine.nodes[self.rule.plan.after[0]]
+        return stage_state(engine.interp, self.rule.query.checked, first)
 
     @property
     def engine(self) -> VMEngine:
@@ -132,34 +142,30 @@ class RuleRun:
             self.stats.hits += len(out)
         elif self.table is not None:
             self.engine.machine.aggregate(events, self.table)
-        elif not self.whole:
-            self.kept.extend(self.engine.machine.run(events))
+        elif self.state is not None:
+            self.state.add(self.engine.machine.run(events))
         self.stats.seconds += time.perf_counter() - started
         return out
 
     def take_state(self) -> Any:
-        """A worker's aggregate state for its part (a partial group table,
-        or the kept events; None for a per-event rule), and a fresh one."""
+        """A part's aggregate state (a partial group table or a stage
+        state; None for a per-event rule), leaving a fresh one."""
         if self.table is not None:
             state, self.table = self.table, self.engine.new_table(self.partial)
             return state
-        if self.per_event or self.idle or self.whole:
+        if self.state is None or self.idle:
             return None
-        state, self.kept = self.kept, []
+        state, self.state = self.state, self.new_state()
         return state
 
-    def merge_state(self, state: Any) -> bool:
-        """Add a part's state (in input order); False when a partial table
-        passed the group limit (the run must go again in one process)."""
+    def merge_state(self, state: Any) -> None:
+        """Add the state of the parts after those folded so far."""
         if state is None:
-            return True
+            return
         if self.table is not None:
-            if state.limit_reached:
-                return False
             self.table.merge(state)
-            return True
-        self.kept.extend(state)
-        return True
+        elif self.state is not None:
+            self.state.merge(state)
 
     def finish(self, whole: list[Event] | None, reset: bool = True) -> list[dict[str, str]]:
         """The rows of an aggregating rule (none for a per-event one) over
@@ -178,9 +184,14 @@ class RuleRun:
             if reset:
                 self.table = self.engine.new_table()
         else:
-            rows = self.engine.finish_outputs(self.kept)
+            assert self.state is not None
+            rows = self.state.rows()
+            rest = self.rule.plan.after[1:]
+            if rest:
+                engine = self.engine
+                rows = list(engine.interp.stages(tuple(engine.nodes[i] for i in rest), iter(rows)))
             if reset:
-                self.kept = []
+                self.state = self.new_state()
         self.stats.seconds += time.perf_counter() - started
         self.stats.hits += len(rows)
         return [{**row.fields, **self.fields} for row in rows]

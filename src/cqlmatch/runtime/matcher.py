@@ -19,12 +19,28 @@ Per-event cost
     When the compiled program reads fields only through its slots (no
     instruction takes a syntax node, so no slow path runs the reference
     semantics on the whole event) and no aggregate stage past a native
-    ``groupBy`` reads events, only the program's fields (and their ``#tag``
-    and ``@timestamp`` fallbacks) are converted from the event: a few dict
-    lookups instead of flattening every field, and no ``@rawstring``
-    serialisation unless the program reads it.  NDJSON lines are decoded the
-    same way (``ingest.Decoder`` restricted to those fields) after the raw
-    prefilter; a kept line is then decoded whole for its output.  Otherwise
+    ``groupBy`` reads events, a plain ``dict`` is not converted at all:
+    ``match`` is then the C method of a ``_vm.DictMatcher`` (set on the
+    instance), whose VM reads each field the code reaches straight from the
+    dict when it first needs it (one lookup for a top-level name, a walk
+    through nested dicts and lists for ``a.b`` or ``a[0]``, then the
+    ``#tag``/``@timestamp`` fallback; ``@rawstring``, when absent, is the
+    event's compact JSON, made only if read), and makes a str only of a
+    value that is not one (``null`` -> ``"null"``, numbers as JSON writes
+    them).  So an event the first test rejects costs a lookup or two, and a
+    value JSON cannot hold (a NaN, bytes) raises ``ValueError`` only when
+    the code reads it.  ``match_many`` runs each batch through the same C
+    loop.  (Keys are looked up as str: JSON objects have no others.)
+    Another kind of mapping is converted first: only the program's fields
+    and their fallbacks, or the whole event when a name is dotted.  NDJSON
+    chunks go the way of a file: the complete lines of each are scanned in
+    place by the raw prefilter (which counts them too), the program's fields
+    of the lines it keeps are extracted into columns (``ingest.columns``),
+    the VM picks from those the lines the query keeps
+    (``Machine.accepted_rows``), and only those are decoded: ``feed``
+    decodes each whole once and matches the dict in place, ``feed_raw``
+    decodes its fields (``ingest.Decoder``) for its triples.  Lines the
+    column decoder declines are decoded that way one by one.  Otherwise
     every event is flattened whole, as ``CompiledQuery.run`` does.
 
 Aggregates
@@ -67,9 +83,12 @@ from typing import Any
 
 import msgspec
 
+from .._scan import scan as _c_scan
+from .._vm import DictMatcher
 from ..bytecode.program import Program
+from ..ingest.columns import ColumnDecoder, unpack_spans
 from ..ingest.decode import Decoder
-from ..ingest.lines import Block, LineSplitter, MalformedLine, Overlong, strip_bom
+from ..ingest.lines import BOM, Block, LineSplitter, MalformedLine, Overlong, strip_bom
 from ..ingest.prefilter import Prefilter
 from ..lang.events import Event, Fields, _scalar, flatten, rawstring_of
 from ..limits import MALFORMED_KEPT, MAX_LINE_BYTES
@@ -81,6 +100,13 @@ __all__ = ["Matcher"]
 
 _NL = b"\n"
 _MISSING = object()
+_decode_json = msgspec.json.Decoder().decode
+_NO_ESCAPES = bytes(65536)  # the C scan's escape table when no literal is looked for
+
+# A block as feed() scanned it: the block (or Overlong), the number of its
+# first line, the packed spans of the lines to decode, whether line 1 was
+# only a byte-order mark, and where in the block its lines start.
+_Scanned = tuple[Block, int, bytes, bool, int]
 
 
 def _assigned(in_fields: Fields, out_fields: Fields) -> tuple[dict[str, str], list[str]]:
@@ -301,6 +327,7 @@ class Matcher:
         self._needs_raw = not restricted or plan.reads_rawstring
         sound = prefilter_sound(compiled.tree, self.tags)
         self._prefilter = Prefilter(self.program.prefilter if prefilter and sound else ())
+        self._scanning = self._prefilter.active
         self._decoder_fields = self.program.fields if restricted else ()
 
         # Aggregation state: the VM's group table, or the kept events.
@@ -310,14 +337,30 @@ class Matcher:
         self._table = self._new_table(first)
         self._buffer: list[Event] = []
 
+        # Plain dicts: the VM reads the program's fields from them in place
+        # (not while a filtered tag is watched for W470: the events pass
+        # through Python then, where the watch sees them).
+        self._dicts: DictMatcher | None = None
+        if restricted and not self._watch.names:
+            self._dicts = DictMatcher(
+                self._machine,
+                self._match_python,
+                self._match_item,
+                _edited,
+                self._agg_lock,
+                self._table if self.aggregating else None,
+            )
+            self.match = self._dicts.match  # type: ignore[method-assign]
+
         # feed(): one line splitter, the line counter.
         self._feed_lock = threading.Lock()
         self._splitter = LineSplitter(max_line_bytes)
+        self._next_line = 1  # the number of the next complete line
         self._items = 0  # match_many() items so far, to number malformed ones
         self._malformed_lock = threading.Lock()
         self.malformed: list[MalformedLine] = []
         self.malformed_count = 0
-        self.kept = 0  # events the per-event part kept (all entry points)
+        self._kept_count = 0  # events kept outside the DictMatcher
 
     # --- engines ---------------------------------------------------------------------------
 
@@ -334,14 +377,24 @@ class Matcher:
             engine.warnings = self._warnings  # one list for every thread's engine
             return engine
 
+    def _machine(self) -> Any:
+        """This thread's VM (for the DictMatcher, which asks once per thread)."""
+        return self._engine().machine
+
     def _warn(self, code: str, message: str) -> None:
         if (code, message) not in self._warnings:
             self._warnings.append((code, message))
 
     @property
+    def kept(self) -> int:
+        """Events the per-event part kept so far (all entry points)."""
+        extra = self._dicts.kept if self._dicts is not None else 0
+        return self._kept_count + extra
+
+    @property
     def lines(self) -> int:
         """Complete lines fed so far."""
-        return self._splitter.lines
+        return self._next_line - 1
 
     @property
     def warnings(self) -> list[tuple[str, str]]:
@@ -378,7 +431,15 @@ class Matcher:
     def match(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
         """The event plus the fields the per-event stages assigned, or None
         when the query drops it.  Raises ``TypeError``/``ValueError`` when
-        ``event`` is not a JSON object (a mapping of JSON values)."""
+        ``event`` is not a JSON object (a mapping of JSON values).
+
+        When the program runs natively (module docstring, "Per-event
+        cost"), the instance's ``match`` is its ``DictMatcher``'s, which
+        reads a plain ``dict`` in place and hands anything else here."""
+        return self._match_python(event)
+
+    def _match_python(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
+        """``match`` with the event converted first (``_event``)."""
         if not isinstance(event, Mapping):
             raise TypeError(f"an event is a mapping, not {type(event).__name__}")
         try:
@@ -405,6 +466,12 @@ class Matcher:
         with self._feed_lock:
             base = self._items
             self._items += len(batch)
+        if self._dicts is not None:
+            errors: list[tuple[int, str]] = []
+            results = self._dicts.match_list(batch, errors)
+            for index, reason in errors:
+                self._bad(MalformedLine(base + index + 1, reason))
+            return results
         sources: list[Event] = []
         positions: list[int] = []
         for index, item in enumerate(batch):
@@ -427,6 +494,18 @@ class Matcher:
                 results[index] = _merged(batch[index], source.fields, out.fields)
         return results
 
+    def _match_item(self, item: Any) -> dict[str, Any] | None:
+        """One item of ``match_many`` that is not a plain dict; raises
+        ``TypeError``/``ValueError`` (the reason) when it is no JSON object."""
+        if not isinstance(item, Mapping):
+            raise TypeError(f"not a mapping but {type(item).__name__}")
+        source = self._event(item)
+        out = self._engine().match(source)
+        if out is None:
+            return None
+        self._kept([out])
+        return _merged(item, source.fields, out.fields)
+
     def _run(self, sources: list[Event]) -> list[Event | None]:
         """The per-event output of each event (None when dropped), in order."""
         self._watch.see(sources)
@@ -442,64 +521,124 @@ class Matcher:
         """The kept events of the complete lines in ``data`` (NDJSON, split
         anywhere: an unfinished last line waits for the next ``feed`` or
         ``flush``).  Malformed lines go to ``malformed``, never raised."""
-        return [self._line_dict(line, ins, out) for line, ins, out in self.feed_raw(data)]
+        data = _as_bytes(data)
+        with self._feed_lock:
+            blocks = self._scanned(data, *self._splitter.push_range(data))
+        return self._blocks(blocks, True)  # type: ignore[return-value]
 
     def flush(self) -> list[dict[str, Any]]:
         """The kept event of the carried unfinished line, if any (the input's
         end: a last line without a line feed)."""
-        return [self._line_dict(line, ins, out) for line, ins, out in self.flush_raw()]
+        with self._feed_lock:
+            blocks = self._scanned(b"", self._splitter.finish(), 1, 0, [])
+        return self._blocks(blocks, True)  # type: ignore[return-value]
 
     close = flush
 
     def feed_raw(self, data: bytes | bytearray | memoryview) -> list[tuple[bytes, Fields, Event]]:
         """``feed`` as ``(line, decoded input fields, output event)`` triples,
         for writers that splice the assigned fields into the line itself."""
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise TypeError(f"feed() takes bytes, not {type(data).__name__}")
+        data = _as_bytes(data)
         with self._feed_lock:
-            blocks = self._splitter.push_numbered(bytes(data))
-        return self._blocks(blocks)
+            blocks = self._scanned(data, *self._splitter.push_range(data))
+        return self._blocks(blocks, False)  # type: ignore[return-value]
 
     def flush_raw(self) -> list[tuple[bytes, Fields, Event]]:
         with self._feed_lock:
-            blocks = self._splitter.finish_numbered()
-        return self._blocks(blocks)
+            blocks = self._scanned(b"", self._splitter.finish(), 1, 0, [])
+        return self._blocks(blocks, False)  # type: ignore[return-value]
 
-    def _blocks(self, blocks: list[tuple[Block, int]]) -> list[tuple[bytes, Fields, Event]]:
-        kept: list[tuple[bytes, Fields, Event]] = []
-        for block, number in blocks:
+    def _scanned(
+        self, data: bytes, before: list[Block], start: int, end: int, after: list[Block]
+    ) -> list[_Scanned]:
+        """The blocks of one push (``LineSplitter.push_range``: ``before``,
+        the lines ``data[start:end]`` in place, ``after``), each with the
+        number of its first line, the spans the prefilter keeps and whether
+        line 1 was only a byte-order mark (then removed).  Called with the
+        feed lock held, so that lines are numbered in the order they were
+        fed; the scan counts the lines as it goes (no pass of its own)."""
+        pieces = [(block, 0, -1) for block in before]
+        if start <= end:
+            pieces.append((data, start, end))
+        pieces.extend((block, 0, -1) for block in after)
+        out: list[_Scanned] = []
+        for block, first, last in pieces:
+            number = self._next_line
+            if isinstance(block, Overlong):
+                out.append((block, number, b"", False, 0))
+                self._next_line += 1
+                continue
+            bom_only = False
+            if number == 1 and block.startswith(BOM, first):
+                block, bom_only = strip_bom(block[first:last] if last >= 0 else block[first:])
+                first, last = 0, -1
+            if self._scanning:
+                packed, count = self._prefilter.scan_counted(block, True, first, last)
+            else:  # every line
+                packed, count = _c_scan(block, (), _NO_ESCAPES, False, True, None, first, last)
+            out.append((block, number, packed, bom_only, first))
+            self._next_line += count
+        return out
+
+    def _blocks(self, blocks: list[_Scanned], dicts: bool) -> list[Any]:
+        """The kept lines of ``blocks``: as output dicts (``dicts``) or as
+        ``feed_raw`` triples."""
+        kept: list[Any] = []
+        for block, number, packed, bom_only, offset in blocks:
             if isinstance(block, Overlong):
                 self._bad(block.malformed(number))
-            else:
-                kept.extend(self._block(block, number))
-        return kept
-
-    def _block(self, block: bytes, number: int) -> list[tuple[bytes, Fields, Event]]:
-        """Decode and match the LF-separated lines of ``block`` (the first is
-        line ``number``)."""
-        if number == 1:
-            block, bom_only = strip_bom(block)
+                continue
             if bom_only:
                 self._bad(MalformedLine(1, "only a byte-order mark"))
+            if packed:
+                kept.extend(self._block(block, number, packed, offset, dicts))
+        return kept
+
+    def _block(
+        self, block: bytes, number: int, packed: bytes, offset: int, dicts: bool
+    ) -> list[Any]:
+        """Decode and match the lines of ``block`` at ``packed`` (the line
+        at ``offset`` is line ``number``).  When the program's fields
+        can be read as columns (``ingest.columns``), the VM first picks the
+        lines it keeps from those, and only they are decoded; when the
+        columns were certain (every value read a string) and dicts are
+        wanted, each is decoded once, as a dict, and matched in place."""
+        spans = None
+        columns = self._columns()
+        if columns is not None and len(block) - offset <= self.max_line_bytes:
+            batch = columns.decode_spans(block, packed)
+            if batch is not None:
+                self._watch.see([batch], self.program.fields)
+                rows = self._engine().machine.accepted_rows(batch.columns, batch.raws)
+                if not rows:
+                    return []
+                pairs = memoryview(packed).cast("Q")
+                spans = [(pairs[2 * row], pairs[2 * row + 1]) for row in rows]
+                if dicts and self._dicts is not None and not self._needs_raw:
+                    return self._kept_dicts(block, spans)
+        if spans is None:
+            spans = unpack_spans(packed)
         decoder = self._decoder()
         limit = self.max_line_bytes
         sources: list[Event] = []
         lines: list[bytes] = []
-        line_number, previous = number, 0
-        for start, end in self._prefilter.scan(block):
-            line_number += block.count(_NL, previous, start)
-            previous = start
+        line_number, previous = number, offset
+        for start, end in spans:
             line = block[start:end]
             if line.endswith(b"\r"):
                 line = line[:-1]
             if not line or line.isspace():
                 continue
+            decoded: Event | MalformedLine
             if len(line) > limit:
-                self._bad(Overlong(len(line)).malformed(line_number))
-                continue
-            decoded = decoder.decode(line, line_number)
+                decoded = Overlong(len(line)).malformed(0)
+            else:
+                decoded = decoder.decode(line)
             if type(decoded) is not Event:
-                self._bad(decoded)
+                line_number += block.count(_NL, previous, start)  # numbered only when needed
+                previous = start
+                decoded.line_number = line_number  # type: ignore[union-attr]
+                self._bad(decoded)  # type: ignore[arg-type]
                 continue
             sources.append(decoded)
             lines.append(line)
@@ -510,7 +649,35 @@ class Matcher:
             if out is not None
         ]
         self._kept([out for _line, _fields, out in kept])
+        if dicts:
+            return [self._line_dict(line, ins, out) for line, ins, out in kept]
         return kept
+
+    def _kept_dicts(self, block: bytes, spans: list[tuple[int, int]]) -> list[dict[str, Any]]:
+        """The outputs of the lines at ``spans``, which the column decoder
+        read with certainty (valid JSON objects whose every field read is
+        a string, so a dict gives the VM the same values): decoded whole
+        once and matched in place (``DictMatcher``, which also folds them)."""
+        assert self._dicts is not None
+        match = self._dicts.match
+        decode = _decode_json
+        out = []
+        for start, end in spans:
+            kept = match(decode(block[start:end]))
+            if kept is not None:
+                out.append(kept)
+        return out
+
+    def _columns(self) -> ColumnDecoder | None:
+        """This thread's column decoder, or None when lines are decoded as events only."""
+        if not self._line_restricted:
+            return None
+        try:
+            return self._local.columns
+        except AttributeError:
+            decoder = ColumnDecoder(self.program)
+            self._local.columns = decoder if decoder.usable else None
+            return self._local.columns
 
     def _decoder(self) -> Decoder:
         try:
@@ -538,7 +705,7 @@ class Matcher:
         if not outs:
             return
         with self._agg_lock:
-            self.kept += len(outs)
+            self._kept_count += len(outs)
             if not self.aggregating:
                 return
             if self._table is not None:
@@ -564,6 +731,8 @@ class Matcher:
                 rows = engine.finish(self._table)
                 if reset:
                     self._table = self._new_table(engine)
+                    if self._dicts is not None:
+                        self._dicts.table = self._table
                 return [event.fields for event in rows]
             events = self._buffer
             self._buffer = [] if reset else list(events)
@@ -572,6 +741,12 @@ class Matcher:
         stages = self.query.tree.stages
         first = next(i for i, stage in enumerate(stages) if engine.is_aggregate(stage))
         return [event.fields for event in engine.stages(stages[first:], iter(events))]
+
+
+def _as_bytes(data: bytes | bytearray | memoryview) -> bytes:
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"feed() takes bytes, not {type(data).__name__}")
+    return bytes(data)
 
 
 def _reason(err: BaseException) -> str:

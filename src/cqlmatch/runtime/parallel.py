@@ -9,17 +9,16 @@ engine methods a single process uses, merged in input order.
 ``run_parts(...)``
     Each part read and run by a worker (fork, forkserver or spawn: the
     program travels as bytes, with the query text, parameters and lookup
-    rows), merged in input order: each worker fills a partial group table
-    (which keeps groups past the plan's limit, since a group first seen
-    late in one part may come early in the whole) and the parent merges them
-    into one table that applies the limit, so the rows are one pass's (sums
-    and averages are exact sums, ``lang.exactsum``, so merging them gives
-    one pass's result).  Without a group plan each part's per-event outputs are
-    concatenated and the aggregate stages (``sort``, ``head``, ...) run in
-    the parent.  Line numbers stay per file: a range's are made global by
-    adding the lines of the ranges of the same file before it.  A part
-    holding more groups than a partial table keeps makes the input run
-    again in one process.
+    rows) into a partial state (``runtime.partial``, the mechanism Dask and
+    Spark use too), sent back as bytes and merged in input order, so the
+    rows are one pass's: a partial group table keeps groups past the plan's
+    limit (a group first seen late in one part may come early in the whole)
+    and the finished table applies it; sums and averages are exact sums
+    (``lang.exactsum``); ``head``, ``tail``, ``sort`` and aggregates keep
+    only what their limits bound.  Line numbers stay per file: a range's
+    are made global by adding the lines of the ranges of the same file
+    before it.  A part holding more groups than a partial table keeps makes
+    the input run again in one process.
 """
 
 from __future__ import annotations
@@ -34,20 +33,16 @@ from collections.abc import Iterator, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..codes import W401
 from ..errors import WorkerLost
 from ..ingest.blocks import FileRange
 from ..ingest.lines import MalformedLine
-from ..ingest.reader import read_events
+from ..ingest.reader import IngestStats
 from ..ingest.sources import compression_of
-from ..lang.events import Event
-from ..limits import MALFORMED_KEPT
+from .partial import PartialState
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
-    from .._vm import GroupTable
-    from .engine import VMEngine
     from .result import Result
 
 MIN_RANGE_BYTES = 16 << 20  # less input than two of these is not worth a process
@@ -146,34 +141,20 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init(spec: dict[str, Any]) -> None:
-    """Worker start: build the engine once from the shipped program.  An
-    error is kept for ``_work`` to raise in the parent with the first part,
-    where the run reports it."""
+    """Worker start: the query's ``PartialRunner``, made once from the
+    shipped program.  An error is kept for ``_work`` to raise in the parent
+    with the first part, where the run reports it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     _WORKER.clear()
-    if "engine" in spec:  # a forked worker has the parent's engine already
+    if "runner" in spec:  # a forked worker has the parent's runner already
         _WORKER.update(spec)
         return
     try:
-        from ..bytecode.program import loads
-        from ..semantics.frontend import front_end
-        from .engine import VMEngine
-
-        enrichment = spec["enrichment"]
-        front = front_end(
-            spec["text"], spec["strict"], spec["params"], spec["tables"], enrichment=enrichment
-        )
-        engine = VMEngine(
-            front.checked,
-            front.tables,
-            program=loads(spec["program"]),
-            tags=spec["tags"],
-            enrichment=enrichment,
-        )
+        runner = spec["rebuild"](spec).partial_runner("vm", spec["run_tags"])
     except Exception as err:  # raised again by _work, in the parent
         _WORKER["error"] = err
         return
-    _WORKER.update(spec, engine=engine)
+    _WORKER.update(spec, runner=runner)
 
 
 @contextlib.contextmanager
@@ -193,53 +174,20 @@ def importable_main() -> Iterator[None]:
         main.__file__ = path
 
 
-def _work(task: tuple[int, Part]) -> tuple[Any, ...]:
-    """One part: the per-event code, then a group state or the outputs."""
+def _work(task: tuple[int, Part]) -> bytes:
+    """One part: its partial state, as bytes (``runtime.partial``)."""
     if "error" in _WORKER:
         raise _WORKER["error"]
     index, part = task
-    spec, engine = _WORKER, _WORKER["engine"]
-    malformed: list[tuple[int, str]] = []
-    bad = 0
-    failed: tuple[int, str] | None = None
     source = part.path if part.end is None else FileRange(part.path, part.start, part.end)
-    reader = read_events(
+    state = _WORKER["runner"].run(
         source,
-        engine.program,
-        need_all=engine.plan.decode_all,
-        prefilter=spec["prefilter"],
-        max_line_bytes=spec["max_line_bytes"],
-        columns=engine.plan.columns,
+        index,
+        on_error=_WORKER["on_error"],
+        prefilter=_WORKER["prefilter"],
+        max_line_bytes=_WORKER["max_line_bytes"],
     )
-
-    def good() -> Iterator[Any]:
-        nonlocal bad, failed
-        for item in reader:
-            if type(item) is not MalformedLine:
-                yield item
-                continue
-            if spec["on_error"] == "fail":
-                failed = (item.line_number, item.reason)
-                return
-            bad += 1
-            if len(malformed) < MALFORMED_KEPT:
-                malformed.append((item.line_number, item.reason))
-
-    watch = engine.watch
-    watch.seen.clear()
-    watch.read = False
-    with reader:
-        payload: GroupTable | list[Event]
-        if engine.plan.grouped:
-            payload = engine.new_table(partial=True)
-            engine.fold(good(), payload)
-        else:
-            payload = list(engine.outputs(good()))
-    warnings = list(engine.warnings)
-    engine.warnings.clear()
-    stopped = reader.incomplete
-    seen = (sorted(watch.seen), watch.read)
-    return index, reader.stats.as_dict(), bad, malformed, failed, payload, warnings, stopped, seen
+    return state.to_bytes()
 
 
 @contextlib.contextmanager
@@ -287,7 +235,6 @@ def record_part(
 
 def run_parts(
     query: Any,
-    engine: VMEngine,
     parts: list[Part],
     workers: int,
     result: Result,
@@ -295,55 +242,40 @@ def run_parts(
     prefilter: bool,
     on_error: str,
     max_line_bytes: int,
-    name_files: bool,
     tags: dict[str, str] | None = None,
-) -> list[Event] | None:
-    """``query`` over ``parts`` in ``workers`` processes; None when the
-    result must come from one pass instead (see the module docstring).
-    Malformed lines, counts and warnings go to ``result`` and ``engine``.
-    ``name_files``: malformed lines say which file they are in."""
-    spec = {
-        "program": engine.program.dumps(),
-        "text": query.text,
-        "strict": query.strict,
-        "params": dict(query.checked.params),
-        "tables": query.tables,
+) -> bool:
+    """``query`` over ``parts`` in ``workers`` processes, into ``result``
+    (rows, counts, malformed lines, warnings); False when the result must
+    come from one pass instead (see the module docstring).  The read
+    counts grow in ``result.stats`` part by part while the run goes on."""
+    runner = query.partial_runner("vm", tags)
+    spec: dict[str, Any] = {
+        **query.shipped(),
         "prefilter": prefilter,
         "on_error": on_error,
         "max_line_bytes": max_line_bytes,
-        "tags": tags,
-        "enrichment": query.enrichment,
+        "run_tags": tags,  # (the run's: the query's own, its Inputs' and the call's)
     }
-    offset = 0  # lines of the current file in the parts before
-    table = engine.new_table() if engine.plan.grouped else None
-    collected: list[Event] = []
     context = start_context()
     if context.get_start_method() == "fork":
         # The arguments of a forked worker are not pickled: it takes the
-        # parent's engine as it is instead of compiling the query again.
-        spec["engine"] = engine
+        # parent's runner as it is instead of compiling the query again.
+        spec["runner"] = runner
+    merged: PartialState | None = None
     with importable_main():
         from .pool import worker_pool  # (multiprocessing loads only for a split run)
 
         pool = worker_pool(context, min(workers, len(parts)), _init, (spec,))
     with pool as running, explained_loss():
-        results = running.imap(_work, list(enumerate(parts)))
-        for index, counts, bad, malformed, failed, payload, warnings, stopped, seen in results:
-            offset = record_part(
-                result, parts[index], offset, counts, bad, malformed, failed, stopped, name_files
-            )
-            for code, message in warnings:
-                engine.warn(code, message)
-            engine.watch.note(*seen)
-            if table is None:
-                collected.extend(payload)
-            elif payload.limit_reached:
-                return None  # a part held more groups than a partial table keeps
-            else:
-                table.merge(payload)
-    engine.tag_warnings()
-    if table is not None:
-        if table.limit_reached:
-            engine.warn("W401", W401.format(table.group_limit))
-        return engine.finish(table)
-    return engine.finish_outputs(collected)
+        for data in running.imap(_work, list(enumerate(parts))):
+            state = PartialState.load(data, runner)
+            if state.overflow:
+                return False  # a part held more groups than a partial table keeps
+            result.stats.add(state.stats)  # (for a caller watching the run)
+            merged = state if merged is None else merged.merge(state)
+            if merged.failed is not None:
+                break  # the first bad line under on_error="fail": finish raises it
+    assert merged is not None
+    result.stats = IngestStats()
+    merged.finish(result)
+    return True

@@ -160,24 +160,20 @@ class CompiledQuery:
                 parallel.plan_parts(file_paths, count) if len(file_paths) == len(paths) else None
             )
             if parts:
-                out = parallel.run_parts(
+                done = parallel.run_parts(
                     self,
-                    runner,
                     parts,
                     count,
                     result,
                     prefilter=use_prefilter,
                     on_error=on_error,
                     max_line_bytes=limit,
-                    name_files=many,
                     tags=run_tags,
                 )
-                if out is not None:
-                    result.read_all = True
-                    return self._finish(result, runner, out, self.columns)
-                # a part reached the group limit: one pass instead
-                runner = self.new_engine(engine, run_tags)
-                result.clear_run()
+                if done:
+                    result.columns = self.columns
+                    return result
+                result.clear_run()  # a part reached the group limit: one pass instead
         items = self._read(paths, result, engine, on_error, use_prefilter, limit, many)
         try:
             out = runner.execute(items) if engine == "vm" else runner.run(items)
@@ -200,6 +196,75 @@ class CompiledQuery:
             out.update(inputs.tags)
         out.update(input_tags(tags, defaults=False))
         return out
+
+    def shipped(self) -> dict[str, Any]:
+        """What another process needs to make this query again without
+        compiling its program (``rebuild``): the program as bytes, the text,
+        parameters, lookup rows, tags of the source and enrichment files;
+        plain values, picklable."""
+        return {
+            "program": self.program.dumps(),
+            "text": self.text,
+            "strict": self.strict,
+            "params": dict(self.checked.params),
+            "tables": self.tables,
+            "tags": self.tags,
+            "default_tags": self.default_tags,
+            "enrichment": self.enrichment,
+            "rebuild": rebuild,
+        }
+
+    def partial_runner(self, engine: str = "vm", tags: Mapping[str, str] | None = None) -> Any:
+        """A ``runtime.partial.PartialRunner`` of this query (a fresh engine)
+        reading inputs with ``tags`` (default: the query's, ``run_tags``)."""
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
+        from .partial import PartialRunner
+
+        return PartialRunner(self, engine, self.run_tags(None, None) if tags is None else tags)
+
+    def partial(
+        self,
+        source: Any,
+        part: int = 0,
+        engine: str = "vm",
+        *,
+        on_error: str = "skip",
+        prefilter: bool = True,
+        max_line_bytes: int | None = None,
+        name: str | None = None,
+        continues: bool = False,
+    ) -> Any:
+        """The ``PartialState`` of this query over one part of its input
+        (``runtime.partial``): ``source`` is one source as ``run`` reads it
+        (a path, bytes, lines...) or an ``ingest.blocks.FileRange``;
+        ``part`` its place among the parts (states merge in that order);
+        ``name`` what messages call it (default: its path); ``continues``:
+        it goes on from the part before of the same name (line numbers
+        follow on).  Options as for
+        ``run``.  ``finish`` gives the rows of merged states."""
+        if on_error not in ON_ERROR:
+            raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, not {on_error!r}")
+        limit = MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes
+        return self.partial_runner(engine).run(
+            source,
+            part,
+            on_error=on_error,
+            prefilter=prefilter,
+            max_line_bytes=limit,
+            name=name,
+            continues=continues,
+        )
+
+    def finish(self, state: Any, result: Result | None = None) -> Result:
+        """The rows (a ``Result``) of one pass over the parts ``state`` holds."""
+        from .partial import PartialStateError, query_hash
+
+        if state.runner.hash != query_hash(self):
+            raise PartialStateError("this partial state was made by another query")
+        result = state.finish(result)
+        result.columns = self.columns
+        return result
 
     def _read(
         self,
@@ -263,6 +328,28 @@ class CompiledQuery:
         """The VM engine ``match`` reuses (made once, with the default
         tags; it reports no warnings)."""
         return self.new_engine("vm", self.run_tags(None, None))
+
+
+def rebuild(spec: Mapping[str, Any]) -> CompiledQuery:
+    """The query ``CompiledQuery.shipped`` describes, its program loaded
+    (``ValueError`` for bytes that are not a program of this cqlmatch)."""
+    from ..bytecode.program import loads
+
+    enrichment = spec.get("enrichment")
+    front = front_end(
+        spec["text"], spec["strict"], spec["params"], spec["tables"], enrichment=enrichment
+    )
+    query = CompiledQuery(
+        front.text,
+        front.checked,  # type: ignore[arg-type]
+        front.tables,  # type: ignore[arg-type]
+        front.strict,
+        spec.get("tags"),
+        spec.get("default_tags", True),
+        enrichment,
+    )
+    query.__dict__["program"] = loads(spec["program"])  # (its cached property)
+    return query
 
 
 def worker_count(workers: int | None) -> int:

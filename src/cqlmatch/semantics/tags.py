@@ -141,10 +141,11 @@ class TagWatch:
                     left = [n for n in left if n not in self.seen]
             yield item
 
-    def see(self, events: list[Any]) -> None:
-        """Note what ``events`` carry (an embedding that hands them over
-        one batch at a time)."""
-        for _ in self.watched(events):
+    def see(self, events: list[Any], slots: Sequence[Any] = ()) -> None:
+        """Note what ``events`` (or column batches of a program whose field
+        table is ``slots``) carry: an embedding hands them over a batch at
+        a time."""
+        for _ in self.watched(events, slots):
             pass
 
     def note(self, names: Iterable[str], read: bool) -> None:

@@ -1,0 +1,248 @@
+"""A pack over one part of its input: a ``runtime.partial.PartialState``
+whose payload is the pack's (``PackPayload``), so packs split among worker
+processes, Dask and Spark the way one query does.
+
+A part's payload holds its per-event hits (in order: by event, then by
+rule) and, per rule, its counts, its run-time warnings and its aggregate
+state (a partial group table or a ``functions.partials`` stage state).
+Merging appends the later part's hits and merges each rule's state; the
+end gives the hits, then each aggregating rule's rows, in rule order: one
+pass's result.  The hash that guards a serialised state is made of the
+enabled rules' ids and texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+from ..functions.partials import StageState
+from ..ingest.blocks import FileRange
+from ..ingest.lines import MalformedLine
+from ..ingest.reader import read_events
+from ..limits import MALFORMED_KEPT
+from ..runtime.partial import PartialState, dump_table, load_table
+from ..runtime.result import Result
+from .rules import PackRule
+from .run import (
+    BATCH,
+    Hits,
+    PackResult,
+    RuleRun,
+    RuleStats,
+    batch_hits,
+    pack_fields,
+    shared_prefilter,
+)
+
+
+class RulePart:
+    """One rule's share of some parts: counts, warnings, aggregate state."""
+
+    __slots__ = ("evaluated", "hits", "overflow", "seconds", "state", "warnings")
+
+    def __init__(
+        self, evaluated: int, hits: int, seconds: float, warnings: list, state: Any
+    ) -> None:
+        self.evaluated = evaluated
+        self.hits = hits
+        self.seconds = seconds
+        self.warnings = [tuple(w) for w in warnings]
+        self.state = state
+        self.overflow = False
+
+    def merge(self, other: RulePart) -> None:
+        self.evaluated += other.evaluated
+        self.hits += other.hits
+        self.seconds += other.seconds
+        for said in other.warnings:
+            if said not in self.warnings:
+                self.warnings.append(said)
+        if self.state is not None:
+            self.state.merge(other.state)
+        self.overflow = self.overflow or other.overflow
+
+
+class PackPayload:
+    """The per-event hits of some parts and each rule's ``RulePart``."""
+
+    def __init__(self, hits: list[dict[str, str]], rules: list[RulePart]) -> None:
+        self.hits = hits
+        self.rules = rules
+
+    def merge(self, other: PackPayload) -> None:
+        self.hits.extend(other.hits)
+        for mine, theirs in zip(self.rules, other.rules, strict=True):
+            mine.merge(theirs)
+
+
+def pack_hash(rules: list[PackRule]) -> str:
+    """What makes two packs the same for their states."""
+    digest = hashlib.sha256()
+    for rule in rules:
+        digest.update(rule.id.encode("utf-8", "surrogatepass") + b"\0")
+        digest.update(rule.source.text.encode("utf-8", "surrogatepass") + b"\0")
+    return digest.hexdigest()[:32]
+
+
+class PackRunner:
+    """A pack's rules, ready to run parts (``PartialRunner``'s interface)."""
+
+    engine_name = "pack"
+
+    def __init__(self, rules: list[PackRule], index: Any, prefilter: bool = True) -> None:
+        if any(rule.plan.reads_source for rule in rules):
+            from ..errors import PartialStateError
+
+            raise PartialStateError(
+                "a rule of this pack reads its input again (join, defineTable): the pack needs"
+                " the whole input in one process and cannot run in parts"
+            )
+        self.rules = rules
+        self.hash = pack_hash(rules)
+        self.stats = [RuleStats() for _ in rules]
+        self.runs = [
+            RuleRun(rule, s, partial=True) for rule, s in zip(rules, self.stats, strict=True)
+        ]
+        self.index = index
+        self.prefilter = prefilter
+        self.fields = pack_fields(rules)
+        self.hits = Hits(partial=self.fields is not None)
+
+    def run(
+        self,
+        source: Any,
+        part: int,
+        *,
+        on_error: str = "skip",
+        prefilter: bool = True,
+        max_line_bytes: int,
+        name: str | None = None,
+        continues: bool = False,
+    ) -> PartialState:
+        """The state of one part (as ``PartialRunner.run``)."""
+        from ..runtime.partial import _source_name
+
+        if isinstance(source, FileRange):
+            label, start = str(source.path), source.start
+        else:
+            label, start = _source_name(source), int(continues)
+        gate = shared_prefilter(self.index, self.prefilter and prefilter and on_error == "skip")
+        reader = read_events(
+            source,
+            None,
+            need_all=self.fields is None,
+            fields=self.fields,
+            prefilter=gate is not None,
+            max_line_bytes=max_line_bytes,
+            literals=gate,
+        )
+        for stats in self.stats:
+            stats.evaluated = stats.hits = 0
+            stats.seconds = 0.0
+        hits: list[dict[str, str]] = []
+        state = PartialState(self, None)
+        kept: list[tuple[int, int, str]] = []
+        bad = 0
+        batch: list[Any] = []
+
+        def flush() -> None:
+            hits.extend(self.hits.rows(batch_hits(self.runs, batch, self.index), batch))
+            batch.clear()
+
+        def good() -> Iterator[Any]:
+            nonlocal bad
+            for item in reader:
+                if type(item) is not MalformedLine:
+                    yield item
+                    continue
+                if on_error == "fail":
+                    state.failed = (part, item.line_number, item.reason)
+                    return
+                bad += 1
+                if len(kept) < MALFORMED_KEPT:
+                    kept.append((part, item.line_number, item.reason))
+
+        with reader:
+            for item in good():
+                batch.append(item)
+                if len(batch) == BATCH:
+                    flush()
+            if batch:
+                flush()
+        rules = []
+        for run, stats in zip(self.runs, self.stats, strict=True):
+            taken = run.take_state()
+            one = RulePart(stats.evaluated, stats.hits, stats.seconds, run.warnings, taken)
+            if taken is not None:
+                one.overflow = _overflow(taken)
+            if run.warnings:
+                run.engine.warnings.clear()
+            rules.append(one)
+        state.payload = PackPayload(hits, rules)
+        state.parts = [(part, name or label, start, reader.stats.lines)]
+        state.stats = reader.stats.as_dict()
+        state.bad, state.malformed = bad, kept
+        if reader.incomplete:
+            state.incomplete = [name or label]
+        state.overflow = any(one.overflow for one in rules)
+        return state
+
+    @staticmethod
+    def full(payload: Any) -> bool:
+        return False
+
+    def rows(self, payload: PackPayload, result: Result) -> tuple[list[dict[str, str]], list[Any]]:
+        """The hits, then each aggregating rule's rows, in rule order;
+        a ``PackResult`` also gets each rule's counts and warnings."""
+        rows = list(payload.hits)
+        for rule, one in zip(self.rules, payload.rules, strict=True):
+            stats = RuleStats(one.evaluated, one.hits, one.seconds)
+            finisher = RuleRun(rule, stats)
+            for code, message in one.warnings:
+                finisher.engine.warn(code, message)
+            finisher.merge_state(one.state)
+            rows.extend(finisher.finish(None))
+            if isinstance(result, PackResult):
+                result.rule_stats[rule.id] = stats
+                result.rule_warnings[rule.id] = finisher.warnings
+        return rows, []
+
+    # --- bytes -----------------------------------------------------------------------------
+
+    def dump_payload(self, payload: PackPayload) -> Any:
+        rules = []
+        for one in payload.rules:
+            state = one.state
+            if state is None:
+                data = None
+            elif isinstance(state, StageState):
+                data = ["stage", state.dump()]
+            else:
+                data = ["table", dump_table(state)]
+            rules.append([one.evaluated, one.hits, one.seconds, one.warnings, one.overflow, data])
+        return [payload.hits, rules]
+
+    def load_payload(self, data: Any) -> PackPayload:
+        hits, saved = data
+        rules = []
+        for run, (evaluated, found, seconds, warnings, overflow, state) in zip(
+            self.runs, saved, strict=True
+        ):
+            if state is not None and state[0] == "stage":
+                loaded = run.new_state()
+                loaded.load(state[1])
+                state = loaded
+            elif state is not None:
+                state = load_table(state[1], run.rule.query.program.group)
+            one = RulePart(evaluated, found, seconds, warnings, state)
+            one.overflow = overflow
+            rules.append(one)
+        return PackPayload(hits, rules)
+
+
+def _overflow(state: Any) -> bool:
+    if isinstance(state, StageState):
+        return state.overflow
+    return bool(state.limit_reached)
