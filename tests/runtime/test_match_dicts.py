@@ -189,11 +189,15 @@ def test_aggregates_fold_what_match_keeps() -> None:
 def test_threads_each_get_their_own_machine() -> None:
     matcher = Matcher("a=/x/ | b := a", aggregate=False)
     machines: list[Any] = []
+    # (all four alive at once: a thread that ended may pass its ident on)
+    together = threading.Barrier(4, timeout=60)
 
     def work() -> None:
+        together.wait()
         for i in range(200):
             assert matcher.match({"a": f"x{i}"}) == {"a": f"x{i}", "b": f"x{i}"}
         machines.append(matcher._engine().machine)
+        together.wait()
 
     threads = [threading.Thread(target=work) for _ in range(4)]
     for thread in threads:

@@ -338,10 +338,9 @@ class Matcher:
         self._buffer: list[Event] = []
 
         # Plain dicts: the VM reads the program's fields from them in place
-        # (not while a filtered tag is watched for W470: the events pass
-        # through Python then, where the watch sees them).
+        # (while a filtered tag is watched for W470, through ``_watched_match``).
         self._dicts: DictMatcher | None = None
-        if restricted and not self._watch.names:
+        if restricted:
             self._dicts = DictMatcher(
                 self._machine,
                 self._match_python,
@@ -351,6 +350,8 @@ class Matcher:
                 self._table if self.aggregating else None,
             )
             self.match = self._dicts.match  # type: ignore[method-assign]
+            if self._watch.names:
+                self.match = self._watched_match  # type: ignore[method-assign]
 
         # feed(): one line splitter, the line counter.
         self._feed_lock = threading.Lock()
@@ -453,6 +454,12 @@ class Matcher:
         self._kept([out])
         return _merged(event, source.fields, out.fields)
 
+    def _watched_match(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
+        """``match`` in place (``DictMatcher``), noting first the tags the
+        query filters on that ``event`` carries (W470)."""
+        self._watch.see_mappings((event,))
+        return self._dicts.match(event)  # type: ignore[union-attr]
+
     def match_many(self, events: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any] | None]:
         """``match`` over ``events``, one result per item in order (None when
         dropped), computed ``batch_size`` at a time.  An item that is not a
@@ -468,6 +475,7 @@ class Matcher:
             self._items += len(batch)
         if self._dicts is not None:
             errors: list[tuple[int, str]] = []
+            self._watch.see_mappings(batch)
             results = self._dicts.match_list(batch, errors)
             for index, reason in errors:
                 self._bad(MalformedLine(base + index + 1, reason))

@@ -148,6 +148,19 @@ class TagWatch:
         for _ in self.watched(events, slots):
             pass
 
+    def see_mappings(self, events: Iterable[Any]) -> None:
+        """Note what events given as JSON objects carry (a tag is a
+        top-level key: ``#name`` or ``name``); anything else is skipped."""
+        if not self.names or len(self.seen) == len(self.names):
+            return
+        for event in events:
+            if not isinstance(event, Mapping):
+                continue
+            self.read = True
+            for name in self.names:
+                if name not in self.seen and (f"#{name}" in event or name in event):
+                    self.seen.add(name)
+
     def note(self, names: Iterable[str], read: bool) -> None:
         """Add what another part of the run saw (a worker's ``seen``, ``read``)."""
         self.seen.update(names)
