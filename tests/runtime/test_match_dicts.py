@@ -189,7 +189,8 @@ def test_aggregates_fold_what_match_keeps() -> None:
 def test_threads_each_get_their_own_machine() -> None:
     matcher = Matcher("a=/x/ | b := a", aggregate=False)
     machines: list[Any] = []
-    # (all four alive at once: a thread that ended may pass its ident on)
+    # all four alive at once: a thread that has ended may hand its id, and
+    # so its engine, to the next one (engines are kept per OS thread)
     together = threading.Barrier(4, timeout=60)
 
     def work() -> None:
