@@ -330,3 +330,31 @@ def test_compile_corpus(benchmark) -> None:
 
     checked, compiled = benchmark.pedantic(compile_all, rounds=3, iterations=1)
     assert compiled == checked >= 3000
+
+
+# --- tags of the source ------------------------------------------------------------------------
+
+# The seed rule on the VM as ``CompiledQuery.run`` builds it: without tags,
+# with the default Falcon sensor tags (which it does not read: the tag slots
+# are filled once per run, so this must cost nothing), and opened with
+# ``#repo=base_sensor`` (every event answers from the constant slot).
+TAGGED = {
+    "no_tags": ("", None),
+    "default_tags": ("", "defaults"),
+    "repo_filter": ("#repo=base_sensor\n| ", "defaults"),
+}
+
+
+@pytest.mark.parametrize("variant", list(TAGGED))
+def test_tags_cost_nothing_when_unread(benchmark, variant, rejected, reaching) -> None:
+    from cqlmatch.lang.tags import input_tags
+
+    prefix, tags = TAGGED[variant]
+    query = cqlmatch.compile(prefix + CORRECTED.read_text(encoding="utf-8"))
+    engine = VMEngine(query.checked, query.tables, tags=None if tags is None else input_tags())
+    events = rejected + reaching
+    rows = benchmark.pedantic(engine.run, args=(events,), rounds=20, iterations=1, warmup_rounds=1)
+    assert len(rows) >= 10
+    stats = getattr(benchmark, "stats", None)
+    if stats is not None and not benchmark.disabled:
+        benchmark.extra_info["events_per_s"] = round(len(events) / stats.stats.median)

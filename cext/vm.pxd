@@ -128,6 +128,14 @@ cdef class Machine:
     cdef vector[int] fallback_slot
     cdef vector[vector[int]] dependents
     cdef vector[char] rawstring
+    # Tags of the source (cqlmatch.lang.tags): per slot, the input's value of
+    # a ``#name`` slot, read when the event has neither ``#name`` nor
+    # ``name`` (borrowed from ``tag_values``; NULL: no tag).  Set once per
+    # run by ``use_tags``, never per event; ``tags`` is the mapping itself,
+    # which events made here carry for the slow paths.
+    cdef tuple tag_values
+    cdef vector[PyObject*] tag_ptrs
+    cdef readonly object tags
 
     cdef tuple consts
     # The caseless tests' view of consts: each in ASCII lower case as bytes,

@@ -179,6 +179,9 @@ cdef class Machine:
             # (a typed local: Cython mistypes a conditional expression passed to push_back)
             raw_fallback = 1 if program.fields[i].rawstring else 0
             self.rawstring.push_back(raw_fallback)
+            self.tag_ptrs.push_back(NULL)
+        self.tag_values = ()
+        self.tags = None
 
         for text in program.consts:
             if not isinstance(text, str):
@@ -230,6 +233,31 @@ cdef class Machine:
         self.code = NULL
 
     # --- entry points -------------------------------------------------------------
+
+    def use_tags(self, tags):
+        """Give every later run the tags of its input (a mapping of tag
+        name to value, ``cqlmatch.lang.tags``; None: no tags): a ``#name``
+        slot reads the tag when the event has neither ``#name`` nor
+        ``name``.  Filled into the slots here, once, not per event."""
+        cdef Py_ssize_t i
+        cdef object value
+        values = []
+        for i in range(self.nslots):
+            name = <object>PyTuple_GET_ITEM(self.names, i)
+            value = None
+            if tags is not None and name.startswith("#"):
+                value = tags.get(name[1:])
+                if value is not None and type(value) is not str:
+                    raise TypeError(f"tag {name[1:]!r} must be a str, not {type(value).__name__}")
+            values.append(value)
+        self.tag_values = tuple(values)
+        self.tags = tags
+        for i in range(self.nslots):
+            value = <object>PyTuple_GET_ITEM(self.tag_values, i)
+            if value is None:
+                self.tag_ptrs[i] = NULL
+            else:
+                self.tag_ptrs[i] = <PyObject*>value
 
     @property
     def native(self) -> bool:

@@ -212,8 +212,8 @@ cdef PyObject* _dict_field(
 
 cdef PyObject* _load_dict(Machine m, _Ctx c, int slot) except? NULL:
     """``_load`` in dict mode: the slot's name, else its fallback (``#tag``
-    -> ``tag``, ``@timestamp`` -> ``timestamp``, ``@rawstring`` -> the
-    event as compact JSON, made only then)."""
+    -> ``tag`` -> the input's tag, ``@timestamp`` -> ``timestamp``,
+    ``@rawstring`` -> the event as compact JSON, made only then)."""
     cdef PyObject* found
     cdef int fb
     cdef object paths = <object>PyTuple_GET_ITEM(m.name_paths, slot)
@@ -232,6 +232,8 @@ cdef PyObject* _load_dict(Machine m, _Ctx c, int slot) except? NULL:
                 m, c, c.event, m.fallback_ptrs[slot],
                 <object>PyTuple_GET_ITEM(m.fallback_paths, slot),
             )
+            if found == NULL:
+                found = m.tag_ptrs[slot]  # (NULL unless the input has the tag)
         elif m.rawstring[slot]:
             found = _held(c, m._rawstring_of(c.event))
     c.val[slot] = found

@@ -148,7 +148,8 @@ cdef PyObject* _get(Machine m, _Ctx c, int slot) except? NULL:
 
 cdef PyObject* _load(Machine m, _Ctx c, int slot) except? NULL:
     """Read a slot from the base event, with the fallbacks (``#tag`` ->
-    ``tag``, ``@timestamp`` -> ``timestamp``, ``@rawstring`` -> the line)."""
+    ``tag`` -> the input's tag, ``@timestamp`` -> ``timestamp``,
+    ``@rawstring`` -> the line)."""
     cdef PyObject* found
     cdef int fb
     cdef object raw
@@ -157,7 +158,7 @@ cdef PyObject* _load(Machine m, _Ctx c, int slot) except? NULL:
     if c.fields is None:
         found = PyList_GET_ITEM(<list>PyTuple_GET_ITEM(c.columns, slot), c.row)
         if found == <PyObject*>None:
-            found = NULL
+            found = m.tag_ptrs[slot]  # (NULL unless the input has the tag)
     else:
         found = _dict_lookup(<PyObject*>c.fields, m.name_ptrs[slot])
         if found == <PyObject*>None:
@@ -168,8 +169,8 @@ cdef PyObject* _load(Machine m, _Ctx c, int slot) except? NULL:
                 found = c.val[fb]
             elif m.fallback_ptrs[slot] != NULL:
                 found = _dict_lookup(<PyObject*>c.fields, m.fallback_ptrs[slot])
-                if found == <PyObject*>None:
-                    found = NULL
+                if found == <PyObject*>None or found == NULL:
+                    found = m.tag_ptrs[slot]  # (NULL unless the input has the tag)
             elif m.rawstring[slot]:
                 raw = c.cur.raw  # the event holds it
                 if raw is not None:
@@ -217,11 +218,11 @@ cdef object _materialize(Machine m, _Ctx c):
                 value = PyList_GET_ITEM(<list>PyTuple_GET_ITEM(c.columns, slot), c.row)
             if value != NULL and value != <PyObject*>None:
                 PyDict_SetItem(fields, <object>m.name_ptrs[slot], <object>value)
-        return m._event(fields, _raw_of_row(c))
+        return m._event(fields, _raw_of_row(c), None, m.tags)
     if c.nwritten == 0:
         return c.cur
     fields = PyDict_Copy(c.fields)
     for k in range(c.nwritten):
         slot = c.worder[k]
         PyDict_SetItem(fields, <object>m.name_ptrs[slot], <object>c.val[slot])
-    return m._event(fields, c.cur.raw, c.cur.origin)
+    return m._event(fields, c.cur.raw, c.cur.origin, c.cur.tags)

@@ -528,10 +528,24 @@ _TABLE = (
         "function needs data from outside the events",
         """
         The function needs data that offline events do not carry: a GeoIP or
-        ASN database, DNS look-ups, or CrowdStrike threat intelligence.  Such
-        queries cannot run offline until that data can be supplied; a corpus
-        report counts them apart from real failures.  Remove the function,
-        or enrich the events before running.
+        ASN database, DNS look-ups, or CrowdStrike threat intelligence.  For
+        ipLocation(), asn() and ioc:lookup() give your own: --geoip FILE.mmdb,
+        --asn FILE.mmdb (MaxMind format) or --iocs FILE.csv (geoip=, asn=,
+        iocs= in the API).  The others cannot run offline; a corpus report
+        counts them apart from real failures.  Remove the function, or enrich
+        the events before running.
+        """,
+        "ipLocation(RemoteAddressIP4)",
+    ),
+    _e(
+        "E226",
+        "enrichment data cannot be read",
+        """
+        The GeoIP or ASN database or the indicator file given for
+        ipLocation(), asn() or ioc:lookup() is missing, is not a MaxMind
+        database, or is not an indicator file (a header row with indicator,
+        type and malicious_confidence).  The message names the file and what
+        is wrong with it.  Fix the file or the path given.
         """,
         "ipLocation(RemoteAddressIP4)",
     ),
@@ -722,6 +736,20 @@ _TABLE = (
     ),
     # --- run time --------------------------------------------------------------------------
     _w(
+        "W340",
+        "a tag of the source no input gives",
+        """
+        The query filters on a tag of the source (#repo, #type, #Vendor ...),
+        which LogScale gives every event of a repository.  Falcon sensor
+        events read from files do not carry this one, and the inputs were
+        given no such tag, so the filter matches only events that hold the
+        field themselves.  Give the inputs the tag (run --tag NAME=VALUE, or
+        tags= in the API); #repo, #type and #kind have the Falcon sensor
+        defaults unless --no-default-tags.
+        """,
+        "#Vendor=zscaler | groupBy(url)",
+    ),
+    _w(
         "W401",
         "groupBy() reached its group limit",
         """
@@ -807,6 +835,18 @@ _TABLE = (
         """,
         f'replace("", with="{"x" * 20_000}", field=Data)',
         {"Data": "y" * 1000},
+    ),
+    _w(
+        "W470",
+        "no event carried the tag the query filters on",
+        """
+        The query filters on a tag of the source that no event read carried
+        (as #name or name) and that the inputs were not given, so that filter
+        matched nothing.  Give the inputs the tag with run --tag NAME=VALUE
+        (tags= in the API, tags: in a pack manifest), or remove the filter.
+        """,
+        "#Vendor=zscaler | groupBy(url)",
+        {"url": "example.com"},
     ),
     _w(
         "W461",

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import operator
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 # The common stages' implementations; the other modules load on first use.
 from .functions import (
@@ -31,6 +32,8 @@ from .lang.regex import CompiledRegex, compile_regex, repeats
 from .lang.values import format_bool, format_number, parse_bool, parse_number, unescape_bare
 from .semantics.catalogue import lookup
 from .semantics.checked import BoundCall, Checked
+from .semantics.enrich import Enrichment, EnrichmentError
+from .semantics.tags import TagWatch
 from .syntax import ast as A
 
 # Fields free text never searches (besides tags).
@@ -55,7 +58,12 @@ class Interpreter:
         checked: Checked,
         lookups: dict[str, list[dict[str, str]]] | None = None,
         clock: Callable[[], int] | None = None,
+        tags: Mapping[str, str] | None = None,
+        enrichment: Enrichment | None = None,
     ) -> None:
+        """``tags``: the tags of the inputs (``lang.tags``), read by ``#name``
+        when an event has neither ``#name`` nor ``name``; ``enrichment``:
+        the user's GeoIP, ASN and indicator data (``semantics.enrich``)."""
         self.checked = checked
         self.tree = checked.tree
         self.params = checked.params
@@ -63,6 +71,9 @@ class Interpreter:
         self.warnings: list[tuple[str, str]] = []
         self._clock = clock
         self._source: list[Event] = []
+        self.tags: dict[str, str] | None = dict(tags) if tags else None
+        self.watch = TagWatch(self.tree, self.tags)
+        self._enrichment = enrichment
         self._repeating: dict[int, bool] = {}
 
     # --- the Runtime protocol -------------------------------------------------------
@@ -78,6 +89,13 @@ class Interpreter:
         if name not in self.lookups:
             raise KeyError(name)
         return self.lookups[name]
+
+    def enrichment(self, kind: str) -> Any:
+        """The opened data of ``kind`` (``geoip``, ``asn``, ``iocs``); the
+        checker refused a query needing data not given (E223)."""
+        if self._enrichment is None:
+            raise EnrichmentError(kind, f"no {kind} data given")
+        return self._enrichment.open(kind)
 
     def define_table(self, name: str, rows: list[dict[str, str]]) -> None:
         self.lookups[name] = rows
@@ -101,10 +119,17 @@ class Interpreter:
 
     def run(self, events: Iterable[Event]) -> list[Event]:
         """All output rows or events of the query over ``events``."""
+        tags = self.tags
+        events = self.watch.watched(events)
+        if tags is not None:
+            events = (event.tagged(tags) for event in events)
         if self.needs_source():
             events = list(events)
             self.use_source(events)
-        return list(self.stages(self.tree.stages, iter(events)))
+        out = list(self.stages(self.tree.stages, iter(events)))
+        for code, message in self.watch.warnings():
+            self.warn(code, message)
+        return out
 
     def needs_source(self) -> bool:
         return self.checked.reads_source
@@ -117,7 +142,7 @@ class Interpreter:
             if self.is_aggregate(stage):
                 break
             stages.append(stage)
-        out = list(self.stages(tuple(stages), iter([event])))
+        out = list(self.stages(tuple(stages), iter([event.tagged(self.tags)])))
         return out[0] if out else None
 
     # --- pipelines -----------------------------------------------------------------------

@@ -290,3 +290,24 @@ def test_a_pack_matcher_refuses_rules_that_read_their_input_again() -> None:
     )
     with pytest.raises(ValueError, match="j \\(disable them\\)"):
         pack.matcher()
+
+
+def test_pack_rules_read_the_tags_of_the_source() -> None:
+    # Tags of the source (docs/packs.md): the pack's tags over the Falcon
+    # sensor defaults, for linked and engine rules alike.
+    source = PackSource(
+        "t",
+        [
+            RuleSource(id="linked", name="l", text="#repo=base_sensor #event_simpleName=X"),
+            RuleSource(id="grouped", name="g", text="#repo=base_sensor | groupBy(#type)"),
+        ],
+    )
+    events = [{"event_simpleName": "X", "n": "1"}, {"event_simpleName": "X", "#repo": "other"}]
+    hits = compile_pack(source).run(events)
+    assert [(h["rule.id"], h.get("n") or h.get("#type")) for h in hits] == [
+        ("linked", "1"),
+        ("grouped", "falcon-raw-data"),
+    ]
+    # the input's tag is the last fallback: the first event now reads "other"
+    assert compile_pack(source, tags={"repo": "other"}).run(events) == []
+    assert compile_pack(source, default_tags=False).run(events) == []

@@ -59,6 +59,7 @@ NOT_BY_COMPILING = {
         "rather than feed it a million events"
     ),
     "E225": "lookup files are read when the query runs; the test runs it over a broken file",
+    "E226": "the example needs a database given; the test gives one that is not a database",
 }
 
 
@@ -146,6 +147,14 @@ def test_e225_example_when_run_over_a_broken_file(tmp_path) -> None:
     with pytest.raises(cqlmatch.CQLError) as info:
         query.run([], workers=1)
     assert info.value.code == "E225"
+
+
+def test_e226_example_with_a_file_that_is_no_database(tmp_path) -> None:
+    broken = tmp_path / "city.mmdb"
+    broken.write_bytes(b"not a MaxMind database")
+    with pytest.raises(cqlmatch.CQLError) as info:
+        cqlmatch.compile(CODES["E226"].example, geoip=broken)
+    assert info.value.code == "E226"
 
 
 def test_not_by_compiling_lists_only_table_codes() -> None:

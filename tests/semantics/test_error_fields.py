@@ -57,7 +57,10 @@ def test_a_compile_error_needs_a_diagnostic() -> None:
 
 @pytest.mark.parametrize(
     "code",
-    sorted(c for c, e in CODES.items() if e.severity == "error" and c not in ("E225", "E231")),
+    # (E225, E226 and E231 need a file or a budget beside the example: test_codes.py)
+    sorted(
+        c for c, e in CODES.items() if e.severity == "error" and c not in ("E225", "E226", "E231")
+    ),
 )
 def test_fields_match_the_rendered_message(code: str) -> None:
     err = _error(CODES[code].example)

@@ -18,6 +18,9 @@ read from the line:
   longest one that is not a word nearly every Falcon event holds
   (``_COMMON``: ``\\Device\\HarddiskVolume2\\Windows\\cert.exe`` counts by
   ``cert.exe``; every choice is sound, this one rules out more lines);
+* a tag of the source (``#repo``, ``#type``: ``semantics.tags``) needs
+  nothing, since the input's tag may answer it instead of the line; a tag
+  Falcon events carry themselves (``#event_simpleName``) counts as a field;
 * ``field=value`` and ``field=*wild*card*`` (and ``like``) need the most
   telling safe run of their pieces between the ``*``; ``field=/regex/`` needs one of
   the literals the regex cannot match without
@@ -48,6 +51,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from ..lang.regex import required_literals
+from ..semantics.tags import line_holds
 from ..syntax import ast as A
 from .program import Literal, without_implied
 
@@ -125,6 +129,8 @@ def required(node: A.Node, pure: PureFilter, text: LiteralText) -> list[Group]:
         # the leading filters of one branch.
         return _disjunction([leading_required(b.stages, pure, text) for b in node.branches])
     if isinstance(node, A.FieldFilter) and node.op in ("=", "like"):
+        if not line_holds(node.field):
+            return []
         return _value_groups(node.value, text)
     if isinstance(node, A.FreeText):
         # Free text searches the raw line and the values decoded from it,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..runtime.choices import ENGINES, ON_ERROR
 from ..version import __version__
-from . import PACK_HELP
+from . import PACK_HELP, enrichment_args, enrichment_options, tag_args, tag_options
 
 if TYPE_CHECKING:
     from ..runtime.result import Result
@@ -79,11 +79,12 @@ def _read_query(path: str) -> str:
 
 
 def _cmd_fmt(args: argparse.Namespace) -> int:
-    from ..syntax.parser import parse
+    from ..syntax.parser import parse_with_comments
     from ..syntax.printer import format_query
 
     text = _read_query(args.query)
-    formatted = format_query(parse(text)) + "\n"
+    tree, comments = parse_with_comments(text)
+    formatted = format_query(tree, comments, text) + "\n"
     if args.write and args.query != "-":
         Path(args.query).write_text(formatted, encoding="utf-8")
     else:
@@ -163,7 +164,15 @@ def _compile(args: argparse.Namespace, strict: bool = False):
     params = _pairs(args.param, "--param")
     lookups = _pairs(args.lookup, "--lookup")
     text = _expand_saved(args, _read_query(args.query))
-    return compile_text(text, strict, params, lookups, lookup_dir=args.lookups)
+    return compile_text(
+        text,
+        strict,
+        params,
+        lookups,
+        lookup_dir=args.lookups,
+        **tag_args(args),
+        **enrichment_args(args),
+    )
 
 
 def _expand_saved(args: argparse.Namespace, text: str) -> str:
@@ -321,6 +330,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             params=_pairs(args.param, "--param"),
             lookups=_pairs(args.lookup, "--lookup"),
             lookup_dir=args.lookups,
+            **tag_args(args),
+            **enrichment_args(args),
         )
     else:
         query = _compile(args, strict=args.strict)
@@ -493,6 +504,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             metavar="DIR",
             help='saved queries: $name() is DIR/name.cql, $"pkg/name"() DIR/pkg/name.cql',
         )
+        tag_options(p)
+        enrichment_options(p)
 
     p = command("run", "run a query over NDJSON events and print the result")
     p.add_argument("query", help="query file, or - for standard input")

@@ -21,11 +21,12 @@ import time
 
 from ..errors import BadEventError, WorkerLost
 from ..ingest.sources import InputError, Inputs
+from ..lang.tags import TagError
 from ..packs.pack import Pack, PackCompileError, compile_pack
 from ..packs.packfile import PackFileError, write_pack
 from ..packs.run import PackResult
 from ..packs.sources import PackError
-from . import PACK_HELP
+from . import PACK_HELP, enrichment_args, enrichment_options, tag_args, tag_options
 from .output import render_table, write_rows
 
 EXIT_OK = 0
@@ -79,6 +80,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         parser.add_argument(
             "--lookups", metavar="DIR", help="lookup files: NAME is DIR/NAME (docs/security.md)"
         )
+        tag_options(parser)
+        enrichment_options(parser)
         return parser
 
     p = action("run", "run every enabled rule of a pack over NDJSON events, in one pass")
@@ -118,8 +121,15 @@ def _load(args: argparse.Namespace) -> Pack | int:
             return EXIT_USAGE
         lookups[name] = path
     try:
-        return compile_pack(args.pack, strict=args.strict, lookups=lookups, lookup_dir=args.lookups)
-    except (PackError, PackFileError) as err:
+        return compile_pack(
+            args.pack,
+            strict=args.strict,
+            lookups=lookups,
+            lookup_dir=args.lookups,
+            **tag_args(args),
+            **enrichment_args(args),
+        )
+    except (PackError, PackFileError, TagError) as err:
         print(f"cqlmatch: {err}", file=sys.stderr)
         return EXIT_PACK_ERROR
     except PackCompileError as err:

@@ -29,6 +29,7 @@ def load_all() -> None:
         arrays,
         correlate,
         encoding,
+        enrich,
         field_list,
         fields,
         filters,

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from ..lang.tags import input_tags
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -42,14 +44,25 @@ class Inputs:
     ``Inputs("dumps/2026-12-01", "extra/*.ndjson.gz", "one.ndjson")``.  A
     directory stands for every file below it (hidden files and folders
     skipped); a pattern (``*``, ``?``, ``[``; ``**`` crosses folders) for
-    its matches; ``-`` for standard input (once, as a stream)."""
+    its matches; ``-`` for standard input (once, as a stream).
 
-    __slots__ = ("paths",)
+    ``tags``: the tags of the source (``lang.tags``), over the default
+    Falcon sensor tags (``default_tags=False`` leaves those out), for
+    every file named: ``Inputs("exports/", tags={"repo": "detections"})``."""
 
-    def __init__(self, *names: str | os.PathLike[str]) -> None:
+    __slots__ = ("default_tags", "paths", "tags")
+
+    def __init__(
+        self,
+        *names: str | os.PathLike[str],
+        tags: Mapping[str, str] | Iterable[str] | None = None,
+        default_tags: bool = True,
+    ) -> None:
         if not names:
             raise InputError("no input named")
         self.paths: tuple[str, ...] = tuple(expand(names))
+        self.tags: dict[str, str] = input_tags(tags, defaults=False)
+        self.default_tags = default_tags
 
     def __iter__(self):
         return iter(self.paths)

@@ -194,14 +194,23 @@ def parse_line(line: str) -> Fields:
     return fields
 
 
-def field_value(fields: Mapping[str, str], name: str, raw: str | None = None) -> str | None:
+def field_value(
+    fields: Mapping[str, str],
+    name: str,
+    raw: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> str | None:
     """The value of ``name`` on an event, with the tag, timestamp and
-    rawstring fallbacks; None when the event has no such field."""
+    rawstring fallbacks (``#name``: the field, ``name``, then the input's
+    tag from ``tags``, ``lang.tags``); None when the event has no such field."""
     value = fields.get(name)
     if value is not None:
         return value
     if name.startswith("#"):
-        return fields.get(name[1:])
+        value = fields.get(name[1:])
+        if value is None and tags is not None:
+            return tags.get(name[1:])
+        return value
     if name == TIMESTAMP:
         return fields.get(FALCON_TIMESTAMP)
     if name == RAWSTRING:
@@ -228,27 +237,41 @@ class Event:
     ``fields`` is the current field set; ``raw`` the original line (the
     ``@rawstring`` fallback); ``origin`` the fields at pipeline start, which
     free-text search reads (LogScale searches only the fields an event had
-    before any stage ran).
+    before any stage ran); ``tags`` the tags of its input (``lang.tags``),
+    the last fallback of ``#name``, shared by all events of a run.
     """
 
-    __slots__ = ("fields", "origin", "raw")
+    __slots__ = ("fields", "origin", "raw", "tags")
 
-    def __init__(self, fields: Fields, raw: str | None = None, origin: Fields | None = None):
+    def __init__(
+        self,
+        fields: Fields,
+        raw: str | None = None,
+        origin: Fields | None = None,
+        tags: Mapping[str, str] | None = None,
+    ):
         self.fields = fields
         self.raw = raw
         self.origin = fields if origin is None else origin
+        self.tags = tags
 
     def get(self, name: str) -> str | None:
-        return field_value(self.fields, name, self.raw)
+        return field_value(self.fields, name, self.raw, self.tags)
 
     def copy(self) -> Event:
         """A copy whose fields can change without touching this event."""
-        return Event(dict(self.fields), self.raw, self.origin)
+        return Event(dict(self.fields), self.raw, self.origin, self.tags)
 
     def with_fields(self, updates: Mapping[str, str]) -> Event:
         merged = dict(self.fields)
         merged.update(updates)
-        return Event(merged, self.raw, self.origin)
+        return Event(merged, self.raw, self.origin, self.tags)
+
+    def tagged(self, tags: Mapping[str, str] | None) -> Event:
+        """This event read from an input with ``tags`` (fields shared)."""
+        if tags is None or self.tags is tags:
+            return self
+        return Event(self.fields, self.raw, self.origin, tags)
 
     def __repr__(self) -> str:
         return f"Event({self.fields!r})"

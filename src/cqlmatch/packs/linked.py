@@ -68,6 +68,8 @@ class LinkedRules:
             program, machine = link_rules(
                 [rules[i].query.program for i in chosen], [rules[i].id for i in chosen]
             )
+        if chosen:  # (a pack's rules share the tags of its source)
+            machine.use_tags(rules[chosen[0]].tags)
         # linked rule number -> position in the pack (-1: not enabled here)
         self.orders = [-1] * len(program.rules)
         for order, number in self.position.items():

@@ -26,11 +26,13 @@ from ..bytecode.program import Program
 from ..errors import CQLError, PartialStateError
 from ..ingest.sources import as_inputs
 from ..lang.events import Event, flatten, rawstring_of
+from ..lang.tags import input_tags
 from ..limits import MAX_LINE_BYTES
 from ..runtime.parallel import plan_parts
 from ..runtime.partial import PartialState
 from ..runtime.query import ON_ERROR, compile as compile_query, worker_count
 from ..semantics.lookups import Table
+from ..semantics.tags import refuse_routed_tags
 from .matcher import PackMatcher
 from .model import Problem, RuleSource
 from .packfile import looks_built, read_pack
@@ -239,14 +241,31 @@ def compile_pack(
     strict: bool = False,
     lookups: Mapping[str, str | Path | Table] | None = None,
     lookup_dir: str | Path | None = None,
+    tags: Mapping[str, str] | Iterable[str] | None = None,
+    default_tags: bool = True,
+    geoip: str | Path | None = None,
+    asn: str | Path | None = None,
+    iocs: str | Path | None = None,
 ) -> Pack:
     """Read and compile a pack (a manifest path, a folder of ``.cql`` files,
     or a ``PackSource``), or load a built one (a ``.cqlpack`` file from
     ``cqlmatch pack build``, ``packfile``: nothing is compiled again).
+    ``tags``: the tags of the source its runs read (``lang.tags``), over
+    a manifest's ``source_tags:`` and the Falcon sensor defaults (unless
+    not ``default_tags``); a tag named like a field Falcon events carry
+    themselves (``event_simpleName``) is a ``TagError``: packs route on those.
+    ``geoip``, ``asn``, ``iocs``: the user's data for ``ipLocation()``,
+    ``asn()`` and ``ioc:lookup()`` (``cqlmatch.compile`` takes them too).
     Raises ``sources.PackError`` when the source cannot be read at all,
     ``packfile.PackFileError`` for a built pack this cqlmatch cannot load,
     ``PackCompileError`` under ``strict`` when any rule cannot be used."""
-    options = {"lookups": lookups, "lookup_dir": lookup_dir}
+    given = input_tags(tags, defaults=False)
+    options: dict[str, Any] = {"lookups": lookups, "lookup_dir": lookup_dir}
+    if given or not default_tags:
+        options.update(tags=given, default_tags=default_tags)
+    for kind, path in (("geoip", geoip), ("asn", asn), ("iocs", iocs)):
+        if path is not None:
+            options[kind] = os.fspath(path)
     if not isinstance(source, PackSource) and looks_built(source):
         loaded = read_pack(source, options)
         if strict and loaded.problems:
@@ -260,11 +279,14 @@ def compile_pack(
             prelinked=loaded.prelinked,
         )
     pack_source = source if isinstance(source, PackSource) else read_source(source)
+    if pack_source.source_tags:
+        options.update(tags={**pack_source.source_tags, **given}, default_tags=default_tags)
+    refuse_routed_tags(options.get("tags") or {})
     problems = list(pack_source.problems)
     compiled: list[PackRule] = []
     for rule_source in pack_source.rules:
         try:
-            query = compile_query(rule_source.text, lookups=lookups, lookup_dir=lookup_dir)
+            query = compile_query(rule_source.text, **options)
             query.program  # noqa: B018  (the bytecode too: a regex set past RE2's budget is E231 here)
         except CQLError as err:
             problems.append(Problem(rule_source.path, rule_source.id, _rendered(err, rule_source)))

@@ -71,6 +71,9 @@ class PackFile(msgspec.Struct, frozen=True):
     rules: tuple[RuleEntry, ...]
     problems: tuple[tuple[str, str, str], ...]  # where, rule, message
     linked: Program | None
+    # the tags of the source it was built with (``lang.tags``; absent in older files)
+    source_tags: dict[str, str] = {}
+    default_tags: bool = True
 
 
 def looks_built(path: str | Path) -> bool:
@@ -121,6 +124,8 @@ def write_pack(pack: Any, path: str | Path) -> int:
         rules=tuple(entries),
         problems=tuple((p.where, p.rule, p.message) for p in pack.problems),
         linked=linked,
+        source_tags=dict(pack.lookup_options.get("tags") or {}),
+        default_tags=pack.lookup_options.get("default_tags", True),
     )
     data = PACK_MAGIC + msgspec.msgpack.encode(record)
     Path(path).write_bytes(data)
@@ -146,6 +151,9 @@ def read_pack(path: str | Path, options: Mapping[str, Any] | None = None) -> Loa
         raise PackFileError(f"{path}: not a built cqlmatch pack (no {PACK_MAGIC[:7]!r} magic)")
     record = _decode(path, data[len(PACK_MAGIC) :])
     options = dict(options or {})
+    if record.source_tags or not record.default_tags:  # (the run's own tags over them)
+        options["tags"] = {**record.source_tags, **(options.get("tags") or {})}
+        options["default_tags"] = record.default_tags and options.get("default_tags", True)
     compiled: list[PackRule] = []
     problems = [Problem(*p) for p in record.problems]
     linked_names = set() if record.linked is None else {r.name for r in record.linked.rules}

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..bytecode.link import linkable
 from ..bytecode.program import Literal
+from ..lang.tags import input_tags
 from ..runtime.engine import VMEngine
 from ..runtime.plan import RunPlan
 from ..runtime.query import CompiledQuery, compile as compile_query
@@ -99,6 +100,12 @@ class PackRule:
             )
         return self._links
 
+    @property
+    def tags(self) -> dict[str, str]:
+        """The tags of the source the rule's runs read (the pack's: its
+        compile options, over the Falcon sensor defaults)."""
+        return input_tags(self._options.get("tags"), self._options.get("default_tags", True))
+
     def fields(self) -> dict[str, str]:
         """The ``rule.*`` fields its hits carry."""
         out = {
@@ -118,7 +125,14 @@ class PackRule:
         engine = None if own else getattr(self._engines, "engine", None)
         if engine is None:
             query = self.query
-            engine = VMEngine(query.checked, query.tables, query.program, query.plan)
+            engine = VMEngine(
+                query.checked,
+                query.tables,
+                query.program,
+                query.plan,
+                tags=self.tags,
+                enrichment=query.enrichment,
+            )
             if not own:
                 self._engines.engine = engine
         return engine

@@ -35,13 +35,14 @@ from pathlib import Path
 
 import yaml
 
+from ..lang.tags import TagError, parse_tag
 from ..testing.yamlnodes import NodeReader, YamlFileError, compose
 from .model import DEFAULT_SEVERITY, SEVERITIES, Problem, RuleSource
 from .sigma import convert as convert_sigma
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
-_MANIFEST_KEYS = ("name", "description", "rules")
+_MANIFEST_KEYS = ("name", "description", "source_tags", "rules")
 _RULE_KEYS = (
     "id",
     "name",
@@ -80,6 +81,9 @@ class PackSource:
     name: str
     rules: list[RuleSource] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: ``source_tags:`` of a manifest: the tags of the source its events
+    #: come from (``lang.tags``; not the rules' own ``tags:``)
+    source_tags: dict[str, str] = field(default_factory=dict)
 
 
 def read_source(path: str | Path) -> PackSource:
@@ -199,6 +203,15 @@ class _ManifestReader(NodeReader):
             raise self.fail(root, "", "a pack manifest needs 'rules:' (a list of rules)")
         name = self.text_of(top, "name", "") or self.path.stem
         pack = PackSource(name)
+        if "source_tags" in top:
+            node = top["source_tags"][1]
+            for key, (_, value) in self.mapping(node, "source_tags").items():
+                text = self.text(value, f"source_tags.{key}", "a tag value")
+                try:
+                    tag, text = parse_tag(f"{key}={text}")
+                except TagError as err:
+                    raise self.fail(value, f"source_tags.{key}", str(err)) from None
+                pack.source_tags[tag] = text
         seen: dict[str, str] = {}
         for index, node in enumerate(self.sequence(top["rules"][1], "rules", "rules")):
             where = f"rules[{index}]"

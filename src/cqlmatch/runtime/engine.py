@@ -24,7 +24,7 @@ stream`` all call these methods; none decides anything of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,8 @@ from ..bytecode.program import Program
 from ..ingest.columns import ColumnBatch
 from ..lang.events import Event
 from ..semantics.checked import Checked
+from ..semantics.enrich import Enrichment
+from ..semantics.tags import TagWatch
 from ..syntax import ast as A
 from .plan import RunPlan, make_plan
 
@@ -53,19 +55,36 @@ class VMEngine:
         lookups: dict[str, list[dict[str, str]]] | None = None,
         program: Program | None = None,
         plan: RunPlan | None = None,
+        tags: Mapping[str, str] | None = None,
+        enrichment: Enrichment | None = None,
     ) -> None:
-        """``program`` and ``plan``: made already from ``checked`` (else made here)."""
+        """``program`` and ``plan``: made already from ``checked`` (else made
+        here); ``tags``: the tags of the inputs (``lang.tags``; None: none);
+        ``enrichment``: the user's GeoIP, ASN and indicator data, which the
+        interpreter's ipLocation(), asn() and ioc:lookup() read."""
         self.checked = checked
         self.program: Program = compile_program(checked) if program is None else program
         self.plan: RunPlan = make_plan(checked, self.program) if plan is None else plan
         self._lookups = lookups
+        self.enrichment = enrichment
         self._interp: Interpreter | None = None  # made at the first slow path
         self._warnings: list[tuple[str, str]] = []  # the interpreter's, once made
         self.nodes: list[A.Node] = list(A.walk(checked.tree))
         self.machine = Machine(self.program, self)
+        self.use_tags(tags)
         self._after = tuple(self.nodes[i] for i in self.plan.after)
         if lookups:  # read the lookup files now: a broken one is E225 before any event
             self.interp  # noqa: B018
+
+    def use_tags(self, tags: Mapping[str, str] | None) -> None:
+        """Read inputs with ``tags`` from now on (``lang.tags``; None: none):
+        the machine's tag slots are filled once here, and the watch of the
+        tags the query filters on starts again."""
+        self.tags: dict[str, str] | None = dict(tags) if tags else None
+        self.watch = TagWatch(self.checked.tree, self.tags)
+        self.machine.use_tags(self.tags)
+        if self._interp is not None:
+            self._interp.tags = self.tags
 
     # --- the machine's slow paths ------------------------------------------------------
 
@@ -77,17 +96,19 @@ class VMEngine:
         if self._interp is None:
             from ..reference import Interpreter
 
-            self._interp = Interpreter(self.checked, self._lookups)
+            self._interp = Interpreter(
+                self.checked, self._lookups, tags=self.tags, enrichment=self.enrichment
+            )
             self._interp.warnings = self._warnings
         return self._interp
 
     def test_node(self, index: int, event: Event) -> Event | None:
         """A filter node with the reference semantics (may add fields)."""
-        return self.interp.filter(self.nodes[index], event)
+        return self.interp.filter(self.nodes[index], event.tagged(self.tags))
 
     def stage_node(self, index: int, event: Event) -> list[Event]:
         """A whole per-event stage with the reference semantics."""
-        return self.interp.per_event(self.nodes[index], event)
+        return self.interp.per_event(self.nodes[index], event.tagged(self.tags))
 
     def warn(self, code: str, message: str) -> None:
         if (code, message) not in self._warnings:  # (as Interpreter.warn)
@@ -115,17 +136,29 @@ class VMEngine:
         if self.plan.grouped:
             table = self.new_table()
             self.fold(items, table)
-            return self.finish(table)
-        return self.finish_outputs(self.outputs(items))
+            out = self.finish(table)
+        else:
+            out = self.finish_outputs(self.outputs(items))
+        self.tag_warnings()
+        return out
 
     def run(self, events: Iterable[Event]) -> list[Event]:
         """``execute`` with the whole input in memory (sub-queries read it)."""
-        batch = list(events)
+        batch = list(self.watch.watched(events, self.program.fields))
         if self.plan.reads_source:
-            self.interp.use_source(batch)
+            self.interp.use_source([event.tagged(self.tags) for event in batch])
         if self.plan.grouped:
-            return self.finish(self.machine.aggregate(batch))
-        return self.finish_outputs(self.machine.run(batch))
+            out = self.finish(self.machine.aggregate(batch))
+        else:
+            out = self.finish_outputs(self.machine.run(batch))
+        self.tag_warnings()
+        return out
+
+    def tag_warnings(self) -> None:
+        """W470 for each tag the query filters on that no event read so far
+        carried and no input tag gives (``semantics.tags``)."""
+        for code, message in self.watch.warnings():
+            self.warn(code, message)
 
     def run_columns(self, columns: tuple[list, ...], raws: list | None = None) -> list[Event]:
         """The rows of an aggregating program whose instructions all run
@@ -144,7 +177,7 @@ class VMEngine:
     def outputs(self, events: Iterable[Event]) -> Iterator[Event]:
         """The per-event code's output, ``BATCH`` events at a time."""
         run = self.machine.run
-        items = iter(events)
+        items = iter(self.watch.watched(events, self.program.fields))
         while batch := list(islice(items, BATCH)):
             yield from run(batch)
 
@@ -153,7 +186,7 @@ class VMEngine:
         in input order) into ``table``, ``BATCH`` events at a time."""
         machine = self.machine
         pending: list[Event] = []
-        for item in items:
+        for item in self.watch.watched(items, self.program.fields):
             if type(item) is ColumnBatch:
                 if pending:
                     machine.aggregate(pending, table)
@@ -170,7 +203,9 @@ class VMEngine:
     def finish_outputs(self, events: Iterable[Event]) -> list[Event]:
         """Per-event outputs (in input order) through the aggregate stages."""
         if self._after:
-            return list(self.interp.stages(self._after, iter(events)))
+            tags = self.tags
+            tagged = events if tags is None else (event.tagged(tags) for event in events)
+            return list(self.interp.stages(self._after, iter(tagged)))
         return list(events)
 
     def finish(self, table: GroupTable) -> list[Event]:

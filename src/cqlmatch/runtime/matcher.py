@@ -93,6 +93,7 @@ from ..ingest.prefilter import Prefilter
 from ..lang.events import Event, Fields, _scalar, flatten, rawstring_of
 from ..limits import MALFORMED_KEPT, MAX_LINE_BYTES
 from ..semantics.lookups import Table
+from ..semantics.tags import TagWatch, prefilter_sound
 from .query import ENGINES, CompiledQuery, compile as compile_query
 
 __all__ = ["Matcher"]
@@ -269,12 +270,17 @@ class Matcher:
         batch_size: int = 1024,
         max_line_bytes: int = MAX_LINE_BYTES,
         on_malformed: Callable[[MalformedLine], None] | None = None,
+        tags: Mapping[str, str] | Iterable[str] | None = None,
+        default_tags: bool = True,
     ) -> None:
         """``query``: CQL text (compiled with ``params``, ``lookups`` and
         ``lookup_dir``, as ``cqlmatch.compile`` does) or a
         ``CompiledQuery``.  ``aggregate=False`` skips the aggregate stages
         (``results()`` then refuses), for callers that only classify.
-        ``on_malformed`` is called with each malformed line as it is found."""
+        ``on_malformed`` is called with each malformed line as it is found.
+        ``tags``: the tags of the source the events come from, over the
+        Falcon sensor defaults unless not ``default_tags``
+        (``CompiledQuery.run``; docs/semantics.md, "Tags of the source")."""
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
         if isinstance(query, CompiledQuery):
@@ -305,6 +311,8 @@ class Matcher:
         self.max_line_bytes = max_line_bytes
         self.on_malformed = on_malformed
         self.program: Program = compiled.program
+        self.tags: dict[str, str] = compiled.run_tags(None, tags, default_tags)
+        self._watch = TagWatch(compiled.tree, self.tags)  # (W470 in ``warnings``)
         self._local = _PerThread()
         self._warnings: list[tuple[str, str]] = []
 
@@ -317,7 +325,8 @@ class Matcher:
         self._line_restricted = restricted
         self._dict_restricted = restricted and not any("." in n or "[" in n for n in self._names)
         self._needs_raw = not restricted or plan.reads_rawstring
-        self._prefilter = Prefilter(self.program.prefilter if prefilter else ())
+        sound = prefilter_sound(compiled.tree, self.tags)
+        self._prefilter = Prefilter(self.program.prefilter if prefilter and sound else ())
         self._scanning = self._prefilter.active
         self._decoder_fields = self.program.fields if restricted else ()
 
@@ -328,7 +337,8 @@ class Matcher:
         self._table = self._new_table(first)
         self._buffer: list[Event] = []
 
-        # Plain dicts: the VM reads the program's fields from them in place.
+        # Plain dicts: the VM reads the program's fields from them in place
+        # (while a filtered tag is watched for W470, through ``_watched_match``).
         self._dicts: DictMatcher | None = None
         if restricted:
             self._dicts = DictMatcher(
@@ -340,6 +350,8 @@ class Matcher:
                 self._table if self.aggregating else None,
             )
             self.match = self._dicts.match  # type: ignore[method-assign]
+            if self._watch.names:
+                self.match = self._watched_match  # type: ignore[method-assign]
 
         # feed(): one line splitter, the line counter.
         self._feed_lock = threading.Lock()
@@ -362,7 +374,7 @@ class Matcher:
         try:
             return self._local.engine
         except AttributeError:
-            engine = self._local.engine = self.query.new_engine(self.engine)
+            engine = self._local.engine = self.query.new_engine(self.engine, self.tags)
             engine.warnings = self._warnings  # one list for every thread's engine
             return engine
 
@@ -387,8 +399,10 @@ class Matcher:
 
     @property
     def warnings(self) -> list[tuple[str, str]]:
-        """Run-time warnings so far ``(code, message)`` (``W401``: a group limit was reached)."""
-        return list(dict.fromkeys(self._warnings))
+        """Run-time warnings so far ``(code, message)`` (``W401``: a group
+        limit was reached; ``W470``: no event so far carried a tag the
+        query filters on, and the source has no such tag)."""
+        return list(dict.fromkeys(self._warnings + self._watch.warnings()))
 
     # --- events given as dicts -------------------------------------------------------------
 
@@ -433,11 +447,18 @@ class Matcher:
             source = self._event(event)
         except (TypeError, ValueError, RecursionError) as err:
             raise ValueError(f"not a JSON object: {_reason(err)}") from None
+        self._watch.see([source])
         out = self._engine().match(source)
         if out is None:
             return None
         self._kept([out])
         return _merged(event, source.fields, out.fields)
+
+    def _watched_match(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
+        """``match`` in place (``DictMatcher``), noting first the tags the
+        query filters on that ``event`` carries (W470)."""
+        self._watch.see_mappings((event,))
+        return self._dicts.match(event)  # type: ignore[union-attr]
 
     def match_many(self, events: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any] | None]:
         """``match`` over ``events``, one result per item in order (None when
@@ -454,6 +475,7 @@ class Matcher:
             self._items += len(batch)
         if self._dicts is not None:
             errors: list[tuple[int, str]] = []
+            self._watch.see_mappings(batch)
             results = self._dicts.match_list(batch, errors)
             for index, reason in errors:
                 self._bad(MalformedLine(base + index + 1, reason))
@@ -494,6 +516,7 @@ class Matcher:
 
     def _run(self, sources: list[Event]) -> list[Event | None]:
         """The per-event output of each event (None when dropped), in order."""
+        self._watch.see(sources)
         engine = self._engine()
         if self.engine != "vm":
             # run() would aggregate: one call per event (match stops before aggregates)
@@ -593,6 +616,7 @@ class Matcher:
         if columns is not None and len(block) - offset <= self.max_line_bytes:
             batch = columns.decode_spans(block, packed)
             if batch is not None:
+                self._watch.see([batch], self.program.fields)
                 rows = self._engine().machine.accepted_rows(batch.columns, batch.raws)
                 if not rows:
                     return []

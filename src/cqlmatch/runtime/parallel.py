@@ -167,7 +167,7 @@ def _init(spec: dict[str, Any]) -> None:
         _WORKER.update(spec)
         return
     try:
-        runner = spec["rebuild"](spec).partial_runner("vm")
+        runner = spec["rebuild"](spec).partial_runner("vm", spec["run_tags"])
     except Exception as err:  # raised again by _work, in the parent
         _WORKER["error"] = err
         return
@@ -259,17 +259,19 @@ def run_parts(
     prefilter: bool,
     on_error: str,
     max_line_bytes: int,
+    tags: dict[str, str] | None = None,
 ) -> bool:
     """``query`` over ``parts`` in ``workers`` processes, into ``result``
     (rows, counts, malformed lines, warnings); False when the result must
     come from one pass instead (see the module docstring).  The read
     counts grow in ``result.stats`` part by part while the run goes on."""
-    runner = query.partial_runner("vm")
+    runner = query.partial_runner("vm", tags)
     spec: dict[str, Any] = {
         **query.shipped(),
         "prefilter": prefilter,
         "on_error": on_error,
         "max_line_bytes": max_line_bytes,
+        "run_tags": tags,  # (the run's: the query's own, its Inputs' and the call's)
     }
     context = start_context()
     if context.get_start_method() == "fork":

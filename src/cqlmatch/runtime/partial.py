@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -112,7 +112,10 @@ class PartialRunner:
     ``partial``, ``merge`` and ``finish`` share.  Made per state (its
     engine gathers the warnings of what it runs)."""
 
-    def __init__(self, query: Any, engine: str = "vm") -> None:
+    def __init__(
+        self, query: Any, engine: str = "vm", tags: Mapping[str, str] | None = None
+    ) -> None:
+        """``tags``: the tags of the source its parts read (``lang.tags``)."""
         if query.checked.reads_source:
             raise PartialStateError(
                 "this query reads its input again (join, defineTable): it needs the whole"
@@ -120,7 +123,7 @@ class PartialRunner:
             )
         self.query = query
         self.engine_name = engine
-        self.engine = query.new_engine(engine)
+        self.engine = query.new_engine(engine, tags)
         self.hash = query_hash(query)
         if engine == "vm":
             self.grouped = query.plan.grouped
@@ -191,6 +194,9 @@ class PartialRunner:
                 if len(kept) < MALFORMED_KEPT:
                     kept.append((part, item.line_number, item.reason))
 
+        watch = self.engine.watch  # (the tags this part's events carried: W470)
+        watch.seen.clear()
+        watch.read = False
         with reader:
             if self.grouped:
                 self.engine.fold(good(), payload)
@@ -202,13 +208,18 @@ class PartialRunner:
         state.bad, state.malformed = bad, kept
         if reader.incomplete:
             state.incomplete = [name or label]
+        for code, message in watch.warnings():
+            self.engine.warn(code, message)
         state.warnings = list(self.engine.warnings)
         self.engine.warnings.clear()
         state.overflow = self.overflow(payload)
         return state
 
     def _per_event(self, items: Iterator[Any]) -> Iterator[Any]:
-        return self.engine.stages(self.per_event, items)
+        tags = self.engine.tags
+        items = iter(self.engine.watch.watched(items))
+        tagged = items if tags is None else (event.tagged(tags) for event in items)
+        return self.engine.stages(self.per_event, tagged)
 
     # --- the end ---------------------------------------------------------------------------
 
@@ -233,7 +244,9 @@ class PartialRunner:
         else:
             out = payload.rows()
             if self.rest:
-                out = list(self.interp.stages(self.rest, iter(out)))
+                tags = engine.tags  # (the rows are events: they read the tags too)
+                rows = out if tags is None else [event.tagged(tags) for event in out]
+                out = list(self.interp.stages(self.rest, iter(rows)))
         said = list(engine.warnings)
         engine.warnings.clear()
         return [row.fields for row in out], said

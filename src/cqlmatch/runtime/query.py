@@ -16,7 +16,7 @@ the engine and the result.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,16 @@ from typing import Any
 from ..bytecode.program import Program
 from ..errors import Diagnostic
 from ..ingest.lines import MalformedLine
-from ..ingest.sources import as_inputs
+from ..ingest.sources import Inputs, as_inputs
 from ..lang.events import Event, flatten, rawstring_of
+from ..lang.tags import input_tags
 from ..limits import MAX_LINE_BYTES
 from ..semantics.checked import Checked
 from ..semantics.columns import declared_columns
+from ..semantics.enrich import Enrichment
 from ..semantics.frontend import front_end
 from ..semantics.lookups import Table
+from ..semantics.tags import check_tags, prefilter_sound
 from .choices import ENGINES, ON_ERROR
 from .plan import RunPlan, make_plan
 from .result import Result
@@ -40,13 +43,26 @@ class CompiledQuery:
     """A parsed and checked query, ready to run (immutable; see the module docstring)."""
 
     def __init__(
-        self, text: str, checked: Checked, tables: dict[str, Table], strict: bool = False
+        self,
+        text: str,
+        checked: Checked,
+        tables: dict[str, Table],
+        strict: bool = False,
+        tags: Mapping[str, str] | Iterable[str] | None = None,
+        default_tags: bool = True,
+        enrichment: Enrichment | None = None,
     ) -> None:
+        """``tags``/``default_tags``: the tags every run's inputs have unless
+        the run says otherwise (``run``); ``enrichment``: the user's GeoIP,
+        ASN and indicator data (``semantics.enrich``)."""
         self.text = text
         self.strict = strict
         self.tree = checked.tree
         self.checked = checked
         self.tables = tables
+        self.tags: dict[str, str] = input_tags(tags, defaults=False)
+        self.default_tags = default_tags
+        self.enrichment = enrichment
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -70,18 +86,26 @@ class CompiledQuery:
         """How the program runs on the VM (``runtime.plan``)."""
         return make_plan(self.checked, self.program)
 
-    def new_engine(self, engine: str = "vm") -> Any:
+    def new_engine(self, engine: str = "vm", tags: Mapping[str, str] | None = None) -> Any:
         """A fresh engine: the VM (``VMEngine``) or the reference ``Interpreter``;
-        both have ``run``, ``match`` and ``warnings``."""
+        both have ``run``, ``match`` and ``warnings``.  ``tags``: the tags
+        of the inputs it will read (``lang.tags.input_tags``; None: none)."""
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
         if engine == "vm":
             from .engine import VMEngine
 
-            return VMEngine(self.checked, self.tables, program=self.program, plan=self.plan)
+            return VMEngine(
+                self.checked,
+                self.tables,
+                program=self.program,
+                plan=self.plan,
+                tags=tags,
+                enrichment=self.enrichment,
+            )
         from ..reference import Interpreter
 
-        return Interpreter(self.checked, self.tables)
+        return Interpreter(self.checked, self.tables, tags=tags, enrichment=self.enrichment)
 
     def run(
         self,
@@ -93,6 +117,8 @@ class CompiledQuery:
         prefilter: bool = True,
         max_line_bytes: int | None = None,
         result: Result | None = None,
+        tags: Mapping[str, str] | Iterable[str] | None = None,
+        default_tags: bool = True,
     ) -> Result:
         """Output rows (aggregating queries) or kept events, as dicts, in a
         ``Result`` (a list that also carries the run's stats, malformed lines
@@ -109,15 +135,21 @@ class CompiledQuery:
         then parses every line (no prefilter) so that none is missed.
         ``prefilter=False`` decodes every line (results never differ).
         ``result``: the (empty) ``Result`` to fill, for a caller that watches
-        the counts while the run goes on; a new one by default."""
+        the counts while the run goes on; a new one by default.
+        ``tags``: the tags of the source (``{"repo": "base_sensor"}`` or
+        ``["repo=base_sensor"]``), which ``#repo`` reads when an event has
+        neither ``#repo`` nor ``repo``; they go over the default Falcon
+        sensor tags (``lang.tags.FALCON_SENSOR_TAGS``) and an ``Inputs``'
+        own tags; ``default_tags=False`` leaves the defaults out."""
         if on_error not in ON_ERROR:
             raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, not {on_error!r}")
         count = worker_count(workers)
-        runner = self.new_engine(engine)
+        inputs = as_inputs(source)
+        run_tags = self.run_tags(inputs, tags, default_tags)
+        runner = self.new_engine(engine, run_tags)
         result = Result() if result is None else result
         limit = MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes
-        use_prefilter = prefilter and on_error == "skip"
-        inputs = as_inputs(source)
+        use_prefilter = prefilter and on_error == "skip" and prefilter_sound(self.tree, run_tags)
         paths: list[Any] = list(inputs) if inputs is not None else [source]
         many = len(paths) > 1
         if engine == "vm" and count > 1 and self.plan.splits:
@@ -138,6 +170,7 @@ class CompiledQuery:
                     prefilter=use_prefilter,
                     on_error=on_error,
                     max_line_bytes=limit,
+                    tags=run_tags,
                 )
                 if done:
                     result.columns = self.columns
@@ -150,26 +183,47 @@ class CompiledQuery:
             items.close()  # a run may stop early (head) or be interrupted: count what was read
         return self._finish(result, runner, out, self.columns)
 
+    def run_tags(
+        self,
+        inputs: Inputs | None,
+        tags: Mapping[str, str] | Iterable[str] | None,
+        default_tags: bool = True,
+    ) -> dict[str, str]:
+        """The tags of a run's inputs: the defaults (unless the run, the
+        query or the ``Inputs`` turns them off), then the query's tags, an
+        ``Inputs``' own, and the run's ``tags``, each over the one before."""
+        defaults = default_tags and self.default_tags and (inputs is None or inputs.default_tags)
+        out = input_tags(self.tags, defaults)
+        if inputs is not None:
+            out.update(inputs.tags)
+        out.update(input_tags(tags, defaults=False))
+        return out
+
     def shipped(self) -> dict[str, Any]:
         """What another process needs to make this query again without
         compiling its program (``rebuild``): the program as bytes, the text,
-        parameters and lookup rows; plain values, picklable."""
+        parameters, lookup rows, tags of the source and enrichment files;
+        plain values, picklable."""
         return {
             "program": self.program.dumps(),
             "text": self.text,
             "strict": self.strict,
             "params": dict(self.checked.params),
             "tables": self.tables,
+            "tags": self.tags,
+            "default_tags": self.default_tags,
+            "enrichment": self.enrichment,
             "rebuild": rebuild,
         }
 
-    def partial_runner(self, engine: str = "vm") -> Any:
-        """A ``runtime.partial.PartialRunner`` of this query (a fresh engine)."""
+    def partial_runner(self, engine: str = "vm", tags: Mapping[str, str] | None = None) -> Any:
+        """A ``runtime.partial.PartialRunner`` of this query (a fresh engine)
+        reading inputs with ``tags`` (default: the query's, ``run_tags``)."""
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
         from .partial import PartialRunner
 
-        return PartialRunner(self, engine)
+        return PartialRunner(self, engine, self.run_tags(None, None) if tags is None else tags)
 
     def partial(
         self,
@@ -246,11 +300,23 @@ class CompiledQuery:
         result.extend(event.fields for event in out)
         return result
 
-    def match(self, event: Mapping[str, Any], engine: str = "vm") -> dict[str, str] | None:
-        """The event with the fields per-event stages assign, or None if dropped."""
+    def match(
+        self,
+        event: Mapping[str, Any],
+        engine: str = "vm",
+        *,
+        tags: Mapping[str, str] | Iterable[str] | None = None,
+        default_tags: bool = True,
+    ) -> dict[str, str] | None:
+        """The event with the fields per-event stages assign, or None if
+        dropped; ``tags`` and ``default_tags`` as for ``run``."""
         fields = flatten(event)
         raw = fields.get("@rawstring") or rawstring_of(event)
-        matcher = self._vm_matcher if engine == "vm" else self.new_engine(engine)
+        run_tags = self.run_tags(None, tags, default_tags)
+        if engine == "vm" and tags is None and default_tags and self.default_tags:
+            matcher = self._vm_matcher
+        else:
+            matcher = self.new_engine(engine, run_tags)
         out = matcher.match(Event(fields, raw))
         return None if out is None else out.fields
 
@@ -261,8 +327,9 @@ class CompiledQuery:
 
     @cached_property
     def _vm_matcher(self) -> Any:
-        """The VM engine ``match`` reuses (made once; it reports no warnings)."""
-        return self.new_engine("vm")
+        """The VM engine ``match`` reuses (made once, with the default
+        tags; it reports no warnings)."""
+        return self.new_engine("vm", self.run_tags(None, None))
 
 
 def rebuild(spec: Mapping[str, Any]) -> CompiledQuery:
@@ -270,8 +337,19 @@ def rebuild(spec: Mapping[str, Any]) -> CompiledQuery:
     (``ValueError`` for bytes that are not a program of this cqlmatch)."""
     from ..bytecode.program import loads
 
-    front = front_end(spec["text"], spec["strict"], spec["params"], spec["tables"])
-    query = CompiledQuery(front.text, front.checked, front.tables, front.strict)  # type: ignore[arg-type]
+    enrichment = spec.get("enrichment")
+    front = front_end(
+        spec["text"], spec["strict"], spec["params"], spec["tables"], enrichment=enrichment
+    )
+    query = CompiledQuery(
+        front.text,
+        front.checked,  # type: ignore[arg-type]
+        front.tables,  # type: ignore[arg-type]
+        front.strict,
+        spec.get("tags"),
+        spec.get("default_tags", True),
+        enrichment,
+    )
     query.__dict__["program"] = loads(spec["program"])  # (its cached property)
     return query
 
@@ -365,6 +443,12 @@ def compile(
     params: Mapping[str, str] | None = None,
     lookups: Mapping[str, str | Path | Table] | None = None,
     lookup_dir: str | Path | None = None,
+    *,
+    tags: Mapping[str, str] | Iterable[str] | None = None,
+    default_tags: bool = True,
+    geoip: str | Path | None = None,
+    asn: str | Path | None = None,
+    iocs: str | Path | None = None,
 ) -> CompiledQuery:
     """Parse and check ``text``; raises ``CQLSyntaxError`` or ``CQLCompileError``.
 
@@ -376,9 +460,27 @@ def compile(
     ``lookup_dir/NAME``, subfolders allowed, nothing outside it); absolute
     names and ``..`` are E224, names not provided E222.  No file is read
     here: each is read when a run first needs it, and one that is not a
-    table is E225 then (docs/security.md)."""
-    front = front_end(text, strict, params, lookups, lookup_dir)
-    return CompiledQuery(front.text, front.checked, front.tables, front.strict)  # type: ignore[arg-type]
+    table is E225 then (docs/security.md).  ``tags``: the tags of the
+    source every run's inputs have (``{"repo": "detections"}``), over the
+    Falcon sensor defaults unless not ``default_tags`` (``lang.tags``);
+    a filter on a tag that neither Falcon events nor these give is W340.
+    ``geoip``, ``asn``: MaxMind databases for ``ipLocation()`` and
+    ``asn()``; ``iocs``: an indicator file for ``ioc:lookup()``
+    (``semantics.enrich``); a query calling one without its data is E223,
+    and a file that cannot be read E226 (each is opened here)."""
+    enrichment = Enrichment(geoip, asn, iocs) if geoip or asn or iocs else None
+    front = front_end(text, strict, params, lookups, lookup_dir, enrichment)
+    query = CompiledQuery(
+        front.text,
+        front.checked,  # type: ignore[arg-type]
+        front.tables,  # type: ignore[arg-type]
+        front.strict,
+        tags,
+        default_tags,
+        enrichment,
+    )
+    query.checked.diagnostics.extend(check_tags(query.tree, query.run_tags(None, None)))
+    return query
 
 
 def compile_file(
@@ -387,6 +489,12 @@ def compile_file(
     params: Mapping[str, str] | None = None,
     lookups: Mapping[str, str | Path | Table] | None = None,
     lookup_dir: str | Path | None = None,
+    *,
+    tags: Mapping[str, str] | Iterable[str] | None = None,
+    default_tags: bool = True,
+    geoip: str | Path | None = None,
+    asn: str | Path | None = None,
+    iocs: str | Path | None = None,
 ) -> CompiledQuery:
     """``compile`` for a query file (``-`` reads standard input).  Lookup
     files are not looked for beside the query: pass its folder as
@@ -394,6 +502,18 @@ def compile_file(
     if path == "-":
         import sys
 
-        return compile(sys.stdin.read(), strict, params, lookups, lookup_dir)
-    text = Path(path).read_text(encoding="utf-8")
-    return compile(text, strict, params, lookups, lookup_dir)
+        text = sys.stdin.read()
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    return compile(
+        text,
+        strict,
+        params,
+        lookups,
+        lookup_dir,
+        tags=tags,
+        default_tags=default_tags,
+        geoip=geoip,
+        asn=asn,
+        iocs=iocs,
+    )

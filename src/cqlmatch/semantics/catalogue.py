@@ -71,6 +71,9 @@ class FunctionSpec:
     unsupported: str | None = None  # why the offline engine refuses it
     external: bool = False  # refused because it needs data from outside the events
     aliases: tuple[str, ...] = field(default=())
+    # the user's data it reads (``semantics.enrich``: "geoip", "asn" or
+    # "iocs"): without it the query is E223, as an external function is
+    needs: str | None = None
 
     def param(self, name: str) -> P | None:
         lowered = name.lower()
@@ -895,6 +898,46 @@ _CATALOGUE += [
     ),
 ]
 
+# --- enrichment from the user's own data (semantics.enrich) ---------------------------
+_CATALOGUE += [
+    FunctionSpec(
+        "ipLocation",
+        "transform",
+        (P("field", T.FIELD, default="ip"), P("as", T.FIELD)),
+        unnamed="field",
+        external=True,
+        needs="geoip",
+    ),
+    FunctionSpec(
+        "asn",
+        "transform",
+        (P("field", T.FIELD, default="ip"), P("as", T.FIELD)),
+        unnamed="field",
+        external=True,
+        needs="asn",
+    ),
+    FunctionSpec(
+        "ioc:lookup",
+        "transform",
+        (
+            P("field", T.FIELDS, required=True),
+            P("type", T.ENUM, required=True, choices=("ip_address", "domain", "url")),
+            P(
+                "confidenceThreshold",
+                T.ENUM,
+                default="high",
+                choices=("unverified", "low", "medium", "high"),
+            ),
+            P("include", T.STRINGS),
+            P("prefix", T.STRING, default="ioc"),
+            P("strict", T.BOOL, default=False),
+        ),
+        unnamed="field",
+        external=True,
+        needs="iocs",
+    ),
+]
+
 
 # --- added for issue 18: functions real queries and the documentation use ---
 # (implementations: functions/maths.py, encoding.py, substrings.py,
@@ -1204,10 +1247,7 @@ _CATALOGUE += [
 
 _OFFLINE = "needs LogScale-side data that an offline engine does not have"
 _UNSUPPORTED = {
-    "ipLocation": "needs a GeoIP database",
-    "asn": "needs an ASN database",
     "rdns": "needs DNS look-ups at query time",
-    "ioc:lookup": "needs CrowdStrike threat intelligence",
     "worldMap": "places events on a map by GeoIP look-ups",
     "geohash": "needs a GeoIP database",
     "selfJoin": "needs a second pass over LogScale-side data; not supported offline yet",
@@ -1215,10 +1255,11 @@ _UNSUPPORTED = {
     "hashMatch": "hashes with a secret salt kept on the LogScale server",
     "hashRewrite": "hashes with a secret salt kept on the LogScale server",
 }
-# Functions that need data from outside the events (GeoIP, ASN, threat
-# intelligence, DNS): like a missing lookup file, a query using them cannot
-# run offline until that data can be supplied.
-_EXTERNAL = {"ipLocation", "asn", "rdns", "ioc:lookup", "worldMap", "geohash"}
+# Functions that need data from outside the events that cqlmatch cannot be
+# given (DNS, map widgets, a server-side salt): like a missing lookup file, a
+# query using them cannot run offline.  ipLocation(), asn() and ioc:lookup()
+# run with the user's own data (above).
+_EXTERNAL = {"rdns", "worldMap", "geohash"}
 _EXTERNAL |= {"hashMatch", "hashRewrite"}  # issue 18: the salt is a server-side secret
 for _name, _why in _UNSUPPORTED.items():
     _CATALOGUE.append(FunctionSpec(_name, "stage", unsupported=_why, external=_name in _EXTERNAL))

@@ -30,6 +30,7 @@ from ..syntax import ast as A
 from .analysis import analyse
 from .catalogue import CATALOGUE, P, T, lookup
 from .checked import LIMIT_MAX, BoundCall, Checked
+from .enrich import need_message
 
 # The width and precision of each conversion of a format() string (``%%`` is
 # a literal percent sign and has none).
@@ -44,9 +45,13 @@ def check(
     text: str,
     params: Mapping[str, str] | None = None,
     strict: bool = False,
+    provides: frozenset[str] = frozenset(),
 ) -> Checked:
-    """Check a parsed query; raises ``CQLCompileError`` listing every error."""
+    """Check a parsed query; raises ``CQLCompileError`` listing every error.
+    ``provides``: the kinds of the user's enrichment data given
+    (``semantics.enrich``); a function needing another kind is E223."""
     checker = _Checker(text, dict(params or {}), strict)
+    checker.provides = provides
     too_long = _overlong_path(tree)
     if too_long is not None:
         diagnostic = Diagnostic(
@@ -92,6 +97,7 @@ class _Checker:
         self.strict = strict
         self.bindings: dict[int, BoundCall] = {}
         self.diagnostics: list[Diagnostic] = []
+        self.provides: frozenset[str] = frozenset()  # the user's enrichment data
         # inside a correlate() query: its name and the names of all its queries
         self._correlate: tuple[str, list[str]] | None = None
 
@@ -379,6 +385,9 @@ class _Checker:
             self.error(
                 code, f"{spec.name}() is not supported offline: {spec.unsupported}", call.span
             )
+            return None
+        if spec.needs is not None and spec.needs not in self.provides:
+            self.error("E223", need_message(spec.name, spec.needs), call.span)
             return None
         if spec.name == "window" and kinds is None:
             self.error("E208", _WINDOW_PLACE, call.span)

@@ -11,7 +11,8 @@ event *can* carry; absence from it means the type never has the field.
 from __future__ import annotations
 
 # Keys on every raw FDR event, plus the host name late sensors add and the
-# LogScale tag and timestamp fields.
+# LogScale tag and timestamp fields (#repo, #type and #kind: every input has
+# them, by default the Falcon sensor tags of lang.tags).
 COMMON = frozenset(
     {
         "aid",
@@ -26,6 +27,8 @@ COMMON = frozenset(
         "@rawstring",
         "@id",
         "#repo",
+        "#type",
+        "#kind",
         "id",
         "name",
         "ConfigBuild",

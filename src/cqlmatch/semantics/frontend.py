@@ -31,6 +31,7 @@ from ..errors import CQLCompileError, Diagnostic
 from ..syntax.parser import parse
 from .check import check
 from .checked import Checked
+from .enrich import IOC_COLUMNS, NEEDS, Enrichment, EnrichmentError
 from .lookups import LookupNameError, Source, Table, Tables, resolve_sources
 
 __all__ = ["FrontEnd", "front_end"]
@@ -57,6 +58,7 @@ def front_end(
     params: Mapping[str, str] | None = None,
     lookups: Mapping[str, Source] | None = None,
     lookup_dir: str | Path | None = None,
+    enrichment: Enrichment | None = None,
 ) -> FrontEnd:
     """Parse and check ``text`` and resolve the names of its lookup files
     (reading none); raises ``CQLSyntaxError`` or ``CQLCompileError``, and
@@ -66,11 +68,16 @@ def front_end(
     fields, filter conditions) into errors.  ``params`` fills ``?name``
     placeholders; ``lookups`` maps lookup-file names to paths or rows;
     ``lookup_dir`` is a directory where names not in ``lookups`` are files
-    (subfolders allowed, nothing outside it)."""
+    (subfolders allowed, nothing outside it).  ``enrichment``: the user's
+    GeoIP and ASN databases and indicator file; each one a call needs is
+    opened here (E226 when it cannot be read; E223 when it is not given)."""
     if lookup_dir is not None and not Path(lookup_dir).is_dir():
         raise NotADirectoryError(f"lookup directory {str(lookup_dir)!r}: not a directory")
     tree = parse(text)
-    checked = check(tree, text, params=params, strict=strict)
+    provides = enrichment.provides if enrichment is not None else frozenset()
+    checked = check(tree, text, params=params, strict=strict, provides=provides)
+    if enrichment is not None:
+        _open_enrichment(text, checked, enrichment)
     defined = {
         str(b.get("name")) for b in checked.bindings.values() if b.spec.name == "defineTable"
     }
@@ -99,3 +106,31 @@ def front_end(
         diagnostic = Diagnostic("error", err.code, str(err), spans[err.name], expected=expected)
         raise CQLCompileError(text, [diagnostic]) from None
     return FrontEnd(text, checked, Tables(sources, text, spans), strict)
+
+
+def _open_enrichment(text: str, checked: Checked, enrichment: Enrichment) -> None:
+    """Open the data each enrichment call reads, so that a missing or broken
+    file is E226 at the first call needing it, before any event is read;
+    an ``include=`` of ``ioc:lookup()`` naming no column is E207."""
+    for binding in checked.bindings.values():
+        kind = binding.spec.needs
+        if kind is None:
+            continue
+        try:
+            enrichment.open(kind)
+        except EnrichmentError as err:
+            diagnostic = Diagnostic(
+                "error", "E226", str(err), binding.node.span, expected=NEEDS[kind][0]
+            )
+            raise CQLCompileError(text, [diagnostic]) from None
+        if kind == "iocs" and binding.given("include"):
+            for column in binding.get("include"):  # type: ignore[union-attr]
+                if column not in IOC_COLUMNS:
+                    diagnostic = Diagnostic(
+                        "error",
+                        "E207",
+                        f"ioc:lookup() include: {column!r} is not a column of the indicator"
+                        f" file ({', '.join(IOC_COLUMNS)})",
+                        binding.nodes["include"].span,
+                    )
+                    raise CQLCompileError(text, [diagnostic])

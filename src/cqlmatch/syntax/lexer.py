@@ -105,6 +105,9 @@ class Lexer:
         self.text = text
         self.source = SourceMap(text)
         self._cache: tuple[dict[int, Token], ...] = ({}, {}, {})
+        #: every comment trivia skipping met: start offset -> end offset
+        #: (``syntax.comments`` keeps those the final parse really skipped)
+        self.comments: dict[int, int] = {}
         bad = _SURROGATE.search(text)
         if bad is not None:
             # Not Unicode text (undecodable bytes, a broken UTF-16 pair): no
@@ -129,11 +132,13 @@ class Lexer:
                 pos = m.end()
             if text.startswith("//", pos):
                 newline = text.find("\n", pos)
+                self.comments[pos] = len(text) if newline < 0 else newline
                 pos = len(text) if newline < 0 else newline + 1
             elif text.startswith("/*", pos):
                 close = text.find("*/", pos + 2)
                 if close < 0:
                     raise self.error("E002", "unterminated /* comment", pos, pos + 2, "'*/'")
+                self.comments[pos] = close + 2
                 pos = close + 2
             else:
                 return pos

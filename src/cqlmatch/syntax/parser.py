@@ -34,6 +34,7 @@ import re
 from ..errors import CQLSyntaxError, Span
 from ..limits import MAX_DEPTH, MAX_EXPR_DEPTH
 from . import ast as A
+from .comments import Comment, collect
 from .lexer import Lexer, Mode
 from .tokens import Token, TokenKind as K
 
@@ -59,6 +60,14 @@ _MULTIPLICATIVE = {K.STAR: "*", K.SLASH: "/", K.PERCENT: "%"}
 def parse(text: str) -> A.Pipeline:
     """Parse a whole query; raises ``CQLSyntaxError`` and nothing else."""
     return Parser(text).parse_query()
+
+
+def parse_with_comments(text: str) -> tuple[A.Pipeline, tuple[Comment, ...]]:
+    """``parse``, and the query's comments in source order (for the printer:
+    ``format_query(tree, comments=...)`` prints them where they stood)."""
+    parser = Parser(text)
+    tree = parser.parse_query()
+    return tree, collect(text, parser.lexer.comments, tree)
 
 
 def _is_keyword(tok: Token, *words: str) -> bool:

@@ -3,14 +3,25 @@
 Printing and re-parsing gives an equal tree (spans aside); ``cqlmatch fmt``
 and the corpus round-trip check rely on that.  Layout: one stage per line
 after a leading ``| ``, case and match branches one per line, indented.
-Comments are not part of the tree and are not reproduced.
+
+Comments are not part of the tree; given the side table
+(``syntax.comments``, from ``parse_with_comments``) they are printed
+beside the stage they were written beside: a comment before a stage (or
+inside it, where the layout has no place for it) on its own lines before
+the stage, a comment after a stage on the same line after it on that line,
+and comments after the last stage of a ``case`` branch or ``match`` arm
+before the next one.  Printing is then idempotent too: the printed comments
+stand where the next printing puts them again.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
+from ..errors import Span
 from . import ast as A
+from .comments import Comment, Comments
 
 INDENT = "  "
 LINE_WIDTH = 100  # a filter stage longer than this puts each AND operand on its own line
@@ -40,9 +51,20 @@ _UNARY_NOT = 3
 _UNARY_SIGN = 7
 
 
-def format_query(node: A.Pipeline) -> str:
-    """The canonical text of a whole query."""
-    return _pipeline(node, "")
+def format_query(
+    node: A.Pipeline, comments: Iterable[Comment] = (), text: str | None = None
+) -> str:
+    """The canonical text of a whole query; with its ``comments`` and the
+    ``text`` they were read from (``parse_with_comments``), those too."""
+    items = tuple(comments)
+    if not items:
+        return _pipeline(node, "")
+    if text is None:
+        raise ValueError("comments need the text they were read from")
+    table = Comments(text, items)
+    out = _pipeline(node, "", table, 0, len(text) + 1, True)
+    rest = "\n".join(c.text for c in table.rest())  # (none: the top level takes every one)
+    return f"{out}\n{rest}" if rest and out else out or rest
 
 
 def quote(text: str) -> str:
@@ -57,33 +79,70 @@ def field_name(name: str) -> str:
     return quote(name)
 
 
-def _pipeline(node: A.Pipeline, indent: str) -> str:
-    if not node.stages:
-        return ""
-    stages = [_stage(stage, indent) for stage in node.stages]
-    return stages[0] + "".join(f"\n{indent}| {stage}" for stage in stages[1:])
+def _pipeline(
+    node: A.Pipeline,
+    indent: str,
+    cm: Comments | None = None,
+    lo: int = 0,
+    hi: int = 0,
+    tail: bool = False,
+    first: str = "",
+) -> str:
+    """The stages, one per line after the first (which the caller has
+    indented, by ``first``).  With comments ``cm``: those in ``[lo, hi)``
+    not taken by a nested pipeline; ``tail``: also those after the last stage."""
+    if cm is None:
+        if not node.stages:
+            return ""
+        stages = [_stage(stage, indent) for stage in node.stages]
+        return stages[0] + "".join(f"\n{indent}| {stage}" for stage in stages[1:])
+    out = ""
+    stages = node.stages
+    for i, stage in enumerate(stages):
+        text = _stage(stage, indent, cm)
+        leading = cm.take(lo, stage.span.end)
+        last = i == len(stages) - 1
+        trailing: list[Comment] = []
+        if not last or tail:
+            trailing = cm.take_same_line(stage.span.end, hi if last else stages[i + 1].span.start)
+        lead = "".join(f"{c.text}\n{indent if i else first}" for c in leading)
+        if i:
+            out += f"\n{indent}{lead}| {text}"
+        else:
+            out += f"{lead}{text}"
+        if trailing:
+            out += " " + " ".join(c.text for c in trailing)
+        lo = stage.span.end
+    if tail:
+        after = cm.take(lo, hi)
+        if after:
+            out += ("\n" + indent if stages else "") + f"\n{indent}".join(c.text for c in after)
+    return out
 
 
 def _inline_pipeline(node: A.Pipeline) -> str:
     return " | ".join(_stage(stage, "") for stage in node.stages).replace("\n", " ")
 
 
-def _stage(node: A.Node, indent: str) -> str:
+def _stage(node: A.Node, indent: str, cm: Comments | None = None) -> str:
     if isinstance(node, A.Assign):
         return f"{field_name(node.field)} := {_expr(node.value, 0)}"
     if isinstance(node, A.FieldCall):
         return f"{field_name(node.field)} =~ {_call(node.call)}"
     if isinstance(node, A.Case):
         inner = indent + INDENT
-        branches = [_pipeline(b, inner + INDENT) for b in node.branches]
-        body = " ;\n".join(inner + b for b in branches)
+        starts = [b.span.start for b in node.branches]
+        bodies = _bodies(node.branches, starts, node.span, inner, inner, cm, arms=False)
+        body = " ;\n".join(inner + b for b in bodies)
         return "case {\n" + body + ("\n" if body else "") + indent + "}"
     if isinstance(node, A.MatchStmt):
         inner = indent + INDENT
-        arms = [
-            f"{inner}{_match_pattern(arm.pattern)} => {_pipeline(arm.body, inner + INDENT)}"
-            for arm in node.arms
-        ]
+        pipelines = tuple(arm.body for arm in node.arms)
+        starts = [arm.span.start for arm in node.arms]
+        bodies = _bodies(pipelines, starts, node.span, inner, inner + INDENT, cm, arms=True)
+        arms = []
+        for arm, (lead, body) in zip(node.arms, bodies, strict=True):
+            arms.append(f"{inner}{lead}{_match_pattern(arm.pattern)} => {body}")
         return f"{field_name(node.field)} match {{\n" + " ;\n".join(arms) + f"\n{indent}}}"
     if isinstance(node, A.Array):
         return _expr(node, 0)
@@ -92,6 +151,38 @@ def _stage(node: A.Node, indent: str) -> str:
         if sum(map(len, items)) > LINE_WIDTH:
             return f"\n{indent}  ".join(items)
     return _filter(node, 0)
+
+
+def _bodies(
+    pipelines: tuple[A.Pipeline, ...],
+    starts: list[int],
+    span: Span,
+    inner: str,
+    first: str,
+    cm: Comments | None,
+    arms: bool,
+) -> list:
+    """The branches of a case (each a string) or the bodies of a match's
+    arms (each ``(comment lines, body)``; the arms start at ``starts``).
+    A branch takes the comments from the end of the one before, those
+    before its start on lines of their own at ``inner``; those after its
+    last stage are left to the next (a ``//`` there would swallow the
+    ``;``), except for the last branch, which takes every one up to the
+    closing brace.  ``first``: the indent of a comment before the first
+    stage (a branch starts on a line of its own, an arm's body after ``=>``)."""
+    indent = inner + INDENT
+    if cm is None:
+        bodies = [_pipeline(p, indent) for p in pipelines]
+        return [("", b) for b in bodies] if arms else bodies
+    out: list = []
+    lo = span.start
+    for k, pipeline in enumerate(pipelines):
+        last = k == len(pipelines) - 1
+        lead = "".join(f"{c.text}\n{inner}" for c in cm.take(lo, starts[k]))
+        body = _pipeline(pipeline, indent, cm, starts[k], span.end, last, first)
+        out.append((lead, body) if arms else lead + body)
+        lo = pipeline.stages[-1].span.end if pipeline.stages else starts[k]
+    return out
 
 
 def _match_pattern(node: A.Node) -> str:
