@@ -150,7 +150,7 @@ def _workers_used(monkeypatch, tmp_path, cores: int, workers: int | None) -> lis
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
     asked: list[int] = []
-    monkeypatch.setattr(parallel, "plan_parts", lambda paths, n: asked.append(n))
+    monkeypatch.setattr(parallel, "plan_parts", lambda paths, n, fast=False: asked.append(n))
     path = tmp_path / "events.ndjson"
     path.write_text('{"k": "a"}\n{"k": "b"}\n')
     rows = cqlmatch.compile("k=*").run(path, workers=workers)
