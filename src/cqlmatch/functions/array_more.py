@@ -52,21 +52,9 @@ from __future__ import annotations
 from ..lang.events import Event
 from ..lang.values import parse_number
 from ..syntax import ast as A
-from .arrays import _element_fields, array_base, element_count, run_condition, scalar_values
+from .arrays import array_base, element_count, run_condition, scalar_values, write_array
 from .registry import event_function, stage_function
 from .stages import apply_function
-
-
-def _write(event: Event, target: str, values: list[str], terminate: bool = True) -> Event:
-    fields = dict(event.fields)
-    if terminate:
-        for name in _element_fields(fields, target, element_count(fields, target)):
-            del fields[name]
-    for index, value in enumerate(values):
-        fields[f"{target}[{index}]"] = value
-    out = event.copy()
-    out.fields = fields
-    return out
 
 
 def _target(call, base: str) -> str:
@@ -83,7 +71,7 @@ def array_eval(rt, call, event):
         out = run_condition(rt, call.get("function"), event.with_fields({var: value}))
         if out is not None and (result := out.fields.get(target)) is not None:
             values.append(result)
-    return [_write(event, target, values)]
+    return [write_array(event, target, values)]
 
 
 @event_function("array:append")
@@ -115,7 +103,7 @@ def array_dedup(rt, call, event):
     values = scalar_values(event.fields, base)
     if not values and not call.given("asArray"):
         return [event]
-    return [_write(event, _target(call, base), list(dict.fromkeys(values)))]
+    return [write_array(event, _target(call, base), list(dict.fromkeys(values)))]
 
 
 @event_function("array:sort")
@@ -132,7 +120,7 @@ def array_sort(rt, call, event):
         ordered = [v for _, v in numbers] + sorted(texts, key=str.lower, reverse=descending)
     else:
         ordered = sorted(values, key=str.lower, reverse=descending)
-    return [_write(event, _target(call, base), ordered, terminate=False)]
+    return [write_array(event, _target(call, base), ordered, terminate=False)]
 
 
 def _element_events(event: Event, base: str, var: str) -> list[Event]:

@@ -103,6 +103,20 @@ def _element_fields(fields: dict[str, str], base: str, count: int) -> set[str]:
     return doomed
 
 
+def write_array(event: Event, target: str, values: list[str], terminate: bool = True) -> Event:
+    """``event`` with ``target[0..]`` set to ``values``; ``terminate``: the
+    target's old elements are removed first (no stale tail)."""
+    fields = dict(event.fields)
+    if terminate:
+        for name in _element_fields(fields, target, element_count(fields, target)):
+            del fields[name]
+    for index, value in enumerate(values):
+        fields[f"{target}[{index}]"] = value
+    out = event.copy()
+    out.fields = fields
+    return out
+
+
 # --- running a condition ----------------------------------------------------------
 
 
@@ -214,14 +228,7 @@ def array_filter(rt, call, event):
     function = call.get("function")
     values = scalar_values(event.fields, base)
     kept = [v for v in values if passes(rt, function, event.with_fields({var: v}))]
-    fields = dict(event.fields)
-    for name in _element_fields(fields, target, element_count(fields, target)):
-        del fields[name]
-    for index, value in enumerate(kept):
-        fields[f"{target}[{index}]"] = value
-    out = event.copy()
-    out.fields = fields
-    return [out]
+    return [write_array(event, target, kept)]
 
 
 @event_function("array:drop")

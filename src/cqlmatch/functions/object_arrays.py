@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 
 from ..lang.events import Event
-from .arrays import _element_fields, array_base, element_count, run_condition
+from .arrays import array_base, element_count, run_condition, write_array
 from .registry import event_function
 
 
@@ -60,14 +60,7 @@ def object_array_eval(rt, call, event):
         out = run_condition(rt, function, _element_event(event, var, element))
         if out is not None and (value := out.fields.get(target)) is not None:
             values.append(value)
-    fields = dict(event.fields)
-    for name in _element_fields(fields, target, element_count(fields, target)):
-        del fields[name]
-    for index, value in enumerate(values):
-        fields[f"{target}[{index}]"] = value
-    result = event.copy()
-    result.fields = fields
-    return [result]
+    return [write_array(event, target, values)]
 
 
 @event_function("objectArray:exists")

@@ -79,30 +79,10 @@ class LineSplitter:
 
     def push(self, data: bytes) -> list[Block]:
         """The blocks ``data`` completes, in order."""
-        out: list[Block] = []
-        cut = data.rfind(_NL)
-        if cut < 0:
-            if not self._discarding and data:
-                self._carry(data, out)
-            return out
-        start = 0
-        if self._discarding or self._carried:
-            first = data.find(_NL)
-            if self._discarding:
-                self._discarding = False
-            elif self._size + first > self.max_line:
-                out.append(Overlong(self._size + first))
-            else:
-                self._carried.append(data[:first])
-                out.append(b"".join(self._carried))
-            self._carried.clear()
-            self._size = 0
-            start = first + 1
-        if start <= cut:
-            out.append(data[start:cut])
-        if cut + 1 < len(data):
-            self._carry(data[cut + 1 :], out)
-        return out
+        before, start, end, after = self.push_range(data)
+        if start <= end:
+            before.append(data[start:end])
+        return before + after
 
     def push_range(self, data: bytes) -> tuple[list[Block], int, int, list[Block]]:
         """``push`` without copying the lines that ``data`` holds whole:

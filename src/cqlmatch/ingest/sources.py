@@ -108,6 +108,13 @@ def _directory_files(root: Path) -> list[str]:
     return sorted(files)
 
 
+def source_name(source: object) -> str:
+    """How messages name a source: its path, or what kind of input it is."""
+    if isinstance(source, str | os.PathLike):
+        return "<stdin>" if source == "-" else str(source)
+    return f"<{type(source).__name__}>"
+
+
 def as_inputs(source: object) -> Inputs | None:
     """``source`` as ``Inputs`` when it names files: an ``Inputs``, or a
     list or tuple of ``os.PathLike`` paths (plain strings in a list are

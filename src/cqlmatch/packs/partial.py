@@ -14,15 +14,11 @@ enabled rules' ids and texts.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 from ..functions.partials import StageState
-from ..ingest.blocks import FileRange
-from ..ingest.lines import MalformedLine
 from ..ingest.reader import read_events
-from ..limits import MALFORMED_KEPT
-from ..runtime.partial import PartialState, dump_table, load_table
+from ..runtime.partial import PartialState, dump_table, load_table, part_origin
 from ..runtime.result import Result
 from .rules import PackRule
 from .run import (
@@ -122,12 +118,7 @@ class PackRunner:
         continues: bool = False,
     ) -> PartialState:
         """The state of one part (as ``PartialRunner.run``)."""
-        from ..runtime.partial import _source_name
-
-        if isinstance(source, FileRange):
-            label, start = str(source.path), source.start
-        else:
-            label, start = _source_name(source), int(continues)
+        label, start = part_origin(source, continues)
         gate = shared_prefilter(self.index, self.prefilter and prefilter and on_error == "skip")
         reader = read_events(
             source,
@@ -143,29 +134,14 @@ class PackRunner:
             stats.seconds = 0.0
         hits: list[dict[str, str]] = []
         state = PartialState(self, None)
-        kept: list[tuple[int, int, str]] = []
-        bad = 0
         batch: list[Any] = []
 
         def flush() -> None:
             hits.extend(self.hits.rows(batch_hits(self.runs, batch, self.index), batch))
             batch.clear()
 
-        def good() -> Iterator[Any]:
-            nonlocal bad
-            for item in reader:
-                if type(item) is not MalformedLine:
-                    yield item
-                    continue
-                if on_error == "fail":
-                    state.failed = (part, item.line_number, item.reason)
-                    return
-                bad += 1
-                if len(kept) < MALFORMED_KEPT:
-                    kept.append((part, item.line_number, item.reason))
-
         with reader:
-            for item in good():
+            for item in state.events(reader, part, on_error):
                 batch.append(item)
                 if len(batch) == BATCH:
                     flush()
@@ -181,11 +157,7 @@ class PackRunner:
                 run.engine.warnings.clear()
             rules.append(one)
         state.payload = PackPayload(hits, rules)
-        state.parts = [(part, name or label, start, reader.stats.lines)]
-        state.stats = reader.stats.as_dict()
-        state.bad, state.malformed = bad, kept
-        if reader.incomplete:
-            state.incomplete = [name or label]
+        state.read_part(reader, part, name or label, start)
         state.overflow = any(one.overflow for one in rules)
         return state
 

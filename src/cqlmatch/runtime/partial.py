@@ -39,6 +39,7 @@ from ..functions.partials import StageState, stage_state
 from ..ingest.blocks import FileRange
 from ..ingest.lines import MalformedLine
 from ..ingest.reader import IngestStats, read_events
+from ..ingest.sources import source_name
 from ..limits import MALFORMED_KEPT, PARTIAL_GROUPS
 from ..syntax import ast as A
 from .result import Result
@@ -163,10 +164,7 @@ class PartialRunner:
         anything ``CompiledQuery.run`` reads as one source; ``continues``:
         it goes on from the part before of the same name (its line numbers
         follow, as a ``FileRange`` past the start of its file does)."""
-        if isinstance(source, FileRange):
-            label, start = os.fspath(source.path), source.start
-        else:
-            label, start = _source_name(source), int(continues)
+        label, start = part_origin(source, continues)
         vm = self.engine_name == "vm"
         reader = read_events(
             source,
@@ -178,36 +176,17 @@ class PartialRunner:
         )
         state = PartialState(self, self.new_payload())
         payload = state.payload
-        kept: list[tuple[int, int, str]] = []
-        bad = 0
-
-        def good() -> Iterator[Any]:
-            nonlocal bad
-            for item in reader:
-                if type(item) is not MalformedLine:
-                    yield item
-                    continue
-                if on_error == "fail":
-                    state.failed = (part, item.line_number, item.reason)
-                    return
-                bad += 1
-                if len(kept) < MALFORMED_KEPT:
-                    kept.append((part, item.line_number, item.reason))
-
+        events = state.events(reader, part, on_error)
         watch = self.engine.watch  # (the tags this part's events carried: W470)
         watch.seen.clear()
         watch.read = False
         with reader:
             if self.grouped:
-                self.engine.fold(good(), payload)
+                self.engine.fold(events, payload)
             else:
-                outputs = self.engine.outputs(good()) if vm else self._per_event(good())
+                outputs = self.engine.outputs(events) if vm else self._per_event(events)
                 payload.add(outputs)
-        state.parts = [(part, name or label, start, reader.stats.lines)]
-        state.stats = reader.stats.as_dict()
-        state.bad, state.malformed = bad, kept
-        if reader.incomplete:
-            state.incomplete = [name or label]
+        state.read_part(reader, part, name or label, start)
         for code, message in watch.warnings():
             self.engine.warn(code, message)
         state.warnings = list(self.engine.warnings)
@@ -343,6 +322,30 @@ class PartialState:
         #: a part held more groups than a state keeps (``limits.PARTIAL_GROUPS``):
         #: the merge would not be one pass's
         self.overflow = False
+
+    def events(self, reader: Any, part: int, on_error: str) -> Iterator[Any]:
+        """The events ``reader`` reads for part ``part``: its malformed
+        lines are counted in ``bad`` and the first ``MALFORMED_KEPT`` kept
+        in ``malformed``; under ``on_error="fail"`` the first one is
+        ``failed`` and the events end there."""
+        for item in reader:
+            if type(item) is not MalformedLine:
+                yield item
+                continue
+            if on_error == "fail":
+                self.failed = (part, item.line_number, item.reason)
+                return
+            self.bad += 1
+            if len(self.malformed) < MALFORMED_KEPT:
+                self.malformed.append((part, item.line_number, item.reason))
+
+    def read_part(self, reader: Any, part: int, name: str, start: int) -> None:
+        """Note what ``reader`` read of part ``part`` (``name``, from byte
+        ``start``): its lines, counts and whether it ended early."""
+        self.parts = [(part, name, start, reader.stats.lines)]
+        self.stats = reader.stats.as_dict()
+        if reader.incomplete:
+            self.incomplete = [name]
 
     @property
     def indexes(self) -> list[int]:
@@ -501,7 +504,10 @@ class PartialState:
         return result
 
 
-def _source_name(source: Any) -> str:
-    if isinstance(source, str | os.PathLike):
-        return "<stdin>" if source == "-" else str(source)
-    return f"<{type(source).__name__}>"
+def part_origin(source: Any, continues: bool) -> tuple[str, int]:
+    """(name, first byte) of a part: a ``FileRange``'s path and start; for
+    another source its name, and 1 when it ``continues`` the part before
+    of the same name (its line numbers follow on), else 0."""
+    if isinstance(source, FileRange):
+        return os.fspath(source.path), source.start
+    return source_name(source), int(continues)

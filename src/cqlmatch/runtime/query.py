@@ -24,7 +24,7 @@ from typing import Any
 from ..bytecode.program import Program
 from ..errors import Diagnostic
 from ..ingest.lines import MalformedLine
-from ..ingest.sources import Inputs, as_inputs
+from ..ingest.sources import Inputs, as_inputs, source_name
 from ..lang.events import Event, flatten, rawstring_of
 from ..lang.tags import input_tags
 from ..limits import MAX_LINE_BYTES
@@ -410,7 +410,7 @@ def read_inputs(
             literals=literals,
             fields=fields,
         )
-        name = _source_name(source)
+        name = source_name(source)
         if not many:
             result.stats = reader.stats
         try:
@@ -428,13 +428,6 @@ def read_inputs(
         if reader.incomplete:
             result.incomplete.append(name)
     result.read_all = True
-
-
-def _source_name(source: Any) -> str:
-    """How messages name a source: its path, or what kind of input it is."""
-    if isinstance(source, str | os.PathLike):
-        return "<stdin>" if source == "-" else str(source)
-    return f"<{type(source).__name__}>"
 
 
 def compile(
