@@ -143,6 +143,15 @@ class Rsyslog:
         path = self.logs / name
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def log_after_stop(self, name: str, expected: str) -> str:
+        """The log file ``name`` once it holds ``expected``, or as it is after
+        WAIT seconds: rsyslogd may exit before the program it ran has
+        written its last words (its summary on end of input)."""
+        deadline = time.monotonic() + WAIT
+        while expected not in (text := self.log(name)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return text
+
     def lines(self, name: str) -> list[str]:
         return self.log(name).splitlines()
 

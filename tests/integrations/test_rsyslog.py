@@ -107,7 +107,7 @@ def test_omprog_agrees_with_run_across_a_restart(rsyslog, tmp_path: Path) -> Non
     daemon.wait_for(lambda: len(daemon.lines("hits.ndjson")) >= kept_first, "hits")
     daemon.stop()
     summary = f"{len(first)} message(s), {kept_first} kept, 1 malformed"
-    assert summary in daemon.log("cqlmatch.log")
+    assert summary in daemon.log_after_stop("cqlmatch.log", summary)
 
     # Restarted, it goes on where it stopped: nothing read twice, nothing lost.
     daemon.write(second)
@@ -116,7 +116,7 @@ def test_omprog_agrees_with_run_across_a_restart(rsyslog, tmp_path: Path) -> Non
     daemon.wait_for(lambda: len(daemon.lines("hits.ndjson")) >= len(expected), "hits")
     daemon.stop()
     summary = f"{len(second)} message(s), {len(expected) - kept_first} kept, 1 malformed"
-    assert summary in daemon.log("cqlmatch.log")
+    assert summary in daemon.log_after_stop("cqlmatch.log", summary)
 
     originals = {e["id"]: e for e in map(json.loads, first[:-1] + second[:-1])}
     hits = [json.loads(line) for line in daemon.lines("hits.ndjson")]
@@ -141,7 +141,7 @@ def test_mmexternal_agrees_with_run_across_a_restart(rsyslog, tmp_path: Path) ->
     daemon.wait_for(lambda: len(daemon.lines("hits.ndjson")) >= kept_first, "hits")
     daemon.stop()
     summary = f"{len(first)} message(s), {kept_first} kept, 1 malformed"
-    assert summary in daemon.log("cqlmatch.log")
+    assert summary in daemon.log_after_stop("cqlmatch.log", summary)
 
     daemon.write(second)
     daemon.start()
@@ -149,7 +149,7 @@ def test_mmexternal_agrees_with_run_across_a_restart(rsyslog, tmp_path: Path) ->
     daemon.wait_for(lambda: len(daemon.lines("hits.ndjson")) >= len(expected), "hits")
     daemon.stop()
     summary = f"{len(second)} message(s), {len(expected) - kept_first} kept, 1 malformed"
-    assert summary in daemon.log("cqlmatch.log")
+    assert summary in daemon.log_after_stop("cqlmatch.log", summary)
 
     originals = {e["id"]: e for e in map(json.loads, first[:-1] + second[:-1])}
     hits = [json.loads(line) for line in daemon.lines("hits.ndjson")]
