@@ -274,3 +274,26 @@ def test_backtracking_regex_is_a_warning_that_says_why() -> None:
     assert "negative look-ahead" in diag.message and "backtracking" in diag.message
     patterns = [p for spec in query.program.regex_sets for p in spec.patterns]
     assert not any("(?!" in p for p in patterns)  # RE2 sets hold only what RE2 runs
+
+
+# --- geohash() -------------------------------------------------------------------------------
+
+
+def test_geohash_of_the_pages_example(engine: str) -> None:
+    """geohash(): "This example computes the geohash for Greenwich:
+    lat:=51.477928 | lon:=0.0 | g:=geohash(lat=lat, lon=lon) The result is
+    gcpuzgrbxvrc"."""
+    query = "lat:=51.477928 | lon:=0.0 | g:=geohash(lat=lat, lon=lon)"
+    assert value(query, {}, "g", engine) == "gcpuzgrbxvrc"
+
+
+def test_geohash_defaults_and_precision(engine: str) -> None:
+    """Defaults from the page: lat=ip.lat, lon=ip.lon, precision=12, as=_geohash
+    (the fields ipLocation() writes)."""
+    event = {"ip.lat": "42.60498046875", "ip.lon": "-5.60302734375"}
+    full = value("geohash()", event, "_geohash", engine)
+    assert full is not None and len(full) == 12 and full.startswith("ezs42")
+    assert value("geohash(precision=5, as=h)", event, "h", engine) == "ezs42"
+    assert value("geohash(precision=1)", event, "_geohash", engine) == "e"
+    for bad in ({"ip.lat": "91", "ip.lon": "0"}, {"ip.lat": "x", "ip.lon": "0"}, {"ip.lat": "1"}):
+        assert value("geohash()", bad, "_geohash", engine) is None, bad
