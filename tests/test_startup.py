@@ -14,10 +14,11 @@ HEAVY = ("cqlmatch.reference", "cqlmatch.functions", "cqlmatch.packs", "cqlmatch
 
 
 def loaded_after(code: str, tmp_path) -> list[str]:
-    """The cqlmatch modules (and yaml) a fresh interpreter holds after ``code``."""
+    """The cqlmatch modules (and yaml, and regex: the backtracking engine) a
+    fresh interpreter holds after ``code``."""
     script = (
         "import sys, json\n" + code + "\nprint(json.dumps(sorted(m for m in sys.modules"
-        " if m.split('.')[0] in ('cqlmatch', 'yaml'))))\n"
+        " if m.split('.')[0] in ('cqlmatch', 'yaml', 'regex'))))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
@@ -63,7 +64,7 @@ def test_a_native_run_loads_no_interpreter_packs_or_generator(tmp_path) -> None:
     )
     names = loaded_after(code, tmp_path)
     assert "cqlmatch.runtime.engine" in names  # it did run on the VM
-    assert [n for n in names if n.startswith(HEAVY) or n == "yaml"] == []
+    assert [n for n in names if n.startswith(HEAVY) or n in ("yaml", "regex")] == []
     # a query with a stage after its groupBy does need the interpreter, then
     (tmp_path / "q.cql").write_text("groupBy([CommandLine]) | sort(_count)\n")
     names = loaded_after(code, tmp_path)
@@ -93,4 +94,4 @@ def test_stream_loads_no_packs_without_a_pack(tmp_path) -> None:
     )
     names = loaded_after(code, tmp_path)
     assert "cqlmatch.runtime.stream" in names
-    assert [n for n in names if n.startswith(HEAVY) or n == "yaml"] == []
+    assert [n for n in names if n.startswith(HEAVY) or n in ("yaml", "regex")] == []

@@ -756,11 +756,12 @@ _TABLE = (
         The regex uses look-ahead (?=...) or (?!...), an atomic group (?>...)
         or a possessive quantifier such as {1,2}+.  LogScale's engines run
         these; RE2, which cqlmatch's VM uses, cannot.  cqlmatch runs such a
-        regex with Python's re module instead, the way LogScale's
-        backtracking engine would, so the answer is the same, but it is
-        tested event by event outside the VM's regex sets (slower) and, as
-        any backtracking engine, it can take time exponential in the value's
-        length on patterns such as (a+)+b.  Rewrite it without those
+        regex on a backtracking engine instead (the regex package, in the
+        syntax of Python's re), as LogScale's own engine would, so the answer
+        is the same; but it is tested event by event outside the VM's regex
+        sets (slower) and, as with any backtracking engine, a pattern such
+        as (a|aa)+(?=c) can take time exponential in the value's length: a
+        search gives up after 1 second (W420).  Rewrite it without those
         constructs where you can: a negative look-ahead is often a second
         filter (F=/x/ F!=/xy/).
         """,
@@ -852,6 +853,22 @@ _TABLE = (
         """,
         f'replace("", with="{"x" * 20_000}", field=Data)',
         {"Data": "y" * 1000},
+    ),
+    _w(
+        "W420",
+        "a backtracking regex gave up on a value",
+        """
+        A regex with look-ahead, an atomic group or a possessive quantifier
+        runs on a backtracking engine (W350), which can take time exponential
+        in the length of the value on patterns such as (a|aa)+(?=c).  One
+        search is given 1 second; past it the value is taken as not matching
+        (a filter drops the event, an extraction adds no field, replace() and
+        splitString() leave the value as it was) and the run goes on.  The
+        warning names the regex: rewrite it so that its repetitions cannot
+        match the same text in many ways, or without those constructs.
+        """,
+        "Data=/(a|aa)+(?=c)/",
+        {"Data": "a" * 60 + "b"},
     ),
     _w(
         "W470",

@@ -160,6 +160,11 @@ REGEX_MAX_REPEAT = 1000
 #: (LOG(FATAL) "Cannot AllocSub") past 65,535 pieces, e.g. for 66 times
 #: [^a]{1000}; such a pattern is refused (E230) well below that.
 REGEX_MAX_EXPANDED = 30_000
+#: Seconds one search of a backtracking regex (look-ahead, atomic group,
+#: possessive quantifier: RE2 cannot run these) may take on one value before
+#: it gives up (W420): such engines can take exponential time on patterns
+#: like (a|aa)+(?=c), where RE2 is linear.
+REGEX_BACKTRACK_SECONDS = 1.0
 
 # --- detection test files -----------------------------------------------------------------
 

@@ -28,13 +28,48 @@ from .functions import (
 from .functions.registry import AGGREGATE, EVENT, STAGE, STREAMING, VALUE
 from .lang.events import Event
 from .lang.glob import glob_match
-from .lang.regex import CompiledRegex, compile_regex, repeats
+from .lang.regex import CompiledRegex, RegexGaveUp, compile_regex, repeats
 from .lang.values import format_bool, format_number, parse_bool, parse_number, unescape_bare
 from .semantics.catalogue import lookup
 from .semantics.checked import BoundCall, Checked
 from .semantics.enrich import Enrichment, EnrichmentError
 from .semantics.tags import TagWatch
 from .syntax import ast as A
+
+
+class _TimeBound:
+    """A regex only a backtracking engine runs, as the interpreter uses it: a
+    search that gives up on a value (``RegexGaveUp``) counts as no match and
+    is warned of (W420) instead of ending the run."""
+
+    __slots__ = ("_compiled", "_warn", "translated")
+
+    def __init__(self, compiled: CompiledRegex, warn: Callable[[str, str], None]) -> None:
+        self._compiled = compiled
+        self._warn = warn
+        self.translated = compiled.translated
+
+    def search(self, text: str) -> bool:
+        try:
+            return self._compiled.search(text)
+        except RegexGaveUp as err:
+            self._warn(*err.warning)
+            return False
+
+    def extract(self, text: str) -> dict[str, str] | None:
+        try:
+            return self._compiled.extract(text)
+        except RegexGaveUp as err:
+            self._warn(*err.warning)
+            return None
+
+    def extract_all(self, text: str, most: int | None = None) -> list[dict[str, str]]:
+        try:
+            return self._compiled.extract_all(text, most)
+        except RegexGaveUp as err:
+            self._warn(*err.warning)
+            return []
+
 
 # Fields free text never searches (besides tags).
 _FREE_TEXT_SKIP = frozenset({"@id", "@timestamp", "@ingesttimestamp"})
@@ -79,7 +114,10 @@ class Interpreter:
     # --- the Runtime protocol -------------------------------------------------------
 
     def regex(self, pattern: str, flags: str) -> CompiledRegex:
-        return compile_regex(pattern, flags)
+        compiled = compile_regex(pattern, flags)
+        if compiled.translated.backtracking is None:
+            return compiled
+        return _TimeBound(compiled, self.warn)  # type: ignore[return-value]
 
     def warn(self, code: str, message: str) -> None:
         if (code, message) not in self.warnings:

@@ -3,9 +3,11 @@ page's sentence (quoted in the test's docstring), on both engines."""
 
 from __future__ import annotations
 
+import pytest
+
 import cqlmatch
 
-from .helpers import run, value
+from .helpers import run, value, warnings
 
 # --- eval() -------------------------------------------------------------------------------
 
@@ -297,3 +299,39 @@ def test_geohash_defaults_and_precision(engine: str) -> None:
     assert value("geohash(precision=1)", event, "_geohash", engine) == "e"
     for bad in ({"ip.lat": "91", "ip.lon": "0"}, {"ip.lat": "x", "ip.lon": "0"}, {"ip.lat": "1"}):
         assert value("geohash()", bad, "_geohash", engine) is None, bad
+
+
+@pytest.fixture
+def quick_give_up(monkeypatch):
+    """A backtracking search gives up after 50 ms instead of 1 s."""
+    from cqlmatch import limits
+
+    monkeypatch.setattr(limits, "REGEX_BACKTRACK_SECONDS", 0.05)
+
+
+CATASTROPHIC = "a" * 60 + "b"  # (a|aa)+ can split this in about 1.5e12 ways
+
+
+def test_a_backtracking_regex_that_gives_up_is_a_warning(engine: str, quick_give_up) -> None:
+    events = [{"Data": CATASTROPHIC}, {"Data": "aac"}, {"Data": "xyz"}]
+    result = cqlmatch.compile("Data=/(a|aa)+(?=c)/").run(events, engine=engine)
+    assert list(result) == [{"Data": "aac"}]
+    (_, message), *_ = [w for w in result.warnings if w[0] == "W420"]
+    assert "(a|aa)+(?=c)" in message and "not matching" in message
+    kept = cqlmatch.compile('regex("(?<x>(a|aa)+)(?=c)", field=Data, strict=false)')
+    result = kept.run(events, engine=engine)
+    assert [e.get("x") for e in result] == [None, "aa", None]  # no event is lost
+    assert [w[0] for w in result.warnings] == ["W420"]
+
+
+def test_replace_and_split_leave_the_value_when_the_regex_gives_up(
+    engine: str, quick_give_up
+) -> None:
+    event = {"Data": CATASTROPHIC}
+    assert (
+        value('replace("(a|aa)+(?=c)", with="-", field=Data)', event, "Data", engine)
+        == CATASTROPHIC
+    )
+    out = run('splitString(field=Data, by="(a|aa)+(?=c)", as=p)', [event], engine)
+    assert out == [event]
+    assert warnings('splitString(field=Data, by="(a|aa)+(?=c)", as=p)', [event], engine) == ["W420"]

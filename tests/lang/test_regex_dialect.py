@@ -786,3 +786,19 @@ def test_only_regex_errors_escape(pattern: str, flags: str) -> None:
                 result.search(text)
                 result.extract(text)
                 result.extract_all(text)
+
+
+def test_a_backtracking_search_gives_up_past_its_time(monkeypatch) -> None:
+    import time
+
+    from cqlmatch import limits
+    from cqlmatch.lang.regex import RegexGaveUp
+
+    monkeypatch.setattr(limits, "REGEX_BACKTRACK_SECONDS", 0.05)
+    c = compile_regex(r"(a|aa)+(?=c)")
+    started = time.monotonic()
+    with pytest.raises(RegexGaveUp) as info:
+        c.search("a" * 60 + "b")
+    assert time.monotonic() - started < 5
+    assert info.value.length == 61 and info.value.warning[0] == "W420"
+    assert c.search("aac")  # a value it can decide still matches

@@ -82,7 +82,7 @@ from decimal import (
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..lang.regex import Matcher, compile_translated, translate
+from ..lang.regex import Matcher, RegexGaveUp, compile_translated, translate
 from ..lang.values import parse_bool, parse_number
 from ..limits import FORMAT_WIDTH_MAX, REPLACE_GROWTH_MAX, SPLIT_PIECES_MAX
 from .registry import event_function, in_place, value_function
@@ -598,7 +598,13 @@ def _replace_text(rt, call, text: str) -> str:
 @in_place("replace")
 def replace_value(rt, call, event):
     value = event.get(call.get("field"))
-    return None if value is None else _replace_text(rt, call, value)
+    if value is None:
+        return None
+    try:
+        return _replace_text(rt, call, value)
+    except RegexGaveUp as err:
+        rt.warn(*err.warning)
+        return value  # as when nothing matches: the value is left as it was
 
 
 # --- splitString ----------------------------------------------------------------------
@@ -646,6 +652,14 @@ def _split_index(call, pieces: list[str]) -> str | None:
 
 @event_function("splitString")
 def split_string(rt, call, event):
+    try:
+        return _split_string(rt, call, event)
+    except RegexGaveUp as err:
+        rt.warn(*err.warning)
+        return [event]  # as when the separator is not found
+
+
+def _split_string(rt, call, event):
     value = event.get(call.get("field"))
     if value is None:
         return [event]
@@ -669,7 +683,11 @@ def split_string_value(rt, call, event):
     value = event.get(call.get("field"))
     if value is None or not call.given("index"):
         return None
-    return _split_index(call, _split_pieces(call, value))
+    try:
+        return _split_index(call, _split_pieces(call, value))
+    except RegexGaveUp as err:
+        rt.warn(*err.warning)
+        return None
 
 
 # --- split ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ text when it is a plain literal (``literal``), anchored or not
 (``literal_match``: the string test the compiler may run instead).
 ``compile_regex`` compiles that with pyre2 (never letting pyre2 fall back to
 Python's ``re`` on its own) into a thread-safe ``CompiledRegex``; only the
-backtracking constructs below are given to ``re``, deliberately.
+backtracking constructs below go to a backtracking engine, deliberately.
 ``required_literals`` gives literal substrings one of which must occur in any
 match, for prefilters.  Every rejected pattern raises ``RegexError`` (a
 ``ValueError``) with the construct's offset and length in the pattern; nothing
@@ -76,14 +76,17 @@ Backtracking (``Translated.backtracking``): look-ahead ``(?=...)`` and
 groups ``(?>...)`` and possessive quantifiers ``*+ ++ ?+ {n,m}+`` (listed
 as unsupported for engine v1, used by real queries with engine v2) are
 accepted, but RE2 cannot run them.  Such a pattern is printed again from
-the same tree for Python's ``re`` (``python_pattern``, see
-``_PythonEmitter``) and compiled with ``re.ASCII``: the same classes,
-anchors and group names, with one difference: under ``i`` only ASCII
-letters fold (Java's CASE_INSENSITIVE; RE2 also folds ``k`` onto the
-Kelvin sign).  ``re`` has no linear-time bound; the checker warns (W350) and
-the compiler runs such a regex outside the VM's regex sets.  Unicode classes
-and inline flag groups other than leading ones cannot be combined with these
-constructs (``re`` cannot spell them): RegexError.
+the same tree in the syntax of Python's ``re`` (``python_pattern``, see
+``_PythonEmitter``) and compiled by the ``regex`` package (that syntax,
+ASCII classes, and a time limit per search; ``Backtracking``): the same
+classes, anchors and group names, with one difference: under ``i`` only
+ASCII letters fold (Java's CASE_INSENSITIVE; RE2 also folds ``k`` onto the
+Kelvin sign).  A backtracking engine has no linear-time bound: the checker
+warns (W350), the compiler runs such a regex outside the VM's regex sets,
+and a search past ``limits.REGEX_BACKTRACK_SECONDS`` raises
+``RegexGaveUp`` (the interpreter makes it W420).  Unicode classes and inline
+flag groups other than leading ones cannot be combined with these
+constructs (``re``'s syntax cannot spell them): RegexError.
 
 Rejected (RegexError names the construct; sources: syntax-regex-unsupported
 for v1, syntax-regex-engines for \h/\v, RE2 syntax wiki): back-references
@@ -127,17 +130,23 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TypeAlias, cast
+from typing import TYPE_CHECKING, TypeAlias, cast
 
 import re2
 
+if TYPE_CHECKING:
+    import regex as backtracking_re  # imported when first needed: 15 ms
+
+from .. import limits
 from ..limits import REGEX_MAX_EXPANDED, REGEX_MAX_MEM, REGEX_MAX_NESTING, REGEX_MAX_REPEAT
 
 __all__ = [
     "CASE_FOLDED_INTO_ASCII",
+    "Backtracking",
     "CompiledRegex",
     "LiteralMatch",
     "RegexError",
+    "RegexGaveUp",
     "RequiredLiterals",
     "Translated",
     "compile_regex",
@@ -149,8 +158,8 @@ __all__ = [
 
 re2.set_fallback_notification(re2.FALLBACK_EXCEPTION)
 
-#: A compiled pattern: RE2's, or Python's for patterns that need backtracking.
-Matcher: TypeAlias = "re2.Pattern | re.Pattern[str]"
+#: A compiled pattern: RE2's, or the backtracking engine's (``Backtracking``).
+Matcher: TypeAlias = "re2.Pattern | Backtracking"
 
 _FLAG_PREFIX = {"i": "i", "m": "m", "d": "s"}  # LogScale flag -> RE2 inline flag
 _KNOWN_FLAGS = frozenset("imdgF")
@@ -220,6 +229,31 @@ class RegexError(ValueError):
         super().__init__(f"{message} (at {where} offset {offset})")
 
 
+class RegexGaveUp(ValueError):
+    """A backtracking regex ran past ``limits.REGEX_BACKTRACK_SECONDS`` on one
+    value (catastrophic backtracking); the caller decides what that means."""
+
+    def __init__(self, pattern: str, length: int) -> None:
+        self.pattern = pattern
+        self.length = length
+        seconds = limits.REGEX_BACKTRACK_SECONDS
+        super().__init__(
+            f"regex /{pattern}/ gave up after {seconds:g} s on a value of {length:,} characters"
+        )
+
+    @property
+    def warning(self) -> tuple[str, str]:
+        """The run-time warning (W420) for the values it gave up on, the same
+        for every such value of this pattern (warnings are kept once)."""
+        seconds = limits.REGEX_BACKTRACK_SECONDS
+        return (
+            "W420",
+            f"regex /{self.pattern}/ needs the backtracking engine and gave up on a value "
+            f"after {seconds:g} s (catastrophic backtracking); such values were taken as "
+            "not matching it",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Translated:
     """A LogScale regex in RE2 form.
@@ -237,8 +271,8 @@ class Translated:
     ``LiteralMatch``): a plain text, anchored or not.
     ``backtracking`` names the first construct RE2 cannot run (look-ahead,
     an atomic group, a possessive quantifier); such a pattern is matched by
-    Python's ``re`` with ``python_pattern`` (and ``re2_pattern`` is not
-    valid RE2).
+    the backtracking engine with ``python_pattern`` (and ``re2_pattern`` is
+    not valid RE2).
     """
 
     pattern: str
@@ -1431,16 +1465,39 @@ def _compile_re2(re2_pattern: str, max_mem: int, source: str = "") -> re2.Patter
     return compiled
 
 
-def _compile_python(translated: Translated) -> re.Pattern[str]:
-    """Compile a pattern RE2 cannot run with Python's ``re`` (ASCII classes,
-    as RE2 is used).  Its text comes from the translation, so an error here
-    is a construct ``re`` spells differently: reported like RE2's own."""
+class Backtracking:
+    """A pattern RE2 cannot run, compiled by the ``regex`` package (the syntax
+    of Python's ``re``, which ``python_pattern`` is written in, plus a time
+    limit per search): ``search`` raises ``RegexGaveUp`` past
+    ``limits.REGEX_BACKTRACK_SECONDS`` instead of running on for minutes."""
+
+    __slots__ = ("_compiled", "_source")
+
+    def __init__(self, compiled: backtracking_re.Pattern, source: str) -> None:
+        self._compiled = compiled
+        self._source = source
+
+    def search(self, text: str, pos: int = 0) -> backtracking_re.Match | None:
+        try:
+            return self._compiled.search(text, pos, timeout=limits.REGEX_BACKTRACK_SECONDS)
+        except TimeoutError:
+            raise RegexGaveUp(self._source, len(text)) from None
+
+
+def _compile_python(translated: Translated) -> Backtracking:
+    """Compile a pattern RE2 cannot run with the backtracking engine (ASCII
+    classes, as RE2 is used; ``VERSION0``: ``re``'s syntax).  Its text comes
+    from the translation, so an error here is a construct it spells
+    differently: reported like RE2's own."""
+    import regex as backtracking_re
+
     text = cast(str, translated.python_pattern)
+    flags = backtracking_re.ASCII | backtracking_re.VERSION0
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "possible nested set" FutureWarnings
-            return re.compile(text, re.ASCII)
-    except (re.error, OverflowError, RecursionError) as exc:
+            return Backtracking(backtracking_re.compile(text, flags), translated.pattern)
+    except (backtracking_re.error, OverflowError, RecursionError) as exc:
         source = translated.pattern
         raise RegexError(
             f"the backtracking engine rejected the pattern: {exc}",
@@ -1451,8 +1508,8 @@ def _compile_python(translated: Translated) -> re.Pattern[str]:
 
 
 def compile_translated(translated: Translated, max_mem: int = REGEX_MAX_MEM) -> Matcher:
-    """The engine for a translated pattern: RE2, or Python's ``re`` when the
-    pattern needs backtracking (``Translated.backtracking``)."""
+    """The engine for a translated pattern: RE2, or the backtracking engine
+    when the pattern needs it (``Translated.backtracking``)."""
     if translated.backtracking is not None:
         return _compile_python(translated)
     return _compile_re2(translated.re2_pattern, max_mem, translated.pattern)
@@ -1465,8 +1522,8 @@ def _scrub(text: str) -> str:
 
 class CompiledRegex:
     """A translated LogScale regex compiled by RE2 (or, for the constructs
-    only a backtracking engine runs, by Python's ``re``: no linear-time
-    bound, see ``Translated.backtracking``).
+    only a backtracking engine runs, by ``Backtracking``, whose searches may
+    raise ``RegexGaveUp``; see ``Translated.backtracking``).
 
     Immutable and safe to share between threads: pyre2 matches with the GIL
     released on a const ``RE2`` object and keeps no per-pattern match state.
@@ -1477,7 +1534,7 @@ class CompiledRegex:
     def __init__(self, translated: Translated, compiled: Matcher) -> None:
         self.translated = translated
         self._re = compiled
-        self._test = compiled.search if isinstance(compiled, re.Pattern) else compiled.contains
+        self._test = compiled.search if isinstance(compiled, Backtracking) else compiled.contains
         self._fields = tuple(zip(translated.group_fields, translated.group_indexes, strict=True))
         self._literal = None if translated.case_insensitive else translated.literal
 
@@ -1527,7 +1584,7 @@ class CompiledRegex:
             pos = end if end > start else end + 1
         return found
 
-    def _values(self, m: re2.Match | re.Match[str]) -> dict[str, str]:
+    def _values(self, m: re2.Match | backtracking_re.Match) -> dict[str, str]:
         groups = m.groups()
         values: dict[str, str] = {}
         for name, index in self._fields:
