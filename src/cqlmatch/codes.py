@@ -750,6 +750,23 @@ _TABLE = (
         "#Vendor=zscaler | groupBy(url)",
     ),
     _w(
+        "W350",
+        "a regex that needs a backtracking engine",
+        """
+        The regex uses look-ahead (?=...) or (?!...), an atomic group (?>...)
+        or a possessive quantifier such as {1,2}+.  LogScale's engines run
+        these; RE2, which cqlmatch's VM uses, cannot.  cqlmatch runs such a
+        regex with Python's re module instead, the way LogScale's
+        backtracking engine would, so the answer is the same, but it is
+        tested event by event outside the VM's regex sets (slower) and, as
+        any backtracking engine, it can take time exponential in the value's
+        length on patterns such as (a+)+b.  Rewrite it without those
+        constructs where you can: a negative look-ahead is often a second
+        filter (F=/x/ F!=/xy/).
+        """,
+        "CommandLine=/powershell(?!.*-NoProfile)/i",
+    ),
+    _w(
         "W401",
         "groupBy() reached its group limit",
         """

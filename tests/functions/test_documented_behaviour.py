@@ -195,3 +195,105 @@ def test_flag_g_without_named_groups_only_filters(engine: str) -> None:
 def test_flag_g_makes_at_most_regex_default_limit_events(engine: str) -> None:
     events = [{"f": "a" * 150}]
     assert len(run("f=/(?<c>a)/g", events, engine)) == 100
+
+
+# --- regexes RE2 cannot run: look-ahead, atomic groups, possessive quantifiers --------------
+
+LOOK_AHEAD_EVENTS = [
+    {"#event_simpleName": "ActiveDirectoryServiceAccess", "UserName": "bob+tag@corp.com"},
+    {"#event_simpleName": "ActiveDirectoryAuditLogon", "UserName": "alice"},
+    {"#event_simpleName": "ActiveDirectoryAccountCreated", "UserName": "+lead@corp.com"},
+    {"#event_simpleName": "ProcessRollup2", "CommandLine": 'mshta.exe "C:\\a b\\x.hta" more'},
+    {"#event_simpleName": "ProcessRollup2", "CommandLine": "mshta foo.txt", "cpu": "cpu12.p"},
+]
+
+
+def test_negative_look_ahead_filters(engine: str) -> None:
+    """A corpus query: event types that start with ActiveDirectory but are not
+    its Audit or Account events."""
+    query = "#event_simpleName=/^ActiveDirectory(?:(?!Audit|Account).)*$/i"
+    out = run(query, LOOK_AHEAD_EVENTS, engine)
+    assert [e["#event_simpleName"] for e in out] == ["ActiveDirectoryServiceAccess"]
+    out = run(f"NOT {query}", LOOK_AHEAD_EVENTS, engine)
+    assert len(out) == 4
+
+
+def test_look_ahead_in_regex_extraction(engine: str) -> None:
+    query = 'regex("^(?<name>[^@+]+)(?=\\\\+|@|$)", field=UserName, strict=false)'
+    out = run(query, LOOK_AHEAD_EVENTS, engine)
+    assert [e.get("name") for e in out] == ["bob", "alice", None, None, None]
+    query = 'CommandLine=/mshta(?:\\.exe)?"?\\s+"?(?<HtaPath>(?:.*?\\.hta|(?=").*?(?=")|.*?(?=(?:\\s|$))))/i'
+    out = run(query, LOOK_AHEAD_EVENTS, engine)
+    assert [e["HtaPath"] for e in out] == ["C:\\a b\\x.hta", "foo.txt"]
+
+
+def test_possessive_and_atomic(engine: str) -> None:
+    assert (
+        value(
+            'regex("cpu(?<core>\\\\d{1,2}+)\\\\.p", field=cpu)',
+            LOOK_AHEAD_EVENTS[4],
+            "core",
+            engine,
+        )
+        == "12"
+    )
+    assert run("cpu=/cpu\\d++2/", LOOK_AHEAD_EVENTS, engine) == []  # nothing is given back
+    assert len(run("cpu=/cpu(?>1|12)\\./", LOOK_AHEAD_EVENTS, engine)) == 0
+    assert len(run("cpu=/cpu(?>12|1)\\./", LOOK_AHEAD_EVENTS, engine)) == 1
+
+
+def test_look_ahead_in_replace(engine: str) -> None:
+    out = value(
+        'replace("(..)(?!$)", with="$1-", field=mac, as=out)', {"mac": "aabbcc"}, "out", engine
+    )
+    assert out == "aa-bb-cc"
+
+
+def test_look_ahead_over_a_file_with_the_prefilter(engine: str, tmp_path) -> None:
+    """From a file the raw-line prefilter runs first: the text inside a
+    look-ahead is never taken for a literal every match holds."""
+    import json
+
+    path = tmp_path / "events.ndjson"
+    path.write_text("".join(json.dumps(e) + "\n" for e in LOOK_AHEAD_EVENTS * 3))
+    for query, hits in [
+        ("UserName=/b(?=ob)/", 3),
+        ("UserName=/(?=.*corp)[a-z]+@/", 6),
+        ("UserName=/^(?!bob)[a-z]+/", 3),
+        ("#event_simpleName=/Directory(?=Audit|Service)/ | UserName=/(?!x)./", 6),
+    ]:
+        compiled = cqlmatch.compile(query)
+        for prefilter in (True, False):
+            out = compiled.run(str(path), engine=engine, prefilter=prefilter)
+            assert len(out) == hits, (query, prefilter)
+
+
+def test_backtracking_regex_is_a_warning_that_says_why() -> None:
+    query = cqlmatch.compile("x=/a(?!b)/ y=/c/ z=/d/")
+    (diag,) = [d for d in query.diagnostics if d.code == "W350"]
+    assert "negative look-ahead" in diag.message and "backtracking" in diag.message
+    patterns = [p for spec in query.program.regex_sets for p in spec.patterns]
+    assert not any("(?!" in p for p in patterns)  # RE2 sets hold only what RE2 runs
+
+
+# --- geohash() -------------------------------------------------------------------------------
+
+
+def test_geohash_of_the_pages_example(engine: str) -> None:
+    """geohash(): "This example computes the geohash for Greenwich:
+    lat:=51.477928 | lon:=0.0 | g:=geohash(lat=lat, lon=lon) The result is
+    gcpuzgrbxvrc"."""
+    query = "lat:=51.477928 | lon:=0.0 | g:=geohash(lat=lat, lon=lon)"
+    assert value(query, {}, "g", engine) == "gcpuzgrbxvrc"
+
+
+def test_geohash_defaults_and_precision(engine: str) -> None:
+    """Defaults from the page: lat=ip.lat, lon=ip.lon, precision=12, as=_geohash
+    (the fields ipLocation() writes)."""
+    event = {"ip.lat": "42.60498046875", "ip.lon": "-5.60302734375"}
+    full = value("geohash()", event, "_geohash", engine)
+    assert full is not None and len(full) == 12 and full.startswith("ezs42")
+    assert value("geohash(precision=5, as=h)", event, "h", engine) == "ezs42"
+    assert value("geohash(precision=1)", event, "_geohash", engine) == "e"
+    for bad in ({"ip.lat": "91", "ip.lon": "0"}, {"ip.lat": "x", "ip.lon": "0"}, {"ip.lat": "1"}):
+        assert value("geohash()", bad, "_geohash", engine) is None, bad

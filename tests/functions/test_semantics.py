@@ -396,7 +396,7 @@ def test_stages_after_aggregate_see_rows(engine: str) -> None:
         ("case { groupBy(x) }", "E208", "inside case"),
         ("x=?missing", "E220", "?missing"),
         ("$saved()", "E221", "saved query"),
-        ("x=/a(?=b)/", "E230", "look-ahead"),
+        ("x=/(?<=a)b/", "E230", "look-behind"),
         ("eval(bytes * 1024)", "E207", "eval(field = expression)"),
         ("eval()", "E206", "'expression'"),
         ("sort([x], order=[asc, desc])", "E207", "one per field"),

@@ -118,16 +118,8 @@ ERRORS = [
     (r"x\9", r"back-reference \9", 1, 2),
     (r"\k<name>", r"named back-reference \k<name>", 0, 8),
     (r"(?P=n)", "named back-reference (?P=", 0, 4),
-    (r"x(?=y)", "look-ahead (?=", 1, 3),
-    (r"x(?!y)", "negative look-ahead (?!", 1, 3),
     (r"(?<=a)b", "look-behind (?<=", 0, 4),
     (r"(?<!a)b", "negative look-behind (?<!", 0, 4),
-    (r"(?>ab)", "atomic group (?>", 0, 3),
-    (r"ab*+", "possessive quantifier *+", 2, 2),
-    (r"a++", "possessive quantifier ++", 1, 2),
-    (r"a?+", "possessive quantifier ?+", 1, 2),
-    (r"a{1,3}+", "possessive quantifier {1,3}+", 1, 6),
-    (r"a{2}+", "possessive quantifier {2}+", 1, 4),
     (r"\Gx", r"\G", 0, 2),
     (r"a\R", r"\R", 1, 2),
     (r"\X", r"\X", 0, 2),
@@ -163,6 +155,12 @@ ERRORS = [
     (r"(?i)?", "quantifier ? has nothing to repeat", 4, 1),
     (r"{2}", "quantifier {2} has nothing to repeat", 0, 3),
     (r"a**", "follows another quantifier", 2, 1),
+    (r"a*?+", "follows another quantifier", 3, 1),
+    (r"a++*", "follows another quantifier", 3, 1),
+    # a pattern that needs backtracking is run by Python's re, which cannot spell these
+    (r"a(?i)b(?=c)", "inline flag group (?i) inside the pattern", 6, 3),
+    (r"\pL+(?!x)", "Unicode class", 4, 3),
+    (r"[[:^alpha:]]++", "negated POSIX class", 12, 2),
     (r"a{2}{3}", "follows another quantifier", 4, 3),
     (r"a{1001}", "exceeds RE2's limit of 1000", 1, 6),
     (r"a{1,99999999999}", "exceeds RE2's limit", 1, 15),
@@ -487,6 +485,100 @@ def test_ascii_case_folding_assumption_holds_in_re2() -> None:
     assert found == set(others)
 
 
+# --- constructs only a backtracking engine runs -------------------------------------------
+# LogScale runs look-ahead (the JitRex engine has it; engine v2 aims at PCRE and Java), atomic
+# groups and possessive quantifiers; RE2 does not, so these run on Python's re (3.11 has all
+# three), compiled from the same tree with RE2's meaning kept where re spells it differently.
+
+BACKTRACKING = [
+    # (pattern, flags, construct, Python text, matching texts, texts that do not match)
+    (r"x(?=y)", "", "look-ahead (?=...)", r"x(?=y)", ["xy", "axyz"], ["xz", "x"]),
+    (r"x(?!y)", "", "negative look-ahead (?!...)", r"x(?!y)", ["xz", "x"], ["xy"]),
+    (r"(?>ab|a)b", "", "atomic group (?>...)", r"(?>ab|a)b", ["abb"], ["ab"]),
+    (r"a++a", "", "possessive quantifier ++", r"a++a", [], ["aaa", "a"]),
+    (r"\d{1,2}+\.", "", "possessive quantifier {1,2}+", r"\d{1,2}+\.", ["12.", "7."], ["123"]),
+    (r"a?+b", "", "possessive quantifier ?+", r"a?+b", ["ab", "b"], ["a"]),
+    # RE2's $ is the end of the text, re's also before a final newline: respelled \Z
+    (r"a(?!b)$", "", "negative look-ahead (?!...)", r"a(?!b)\Z", ["xa"], ["a\n"]),
+    (r"a(?!b)$", "m", "negative look-ahead (?!...)", r"(?m)a(?!b)$", ["a\n", "xa"], ["ab"]),
+    (r"a(?=b)\z", "", "look-ahead (?=...)", r"a(?=b)\Z", [], ["ab"]),
+    (r"a(?!b)\Z", "", "negative look-ahead (?!...)", r"a(?!b)(?:\n?\Z)", ["a", "a\n"], ["a\n\n"]),
+    # flags, leading inline flags (RE2 applies them to the whole pattern), scoped flags
+    (r"win(?=dows)", "i", "look-ahead (?=...)", r"(?i)win(?=dows)", ["WINDOWS"], ["Winx"]),
+    (r"(?i)a(?=B)", "", "look-ahead (?=...)", r"(?i)a(?=B)", ["Ab", "aB"], ["ac"]),
+    (r"(?i)x|y(?=z)", "", "look-ahead (?=...)", r"(?i)x|y(?=z)", ["X", "YZ"], ["y"]),
+    (r"(?i)(?-i)a(?=b)", "i", "look-ahead (?=...)", r"a(?=b)", ["ab"], ["Ab"]),
+    (r"(?i:a)(?=b)", "", "look-ahead (?=...)", r"(?i:a)(?=b)", ["Ab"], ["AB"]),
+    (r"(?m:a$)(?!x)", "", "negative look-ahead (?!...)", r"(?m:a$)(?!x)", ["a\nb"], ["ax"]),
+    # classes: POSIX names become ASCII ranges, \S inside a class stays RE2's
+    (r"[[:digit:]]+(?=x)", "", "look-ahead (?=...)", r"[0-9]+(?=x)", ["12x"], ["ax"]),
+    (r"[\S]+(?=\s)", "", "look-ahead (?=...)", r"[\S]+(?=[\t-\r ])", ["a\x0bb"], ["ab"]),
+    (r"\w(?=é)", "", "look-ahead (?=...)", r"\w(?=é)", ["aé"], ["éé"]),
+    # named groups are renamed as for RE2
+    (r"(?<user>[^@]+)(?=@)", "", "look-ahead (?=...)", r"(?P<g1>[^@]+)(?=@)", ["bob@x"], ["bob"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "flags", "construct", "python", "matching", "other"), BACKTRACKING
+)
+def test_backtracking_constructs_run_on_python_re(
+    pattern: str, flags: str, construct: str, python: str, matching: list[str], other: list[str]
+) -> None:
+    t = translate(pattern, flags)
+    assert t.backtracking == construct
+    assert t.python_pattern == python
+    compiled = compile_regex(pattern, flags)
+    for text in matching:
+        assert compiled.search(text), text
+    for text in other:
+        assert not compiled.search(text), text
+
+
+def test_backtracking_extraction_and_repeat() -> None:
+    c = compile_regex(r"^(?<name>[^@+]+)(?=\+|@|$)", "m")
+    assert c.extract("bob+tag@corp.com") == {"name": "bob"}
+    assert c.extract("alice") == {"name": "alice"}
+    assert c.extract("+x") is None
+    every = compile_regex(r"(?<pair>..)(?!$)", "g")
+    assert every.extract_all("aabbcc") == [{"pair": "aa"}, {"pair": "bb"}]
+    assert every.extract_all("aabbcc", most=1) == [{"pair": "aa"}]
+
+
+def test_patterns_re2_runs_never_take_the_backtracking_engine() -> None:
+    for pattern, flags, _ in TRANSLATIONS:
+        t = translate(pattern, flags)
+        assert t.backtracking is None and t.python_pattern is None
+        assert type(compile_regex(pattern, flags)._re) is re2.Pattern
+
+
+def test_required_literals_see_through_look_ahead() -> None:
+    # the text inside a look-ahead is not part of the match: only what is consumed counts
+    assert required_literals(r"abc(?=xyz)").literals == ("abc",)
+    assert required_literals(r"(?=xyz)abc").literals == ("abc",)
+    assert required_literals(r"a(?!bcd)").literals == ("a",)
+    assert required_literals(r"(?=.*secret)") is None  # only the empty match is certain
+    assert required_literals(r"(?>foo|bar)\d++").literals == ("bar", "foo")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.deferred(lambda: simple_patterns()),
+    st.booleans(),
+    st.lists(st.text(alphabet="abkAKé. 1_\t\n", max_size=8), min_size=1, max_size=4),
+)
+def test_backtracking_engine_agrees_with_re2_on_the_dialect(
+    pattern: str, ignore_case: bool, texts: list[str]
+) -> None:
+    # a look-ahead that always holds makes the same pattern run on Python's re
+    flags = "i" if ignore_case else ""
+    plain = compile_regex(pattern, flags)
+    wrapped = compile_regex(f"(?!\uffff)(?:{pattern})", flags)
+    assert wrapped.translated.backtracking is not None
+    for text in texts:
+        assert wrapped.search(text) is plain.search(text), (pattern, text)
+
+
 # --- generated patterns: differential checks against Python's re ------------------------
 
 ATOMS = [
@@ -664,6 +756,11 @@ REGEX_PIECES = [
     "\udc00",
     "&&",
     "\\/",
+    "(?=",
+    "(?!",
+    "(?>",
+    "++",
+    "{1,2}+",
 ]
 
 

@@ -6,7 +6,8 @@ aggregates allow, the rest run over the result rows).
 
 What compiles to native instructions (the shape of detection rules):
 field filters (equality, wildcards, existence, numeric comparisons, RE2
-regexes grouped per field into one set), AND/OR/NOT, true/false, ``case``
+regexes grouped per field into one set; a regex RE2 cannot run, with
+look-ahead, an atomic group or a possessive quantifier, is a TEST_NODE), AND/OR/NOT, true/false, ``case``
 whose branches are all native, constant assignments, ``default()``,
 ``dropEvent()``, ``cidr()`` over IPv4 subnets and the ``drop()``
 extension.  Everything else runs through two slow-path instructions with the reference semantics: TEST_NODE (a
@@ -38,7 +39,7 @@ from typing import NamedTuple
 
 from .._regexset import RegexSet, RegexSetError
 from ..errors import CQLCompileError, Diagnostic
-from ..lang.regex import LiteralMatch, compile_regex, repeats, translate
+from ..lang.regex import LiteralMatch, Translated, compile_regex, repeats, translate
 from ..lang.values import parse_number, unescape_bare
 from ..limits import GROUP_LIMIT_MAX, REGEX_MAX_MEM, SET_PATTERN_BUDGET
 from ..semantics.checked import BoundCall, Checked
@@ -608,7 +609,10 @@ class _Builder:
         value = node.value
         if not isinstance(value, A.Regex) or _extracts(node) or self.string_test(node):
             return None
-        pattern = translate(value.pattern, value.flags).re2_pattern
+        translated = translate(value.pattern, value.flags)
+        if translated.backtracking is not None:
+            return None
+        pattern = translated.re2_pattern
         return (node.field, pattern) if _fits_pattern(pattern) else None
 
     def order(self, items: tuple[A.Node, ...]) -> list[A.Node]:
@@ -725,10 +729,11 @@ class _Builder:
             if match is not None:
                 op, text = _literal_test(match)
                 self.emit(op, slot, self.const(text), node=node)
-            elif _fits_pattern(translate(value.pattern, value.flags).re2_pattern):
+            elif _in_regex_set(translate(value.pattern, value.flags)):
                 self.regex_test(node, slot, value)
             else:
-                self.emit(Op.TEST_NODE, self.node(node), node=node)  # too big for an RE2::Set
+                # needs backtracking, or too big for an RE2::Set: the reference's test
+                self.emit(Op.TEST_NODE, self.node(node), node=node)
                 return
         else:
             text = _literal_text(value, self.checked.params)
@@ -925,6 +930,12 @@ def _alternations(patterns: list[str]) -> list[str]:
         return [joined]
     half = len(patterns) // 2
     return _alternations(patterns[:half]) + _alternations(patterns[half:])
+
+
+def _in_regex_set(translated: Translated) -> bool:
+    """Whether a field's RE2 set can hold the regex: RE2 runs it (no
+    look-ahead, atomic group or possessive quantifier) and it fits."""
+    return translated.backtracking is None and _fits_pattern(translated.re2_pattern)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -117,7 +117,12 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
         events = None
         if args.run_events:
             events = [json.loads(line) for line in gen_mod.generate_lines(args.run_events, seed=1)]
-        print(corpus_mod.render_compile(corpus_mod.compile_and_run(records, events), args.examples))
+        data = {k: v for k, v in enrichment_args(args).items() if v is not None}
+        compiled = corpus_mod.compile_and_run(records, events, data)
+        if args.list_failures:
+            print(corpus_mod.render_compile_failures(compiled))
+        else:
+            print(corpus_mod.render_compile(compiled, args.examples))
         return EXIT_OK
     report = corpus_mod.run(records)
     if args.json:
@@ -472,7 +477,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable report")
     p.add_argument("--examples", type=int, default=15, help="failure reasons to show")
     p.add_argument(
-        "--list-failures", action="store_true", help="one line per query that does not parse"
+        "--list-failures",
+        action="store_true",
+        help="one line per query that does not parse (with --compile: that does not compile, "
+        "grouped by reason)",
     )
     p.add_argument("--compile", action="store_true", help="also compile every query that parses")
     p.add_argument(
@@ -482,6 +490,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         metavar="N",
         help="with --compile: run each compiled query over N generated Falcon events",
     )
+    enrichment_options(p)  # with --compile: also the rate when this data is given
     p.set_defaults(func=_cmd_corpus)
 
     def query_options(p: argparse.ArgumentParser) -> None:

@@ -141,6 +141,8 @@ def run(records: list[dict]) -> CorpusReport:
 # parameter value, a saved query, a lookup file, or external data (GeoIP,
 # threat intelligence).  Such queries are counted apart, not as failures.
 EXTERNAL_CODES = frozenset({"E220", "E221", "E222", "E223"})
+#: Needs the user's enrichment data (a GeoIP or ASN database, an indicator file).
+DATA_CODE = "E223"
 
 
 @dataclass
@@ -148,6 +150,8 @@ class CompileTally:
     parsed: int = 0
     compiled: int = 0
     external: int = 0
+    needs_data: int = 0  # external for want of enrichment data, and nothing else
+    compiled_with_data: int = 0  # of those, compiled once the data was given
     ran: int = 0
     internal_errors: int = 0
 
@@ -169,11 +173,15 @@ class CompileReport:
         return group_failures(self.failures)
 
 
-def compile_and_run(records: list[dict], events: list[dict] | None) -> CompileReport:
+def compile_and_run(
+    records: list[dict], events: list[dict] | None, data: dict | None = None
+) -> CompileReport:
     """Compile every query that parses (without parameter values, saved
     queries or lookup files) and run each compiled one over ``events``.
     Anything but a query error while compiling or running is an internal
-    error: a bug in cqlmatch."""
+    error: a bug in cqlmatch.  ``data`` (``geoip``/``asn``/``iocs`` paths,
+    as ``compile`` takes them): a query external only for want of such data
+    is compiled again with it, for the rate "when the data is given"."""
     from ..runtime.query import compile as compile_query
 
     report = CompileReport()
@@ -194,6 +202,10 @@ def compile_and_run(records: list[dict], events: list[dict] | None) -> CompileRe
             if codes <= EXTERNAL_CODES:
                 tally.external += 1
                 report.external.update(codes)
+                if codes == {DATA_CODE} and data:
+                    outcome = _with_data(compile_query, text, data)
+                    tally.needs_data += outcome != "external"
+                    tally.compiled_with_data += outcome == "compiled"
             else:
                 first = next(d for d in err.errors if d.code not in EXTERNAL_CODES)
                 as_syntax = CQLSyntaxError(
@@ -222,6 +234,16 @@ def compile_and_run(records: list[dict], events: list[dict] | None) -> CompileRe
     return report
 
 
+def _with_data(compile_query, text: str, data: dict) -> str:
+    """``compiled`` with the enrichment data given, ``external`` when it still
+    needs something from outside (DNS, a lookup file...), else ``failed``."""
+    try:
+        compile_query(text, **data)
+    except CQLCompileError as err:
+        return "external" if {d.code for d in err.errors} <= EXTERNAL_CODES else "failed"
+    return "compiled"
+
+
 def render_compile(report: CompileReport, examples: int = 15) -> str:
     lines = ["compile rate by group (queries that parse; external = needs a ?parameter value,"]
     lines.append("a saved query, a lookup file or external data such as GeoIP):")
@@ -238,6 +260,14 @@ def render_compile(report: CompileReport, examples: int = 15) -> str:
         lines.append(
             f"  {'community (all)':<20} {compiled}/{rest} = {100 * compiled / max(rest, 1):.2f}%"
         )
+        needs = sum(t.needs_data for t in community)
+        if needs:
+            more = sum(t.compiled_with_data for t in community)
+            lines.append(
+                f"  {'community, data given':<20} {compiled + more}/{rest + needs} = "
+                f"{100 * (compiled + more) / max(rest + needs, 1):.2f}%  ({more} of the {needs} "
+                "that need only a GeoIP/ASN database or an indicator file compile with them)"
+            )
     lines.append(
         "external needs: " + ", ".join(f"{c} {n}" for c, n in sorted(report.external.items()))
     )
@@ -250,6 +280,15 @@ def render_compile(report: CompileReport, examples: int = 15) -> str:
         groups = ", ".join(f"{g} {n}" for g, n in Counter(f.group for f in items).most_common())
         lines.append(f"  {len(items):>4}  {code} {reason}  [{groups}]  e.g. {items[0].record_id}")
     lines.append(f"time: {report.seconds:.2f} s")
+    return "\n".join(lines)
+
+
+def render_compile_failures(report: CompileReport) -> str:
+    """One line per query that does not compile, grouped by reason."""
+    lines = []
+    for (code, reason), items in report.reasons():
+        lines.append(f"{code} {reason} ({len(items)})")
+        lines.extend(f"  {f.record_id}\t{f.group}\t{f.source}\t{f.path}" for f in items)
     return "\n".join(lines)
 
 

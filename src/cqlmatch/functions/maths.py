@@ -1,6 +1,6 @@
 """The math: family beside math:floor (numbers.py): math:ceil, math:abs,
 math:sqrt, math:log, math:log10, math:log2, math:exp and math:pow; and
-geography:distance.
+geography:distance and geohash.
 
 Each reads the number in ``field`` and writes the result to ``as``
 (``_ceil``, ``_abs``, ... as in math:floor's ``_floor``).  Decisions
@@ -15,6 +15,15 @@ Each reads the number in ``field`` and writes the result to ``as``
   "Haversine approximation, which is accurate to about 0.5%"; the radius
   is not stated, UNCONFIRMED); no output when a coordinate is missing, not
   a number, or outside -90..90 / -180..180.
+- ``geohash(lat=ip.lat, lon=ip.lon, precision=12, as=_geohash)``: the
+  geohash of the point (the page's example: Greenwich, 51.477928 / 0.0, is
+  ``gcpuzgrbxvrc``): longitude and latitude halved in turn, longitude
+  first, five bits a character of ``0123456789bcdefghjkmnpqrstuvwxyz``; a
+  point on a halving line goes to the lower half (what the page's example
+  gives: longitude 0.0 is west, ``g``).  ``precision`` is the
+  number of characters (the page: "usually 12 is enough"); outside 1..12
+  it is clamped to that range (UNCONFIRMED); no output when a coordinate is
+  missing, not a number, or outside -90..90 / -180..180.
 - Integers stay integers where the result is one (``math:abs(-3)`` is 3,
   ``math:pow(2, exponent=10)`` is 1024); other results print as doubles.
 """
@@ -75,6 +84,32 @@ def _pow(rt, call, event):
 
 
 _EARTH_RADIUS_M = 6_371_000
+
+
+_GEOHASH_DIGITS = "0123456789bcdefghjkmnpqrstuvwxyz"
+_GEOHASH_MAX = 12
+
+
+@value_function("geohash")
+def _geohash(rt, call, event):
+    lat, lon = (parse_number(event.get(call.get(name))) for name in ("lat", "lon"))
+    if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
+        return None
+    precision = min(max(int(call.get("precision")), 1), _GEOHASH_MAX)
+    ranges = [[-180.0, 180.0], [-90.0, 90.0]]  # longitude first
+    point = (float(lon), float(lat))
+    out, bits, code = [], 0, 0
+    for k in range(precision * 5):
+        low, high = ranges[k % 2]
+        middle = (low + high) / 2
+        upper = point[k % 2] > middle
+        ranges[k % 2] = [middle, high] if upper else [low, middle]
+        code = code * 2 + upper
+        bits += 1
+        if bits == 5:
+            out.append(_GEOHASH_DIGITS[code])
+            bits, code = 0, 0
+    return "".join(out)
 
 
 @value_function("geography:distance")

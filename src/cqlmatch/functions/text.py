@@ -82,9 +82,7 @@ from decimal import (
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import re2
-
-from ..lang.regex import translate
+from ..lang.regex import Matcher, compile_translated, translate
 from ..lang.values import parse_bool, parse_number
 from ..limits import FORMAT_WIDTH_MAX, REPLACE_GROWTH_MAX, SPLIT_PIECES_MAX
 from .registry import event_function, in_place, value_function
@@ -156,7 +154,7 @@ def _number_groups(pattern: str) -> tuple[str, tuple[str | None, ...]]:
 
 @dataclass(frozen=True)
 class _Numbered:
-    re: re2.Pattern
+    re: Matcher
     names: tuple[str | None, ...]  # names[k - 1]: the user's name of group k
 
 
@@ -166,10 +164,7 @@ def _numbered(pattern: str, flags: str) -> _Numbered:
     translated = translate(rewritten, flags)
     expected = tuple(f"{_GROUP_MARK}{k}" for k in range(1, len(names) + 1))
     assert translated.group_fields == expected, "groups must keep their order"
-    compiled = re2.compile(translated.re2_pattern, re2.ASCII)
-    if type(compiled) is not re2.Pattern:  # pyre2 must never fall back to `re`
-        raise TypeError(f"RE2 cannot run {pattern!r}")
-    return _Numbered(compiled, names)
+    return _Numbered(compile_translated(translated), names)
 
 
 def _matchable(text: str) -> str:

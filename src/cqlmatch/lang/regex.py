@@ -6,8 +6,9 @@ r"""The LogScale regex dialect, translated to RE2 and run with pyre2.
 field names of the named groups, the ``g`` (repeat) flag, and the pattern's
 text when it is a plain literal (``literal``), anchored or not
 (``literal_match``: the string test the compiler may run instead).
-``compile_regex`` compiles that with pyre2 (never falling back to Python's
-``re``) into a thread-safe ``CompiledRegex``.
+``compile_regex`` compiles that with pyre2 (never letting pyre2 fall back to
+Python's ``re`` on its own) into a thread-safe ``CompiledRegex``; only the
+backtracking constructs below are given to ``re``, deliberately.
 ``required_literals`` gives literal substrings one of which must occur in any
 match, for prefilters.  Every rejected pattern raises ``RegexError`` (a
 ``ValueError``) with the construct's offset and length in the pattern; nothing
@@ -70,12 +71,24 @@ Translation (LogScale/Java spelling -> RE2)
   errors).  A ``{`` that does not start ``{n}``, ``{n,}`` or ``{n,m}`` is a
   literal, as in RE2.
 
+Backtracking (``Translated.backtracking``): look-ahead ``(?=...)`` and
+``(?!...)`` (JitRex has look-ahead; engine v2 aims at PCRE and Java), atomic
+groups ``(?>...)`` and possessive quantifiers ``*+ ++ ?+ {n,m}+`` (listed
+as unsupported for engine v1, used by real queries with engine v2) are
+accepted, but RE2 cannot run them.  Such a pattern is printed again from
+the same tree for Python's ``re`` (``python_pattern``, see
+``_PythonEmitter``) and compiled with ``re.ASCII``: the same classes,
+anchors and group names, with one difference: under ``i`` only ASCII
+letters fold (Java's CASE_INSENSITIVE; RE2 also folds ``k`` onto the
+Kelvin sign).  ``re`` has no linear-time bound; the checker warns (W350) and
+the compiler runs such a regex outside the VM's regex sets.  Unicode classes
+and inline flag groups other than leading ones cannot be combined with these
+constructs (``re`` cannot spell them): RegexError.
+
 Rejected (RegexError names the construct; sources: syntax-regex-unsupported
 for v1, syntax-regex-engines for \h/\v, RE2 syntax wiki): back-references
-``\1``-``\9``, ``\k<name>``, ``\g``, ``(?P=name)``; look-ahead ``(?=``
-``(?!`` and look-behind ``(?<=`` ``(?<!`` (JitRex has look-ahead; RE2 does
-not); atomic groups ``(?>``; possessive quantifiers ``*+ ++ ?+ {n,m}+``;
-conditionals ``(?(``; recursion and subroutines ``(?R)`` ``(?1)`` ``(?&n)``;
+``\1``-``\9``, ``\k<name>``, ``\g``, ``(?P=name)``; look-behind ``(?<=``
+``(?<!`` (nothing found for look-behind in JitRex); conditionals ``(?(``; recursion and subroutines ``(?R)`` ``(?1)`` ``(?&n)``;
 comments ``(?#``; branch reset ``(?|``; ``\G \R \X \C \N \K``, ``\b{...}``,
 ``\u{...}``; ``\h \H \v \V`` (their meaning differs between engine v1 and
 v2 -- write ``\x0B``, ``[ \t]``...); class union ``[a-d[m-p]]`` and
@@ -110,10 +123,11 @@ pyre2 0.3.14
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import cast
+from typing import TypeAlias, cast
 
 import re2
 
@@ -127,12 +141,16 @@ __all__ = [
     "RequiredLiterals",
     "Translated",
     "compile_regex",
+    "compile_translated",
     "required_literals",
     "translate",
 ]
 
 
 re2.set_fallback_notification(re2.FALLBACK_EXCEPTION)
+
+#: A compiled pattern: RE2's, or Python's for patterns that need backtracking.
+Matcher: TypeAlias = "re2.Pattern | re.Pattern[str]"
 
 _FLAG_PREFIX = {"i": "i", "m": "m", "d": "s"}  # LogScale flag -> RE2 inline flag
 _KNOWN_FLAGS = frozenset("imdgF")
@@ -217,6 +235,10 @@ class Translated:
     folding (see the module notes), which ``str.lower()`` only approximates.
     ``literal_match`` is set when the match is exactly a string test (see
     ``LiteralMatch``): a plain text, anchored or not.
+    ``backtracking`` names the first construct RE2 cannot run (look-ahead,
+    an atomic group, a possessive quantifier); such a pattern is matched by
+    Python's ``re`` with ``python_pattern`` (and ``re2_pattern`` is not
+    valid RE2).
     """
 
     pattern: str
@@ -231,6 +253,8 @@ class Translated:
     dot_all: bool
     literal: str | None
     literal_match: LiteralMatch | None = None
+    backtracking: str | None = None
+    python_pattern: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +444,8 @@ class _Parser:
         self.i = 0
         self.ci = ci
         self.fields: list[str] = []
+        # constructs only a backtracking engine runs: (what, offset, length)
+        self.backtracking: list[tuple[str, int, int]] = []
 
     def error(self, message: str, start: int, length: int = 1) -> RegexError:
         length = max(1, min(length, self.n - start)) if start < self.n else 1
@@ -492,12 +518,6 @@ class _Parser:
         text = s[start:end]
         prev = items[-1] if items else None
         if isinstance(prev, _Repeat):
-            if text == "+":
-                raise self.error(
-                    f"possessive quantifier {s[prev.start : end]} is not supported by RE2",
-                    prev.start,
-                    end - prev.start,
-                )
             raise self.error(
                 f"quantifier {text} follows another quantifier; group the first one with (?:...)",
                 start,
@@ -510,9 +530,9 @@ class _Parser:
             suffix += "?"
             end += 1
         elif end < self.n and s[end] == "+":
-            raise self.error(
-                f"possessive quantifier {text}+ is not supported by RE2", start, end + 1 - start
-            )
+            suffix += "+"
+            self.backtracking.append((f"possessive quantifier {text}+", start, end + 1 - start))
+            end += 1
         items[-1] = _Repeat(prev, lo, hi, suffix, start)
         self.i = end
 
@@ -552,11 +572,11 @@ class _Parser:
             raise self.error("named back-reference (?P=name) is not supported by RE2", start, 4)
         if c == "P" and c2 == ">":
             raise self.error("subroutine call (?P>name) is not supported by RE2", start, 4)
-        if c in "=!" and c:
-            kind = "look-ahead" if c == "=" else "negative look-ahead"
-            raise self.error(f"{kind} (?{c}...) is not supported by RE2", start, 3)
-        if c == ">":
-            raise self.error("atomic group (?>...) is not supported by RE2", start, 3)
+        if c in "=!>" and c:
+            kind = {"=": "look-ahead", "!": "negative look-ahead", ">": "atomic group"}[c]
+            self.backtracking.append((f"{kind} (?{c}...)", start, 3))
+            self.i = start + 3
+            return f"(?{c}"
         if c == "(":
             raise self.error("conditional (?(...)...) is not supported by RE2", start, 3)
         if c == "#":
@@ -944,6 +964,124 @@ def _leading(node: _Node) -> tuple[list[_Flags], list[_Node]]:
     return cast(list[_Flags], items[:k]), items[k:]
 
 
+# --- emitting Python ``re`` text (patterns RE2 cannot run) ------------------------------
+
+_LOOKAROUND = ("(?=", "(?!")
+# POSIX classes as ASCII ranges (Python's re has no [:name:]); RE2's meaning.
+_POSIX_RANGES = {
+    "alnum": "0-9A-Za-z",
+    "alpha": "A-Za-z",
+    "ascii": "\\x00-\\x7f",
+    "blank": "\\t ",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "digit": "0-9",
+    "graph": "!-~",
+    "lower": "a-z",
+    "print": " -~",
+    "punct": "!-/:-@\\[-`{-~",
+    "space": "\\t-\\r ",
+    "upper": "A-Z",
+    "word": "0-9A-Za-z_",
+    "xdigit": "0-9A-Fa-f",
+}
+_CLASS_PIECE = re.compile(r"\\.|\[:(\^?)([a-z]+):\]")
+_SCOPED_FLAGS = re.compile(r"\(\?([ims]*)(?:-([ims]*))?:")
+
+
+class _PythonEmitter:
+    r"""Prints the tree as a pattern for Python's ``re`` (3.11: look-ahead,
+    atomic groups and possessive quantifiers), compiled with ``re.ASCII`` so
+    that ``\d \w \b`` stay ASCII.  Where the RE2 text would mean something
+    else to ``re`` it is respelled: ``\z`` is ``\Z``, ``$`` without
+    multiline is ``\Z`` (``re``'s ``$`` also matches before a final
+    newline, RE2's does not), POSIX classes become ranges.  Constructs
+    ``re`` cannot spell (Unicode classes, inline flags in the middle of the
+    pattern) raise ``RegexError``."""
+
+    def __init__(self, pattern: str, why: tuple[str, int, int]) -> None:
+        self.pattern = pattern
+        self.why = why
+
+    def refuse(self, what: str) -> RegexError:
+        kind, offset, length = self.why
+        return RegexError(
+            f"{what} cannot be combined with {kind}, which needs the backtracking engine",
+            offset,
+            length,
+            pattern=self.pattern,
+        )
+
+    def emit(self, node: _Node, out: list[str], multiline: bool) -> None:
+        if isinstance(node, _Char):
+            out.append(_lit(node.cp))
+        elif isinstance(node, _Set):
+            out.append(self.set_text(node.text))
+        elif isinstance(node, _Assert):
+            if node.text == "$" and not multiline:
+                out.append("\\Z")
+            else:
+                out.append(node.text.replace("\\z", "\\Z"))
+        elif isinstance(node, _Flags):
+            raise self.refuse(
+                f"the inline flag group {node.text} inside the pattern (write (?i:...))"
+            )
+        elif isinstance(node, _Concat):
+            for item in node.items:
+                self.emit(item, out, multiline)
+        elif isinstance(node, _Alt):
+            for k, branch in enumerate(node.branches):
+                if k:
+                    out.append("|")
+                self.emit(branch, out, multiline)
+        elif isinstance(node, _Group):
+            scoped = _SCOPED_FLAGS.fullmatch(node.opener)
+            if scoped is not None:
+                multiline = ("m" in scoped.group(1)) or (
+                    multiline and "m" not in (scoped.group(2) or "")
+                )
+            out.append(node.opener)
+            self.emit(node.child, out, multiline)
+            out.append(")")
+        elif isinstance(node, _Repeat):
+            self.emit(node.child, out, multiline)
+            out.append(node.suffix)
+
+    def set_text(self, text: str) -> str:
+        if "\\p" in text or "\\P" in text:
+            raise self.refuse(f"the Unicode class in {text}")
+
+        def piece(m: re.Match[str]) -> str:
+            if m.group(2) is None:
+                return m.group()
+            if m.group(1):
+                if m.group(2) == "space":
+                    return "\\S"  # re's ASCII \S: not [ \t\n\x0B\f\r], as RE2's [:^space:]
+                raise self.refuse(f"the negated POSIX class {m.group()}")
+            return _POSIX_RANGES[m.group(2)]
+
+        return _CLASS_PIECE.sub(piece, text)
+
+
+def _python_pattern(tree: _Node, flags: str, pattern: str, why: tuple[str, int, int]) -> str:
+    """The whole pattern for Python's ``re``: the flags and the leading inline
+    flag groups (which RE2 applies to the end of the pattern, across its
+    alternatives, as ``re``'s global flags do) become one global group."""
+    on = {_FLAG_PREFIX[k] for k in flags if k in _FLAG_PREFIX}
+    first = tree.branches[0] if isinstance(tree, _Alt) else tree
+    flag_nodes, rest = _leading(first)
+    for node in flag_nodes:
+        turned_on, _, turned_off = node.text[2:-1].partition("-")
+        on = (on | set(turned_on)) - set(turned_off)
+    emitter = _PythonEmitter(pattern, why)
+    out = [f"(?{''.join(sorted(on))})"] if on else []
+    multiline = "m" in on
+    body: _Node = _Concat(rest)
+    if isinstance(tree, _Alt):
+        body = _Alt([body, *tree.branches[1:]])
+    emitter.emit(body, out, multiline)
+    return "".join(out)
+
+
 # --- translation --------------------------------------------------------------------------
 
 
@@ -979,6 +1117,8 @@ def _parse(pattern: str, flags: str) -> tuple[Translated, _Node]:
         literal = "".join(chr(cast(_Char, n).cp) for n in rest)
     fields = tuple(parser.fields)
     literal_match = _literal_match(tree, flag_nodes, rest, ci, "m" in flags)
+    why = parser.backtracking[0] if parser.backtracking else None
+    python = _python_pattern(tree, flags, pattern, why) if why else None
     translated = Translated(
         pattern=pattern,
         flags=flags,
@@ -992,6 +1132,8 @@ def _parse(pattern: str, flags: str) -> tuple[Translated, _Node]:
         dot_all="d" in flags,
         literal=literal,
         literal_match=literal_match,
+        backtracking=why[0] if why else None,
+        python_pattern=python,
     )
     return translated, tree
 
@@ -1163,6 +1305,8 @@ def _info(node: _Node, weight: Weight = len) -> _Info:
     if isinstance(node, _Assert | _Flags):
         return _Info(_EMPTY)
     if isinstance(node, _Group):
+        if node.opener in _LOOKAROUND:  # zero-width: the match holds none of its text
+            return _Info(_EMPTY)
         return _info(node.child, weight)
     if isinstance(node, _Concat):
         return _concat_info(node.items, weight)
@@ -1287,23 +1431,53 @@ def _compile_re2(re2_pattern: str, max_mem: int, source: str = "") -> re2.Patter
     return compiled
 
 
+def _compile_python(translated: Translated) -> re.Pattern[str]:
+    """Compile a pattern RE2 cannot run with Python's ``re`` (ASCII classes,
+    as RE2 is used).  Its text comes from the translation, so an error here
+    is a construct ``re`` spells differently: reported like RE2's own."""
+    text = cast(str, translated.python_pattern)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "possible nested set" FutureWarnings
+            return re.compile(text, re.ASCII)
+    except (re.error, OverflowError, RecursionError) as exc:
+        source = translated.pattern
+        raise RegexError(
+            f"the backtracking engine rejected the pattern: {exc}",
+            0,
+            max(1, len(source)),
+            pattern=source,
+        ) from None
+
+
+def compile_translated(translated: Translated, max_mem: int = REGEX_MAX_MEM) -> Matcher:
+    """The engine for a translated pattern: RE2, or Python's ``re`` when the
+    pattern needs backtracking (``Translated.backtracking``)."""
+    if translated.backtracking is not None:
+        return _compile_python(translated)
+    return _compile_re2(translated.re2_pattern, max_mem, translated.pattern)
+
+
 def _scrub(text: str) -> str:
     """Join surrogate pairs and replace lone surrogates with U+FFFD."""
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 class CompiledRegex:
-    """A translated LogScale regex compiled by RE2.
+    """A translated LogScale regex compiled by RE2 (or, for the constructs
+    only a backtracking engine runs, by Python's ``re``: no linear-time
+    bound, see ``Translated.backtracking``).
 
     Immutable and safe to share between threads: pyre2 matches with the GIL
     released on a const ``RE2`` object and keeps no per-pattern match state.
     """
 
-    __slots__ = ("_fields", "_literal", "_re", "translated")
+    __slots__ = ("_fields", "_literal", "_re", "_test", "translated")
 
-    def __init__(self, translated: Translated, compiled: re2.Pattern) -> None:
+    def __init__(self, translated: Translated, compiled: Matcher) -> None:
         self.translated = translated
         self._re = compiled
+        self._test = compiled.search if isinstance(compiled, re.Pattern) else compiled.contains
         self._fields = tuple(zip(translated.group_fields, translated.group_indexes, strict=True))
         self._literal = None if translated.case_insensitive else translated.literal
 
@@ -1316,9 +1490,9 @@ class CompiledRegex:
         if self._literal is not None:
             return self._literal in text
         try:
-            return bool(self._re.contains(text))
+            return bool(self._test(text))
         except UnicodeEncodeError:
-            return bool(self._re.contains(_scrub(text)))
+            return bool(self._test(_scrub(text)))
 
     def extract(self, text: str) -> dict[str, str] | None:
         """Field values of the named groups in the first match, or None when
@@ -1353,7 +1527,7 @@ class CompiledRegex:
             pos = end if end > start else end + 1
         return found
 
-    def _values(self, m: re2.Match) -> dict[str, str]:
+    def _values(self, m: re2.Match | re.Match[str]) -> dict[str, str]:
         groups = m.groups()
         values: dict[str, str] = {}
         for name, index in self._fields:
@@ -1366,7 +1540,7 @@ class CompiledRegex:
 @lru_cache(maxsize=512)
 def _compile_cached(pattern: str, flags: str, max_mem: int) -> CompiledRegex:
     translated = translate(pattern, flags)
-    return CompiledRegex(translated, _compile_re2(translated.re2_pattern, max_mem, pattern))
+    return CompiledRegex(translated, compile_translated(translated, max_mem))
 
 
 def compile_regex(pattern: str, flags: str = "", max_mem: int = REGEX_MAX_MEM) -> CompiledRegex:

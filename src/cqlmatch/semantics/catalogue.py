@@ -1235,6 +1235,17 @@ _CATALOGUE += [
         ),
         output="_distance",
     ),
+    FunctionSpec(
+        "geohash",
+        "transform",
+        (
+            P("lat", T.FIELD, default="ip.lat"),
+            P("lon", T.FIELD, default="ip.lon"),
+            P("precision", T.INTEGER, default=12),
+            _as("_geohash"),
+        ),
+        output="_geohash",
+    ),
     FunctionSpec("start", "transform", (_as("_start"),), unnamed="as", output="_start"),
     FunctionSpec("end", "transform", (_as("_end"),), unnamed="as", output="_end"),
     FunctionSpec("fieldset", "stage"),
@@ -1277,7 +1288,6 @@ _OFFLINE = "needs LogScale-side data that an offline engine does not have"
 _UNSUPPORTED = {
     "rdns": "needs DNS look-ups at query time",
     "worldMap": "places events on a map by GeoIP look-ups",
-    "geohash": "needs a GeoIP database",
     "selfJoin": "needs a second pass over LogScale-side data; not supported offline yet",
     "fieldstats": _OFFLINE,
     "hashMatch": "hashes with a secret salt kept on the LogScale server",
@@ -1287,7 +1297,7 @@ _UNSUPPORTED = {
 # given (DNS, map widgets, a server-side salt): like a missing lookup file, a
 # query using them cannot run offline.  ipLocation(), asn() and ioc:lookup()
 # run with the user's own data (above).
-_EXTERNAL = {"rdns", "worldMap", "geohash"}
+_EXTERNAL = {"rdns", "worldMap"}
 _EXTERNAL |= {"hashMatch", "hashRewrite"}  # issue 18: the salt is a server-side secret
 for _name, _why in _UNSUPPORTED.items():
     _CATALOGUE.append(FunctionSpec(_name, "stage", unsupported=_why, external=_name in _EXTERNAL))

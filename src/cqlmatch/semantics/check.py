@@ -316,7 +316,7 @@ class _Checker:
         points into the query.  ``literal`` is False for patterns given as
         strings, whose offsets cannot be mapped through escapes exactly."""
         try:
-            compile_regex(node.pattern, node.flags)
+            compiled = compile_regex(node.pattern, node.flags)
         except RegexError as err:
             if not literal:
                 span = node.span
@@ -327,6 +327,18 @@ class _Checker:
                     start += len(node.pattern) + 1
                 span = self.source.span(start, start + max(1, err.length))
             self.error("E230", f"invalid regex: {err.message}", span)
+            return
+        if compiled.translated.backtracking is not None:
+            self.diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    "W350",
+                    f"this regex uses {compiled.translated.backtracking}, which RE2 cannot run: "
+                    "it runs on Python's backtracking engine, outside the VM's regex sets, "
+                    "slower and with no linear-time bound",
+                    node.span,
+                )
+            )
 
     def param(self, node: A.Param) -> str | None:
         if node.name in self.params:
