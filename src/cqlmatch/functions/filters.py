@@ -1,10 +1,28 @@
-"""Filter functions: in, cidr, regex, wildcard, test, dropEvent, match
-(lookup files) and array:contains."""
+"""Filter functions: in, cidr, regex, wildcard, test, dropEvent, match and
+matchAsArray (lookup files) and array:contains.
+
+``matchAsArray(file|table, field, column, include, ignoreCase, strict,
+nrows, asArray=_now)``
+    Exact matching (the page: it "only supports exact matching mode") of
+    the ``field`` values against the ``column`` values, as match() does;
+    every matching row, in file order (at most ``nrows`` of them, its
+    worked example: nrows=2 gives "up to two matching rows per event";
+    without nrows=, or with nrows=max as match() takes it, all of them),
+    becomes element ``i`` of the ``asArray`` array of objects on the same
+    event: ``asArray[i].COLUMN`` for each ``include`` column the row has
+    (without include=, all its columns, the keys too, as match()).  The
+    default ``_now`` is the one the page states.  Old elements of the
+    array are removed first (no stale tail).  ``strict`` (default true)
+    drops an event that has a key field missing or matches no row; with
+    strict=false such an event passes unchanged.
+"""
 
 from __future__ import annotations
 
 from ..lang.cidr import in_subnets, prefix_length
 from ..lang.glob import glob_match
+from ..semantics.checked import LIMIT_MAX
+from .arrays import array_base, write_array
 from .registry import event_function
 
 
@@ -107,6 +125,41 @@ def match_lookup(rt, call, event):
     # without include=, "all columns from the corresponding row", its keys too
     include = call.get("include") or tuple(found)
     return [event.with_fields({c: found[c] for c in include if c in found})]
+
+
+@event_function("matchAsArray")
+def match_as_array(rt, call, event):
+    table = rt.lookup_table(call.get("table") or call.get("file"))
+    fields = call.get("field")
+    columns = call.get("column") or fields
+    if len(columns) != len(fields):
+        columns = tuple(columns) + tuple(fields[len(columns) :])
+    values = [event.get(f) for f in fields]
+    strict = call.get("strict")
+    if any(v is None for v in values):
+        return [] if strict else [event]
+    ignore_case = call.get("ignoreCase")
+    pairs = tuple(zip(columns, values, strict=True))
+    limit = call.get("nrows")
+    if limit == LIMIT_MAX:
+        limit = None
+    found = []
+    for row in table:
+        if limit is not None and len(found) >= limit:
+            break
+        if all(_lookup_hit("string", row.get(c), v, ignore_case) for c, v in pairs):
+            found.append(row)
+    if not found:
+        return [] if strict else [event]
+    base = array_base(str(call.get("asArray")))
+    include = call.get("include")
+    out = write_array(event, base, [])  # removes the old elements
+    added = {}
+    for index, row in enumerate(found):
+        for column in include or tuple(row):
+            if column in row:
+                added[f"{base}[{index}].{column}"] = row[column]
+    return [out.with_fields(added)]
 
 
 def _lookup_hit(mode: str, key: str | None, value: str, ignore_case: bool) -> bool:

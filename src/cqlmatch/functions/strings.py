@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 
 from ..lang.values import format_bool, format_number
 from .registry import event_function, value_function
@@ -81,28 +82,32 @@ def text_length(rt, call, event):
 
 
 def grapheme_count(text: str) -> int:
-    """The extended grapheme clusters of ``text`` (Unicode UAX #29) by the
-    rules that decide nearly all real text: CR LF is one; a control breaks
-    on both sides; combining and enclosing marks, spacing marks, variation
-    selectors, emoji modifiers and zero-width joiners extend the cluster
-    before them; a joiner followed by a pictograph continues it (emoji ZWJ
-    sequences); regional indicators pair into flags; Hangul jamo join into
-    syllables.  Python's ``unicodedata`` has no break property, so the
-    classes come from general categories and code point ranges."""
-    count = 0
+    """The extended grapheme clusters of ``text``, see ``grapheme_starts``."""
+    return sum(1 for _ in grapheme_starts(text))
+
+
+def grapheme_starts(text: str) -> Iterator[int]:
+    """The index in ``text`` where each extended grapheme cluster (Unicode
+    UAX #29) starts, by the rules that decide nearly all real text: CR LF
+    is one; a control breaks on both sides; combining and enclosing marks,
+    spacing marks, variation selectors, emoji modifiers and zero-width
+    joiners extend the cluster before them; a joiner followed by a
+    pictograph continues it (emoji ZWJ sequences); regional indicators
+    pair into flags; Hangul jamo join into syllables.  Python's
+    ``unicodedata`` has no break property, so the classes come from
+    general categories and code point ranges."""
     previous = ""
     regional_run = 0
-    for char in text:
+    for index, char in enumerate(text):
         kind = _grapheme_class(char)
-        if not count or _breaks(previous, kind, regional_run):
-            count += 1
+        if not index or _breaks(previous, kind, regional_run):
+            yield index
         regional_run = regional_run + 1 if kind == "RI" else 0
         if kind == "ZWJ" and previous == "Pict":
             kind = "ZWJ-after-Pict"
         elif kind == "Extend" and previous in ("Pict", "Pict-Extend"):
             kind = "Pict-Extend"
         previous = kind
-    return count
 
 
 def _breaks(before: str, after: str, regional_run: int) -> bool:

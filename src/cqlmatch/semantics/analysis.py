@@ -39,6 +39,7 @@ _OPEN = frozenset(
         "bitfield:extractFlags",
         "rename",
         "array:filter",
+        "matchAsArray",
     }
 )
 

@@ -167,6 +167,22 @@ _CATALOGUE: list[FunctionSpec] = [
         negatable=True,
     ),
     FunctionSpec(
+        "matchAsArray",
+        "filter",
+        (
+            P("file", T.STRING),
+            P("table", T.STRING),
+            P("field", T.FIELDS, required=True),
+            P("column", T.FIELDS),
+            P("include", T.FIELDS),
+            P("ignoreCase", T.BOOL, default=False),
+            P("strict", T.BOOL, default=True),
+            P("nrows", T.LIMIT),
+            P("asArray", T.STRING, default="_now"),
+        ),
+        unnamed="file",
+    ),
+    FunctionSpec(
         "text:contains",
         "filter",
         (P("string", T.EXPR, required=True), P("substring", T.EXPR, required=True)),
@@ -971,6 +987,18 @@ _CATALOGUE += [
         ),
         unnamed="string",
         output="_position",
+    ),
+    FunctionSpec(
+        "text:substring",
+        "transform",
+        (
+            P("string", T.EXPR, required=True),
+            P("begin", T.EXPR, default=0),
+            P("end", T.EXPR),
+            _as("_string"),
+        ),
+        unnamed="string",
+        output="_string",
     ),
     FunctionSpec(
         "array:regex",

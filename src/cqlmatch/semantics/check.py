@@ -493,12 +493,17 @@ class _Checker:
                     )
         if spec.name == "concat":
             self.concat_literals(bound)
-        if spec.name == "match" and not ("file" in bound.nodes or "table" in bound.nodes):
+        lookup = spec.name in ("match", "matchAsArray")
+        if lookup and not ("file" in bound.nodes or "table" in bound.nodes):
             self.error(
                 "E206",
-                "match() needs a file= or table= argument",
+                f"{spec.name}() needs a file= or table= argument",
                 bound.node.span,
                 'file="lookup.csv"',
+            )
+        if spec.name == "matchAsArray" and bound.get("nrows") == 0:
+            self.error(
+                "E207", "matchAsArray() nrows= is at least 1", bound.nodes["nrows"].span, "nrows=1"
             )
         for p in spec.params:
             if p.required and p.name not in bound.nodes:

@@ -7,11 +7,13 @@ can check a query as compile would, errors included:
 
 * ``CQLSyntaxError`` from the parser and ``CQLCompileError`` from the checker
   (in ``strict`` mode cqlmatch's extensions are errors);
-* E222 when ``match(table=NAME)`` names a table no ``defineTable(name=NAME)``
-  in the query makes (at the table argument);
-* E224 when a lookup file that ``match(file=...)``, ``cidr(file=...)`` or
-  ``readFile(...)`` (a name no ``defineTable`` makes) names is absolute or
-  has a ``..`` part, or resolves (symlinks followed) outside ``lookup_dir``;
+* E222 when ``match(table=NAME)`` or ``matchAsArray(table=NAME)`` names a
+  table no ``defineTable(name=NAME)`` in the query makes (at the table
+  argument);
+* E224 when a lookup file that ``match(file=...)``, ``matchAsArray(file=...)``,
+  ``cidr(file=...)`` or ``readFile(...)`` (a name no ``defineTable`` makes)
+  names is absolute or has a ``..`` part, or resolves (symlinks followed)
+  outside ``lookup_dir``;
 * E222 when such a name is neither in ``lookups`` nor a file in
   ``lookup_dir`` (both at the file argument).
 
@@ -83,9 +85,12 @@ def front_end(
     }
     files: dict[str, object] = {}
     for b in checked.bindings.values():
-        if b.spec.name == "match" and b.given("table") and str(b.get("table")) not in defined:
+        lookup = b.spec.name in ("match", "matchAsArray")
+        if lookup and b.given("table") and str(b.get("table")) not in defined:
             name = str(b.get("table"))
-            message = f"no table {name!r}: match(table=...) reads a table defineTable() makes"
+            message = (
+                f"no table {name!r}: {b.spec.name}(table=...) reads a table defineTable() makes"
+            )
             diagnostic = Diagnostic(
                 "error",
                 "E222",
@@ -94,7 +99,7 @@ def front_end(
                 expected=f'defineTable(name="{name}", ...)',
             )
             raise CQLCompileError(text, [diagnostic])
-        if b.spec.name in ("match", "cidr") and b.given("file"):
+        if (lookup or b.spec.name == "cidr") and b.given("file"):
             files[str(b.get("file"))] = b.nodes["file"]
         elif b.spec.name == "readFile":
             files.update((name, b.nodes["file"]) for name in b.get("file") if name not in defined)

@@ -1,5 +1,6 @@
-"""Lookup files for match(file=...), cidr(file=...) and readFile(...): CSV
-(header row) or JSON (an array of objects, or one object per line).
+"""Lookup files for match(file=...), matchAsArray(file=...), cidr(file=...)
+and readFile(...): CSV (header row) or JSON (an array of objects, or one
+object per line).
 
 A query names a lookup file by name only; the caller says what the names
 are (docs/security.md):
