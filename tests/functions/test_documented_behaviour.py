@@ -335,3 +335,49 @@ def test_replace_and_split_leave_the_value_when_the_regex_gives_up(
     out = run('splitString(field=Data, by="(a|aa)+(?=c)", as=p)', [event], engine)
     assert out == [event]
     assert warnings('splitString(field=Data, by="(a|aa)+(?=c)", as=p)', [event], engine) == ["W420"]
+
+
+# --- match(nrows=) -----------------------------------------------------------------------
+
+
+def _lookups(tmp_path):
+    (tmp_path / "t.csv").write_text("k,v\na,1\na,2\na,3\nb,9\n")
+    (tmp_path / "n.csv").write_text(
+        "net,name\n10.0.0.0/8,big\n10.1.0.0/16,mid\n10.1.2.0/24,small\n10.1.0.0/16,mid2\n"
+    )
+    return tmp_path
+
+
+def test_match_nrows_gives_an_event_per_matching_row(engine: str, tmp_path) -> None:
+    """match(): the signature has nrows; matchAsArray()'s page says match()
+    creates "new events for each match" (where matchAsArray adds them to the
+    one event).  Default one row; nrows=max (as published queries write it)
+    all of them, in file order."""
+    folder = _lookups(tmp_path)
+
+    def values(query: str) -> list[str | None]:
+        rows = cqlmatch.compile(query, lookup_dir=folder).run(
+            [{"k": "a"}, {"k": "b"}], engine=engine
+        )
+        return [row.get("v") for row in rows]
+
+    assert values('match(file="t.csv", field=k)') == ["1", "9"]
+    assert values('match(file="t.csv", field=k, nrows=2)') == ["1", "2", "9"]
+    assert values('match(file="t.csv", field=k, nrows=max)') == ["1", "2", "3", "9"]
+    counted = cqlmatch.compile('match(file="t.csv", field=k, nrows=2) | count()', lookup_dir=folder)
+    assert list(counted.run([{"k": "a"}, {"k": "b"}], engine=engine)) == [{"_count": "3"}]
+
+
+def test_match_nrows_in_cidr_mode_takes_the_most_specific_first(engine: str, tmp_path) -> None:
+    folder = _lookups(tmp_path)
+    query = 'match(file="n.csv", field=ip, column=net, mode=cidr, nrows=3)'
+    rows = cqlmatch.compile(query, lookup_dir=folder).run([{"ip": "10.1.2.3"}], engine=engine)
+    assert [row["name"] for row in rows] == ["small", "mid", "mid2"]
+
+
+def test_match_nrows_is_checked(tmp_path) -> None:
+    folder = _lookups(tmp_path)
+    for bad in ("nrows=0", "nrows=20000", "nrows=many"):
+        with pytest.raises(cqlmatch.CQLCompileError) as info:
+            cqlmatch.compile(f'match(file="t.csv", field=k, {bad})', lookup_dir=folder)
+        assert info.value.code == "E207", bad

@@ -916,6 +916,8 @@ def _multi_output(binding: BoundCall) -> bool:
     if binding.spec.name == "regex":
         flags = binding.get("regex")[1] + str(binding.get("flags") or "")
         return bool(binding.get("repeat")) or "g" in flags
+    if binding.spec.name == "match":  # nrows=N: an event per matching row
+        return binding.get("nrows") != 1
     return binding.spec.name == "split"
 
 

@@ -1,6 +1,14 @@
 """Filter functions: in, cidr, regex, wildcard, test, dropEvent, match and
 matchAsArray (lookup files) and array:contains.
 
+``match(..., nrows=1)``
+    The first matching row in file order (``mode=cidr``: the most specific
+    subnet first) joins the event.  With ``nrows=N`` up to N matching rows
+    do, each giving its own copy of the event (matchAsArray's page: match()
+    creates "new events for each match"); ``nrows=max`` is all of them, at
+    most ``EVENTS_PER_EVENT_MAX``.  The nrows details are UNCONFIRMED beyond
+    the signature (docs/semantics.md).
+
 ``matchAsArray(file|table, field, column, include, ignoreCase, strict,
 nrows, asArray=_now)``
     Exact matching (the page: it "only supports exact matching mode") of
@@ -19,8 +27,11 @@ nrows, asArray=_now)``
 
 from __future__ import annotations
 
+from itertools import islice
+
 from ..lang.cidr import in_subnets, prefix_length
 from ..lang.glob import glob_match
+from ..limits import EVENTS_PER_EVENT_MAX
 from ..semantics.checked import LIMIT_MAX
 from .arrays import array_base, write_array
 from .registry import event_function
@@ -114,17 +125,21 @@ def match_lookup(rt, call, event):
     hits = (
         row for row in table if all(_lookup_hit(mode, row.get(c), v, ignore_case) for c, v in pairs)
     )
+    nrows = call.get("nrows")
+    most = EVENTS_PER_EVENT_MAX if nrows == LIMIT_MAX else int(nrows)
     if mode == "cidr":
-        # "the most specific one is selected": the longest prefixes; the
-        # first such row in the file among equally specific ones
-        found = max(hits, key=lambda row: [prefix_length(row[c]) for c in columns], default=None)
+        # "the most specific one is selected": the longest prefixes first;
+        # among equally specific ones, file order
+        found = sorted(hits, key=lambda row: [-prefix_length(row[c]) for c in columns])[:most]
     else:
-        found = next(hits, None)
-    if found is None:
+        found = list(islice(hits, most))
+    if not found:
         return [] if strict else [event]
     # without include=, "all columns from the corresponding row", its keys too
-    include = call.get("include") or tuple(found)
-    return [event.with_fields({c: found[c] for c in include if c in found})]
+    include = call.get("include")
+    return [
+        event.with_fields({c: row[c] for c in include or tuple(row) if c in row}) for row in found
+    ]
 
 
 @event_function("matchAsArray")

@@ -161,7 +161,7 @@ _CATALOGUE: list[FunctionSpec] = [
             P("ignoreCase", T.BOOL, default=False),
             P("mode", T.ENUM, default="string", choices=("string", "glob", "cidr")),
             P("strict", T.BOOL, default=True),
-            P("nrows", T.INTEGER),
+            P("nrows", T.LIMIT, default=1),
         ),
         unnamed="file",
         negatable=True,

@@ -25,7 +25,7 @@ from ..errors import CQLCompileError, Diagnostic, SourceMap, Span
 from ..lang.durations import parse_duration
 from ..lang.regex import RegexError, compile_regex, translate
 from ..lang.values import parse_bool, parse_number
-from ..limits import FORMAT_WIDTH_MAX, LIMIT_MAXIMA, MAX_STAGES
+from ..limits import EVENTS_PER_EVENT_MAX, FORMAT_WIDTH_MAX, LIMIT_MAXIMA, MAX_STAGES
 from ..syntax import ast as A
 from .analysis import analyse
 from .catalogue import CATALOGUE, P, T, lookup
@@ -501,9 +501,18 @@ class _Checker:
                 bound.node.span,
                 'file="lookup.csv"',
             )
-        if spec.name == "matchAsArray" and bound.get("nrows") == 0:
+        nrows = bound.get("nrows") if lookup else None
+        if isinstance(nrows, int) and nrows != LIMIT_MAX and nrows < 1:
             self.error(
-                "E207", "matchAsArray() nrows= is at least 1", bound.nodes["nrows"].span, "nrows=1"
+                "E207", f"{spec.name}() nrows= is at least 1", bound.nodes["nrows"].span, "nrows=1"
+            )
+        if spec.name == "match" and isinstance(nrows, int) and nrows > EVENTS_PER_EVENT_MAX:
+            self.error(
+                "E207",
+                f"match() makes an event per matching row: nrows= is at most "
+                f"{EVENTS_PER_EVENT_MAX:,}",
+                bound.nodes["nrows"].span,
+                "nrows=max",
             )
         for p in spec.params:
             if p.required and p.name not in bound.nodes:
