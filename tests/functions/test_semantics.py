@@ -390,6 +390,8 @@ def test_stages_after_aggregate_see_rows(engine: str) -> None:
         ("fieldstats()", "E202", "LogScale-side data"),
         ("count(x, y)", "E203", "one unnamed argument"),
         ("count(feild=x)", "E204", "did you mean field"),
+        ("text:length(s, foo=1)", "E204", "no parameter 'foo'"),
+        ("test(b, a=1)", "E204", "no parameter 'a'"),
         ("sort(x, limit=1, limit=2)", "E205", "twice"),
         ("in(x)", "E206", "'values'"),
         ("head(limit=abc)", "E207", "integer or max"),

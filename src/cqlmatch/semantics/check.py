@@ -430,6 +430,11 @@ class _Checker:
         unnamed: list[A.Arg] = []
         if spec.name == "correlate":
             self.correlate_queries(bound, args)
+        # a filter written as the condition (W303) only where no unnamed
+        # argument fills that place (if()'s positional then and else do not):
+        # text:length(s, foo=1) is E204 at foo
+        positional = sum(getattr(arg, "name", "") is None for arg in args)
+        condition_free = positional == 0 or (spec.name == "if" and positional <= 2)
         for arg in args:
             if isinstance(arg, A.QueryArg):
                 if spec.name != "correlate":
@@ -442,7 +447,7 @@ class _Checker:
             if p is None and spec.name == "eval" and self.eval_assignment(bound, arg):
                 continue
             if p is None:
-                if self.filter_condition(bound, arg):
+                if condition_free and self.filter_condition(bound, arg):
                     continue
                 names = [q.name for q in spec.params]
                 close = difflib.get_close_matches(arg.name, names, n=1, cutoff=0.6)
