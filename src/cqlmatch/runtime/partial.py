@@ -25,7 +25,6 @@ cqlmatch is refused with a ``PartialStateError``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator, Mapping
 from fractions import Fraction
@@ -101,6 +100,8 @@ _PAYLOAD_DECODER = msgspec.msgpack.Decoder(ext_hook=_extension)
 
 def query_hash(query: Any) -> str:
     """What makes two compiled queries the same for their states."""
+    import hashlib  # here: 2 ms of every start otherwise, for runs that never merge states
+
     digest = hashlib.sha256()
     digest.update(query.text.encode("utf-8", "surrogatepass"))
     digest.update(repr(sorted(query.checked.params.items())).encode("utf-8", "surrogatepass"))
