@@ -442,6 +442,8 @@ def test_unterminated_block_comment(text: str, line: int, column: int) -> None:
     [
         ("?param", ("param", None)),
         ("?host.name", ("host.name", None)),
+        ("?zoom-event-type", ("zoom-event-type", None)),  # CrowdStrike's dashboards
+        ("?a.b-c.d", ("a.b-c.d", None)),
         ("?{name=default}", ("name", "default")),
         ("?{name}", ("name", None)),
         ('?{name="a b"}', ("name", "a b")),
@@ -455,6 +457,12 @@ def test_parameters(source: str, value: tuple[str, str | None]) -> None:
     assert tok.text == source
     assert tok.value == value
     assert tok.span == Span(0, len(source), 1, 1)
+
+
+def test_a_hyphen_joins_a_parameter_name_only_before_a_word_character() -> None:
+    kinds = [(t.kind, t.text) for t in tokenize("?n - 1") if t.kind is not K.EOF]
+    assert kinds[0] == (K.PARAM, "?n") and len(kinds) == 3
+    assert [t.text for t in tokenize("?n-") if t.kind is not K.EOF][0] == "?n"
 
 
 def test_parameter_as_filter_value() -> None:

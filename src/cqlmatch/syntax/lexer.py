@@ -46,7 +46,10 @@ _EXPR_WORD = re.compile(r"(?:[\w.@#\\$]|:(?=[\w@#])|(?<=[\w\]])\[\d*\])+")
 _EXPR_WILD = re.compile(r"(?:\*+(?:[\w.@#\\$]|:(?=[\w@#]))*)+")
 _LOOSE_WORD = re.compile(r"""[^\s|()\[\]{},;"=<>!\w.@#\\$*/+\-:?][^\s|()\[\]{},;"=<>]*""")
 _TRAILING_STARS = re.compile(r"\*+(?=\s*[,\])};|]|\s*$)")
-_PARAM_NAME = re.compile(r"[\w.]+")
+# ``?zoom-event-type``: CrowdStrike's own dashboards name parameters with
+# hyphens; a hyphen belongs to the name when a word character follows it
+# (``?n - 1`` with spaces subtracts)
+_PARAM_NAME = re.compile(r"[\w.]+(?:-[\w.]+)*")
 _BRACED_PARAM_NAME = re.compile(r"[\w.\-:]+")
 _SAVED_NAME = re.compile(r"[\w./:\-]+")
 _REGEX_FLAGS = re.compile(r"[A-Za-z]*")
