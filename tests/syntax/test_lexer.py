@@ -462,7 +462,7 @@ def test_parameters(source: str, value: tuple[str, str | None]) -> None:
 def test_a_hyphen_joins_a_parameter_name_only_before_a_word_character() -> None:
     kinds = [(t.kind, t.text) for t in tokenize("?n - 1") if t.kind is not K.EOF]
     assert kinds[0] == (K.PARAM, "?n") and len(kinds) == 3
-    assert [t.text for t in tokenize("?n-") if t.kind is not K.EOF][0] == "?n"
+    assert next(t.text for t in tokenize("?n-") if t.kind is not K.EOF) == "?n"
 
 
 def test_parameter_as_filter_value() -> None:
