@@ -734,6 +734,19 @@ _TABLE = (
         """,
         "RemoteAddressIP4=/example/",
     ),
+    _w(
+        "W333",
+        "a regex ended early by an unescaped slash",
+        r"""
+        A /regex/ ends at the first '/' that is not escaped, so
+        CommandLine=/https://evil/ is the regex /https:/ on CommandLine
+        followed, in the same word, by the free-text regex /evil/, which
+        searches every field: the query means something else than it reads.
+        LogScale parses it the same way.  Write each slash inside a regex as
+        \/ (CommandLine=/https:\/\/evil/).
+        """,
+        "CommandLine=/https://evil/",
+    ),
     # --- run time --------------------------------------------------------------------------
     _w(
         "W340",

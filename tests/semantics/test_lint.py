@@ -70,3 +70,15 @@ def test_w320_still_fires_beside_a_regex_that_extracts_other_fields() -> None:
 def codes_with_lookup(query: str) -> list[tuple[str, str]]:
     checked = cqlmatch.compile(query, lookups={"t.csv": [{"DomainName": "a"}]})
     return [(d.code, d.message) for d in checked.diagnostics]
+
+
+def test_w333_a_regex_ended_by_an_unescaped_slash() -> None:
+    found = [
+        d for d in cqlmatch.compile("CommandLine=/https://evil/").diagnostics if d.code == "W333"
+    ]
+    assert len(found) == 1 and "CommandLine" in found[0].message and "/evil/" in found[0].message
+    assert (found[0].span.line, found[0].span.column) == (1, 20)
+    glued = [d for d in cqlmatch.compile("x=/^//.+//b/").diagnostics if d.code == "W333"]
+    assert len(glued) == 2  # each '/' that ends a regex inside one word
+    for fine in ("CommandLine=/https:\\/\\/evil/", "CommandLine=/a/ /b/", "x=/a/ | /b/"):
+        assert not [d for d in cqlmatch.compile(fine).diagnostics if d.code == "W333"], fine

@@ -6,7 +6,9 @@ W330  a short alternative in an unanchored regex (``sh`` also matches
 W331  an unescaped ``.`` in what reads as a file name (``cmd.exe`` also
       matches ``cmdxexe``) on a file-name field;
 W332  an alternative that can never match the field (``::1`` in an IPv4
-      address field).
+      address field);
+W333  a regex that an unescaped ``/`` ended early: ``F=/https://x/`` is
+      ``F=/https:/`` and then free text ``/x/``, a second, unrelated search.
 """
 
 from __future__ import annotations
@@ -148,4 +150,36 @@ def lint(tree: A.Pipeline, text: str) -> list[Diagnostic]:
     for node in A.walk(tree):
         if isinstance(node, A.FieldFilter) and isinstance(node.value, A.Regex):
             out.extend(lint_regex(node, text))
+        elif isinstance(node, A.And):
+            out.extend(_split_regexes(node, text))
+    return out
+
+
+def _split_regexes(node: A.And, text: str) -> list[Diagnostic]:
+    """W333: a regex filter and a free-text regex written as one word
+    (``F=/https://x/``): the first ``/`` inside ended the regex."""
+    out = []
+    source = SourceMap(text)
+    for first, second in zip(node.items, node.items[1:], strict=False):
+        if not (
+            isinstance(first, A.FieldFilter | A.FreeText)
+            and isinstance(first.value, A.Regex)
+            and isinstance(second, A.FreeText)
+            and isinstance(second.value, A.Regex)
+            and first.span.end == second.span.start  # no blank between them
+        ):
+            continue
+        slash = first.value.span.end - 1
+        where = f" on {first.field}" if isinstance(first, A.FieldFilter) else ""
+        out.append(
+            Diagnostic(
+                "warning",
+                "W333",
+                f"the regex{where} ends at this unescaped '/'; what follows "
+                f"({text[second.span.start : second.span.end][:40]}) is a separate free-text "
+                "search of every field",
+                source.span(slash, slash + 1),
+                fix="\\/",
+            )
+        )
     return out
