@@ -79,6 +79,8 @@ def test_w333_a_regex_ended_by_an_unescaped_slash() -> None:
     assert len(found) == 1 and "CommandLine" in found[0].message and "/evil/" in found[0].message
     assert (found[0].span.line, found[0].span.column) == (1, 20)
     glued = [d for d in cqlmatch.compile("x=/^//.+//b/").diagnostics if d.code == "W333"]
+    negated = [d for d in cqlmatch.compile("not x=/a://b/").diagnostics if d.code == "W333"]
+    assert len(negated) == 1
     assert len(glued) == 2  # each '/' that ends a regex inside one word
     for fine in ("CommandLine=/https:\\/\\/evil/", "CommandLine=/a/ /b/", "x=/a/ | /b/"):
         assert not [d for d in cqlmatch.compile(fine).diagnostics if d.code == "W333"], fine

@@ -160,13 +160,14 @@ def _split_regexes(node: A.And, text: str) -> list[Diagnostic]:
     (``F=/https://x/``): the first ``/`` inside ended the regex."""
     out = []
     source = SourceMap(text)
-    for first, second in zip(node.items, node.items[1:], strict=False):
+    for before, second in zip(node.items, node.items[1:], strict=False):
+        first = before.operand if isinstance(before, A.Not) else before
         if not (
             isinstance(first, A.FieldFilter | A.FreeText)
             and isinstance(first.value, A.Regex)
             and isinstance(second, A.FreeText)
             and isinstance(second.value, A.Regex)
-            and first.span.end == second.span.start  # no blank between them
+            and before.span.end == second.span.start  # no blank between them
         ):
             continue
         slash = first.value.span.end - 1
