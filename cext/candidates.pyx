@@ -33,7 +33,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cython.operator cimport dereference
 from libc.stdint cimport int32_t
-from libc.string cimport memchr
+from libc.string cimport memchr, memcmp, memcpy
 from libcpp.string cimport string
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
@@ -47,6 +47,12 @@ cdef extern from "Python.h":
 cdef extern from "<string.h>" nogil:
     void* memmem(const void* haystack, size_t hlen, const void* needle, size_t nlen)
 
+
+#: Kept lines ``scan_block`` remembers at most, and how many of them
+#: ``pairs`` looks through for a line (the lines before the one found were
+#: malformed: the reader gave no event for them).
+DEF KEPT_MOST = 32768
+DEF KEPT_LOOKAHEAD = 8
 
 #: Spellings that make a line a candidate for every rule (see above).
 _WIDENING = (b"\\u212", b"\\u017", b"\xe2\x84\xaa", b"\xc5\xbf")
@@ -107,6 +113,21 @@ cdef class CandidateIndex:
     cdef unordered_map[string, int] typed_index
     cdef vector[cm_literal_scanner*] typed_ifaces
     cdef list typed_scanners
+    # Per typed scanner, the rules its lines may be candidates for (None:
+    # every rule) and its own literal -> groups tables, holding the groups
+    # of those rules only (empty when None: the shared tables serve).
+    cdef list typed_admitted
+    cdef vector[vector[int32_t]] typed_pair_start, typed_lit_groups
+    # Kept lines (``scan_block``) and their rules, in order, until ``pairs``
+    # meets them again: the line's bytes in kept_bytes from kept_at[k]
+    # (kept_at[k + 1] its end), its rules in kept_rules from kept_first[k].
+    cdef vector[char] kept_bytes
+    cdef vector[Py_ssize_t] kept_at
+    cdef vector[int32_t] kept_rules, kept_first
+    cdef Py_ssize_t kept_head
+    # The literal -> groups tables of the line being scanned.
+    cdef const int32_t* cur_pair_start
+    cdef const int32_t* cur_lit_groups
     cdef int untyped
     cdef readonly list scan_patterns  # the literals, then the widening spellings
     cdef object scanner  # a LiteralScanner, or None: the automaton
@@ -124,7 +145,9 @@ cdef class CandidateIndex:
         self.scan_patterns = patterns + [w.lower() for w in _WIDENING]
         self.scanner = None
         self.typed_scanners = []
+        self.typed_admitted = []
         self.untyped = -1
+        self._forget()
         self.built = False  # the automaton is built when first needed (not with a scanner)
         self.choose(rules)
 
@@ -161,7 +184,95 @@ cdef class CandidateIndex:
             for g in per_literal[lit]:
                 self.lit_groups.push_back(g)
         self.pair_start.push_back(self.lit_groups.size())
+        self._typed_tables()
+        self._forget()
         self._reset()
+
+    cdef void _forget(self) noexcept:
+        """Drop the kept lines ``scan_block`` remembered."""
+        self.kept_bytes.clear()
+        self.kept_at.clear()
+        self.kept_at.push_back(0)
+        self.kept_rules.clear()
+        self.kept_first.clear()
+        self.kept_first.push_back(0)
+        self.kept_head = 0
+
+    cdef void _compact(self) noexcept:
+        """Drop the kept lines ``pairs`` has gone past (or all of them when
+        too many wait: then ``pairs`` scans them again)."""
+        cdef Py_ssize_t head = self.kept_head, n = self.kept_at.size() - 1, k
+        cdef Py_ssize_t byte0, rule0
+        if head == 0 and n < KEPT_MOST:
+            return
+        if head >= n or n - head >= KEPT_MOST:
+            self._forget()
+            return
+        byte0 = self.kept_at[head]
+        rule0 = self.kept_first[head]
+        self.kept_bytes.erase(self.kept_bytes.begin(), self.kept_bytes.begin() + byte0)
+        self.kept_rules.erase(self.kept_rules.begin(), self.kept_rules.begin() + rule0)
+        for k in range(head, n + 1):
+            self.kept_at[k - head] = self.kept_at[k] - byte0
+            self.kept_first[k - head] = self.kept_first[k] - rule0
+        self.kept_at.resize(n - head + 1)
+        self.kept_first.resize(n - head + 1)
+        self.kept_head = 0
+
+    cdef void _keep(self, const unsigned char* data, Py_ssize_t size) noexcept:
+        """Remember a kept line and its rules (``hits``) for ``pairs``."""
+        cdef Py_ssize_t at = self.kept_bytes.size()
+        cdef size_t k
+        self.kept_bytes.resize(at + size)
+        if size:
+            memcpy(&self.kept_bytes[at], data, size)
+        self.kept_at.push_back(at + size)
+        for k in range(self.hits.size()):
+            self.kept_rules.push_back(self.hits[k])
+        self.kept_first.push_back(self.kept_rules.size())
+
+    cdef bint _kept_rules(self, const unsigned char* data, Py_ssize_t size) noexcept:
+        """``hits`` from a line ``scan_block`` kept, when ``data`` is one of
+        the next few it remembered (those before it are dropped: lines the
+        reader found malformed); False when it is not."""
+        cdef Py_ssize_t n = self.kept_at.size() - 1, k, at, last
+        cdef int32_t p
+        last = min(n, self.kept_head + KEPT_LOOKAHEAD)
+        for k in range(self.kept_head, last):
+            at = self.kept_at[k]
+            if self.kept_at[k + 1] - at == size and (
+                size == 0 or memcmp(&self.kept_bytes[at], data, size) == 0
+            ):
+                self.hits.clear()
+                for p in range(self.kept_first[k], self.kept_first[k + 1]):
+                    self.hits.push_back(self.kept_rules[p])
+                self.kept_head = k + 1
+                return True
+        return False
+
+    cdef void _typed_tables(self):
+        """Each typed scanner's own literal -> groups tables, from the shared
+        ones, keeping the groups of the rules its lines may be candidates for."""
+        cdef int k, lit, g
+        cdef Py_ssize_t p
+        cdef vector[char] mark
+        self.typed_pair_start.clear()
+        self.typed_lit_groups.clear()
+        self.typed_pair_start.resize(len(self.typed_admitted))
+        self.typed_lit_groups.resize(len(self.typed_admitted))
+        for k, admitted in enumerate(self.typed_admitted):
+            if admitted is None:
+                continue
+            mark.assign(self.nrules, 0)
+            for r in admitted:
+                mark[<int>r] = 1
+            for lit in range(self.nliterals):
+                self.typed_pair_start[k].push_back(self.typed_lit_groups[k].size())
+                for p in range(self.pair_start[lit], self.pair_start[lit + 1]):
+                    g = self.lit_groups[p]
+                    if mark[self.group_rule[g]]:
+                        self.typed_lit_groups[k].push_back(g)
+            self.typed_pair_start[k].push_back(self.typed_lit_groups[k].size())
 
     def literal_counts(self, list lines not None) -> list:
         """For each literal, how many of ``lines`` hold it (as the scan reads
@@ -279,6 +390,8 @@ cdef class CandidateIndex:
             self._reset()
         self.stamp += 1
         self.hits.clear()
+        self.cur_pair_start = self.pair_start.data()
+        self.cur_lit_groups = self.lit_groups.data()
         if self.iface != NULL:
             return self._scan_with(data, size)
         while j < size:
@@ -312,8 +425,14 @@ cdef class CandidateIndex:
         cdef bint escaped = False
         cdef unsigned char b
         cdef cm_literal_scanner* iface = self.iface
+        cdef int typed
         if not self.type_name.empty():
-            iface = self._typed_iface(data, size)
+            typed = self._typed_scanner(data, size)
+            if typed >= 0:
+                iface = self.typed_ifaces[typed]
+                if self.typed_admitted[typed] is not None:
+                    self.cur_pair_start = self.typed_pair_start[typed].data()
+                    self.cur_lit_groups = self.typed_lit_groups[typed].data()
         while j < size:
             p = <const unsigned char*>memchr(data + j, 92, size - j)
             if p == NULL:
@@ -349,9 +468,9 @@ cdef class CandidateIndex:
             return True  # (cannot happen) a failed scan keeps the line: never lose one
         return self.wide
 
-    cdef cm_literal_scanner* _typed_iface(self, const unsigned char* data, Py_ssize_t size) noexcept:
-        """The scanner for the line's type (see the module docstring): the
-        scanner of every literal when the type cannot be read safely."""
+    cdef int _typed_scanner(self, const unsigned char* data, Py_ssize_t size) noexcept:
+        """The typed scanner for the line's type (see the module docstring):
+        -1, the scanner of every literal, when the type cannot be read safely."""
         cdef const char* name = self.type_name.c_str()
         cdef size_t nlen = self.type_name.size()
         cdef Py_ssize_t j = 0, at, k, start, first = -1, length = 0, i
@@ -359,7 +478,7 @@ cdef class CandidateIndex:
         cdef unsigned char folded[64]
         cdef unordered_map[string, int].iterator found
         if _key_escape(data, size, name, nlen):
-            return self.iface
+            return -1
         while j < size:
             p = <const unsigned char*>memmem(data + j, size - j, name, nlen)
             if p == NULL:
@@ -378,56 +497,63 @@ cdef class CandidateIndex:
             while k < size and (data[k] == 32 or data[k] == 9 or data[k] == 13):
                 k += 1
             if k >= size or data[k] != 58:  # ':'
-                return self.iface
+                return -1
             k += 1
             while k < size and (data[k] == 32 or data[k] == 9 or data[k] == 13):
                 k += 1
             if k >= size or data[k] != 34:
-                return self.iface  # not a string value
+                return -1  # not a string value
             k += 1
             start = k
             while k < size and data[k] != 34:
                 if data[k] == 92 or data[k] >= 128:
-                    return self.iface  # an escape or a non-ASCII character
+                    return -1  # an escape or a non-ASCII character
                 k += 1
             if k >= size or k - start > 64:
-                return self.iface
+                return -1
             if first < 0:
                 first = start
                 length = k - start
             elif k - start != length:
-                return self.iface  # two values: which one is the type's is not read here
+                return -1  # two values: which one is the type's is not read here
             else:
                 for i in range(length):
                     if _lower(data[first + i]) != _lower(data[start + i]):
-                        return self.iface
+                        return -1
         if first < 0:
-            return self.iface if self.untyped < 0 else self.typed_ifaces[self.untyped]
+            return self.untyped
         for i in range(length):
             folded[i] = _lower(data[first + i])
         found = self.typed_index.find(string(<const char*>folded, <size_t>length))
         if found != self.typed_index.end():
-            return self.typed_ifaces[dereference(found).second]
-        return self.iface if self.untyped < 0 else self.typed_ifaces[self.untyped]
+            return dereference(found).second
+        return self.untyped
 
     def use_typed_scanners(self, str name, dict by_type not None, list scanners not None,
-                           int untyped=-1):
+                           int untyped=-1, list admitted=None):
         """Scan a line of type ``t`` (the folded value of its field ``name``,
         or ``#name``) with ``scanners[by_type[t]]``, a line without the
         field or of another type with ``scanners[untyped]`` (-1: the scanner
         of every literal), and a line whose type cannot be read safely with
         the scanner of every literal (``use_scanner``, which must be set).
         Each scanner must look for every literal of the rules its lines'
-        routes admit, and for the widening spellings.  ``name`` None or
-        empty: no typed scanners."""
+        routes admit, and for the widening spellings.  ``admitted[k]``: the
+        rules the lines scanner ``k`` reads may be candidates for (those
+        their routes admit), or None for every rule (the default).  ``name``
+        None or empty: no typed scanners."""
         cdef cm_literal_scanner* iface
         self.type_name.clear()
         self.typed_index.clear()
         self.typed_ifaces.clear()
         self.typed_scanners = []
+        self.typed_admitted = []
         self.untyped = -1
+        self._typed_tables()
+        self._forget()
         if not name:
             return
+        if admitted is not None and len(admitted) != len(scanners):
+            raise ValueError(f"{len(admitted)} admitted rule lists for {len(scanners)} scanners")
         if self.iface == NULL:
             raise ValueError("typed scanners need the scanner of every literal first")
         if not name.isascii() or not 0 <= untyped + 1 <= len(scanners):
@@ -447,7 +573,16 @@ cdef class CandidateIndex:
                 raise ValueError(f"type {key!r}: scanner {which} of {len(scanners)}")
             data = key.encode("ascii") if isinstance(key, str) else bytes(key)
             self.typed_index[string(<const char*>data, len(data))] = which
+        if admitted is not None:
+            for rules in admitted:
+                if rules is not None and not all(0 <= r < self.nrules for r in rules):
+                    raise ValueError(f"admitted rules out of range: {rules!r}")
         self.typed_scanners = list(scanners)
+        self.typed_admitted = (
+            [None] * len(scanners) if admitted is None
+            else [None if rules is None else list(rules) for rules in admitted]
+        )
+        self._typed_tables()
         self.untyped = untyped
         encoded = name.lstrip("#").encode("ascii")
         self.type_name = string(<const char*>encoded, len(encoded))
@@ -494,8 +629,8 @@ cdef class CandidateIndex:
         if self.counting != NULL:
             self.counting[0][lit] += 1
             return False
-        for p in range(self.pair_start[lit], self.pair_start[lit + 1]):
-            g = self.lit_groups[p]
+        for p in range(self.cur_pair_start[lit], self.cur_pair_start[lit + 1]):
+            g = self.cur_lit_groups[p]
             if self.group_seen[g] == stamp:
                 continue
             self.group_seen[g] = stamp
@@ -515,6 +650,7 @@ cdef class CandidateIndex:
         to the automaton.  A scanner may look for only the literals the
         chosen groups name (``used_literals``) and the widening spellings."""
         cdef cm_literal_scanner* iface
+        self._forget()
         if scanner is None:
             self.scanner = None
             self.iface = NULL
@@ -577,7 +713,8 @@ cdef class CandidateIndex:
         for i in range(n):
             starts.push_back(rules.size())
             data = _data_of(lines[i], &size)
-            self._line_rules(data, size)
+            if not self._kept_rules(data, size):
+                self._line_rules(data, size)
             for k in range(<Py_ssize_t>self.hits.size()):
                 r = self.hits[k]
                 rules.push_back(r)
@@ -610,6 +747,7 @@ cdef class CandidateIndex:
         cdef Py_ssize_t size = PyBytes_GET_SIZE(block), start = 0, end, lines = 0
         cdef const unsigned char* nl
         cdef list spans = []
+        self._compact()
         while True:
             nl = <const unsigned char*>memchr(data + start, 10, size - start)
             end = size if nl == NULL else nl - data
@@ -620,6 +758,8 @@ cdef class CandidateIndex:
                 self._line_rules(data + start, end - start)
                 if not self.hits.empty():
                     spans.append((start, end))
+                    if end == start or data[end - 1] != 13:  # (the reader drops a CR)
+                        self._keep(data + start, end - start)
             if nl == NULL:
                 break
             start = end + 1

@@ -21,6 +21,7 @@ input, held in memory.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -356,20 +357,33 @@ class Candidates:
 
     def adapt(self, lines: list[Any]) -> None:
         """Choose the groups to look for from how many of ``lines`` (a
-        sample of the input, ``ADAPT_SAMPLE`` at most) hold each literal."""
+        sample of the input, ``ADAPT_SAMPLE`` at most) hold each literal.
+        A set's groups are ranked over the sample's lines of the event
+        types its rules' routes name (a group every ``ProcessRollup2``
+        line holds rules out nothing for a rule routed to that type)."""
         self.adapted = True
         sample = lines[:ADAPT_SAMPLE]
         counts = self.index.literal_counts(sample)
+        routed = self._routed_counts(sample)
         chosen = []
-        for groups in self.shapes:
-            held = [(sum(counts[x] for x in g), g) for g in groups]  # lines holding g, at most
+        summed: dict[frozenset[str], tuple[list[int], int]] = {}
+        for shape, groups in enumerate(self.shapes):
+            held_in, total = counts, len(sample)
+            keys = self._shape_keys[shape] if routed is not None else None
+            if keys and routed is not None:
+                if keys not in summed:
+                    lines_of = sum(routed[1].get(key, 0) for key in keys)
+                    summed[keys] = (_summed(routed[0], keys, len(counts)), lines_of)
+                if summed[keys][1]:
+                    held_in, total = summed[keys]
+            held = [(sum(held_in[x] for x in g), g) for g in groups]  # lines holding g, at most
             ranked = sorted(held, key=lambda pair: (pair[0], len(pair[1])))
             # The best group always (a rule with none would be a candidate for
             # every line); the next ones only while they rule out half the lines.
             keep = [
                 g
                 for n, (lines_held, g) in enumerate(ranked[:TELLING_GROUPS])
-                if n == 0 or 2 * lines_held <= len(sample)
+                if n == 0 or 2 * lines_held <= total
             ]
             chosen.append(keep)
         self.index.choose(chosen)
@@ -378,50 +392,96 @@ class Candidates:
             # names count towards nothing): lines of no known type use it.
             self.use_typed_scanners(chosen)
 
+    @cached_property
+    def _shape_keys(self) -> list[frozenset[str] | None]:
+        """For each group set, the route keys its rules name together (None
+        when one of them has no route: it reads every type)."""
+        keys: list[frozenset[str] | None] = [frozenset() for _ in self.shapes]
+        for rule, shape in zip(self._rules, self.shape_of, strict=True):
+            have = keys[shape]
+            if have is not None:
+                keys[shape] = None if rule.route is None else have | rule.route.keys
+        return keys
+
+    def _routed_counts(
+        self, sample: list[Any]
+    ) -> tuple[dict[str, list[int]], dict[str, int]] | None:
+        """Per route key, how many of ``sample``'s lines of that event type
+        hold each literal, and how many lines of the type there are (None
+        when the routes read more than one field).  A line's type is read
+        from its raw text (a sample only: a line read wrongly changes
+        which groups are looked for, never a hit)."""
+        fields = {rule.route.field for rule in self._rules if rule.route is not None}
+        if len(fields) != 1:
+            return None
+        pattern = re.compile(
+            rb'"#?' + re.escape(fields.pop().lstrip("#").encode("utf-8")) + rb'"\s*:\s*"([^"\\]*)"'
+        )
+        by_key: dict[str, list[Any]] = {}
+        for line in sample:
+            raw = line if isinstance(line, bytes) else str(line).encode("utf-8", "surrogatepass")
+            found = pattern.search(raw)
+            if found is not None:
+                key = route_key(found.group(1).decode("utf-8", "replace"))
+                by_key.setdefault(key, []).append(raw)
+        counts = {key: self.index.literal_counts(lines) for key, lines in by_key.items()}
+        return counts, {key: len(lines) for key, lines in by_key.items()}
+
     def use_typed_scanners(self, chosen: list[list[list[int]]]) -> None:
         """A scanner per event type of the rules' routes, looking for the
         literals of the ``chosen`` groups of the rules that type's events
         can reach (the rules without a route included), where that is at
-        most ``TYPED_SHARE`` of all the literals; the others use the scanner
-        of every literal.  Only when every route reads one field."""
+        most ``TYPED_SHARE`` of all the literals (else the scanner of every
+        literal serves); a line so scanned is a candidate only for those
+        rules.  Only when every route reads one field."""
         fields = {rule.route.field for rule in self._rules if rule.route is not None}
         if len(fields) != 1 or not self.typed:
             return
         index = self.index
-        literals_of = [
-            {x for g in chosen[self.shape_of[i]] for x in g} for i in range(len(self._rules))
-        ]
+        literals_of = [{x for g in chosen[shape] for x in g} for shape in self.shape_of]
         unrouted: set[int] = set()
+        unrouted_shapes: set[int] = set()
         by_key: dict[str, set[int]] = {}
-        for rule, literals in zip(self._rules, literals_of, strict=True):
+        shapes_of: dict[str, set[int]] = {}
+        for rule, shape, literals in zip(self._rules, self.shape_of, literals_of, strict=True):
             if rule.route is None:
                 unrouted |= literals
+                unrouted_shapes.add(shape)
             else:
                 for key in rule.route.keys:
                     by_key.setdefault(key, set()).update(literals)
+                    shapes_of.setdefault(key, set()).add(shape)
         used = len(set().union(unrouted, *by_key.values()))
         widening = list(range(index.nliterals, len(index.scan_patterns)))
         scanners: list[Any] = []
-        made: dict[frozenset[int], int] = {}
+        admitted: list[list[int]] = []
+        compiled: dict[frozenset[int], Any] = {}
+        made: dict[tuple[frozenset[int], frozenset[int]], int] = {}
 
-        def scanner_of(literals: set[int]) -> int:
+        def scanner_of(literals: set[int], shapes: set[int]) -> int:
             ids = frozenset(literals)
-            if ids not in made:
+            if ids not in compiled:
                 if len(ids) > TYPED_SHARE * used:
-                    made[ids] = len(scanners)
-                    scanners.append(self.full_scanner)
+                    compiled[ids] = self.full_scanner
                 else:
                     chosen_ids = sorted(ids) + widening
                     patterns = [index.scan_patterns[i] for i in chosen_ids]
-                    made[ids] = len(scanners)
-                    scanners.append(literal_scanner(patterns, chosen_ids))
-            return made[ids]
+                    compiled[ids] = literal_scanner(patterns, chosen_ids)
+            key = (ids, frozenset(shapes))
+            if key not in made:
+                made[key] = len(scanners)
+                scanners.append(compiled[ids])
+                admitted.append(sorted(shapes))
+            return made[key]
 
-        untyped = scanner_of(unrouted)
-        types = {key: scanner_of(unrouted | literals) for key, literals in by_key.items()}
+        untyped = scanner_of(unrouted, unrouted_shapes)
+        types = {
+            key: scanner_of(unrouted | literals, unrouted_shapes | shapes_of[key])
+            for key, literals in by_key.items()
+        }
         if any(s is None for s in scanners):
             return
-        index.use_typed_scanners(fields.pop(), types, scanners, untyped)
+        index.use_typed_scanners(fields.pop(), types, scanners, untyped, admitted)
 
     def adapt_block(self, block: bytes) -> None:
         """``adapt`` on the first lines of a block of LF-separated lines."""
@@ -435,6 +495,16 @@ def shared_prefilter(index: Candidates | None, enabled: bool) -> CandidateGate |
     if not enabled or index is None or index.index.always_admits:
         return None
     return CandidateGate(index)
+
+
+def _summed(counts: dict[str, list[int]], keys: frozenset[str], size: int) -> list[int]:
+    """The element-wise sum of the ``counts`` of ``keys`` (zeros when none)."""
+    total = [0] * size
+    for key in keys:
+        own = counts.get(key)
+        if own is not None:
+            total = [a + b for a, b in zip(total, own, strict=True)]
+    return total
 
 
 TELLING_GROUPS = 3  # groups of a set the index looks for once adapted
