@@ -420,8 +420,9 @@ cdef class CandidateIndex:
     cdef bint _scan_with(self, const unsigned char* data, Py_ssize_t size) noexcept:
         """``_scan_line`` by the scanner: over the line, or over a copy with
         its ``\\u00XX`` and ``\\/`` escapes read as characters when it has any."""
-        cdef Py_ssize_t j = 0, k
+        cdef Py_ssize_t j = 0, k, o
         cdef const unsigned char* p
+        cdef unsigned char* out
         cdef bint escaped = False
         cdef unsigned char b
         cdef cm_literal_scanner* iface = self.iface
@@ -444,25 +445,41 @@ cdef class CandidateIndex:
                 break
             j += 1  # the escaped character (a backslash too) is not an escape
         if escaped:
-            self.unescaped.clear()
+            # Runs between backslashes copied whole; an escape read as its
+            # character (any other escape: its two bytes as they are).
+            self.unescaped.resize(size)  # (never longer than the line)
+            out = self.unescaped.data()
+            o = 0
             j = 0
             while j < size:
+                p = <const unsigned char*>memchr(data + j, 92, size - j)
+                k = size if p == NULL else p - data
+                memcpy(out + o, data + j, k - j)
+                o += k - j
+                if p == NULL:
+                    break
+                j = k + 1
+                if j >= size:
+                    out[o] = 92
+                    o += 1
+                    break
                 b = data[j]
-                j += 1
-                if b == 92 and j < size:
-                    b = data[j]
-                    if b == 47:
-                        j += 1
-                    elif (b == 117 and j + 4 < size and data[j + 1] == 48 and data[j + 2] == 48
-                          and _hex(data[j + 3]) >= 0 and _hex(data[j + 4]) >= 0):
-                        b = <unsigned char>(_hex(data[j + 3]) * 16 + _hex(data[j + 4]))
-                        j += 5
-                    else:
-                        self.unescaped.push_back(92)
-                        j += 1
-                self.unescaped.push_back(b)
-            data = self.unescaped.data()
-            size = self.unescaped.size()
+                if b == 47:
+                    out[o] = 47
+                    o += 1
+                    j += 1
+                elif (b == 117 and j + 4 < size and data[j + 1] == 48 and data[j + 2] == 48
+                      and _hex(data[j + 3]) >= 0 and _hex(data[j + 4]) >= 0):
+                    out[o] = <unsigned char>(_hex(data[j + 3]) * 16 + _hex(data[j + 4]))
+                    o += 1
+                    j += 5
+                else:
+                    out[o] = 92
+                    out[o + 1] = b
+                    o += 2
+                    j += 1
+            data = out
+            size = o
         self.wide = False
         if iface.scan(iface.handle, <const char*>data, size, _on_literal, <void*>self):
             return True  # (cannot happen) a failed scan keeps the line: never lose one
