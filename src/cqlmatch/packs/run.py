@@ -103,6 +103,9 @@ class RuleRun:
         self.per_event = not plan.aggregating
         self.idle = plan.aggregating and not aggregate
         self.whole = plan.reads_source
+        # A slow path may read any field: when the pack decodes only the
+        # fields the native rules read, this rule gets its events decoded whole.
+        self.needs_whole = not plan.native
         # A linked rule runs in the pack's linked program: no engine of its own.
         self.linked = rule.links
         self.table = self.engine.new_table(partial) if plan.grouped and not self.whole else None
@@ -245,7 +248,7 @@ def run_rules(
         for batch in _batches(items):
             if whole is not None:
                 whole.extend(batch)
-            result.extend(hits.rows(batch_hits(runs, batch, index), batch))
+            result.extend(hits.rows(batch_hits(runs, batch, index, hits.whole), batch))
     finally:
         items.close()
     for run in runs:
@@ -260,19 +263,24 @@ def _batches(items: Iterator[Event]) -> Iterator[list[Event]]:
 
 
 def pack_fields(rules: list[PackRule]) -> tuple[str, ...] | None:
-    """The fields to decode for ``rules``: the union of what their slots
-    read, or None (every field) when some rule may read any field (a slow
-    path, ``@rawstring``, a sub-query) or keeps whole events for an
-    aggregate stage (``sort``, ``head``...).  A per-event hit is then made
-    again from the whole event (``Hits``)."""
+    """The fields to decode for ``rules``: the union of what the slots of
+    the native ones read, or None (every field) when some rule may read any
+    field (``@rawstring``, a sub-query) or keeps whole events for an
+    aggregate stage (``sort``, ``head``...), or when no rule is native.  A
+    rule with a slow path (``RuleRun.needs_whole``) then gets the events it
+    is a candidate for decoded whole (``Hits.whole``), and a per-event hit
+    is made again from the whole event (``Hits``)."""
     names: dict[str, None] = {}
+    native = False
     for rule in rules:
         plan = rule.plan
         whole_events = plan.aggregating and not plan.grouped
-        if not plan.native or plan.reads_rawstring or plan.reads_source or whole_events:
+        if plan.reads_rawstring or plan.reads_source or whole_events:
             return None
-        names.update(dict.fromkeys(plan.field_names))
-    return tuple(names)
+        if plan.native:
+            native = True
+            names.update(dict.fromkeys(plan.field_names))
+    return tuple(names) if native else None
 
 
 class Hits:
@@ -282,6 +290,19 @@ class Hits:
 
     def __init__(self, partial: bool) -> None:
         self.decoder = Decoder((), need_all=True) if partial else None
+
+    @property
+    def whole(self) -> Any:
+        """``batch_hits``'s ``whole``: the event of a line decoded whole
+        (None when it is malformed so), or None when events are whole."""
+        return None if self.decoder is None else self.whole_event
+
+    def whole_event(self, event: Event) -> Event | None:
+        """``event`` decoded again from its line, every field."""
+        assert self.decoder is not None
+        line = (event.raw or "").encode("utf-8", "surrogatepass")
+        whole = self.decoder.decode(line)
+        return whole if type(whole) is Event else None
 
     def rows(
         self, found: list[tuple[int, RuleRun, Event]], batch: list[Event]
@@ -554,12 +575,18 @@ def literal_scanner(patterns: list[bytes], ids: list[int] | None = None) -> Any:
 
 
 def batch_hits(
-    runs: list[RuleRun], batch: list[Event], index: Candidates | None = None
+    runs: list[RuleRun],
+    batch: list[Event],
+    index: Candidates | None = None,
+    whole: Any = None,
 ) -> list[tuple[int, RuleRun, Event]]:
     """Run every rule over the events of one batch it can keep (its route
     admits them and, with ``index``, their lines hold its literals):
     ``(event index, rule run, output event)`` for each per-event hit, by
-    event and then by rule (aggregating rules fold and give none here)."""
+    event and then by rule (aggregating rules fold and give none here).
+    ``whole``: when the batch's events hold only some fields, the event of
+    a line decoded whole (``Hits.whole_event``), for the rules with a slow
+    path (``RuleRun.needs_whole``)."""
     masks: dict[tuple[str, frozenset[str]], bytearray] = {}
     by_key: dict[str, dict[str, list[int]]] = {}  # route field -> key -> event indexes
     lines = [event.raw for event in batch]
@@ -579,6 +606,8 @@ def batch_hits(
     where = {id(event.fields): i for i, event in enumerate(batch)}
     everything = range(len(batch))
     chosen_events: dict[tuple[int, Any], list[Event]] = {}  # (group set, route) -> events
+    chosen_whole: dict[tuple[int, Any], list[Event]] = {}  # the same, decoded whole
+    wholes: dict[int, Event | None] = {}  # batch index -> the event decoded whole
     for order, run in enumerate(runs):
         if linked is not None and order in linked.position:
             continue
@@ -606,6 +635,22 @@ def batch_hits(
             chosen_events[key] = events  # type: ignore[index]
         if not events:
             continue
+        if whole is not None and run.needs_whole:
+            whole_events = chosen_whole.get(key)  # type: ignore[arg-type]
+            if whole_events is None:
+                whole_events = []
+                for event in events:
+                    i = where[id(event.fields)]
+                    if i not in wholes:
+                        again = wholes[i] = whole(event)
+                        if again is not None:
+                            where[id(again.fields)] = i
+                    if wholes[i] is not None:
+                        whole_events.append(wholes[i])  # type: ignore[arg-type]
+                chosen_whole[key] = whole_events  # type: ignore[index]
+            events = whole_events
+            if not events:
+                continue
         last = 0
         for out in run.feed(events):
             last = where.get(id(out.origin), last)  # (untraceable: after the one before)
