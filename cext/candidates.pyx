@@ -44,8 +44,9 @@ from literalscan cimport cm_found_fn, cm_literal_scanner
 cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object o, Py_ssize_t* size) except NULL
 
-cdef extern from "<string.h>" nogil:
-    void* memmem(const void* haystack, size_t hlen, const void* needle, size_t nlen)
+cdef extern from "keyfind.h" nogil:
+    const unsigned char* cm_keyfind(const unsigned char* hay, size_t n,
+                                    const unsigned char* needle, size_t k, size_t a, size_t b)
 
 
 #: Kept lines ``scan_block`` remembers at most, and how many of them
@@ -53,6 +54,10 @@ cdef extern from "<string.h>" nogil:
 #: malformed: the reader gave no event for them).
 DEF KEPT_MOST = 32768
 DEF KEPT_LOOKAHEAD = 8
+
+#: What ``_escapes`` finds in a line.
+DEF ESCAPED = 1  # a \u00 or \/ escape: the scan reads a copy with them as characters
+DEF KEY_HIDDEN = 2  # a \u00XX escape of a character of the type key, of # or of a quote
 
 #: Spellings that make a line a candidate for every rule (see above).
 _WIDENING = (b"\\u212", b"\\u017", b"\xe2\x84\xaa", b"\xc5\xbf")
@@ -110,6 +115,7 @@ cdef class CandidateIndex:
     # folded type value -> index into typed_ifaces, and the index for lines
     # without the field or of a type no rule names (-1: every literal).
     cdef string type_name
+    cdef size_t key_anchor[2]  # two offsets of rare bytes in it (``_anchors``)
     cdef unordered_map[string, int] typed_index
     cdef vector[cm_literal_scanner*] typed_ifaces
     cdef list typed_scanners
@@ -423,28 +429,20 @@ cdef class CandidateIndex:
         cdef Py_ssize_t j = 0, k, o
         cdef const unsigned char* p
         cdef unsigned char* out
-        cdef bint escaped = False
         cdef unsigned char b
         cdef cm_literal_scanner* iface = self.iface
         cdef int typed
-        if not self.type_name.empty():
-            typed = self._typed_scanner(data, size)
+        cdef const char* name = self.type_name.c_str()
+        cdef size_t nlen = self.type_name.size()
+        cdef int escapes = _escapes(data, size, name, nlen)
+        if nlen:
+            typed = -1 if escapes & KEY_HIDDEN else self._typed_scanner(data, size)
             if typed >= 0:
                 iface = self.typed_ifaces[typed]
                 if self.typed_admitted[typed] is not None:
                     self.cur_pair_start = self.typed_pair_start[typed].data()
                     self.cur_lit_groups = self.typed_lit_groups[typed].data()
-        while j < size:
-            p = <const unsigned char*>memchr(data + j, 92, size - j)
-            if p == NULL:
-                break
-            j = p - data + 1
-            if j < size and (data[j] == 47 or (data[j] == 117 and j + 2 < size
-                                               and data[j + 1] == 48 and data[j + 2] == 48)):
-                escaped = True
-                break
-            j += 1  # the escaped character (a backslash too) is not an escape
-        if escaped:
+        if escapes & ESCAPED:
             # Runs between backslashes copied whole; an escape read as its
             # character (any other escape: its two bytes as they are).
             self.unescaped.resize(size)  # (never longer than the line)
@@ -487,17 +485,18 @@ cdef class CandidateIndex:
 
     cdef int _typed_scanner(self, const unsigned char* data, Py_ssize_t size) noexcept:
         """The typed scanner for the line's type (see the module docstring):
-        -1, the scanner of every literal, when the type cannot be read safely."""
+        -1, the scanner of every literal, when the type cannot be read safely
+        (the caller has checked that no escape spells a character of the key,
+        ``_escapes``)."""
         cdef const char* name = self.type_name.c_str()
         cdef size_t nlen = self.type_name.size()
         cdef Py_ssize_t j = 0, at, k, start, first = -1, length = 0, i
         cdef const unsigned char* p
         cdef unsigned char folded[64]
         cdef unordered_map[string, int].iterator found
-        if _key_escape(data, size, name, nlen):
-            return -1
         while j < size:
-            p = <const unsigned char*>memmem(data + j, size - j, name, nlen)
+            p = cm_keyfind(data + j, size - j, <const unsigned char*>name, nlen,
+                           self.key_anchor[0], self.key_anchor[1])
             if p == NULL:
                 break
             at = p - data
@@ -603,6 +602,7 @@ cdef class CandidateIndex:
         self.untyped = untyped
         encoded = name.lstrip("#").encode("ascii")
         self.type_name = string(<const char*>encoded, len(encoded))
+        self.key_anchor[0], self.key_anchor[1] = _anchors(encoded)
 
     @property
     def typed(self) -> int:
@@ -783,30 +783,56 @@ cdef class CandidateIndex:
         return spans, lines
 
 
-cdef bint _key_escape(const unsigned char* data, Py_ssize_t size, const char* name,
-                      size_t nlen) noexcept nogil:
-    """Whether ``data`` holds a ``\\u00XX`` escape of a character of the key
-    ``name``, of ``#`` or of a quote: such a line may spell the key where
-    a search for it does not look."""
+def _anchors(bytes key) -> tuple:
+    """Two offsets ``a < b`` of bytes of ``key`` that text holds rarely (a
+    search tests them first): "_", "#", capitals and digits before lower
+    case letters, and these before anything else; ``(0, 0)`` for a key of
+    one byte."""
+    def rank(i):
+        c = chr(key[i])
+        if c in "_#" or c.isupper() or c.isdigit():
+            return 0
+        return 1 if c.islower() else 2
+    if len(key) < 2:
+        return 0, 0
+    a, b = sorted(sorted(range(len(key)), key=lambda i: (rank(i), -i))[:2])
+    return a, b
+
+
+cdef int _escapes(const unsigned char* data, Py_ssize_t size, const char* name,
+                  size_t nlen) noexcept nogil:
+    """What the line's escapes mean for its scan, in one pass: ``ESCAPED``
+    when it holds a ``\\u00`` or ``\\/`` escape, ``KEY_HIDDEN`` when a
+    ``\\u00XX`` escape spells a character of the key ``name`` (of length
+    ``nlen``; 0: none), of ``#`` or of a quote: such a line may spell the
+    key where a search for it does not look."""
     cdef Py_ssize_t j = 0
     cdef const unsigned char* p
-    cdef int c
+    cdef int c, found = 0
     cdef size_t i
     while j < size:
         p = <const unsigned char*>memchr(data + j, 92, size - j)
         if p == NULL:
-            return False
+            break
         j = p - data + 1
-        if j + 4 < size and data[j] == 117 and data[j + 1] == 48 and data[j + 2] == 48:
-            if _hex(data[j + 3]) >= 0 and _hex(data[j + 4]) >= 0:
-                c = _hex(data[j + 3]) * 16 + _hex(data[j + 4])
-                if c == 35 or c == 34:
-                    return True
-                for i in range(nlen):
-                    if <unsigned char>name[i] == c:
-                        return True
+        if j < size:
+            if data[j] == 47:
+                found |= ESCAPED
+            elif data[j] == 117 and j + 2 < size and data[j + 1] == 48 and data[j + 2] == 48:
+                found |= ESCAPED
+                if nlen and j + 4 < size and _hex(data[j + 3]) >= 0 and _hex(data[j + 4]) >= 0:
+                    c = _hex(data[j + 3]) * 16 + _hex(data[j + 4])
+                    if c == 35 or c == 34:
+                        found |= KEY_HIDDEN
+                    else:
+                        for i in range(nlen):
+                            if <unsigned char>name[i] == c:
+                                found |= KEY_HIDDEN
+                                break
+            if found == ESCAPED | KEY_HIDDEN or (found and not nlen):
+                break
         j += 1  # the escaped character (a backslash too) is not an escape
-    return False
+    return found
 
 
 cdef inline const unsigned char* _data_of(object line, Py_ssize_t* size) except NULL:

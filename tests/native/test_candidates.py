@@ -423,3 +423,35 @@ def test_pairs_reuses_what_scan_block_found(scanner, rules, lines, order, as_tex
         assert sorted(got[1][got[0][i] : got[0][i + 1]]) == sorted(
             want[1][want[0][i] : want[0][i + 1]]
         )
+
+
+@pytest.mark.skipif(literal_scanner([b"x"]) is None, reason="typed scanners need Hyperscan")
+def test_typed_scanners_find_the_key_anywhere_in_a_long_line() -> None:
+    """The key is found at every offset of lines longer than the sixteen
+    bytes the search tests at once, past look-alikes that share its rare
+    bytes ("_" and "N" at the same distance), and a second spelling of the
+    key later in the line is still seen."""
+    index = make_index([b"abc", b"powershell"], [[[0]], [[1]]], "hyperscan")
+    widening = list(range(index.nliterals, len(index.scan_patterns)))
+
+    def scanner(ids):
+        ids = ids + widening
+        return literal_scanner([index.scan_patterns[i] for i in ids], ids)
+
+    index.use_typed_scanners(
+        "#event_simpleName",
+        {"processrollup2": 1, "dnsrequest": 2},
+        [scanner([]), scanner([0]), scanner([1])],
+        0,
+    )
+    decoy = b'"xxxxx_xxxxxNxxx":"y",'
+    for before in range(0, 40, 3):
+        for after in range(0, 40, 7):
+            pad = b'"p":"' + b"q" * before + b'",' + decoy
+            tail = b',"z":"' + b"r" * after + b'"'
+            line = (
+                b"{" + pad + b'"event_simpleName":"DnsRequest","t":"abc powershell"' + tail + b"}"
+            )
+            assert [bool(x) for x in index.candidates([line])] == [False, True], line
+            twice = line[:-1] + b',"event_simpleName":"ProcessRollup2"}'
+            assert [bool(x) for x in index.candidates([twice])] == [True, True], twice
