@@ -21,6 +21,7 @@ input, held in memory.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections import defaultdict
@@ -535,11 +536,17 @@ TYPED_SHARE = 0.5
 ADAPT_SAMPLE = 2000  # lines whose literals choose them
 
 
-def candidate_index(rules: list[PackRule], prelinked: Program | None = None) -> Candidates | None:
+def candidate_index(
+    rules: list[PackRule],
+    prelinked: Program | None = None,
+    scanner: tuple[str, bytes] | None = None,
+) -> Candidates | None:
     """The index that tells, from the literals in a raw line, which rules
     can keep it (each rule's checkable prefilter groups); None when no rule
     has any literal (every rule then sees every event).  ``prelinked``: a
-    built pack's linked program (``linked.LinkedRules``)."""
+    built pack's linked program (``linked.LinkedRules``); ``scanner``: its
+    stored scanner of every literal (``scanner_database``), used when it
+    was made for the same literals and loads here."""
     literals: dict[bytes, int] = {}
     shapes: dict[tuple[tuple[int, ...], ...], int] = {}
     shape_of: list[int] = []
@@ -548,30 +555,60 @@ def candidate_index(rules: list[PackRule], prelinked: Program | None = None) -> 
         if not rule.plan.reads_source:
             for group in rule.prefilter:
                 if group and all(checkable(literal.text) for literal in group):
-                    texts = {literal.text.lower().encode("ascii") for literal in group}
+                    texts = sorted({literal.text.lower().encode("ascii") for literal in group})
                     groups.add(tuple(sorted(literals.setdefault(t, len(literals)) for t in texts)))
         shape_of.append(shapes.setdefault(tuple(sorted(groups)), len(shapes)))
     if not literals:
         return None
     groups_of = [[list(g) for g in shape] for shape in shapes]
     index = CandidateIndex(list(literals), groups_of)
-    scanner = literal_scanner(index.scan_patterns)
+    full = None
+    if scanner is not None and scanner[0] == patterns_key(index.scan_patterns):
+        full = literal_scanner(index.scan_patterns, database=scanner[1])
+    if full is None:
+        full = literal_scanner(index.scan_patterns)
     candidates = Candidates(index, groups_of, shape_of, rules, prelinked)
-    if scanner is not None:
-        index.use_scanner(scanner)
-        candidates.full_scanner = scanner
+    if full is not None:
+        index.use_scanner(full)
+        candidates.full_scanner = full
     return candidates
 
 
-def literal_scanner(patterns: list[bytes], ids: list[int] | None = None) -> Any:
+def patterns_key(patterns: list[bytes]) -> str:
+    """What a stored scanner is checked against: the SHA-256 of its
+    patterns, in order."""
+    digest = hashlib.sha256()
+    for pattern in patterns:
+        digest.update(len(pattern).to_bytes(4, "little") + pattern)
+    return digest.hexdigest()
+
+
+def scanner_database(index: Candidates | None) -> tuple[str, bytes] | None:
+    """The scanner of every literal of ``index`` as stored in a built pack
+    (``patterns_key`` and Hyperscan's serialised database), so that loading
+    the pack does not compile it again; None without one."""
+    if index is None or index.full_scanner is None:
+        return None
+    return patterns_key(index.index.scan_patterns), index.full_scanner.serialize()
+
+
+def literal_scanner(
+    patterns: list[bytes], ids: list[int] | None = None, database: bytes | None = None
+) -> Any:
     """Hyperscan over ``patterns`` (reported as ``ids``; ``cqlmatch._hsscan``),
     the faster way to find many literals, or None where it was not built
-    (no libhyperscan)."""
+    (no libhyperscan), or where ``database`` (what ``serialize`` gave)
+    cannot be used here."""
     try:
         from .._hsscan import LiteralScanner
     except ImportError:
         return None
-    return LiteralScanner(patterns, ids)
+    try:
+        return LiteralScanner(patterns, ids, database)
+    except ValueError:
+        if database is None:
+            raise
+        return None
 
 
 def batch_hits(
