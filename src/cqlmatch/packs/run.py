@@ -640,7 +640,7 @@ def batch_hits(
             stats = [run.stats for run in runs]
             for i, order in linked.hits(batch, starts, shapes, stats):
                 found.append((i, order, runs[order], batch[i]))
-    where = {id(event.fields): i for i, event in enumerate(batch)}
+    where: dict[int, int] | None = None  # id(fields) -> batch index, made when needed
     everything = range(len(batch))
     chosen_events: dict[tuple[int, Any], list[Event]] = {}  # (group set, route) -> events
     chosen_whole: dict[tuple[int, Any], list[Event]] = {}  # the same, decoded whole
@@ -672,6 +672,8 @@ def batch_hits(
             chosen_events[key] = events  # type: ignore[index]
         if not events:
             continue
+        if where is None:
+            where = {id(event.fields): i for i, event in enumerate(batch)}
         if whole is not None and run.needs_whole:
             whole_events = chosen_whole.get(key)  # type: ignore[arg-type]
             if whole_events is None:
