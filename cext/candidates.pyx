@@ -26,7 +26,14 @@ type field, ``#name`` too, must agree; no escape may spell a character of
 the key; the value a plain ASCII string) and the scanner of that type's
 rules looks for their literals only.  A line whose type cannot be read so
 is scanned for every literal, as without typed scanners: a rule is never
-left out of a line its route admits.
+left out of a line its route admits.  Given the rules each scanner's lines
+may match (``admitted``), a literal found on a typed line counts only for
+those: the line's type already rules the others out.
+
+``scan_block`` (the shared prefilter) remembers the rules it found for
+each line it kept; ``pairs``, over the decoded events' lines a little
+later, takes them back for a line equal to one of the next few it
+remembered instead of scanning it again.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE

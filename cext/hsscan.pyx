@@ -114,6 +114,8 @@ cdef class LiteralScanner:
         cdef vector[unsigned] flags, ids_
         cdef vector[size_t] lens
         cdef hs_compile_error_t* error = NULL
+        cdef hs_database_t* db = NULL
+        cdef hs_error_t status
         cdef unsigned i
         if self.db != NULL:
             raise RuntimeError("a LiteralScanner is initialised once")
@@ -138,13 +140,17 @@ cdef class LiteralScanner:
                                        &self.db) != HS_SUCCESS:
                 self.db = NULL
                 raise ValueError("Hyperscan cannot load this database here")
-        elif hs_compile_lit_multi(texts.data(), flags.data(), ids_.data(), lens.data(),
-                                  <unsigned>texts.size(), HS_MODE_BLOCK, NULL, &self.db,
-                                  &error) != HS_SUCCESS:
-            message = error.message.decode("utf-8", "replace") if error != NULL else "?"
-            hs_free_compile_error(error)
-            self.db = NULL
-            raise ValueError(f"Hyperscan could not compile the literals: {message}")
+        else:
+            # (without the GIL: a pack compiles its typed scanners side by side)
+            with nogil:
+                status = hs_compile_lit_multi(texts.data(), flags.data(), ids_.data(),
+                                              lens.data(), <unsigned>texts.size(),
+                                              HS_MODE_BLOCK, NULL, &db, &error)
+            if status != HS_SUCCESS:
+                message = error.message.decode("utf-8", "replace") if error != NULL else "?"
+                hs_free_compile_error(error)
+                raise ValueError(f"Hyperscan could not compile the literals: {message}")
+            self.db = db
         if hs_alloc_scratch(self.db, &self.scratch) != HS_SUCCESS:
             if database is not None:  # (made for another machine's instructions)
                 raise ValueError("Hyperscan cannot run this database here")

@@ -14,6 +14,7 @@ from the start (``runs_split``).
 from __future__ import annotations
 
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..ingest.blocks import FileRange
@@ -84,7 +85,11 @@ def prepare(index: Any, parts: list[parallel.Part]) -> None:
             data = b""
         lines = data.split(b"\n")[:-1]  # (parts start at a line; the last may be cut)
         if lines:
-            index.adapt(lines)
+            # Linking (in a thread) while Hyperscan compiles without the GIL.
+            with ThreadPoolExecutor(1) as pool:
+                linking = pool.submit(lambda: index.linked)
+                index.adapt(lines)
+                linking.result()
     index.linked  # noqa: B018 (a cached property: linked once, here)
 
 
