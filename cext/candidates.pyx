@@ -61,6 +61,7 @@ cdef extern from "keyfind.h" nogil:
 #: malformed: the reader gave no event for them).
 DEF KEPT_MOST = 32768
 DEF KEPT_LOOKAHEAD = 8
+DEF KEPT_BYTES_MOST = 32 << 20  # and their bytes at most (a line past that is not kept)
 
 #: What ``_escapes`` finds in a line.
 DEF ESCAPED = 1  # a \u00 or \/ escape: the scan reads a copy with them as characters
@@ -236,6 +237,8 @@ cdef class CandidateIndex:
         """Remember a kept line and its rules (``hits``) for ``pairs``."""
         cdef Py_ssize_t at = self.kept_bytes.size()
         cdef size_t k
+        if at + size > KEPT_BYTES_MOST:
+            return  # (``pairs`` scans it again)
         self.kept_bytes.resize(at + size)
         if size:
             memcpy(&self.kept_bytes[at], data, size)
