@@ -296,7 +296,7 @@ setup(
         _extension(
             "cqlmatch._candidates",
             "cext/candidates.pyx",
-            ("cext/literalscan.h", "cext/literalscan.pxd"),
+            ("cext/literalscan.h", "cext/literalscan.pxd", "cext/keyfind.h"),
         ),
         *_hyperscan_extensions(),
     ],

@@ -26,14 +26,21 @@ type field, ``#name`` too, must agree; no escape may spell a character of
 the key; the value a plain ASCII string) and the scanner of that type's
 rules looks for their literals only.  A line whose type cannot be read so
 is scanned for every literal, as without typed scanners: a rule is never
-left out of a line its route admits.
+left out of a line its route admits.  Given the rules each scanner's lines
+may match (``admitted``), a literal found on a typed line counts only for
+those: the line's type already rules the others out.
+
+``scan_block`` (the shared prefilter) remembers the rules it found for
+each line it kept; ``pairs``, over the decoded events' lines a little
+later, takes them back for a line equal to one of the next few it
+remembered instead of scanning it again.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cython.operator cimport dereference
 from libc.stdint cimport int32_t
-from libc.string cimport memchr
+from libc.string cimport memchr, memcmp, memcpy
 from libcpp.string cimport string
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
@@ -44,9 +51,21 @@ from literalscan cimport cm_found_fn, cm_literal_scanner
 cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object o, Py_ssize_t* size) except NULL
 
-cdef extern from "<string.h>" nogil:
-    void* memmem(const void* haystack, size_t hlen, const void* needle, size_t nlen)
+cdef extern from "keyfind.h" nogil:
+    const unsigned char* cm_keyfind(const unsigned char* hay, size_t n,
+                                    const unsigned char* needle, size_t k, size_t a, size_t b)
 
+
+#: Kept lines ``scan_block`` remembers at most, and how many of them
+#: ``pairs`` looks through for a line (the lines before the one found were
+#: malformed: the reader gave no event for them).
+DEF KEPT_MOST = 32768
+DEF KEPT_LOOKAHEAD = 8
+DEF KEPT_BYTES_MOST = 32 << 20  # and their bytes at most (a line past that is not kept)
+
+#: What ``_escapes`` finds in a line.
+DEF ESCAPED = 1  # a \u00 or \/ escape: the scan reads a copy with them as characters
+DEF KEY_HIDDEN = 2  # a \u00XX escape of a character of the type key, of # or of a quote
 
 #: Spellings that make a line a candidate for every rule (see above).
 _WIDENING = (b"\\u212", b"\\u017", b"\xe2\x84\xaa", b"\xc5\xbf")
@@ -104,9 +123,25 @@ cdef class CandidateIndex:
     # folded type value -> index into typed_ifaces, and the index for lines
     # without the field or of a type no rule names (-1: every literal).
     cdef string type_name
+    cdef size_t key_anchor[2]  # two offsets of rare bytes in it (``_anchors``)
     cdef unordered_map[string, int] typed_index
     cdef vector[cm_literal_scanner*] typed_ifaces
     cdef list typed_scanners
+    # Per typed scanner, the rules its lines may be candidates for (None:
+    # every rule) and its own literal -> groups tables, holding the groups
+    # of those rules only (empty when None: the shared tables serve).
+    cdef list typed_admitted
+    cdef vector[vector[int32_t]] typed_pair_start, typed_lit_groups
+    # Kept lines (``scan_block``) and their rules, in order, until ``pairs``
+    # meets them again: the line's bytes in kept_bytes from kept_at[k]
+    # (kept_at[k + 1] its end), its rules in kept_rules from kept_first[k].
+    cdef vector[char] kept_bytes
+    cdef vector[Py_ssize_t] kept_at
+    cdef vector[int32_t] kept_rules, kept_first
+    cdef Py_ssize_t kept_head
+    # The literal -> groups tables of the line being scanned.
+    cdef const int32_t* cur_pair_start
+    cdef const int32_t* cur_lit_groups
     cdef int untyped
     cdef readonly list scan_patterns  # the literals, then the widening spellings
     cdef object scanner  # a LiteralScanner, or None: the automaton
@@ -124,7 +159,9 @@ cdef class CandidateIndex:
         self.scan_patterns = patterns + [w.lower() for w in _WIDENING]
         self.scanner = None
         self.typed_scanners = []
+        self.typed_admitted = []
         self.untyped = -1
+        self._forget()
         self.built = False  # the automaton is built when first needed (not with a scanner)
         self.choose(rules)
 
@@ -161,7 +198,97 @@ cdef class CandidateIndex:
             for g in per_literal[lit]:
                 self.lit_groups.push_back(g)
         self.pair_start.push_back(self.lit_groups.size())
+        self._typed_tables()
+        self._forget()
         self._reset()
+
+    cdef void _forget(self) noexcept:
+        """Drop the kept lines ``scan_block`` remembered."""
+        self.kept_bytes.clear()
+        self.kept_at.clear()
+        self.kept_at.push_back(0)
+        self.kept_rules.clear()
+        self.kept_first.clear()
+        self.kept_first.push_back(0)
+        self.kept_head = 0
+
+    cdef void _compact(self) noexcept:
+        """Drop the kept lines ``pairs`` has gone past (or all of them when
+        too many wait: then ``pairs`` scans them again)."""
+        cdef Py_ssize_t head = self.kept_head, n = self.kept_at.size() - 1, k
+        cdef Py_ssize_t byte0, rule0
+        if head == 0 and n < KEPT_MOST:
+            return
+        if head >= n or n - head >= KEPT_MOST:
+            self._forget()
+            return
+        byte0 = self.kept_at[head]
+        rule0 = self.kept_first[head]
+        self.kept_bytes.erase(self.kept_bytes.begin(), self.kept_bytes.begin() + byte0)
+        self.kept_rules.erase(self.kept_rules.begin(), self.kept_rules.begin() + rule0)
+        for k in range(head, n + 1):
+            self.kept_at[k - head] = self.kept_at[k] - byte0
+            self.kept_first[k - head] = self.kept_first[k] - rule0
+        self.kept_at.resize(n - head + 1)
+        self.kept_first.resize(n - head + 1)
+        self.kept_head = 0
+
+    cdef void _keep(self, const unsigned char* data, Py_ssize_t size) noexcept:
+        """Remember a kept line and its rules (``hits``) for ``pairs``."""
+        cdef Py_ssize_t at = self.kept_bytes.size()
+        cdef size_t k
+        if at + size > KEPT_BYTES_MOST:
+            return  # (``pairs`` scans it again)
+        self.kept_bytes.resize(at + size)
+        if size:
+            memcpy(&self.kept_bytes[at], data, size)
+        self.kept_at.push_back(at + size)
+        for k in range(self.hits.size()):
+            self.kept_rules.push_back(self.hits[k])
+        self.kept_first.push_back(self.kept_rules.size())
+
+    cdef bint _kept_rules(self, const unsigned char* data, Py_ssize_t size) noexcept:
+        """``hits`` from a line ``scan_block`` kept, when ``data`` is one of
+        the next few it remembered (those before it are dropped: lines the
+        reader found malformed); False when it is not."""
+        cdef Py_ssize_t n = self.kept_at.size() - 1, k, at, last
+        cdef int32_t p
+        last = min(n, self.kept_head + KEPT_LOOKAHEAD)
+        for k in range(self.kept_head, last):
+            at = self.kept_at[k]
+            if self.kept_at[k + 1] - at == size and (
+                size == 0 or memcmp(&self.kept_bytes[at], data, size) == 0
+            ):
+                self.hits.clear()
+                for p in range(self.kept_first[k], self.kept_first[k + 1]):
+                    self.hits.push_back(self.kept_rules[p])
+                self.kept_head = k + 1
+                return True
+        return False
+
+    cdef void _typed_tables(self):
+        """Each typed scanner's own literal -> groups tables, from the shared
+        ones, keeping the groups of the rules its lines may be candidates for."""
+        cdef int k, lit, g
+        cdef Py_ssize_t p
+        cdef vector[char] mark
+        self.typed_pair_start.clear()
+        self.typed_lit_groups.clear()
+        self.typed_pair_start.resize(len(self.typed_admitted))
+        self.typed_lit_groups.resize(len(self.typed_admitted))
+        for k, admitted in enumerate(self.typed_admitted):
+            if admitted is None:
+                continue
+            mark.assign(self.nrules, 0)
+            for r in admitted:
+                mark[<int>r] = 1
+            for lit in range(self.nliterals):
+                self.typed_pair_start[k].push_back(self.typed_lit_groups[k].size())
+                for p in range(self.pair_start[lit], self.pair_start[lit + 1]):
+                    g = self.lit_groups[p]
+                    if mark[self.group_rule[g]]:
+                        self.typed_lit_groups[k].push_back(g)
+            self.typed_pair_start[k].push_back(self.typed_lit_groups[k].size())
 
     def literal_counts(self, list lines not None) -> list:
         """For each literal, how many of ``lines`` hold it (as the scan reads
@@ -279,6 +406,8 @@ cdef class CandidateIndex:
             self._reset()
         self.stamp += 1
         self.hits.clear()
+        self.cur_pair_start = self.pair_start.data()
+        self.cur_lit_groups = self.lit_groups.data()
         if self.iface != NULL:
             return self._scan_with(data, size)
         while j < size:
@@ -307,61 +436,77 @@ cdef class CandidateIndex:
     cdef bint _scan_with(self, const unsigned char* data, Py_ssize_t size) noexcept:
         """``_scan_line`` by the scanner: over the line, or over a copy with
         its ``\\u00XX`` and ``\\/`` escapes read as characters when it has any."""
-        cdef Py_ssize_t j = 0, k
+        cdef Py_ssize_t j = 0, k, o
         cdef const unsigned char* p
-        cdef bint escaped = False
+        cdef unsigned char* out
         cdef unsigned char b
         cdef cm_literal_scanner* iface = self.iface
-        if not self.type_name.empty():
-            iface = self._typed_iface(data, size)
-        while j < size:
-            p = <const unsigned char*>memchr(data + j, 92, size - j)
-            if p == NULL:
-                break
-            j = p - data + 1
-            if j < size and (data[j] == 47 or (data[j] == 117 and j + 2 < size
-                                               and data[j + 1] == 48 and data[j + 2] == 48)):
-                escaped = True
-                break
-            j += 1  # the escaped character (a backslash too) is not an escape
-        if escaped:
-            self.unescaped.clear()
+        cdef int typed
+        cdef const char* name = self.type_name.c_str()
+        cdef size_t nlen = self.type_name.size()
+        cdef int escapes = _escapes(data, size, name, nlen)
+        if nlen:
+            typed = -1 if escapes & KEY_HIDDEN else self._typed_scanner(data, size)
+            if typed >= 0:
+                iface = self.typed_ifaces[typed]
+                if self.typed_admitted[typed] is not None:
+                    self.cur_pair_start = self.typed_pair_start[typed].data()
+                    self.cur_lit_groups = self.typed_lit_groups[typed].data()
+        if escapes & ESCAPED:
+            # Runs between backslashes copied whole; an escape read as its
+            # character (any other escape: its two bytes as they are).
+            self.unescaped.resize(size)  # (never longer than the line)
+            out = self.unescaped.data()
+            o = 0
             j = 0
             while j < size:
+                p = <const unsigned char*>memchr(data + j, 92, size - j)
+                k = size if p == NULL else p - data
+                memcpy(out + o, data + j, k - j)
+                o += k - j
+                if p == NULL:
+                    break
+                j = k + 1
+                if j >= size:
+                    out[o] = 92
+                    o += 1
+                    break
                 b = data[j]
-                j += 1
-                if b == 92 and j < size:
-                    b = data[j]
-                    if b == 47:
-                        j += 1
-                    elif (b == 117 and j + 4 < size and data[j + 1] == 48 and data[j + 2] == 48
-                          and _hex(data[j + 3]) >= 0 and _hex(data[j + 4]) >= 0):
-                        b = <unsigned char>(_hex(data[j + 3]) * 16 + _hex(data[j + 4]))
-                        j += 5
-                    else:
-                        self.unescaped.push_back(92)
-                        j += 1
-                self.unescaped.push_back(b)
-            data = self.unescaped.data()
-            size = self.unescaped.size()
+                if b == 47:
+                    out[o] = 47
+                    o += 1
+                    j += 1
+                elif (b == 117 and j + 4 < size and data[j + 1] == 48 and data[j + 2] == 48
+                      and _hex(data[j + 3]) >= 0 and _hex(data[j + 4]) >= 0):
+                    out[o] = <unsigned char>(_hex(data[j + 3]) * 16 + _hex(data[j + 4]))
+                    o += 1
+                    j += 5
+                else:
+                    out[o] = 92
+                    out[o + 1] = b
+                    o += 2
+                    j += 1
+            data = out
+            size = o
         self.wide = False
         if iface.scan(iface.handle, <const char*>data, size, _on_literal, <void*>self):
             return True  # (cannot happen) a failed scan keeps the line: never lose one
         return self.wide
 
-    cdef cm_literal_scanner* _typed_iface(self, const unsigned char* data, Py_ssize_t size) noexcept:
-        """The scanner for the line's type (see the module docstring): the
-        scanner of every literal when the type cannot be read safely."""
+    cdef int _typed_scanner(self, const unsigned char* data, Py_ssize_t size) noexcept:
+        """The typed scanner for the line's type (see the module docstring):
+        -1, the scanner of every literal, when the type cannot be read safely
+        (the caller has checked that no escape spells a character of the key,
+        ``_escapes``)."""
         cdef const char* name = self.type_name.c_str()
         cdef size_t nlen = self.type_name.size()
         cdef Py_ssize_t j = 0, at, k, start, first = -1, length = 0, i
         cdef const unsigned char* p
         cdef unsigned char folded[64]
         cdef unordered_map[string, int].iterator found
-        if _key_escape(data, size, name, nlen):
-            return self.iface
         while j < size:
-            p = <const unsigned char*>memmem(data + j, size - j, name, nlen)
+            p = cm_keyfind(data + j, size - j, <const unsigned char*>name, nlen,
+                           self.key_anchor[0], self.key_anchor[1])
             if p == NULL:
                 break
             at = p - data
@@ -378,56 +523,63 @@ cdef class CandidateIndex:
             while k < size and (data[k] == 32 or data[k] == 9 or data[k] == 13):
                 k += 1
             if k >= size or data[k] != 58:  # ':'
-                return self.iface
+                return -1
             k += 1
             while k < size and (data[k] == 32 or data[k] == 9 or data[k] == 13):
                 k += 1
             if k >= size or data[k] != 34:
-                return self.iface  # not a string value
+                return -1  # not a string value
             k += 1
             start = k
             while k < size and data[k] != 34:
                 if data[k] == 92 or data[k] >= 128:
-                    return self.iface  # an escape or a non-ASCII character
+                    return -1  # an escape or a non-ASCII character
                 k += 1
             if k >= size or k - start > 64:
-                return self.iface
+                return -1
             if first < 0:
                 first = start
                 length = k - start
             elif k - start != length:
-                return self.iface  # two values: which one is the type's is not read here
+                return -1  # two values: which one is the type's is not read here
             else:
                 for i in range(length):
                     if _lower(data[first + i]) != _lower(data[start + i]):
-                        return self.iface
+                        return -1
         if first < 0:
-            return self.iface if self.untyped < 0 else self.typed_ifaces[self.untyped]
+            return self.untyped
         for i in range(length):
             folded[i] = _lower(data[first + i])
         found = self.typed_index.find(string(<const char*>folded, <size_t>length))
         if found != self.typed_index.end():
-            return self.typed_ifaces[dereference(found).second]
-        return self.iface if self.untyped < 0 else self.typed_ifaces[self.untyped]
+            return dereference(found).second
+        return self.untyped
 
     def use_typed_scanners(self, str name, dict by_type not None, list scanners not None,
-                           int untyped=-1):
+                           int untyped=-1, list admitted=None):
         """Scan a line of type ``t`` (the folded value of its field ``name``,
         or ``#name``) with ``scanners[by_type[t]]``, a line without the
         field or of another type with ``scanners[untyped]`` (-1: the scanner
         of every literal), and a line whose type cannot be read safely with
         the scanner of every literal (``use_scanner``, which must be set).
         Each scanner must look for every literal of the rules its lines'
-        routes admit, and for the widening spellings.  ``name`` None or
-        empty: no typed scanners."""
+        routes admit, and for the widening spellings.  ``admitted[k]``: the
+        rules the lines scanner ``k`` reads may be candidates for (those
+        their routes admit), or None for every rule (the default).  ``name``
+        None or empty: no typed scanners."""
         cdef cm_literal_scanner* iface
         self.type_name.clear()
         self.typed_index.clear()
         self.typed_ifaces.clear()
         self.typed_scanners = []
+        self.typed_admitted = []
         self.untyped = -1
+        self._typed_tables()
+        self._forget()
         if not name:
             return
+        if admitted is not None and len(admitted) != len(scanners):
+            raise ValueError(f"{len(admitted)} admitted rule lists for {len(scanners)} scanners")
         if self.iface == NULL:
             raise ValueError("typed scanners need the scanner of every literal first")
         if not name.isascii() or not 0 <= untyped + 1 <= len(scanners):
@@ -447,10 +599,20 @@ cdef class CandidateIndex:
                 raise ValueError(f"type {key!r}: scanner {which} of {len(scanners)}")
             data = key.encode("ascii") if isinstance(key, str) else bytes(key)
             self.typed_index[string(<const char*>data, len(data))] = which
+        if admitted is not None:
+            for rules in admitted:
+                if rules is not None and not all(0 <= r < self.nrules for r in rules):
+                    raise ValueError(f"admitted rules out of range: {rules!r}")
         self.typed_scanners = list(scanners)
+        self.typed_admitted = (
+            [None] * len(scanners) if admitted is None
+            else [None if rules is None else list(rules) for rules in admitted]
+        )
+        self._typed_tables()
         self.untyped = untyped
         encoded = name.lstrip("#").encode("ascii")
         self.type_name = string(<const char*>encoded, len(encoded))
+        self.key_anchor[0], self.key_anchor[1] = _anchors(encoded)
 
     @property
     def typed(self) -> int:
@@ -494,8 +656,8 @@ cdef class CandidateIndex:
         if self.counting != NULL:
             self.counting[0][lit] += 1
             return False
-        for p in range(self.pair_start[lit], self.pair_start[lit + 1]):
-            g = self.lit_groups[p]
+        for p in range(self.cur_pair_start[lit], self.cur_pair_start[lit + 1]):
+            g = self.cur_lit_groups[p]
             if self.group_seen[g] == stamp:
                 continue
             self.group_seen[g] = stamp
@@ -515,6 +677,7 @@ cdef class CandidateIndex:
         to the automaton.  A scanner may look for only the literals the
         chosen groups name (``used_literals``) and the widening spellings."""
         cdef cm_literal_scanner* iface
+        self._forget()
         if scanner is None:
             self.scanner = None
             self.iface = NULL
@@ -577,7 +740,8 @@ cdef class CandidateIndex:
         for i in range(n):
             starts.push_back(rules.size())
             data = _data_of(lines[i], &size)
-            self._line_rules(data, size)
+            if not self._kept_rules(data, size):
+                self._line_rules(data, size)
             for k in range(<Py_ssize_t>self.hits.size()):
                 r = self.hits[k]
                 rules.push_back(r)
@@ -610,6 +774,7 @@ cdef class CandidateIndex:
         cdef Py_ssize_t size = PyBytes_GET_SIZE(block), start = 0, end, lines = 0
         cdef const unsigned char* nl
         cdef list spans = []
+        self._compact()
         while True:
             nl = <const unsigned char*>memchr(data + start, 10, size - start)
             end = size if nl == NULL else nl - data
@@ -620,36 +785,64 @@ cdef class CandidateIndex:
                 self._line_rules(data + start, end - start)
                 if not self.hits.empty():
                     spans.append((start, end))
+                    if end == start or data[end - 1] != 13:  # (the reader drops a CR)
+                        self._keep(data + start, end - start)
             if nl == NULL:
                 break
             start = end + 1
         return spans, lines
 
 
-cdef bint _key_escape(const unsigned char* data, Py_ssize_t size, const char* name,
-                      size_t nlen) noexcept nogil:
-    """Whether ``data`` holds a ``\\u00XX`` escape of a character of the key
-    ``name``, of ``#`` or of a quote: such a line may spell the key where
-    a search for it does not look."""
+def _anchors(bytes key) -> tuple:
+    """Two offsets ``a < b`` of bytes of ``key`` that text holds rarely (a
+    search tests them first): "_", "#", capitals and digits before lower
+    case letters, and these before anything else; ``(0, 0)`` for a key of
+    one byte."""
+    def rank(i):
+        c = chr(key[i])
+        if c in "_#" or c.isupper() or c.isdigit():
+            return 0
+        return 1 if c.islower() else 2
+    if len(key) < 2:
+        return 0, 0
+    a, b = sorted(sorted(range(len(key)), key=lambda i: (rank(i), -i))[:2])
+    return a, b
+
+
+cdef int _escapes(const unsigned char* data, Py_ssize_t size, const char* name,
+                  size_t nlen) noexcept nogil:
+    """What the line's escapes mean for its scan, in one pass: ``ESCAPED``
+    when it holds a ``\\u00`` or ``\\/`` escape, ``KEY_HIDDEN`` when a
+    ``\\u00XX`` escape spells a character of the key ``name`` (of length
+    ``nlen``; 0: none), of ``#`` or of a quote: such a line may spell the
+    key where a search for it does not look."""
     cdef Py_ssize_t j = 0
     cdef const unsigned char* p
-    cdef int c
+    cdef int c, found = 0
     cdef size_t i
     while j < size:
         p = <const unsigned char*>memchr(data + j, 92, size - j)
         if p == NULL:
-            return False
+            break
         j = p - data + 1
-        if j + 4 < size and data[j] == 117 and data[j + 1] == 48 and data[j + 2] == 48:
-            if _hex(data[j + 3]) >= 0 and _hex(data[j + 4]) >= 0:
-                c = _hex(data[j + 3]) * 16 + _hex(data[j + 4])
-                if c == 35 or c == 34:
-                    return True
-                for i in range(nlen):
-                    if <unsigned char>name[i] == c:
-                        return True
+        if j < size:
+            if data[j] == 47:
+                found |= ESCAPED
+            elif data[j] == 117 and j + 2 < size and data[j + 1] == 48 and data[j + 2] == 48:
+                found |= ESCAPED
+                if nlen and j + 4 < size and _hex(data[j + 3]) >= 0 and _hex(data[j + 4]) >= 0:
+                    c = _hex(data[j + 3]) * 16 + _hex(data[j + 4])
+                    if c == 35 or c == 34:
+                        found |= KEY_HIDDEN
+                    else:
+                        for i in range(nlen):
+                            if <unsigned char>name[i] == c:
+                                found |= KEY_HIDDEN
+                                break
+            if found == ESCAPED | KEY_HIDDEN or (found and not nlen):
+                break
         j += 1  # the escaped character (a backslash too) is not an escape
-    return False
+    return found
 
 
 cdef inline const unsigned char* _data_of(object line, Py_ssize_t* size) except NULL:

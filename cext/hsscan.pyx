@@ -4,7 +4,9 @@
 ``libhyperscan-dev``): the fast scanner of a pack's candidate index.
 
 ``LiteralScanner(patterns)`` compiles the byte strings (compared ignoring
-ASCII case, each reported once per scan) into one block-mode database;
+ASCII case, each reported once per scan) into one block-mode database
+(or takes the one ``serialize`` gave, ``database=``: compiling thousands
+of literals takes a good part of a second);
 ``capsule`` hands its scan function to ``CandidateIndex.use_scanner``
 (``cext/literalscan.h``).  Built only where the Hyperscan headers are; the
 index's own automaton serves where it is not.
@@ -40,6 +42,8 @@ cdef extern from "hs/hs.h" nogil:
                                     hs_database_t** db, hs_compile_error_t** error)
     hs_error_t hs_free_compile_error(hs_compile_error_t* error)
     hs_error_t hs_free_database(hs_database_t* db)
+    hs_error_t hs_serialize_database(const hs_database_t* db, char** bytes, size_t* length)
+    hs_error_t hs_deserialize_database(const char* bytes, size_t length, hs_database_t** db)
     hs_error_t hs_alloc_scratch(const hs_database_t* db, hs_scratch_t** scratch)
     hs_error_t hs_free_scratch(hs_scratch_t* scratch)
     const char* hs_version()
@@ -88,9 +92,12 @@ def version() -> str:
 
 
 cdef class LiteralScanner:
-    """``LiteralScanner(patterns, ids=None)``: non-empty ``bytes``, pattern
-    ``i`` reported as ``ids[i]`` (default ``i``).  A scan holds the GIL:
-    one scratch serves it."""
+    """``LiteralScanner(patterns, ids=None, database=None)``: non-empty
+    ``bytes``, pattern ``i`` reported as ``ids[i]`` (default ``i``);
+    ``database``: what ``serialize`` gave for the same patterns and ids,
+    loaded instead of compiling them (a ``ValueError`` when this Hyperscan
+    or this machine cannot use it).  A scan holds the GIL: one scratch
+    serves it."""
 
     cdef hs_database_t* db
     cdef hs_scratch_t* scratch
@@ -102,11 +109,13 @@ cdef class LiteralScanner:
         self.db = NULL
         self.scratch = NULL
 
-    def __init__(self, list patterns not None, ids=None):
+    def __init__(self, list patterns not None, ids=None, bytes database=None):
         cdef vector[const char*] texts
         cdef vector[unsigned] flags, ids_
         cdef vector[size_t] lens
         cdef hs_compile_error_t* error = NULL
+        cdef hs_database_t* db = NULL
+        cdef hs_error_t status
         cdef unsigned i
         if self.db != NULL:
             raise RuntimeError("a LiteralScanner is initialised once")
@@ -126,14 +135,25 @@ cdef class LiteralScanner:
             flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH)
             ids_.push_back(numbers[i])
             self.max_id = max(self.max_id, numbers[i])
-        if hs_compile_lit_multi(texts.data(), flags.data(), ids_.data(), lens.data(),
-                                <unsigned>texts.size(), HS_MODE_BLOCK, NULL, &self.db,
-                                &error) != HS_SUCCESS:
-            message = error.message.decode("utf-8", "replace") if error != NULL else "?"
-            hs_free_compile_error(error)
-            self.db = NULL
-            raise ValueError(f"Hyperscan could not compile the literals: {message}")
+        if database is not None:
+            if hs_deserialize_database(PyBytes_AS_STRING(database), PyBytes_GET_SIZE(database),
+                                       &self.db) != HS_SUCCESS:
+                self.db = NULL
+                raise ValueError("Hyperscan cannot load this database here")
+        else:
+            # (without the GIL: a pack compiles its typed scanners side by side)
+            with nogil:
+                status = hs_compile_lit_multi(texts.data(), flags.data(), ids_.data(),
+                                              lens.data(), <unsigned>texts.size(),
+                                              HS_MODE_BLOCK, NULL, &db, &error)
+            if status != HS_SUCCESS:
+                message = error.message.decode("utf-8", "replace") if error != NULL else "?"
+                hs_free_compile_error(error)
+                raise ValueError(f"Hyperscan could not compile the literals: {message}")
+            self.db = db
         if hs_alloc_scratch(self.db, &self.scratch) != HS_SUCCESS:
+            if database is not None:  # (made for another machine's instructions)
+                raise ValueError("Hyperscan cannot run this database here")
             raise MemoryError("Hyperscan could not allocate its scratch space")
         self.count = len(patterns)
         self.iface.handle = <void*>self
@@ -144,6 +164,17 @@ cdef class LiteralScanner:
             hs_free_scratch(self.scratch)
         if self.db != NULL:
             hs_free_database(self.db)
+
+    def serialize(self) -> bytes:
+        """The compiled database as bytes (``database=`` loads it again)."""
+        cdef char* data = NULL
+        cdef size_t size = 0
+        if hs_serialize_database(self.db, &data, &size) != HS_SUCCESS:
+            raise MemoryError("Hyperscan could not serialise its database")
+        try:
+            return data[:size]
+        finally:
+            free(data)
 
     @property
     def capsule(self):

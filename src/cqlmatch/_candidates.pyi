@@ -16,7 +16,12 @@ class CandidateIndex:
     def use_scanner(self, scanner: Any) -> None: ...
     def used_literals(self) -> list[int]: ...
     def use_typed_scanners(
-        self, name: str | None, by_type: dict[str, int], scanners: list[Any], untyped: int = -1
+        self,
+        name: str | None,
+        by_type: dict[str, int],
+        scanners: list[Any],
+        untyped: int = -1,
+        admitted: list[list[int] | None] | None = None,
     ) -> None: ...
     def candidates(self, lines: list[str | bytes]) -> list[list[int]]: ...
     def pairs(

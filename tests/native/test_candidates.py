@@ -264,11 +264,13 @@ def _decoded_type(line: bytes) -> str | None:
     routes=st.lists(st.sampled_from([None, *TYPES]), min_size=1, max_size=6),
     groups=st.lists(st.lists(st.integers(0, 2), min_size=1, max_size=2), min_size=6, max_size=6),
     lines=st.lists(st.composite(lambda draw: _typed_line(draw))(), max_size=10),
+    admitted=st.booleans(),
 )
-def test_typed_scanners_leave_out_no_rule_a_route_admits(routes, groups, lines) -> None:
+def test_typed_scanners_leave_out_no_rule_a_route_admits(routes, groups, lines, admitted) -> None:
     """A line's typed scanner finds every literal of every rule whose route
     admits the type a decoder reads: candidates only lose rules whose route
-    cannot admit the line."""
+    cannot admit the line (also when each scanner's lines are candidates
+    only for the rules their type's routes admit, ``admitted``)."""
     literals = [b"cmd.exe", b"powershell", b"abc"]
     rules = [[[groups[i][0]]] if len(groups[i]) == 1 else [groups[i]] for i in range(len(routes))]
     plain = make_index(literals, rules, "hyperscan")
@@ -281,11 +283,15 @@ def test_typed_scanners_leave_out_no_rule_a_route_admits(routes, groups, lines) 
 
     unrouted = [r for r, route in enumerate(routes) if route is None]
     scanners = [scanner(unrouted)]
+    rules_of = [unrouted]
     by_type = {}
     for t in TYPES:
         by_type[t.lower()] = len(scanners)
-        scanners.append(scanner(unrouted + [r for r, route in enumerate(routes) if route == t]))
-    typed.use_typed_scanners("#event_simpleName", by_type, scanners, 0)
+        rules_of.append(unrouted + [r for r, route in enumerate(routes) if route == t])
+        scanners.append(scanner(rules_of[-1]))
+    typed.use_typed_scanners(
+        "#event_simpleName", by_type, scanners, 0, rules_of if admitted else None
+    )
     assert typed.typed == len(scanners)
     before = plain.candidates(lines)
     after = typed.candidates(lines)
@@ -350,3 +356,102 @@ def test_typed_scanners_read_the_type_only_where_it_is_safe(line, admitted) -> N
     )
     found = index.candidates([line])
     assert {r for r in (0, 1) if found[r]} == admitted
+
+
+@pytest.mark.skipif(literal_scanner([b"x"]) is None, reason="typed scanners need Hyperscan")
+def test_admitted_rules_leave_out_the_other_types() -> None:
+    """With ``admitted``, a literal found on a line of a type counts only
+    for the rules that type's routes admit; a line of a type it cannot read
+    is scanned for every rule."""
+    index = make_index([b"win", b"dns.exe"], [[[0]], [[0], [1]]], "hyperscan")
+    widening = list(range(index.nliterals, len(index.scan_patterns)))
+    ids = [0, 1, *widening]
+    both = literal_scanner([index.scan_patterns[i] for i in ids], ids)
+    index.use_typed_scanners(
+        "event_simpleName", {"processrollup2": 0, "dnsrequest": 1}, [both, both], -1, [[0], [1]]
+    )
+    lines = [
+        b'{"event_simpleName":"ProcessRollup2","a":"win dns.exe"}',
+        b'{"event_simpleName":"DnsRequest","a":"win dns.exe"}',
+        b'{"event_simpleName":"Dns\\u0052equest","a":"win dns.exe"}',
+    ]
+    assert index.candidates(lines) == [[0, 2], [1, 2]]
+    with pytest.raises(ValueError, match="admitted rule lists"):
+        index.use_typed_scanners("event_simpleName", {"dnsrequest": 0}, [both], -1, [])
+    with pytest.raises(ValueError, match="out of range"):
+        index.use_typed_scanners("event_simpleName", {"dnsrequest": 0}, [both], -1, [[5]])
+
+
+@pytest.mark.parametrize("scanner", scanners())
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rules=rules_strategy,
+    lines=st.lists(
+        st.one_of(
+            lines_strategy.map(
+                lambda parts: b'{"a":"' + b"".join(parts).replace(b"\n", b"") + b'"}'
+            ),
+            st.sampled_from([b"not json", b"", b'{"a":"cmd.exe"}\r', b'{"a":"abc"}']),
+        ),
+        max_size=14,
+    ),
+    order=st.randoms(),
+    as_text=st.booleans(),
+)
+def test_pairs_reuses_what_scan_block_found(scanner, rules, lines, order, as_text) -> None:
+    """The rules ``scan_block`` found for a kept line serve ``pairs`` when it
+    meets the same line again: the answer is the same as a fresh scan's,
+    whether the lines come in order with some left out (the malformed
+    ones) or shuffled, as bytes or text."""
+    index = make_index(LITERALS, rules, scanner)
+    fresh = make_index(LITERALS, rules, scanner)
+    block = b"\n".join(lines)
+    spans, _ = index.scan_block(block)
+    kept = [block[a:b] for a, b in spans]
+    events = [line for line in kept if line.startswith(b"{") and order.random() < 0.8]
+    if order.random() < 0.3:
+        order.shuffle(events)
+    events += [b'{"a":"abc cmd.exe"}']  # a line the block did not hold
+    if as_text:
+        events = [line.decode("utf-8") for line in events]
+    got = index.pairs(events, range(len(rules)))
+    want = fresh.pairs(events, range(len(rules)))
+    assert got[2] == want[2]
+    for i in range(len(events)):
+        assert sorted(got[1][got[0][i] : got[0][i + 1]]) == sorted(
+            want[1][want[0][i] : want[0][i + 1]]
+        )
+
+
+@pytest.mark.skipif(literal_scanner([b"x"]) is None, reason="typed scanners need Hyperscan")
+def test_typed_scanners_find_the_key_anywhere_in_a_long_line() -> None:
+    """The key is found at every offset of lines longer than the sixteen
+    bytes the search tests at once, past look-alikes that share its rare
+    bytes ("_" and "N" at the same distance), and a second spelling of the
+    key later in the line is still seen."""
+    index = make_index([b"abc", b"powershell"], [[[0]], [[1]]], "hyperscan")
+    widening = list(range(index.nliterals, len(index.scan_patterns)))
+
+    def scanner(ids):
+        ids = ids + widening
+        return literal_scanner([index.scan_patterns[i] for i in ids], ids)
+
+    index.use_typed_scanners(
+        "#event_simpleName",
+        {"processrollup2": 1, "dnsrequest": 2},
+        [scanner([]), scanner([0]), scanner([1])],
+        0,
+    )
+    decoy = b'"xxxxx_xxxxxNxxx":"y",'
+    for before in range(0, 40, 3):
+        for after in range(0, 40, 7):
+            pad = b'"p":"' + b"q" * before + b'",' + decoy
+            tail = b',"z":"' + b"r" * after + b'"'
+            line = (
+                b"{" + pad + b'"event_simpleName":"DnsRequest","t":"abc powershell"' + tail + b"}"
+            )
+            assert [bool(x) for x in index.candidates([line])] == [False, True], line
+            twice = line[:-1] + b',"event_simpleName":"ProcessRollup2"}'
+            assert [bool(x) for x in index.candidates([twice])] == [True, True], twice

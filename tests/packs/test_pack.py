@@ -311,3 +311,50 @@ def test_pack_rules_read_the_tags_of_the_source() -> None:
     # the input's tag is the last fallback: the first event now reads "other"
     assert compile_pack(source, tags={"repo": "other"}).run(events) == []
     assert compile_pack(source, default_tags=False).run(events) == []
+
+
+def test_a_rule_with_a_slow_path_gets_its_events_decoded_whole(tmp_path) -> None:
+    """The pack decodes only the fields its native rules read; a rule with a
+    slow path (``test()``) reads fields none of them does, and still sees
+    them: its candidates are decoded whole (in process and in parts)."""
+    from cqlmatch.packs.run import pack_fields
+
+    lines = []
+    for i in range(400):
+        same = i % 7 == 0
+        lines.append(
+            {
+                "event_simpleName": "ProcessRollup2",
+                "CommandLine": f"cmd.exe /c evil{i}" if i % 3 else "notepad.exe",
+                "ParentBaseFileName": "a.exe" if same else "b.exe",
+                "FileName": "a.exe",
+                "Other": "x" * (i % 5),
+            }
+        )
+    path = tmp_path / "events.ndjson"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    source = PackSource(
+        "slow",
+        [
+            RuleSource(
+                id="native", name="n", text="#event_simpleName=ProcessRollup2 CommandLine=/cmd/i"
+            ),
+            RuleSource(
+                id="slow",
+                name="s",
+                text="#event_simpleName=ProcessRollup2 CommandLine=/evil/ "
+                "| test(ParentBaseFileName == FileName)",
+            ),
+        ],
+    )
+    pack = compile_pack(source)
+    slow = next(rule for rule in pack.rules if rule.id == "slow")
+    assert not slow.query.plan.native
+    fields = pack_fields(pack.rules)
+    assert fields is not None and "ParentBaseFileName" not in fields
+    check_against_single_runs(pack, str(path), engines=("vm",))
+    result = pack.run(str(path), workers=2)
+    mine = hits_of(result, "slow")
+    want = [line for i, line in enumerate(lines) if i % 7 == 0 and i % 3]
+    assert [row["CommandLine"] for row in mine] == [line["CommandLine"] for line in want]
+    assert mine and all(row["Other"] == line["Other"] for row, line in zip(mine, want, strict=True))

@@ -101,3 +101,24 @@ def test_a_rule_with_sub_queries_runs_in_one_process(tmp_path, small_ranges) -> 
     pack = compile_pack(PackSource("p", rules))
     assert not pack.problems
     assert list(pack.run(str(path), workers=2)) == list(pack.run(str(path), workers=1))
+
+
+def test_forked_workers_start_with_the_index_ready(tmp_path, small_ranges) -> None:
+    """The parent chooses the index's groups and typed scanners and links
+    the pure filters once, before the workers fork (each would else do it),
+    and the hits are those of one process."""
+    if parallel.start_context().get_start_method() != "fork":
+        pytest.skip("workers are forked only where fork is the start method")
+    path = tmp_path / "events.ndjson"
+    telemetry(path, 11)
+    rules = [
+        RuleSource(id="ps", name="ps", text="#event_simpleName=ProcessRollup2 CommandLine=/cmd/i"),
+        RuleSource(id="dns", name="dns", text="#event_simpleName=DnsRequest DomainName=/com/"),
+    ]
+    pack = compile_pack(PackSource("p", rules))
+    index = pack.candidates()
+    assert not index.adapted and "linked" not in vars(index)
+    two = pack.run(str(path), workers=2)
+    assert index.adapted and "linked" in vars(index)
+    alone = compile_pack(PackSource("p", rules)).run(str(path), workers=1)
+    assert list(two) == list(alone) and len(alone) > 0

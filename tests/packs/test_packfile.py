@@ -115,3 +115,46 @@ def test_pack_build_from_the_command_line(tmp_path, telemetry, capsys) -> None:
     assert "damaged pack file" in capsys.readouterr().err
     assert main(["pack", "build", str(rules), "-o", str(tmp_path / "no" / "x.cqlpack")]) == 1
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_a_built_pack_keeps_its_literal_scanner(tmp_path, telemetry, monkeypatch) -> None:
+    """The candidate index's scanner of every literal is stored compiled and
+    loaded instead of compiled again; one that does not fit (other rules
+    enabled, a damaged database) is compiled again, with the same hits."""
+    from cqlmatch.packs import run
+
+    if run.literal_scanner([b"x"]) is None:
+        pytest.skip("the stored scanner is Hyperscan's")
+    compiled = compile_pack(source())
+    path = tmp_path / "p.cqlpack"
+    write_pack(compiled, path)
+    stored = read_pack(path).scanner
+    assert stored is not None
+    assert stored[0] == run.patterns_key(compiled.candidates().index.scan_patterns)
+    calls: list[bool] = []
+    real = run.literal_scanner
+
+    def spy(patterns, ids=None, database=None):
+        if ids is None:  # the scanner of every literal (typed ones name their ids)
+            calls.append(database is not None)
+        return real(patterns, ids, database)
+
+    monkeypatch.setattr(run, "literal_scanner", spy)
+    want = list(compiled.run(str(telemetry), workers=1))
+    loaded = compile_pack(path)
+    calls.clear()
+    assert list(loaded.run(str(telemetry), workers=1)) == want and want
+    assert calls == [True]  # loaded, not compiled
+    calls.clear()
+    fewer = loaded.select(disable=["enc"])
+    fewer.run(str(telemetry), workers=1)
+    assert calls == [False]  # other literals: compiled again
+    damaged = tmp_path / "damaged.cqlpack"
+    record = msgspec.msgpack.decode(path.read_bytes()[len(PACK_MAGIC) :])
+    database = bytearray(record["scanner_database"])
+    database[len(database) // 2 :] = bytes(len(database) - len(database) // 2)
+    record["scanner_database"] = bytes(database)
+    damaged.write_bytes(PACK_MAGIC + msgspec.msgpack.encode(record))
+    calls.clear()
+    assert list(compile_pack(damaged).run(str(telemetry), workers=1)) == want
+    assert calls == [True, False]  # refused by Hyperscan, then compiled

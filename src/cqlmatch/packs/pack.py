@@ -67,11 +67,15 @@ class Pack:
         enabled: frozenset[str],
         lookup_options: dict[str, Any] | None = None,
         prelinked: Program | None = None,
+        scanner: tuple[str, bytes] | None = None,
     ) -> None:
         """``prelinked``: the linked program of a built pack's pure filters
-        (``packfile``), used instead of linking them again."""
+        (``packfile``), used instead of linking them again; ``scanner``: its
+        stored literal scanner (``run.scanner_database``), used instead of
+        compiling it again where it fits."""
         self.name = name
         self.prelinked = prelinked
+        self.scanner = scanner
         # what the rules were compiled with (workers that compile them again)
         self.lookup_options = lookup_options or {}
         self._index: tuple[Any, ...] | None = None  # (enabled ids, candidate index)
@@ -108,6 +112,7 @@ class Pack:
             (self.enabled | enable) - disable,
             self.lookup_options,
             self.prelinked,
+            self.scanner,
         )
 
     def run(
@@ -207,7 +212,10 @@ class Pack:
     def candidates(self) -> Any:
         """The enabled rules' ``run.candidate_index`` (made once)."""
         if self._index is None or self._index[0] != self.enabled:
-            self._index = (self.enabled, candidate_index(self.rules, self.prelinked))
+            self._index = (
+                self.enabled,
+                candidate_index(self.rules, self.prelinked, self.scanner),
+            )
         return self._index[1]
 
     def matcher(self, **options: Any) -> PackMatcher:
@@ -277,6 +285,7 @@ def compile_pack(
             loaded.enabled,
             options,
             prelinked=loaded.prelinked,
+            scanner=loaded.scanner,
         )
     pack_source = source if isinstance(source, PackSource) else read_source(source)
     if pack_source.source_tags:

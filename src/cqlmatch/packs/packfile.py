@@ -34,6 +34,7 @@ from .linked import link_rules
 from .model import Problem, RuleSource
 from .routing import Route, route_of
 from .rules import PackRule
+from .run import scanner_database
 
 PACK_MAGIC = b"CQLPACK\x00"
 PACK_FORMAT = 1  # this file's layout; the program format is FORMAT_VERSION
@@ -74,6 +75,11 @@ class PackFile(msgspec.Struct, frozen=True):
     # the tags of the source it was built with (``lang.tags``; absent in older files)
     source_tags: dict[str, str] = {}
     default_tags: bool = True
+    # the candidate index's scanner of every literal of the enabled rules
+    # (``run.scanner_database``: its patterns' key and Hyperscan's database;
+    # absent in older files, and where Hyperscan is not built)
+    scanner_key: str = ""
+    scanner_database: bytes = b""
 
 
 def looks_built(path: str | Path) -> bool:
@@ -112,6 +118,7 @@ def write_pack(pack: Any, path: str | Path) -> int:
                 links=rule.links,
             )
         )
+    scanner = scanner_database(pack.candidates())
     linkable = [rule for rule in pack.compiled if rule.links]
     linked = None
     if linkable:
@@ -126,6 +133,8 @@ def write_pack(pack: Any, path: str | Path) -> int:
         linked=linked,
         source_tags=dict(pack.lookup_options.get("tags") or {}),
         default_tags=pack.lookup_options.get("default_tags", True),
+        scanner_key="" if scanner is None else scanner[0],
+        scanner_database=b"" if scanner is None else scanner[1],
     )
     data = PACK_MAGIC + msgspec.msgpack.encode(record)
     Path(path).write_bytes(data)
@@ -140,6 +149,7 @@ class LoadedPack(NamedTuple):
     problems: list[Problem]
     enabled: frozenset[str]
     prelinked: Program | None
+    scanner: tuple[str, bytes] | None  # (``run.scanner_database``)
 
 
 def read_pack(path: str | Path, options: Mapping[str, Any] | None = None) -> LoadedPack:
@@ -195,7 +205,8 @@ def read_pack(path: str | Path, options: Mapping[str, Any] | None = None) -> Loa
             continue
         compiled.append(PackRule(source, query, route_of(query.checked), options=options))
     enabled = frozenset(e.id for e in record.rules if e.enabled) & {r.id for r in compiled}
-    return LoadedPack(record.name, compiled, problems, enabled, record.linked)
+    scanner = (record.scanner_key, record.scanner_database) if record.scanner_key else None
+    return LoadedPack(record.name, compiled, problems, enabled, record.linked, scanner)
 
 
 def _decode(path: str | Path, body: bytes) -> PackFile:

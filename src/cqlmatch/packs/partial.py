@@ -137,7 +137,8 @@ class PackRunner:
         batch: list[Any] = []
 
         def flush() -> None:
-            hits.extend(self.hits.rows(batch_hits(self.runs, batch, self.index), batch))
+            found = batch_hits(self.runs, batch, self.index, self.hits.whole)
+            hits.extend(self.hits.rows(found, batch))
             batch.clear()
 
         with reader:

@@ -39,8 +39,18 @@ _FOLD = str.maketrans(
 
 def route_key(value: str) -> str:
     """The key events are routed by: ASCII case folded, and the two non-ASCII
-    letters RE2's ``(?i)`` folds onto ``k`` and ``s`` taken as those."""
-    return value.translate(_FOLD)
+    letters RE2's ``(?i)`` folds onto ``k`` and ``s`` taken as those (the
+    keys of the few event types seen are remembered: this runs per event)."""
+    key = _KEYS.get(value)
+    if key is None:
+        key = value.translate(_FOLD)
+        if len(_KEYS) < _KEYS_MOST:
+            _KEYS[value] = key
+    return key
+
+
+_KEYS: dict[str, str] = {}
+_KEYS_MOST = 4096
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,16 @@
 """Running a pack: one read of the events for all its rules.
 
 The events are read and decoded once (``runtime.query.read_inputs``; only the
-fields the rules read when that suffices, ``pack_fields``).  One automaton
+fields the native rules read when that suffices, ``pack_fields``, and for a
+rule with a slow path its events decoded whole).  One automaton
 holds every rule's literal groups (``Candidates``, over
 ``cqlmatch._candidates``: a rule is a candidate for a line that holds a
 literal of each of the groups it looks for).  It serves twice: as the
 shared prefilter (``gate.CandidateGate``: a line no rule is a candidate
 for is not decoded; a rule with no literal to look for turns it off), and
 batch by batch over the decoded events' lines, to say which rules each
-event is a candidate for.  Each event's type is read once (``routing``),
+event is a candidate for (for a line the prefilter kept, the rules it found
+then, not looked for again).  Each event's type is read once (``routing``),
 and every rule runs on the VM over just the events that are both
 candidates for it and of the types it names.
 
@@ -21,9 +23,12 @@ input, held in memory.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
@@ -102,6 +107,9 @@ class RuleRun:
         self.per_event = not plan.aggregating
         self.idle = plan.aggregating and not aggregate
         self.whole = plan.reads_source
+        # A slow path may read any field: when the pack decodes only the
+        # fields the native rules read, this rule gets its events decoded whole.
+        self.needs_whole = not plan.native
         # A linked rule runs in the pack's linked program: no engine of its own.
         self.linked = rule.links
         self.table = self.engine.new_table(partial) if plan.grouped and not self.whole else None
@@ -244,7 +252,7 @@ def run_rules(
         for batch in _batches(items):
             if whole is not None:
                 whole.extend(batch)
-            result.extend(hits.rows(batch_hits(runs, batch, index), batch))
+            result.extend(hits.rows(batch_hits(runs, batch, index, hits.whole), batch))
     finally:
         items.close()
     for run in runs:
@@ -259,19 +267,24 @@ def _batches(items: Iterator[Event]) -> Iterator[list[Event]]:
 
 
 def pack_fields(rules: list[PackRule]) -> tuple[str, ...] | None:
-    """The fields to decode for ``rules``: the union of what their slots
-    read, or None (every field) when some rule may read any field (a slow
-    path, ``@rawstring``, a sub-query) or keeps whole events for an
-    aggregate stage (``sort``, ``head``...).  A per-event hit is then made
-    again from the whole event (``Hits``)."""
+    """The fields to decode for ``rules``: the union of what the slots of
+    the native ones read, or None (every field) when some rule may read any
+    field (``@rawstring``, a sub-query) or keeps whole events for an
+    aggregate stage (``sort``, ``head``...), or when no rule is native.  A
+    rule with a slow path (``RuleRun.needs_whole``) then gets the events it
+    is a candidate for decoded whole (``Hits.whole``), and a per-event hit
+    is made again from the whole event (``Hits``)."""
     names: dict[str, None] = {}
+    native = False
     for rule in rules:
         plan = rule.plan
         whole_events = plan.aggregating and not plan.grouped
-        if not plan.native or plan.reads_rawstring or plan.reads_source or whole_events:
+        if plan.reads_rawstring or plan.reads_source or whole_events:
             return None
-        names.update(dict.fromkeys(plan.field_names))
-    return tuple(names)
+        if plan.native:
+            native = True
+            names.update(dict.fromkeys(plan.field_names))
+    return tuple(names) if native else None
 
 
 class Hits:
@@ -281,6 +294,19 @@ class Hits:
 
     def __init__(self, partial: bool) -> None:
         self.decoder = Decoder((), need_all=True) if partial else None
+
+    @property
+    def whole(self) -> Any:
+        """``batch_hits``'s ``whole``: the event of a line decoded whole
+        (None when it is malformed so), or None when events are whole."""
+        return None if self.decoder is None else self.whole_event
+
+    def whole_event(self, event: Event) -> Event | None:
+        """``event`` decoded again from its line, every field."""
+        assert self.decoder is not None
+        line = (event.raw or "").encode("utf-8", "surrogatepass")
+        whole = self.decoder.decode(line)
+        return whole if type(whole) is Event else None
 
     def rows(
         self, found: list[tuple[int, RuleRun, Event]], batch: list[Event]
@@ -356,20 +382,33 @@ class Candidates:
 
     def adapt(self, lines: list[Any]) -> None:
         """Choose the groups to look for from how many of ``lines`` (a
-        sample of the input, ``ADAPT_SAMPLE`` at most) hold each literal."""
+        sample of the input, ``ADAPT_SAMPLE`` at most) hold each literal.
+        A set's groups are ranked over the sample's lines of the event
+        types its rules' routes name (a group every ``ProcessRollup2``
+        line holds rules out nothing for a rule routed to that type)."""
         self.adapted = True
         sample = lines[:ADAPT_SAMPLE]
         counts = self.index.literal_counts(sample)
+        routed = self._routed_counts(sample)
         chosen = []
-        for groups in self.shapes:
-            held = [(sum(counts[x] for x in g), g) for g in groups]  # lines holding g, at most
+        summed: dict[frozenset[str], tuple[list[int], int]] = {}
+        for shape, groups in enumerate(self.shapes):
+            held_in, total = counts, len(sample)
+            keys = self._shape_keys[shape] if routed is not None else None
+            if keys and routed is not None:
+                if keys not in summed:
+                    lines_of = sum(routed[1].get(key, 0) for key in keys)
+                    summed[keys] = (_summed(routed[0], keys, len(counts)), lines_of)
+                if summed[keys][1]:
+                    held_in, total = summed[keys]
+            held = [(sum(held_in[x] for x in g), g) for g in groups]  # lines holding g, at most
             ranked = sorted(held, key=lambda pair: (pair[0], len(pair[1])))
             # The best group always (a rule with none would be a candidate for
             # every line); the next ones only while they rule out half the lines.
             keep = [
                 g
                 for n, (lines_held, g) in enumerate(ranked[:TELLING_GROUPS])
-                if n == 0 or 2 * lines_held <= len(sample)
+                if n == 0 or 2 * lines_held <= total
             ]
             chosen.append(keep)
         self.index.choose(chosen)
@@ -378,50 +417,101 @@ class Candidates:
             # names count towards nothing): lines of no known type use it.
             self.use_typed_scanners(chosen)
 
+    @cached_property
+    def _shape_keys(self) -> list[frozenset[str] | None]:
+        """For each group set, the route keys its rules name together (None
+        when one of them has no route: it reads every type)."""
+        keys: list[frozenset[str] | None] = [frozenset() for _ in self.shapes]
+        for rule, shape in zip(self._rules, self.shape_of, strict=True):
+            have = keys[shape]
+            if have is not None:
+                keys[shape] = None if rule.route is None else have | rule.route.keys
+        return keys
+
+    def _routed_counts(
+        self, sample: list[Any]
+    ) -> tuple[dict[str, list[int]], dict[str, int]] | None:
+        """Per route key, how many of ``sample``'s lines of that event type
+        hold each literal, and how many lines of the type there are (None
+        when the routes read more than one field).  A line's type is read
+        from its raw text (a sample only: a line read wrongly changes
+        which groups are looked for, never a hit)."""
+        fields = {rule.route.field for rule in self._rules if rule.route is not None}
+        if len(fields) != 1:
+            return None
+        pattern = re.compile(
+            rb'"#?' + re.escape(fields.pop().lstrip("#").encode("utf-8")) + rb'"\s*:\s*"([^"\\]*)"'
+        )
+        by_key: dict[str, list[Any]] = {}
+        for line in sample:
+            raw = line if isinstance(line, bytes) else str(line).encode("utf-8", "surrogatepass")
+            found = pattern.search(raw)
+            if found is not None:
+                key = route_key(found.group(1).decode("utf-8", "replace"))
+                by_key.setdefault(key, []).append(raw)
+        counts = {key: self.index.literal_counts(lines) for key, lines in by_key.items()}
+        return counts, {key: len(lines) for key, lines in by_key.items()}
+
     def use_typed_scanners(self, chosen: list[list[list[int]]]) -> None:
         """A scanner per event type of the rules' routes, looking for the
         literals of the ``chosen`` groups of the rules that type's events
-        can reach (the rules without a route included), where that is at
-        most ``TYPED_SHARE`` of all the literals; the others use the scanner
-        of every literal.  Only when every route reads one field."""
+        can reach (the rules without a route included); a line so scanned
+        is a candidate only for those rules.  Only when every route reads
+        one field.  Each type gets a scanner of its own even when it needs
+        most literals: the scanner of every literal also looks for those no
+        chosen group names, the ones most lines hold (over the
+        ``ProcessRollup2`` lines of 50,000 realistic events: 245M
+        instructions with it, 173M with their own, callgrind)."""
         fields = {rule.route.field for rule in self._rules if rule.route is not None}
         if len(fields) != 1 or not self.typed:
             return
         index = self.index
-        literals_of = [
-            {x for g in chosen[self.shape_of[i]] for x in g} for i in range(len(self._rules))
-        ]
+        literals_of = [{x for g in chosen[shape] for x in g} for shape in self.shape_of]
         unrouted: set[int] = set()
+        unrouted_shapes: set[int] = set()
         by_key: dict[str, set[int]] = {}
-        for rule, literals in zip(self._rules, literals_of, strict=True):
+        shapes_of: dict[str, set[int]] = {}
+        for rule, shape, literals in zip(self._rules, self.shape_of, literals_of, strict=True):
             if rule.route is None:
                 unrouted |= literals
+                unrouted_shapes.add(shape)
             else:
                 for key in rule.route.keys:
                     by_key.setdefault(key, set()).update(literals)
-        used = len(set().union(unrouted, *by_key.values()))
+                    shapes_of.setdefault(key, set()).add(shape)
         widening = list(range(index.nliterals, len(index.scan_patterns)))
+        sets = [frozenset(unrouted)]
+        sets += [frozenset(unrouted | literals) for literals in by_key.values()]
+        # Hyperscan compiles without the GIL: two at a time, the largest first.
+        own = sorted(set(sets), key=lambda ids: (-len(ids), sorted(ids)))
+
+        def compile_set(ids: frozenset[int]) -> Any:
+            chosen_ids = sorted(ids) + widening
+            return literal_scanner([index.scan_patterns[i] for i in chosen_ids], chosen_ids)
+
+        with ThreadPoolExecutor(COMPILERS) as pool:
+            compiled = dict(zip(own, pool.map(compile_set, own), strict=True))
         scanners: list[Any] = []
-        made: dict[frozenset[int], int] = {}
+        admitted: list[list[int]] = []
+        made: dict[tuple[frozenset[int], frozenset[int]], int] = {}
 
-        def scanner_of(literals: set[int]) -> int:
+        def scanner_of(literals: set[int], shapes: set[int]) -> int:
             ids = frozenset(literals)
-            if ids not in made:
-                if len(ids) > TYPED_SHARE * used:
-                    made[ids] = len(scanners)
-                    scanners.append(self.full_scanner)
-                else:
-                    chosen_ids = sorted(ids) + widening
-                    patterns = [index.scan_patterns[i] for i in chosen_ids]
-                    made[ids] = len(scanners)
-                    scanners.append(literal_scanner(patterns, chosen_ids))
-            return made[ids]
+            key = (ids, frozenset(shapes))
+            if key not in made:
+                made[key] = len(scanners)
+                scanners.append(compiled[ids])
+                admitted.append(sorted(shapes))
+            return made[key]
 
-        untyped = scanner_of(unrouted)
-        types = {key: scanner_of(unrouted | literals) for key, literals in by_key.items()}
+        untyped = scanner_of(unrouted, unrouted_shapes)
+        types = {
+            key: scanner_of(unrouted | literals, unrouted_shapes | shapes_of[key])
+            for key, literals in by_key.items()
+        }
         if any(s is None for s in scanners):
             return
-        index.use_typed_scanners(fields.pop(), types, scanners, untyped)
+        index.use_typed_scanners(fields.pop(), types, scanners, untyped, admitted)
 
     def adapt_block(self, block: bytes) -> None:
         """``adapt`` on the first lines of a block of LF-separated lines."""
@@ -437,18 +527,32 @@ def shared_prefilter(index: Candidates | None, enabled: bool) -> CandidateGate |
     return CandidateGate(index)
 
 
+def _summed(counts: dict[str, list[int]], keys: frozenset[str], size: int) -> list[int]:
+    """The element-wise sum of the ``counts`` of ``keys`` (zeros when none)."""
+    total = [0] * size
+    for key in keys:
+        own = counts.get(key)
+        if own is not None:
+            total = [a + b for a, b in zip(total, own, strict=True)]
+    return total
+
+
 TELLING_GROUPS = 3  # groups of a set the index looks for once adapted
-# A type's own scanner only when it looks for at most this share of the
-# literals (else the scanner of every literal serves, one compile less).
-TYPED_SHARE = 0.5
+COMPILERS = 2  # threads compiling typed scanners
 ADAPT_SAMPLE = 2000  # lines whose literals choose them
 
 
-def candidate_index(rules: list[PackRule], prelinked: Program | None = None) -> Candidates | None:
+def candidate_index(
+    rules: list[PackRule],
+    prelinked: Program | None = None,
+    scanner: tuple[str, bytes] | None = None,
+) -> Candidates | None:
     """The index that tells, from the literals in a raw line, which rules
     can keep it (each rule's checkable prefilter groups); None when no rule
     has any literal (every rule then sees every event).  ``prelinked``: a
-    built pack's linked program (``linked.LinkedRules``)."""
+    built pack's linked program (``linked.LinkedRules``); ``scanner``: its
+    stored scanner of every literal (``scanner_database``), used when it
+    was made for the same literals and loads here."""
     literals: dict[bytes, int] = {}
     shapes: dict[tuple[tuple[int, ...], ...], int] = {}
     shape_of: list[int] = []
@@ -457,39 +561,75 @@ def candidate_index(rules: list[PackRule], prelinked: Program | None = None) -> 
         if not rule.plan.reads_source:
             for group in rule.prefilter:
                 if group and all(checkable(literal.text) for literal in group):
-                    texts = {literal.text.lower().encode("ascii") for literal in group}
+                    texts = sorted({literal.text.lower().encode("ascii") for literal in group})
                     groups.add(tuple(sorted(literals.setdefault(t, len(literals)) for t in texts)))
         shape_of.append(shapes.setdefault(tuple(sorted(groups)), len(shapes)))
     if not literals:
         return None
     groups_of = [[list(g) for g in shape] for shape in shapes]
     index = CandidateIndex(list(literals), groups_of)
-    scanner = literal_scanner(index.scan_patterns)
+    full = None
+    if scanner is not None and scanner[0] == patterns_key(index.scan_patterns):
+        full = literal_scanner(index.scan_patterns, database=scanner[1])
+    if full is None:
+        full = literal_scanner(index.scan_patterns)
     candidates = Candidates(index, groups_of, shape_of, rules, prelinked)
-    if scanner is not None:
-        index.use_scanner(scanner)
-        candidates.full_scanner = scanner
+    if full is not None:
+        index.use_scanner(full)
+        candidates.full_scanner = full
     return candidates
 
 
-def literal_scanner(patterns: list[bytes], ids: list[int] | None = None) -> Any:
+def patterns_key(patterns: list[bytes]) -> str:
+    """What a stored scanner is checked against: the SHA-256 of its
+    patterns, in order."""
+    digest = hashlib.sha256()
+    for pattern in patterns:
+        digest.update(len(pattern).to_bytes(4, "little") + pattern)
+    return digest.hexdigest()
+
+
+def scanner_database(index: Candidates | None) -> tuple[str, bytes] | None:
+    """The scanner of every literal of ``index`` as stored in a built pack
+    (``patterns_key`` and Hyperscan's serialised database), so that loading
+    the pack does not compile it again; None without one."""
+    if index is None or index.full_scanner is None:
+        return None
+    return patterns_key(index.index.scan_patterns), index.full_scanner.serialize()
+
+
+def literal_scanner(
+    patterns: list[bytes], ids: list[int] | None = None, database: bytes | None = None
+) -> Any:
     """Hyperscan over ``patterns`` (reported as ``ids``; ``cqlmatch._hsscan``),
     the faster way to find many literals, or None where it was not built
-    (no libhyperscan)."""
+    (no libhyperscan), or where ``database`` (what ``serialize`` gave)
+    cannot be used here."""
     try:
         from .._hsscan import LiteralScanner
     except ImportError:
         return None
-    return LiteralScanner(patterns, ids)
+    try:
+        return LiteralScanner(patterns, ids, database)
+    except ValueError:
+        if database is None:
+            raise
+        return None
 
 
 def batch_hits(
-    runs: list[RuleRun], batch: list[Event], index: Candidates | None = None
+    runs: list[RuleRun],
+    batch: list[Event],
+    index: Candidates | None = None,
+    whole: Any = None,
 ) -> list[tuple[int, RuleRun, Event]]:
     """Run every rule over the events of one batch it can keep (its route
     admits them and, with ``index``, their lines hold its literals):
     ``(event index, rule run, output event)`` for each per-event hit, by
-    event and then by rule (aggregating rules fold and give none here)."""
+    event and then by rule (aggregating rules fold and give none here).
+    ``whole``: when the batch's events hold only some fields, the event of
+    a line decoded whole (``Hits.whole_event``), for the rules with a slow
+    path (``RuleRun.needs_whole``)."""
     masks: dict[tuple[str, frozenset[str]], bytearray] = {}
     by_key: dict[str, dict[str, list[int]]] = {}  # route field -> key -> event indexes
     lines = [event.raw for event in batch]
@@ -506,9 +646,11 @@ def batch_hits(
             stats = [run.stats for run in runs]
             for i, order in linked.hits(batch, starts, shapes, stats):
                 found.append((i, order, runs[order], batch[i]))
-    where = {id(event.fields): i for i, event in enumerate(batch)}
+    where: dict[int, int] | None = None  # id(fields) -> batch index, made when needed
     everything = range(len(batch))
     chosen_events: dict[tuple[int, Any], list[Event]] = {}  # (group set, route) -> events
+    chosen_whole: dict[tuple[int, Any], list[Event]] = {}  # the same, decoded whole
+    wholes: dict[int, Event | None] = {}  # batch index -> the event decoded whole
     for order, run in enumerate(runs):
         if linked is not None and order in linked.position:
             continue
@@ -536,6 +678,24 @@ def batch_hits(
             chosen_events[key] = events  # type: ignore[index]
         if not events:
             continue
+        if where is None:
+            where = {id(event.fields): i for i, event in enumerate(batch)}
+        if whole is not None and run.needs_whole:
+            whole_events = chosen_whole.get(key)  # type: ignore[arg-type]
+            if whole_events is None:
+                whole_events = []
+                for event in events:
+                    i = where[id(event.fields)]
+                    if i not in wholes:
+                        again = wholes[i] = whole(event)
+                        if again is not None:
+                            where[id(again.fields)] = i
+                    if wholes[i] is not None:
+                        whole_events.append(wholes[i])  # type: ignore[arg-type]
+                chosen_whole[key] = whole_events  # type: ignore[index]
+            events = whole_events
+            if not events:
+                continue
         last = 0
         for out in run.feed(events):
             last = where.get(id(out.origin), last)  # (untraceable: after the one before)
