@@ -63,6 +63,7 @@ cdef struct Search:
     size_t first, state
     int count, esc
     bint scoped
+    bint anywhere  # of a scoped group: some literal's hits count anywhere
     cqm_span keys  # of a scoped group: all its literals' keys
 
 

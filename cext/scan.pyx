@@ -165,7 +165,7 @@ cdef bint _group_in(
     it, which for a scoped group must lie in the value of one of its
     literal's keys (fieldscope.h), unless the line holds an escape that may
     spell a key (the search's patterns from ``esc`` on) and some hit."""
-    cdef size_t first = at
+    cdef size_t first = at, skip
     cdef int which = 0
     cdef bint key_escape = False
     cdef cqm_span span
@@ -186,12 +186,19 @@ cdef bint _group_in(
         span = pat_keys[search.first + which]
         if cqm_hit_counts(data + start, at - start, keys + span.first, span.count):
             return True
-        if cqm_hit_counts(
+        if search.anywhere or cqm_hit_counts(
             data + start, at - start, group_keys + search.keys.first, search.keys.count
         ):
-            at += 1  # in a value of another literal's key
-        else:  # no hit in the rest of this string counts
-            at = start + cqm_skip_string(data + start, at - start, end - start)
+            at += 1  # the next hit may count (in another key's value, or anywhere)
+            continue
+        # No hit in the rest of this string counts (every literal of the
+        # group is scoped): the search goes on after it, once the rest is
+        # asked for the escapes that may spell a key.
+        skip = start + cqm_skip_string(data + start, at - start, end - start)
+        key_escape = key_escape or cqm_key_escape_in(
+            data, at, skip, key_table, search.count - search.esc > 1
+        )
+        at = skip
     if not seen:
         return False
     return key_escape or (
@@ -276,13 +283,14 @@ cdef size_t scan_block(
     search.first = nlit
     search.count = nesc
     search.esc = 0
-    search.scoped = False
+    search.scoped = search.anywhere = False
+    search.keys.first = search.keys.count = 0
     searches.push_back(search)
     if drive >= 0:
         for g in range(ngroups):
             search.first = pats.size()
             search.esc = -1
-            search.scoped = False
+            search.scoped = search.anywhere = False
             search.keys.first = group_keys.size()
             for k in range(needles.size()):  # (a literal with an LF is in no line)
                 if needles[k].group == g and memchr(needles[k].data, 10, needles[k].size) == NULL:
@@ -292,6 +300,7 @@ cdef size_t scan_block(
                     pats.push_back(pat)
                     pat_keys.push_back(needles[k].keys)
                     search.scoped = search.scoped or needles[k].keys.count > 0
+                    search.anywhere = search.anywhere or needles[k].keys.count == 0
                     for j in range(needles[k].keys.first,
                                    needles[k].keys.first + needles[k].keys.count):
                         _add_key(group_keys, search.keys.first, keys[j])

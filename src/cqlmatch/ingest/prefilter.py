@@ -79,7 +79,8 @@ _SPACES = b" \t\r\n"  # JSON white space
 # The most literals of a group this scan looks for (each costs a pass over
 # the block); a larger group, which a pack's automaton takes, is left out.
 SCAN_GROUP_MAX = 64
-# Only a literal shorter than this is looked for in its fields (``_scoped_group``).
+# A group is looked for in its fields only when one of its literals is
+# shorter than this (``_scoped_group``).
 SCOPE_BELOW = 8
 
 
@@ -112,40 +113,35 @@ ScopedGroup = tuple[tuple[bytes, bool, tuple[bytes, ...]], ...]
 
 
 def _scoped_group(literals: list[Literal]) -> ScopedGroup:
-    """A group's needles, shortest first: ``(needle, fold, keys)``, ``keys``
-    the names of the top-level keys in whose value a hit counts (empty:
-    anywhere), then the non-ASCII spellings under ``(?i)``, which count
-    anywhere.  Only a literal shorter than ``SCOPE_BELOW`` is looked for in
-    its fields: following its hits costs a search of the rest of the line,
-    and a short literal (``apt``) is often found by chance outside its
-    field, a long one seldom."""
+    """A group's needles, shortest first, then the raw spellings of the
+    non-ASCII characters that ``(?i)`` folds onto a letter of an
+    ``ignore_case`` literal (UTF-8, and ``\\uXXXX`` with hex digits in either
+    case): ``(needle, fold, keys)``, ``keys`` the names of the top-level keys
+    in whose value a hit counts (empty: anywhere; a spelling counts where
+    the literals holding its letter do).  A group is looked for in its
+    fields only when one of its literals shorter than ``SCOPE_BELOW`` has a
+    field: following its hits costs a search of the rest of the line, and a
+    short literal (``apt``) is often found by chance outside its field."""
     keys: dict[tuple[bytes, bool], set[bytes] | None] = {}
     for x in literals:
         needle = (x.text.encode("ascii"), x.ignore_case)
-        short = len(x.text) < SCOPE_BELOW
-        names = {k.encode("ascii") for k in scope_keys(x.field)} if short else set()
-        if not names:
-            keys[needle] = None
-        elif needle not in keys:
-            keys[needle] = names
-        elif (known := keys[needle]) is not None:
-            known.update(names)
-    group = [(t, f, tuple(sorted(names or ()))) for (t, f), names in keys.items()]
+        names = {k.encode("ascii") for k in scope_keys(x.field)} or None
+        known = keys.get(needle, set())
+        keys[needle] = None if names is None or known is None else known | names
+    scoped = any(names and len(t) < SCOPE_BELOW for (t, _), names in keys.items())
+
+    def where(names: set[bytes] | None) -> tuple[bytes, ...]:
+        return tuple(sorted(names)) if scoped and names else ()
+
+    group = [(t, f, where(names)) for (t, f), names in keys.items()]
     group.sort(key=lambda item: len(item[0]))
-    return tuple(group) + tuple((t, f, ()) for t, f in _folded_spellings(literals))
-
-
-def _folded_spellings(literals: Iterable[Literal]) -> list[tuple[bytes, bool]]:
-    """The raw spellings of the non-ASCII characters that ``(?i)`` folds onto
-    a letter of an ``ignore_case`` literal: UTF-8 (exact) and ``\\uXXXX``
-    (hex digits in either case)."""
-    letters = {c for x in literals if x.ignore_case for c in x.text}
-    spellings: list[tuple[bytes, bool]] = []
     for other, letter in CASE_FOLDED_INTO_ASCII.items():
-        if letter in letters:
-            spellings.append((other.encode("utf-8"), False))
-            spellings.append((f"\\u{ord(other):04x}".encode("ascii"), True))
-    return spellings
+        holders = [names for (t, f), names in keys.items() if f and letter in t.decode("ascii")]
+        if holders:
+            names = None if None in holders else set().union(*holders)  # type: ignore[arg-type]
+            group.append((other.encode("utf-8"), False, where(names)))
+            group.append((f"\\u{ord(other):04x}".encode("ascii"), True, where(names)))
+    return tuple(group)
 
 
 @runtime_checkable
