@@ -158,7 +158,8 @@ cdef inline size_t _hit_in(
 cdef bint _group_in(
     Search* search, int kernel, const char* data, size_t n, size_t start, size_t at, size_t end,
     bint seen, const cqm_pat* pats, const cqm_span* pat_keys, const cqm_pat* keys,
-    const cqm_pat* group_keys, const unsigned char* table, const unsigned char* key_table, size_t* nexts, cqm_teddy* ted,
+    const cqm_pat* group_keys, const unsigned char* table, const unsigned char* key_table,
+    size_t* nexts, cqm_teddy* ted,
 ) noexcept nogil:
     """Whether the line ``data[start:end]`` passes the group of ``search``,
     searched from ``at`` on (``seen``: a hit of it was before): a hit of

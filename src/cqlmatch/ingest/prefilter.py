@@ -27,11 +27,12 @@ only keeps more lines.  ``\\U`` is not a JSON escape; a line using it is
 malformed and produces no output either way.
 
 A literal that names the field it comes from (``Literal.field``) is also
-looked for in that field's value (``Prefilter.keys``): a line every group keeps
-(not one kept for an escape) is skipped when some group whose literals name
-fields this module can find in a raw line (``scope_keys``: a top-level key,
-and for a tag ``#x`` also ``x``) has no hit that lies in one of its
-literal's fields.  A hit lies in field ``K`` when the last quote before it
+looked for in that field's value (``Prefilter.keys``): a line every group
+keeps (not one kept for an escape) is skipped when some group with a literal
+shorter than ``SCOPE_BELOW`` whose literals name fields this module can find
+in a raw line (``scope_keys``: a top-level key, and for a tag ``#x`` also
+``x``) has no hit that lies in one of its literal's fields (a literal
+without such a field counts anywhere).  A hit lies in field ``K`` when the last quote before it
 that no backslash escapes is preceded (spaces allowed) by a colon and
 ``"K"``, so the hit is in the string value of a key ``K``, or is itself the
 closing quote of ``"K"``, so the hit is in a value of ``K`` that is not a
@@ -40,8 +41,9 @@ repeated key: that only makes more hits count; a key's name inside another
 string has escaped quotes, so it is never taken for a key.  Where the raw
 value may spell a literal otherwise than as itself the line is kept anyway:
 an escape of one of its characters keeps the line before this test, a
-non-ASCII spelling under ``(?i)`` counts wherever it is, and a line that may
-spell a key with an escape (``\\u00XX`` of one of the keys' characters,
+non-ASCII spelling under ``(?i)`` (a needle of its own) counts in the fields
+of the literals holding its letter, and a line that may spell a key with an
+escape (``\\u00XX`` of one of the keys' characters,
 ``\\/`` when a key holds ``/``) is kept.  The other escapes stand for
 characters no literal holds, so a literal in a decoded value is in the raw
 value as it is.  On the worst mix of ``bench/compare.py`` nearly every line
