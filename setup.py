@@ -290,7 +290,11 @@ setup(
             "cext/vm.pyx",
             ("cext/opcodes.pxi", *_includes("cext/vm")),
         ),
-        _extension("cqlmatch._scan", "cext/scan.pyx", ("cext/textscan.h", "cext/jsonfields.h")),
+        _extension(
+            "cqlmatch._scan",
+            "cext/scan.pyx",
+            ("cext/textscan.h", "cext/jsonfields.h", "cext/fieldscope.h"),
+        ),
         _extension("cqlmatch._fields", "cext/fields.pyx", ("cext/jsonfields.h",)),
         _extension("cqlmatch._blockio", "cext/blockio.pyx"),
         _extension(

@@ -4,7 +4,7 @@ the prefilter's scan of a block of NDJSON lines in C, over the kernels of
 textscan.h, and the gathering of kept lines and values into columns.
 
 Python-level names (not declarable here): ``scan(block, groups, escapes,
-slash, ...)``, ``join_lines(block, spans)``, ``gather(rows, own, fallback,
+slash, ..., scope)``, ``join_lines(block, spans)``, ``gather(rows, own, fallback,
 unset)``, ``utf8_valid(data)`` and ``_use_kernel(name)`` (tests)."""
 
 from libcpp.vector cimport vector
@@ -32,6 +32,17 @@ cdef extern from "textscan.h":
     ) noexcept nogil
 
 
+# Whether a literal's hit lies in the value of one of its fields (fieldscope.h).
+cdef extern from "fieldscope.h":
+    ctypedef struct cqm_span:
+        size_t first, count
+    int cqm_hit_counts(const char* s, size_t h, const cqm_pat* keys, size_t nkeys) noexcept nogil
+    size_t cqm_skip_string(const char* s, size_t h, size_t end) noexcept nogil
+    int cqm_key_escape_in(
+        const char* s, size_t start, size_t end, const unsigned char* table, int slash
+    ) noexcept nogil
+
+
 cdef extern from "jsonfields.h" nogil:
     int cm_utf8_valid(const unsigned char* s, size_t n)
 
@@ -41,17 +52,25 @@ cdef struct Needle:  # one literal of one group
     size_t size
     int group
     bint fold  # in lower case, compared ignoring ASCII case
+    cqm_span keys  # of a scoped group: the fields a hit must lie in (none: anywhere)
 
 
 cdef struct Search:
     # patterns pats[first:first + count], the escape one at first + esc (or
-    # esc < 0), the memmem kernel's state at nexts[state:state + count]
+    # esc < 0), the memmem kernel's state at nexts[state:state + count];
+    # scoped: a group's search whose hits must lie in their fields, its
+    # patterns from esc on the escapes that may spell a key
     size_t first, state
     int count, esc
+    bint scoped
+    bint anywhere  # of a scoped group: some literal's hits count anywhere
+    cqm_span keys  # of a scoped group: all its literals' keys
 
 
 # The literals of groups as needles; returns the number of groups.
-cdef int make_needles(tuple groups, object folds, vector[Needle]& needles) except -1
+cdef int make_needles(
+    tuple groups, object folds, vector[Needle]& needles, object scope, vector[cqm_pat]& keys
+) except -1
 # The group whose literals the block is searched for (-1: some group cannot match).
 cdef int _driving_group(const vector[Needle]& needles, int ngroups) noexcept nogil
 # scan() without Python objects: kept lines' (start, end) to kept; the line count.
@@ -63,4 +82,7 @@ cdef size_t scan_block(
     const unsigned char* table,
     bint slash,
     vector[size_t]& kept,
+    const cqm_pat* keys,
+    const unsigned char* key_table,
+    bint key_slash,
 ) noexcept nogil

@@ -190,9 +190,9 @@ def prefilter_of(query: str) -> tuple[tuple[Literal, ...], ...]:
 
 
 def test_prefilter_keeps_case_insensitive_literals() -> None:
-    assert prefilter_of(r"f=/^ProcessRollup2$/i") == ((Literal("processrollup2", True),),)
-    assert prefilter_of(r"f=/zxFunction/i") == ((Literal("zxfunction", True),),)
-    assert prefilter_of(r"f=/^Win/") == ((Literal("Win"),),)
+    assert prefilter_of(r"f=/^ProcessRollup2$/i") == ((Literal("processrollup2", True, "f"),),)
+    assert prefilter_of(r"f=/zxFunction/i") == ((Literal("zxfunction", True, "f"),),)
+    assert prefilter_of(r"f=/^Win/") == ((Literal("Win", False, "f"),),)
 
 
 def test_prefilter_never_changes_the_rows(tmp_path) -> None:

@@ -30,20 +30,25 @@ def test_safe_run() -> None:
 def test_prefilter_takes_the_safe_part_of_a_literal() -> None:
     """A backslash or a quote is escaped in JSON: the literal's longest run
     of characters a JSON encoder never escapes still must be in the line."""
-    assert prefilter_of(r"f=/\\rundll32\.exe$/i") == ((Literal("rundll32.exe", True),),)
-    assert prefilter_of(r'f=/"C:\\Program Files/i') == ((Literal("program files", True),),)
+    assert prefilter_of(r"f=/\\rundll32\.exe$/i") == ((Literal("rundll32.exe", True, "f"),),)
+    assert prefilter_of(r'f=/"C:\\Program Files/i') == ((Literal("program files", True, "f"),),)
     assert prefilter_of(r"f=/\\a\\/i") == ()  # no safe run of three characters
     # Of several runs, the longest that is not a word every Windows event holds.
-    assert prefilter_of(r'f="C:\\Windows\\System32\\cmd.exe"') == ((Literal("cmd.exe"),),)
-    assert prefilter_of(r'f="C:\\Windows\\System32\\"') == ((Literal("Windows"),),)
+    assert prefilter_of(r'f="C:\\Windows\\System32\\cmd.exe"') == (
+        (Literal("cmd.exe", False, "f"),),
+    )
+    assert prefilter_of(r'f="C:\\Windows\\System32\\"') == ((Literal("Windows", False, "f"),),)
     assert prefilter_of(r"f=/\\ab\.exe$/i or f=/\\cd\.dll$/i") == (
-        (Literal("ab.exe", True), Literal("cd.dll", True)),
+        (Literal("ab.exe", True, "f"), Literal("cd.dll", True, "f")),
     )
 
 
 def test_the_runs_never_change_the_rows(tmp_path) -> None:
     query = cqlmatch.compile(r'ImageFileName=/\\System32\\cmd\.exe$/i CommandLine="*\\Temp\\*"')
-    assert [str(g[0]) for g in query.program.prefilter] == ["i'cmd.exe'", "'Temp'"]
+    assert [str(g[0]) for g in query.program.prefilter] == [
+        "i'cmd.exe' in ImageFileName",
+        "'Temp' in CommandLine",
+    ]
     lines = []
     for image in ("C:\\Windows\\System32\\CMD.EXE", "C:\\System32\\cmd.exe", "cmd.exe"):
         for command in ("x \\Temp\\ y", "x \\temp\\ y", "\\Temp"):
@@ -60,10 +65,10 @@ def test_a_regex_counts_by_its_most_telling_part() -> None:
     """Sigma's Falcon paths start with ``\\Device\\HarddiskVolume.``: the
     part after the wildcard tells more, so the prefilter looks for it."""
     query = r"f=/^\\Device\\HarddiskVolume.\\Windows\\cert\.exe$/i"
-    assert prefilter_of(query) == ((Literal("cert.exe", True),),)
+    assert prefilter_of(query) == ((Literal("cert.exe", True, "f"),),)
     # Only common words: the first part's best run.
     assert prefilter_of(r"f=/^\\Device\\HarddiskVolume.\\Windows\\/i") == (
-        (Literal("device", True),),
+        (Literal("device", True, "f"),),
     )
 
 
@@ -73,7 +78,11 @@ def test_free_text_needs_its_literals_in_the_line(tmp_path) -> None:
     free-text branch keeps its group (before, it gave the prefilter nothing)."""
     query_text = r'CommandLine=/wevtutil cl/i or /"\\perfc\.dat"/i or "dllhost*ransoms"'
     assert prefilter_of(query_text) == (
-        (Literal("dllhost"), Literal("perfc.dat", True), Literal("wevtutil cl", True)),
+        (
+            Literal("dllhost"),
+            Literal("perfc.dat", True),
+            Literal("wevtutil cl", True, "CommandLine"),
+        ),
     )
     assert prefilter_of(r"/(?<w>perfc)/ or CommandLine=abcd") == ()  # it extracts a field
     query = cqlmatch.compile(query_text)

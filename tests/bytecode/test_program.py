@@ -78,8 +78,9 @@ def test_instructions_cover_the_code_exactly() -> None:
         ("case { a=Foo b=Baz ; c=Bar }", (("Bar", "Baz"), ("Bar", "Foo"))),
         # A group another group implies is left out.
         ("a=Foo | case { a=Foo b=Baz ; c=Bar }", (("Foo",), ("Bar", "Baz"))),
-        # A literal that another of its group implies is left out.
-        ("a=/(?i)(apt|apt-get|APTX)/ OR b=xAPTy", (("~apt",),)),
+        # A literal that another of its group implies (in the same field) is left out.
+        ("a=/(?i)(apt|apt-get|APTX)/ OR a=xAPTy", (("~apt",),)),
+        ("a=/(?i)(apt|apt-get|APTX)/ OR b=xAPTy", (("~apt", "xAPTy"),)),
         ("a=/(apt|apt-get)/ OR b=/(?i)Apt-Get/", (("apt", "~apt-get"),)),
         ('x := "Foo" | x=Foo', ()),  # the field was assigned: the line need not hold it
         ("a=Foo | x := 1 | b=Bar", (("Foo",),)),
@@ -100,13 +101,20 @@ def test_prefilter_literals(query: str, expected: tuple) -> None:
 
 
 def test_prefilter_of_the_corrected_seed_rule() -> None:
-    """The installer names of the (?i) regexes join the event types."""
+    """The installer names of the (?i) regexes join the event types, each
+    literal with the field it is tested in: a ProcessRollup2 event needs an
+    installer name in ParentBaseFileName, a NetworkConnectIP4 event one of
+    two in ImageFileName."""
     got = program_of((ROOT / "rules" / "t1546_016.cql").read_text(encoding="utf-8")).prefilter
     names = ("apt", "chocolatey", "dpkg", "installer", "msiexec.exe", "pkgutil", "rpm", "winget")
+    event = "in #event_simpleName"
+    parent = [f"i{x!r} in ParentBaseFileName" for x in (*names, "yum")]
+    image = [f"i{x!r} in ImageFileName" for x in ("installer", "msiexec.exe")]
     assert [[str(x) for x in group] for group in got] == [
-        ["'NetworkConnectIP4'", "'ProcessRollup2'"],
-        ["'ProcessRollup2'", "i'installer'", "i'msiexec.exe'"],
-        [f"i{x!r}" for x in (*names, "yum")],
+        [f"'NetworkConnectIP4' {event}", f"'ProcessRollup2' {event}"],
+        [f"'ProcessRollup2' {event}", *image],
+        [f"'NetworkConnectIP4' {event}", *parent],
+        sorted([*parent, *image]),
     ]
 
 

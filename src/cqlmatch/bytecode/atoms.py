@@ -29,6 +29,9 @@ read from the line:
   ASCII-case-folded form when the regex ignores case (a literal without a
   safe run of three gives up the group); anything else (negation,
   comparisons, calls, free text) needs nothing;
+* a literal from a filter on a field names that field (``Literal.field``):
+  the reader may then look for it in that field's value alone; one from
+  free text may be anywhere in the line;
 * an AND (a juxtaposition or a run of stages) needs what each of its filters
   needs, up to and including the first filter that may change a field: the
   filters after it may test the changed value (``x := "a" | x=a`` must not
@@ -53,7 +56,9 @@ from collections.abc import Callable, Iterable, Sequence
 from ..lang.regex import required_literals
 from ..semantics.tags import line_holds
 from ..syntax import ast as A
-from .program import Literal, without_implied
+from .program import Literal, weakest_dropped, without_implied
+
+__all__ = ["leading_required", "literal_weight", "required", "weakest_dropped"]
 
 Group = tuple[Literal, ...]
 # Whether a filter compiles without slow paths and changes no field.
@@ -131,7 +136,7 @@ def required(node: A.Node, pure: PureFilter, text: LiteralText) -> list[Group]:
     if isinstance(node, A.FieldFilter) and node.op in ("=", "like"):
         if not line_holds(node.field):
             return []
-        return _value_groups(node.value, text)
+        return _value_groups(node.value, text, node.field)
     if isinstance(node, A.FreeText):
         # Free text searches the raw line and the values decoded from it,
         # whose raw spellings the line holds: the same literals are needed.
@@ -139,9 +144,10 @@ def required(node: A.Node, pure: PureFilter, text: LiteralText) -> list[Group]:
     return []
 
 
-def _value_groups(value: A.Node, text: LiteralText) -> list[Group]:
+def _value_groups(value: A.Node, text: LiteralText, field: str = "") -> list[Group]:
     """The CNF of a search for ``value`` (a regex, or a text with ``*``
-    wildcards) in a string the raw line spells."""
+    wildcards) in a string the raw line spells: the value of ``field``, or
+    anywhere in the line when it is ""."""
     if isinstance(value, A.Regex):
         found = required_literals(value.pattern, value.flags, literal_weight)
         if found is None or not found.literals:
@@ -150,27 +156,10 @@ def _value_groups(value: A.Node, text: LiteralText) -> list[Group]:
         if not all(runs):
             return []
         fold = found.ascii_case_insensitive
-        return [_group(Literal(x, fold) for x in runs)]
+        return [_group(Literal(x, fold, field) for x in runs)]
     runs = [_safe_run(p) for p in (text(value) or "").split("*")]
     safe = [r for r in runs if r]
-    return [(Literal(max(safe, key=_run_weight)),)] if safe else []
-
-
-def weakest_dropped(groups: list[Group]) -> tuple[Group, ...]:
-    """The groups without those another group implies (a line holding a
-    literal of that group always holds one of this), in their order."""
-    unique = list(dict.fromkeys(groups))
-
-    def implied(b: Group, a: Group) -> bool:
-        return all(any(x.implies(y) for y in b) for x in a)
-
-    return tuple(
-        b
-        for i, b in enumerate(unique)
-        if not any(
-            j != i and implied(b, a) and (not implied(a, b) or j < i) for j, a in enumerate(unique)
-        )
-    )
+    return [(Literal(max(safe, key=_run_weight), False, field),)] if safe else []
 
 
 def _safe_run(text: str) -> str:
@@ -206,14 +195,14 @@ def _group(literals: Iterable[Literal]) -> Group:
     return tuple(sorted(without_implied(literals), key=_literal_key))
 
 
-def _literal_key(literal: Literal) -> tuple[str, bool]:
-    return literal.text, literal.ignore_case
+def _literal_key(literal: Literal) -> tuple[str, bool, str]:
+    return literal.text, literal.ignore_case, literal.field
 
 
-def _size_key(group: Iterable[Literal]) -> tuple[int, int, list[tuple[str, bool]]]:
+def _size_key(group: Iterable[Literal]) -> tuple[int, int, list[tuple[str, bool, str]]]:
     """Smaller groups first, then those whose weakest literal tells most."""
     keys = sorted(map(_literal_key, group))
-    return len(keys), -min((_run_weight(k) for k, _ in keys), default=0), keys
+    return len(keys), -min((_run_weight(k[0]) for k in keys), default=0), keys
 
 
 def _disjunction(alternatives: list[list[Group]]) -> list[Group]:

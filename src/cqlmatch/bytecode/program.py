@@ -21,6 +21,8 @@ Format versions:
    REJECT (no number moved); regexes that are plain text, anchored or not,
    compile to them or to the case-sensitive string tests instead of
    TEST_REGEX.
+6  a prefilter literal names the field whose value holds it (``Literal.field``):
+   the reader may look for it in that field's value alone.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from collections.abc import Iterable
 import msgspec
 
 MAGIC = 0x43514C4D  # "CQLM"
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 
 class FieldRef(msgspec.Struct, frozen=True):
@@ -47,19 +49,31 @@ class Literal(msgspec.Struct, frozen=True, array_like=True):
     """A prefilter literal: printable ASCII that a raw line must hold.  With
     ``ignore_case`` ``text`` is in lower case and is compared ignoring ASCII
     case, where ``k`` and ``s`` also stand for the two non-ASCII characters
-    that ``(?i)`` folds onto them (``regex.CASE_FOLDED_INTO_ASCII``)."""
+    that ``(?i)`` folds onto them (``regex.CASE_FOLDED_INTO_ASCII``).
+    ``field``: the field whose value (as read from the line) must hold it,
+    or "" when it may be anywhere in the line (free text); the whole-line
+    test ignores it, the field-scoped one (``ingest.prefilter``) uses it."""
 
     text: str
     ignore_case: bool = False
+    field: str = ""
 
     def __str__(self) -> str:
-        return ("i" if self.ignore_case else "") + repr(self.text)
+        where = f" in {self.field}" if self.field else ""
+        return ("i" if self.ignore_case else "") + repr(self.text) + where
 
     def implies(self, other: Literal) -> bool:
-        """Whether a line holding this literal always holds ``other``."""
+        """Whether a line holding this literal (in its field) always holds
+        ``other`` (in its field)."""
+        if other.field and other.field != self.field:
+            return False
         if other.ignore_case:
             return other.text in self.text.lower()
         return not self.ignore_case and other.text in self.text
+
+    def anywhere(self) -> Literal:
+        """The same literal, not bound to a field."""
+        return Literal(self.text, self.ignore_case) if self.field else self
 
 
 def without_implied(literals: Iterable[Literal]) -> list[Literal]:
@@ -68,6 +82,23 @@ def without_implied(literals: Iterable[Literal]) -> list[Literal]:
     nothing."""
     unique = list(dict.fromkeys(literals))
     return [a for a in unique if not any(b != a and a.implies(b) for b in unique)]
+
+
+def weakest_dropped(groups: list[tuple[Literal, ...]]) -> tuple[tuple[Literal, ...], ...]:
+    """The groups without those another group implies (a line holding a
+    literal of that group always holds one of this), in their order."""
+    unique = list(dict.fromkeys(groups))
+
+    def implied(b: tuple[Literal, ...], a: tuple[Literal, ...]) -> bool:
+        return all(any(x.implies(y) for y in b) for x in a)
+
+    return tuple(
+        b
+        for i, b in enumerate(unique)
+        if not any(
+            j != i and implied(b, a) and (not implied(a, b) or j < i) for j, a in enumerate(unique)
+        )
+    )
 
 
 class RegexSetSpec(msgspec.Struct, frozen=True):
