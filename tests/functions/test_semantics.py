@@ -442,3 +442,10 @@ def test_filter_condition_with_a_wildcard_value(engine: str) -> None:
         "2",
     ]
     assert run("test(a=x*y)", events, engine) == events[:2]
+
+
+def test_a_parameter_without_a_value_is_the_only_error() -> None:
+    # as=?Customer is given: the missing value is E220, not also "rename() needs as="
+    with pytest.raises(cqlmatch.CQLCompileError) as info:
+        cqlmatch.compile("rename(field=name, as=?Customer)")
+    assert [d.code for d in info.value.errors] == ["E220"]

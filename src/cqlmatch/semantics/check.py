@@ -531,7 +531,7 @@ class _Checker:
             self.regex_flags(bound)
         if spec.name == "rename" and isinstance(bound.nodes.get("field"), A.Array):
             self.rename_pairs(bound.nodes["field"], bound.given("as"))
-        elif spec.name == "rename" and "field" in bound.nodes and not bound.given("as"):
+        elif spec.name == "rename" and "field" in bound.nodes and "as" not in bound.nodes:
             self.error(
                 "E206",
                 "rename() of one field needs as= (the new name)",
