@@ -1262,6 +1262,16 @@ def translate(pattern: str, flags: str = "") -> Translated:
     ``RegexError`` for anything that cannot be translated.
     """
     _require_str(pattern, flags)
+    return _translated(pattern, flags)
+
+
+# A pack of a thousand rules has tens of thousands of regexes (Sigma's emoji
+# rules hold hundreds each), and each is translated by several steps in turn
+# (checking, analysis, compiling, prefilter): a cache smaller than one rule's
+# regexes misses on every step.  Translations are small; parse trees (kept
+# by ``_parse`` for ``required_literals``) are not, so they are cached apart.
+@lru_cache(maxsize=32768)
+def _translated(pattern: str, flags: str) -> Translated:
     return _parse(pattern, flags)[0]
 
 
@@ -1415,7 +1425,7 @@ def _alt_info(infos: list[_Info]) -> _Info:
     return _Info(None, req, req_ci)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=32768)
 def _required(pattern: str, flags: str, weight: Weight) -> RequiredLiterals | None:
     got = _info(_parse(pattern, flags)[1], weight).requirement()
     if got is None or len(got[0]) > _REQUIRED_CAP:
