@@ -149,3 +149,10 @@ def test_sources_that_are_not_packs(tmp_path) -> None:
     empty.mkdir()
     with pytest.raises(PackError, match=r"no \.cql files"):
         read_source(empty)
+
+
+def test_a_folder_given_as_dot_is_named_after_the_folder(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "team-rules"
+    write(folder / "r.cql", "x=1\n")
+    monkeypatch.chdir(folder)
+    assert read_source(Path(".")).name == "team-rules"

@@ -102,7 +102,7 @@ def read_source(path: str | Path) -> PackSource:
 
 
 def read_folder(folder: Path) -> PackSource:
-    pack = PackSource(folder.name)
+    pack = PackSource(folder.resolve().name)  # "." names the folder it is
     files = sorted(
         p
         for p in folder.rglob("*.cql")
