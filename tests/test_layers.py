@@ -21,7 +21,7 @@ PACKAGE = ROOT / "src" / "cqlmatch"
 # ``cqlmatch._NAME``): the small ones sit at the bottom with the tables every
 # layer may use; the VM reads the event model and the values of ``lang``.
 LAYERS: list[set[str]] = [
-    {"codes", "limits", "version"},
+    {"codes", "limits", "version", "records"},
     {"errors", "_regexset", "_scan", "_fields", "_blockio", "_candidates", "_hsscan"},
     {"lang"},
     {"_vm"},

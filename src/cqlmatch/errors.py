@@ -7,11 +7,12 @@ corpus report and tests can all use the same object.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
+
+from .records import Record, record
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+@record
+class Span(Record):
     """A half-open character range ``[start, end)`` with the 1-based line and
     column of its start, so any later stage can point back at the query text."""
 
@@ -73,8 +74,8 @@ def render_caret(text: str, span: Span) -> str:
     return f"{source_line}\n{' ' * column}{'^' * width}"
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
+@record
+class Diagnostic(Record):
     """One finding about a query: an error that stops compilation, or a
     warning.  ``fix`` is a suggested replacement text for ``span`` when one
     exists (``cqlmatch check --fix`` applies it)."""

@@ -8,110 +8,31 @@ in another) and the compiler decides with the function catalogue.
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import FrozenInstanceError
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Span
+from ..records import Record, record
 
 NO_SPAN = Span(0, 0, 1, 1)
 
 
-class Node:
-    """Base of every node: immutable, with ``__slots__``; ``span`` is
-    keyword-only and ignored by ``==``, ``hash`` and ``repr``.
-
-    The nodes are dataclasses to a type checker, but built by ``_node``
-    below at run time: ``dataclass(frozen=True, slots=True)`` generates and
-    compiles five methods per class each time the module is imported (11 ms
-    of every start for 25 classes, where bytecode caching cannot help); these
-    generic methods, compiled once into the module's bytecode, read each
-    class's ``_fields``."""
+class Node(Record):
+    """Base of every node: immutable (``records.Record``); ``span`` is
+    keyword-only and ignored by ``==``, ``hash`` and ``repr``."""
 
     __slots__ = ()
-    _fields: ClassVar[tuple[str, ...]] = ()  # the fields but span, in order
-    _defaults: ClassVar[dict[str, Any]] = {}
-
-    def __init__(self, *args: Any, span: Span = NO_SPAN, **kwargs: Any) -> None:
-        names = self._fields
-        put = object.__setattr__
-        if len(args) == len(names) and not kwargs:  # the parser's way
-            for name, value in zip(names, args, strict=True):
-                put(self, name, value)
-            put(self, "span", span)
-            return
-        if len(args) > len(names):
-            raise TypeError(f"{type(self).__name__}() takes {len(names)} positional arguments")
-        for name, value in zip(names, args, strict=False):
-            put(self, name, value)
-        for name in names[len(args) :]:
-            if name in kwargs:
-                put(self, name, kwargs.pop(name))
-            elif name in self._defaults:
-                put(self, name, self._defaults[name])
-            else:
-                raise TypeError(f"{type(self).__name__}() is missing its {name!r} argument")
-        if kwargs:
-            raise TypeError(
-                f"{type(self).__name__}() got an unexpected argument {next(iter(kwargs))!r}"
-            )
-        put(self, "span", span)
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self._fields)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
-        return f"{type(self).__name__}({inner})"
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self._values(), self.span))
+    _uncompared = ("span",)
 
 
-def _rebuild(cls: type[Node], values: tuple[Any, ...], span: Span) -> Node:
-    return cls(*values, span=span)
-
-
-def _runtime_node(cls: type) -> type:
-    """The class again with ``__slots__`` for its annotated fields (``span``
-    last) and the defaults the class body gave, for ``Node``'s methods."""
-    names = tuple(inspect.get_annotations(cls))
-    assert names and names[-1] == "span", f"{cls.__name__}: span must be the last field"
-    namespace = {
-        key: value
-        for key, value in cls.__dict__.items()
-        if key not in names and key not in ("__dict__", "__weakref__")
-    }
-    namespace["__slots__"] = names
-    namespace["_fields"] = names[:-1]
-    namespace["_defaults"] = {n: cls.__dict__[n] for n in names[:-1] if n in cls.__dict__}
-    return type(cls.__name__, cls.__bases__, namespace)
-
+_node = record
 
 if TYPE_CHECKING:
-    from dataclasses import dataclass, field
-
-    _node = dataclass(frozen=True, slots=True)
+    from dataclasses import field
 
     def _span_field() -> Any:
         return field(default=NO_SPAN, compare=False, repr=False, kw_only=True)
 
 else:
-    _node = _runtime_node
 
     def _span_field() -> Span:
         return NO_SPAN

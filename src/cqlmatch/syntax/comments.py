@@ -11,13 +11,13 @@ comment goes back next to the stage it was written beside
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from ..records import Record, record
 from . import ast as A
 
 
-@dataclass(frozen=True, slots=True)
-class Comment:
+@record
+class Comment(Record):
     """One comment as written (``text`` includes ``//`` or ``/* */``)."""
 
     start: int

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
 from ..errors import Span
+from ..records import Record, record
 
 
 class TokenKind(Enum):
@@ -49,8 +49,8 @@ class TokenKind(Enum):
     __hash__ = object.__hash__
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+@record
+class Token(Record):
     """One token: its kind, the exact source text, a decoded value and its span."""
 
     kind: TokenKind
