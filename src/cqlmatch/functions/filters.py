@@ -108,23 +108,33 @@ def drop_event(rt, call, event):
     return []
 
 
-@event_function("match")
-def match_lookup(rt, call, event):
+def _matching_rows(rt, call, event, mode: str):
+    """The key columns and the rows of the lookup table whose columns match
+    the event's ``field`` values, lazily in file order; the rows are None
+    when the event lacks a key field (match() and matchAsArray())."""
     table = rt.lookup_table(call.get("table") or call.get("file"))
     fields = call.get("field")
     columns = call.get("column") or fields
     if len(columns) != len(fields):
         columns = tuple(columns) + tuple(fields[len(columns) :])
     values = [event.get(f) for f in fields]
-    strict = call.get("strict")
     if any(v is None for v in values):
-        return [] if strict else [event]
-    mode = call.get("mode")
+        return columns, None
     ignore_case = call.get("ignoreCase")
     pairs = tuple(zip(columns, values, strict=True))
-    hits = (
+    rows = (
         row for row in table if all(_lookup_hit(mode, row.get(c), v, ignore_case) for c, v in pairs)
     )
+    return columns, rows
+
+
+@event_function("match")
+def match_lookup(rt, call, event):
+    mode = call.get("mode")
+    columns, hits = _matching_rows(rt, call, event, mode)
+    strict = call.get("strict")
+    if hits is None:
+        return [] if strict else [event]
     nrows = call.get("nrows")
     most = EVENTS_PER_EVENT_MAX if nrows == LIMIT_MAX else int(nrows)
     if mode == "cidr":
@@ -144,26 +154,12 @@ def match_lookup(rt, call, event):
 
 @event_function("matchAsArray")
 def match_as_array(rt, call, event):
-    table = rt.lookup_table(call.get("table") or call.get("file"))
-    fields = call.get("field")
-    columns = call.get("column") or fields
-    if len(columns) != len(fields):
-        columns = tuple(columns) + tuple(fields[len(columns) :])
-    values = [event.get(f) for f in fields]
+    _, hits = _matching_rows(rt, call, event, "string")
     strict = call.get("strict")
-    if any(v is None for v in values):
+    if hits is None:
         return [] if strict else [event]
-    ignore_case = call.get("ignoreCase")
-    pairs = tuple(zip(columns, values, strict=True))
     limit = call.get("nrows")
-    if limit == LIMIT_MAX:
-        limit = None
-    found = []
-    for row in table:
-        if limit is not None and len(found) >= limit:
-            break
-        if all(_lookup_hit("string", row.get(c), v, ignore_case) for c, v in pairs):
-            found.append(row)
+    found = list(hits if limit in (None, LIMIT_MAX) else islice(hits, int(limit)))
     if not found:
         return [] if strict else [event]
     base = array_base(str(call.get("asArray")))
