@@ -178,7 +178,7 @@ cdef class Machine:
     cdef bint dict_busy
 
     cdef int _check_table(self, GroupTable table) except -1  # table of this program's plan?
-    cdef Py_ssize_t _rows_of(self, tuple columns, raws) except -1  # rows of checked columns
+    cdef Py_ssize_t _rows_of(self, tuple columns, raws, Py_ssize_t size) except -1  # rows of checked columns
     cdef int _limit_warning(self, GroupTable table) except -1  # W401 once per table
 
 

@@ -370,15 +370,17 @@ cdef class Machine:
         self._limit_warning(table)
         return table
 
-    def aggregate_columns(self, tuple columns, raws=None, GroupTable table=None) -> GroupTable:
+    def aggregate_columns(self, tuple columns, raws=None, GroupTable table=None,
+                          Py_ssize_t size=-1) -> GroupTable:
         """``aggregate`` over events given as columns: ``columns[slot][row]``
         is the value of the program's field ``slot`` as the query reads it
         (fallbacks applied: ``#tag`` holds ``tag`` when absent) or None;
         ``raws[row]`` the line (for ``@rawstring``), when given.  Only for a
         ``native`` program's per-event code; slow paths would see events
-        with the program's fields only."""
+        with the program's fields only.  ``size``: the number of rows (needed
+        when the program reads no field: ``count()`` has no column)."""
         cdef _Ctx c = _Ctx(self.nslots)
-        cdef Py_ssize_t i, n = self._rows_of(columns, raws)
+        cdef Py_ssize_t i, n = self._rows_of(columns, raws, size)
         if table is None:
             table = self.new_table()
         else:
@@ -395,12 +397,12 @@ cdef class Machine:
         self._limit_warning(table)
         return table
 
-    def accepted_rows(self, tuple columns, raws=None) -> list:
+    def accepted_rows(self, tuple columns, raws=None, Py_ssize_t size=-1) -> list:
         """The rows (ascending) of events given as columns, as
         ``aggregate_columns`` takes them, that the per-event code keeps:
         which lines of a block are kept, without an event made for any."""
         cdef _Ctx c = _Ctx(self.nslots)
-        cdef Py_ssize_t i, n = self._rows_of(columns, raws)
+        cdef Py_ssize_t i, n = self._rows_of(columns, raws, size)
         cdef list rows = []
         c.columns = columns
         c.raws = raws
@@ -416,9 +418,11 @@ cdef class Machine:
             _forget(self)
         return rows
 
-    cdef Py_ssize_t _rows_of(self, tuple columns, raws) except -1:
-        """The number of rows of ``columns`` (checked: one list per slot, all as long)."""
-        cdef Py_ssize_t n = 0
+    cdef Py_ssize_t _rows_of(self, tuple columns, raws, Py_ssize_t size) except -1:
+        """The number of rows of ``columns`` (checked: one list per slot, all
+        as long as each other and as ``size`` when given; without columns or
+        raws, ``size`` itself, which must then be given)."""
+        cdef Py_ssize_t n = -1
         if len(columns) != self.nslots:
             raise ValueError(f"{len(columns)} columns for {self.nslots} fields")
         for column in columns:
@@ -426,11 +430,19 @@ cdef class Machine:
                 raise TypeError("columns must be lists")
         if columns:
             n = PyList_GET_SIZE(<list>columns[0])
+        elif raws is not None:
+            n = len(raws)
+        elif size < 0:
+            raise ValueError("a program that reads no field needs the number of rows (size)")
+        else:
+            n = size
         for column in columns:
             if PyList_GET_SIZE(<list>column) != n:
                 raise ValueError("columns of different lengths")
         if raws is not None and len(raws) != n:
             raise ValueError("raws and columns of different lengths")
+        if size >= 0 and size != n:
+            raise ValueError(f"size {size} for columns of {n} rows")
         return n
 
     def fold(self, events, GroupTable table not None) -> GroupTable:

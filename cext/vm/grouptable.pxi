@@ -35,7 +35,7 @@ cdef class GroupTable:
         self.limit = plan.limit
         self.nkeys = len(plan.keys)
         # (made from a list: a tuple of its own, never a shared constant)
-        self.scratch = tuple([None] * self.nkeys) if self.nkeys > 1 else None
+        self.scratch = tuple([None] * self.nkeys) if self.nkeys != 1 else None
         self.naggs = len(plan.aggregates)
         for slot_obj in plan.keys:
             self.key_slots.push_back(_slot(slot_obj, nfields))

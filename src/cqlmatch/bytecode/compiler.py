@@ -2,7 +2,8 @@
 
 Per-event stages become VM instructions; the stages from the first
 aggregate on become the aggregation plan (a native groupBy where its
-aggregates allow, the rest run over the result rows).
+aggregates allow, and aggregates alone such as ``count()`` as a group
+table without keys; the rest run over the result rows).
 
 What compiles to native instructions (the shape of detection rules):
 field filters (equality, wildcards, existence, numeric comparisons, RE2
@@ -793,10 +794,10 @@ class _Builder:
         self.aggregate_stages = [self.node(s) for s in stages]
         if not stages:
             return
-        binding = self.checked.bindings.get(id(stages[0]))
-        if binding is None or binding.spec.name != "groupBy":
+        plan = self.group_stage(stages[0])
+        if plan is None:
             return
-        items = binding.get("function") if binding.given("function") else None
+        keys, items, limit = plan
         aggregates: list[AggSpec] = []
         if items is None:
             aggregates.append(AggSpec("count", -1, "_count"))
@@ -816,14 +817,37 @@ class _Builder:
                         bool(item.get("distinct")),
                     )
                 )
-        limit = binding.get("limit")
-        keys = tuple(self.slot(k) for k in binding.get("field"))
         self.group = GroupPlan(
-            keys,
-            tuple(aggregates),
-            GROUP_LIMIT_MAX if limit == -1 else int(limit),
-            self.node(stages[0]),
+            tuple(self.slot(k) for k in keys), tuple(aggregates), limit, self.node(stages[0])
         )
+
+    def group_stage(self, stage: A.Node) -> tuple[tuple[str, ...], tuple | None, int] | None:
+        """The key fields, aggregate items (None: groupBy's default count)
+        and group limit of a first aggregate stage the group table can run:
+        ``groupBy``, or aggregates alone (``count()``, ``[count(), sum(x)]``,
+        ``stats([...])``), which are one group without keys.  None for other
+        stages."""
+        if isinstance(stage, A.Array):
+            items = tuple(self.checked.bindings.get(id(item)) for item in stage.items)
+            return ((), items, GROUP_LIMIT_MAX) if items else None
+        binding = self.checked.bindings.get(id(stage))
+        if binding is None:
+            return None
+        name = binding.spec.name
+        if name == "groupBy":
+            items = binding.get("function") if binding.given("function") else None
+            limit = binding.get("limit")
+            return (
+                tuple(binding.get("field")),
+                items,
+                GROUP_LIMIT_MAX if limit == -1 else int(limit),
+            )
+        if name == "stats":
+            items = tuple(binding.get("function") or ())
+            return ((), items, GROUP_LIMIT_MAX) if items else None
+        if name in NATIVE_AGGREGATES:
+            return (), (binding,), GROUP_LIMIT_MAX
+        return None
 
     # --- result ---------------------------------------------------------------------------------
 

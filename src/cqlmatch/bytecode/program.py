@@ -23,6 +23,9 @@ Format versions:
    TEST_REGEX.
 6  a prefilter literal names the field whose value holds it (``Literal.field``):
    the reader may look for it in that field's value alone.
+7  a group plan may have no keys: aggregates alone (``count()``,
+   ``sum(x)``, ``[count(), avg(x)]``, ``stats(...)``) run in the VM's
+   group table as one group, where they ran over event rows before.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from collections.abc import Iterable
 import msgspec
 
 MAGIC = 0x43514C4D  # "CQLM"
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 
 class FieldRef(msgspec.Struct, frozen=True):
@@ -120,12 +123,13 @@ class AggSpec(msgspec.Struct, frozen=True):
 
 
 class GroupPlan(msgspec.Struct, frozen=True):
-    """groupBy computed by the VM: key slots, aggregates, group limit."""
+    """groupBy computed by the VM: key slots, aggregates, group limit.  No
+    keys: aggregates alone (``count()``, ``stats([...])``), one group."""
 
     keys: tuple[int, ...]
     aggregates: tuple[AggSpec, ...]
     limit: int
-    node: int  # the groupBy stage, for its warning and its output field names
+    node: int  # the stage (groupBy, stats, an aggregate or an array of them)
 
 
 class Rule(msgspec.Struct, frozen=True):

@@ -160,13 +160,16 @@ class VMEngine:
         for code, message in self.watch.warnings():
             self.warn(code, message)
 
-    def run_columns(self, columns: tuple[list, ...], raws: list | None = None) -> list[Event]:
+    def run_columns(
+        self, columns: tuple[list, ...], raws: list | None = None, size: int = -1
+    ) -> list[Event]:
         """The rows of an aggregating program whose instructions all run
         natively, over events given as one column per field
-        (``ingest.columns.columns_of``; ``raws``: the lines, for ``@rawstring``)."""
+        (``ingest.columns.columns_of``; ``raws``: the lines, for ``@rawstring``;
+        ``size``: the number of events, needed when the program reads no field)."""
         if not (self.plan.grouped and self.plan.native):
             raise ValueError("columns serve aggregating programs without slow paths only")
-        return self.finish(self.machine.aggregate_columns(columns, raws))
+        return self.finish(self.machine.aggregate_columns(columns, raws, None, size))
 
     # --- the parts of a run ------------------------------------------------------------
 
@@ -191,7 +194,7 @@ class VMEngine:
                 if pending:
                     machine.aggregate(pending, table)
                     pending = []
-                machine.aggregate_columns(item.columns, item.raws, table)
+                machine.aggregate_columns(item.columns, item.raws, table, item.size)
                 continue
             pending.append(item)  # type: ignore[arg-type]
             if len(pending) == BATCH:
@@ -209,10 +212,16 @@ class VMEngine:
         return list(events)
 
     def finish(self, table: GroupTable) -> list[Event]:
-        """The rows of a complete group table through the stages after groupBy.
-        A sort() by a count output right after it picks its rows from the
+        """The rows of a complete group table through the stages after groupBy
+        (or the aggregates alone that made it).  A sort() by a count output right after it picks its rows from the
         table's counts (the same order: counts are numbers, never missing)."""
         stages = self._after
+        group = self.program.group
+        if group is not None and not group.keys and table.size == 0:
+            # Aggregates alone give their row over no events too (count()
+            # is 0), where a groupBy has no group: the stage says which.
+            stages = (self.nodes[group.node], *stages)
+            return list(self.interp.stages(stages, iter(())))
         order = None
         if stages and isinstance(stages[0], A.Call):
             order = self._count_order(table, stages[0])

@@ -617,7 +617,7 @@ class Matcher:
             batch = columns.decode_spans(block, packed)
             if batch is not None:
                 self._watch.see([batch], self.program.fields)
-                rows = self._engine().machine.accepted_rows(batch.columns, batch.raws)
+                rows = self._engine().machine.accepted_rows(batch.columns, batch.raws, batch.size)
                 if not rows:
                     return []
                 pairs = memoryview(packed).cast("Q")
