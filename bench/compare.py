@@ -1,7 +1,7 @@
 """cqlmatch against its peers on the same generated files (issue 5).
 
     .venv/bin/python bench/compare.py [--events 1000000] [--repeat 3] [--keep]
-        [--only cqlmatch-1,duckdb] [--mixes realistic,worst,compact] [--workloads seed,every]
+        [--only cqlmatch-1,duckdb] [--mixes realistic,worst,compact] [--workloads seed,every,count]
         [--columns process,whole]
 
 Generates with ``cqlmatch gen`` (seed 1546) one NDJSON file per mix, in
@@ -21,7 +21,7 @@ that a noisy minute hurts all of them alike):
   ``duckdb-cli`` package of the ``bench`` extra; whole-process column only).
 
 Mixes: ``realistic`` and ``worst`` as ``cqlmatch gen`` writes them, and
-``compact``, the realistic events cut down to the fields the two workloads read
+``compact``, the realistic events cut down to the fields the workloads read
 (about a quarter of the bytes a line): the same matches in smaller lines, where
 the raw-byte prefilter saves less and decoding weighs more.
 
@@ -34,8 +34,10 @@ Two columns (``--columns``):
   for the Python peers, and the ``duckdb`` binary.  The wall time runs from
   just before the process is started to its exit.
 
-Workloads: ``seed``, the corrected seed rule (``rules/t1546_016.cql``), and
-``every``, ``bench/every_event.cql``, whose regexes run on every event.
+Workloads: ``seed``, the corrected seed rule (``rules/t1546_016.cql``),
+``every``, ``bench/every_event.cql``, whose regexes run on every event, and
+``count``, ``bench/count_events.cql``, ``count(aid)`` over every event (no line
+ruled out; an aggregate alone, which workers split).
 
 In-process: each run is a child process (``--child``): the time measured is compiling or
 planning the query plus running it to a list of rows, imports excluded.  This
@@ -76,7 +78,7 @@ MIXES = ("realistic", "worst", "compact")
 COLUMNS = ("process", "whole")
 COLUMN_TITLES = {"process": "in process, imports excluded", "whole": "whole process, exec to exit"}
 WHOLE_ONLY = ("duckdb-cli",)
-WORKLOADS = ("seed", "every")
+WORKLOADS = ("seed", "every", "count")
 SEED = 1546
 EXACT = ("cqlmatch-1", "cqlmatch-all", "python")  # rows in cqlmatch's order, ties included
 LAZY_IMPORTS = (

@@ -2,10 +2,11 @@
 + ``re``), DuckDB (SQL over ``read_ndjson``) and Polars (a lazy query over
 ``scan_ndjson``), plus the row comparison ``bench/compare.py`` applies.
 
-Two workloads (``WORKLOADS``):
+Three workloads (``WORKLOADS``):
 
 * ``seed``: the corrected seed rule, ``rules/t1546_016.cql``;
-* ``every``: ``bench/every_event.cql``, whose regexes run on every event.
+* ``every``: ``bench/every_event.cql``, whose regexes run on every event;
+* ``count``: ``bench/count_events.cql``, ``count(aid)`` over every event.
 
 Each peer query is written to mean what the CQL means under cqlmatch's
 semantics (``docs/semantics.md``).  Where a peer reads JSON differently the
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RULES = {
     "seed": ROOT / "rules" / "t1546_016.cql",
     "every": Path(__file__).resolve().parent / "every_event.cql",
+    "count": Path(__file__).resolve().parent / "count_events.cql",
 }
 LIMIT = 200  # both rules end with sort(EventCount, order=desc, limit=200)
 COUNT = "EventCount"
@@ -84,7 +86,7 @@ SEED_KEYS = (
     "RemoteAddressIP4",
 )
 EVERY_KEYS = ("ComputerName", "event_platform", "event_simpleName")
-KEYS = {"seed": SEED_KEYS, "every": EVERY_KEYS}
+KEYS = {"seed": SEED_KEYS, "every": EVERY_KEYS, "count": ()}
 
 # Every field each query reads: the peers are given this schema (all strings), so they decode
 # nothing else and infer no types.
@@ -101,7 +103,7 @@ SEED_FIELDS = (
     "aid",
 )
 EVERY_FIELDS = ("ComputerName", "ConfigBuild", "event_platform", "event_simpleName", "aid")
-FIELDS = {"seed": SEED_FIELDS, "every": EVERY_FIELDS}
+FIELDS = {"seed": SEED_FIELDS, "every": EVERY_FIELDS, "count": ("aid",)}
 
 Row = dict[str, str]
 
@@ -200,6 +202,11 @@ def _every_key(obj: dict[str, Any], searches: dict[str, Callable[[str], Any]]) -
     return ("-" if host is None else host, platform, name)
 
 
+def _count_key(obj: dict[str, Any], searches: dict[str, Callable[[str], Any]]) -> tuple:
+    """bench/count_events.cql: every event is in the one group."""
+    return ()
+
+
 def naive_groups(path: str | Path, workload: str) -> list[Row]:
     """Every output group of ``workload`` over the file, sorted as the rule's ``sort`` sorts
     (count descending, ties in order of first appearance), before its limit: the rule by hand
@@ -217,8 +224,8 @@ def naive_groups(path: str | Path, workload: str) -> list[Row]:
             ("old_build", OLD_BUILD),
         )
     }
-    key_of = _seed_key if workload == "seed" else _every_key
-    groups: dict[tuple, int] = {}
+    key_of = {"seed": _seed_key, "every": _every_key, "count": _count_key}[workload]
+    groups: dict[tuple, int] = {(): 0} if workload == "count" else {}
     for obj in _objects(path):
         key = key_of(obj, searches)
         if key is not None:
@@ -253,6 +260,8 @@ def duckdb_sql(path: str | Path, workload: str) -> str:
         return f'regexp_matches("{column}", {_sql_text(pattern)})'
 
     count = f'count(aid) AS "{COUNT}"'
+    if workload == "count":
+        return f"SELECT {count} FROM {source}"
     if workload == "seed":
         keys = ", ".join(
             "EventType" if k == "EventType" else f'coalesce("{k}", \'-\') AS "{k}"'
@@ -319,6 +328,8 @@ def polars_query(path: str | Path, workload: str):
         return col(column).str.contains(pattern)
 
     count = col("aid").is_not_null().sum().alias(COUNT)
+    if workload == "count":
+        return frame.select(count)
     if workload == "seed":
         simple = pl.coalesce("#event_simpleName", "event_simpleName")
         process = (

@@ -39,7 +39,7 @@ PEERS = {"duckdb": peers.run_duckdb, "polars": peers.run_polars}
 
 
 @pytest.mark.parametrize("peer", list(PEERS))
-@pytest.mark.parametrize("workload", ["seed", "every"])
+@pytest.mark.parametrize("workload", ["seed", "every", "count"])
 @pytest.mark.parametrize("name", ["worst", "realistic", "corners"])
 def test_peer_gives_cqlmatch_rows(files, peer: str, workload: str, name: str) -> None:
     query = cqlmatch.compile(peers.RULES[workload].read_text(encoding="utf-8"))
