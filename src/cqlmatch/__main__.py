@@ -1,7 +1,5 @@
 """``python -m cqlmatch``."""
 
-import sys
+from .cli.entry import run
 
-from .cli.commands import main
-
-sys.exit(main())
+run()

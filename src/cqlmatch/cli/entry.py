@@ -1,0 +1,40 @@
+"""The ``cqlmatch`` console script (and ``python -m cqlmatch``): the
+command, then a quick exit.
+
+When a command has returned, the interpreter would tear down every module
+and object one by one before the process ends (about 40 M instructions
+after an empty run, 8 ms; about 18 ms after a run over a million events).
+Nothing of it reaches the user, so once the command is done the exit
+handlers run and the standard streams are flushed, as the interpreter
+does, and the process ends without that teardown.  When another thread
+still runs, or a stream cannot be flushed, the interpreter's own exit
+(which waits for threads and reports the error) is used instead."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+
+
+def run() -> None:
+    from .commands import main
+
+    try:
+        code = main()
+    except SystemExit as stop:
+        if stop.code is not None and not isinstance(stop.code, int):
+            raise  # a message: the interpreter prints it and exits 1
+        code = stop.code
+    code = code or 0
+    run_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_handlers is None or threading.active_count() > 1:
+        sys.exit(code)
+    run_handlers()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)  # the interpreter's exit reports what it can
+    os._exit(code)
