@@ -44,11 +44,11 @@ from ..ingest.blocks import FileRange
 from ..ingest.lines import MalformedLine
 from ..ingest.reader import IngestStats
 from ..ingest.sources import compression_of
-from .partial import PartialState
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
+    from .partial import PartialState
     from .result import Result
 
 MIN_RANGE_BYTES = 16 << 20  # the smallest range a plain file is cut into
@@ -272,6 +272,8 @@ def run_parts(
     (rows, counts, malformed lines, warnings); False when the result must
     come from one pass instead (see the module docstring).  The read
     counts grow in ``result.stats`` part by part while the run goes on."""
+    from .partial import PartialState  # (with the engine's partial states: a split run only)
+
     runner = query.partial_runner("vm", tags)
     options = {"prefilter": prefilter, "on_error": on_error, "max_line_bytes": max_line_bytes}
     context = start_context()
