@@ -112,12 +112,13 @@ def test_sigterm_stops_the_workers_and_exits_143(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    # Two workers: the parent, which runs parts too, and one process it starts.
     workers: list[int] = []
     deadline = time.monotonic() + 30
-    while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+    while not workers and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
         workers = _children(proc.pid)
-    assert len(workers) == 2, "the run ended before its workers were seen"
+    assert len(workers) == 1, "the run ended before its worker was seen"
     time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=30)
