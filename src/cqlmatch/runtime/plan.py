@@ -9,16 +9,15 @@ reference semantics, and which stages run after the per-event code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..bytecode.opcodes import INFO, Op
 from ..bytecode.program import Program
 from ..ingest.decode import requested_names
+from ..records import Record, record
 from ..semantics.checked import Checked
 
 
-@dataclass(frozen=True)
-class RunPlan:
+@record
+class RunPlan(Record):
     """How a query runs on the VM; see the module docstring."""
 
     #: A sub-query (``join``, ``defineTable``) reads the input again besides
