@@ -139,6 +139,7 @@ if TYPE_CHECKING:
 from .. import limits
 from ..limits import REGEX_MAX_EXPANDED, REGEX_MAX_MEM, REGEX_MAX_NESTING, REGEX_MAX_REPEAT
 from ..records import Record, record
+from .lazyre import lazy
 
 __all__ = [
     "CASE_FOLDED_INTO_ASCII",
@@ -171,8 +172,8 @@ _POSIX_NAMES = frozenset(
 )
 _BRACE = re.compile(r"\{([0-9]+)(?:(,)([0-9]*))?\}")
 _INLINE_FLAGS = re.compile(r"\(\?([A-Za-z]*)(?:(-)([A-Za-z]*))?([:)])")
-_POSIX = re.compile(r"\[:(\^?)([A-Za-z]*):\]")
-_UNICODE_CLASS = re.compile(r"[pP](?:\{(\^?)([A-Za-z_ ]+)\}|([A-Za-z]))")
+_POSIX = lazy(r"\[:(\^?)([A-Za-z]*):\]")
+_UNICODE_CLASS = lazy(r"[pP](?:\{(\^?)([A-Za-z_ ]+)\}|([A-Za-z]))")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _OCT = frozenset("01234567")
 
@@ -1040,8 +1041,8 @@ _POSIX_RANGES = {
     "word": "0-9A-Za-z_",
     "xdigit": "0-9A-Fa-f",
 }
-_CLASS_PIECE = re.compile(r"\\.|\[:(\^?)([a-z]+):\]")
-_SCOPED_FLAGS = re.compile(r"\(\?([ims]*)(?:-([ims]*))?:")
+_CLASS_PIECE = lazy(r"\\.|\[:(\^?)([a-z]+):\]")
+_SCOPED_FLAGS = lazy(r"\(\?([ims]*)(?:-([ims]*))?:")
 
 
 class _PythonEmitter:
