@@ -2,7 +2,9 @@
 nothing but the version, ``cqlmatch --version`` nothing of the engine, and
 a run of a query the VM executes whole loads neither the reference
 interpreter, the function implementations, packs, the generator nor the
-test tools.  Counted in a fresh interpreter, not timed."""
+test tools; no run loads the worker pool unless it splits its input, nor
+makes a dataclass or the table of diagnostic codes.  Counted in a fresh
+interpreter, not timed."""
 
 from __future__ import annotations
 
@@ -13,12 +15,18 @@ import sys
 HEAVY = ("cqlmatch.reference", "cqlmatch.functions", "cqlmatch.packs", "cqlmatch.synth")
 
 
+# Standard modules a run does without (each costs milliseconds to load):
+# the pool, generated dataclasses (and the inspect module they load), the
+# shutil argparse loads for the terminal's width, difflib for suggestions.
+STDLIB = ("multiprocessing", "dataclasses", "shutil", "difflib")
+
+
 def loaded_after(code: str, tmp_path) -> list[str]:
-    """The cqlmatch modules (and yaml, and regex: the backtracking engine) a
-    fresh interpreter holds after ``code``."""
+    """The cqlmatch modules (and yaml, and regex: the backtracking engine,
+    and the ``STDLIB`` ones) a fresh interpreter holds after ``code``."""
     script = (
         "import sys, json\n" + code + "\nprint(json.dumps(sorted(m for m in sys.modules"
-        " if m.split('.')[0] in ('cqlmatch', 'yaml', 'regex'))))\n"
+        f" if m.split('.')[0] in ('cqlmatch', 'yaml', 'regex', *{STDLIB!r}))))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
@@ -95,3 +103,29 @@ def test_stream_loads_no_packs_without_a_pack(tmp_path) -> None:
     names = loaded_after(code, tmp_path)
     assert "cqlmatch.runtime.stream" in names
     assert [n for n in names if n.startswith(HEAVY) or n in ("yaml", "regex")] == []
+
+
+def test_a_run_left_in_one_process_loads_no_pool_partial_states_or_dataclasses(tmp_path) -> None:
+    """On every core (the default), a file too small to split runs in this
+    process: neither the pool nor the partial states load; and no part of a
+    run makes a dataclass, builds the table of diagnostic codes, or loads
+    shutil or difflib.  The query has a stage after its groupBy, so the
+    interpreter and the common function implementations load too."""
+    (tmp_path / "q.cql").write_text(
+        "#event_simpleName=ProcessRollup2 CommandLine=/x/i | groupBy([CommandLine])"
+        " | sort(_count)\n"
+    )
+    (tmp_path / "e.ndjson").write_text('{"event_simpleName":"ProcessRollup2","CommandLine":"x"}\n')
+    code = (
+        "import contextlib, io\n"
+        "from cqlmatch.cli.commands import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['run', 'q.cql', 'e.ndjson', '--format', 'ndjson']) == 0\n"
+        "import cqlmatch.codes\n"
+        "assert 'CODES' not in vars(cqlmatch.codes), 'the table of codes was built'"
+    )
+    names = loaded_after(code, tmp_path)
+    assert "cqlmatch.reference" in names and "cqlmatch.runtime.parallel" in names
+    assert [n for n in names if n.split(".")[0] in STDLIB] == []
+    assert "cqlmatch.runtime.partial" not in names and "cqlmatch.runtime.pool" not in names
+    assert not any(n.startswith("cqlmatch.functions.partials") for n in names)

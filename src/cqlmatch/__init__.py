@@ -16,9 +16,12 @@ codes, spans and caret excerpts.
 """
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
 from .version import __version__
+
+# ``typing`` is not imported for its flag: that alone would be most of
+# ``import cqlmatch``'s time (a type checker reads the imports below).
+TYPE_CHECKING = False
 
 # Each public name and the module that defines it, imported on first use:
 # ``import cqlmatch`` itself loads nothing else (a command or an embedding
@@ -45,6 +48,8 @@ _HOMES = {
 }
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .errors import (
         CQLCompileError,
         CQLError,
@@ -65,7 +70,7 @@ if TYPE_CHECKING:
     from .syntax.printer import format_query
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'cqlmatch' has no attribute {name!r}")

@@ -17,13 +17,12 @@ body (no ``field()``); there is no ``__post_init__``.
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import FrozenInstanceError
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-__all__ = ["Record", "record"]
+__all__ = ["Record", "record", "replace"]
 
 _C = TypeVar("_C", bound=type)
+_R = TypeVar("_R", bound="Record")
 _MISSING = object()
 
 
@@ -74,24 +73,52 @@ class Record:
         return f"{type(self).__name__}({inner})"
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+        raise _frozen(f"cannot assign to field {name!r}")
 
     def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
+        raise _frozen(f"cannot delete field {name!r}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         extra = {name: getattr(self, name) for name, _ in self._extra}
         return (_rebuild, (type(self), self._values(), extra))
 
 
+def _frozen(message: str) -> Exception:
+    """The error a dataclass raises here (its module loads only then: a
+    run that writes no record needs neither it nor ``inspect``)."""
+    from dataclasses import FrozenInstanceError
+
+    return FrozenInstanceError(message)
+
+
+def replace(obj: _R, **changes: Any) -> _R:
+    """A copy of record ``obj`` with ``changes`` (``dataclasses.replace``)."""
+    values = {name: getattr(obj, name) for name in obj._fields}
+    values.update((name, getattr(obj, name)) for name, _ in obj._extra)
+    values.update(changes)
+    return type(obj)(**values)
+
+
 def _rebuild(cls: type[Record], values: tuple[Any, ...], extra: dict[str, Any]) -> Record:
     return cls(*values, **extra)
+
+
+def _annotations(cls: type) -> dict[str, Any]:
+    """The class's own annotations: read from its body when it keeps them
+    there (as it does under ``from __future__ import annotations``), which
+    spares every start the import of ``inspect``."""
+    own = cls.__dict__.get("__annotations__")  # noqa: RUF063
+    if isinstance(own, dict):
+        return own
+    import inspect
+
+    return inspect.get_annotations(cls)
 
 
 def _record(cls: _C) -> _C:
     """The class again with ``__slots__`` for its annotated fields and the
     defaults its body gave, for ``Record``'s methods."""
-    names = tuple(inspect.get_annotations(cls))
+    names = tuple(_annotations(cls))
     uncompared = getattr(cls, "_uncompared", ())
     compared = tuple(n for n in names if n not in uncompared)
     assert names[len(compared) :] == tuple(n for n in names if n in uncompared), (

@@ -11,12 +11,13 @@ import signal
 import subprocess
 import sys
 import time
+from multiprocessing.connection import wait
 from pathlib import Path
 
 import pytest
 
 from cqlmatch.cli.commands import EXIT_INPUT_INCOMPLETE, EXIT_OK, EXIT_WORKER_LOST, main
-from cqlmatch.runtime import parallel
+from cqlmatch.runtime import parallel, pool as pool_module
 
 SURROGATE_LINE = b'{"CommandLine":"A\\ud800"}\n'
 NAN_LINE = b'{"CommandLine":NaN}\n'
@@ -72,6 +73,20 @@ def test_a_killed_worker_is_a_message_and_exit_5(tmp_path: Path, capsys, monkeyp
         os.kill(os.getpid(), signal.SIGKILL)
 
     monkeypatch.setattr(parallel, "_init", die)
+    # The parent runs parts too: it waits for the worker to be gone first,
+    # or it could run every part itself before it sees the loss.
+    pools = []
+    start_pool = pool_module.worker_pool
+    monkeypatch.setattr(
+        pool_module, "worker_pool", lambda *args: pools.append(start_pool(*args)) or pools[-1]
+    )
+    run_part = parallel._run_part
+
+    def after_the_worker(*args):
+        wait([p.sentinel for p in pools[0].processes], timeout=30)
+        return run_part(*args)
+
+    monkeypatch.setattr(parallel, "_run_part", after_the_worker)
     events = _big_file(tmp_path, 20_000)
     query = tmp_path / "q.cql"
     query.write_text("groupBy([FileName])", encoding="utf-8")
@@ -112,12 +127,13 @@ def test_sigterm_stops_the_workers_and_exits_143(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    # Two workers: the parent, which runs parts too, and one process it starts.
     workers: list[int] = []
     deadline = time.monotonic() + 30
-    while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+    while not workers and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
         workers = _children(proc.pid)
-    assert len(workers) == 2, "the run ended before its workers were seen"
+    assert len(workers) == 1, "the run ended before its worker was seen"
     time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=30)

@@ -8,13 +8,14 @@ import gzip
 import itertools
 import multiprocessing
 import signal
+from multiprocessing.connection import wait
 from pathlib import Path
 
 import pytest
 
 import cqlmatch
 from cqlmatch.errors import BadEventError
-from cqlmatch.runtime import parallel
+from cqlmatch.runtime import parallel, pool as pool_module
 from cqlmatch.runtime.result import Result
 from cqlmatch.synth.gen import generate_lines
 
@@ -183,12 +184,26 @@ def test_a_worker_that_cannot_start_reports_its_error(
     events_file, small_ranges, monkeypatch
 ) -> None:
     """A bad shipped program fails the run with its error, not a hang (a
-    worker that is not forked loads the program it is sent)."""
+    worker that is not forked loads the program it is sent).  The parent,
+    which runs parts too, waits here for the worker's first answer before
+    its own first part, so that the worker surely takes one."""
     query = cqlmatch.compile(CORRECTED)
     monkeypatch.setattr(type(query.program), "dumps", lambda self: b"not a program")
     monkeypatch.setattr(
         parallel, "start_context", lambda: multiprocessing.get_context("forkserver")
     )
+    pools = []
+    start_pool = pool_module.worker_pool
+    monkeypatch.setattr(
+        pool_module, "worker_pool", lambda *args: pools.append(start_pool(*args)) or pools[-1]
+    )
+    run_part = parallel._run_part
+
+    def after_the_worker(*args):
+        wait(pools[0]._conns, timeout=60)
+        return run_part(*args)
+
+    monkeypatch.setattr(parallel, "_run_part", after_the_worker)
     parts = parallel.plan_parts([str(events_file)], 2)
     assert parts
     with pytest.raises(ValueError, match="not a cqlmatch program"):

@@ -234,3 +234,82 @@ def test_one_imap_at_a_time() -> None:
 def test_at_least_one_process() -> None:
     with pytest.raises(ValueError):
         worker_pool(FORK, 0)
+
+
+# --- the parent taking part (imap's local, through the shared queue) ------------------------
+
+
+def _slow_tagged(n: int) -> tuple[int, object, int]:
+    time.sleep(0.02)  # long enough for every process to take some tasks
+    return n, _STATE.get("tag"), os.getpid()
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_the_parent_takes_tasks_too_and_results_stay_in_order(method) -> None:
+    context = multiprocessing.get_context(method)
+    _STATE["tag"] = "parent"
+    with worker_pool(context, 2, _init, ("ready",)) as pool:
+        tagged = list(pool.imap(_slow_tagged, range(40), local=_slow_tagged))
+        assert list(pool.imap(_square, range(7), local=_square)) == [n * n for n in range(7)]
+        assert list(pool.imap(_square, [], local=_square)) == []
+    assert [n for n, _, _ in tagged] == list(range(40))
+    by_pid = {pid: tag for _, tag, pid in tagged}
+    assert by_pid[os.getpid()] == "parent"  # run here, not pickled
+    workers = {p.pid for p in pool.processes}
+    assert set(by_pid) - {os.getpid()} <= workers
+    if method == "fork":  # (a forkserver's worker may start after the tasks are all done)
+        assert set(by_pid) & workers
+    assert _all_ended(pool)
+
+
+def test_errors_of_the_parent_and_of_workers_are_raised_in_order() -> None:
+    got = []
+    with worker_pool(FORK, 1) as pool, pytest.raises(KeyError, match="task 3") as caught:
+        for value in pool.imap(_fail_at_three, range(8), local=_fail_at_three):
+            got.append(value)
+    assert got == [0, 1, 2]
+    assert _all_ended(pool)
+    # Where task 3 ran decides the cause: a worker's traceback, or none.
+    cause = caught.value.__cause__
+    assert cause is None or isinstance(cause, RemoteTraceback)
+
+
+def test_leaving_the_shared_queue_early_stops_the_workers_and_a_new_imap_works() -> None:
+    with worker_pool(FORK, 2) as pool:
+        for kind, _payload in pool.imap(_chunk, range(30), local=_chunk):
+            if kind == "bad":
+                break
+        assert pool_module._take(pool._queue) is None  # nothing left for the workers
+        assert list(pool.imap(_square, range(5), local=_square)) == [0, 1, 4, 9, 16]
+        assert list(pool.imap(_square, range(5))) == [0, 1, 4, 9, 16]
+    assert _all_ended(pool)
+
+
+def test_a_worker_that_dies_in_a_shared_task_is_reported() -> None:
+    def parent_waits(n: int) -> int:
+        time.sleep(0.2)  # the worker takes task 1 meanwhile
+        return n
+
+    with worker_pool(FORK, 1) as pool, pytest.raises(WorkerLost, match="exit code 3"):
+        list(pool.imap(_die, range(4), local=parent_waits))
+    assert _all_ended(pool)
+
+
+def test_more_tasks_than_the_queue_holds_are_handed_out_one_by_one() -> None:
+    count = pool_module.QUEUE_TASKS + 5
+    ran_here = []
+
+    def local(n: int) -> int:
+        ran_here.append(n)
+        return n * n
+
+    with worker_pool(FORK, 2) as pool:
+        assert list(pool.imap(_square, range(count), local=local)) == [n * n for n in range(count)]
+    assert ran_here == []
+
+
+def test_the_parent_taking_part_starts_no_threads() -> None:
+    before = threading.active_count()
+    with worker_pool(FORK, 1) as pool:
+        for _ in pool.imap(_square, range(10), local=_square):
+            assert threading.active_count() == before

@@ -27,16 +27,24 @@ fails when that file is stale.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 
 
-@dataclass(frozen=True)
 class OpInfo:
-    name: str
-    operands: tuple[str, ...]
-    stack: str  # effect on flag / cur / the branch stack
-    doc: str
+    """One instruction: its name, operands, stack effect and what it does.
+    (A plain class: this module is also loaded alone, by path, by
+    tools/gen_opcodes.py, and a dataclass would be generated at every start.)"""
+
+    __slots__ = ("doc", "name", "operands", "stack")
+
+    def __init__(self, name: str, operands: tuple[str, ...], stack: str, doc: str) -> None:
+        self.name = name
+        self.operands = operands
+        self.stack = stack  # effect on flag / cur / the branch stack
+        self.doc = doc
+
+    def __repr__(self) -> str:
+        return f"OpInfo({self.name!r}, {self.operands!r}, {self.stack!r}, {self.doc!r})"
 
 
 _TABLE = [

@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..runtime.choices import ENGINES, ON_ERROR
 from ..version import __version__
@@ -445,53 +445,64 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="cqlmatch",
         description="Compile CrowdStrike LogScale queries (CQL) and run them offline.",
         epilog=_EXIT_STATUS,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"cqlmatch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        """The parser of command ``name`` when it is wanted; any other is
+        only listed (``_listed``), with the same help line."""
+        if not wanted(name):
+            _listed(sub, name, help_text)
+            return parser  # (not filled in: the caller checks wanted(name) too)
         return sub.add_parser(
             name,
             help=help_text,
             description=help_text,
             epilog=_EXAMPLES[name],
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=_Formatter,
         )
 
     p = command("fmt", "print a query in canonical form")
-    p.add_argument("query", help="query file, or - for standard input")
-    p.add_argument("-w", "--write", action="store_true", help="rewrite the file in place")
-    p.set_defaults(func=_cmd_fmt)
+    if wanted("fmt"):
+        p.add_argument("query", help="query file, or - for standard input")
+        p.add_argument("-w", "--write", action="store_true", help="rewrite the file in place")
+        p.set_defaults(func=_cmd_fmt)
 
     p = command("parse", "print a query's syntax tree")
-    p.add_argument("query", help="query file, or - for standard input")
-    p.set_defaults(func=_cmd_parse)
+    if wanted("parse"):
+        p.add_argument("query", help="query file, or - for standard input")
+        p.set_defaults(func=_cmd_parse)
 
     p = command("tokens", "print a query's tokens with line and column")
-    p.add_argument("query", help="query file, or - for standard input")
-    p.set_defaults(func=_cmd_tokens)
+    if wanted("tokens"):
+        p.add_argument("query", help="query file, or - for standard input")
+        p.set_defaults(func=_cmd_tokens)
 
     p = command("corpus", "parse every query of an NDJSON corpus and report the pass rate")
-    p.add_argument("corpus", help="NDJSON file with id, source, origin and query per line")
-    p.add_argument("--json", action="store_true", help="machine-readable report")
-    p.add_argument("--examples", type=int, default=15, help="failure reasons to show")
-    p.add_argument(
-        "--list-failures",
-        action="store_true",
-        help="one line per query that does not parse (with --compile: that does not compile, "
-        "grouped by reason)",
-    )
-    p.add_argument("--compile", action="store_true", help="also compile every query that parses")
-    p.add_argument(
-        "--run-events",
-        type=int,
-        default=0,
-        metavar="N",
-        help="with --compile: run each compiled query over N generated Falcon events",
-    )
-    enrichment_options(p)  # with --compile: also the rate when this data is given
-    p.set_defaults(func=_cmd_corpus)
+    if wanted("corpus"):
+        p.add_argument("corpus", help="NDJSON file with id, source, origin and query per line")
+        p.add_argument("--json", action="store_true", help="machine-readable report")
+        p.add_argument("--examples", type=int, default=15, help="failure reasons to show")
+        p.add_argument(
+            "--list-failures",
+            action="store_true",
+            help="one line per query that does not parse (with --compile: that does not compile, "
+            "grouped by reason)",
+        )
+        p.add_argument(
+            "--compile", action="store_true", help="also compile every query that parses"
+        )
+        p.add_argument(
+            "--run-events",
+            type=int,
+            default=0,
+            metavar="N",
+            help="with --compile: run each compiled query over N generated Falcon events",
+        )
+        enrichment_options(p)  # with --compile: also the rate when this data is given
+        p.set_defaults(func=_cmd_corpus)
 
     def query_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--strict", action="store_true", help="cqlmatch extensions are errors")
@@ -517,65 +528,75 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         enrichment_options(p)
 
     p = command("run", "run a query over NDJSON events and print the result")
-    p.add_argument("query", help="query file, or - for standard input")
-    p.add_argument(
-        "events",
-        nargs="+",
-        metavar="PATH",
-        help="NDJSON events: files (plain, .gz, .zst), directories, glob patterns or - "
-        "(stdin), read in order as one input",
-    )
-    p.add_argument(
-        "--format",
-        choices=("table", "json", "ndjson", "csv"),
-        default="table",
-        help="output format (default: table)",
-    )
-    p.add_argument("--engine", choices=ENGINES, default=ENGINES[0], help=_ENGINE_HELP)
-    p.add_argument("--stats", action="store_true", help="print line counts and lines/s on stderr")
-    p.add_argument(
-        "--workers",
-        type=_positive,
-        metavar="N",
-        help="processes for a plain file (default: all cores)",
-    )
-    p.add_argument(
-        "--on-error",
-        choices=ON_ERROR,
-        default=ON_ERROR[0],
-        help="bad input lines: skip (count and report them) or fail (stop, exit 3)",
-    )
-    p.add_argument(
-        "--on",
-        metavar="ENGINE:WHERE",
-        help="run on a cluster, file by file: spark:MASTER (spark:local[2]) or dask:ADDRESS "
-        "(dask:local starts a local cluster); the same output (docs/scale-out.md)",
-    )
-    query_options(p)
-    p.set_defaults(func=_cmd_run)
+    if wanted("run"):
+        p.add_argument("query", help="query file, or - for standard input")
+        p.add_argument(
+            "events",
+            nargs="+",
+            metavar="PATH",
+            help="NDJSON events: files (plain, .gz, .zst), directories, glob patterns or - "
+            "(stdin), read in order as one input",
+        )
+        p.add_argument(
+            "--format",
+            choices=("table", "json", "ndjson", "csv"),
+            default="table",
+            help="output format (default: table)",
+        )
+        p.add_argument("--engine", choices=ENGINES, default=ENGINES[0], help=_ENGINE_HELP)
+        p.add_argument(
+            "--stats", action="store_true", help="print line counts and lines/s on stderr"
+        )
+        p.add_argument(
+            "--workers",
+            type=_positive,
+            metavar="N",
+            help="processes for a plain file (default: all cores)",
+        )
+        p.add_argument(
+            "--on-error",
+            choices=ON_ERROR,
+            default=ON_ERROR[0],
+            help="bad input lines: skip (count and report them) or fail (stop, exit 3)",
+        )
+        p.add_argument(
+            "--on",
+            metavar="ENGINE:WHERE",
+            help="run on a cluster, file by file: spark:MASTER (spark:local[2]) or dask:ADDRESS "
+            "(dask:local starts a local cluster); the same output (docs/scale-out.md)",
+        )
+        query_options(p)
+        p.set_defaults(func=_cmd_run)
 
     p = command("check", "report a query's errors and warnings without running it")
-    p.add_argument("query", help="query file, or - for standard input")
-    p.add_argument(
-        "--fix",
-        action="store_true",
-        help="apply the safe fixes (W301 W302 W304 W310 W331) and write the query back",
-    )
-    p.add_argument("--output", metavar="FILE", help="with --fix: write here instead (- = stdout)")
-    query_options(p)
-    p.set_defaults(func=_cmd_check)
+    if wanted("check"):
+        p.add_argument("query", help="query file, or - for standard input")
+        p.add_argument(
+            "--fix",
+            action="store_true",
+            help="apply the safe fixes (W301 W302 W304 W310 W331) and write the query back",
+        )
+        p.add_argument(
+            "--output", metavar="FILE", help="with --fix: write here instead (- = stdout)"
+        )
+        query_options(p)
+        p.set_defaults(func=_cmd_check)
 
     p = command("disasm", "list the bytecode a query compiles to")
-    p.add_argument("query", help="query file, or - for standard input")
-    query_options(p)
-    p.set_defaults(func=_cmd_disasm)
+    if wanted("disasm"):
+        p.add_argument("query", help="query file, or - for standard input")
+        query_options(p)
+        p.set_defaults(func=_cmd_disasm)
 
     p = command("test", "run detection tests (*.cqltest.yaml) and report pass/fail with diffs")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="test files or directories")
-    p.add_argument("--engine", choices=ENGINES, default=ENGINES[0], help=_ENGINE_HELP)
-    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
-    p.add_argument("-q", "--quiet", action="store_true", help="show only failures and the total")
-    p.set_defaults(func=_cmd_test)
+    if wanted("test"):
+        p.add_argument("paths", nargs="+", metavar="PATH", help="test files or directories")
+        p.add_argument("--engine", choices=ENGINES, default=ENGINES[0], help=_ENGINE_HELP)
+        p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
+        p.add_argument(
+            "-q", "--quiet", action="store_true", help="show only failures and the total"
+        )
+        p.set_defaults(func=_cmd_test)
 
     p = command("stream", "match NDJSON events from stdin as they arrive (for log shippers)")
     if wanted("stream"):
@@ -583,7 +604,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
         stream_mod.add_arguments(p)
         query_options(p)
-    p.set_defaults(func=_cmd_stream)
+        p.set_defaults(func=_cmd_stream)
 
     p = command("gen", "write deterministic synthetic Falcon telemetry (NDJSON)")
     if wanted("gen"):
@@ -593,17 +614,67 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.set_defaults(func=gen_mod.run)
 
     p = command("explain", "explain a diagnostic code (E201, W401 ...) with an example")
-    p.add_argument("code", nargs="?", help="the code, as in 'error E201' of a message")
-    p.add_argument("--list", action="store_true", help="list every code with its title")
-    p.set_defaults(func=_cmd_explain)
+    if wanted("explain"):
+        p.add_argument("code", nargs="?", help="the code, as in 'error E201' of a message")
+        p.add_argument("--list", action="store_true", help="list every code with its title")
+        p.set_defaults(func=_cmd_explain)
 
     if wanted("pack"):
         from . import pack as pack_mod
 
         pack_mod.add_commands(sub)
     else:
-        sub.add_parser("pack", help=PACK_HELP)
+        _listed(sub, "pack", PACK_HELP)
     return parser
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter (descriptions kept as written), with the
+    terminal's width read here as ``shutil.get_terminal_size`` reads it:
+    argparse imports ``shutil`` for it, a few milliseconds of every start."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            width = _columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _columns() -> int:
+    """``shutil.get_terminal_size().columns``: $COLUMNS when a positive
+    number, else the width of the terminal on standard output, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+    return size.columns or 80
+
+
+def _listed(sub: Any, name: str, help_text: str) -> None:
+    """Command ``name`` among the choices of ``sub`` and its help line,
+    without making its parser (about 0.1 ms each, for a command this run
+    does not use: the one named is the only one parsed).  Through
+    argparse's own records of the choices; should they change, a parser
+    without options is made instead."""
+    try:
+        choices, pseudo = sub._name_parser_map, sub._ChoicesPseudoAction(name, (), help_text)
+        helps = sub._choices_actions
+    except AttributeError:
+        sub.add_parser(name, help=help_text, add_help=False)
+        return
+    choices[name] = None
+    helps.append(pseudo)
 
 
 def _command_of(argv: list[str]) -> str:

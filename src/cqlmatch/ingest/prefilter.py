@@ -62,13 +62,13 @@ The C scan (``cqlmatch._scan``) applies this rule to whole blocks; the
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Callable, Iterable, Iterator
 from itertools import accumulate
 from typing import Any, Protocol, runtime_checkable
 
 from .._scan import scan as _c_scan
 from ..bytecode.program import Literal, weakest_dropped, without_implied
+from ..lang.lazyre import lazy
 from ..lang.regex import CASE_FOLDED_INTO_ASCII
 
 __all__ = ["LineFilter", "Pacer", "Prefilter"]
@@ -489,13 +489,14 @@ def _hit_counts(line: bytes, at: int, keys: tuple[bytes, ...]) -> bool:
     return before.endswith(b'"') and _key_ends_at(line, len(before) - 1, keys)
 
 
-def _escape_pattern(danger: frozenset[bytes]) -> re.Pattern[bytes]:
-    """``\\u00XX`` for the hex codes in ``danger``, hex digits in either case."""
+def _escape_pattern(danger: frozenset[bytes]) -> Any:
+    """``\\u00XX`` for the hex codes in ``danger``, hex digits in either case
+    (compiled on first use: only the line-by-line checks use it, not the C scan)."""
     by_first: dict[str, set[str]] = {}
     for code in sorted(danger):
         high, low = code.decode("ascii")
         by_first.setdefault(high, set()).update({low, low.upper()})
     if not by_first:
-        return re.compile(rb"(?!)")
+        return lazy(rb"(?!)")
     choices = "|".join(f"{high}[{''.join(sorted(lows))}]" for high, lows in by_first.items())
-    return re.compile(rb"\\u00(?:" + choices.encode("ascii") + rb")")
+    return lazy(rb"\\u00(?:" + choices.encode("ascii") + rb")")

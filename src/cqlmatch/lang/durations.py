@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from .lazyre import lazy
 
 _UNITS = {
     "ms": 1,
@@ -34,7 +34,7 @@ _UNITS = {
     "year": 31_536_000_000,
     "years": 31_536_000_000,
 }
-_SPAN = re.compile(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)")
+_SPAN = lazy(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)")
 
 
 def parse_duration(text: str) -> int | None:

@@ -27,11 +27,11 @@ Rules (docs/semantics.md has the full statement and reasons):
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..limits import MAX_EVENT_VALUES
+from .lazyre import lazy
 from .values import format_number
 
 Fields = dict[str, str]
@@ -47,8 +47,8 @@ _INF = float("inf")
 _UNBOUNDED = 1 << 62
 
 #: A JSON string (keys included), for counting the values around it.
-_STRING_BYTES = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_STRING_TEXT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_STRING_BYTES = lazy(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_STRING_TEXT = lazy(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _BLANKS_BYTES = b" \t\r\n"
 _BLANKS_TEXT = str.maketrans("", "", " \t\r\n")
 

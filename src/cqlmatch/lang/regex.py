@@ -128,7 +128,6 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, TypeAlias, cast
 
@@ -139,6 +138,8 @@ if TYPE_CHECKING:
 
 from .. import limits
 from ..limits import REGEX_MAX_EXPANDED, REGEX_MAX_MEM, REGEX_MAX_NESTING, REGEX_MAX_REPEAT
+from ..records import Record, record
+from .lazyre import lazy
 
 __all__ = [
     "CASE_FOLDED_INTO_ASCII",
@@ -171,8 +172,8 @@ _POSIX_NAMES = frozenset(
 )
 _BRACE = re.compile(r"\{([0-9]+)(?:(,)([0-9]*))?\}")
 _INLINE_FLAGS = re.compile(r"\(\?([A-Za-z]*)(?:(-)([A-Za-z]*))?([:)])")
-_POSIX = re.compile(r"\[:(\^?)([A-Za-z]*):\]")
-_UNICODE_CLASS = re.compile(r"[pP](?:\{(\^?)([A-Za-z_ ]+)\}|([A-Za-z]))")
+_POSIX = lazy(r"\[:(\^?)([A-Za-z]*):\]")
+_UNICODE_CLASS = lazy(r"[pP](?:\{(\^?)([A-Za-z_ ]+)\}|([A-Za-z]))")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _OCT = frozenset("01234567")
 
@@ -254,8 +255,8 @@ class RegexGaveUp(ValueError):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Translated:
+@record
+class Translated(Record):
     """A LogScale regex in RE2 form.
 
     ``re2_pattern`` includes the inline prefix for the flags (``(?i)``,
@@ -291,8 +292,8 @@ class Translated:
     python_pattern: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LiteralMatch:
+@record
+class LiteralMatch(Record):
     """A regex whose search is a plain string test on the value: ``text``
     anywhere in it, at its start (``at_start``), at its end (``at_end``) or
     as the whole value (both).
@@ -317,7 +318,6 @@ class LiteralMatch:
     ignore_case: bool
 
 
-@dataclass(frozen=True, slots=True)
 class RequiredLiterals:
     """Any match of the regex contains at least one of ``literals``.
 
@@ -331,13 +331,36 @@ class RequiredLiterals:
     Non-ASCII letters under ``(?i)`` are left out by the analysis.
     """
 
+    __slots__ = ("_encoded", "ascii_case_insensitive", "literals")
+
     literals: tuple[str, ...]
     ascii_case_insensitive: bool
-    _encoded: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        encoded = tuple(s.encode("utf-8", "surrogatepass").lower() for s in self.literals)
-        object.__setattr__(self, "_encoded", encoded)
+    def __init__(self, literals: tuple[str, ...], ascii_case_insensitive: bool) -> None:
+        put = object.__setattr__
+        put(self, "literals", literals)
+        put(self, "ascii_case_insensitive", ascii_case_insensitive)
+        put(self, "_encoded", tuple(s.encode("utf-8", "surrogatepass").lower() for s in literals))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not RequiredLiterals:
+            return NotImplemented
+        return (self.literals, self.ascii_case_insensitive) == (
+            other.literals,  # type: ignore[attr-defined]
+            other.ascii_case_insensitive,  # type: ignore[attr-defined]
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.literals, self.ascii_case_insensitive))
+
+    def __repr__(self) -> str:
+        return (
+            f"RequiredLiterals(literals={self.literals!r},"
+            f" ascii_case_insensitive={self.ascii_case_insensitive!r})"
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        Record.__setattr__(self, name, value)  # (frozen: raises)
 
     def matches(self, text: str) -> bool:
         """True when ``text`` may match: it contains one of the literals."""
@@ -1018,8 +1041,8 @@ _POSIX_RANGES = {
     "word": "0-9A-Za-z_",
     "xdigit": "0-9A-Fa-f",
 }
-_CLASS_PIECE = re.compile(r"\\.|\[:(\^?)([a-z]+):\]")
-_SCOPED_FLAGS = re.compile(r"\(\?([ims]*)(?:-([ims]*))?:")
+_CLASS_PIECE = lazy(r"\\.|\[:(\^?)([a-z]+):\]")
+_SCOPED_FLAGS = lazy(r"\(\?([ims]*)(?:-([ims]*))?:")
 
 
 class _PythonEmitter:

@@ -19,8 +19,9 @@ writes them (``groupBy(#repo)``, ``select([#repo])``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
+
+from .lazyre import lazy
 
 #: The tags LogScale gives Falcon sensor telemetry; every input has them
 #: unless a run names its own tags for those names or turns the default off.
@@ -30,7 +31,7 @@ FALCON_SENSOR_TAGS: Mapping[str, str] = {
     "kind": "Primary",
 }
 
-_NAME = re.compile(r"[A-Za-z_][\w.\-]*")
+_NAME = lazy(r"[A-Za-z_][\w.\-]*")
 
 
 class TagError(ValueError):

@@ -10,10 +10,13 @@ engine methods a single process uses, merged in input order.
     ``COMPRESSED_WEIGHT`` plain ones; otherwise less than two; standard
     input; a pipe).
 ``run_parts(...)``
-    Each part read and run by a worker (fork, forkserver or spawn: the
+    Each part read and run by one of ``workers`` processes, the parent and
+    ``workers - 1`` workers it starts (fork, forkserver or spawn: the
     program travels as bytes, with the query text, parameters and lookup
-    rows) into a partial state (``runtime.partial``, the mechanism Dask and
-    Spark use too), sent back as bytes and merged in input order, so the
+    rows), all taking parts from one queue (``pool.WorkerPool.imap`` with
+    ``local``), into a partial state (``runtime.partial``, the mechanism
+    Dask and Spark use too), sent back as bytes (the parent's kept as they
+    are) and merged in input order, so the
     rows are one pass's: a partial group table keeps groups past the plan's
     limit (a group first seen late in one part may come early in the whole)
     and the finished table applies it; sums and averages are exact sums
@@ -41,11 +44,11 @@ from ..ingest.blocks import FileRange
 from ..ingest.lines import MalformedLine
 from ..ingest.reader import IngestStats
 from ..ingest.sources import compression_of
-from .partial import PartialState
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
+    from .partial import PartialState
     from .result import Result
 
 MIN_RANGE_BYTES = 16 << 20  # the smallest range a plain file is cut into
@@ -192,19 +195,23 @@ def importable_main() -> Iterator[None]:
 
 
 def _work(task: tuple[int, Part]) -> bytes:
-    """One part: its partial state, as bytes (``runtime.partial``)."""
+    """One part in a worker: its partial state, as bytes (``runtime.partial``)."""
     if "error" in _WORKER:
         raise _WORKER["error"]
+    return _run_part(_WORKER["runner"], task, _WORKER).to_bytes()
+
+
+def _run_part(runner: Any, task: tuple[int, Part], options: dict[str, Any]) -> PartialState:
+    """Part ``task`` (its index and the part) run by ``runner``."""
     index, part = task
     source = part.path if part.end is None else FileRange(part.path, part.start, part.end)
-    state = _WORKER["runner"].run(
+    return runner.run(
         source,
         index,
-        on_error=_WORKER["on_error"],
-        prefilter=_WORKER["prefilter"],
-        max_line_bytes=_WORKER["max_line_bytes"],
+        on_error=options["on_error"],
+        prefilter=options["prefilter"],
+        max_line_bytes=options["max_line_bytes"],
     )
-    return state.to_bytes()
 
 
 @contextlib.contextmanager
@@ -265,27 +272,31 @@ def run_parts(
     (rows, counts, malformed lines, warnings); False when the result must
     come from one pass instead (see the module docstring).  The read
     counts grow in ``result.stats`` part by part while the run goes on."""
+    from .partial import PartialState  # (with the engine's partial states: a split run only)
+
     runner = query.partial_runner("vm", tags)
-    spec: dict[str, Any] = {
-        **query.shipped(),
-        "prefilter": prefilter,
-        "on_error": on_error,
-        "max_line_bytes": max_line_bytes,
-        "run_tags": tags,  # (the run's: the query's own, its Inputs' and the call's)
-    }
+    options = {"prefilter": prefilter, "on_error": on_error, "max_line_bytes": max_line_bytes}
     context = start_context()
     if context.get_start_method() == "fork":
         # The arguments of a forked worker are not pickled: it takes the
         # parent's runner as it is instead of compiling the query again.
-        spec["runner"] = runner
+        spec: dict[str, Any] = {"runner": runner, **options}
+    else:
+        spec = {**query.shipped(), **options, "run_tags": tags}  # (the run's tags)
     merged: PartialState | None = None
     with importable_main():
         from .pool import worker_pool  # (multiprocessing loads only for a split run)
 
-        pool = worker_pool(context, min(workers, len(parts)), _init, (spec,))
+        # The parent runs parts too (``pool.WorkerPool.imap``'s ``local``):
+        # one process fewer to start, and no core idle while the workers start.
+        pool = worker_pool(context, min(workers, len(parts)) - 1, _init, (spec,))
+
+    def local(task: tuple[int, Part]) -> PartialState:
+        return _run_part(runner, task, options)
+
     with pool as running, explained_loss():
-        for data in running.imap(_work, list(enumerate(parts))):
-            state = PartialState.load(data, runner)
+        for data in running.imap(_work, list(enumerate(parts)), local=local):
+            state = data if isinstance(data, PartialState) else PartialState.load(data, runner)
             if state.overflow:
                 return False  # a part held more groups than a partial table keeps
             result.stats.add(state.stats)  # (for a caller watching the run)

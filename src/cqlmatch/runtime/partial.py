@@ -37,6 +37,7 @@ from ..errors import PartialStateError
 from ..functions.partials import StageState, stage_state
 from ..ingest.blocks import FileRange
 from ..ingest.lines import MalformedLine
+from ..ingest.prefilter import Prefilter
 from ..ingest.reader import IngestStats, read_events
 from ..ingest.sources import source_name
 from ..limits import MALFORMED_KEPT, PARTIAL_GROUPS
@@ -127,6 +128,8 @@ class PartialRunner:
         self.engine_name = engine
         self.engine = query.new_engine(engine, tags)
         self.hash = query_hash(query)
+        # Made once for every part (and before a fork: the workers share it).
+        self.line_filter = Prefilter(query.program.prefilter)
         if engine == "vm":
             self.grouped = query.plan.grouped
             after = tuple(self.engine.nodes[i] for i in query.plan.after)
@@ -174,6 +177,7 @@ class PartialRunner:
             prefilter=prefilter and on_error == "skip",
             max_line_bytes=max_line_bytes,
             columns=vm and self.query.plan.columns,
+            literals=self.line_filter,
         )
         state = PartialState(self, self.new_payload())
         payload = state.payload

@@ -9,7 +9,7 @@ reference semantics, and which stages run after the per-event code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from ..bytecode.opcodes import INFO, Op
 from ..bytecode.program import Program
@@ -17,9 +17,11 @@ from ..ingest.decode import requested_names
 from ..semantics.checked import Checked
 
 
-@dataclass(frozen=True)
-class RunPlan:
-    """How a query runs on the VM; see the module docstring."""
+class RunPlan(msgspec.Struct, frozen=True):
+    """How a query runs on the VM; see the module docstring.  A frozen
+    msgspec struct: made without generating code at every start (as a
+    dataclass would), and a pack file stores it as it stored the dataclass
+    (a map of its fields)."""
 
     #: A sub-query (``join``, ``defineTable``) reads the input again besides
     #: the main pipeline: the whole input is held in memory, nothing streams.

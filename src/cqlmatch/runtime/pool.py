@@ -49,10 +49,22 @@ result that will never come (what ``multiprocessing.Pool`` does).
 Also unlike ``multiprocessing.Pool``: an initializer that raises does not
 start replacement workers forever; its exception is raised for the first
 task instead.
+
+The parent can take part (``imap(..., local=f)``): a run on N cores then
+needs N - 1 workers, and the parent's core works instead of waiting while
+they start.  The tasks' numbers then go into one shared queue, a pipe of
+4-byte records that every worker and the parent take from (the kernel hands
+each record to one reader; nothing is locked that a killed worker could
+hold), so a worker never waits for the parent to hand it the next task
+while the parent runs one of its own, and the last tasks go to whoever is
+free first.  A worker sends each result as it is done and says when the
+queue is empty; leaving ``imap`` early empties the queue, so the workers
+stop after the task they are running.
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 import signal
 import time
@@ -71,6 +83,12 @@ STOP_SECONDS = 5.0  # an idle worker told to stop (it may still be in its initia
 KILL_SECONDS = 5.0  # after SIGTERM, before SIGKILL
 
 _STOP = None  # the message that ends a worker
+_EMPTY = None  # a worker's message: the shared queue is empty
+_RECORD = 4  # bytes of a task number in the shared queue
+# The tasks the shared queue takes at most: their records must fit in the
+# pipe before anyone reads (4096 bytes, the least a Linux pipe holds when
+# the user's pipes are over their limit); more tasks are handed out one by one.
+QUEUE_TASKS = 4096 // _RECORD
 
 
 class RemoteTraceback(Exception):
@@ -107,14 +125,18 @@ class WorkerPool:
         self._processes: list[Any] = []
         self._conns: list[Connection] = []
         self._busy: set[int] = set()  # workers running a task not yet answered
+        self._pulling: set[int] = set()  # busy workers taking from the shared queue
         self._iterating = False
         self._closed = False
+        # The shared queue (module docstring): read without blocking by all.
+        self._queue, self._feed = context.Pipe(duplex=False)
+        os.set_blocking(self._queue.fileno(), False)
         args = tuple(initargs)
         try:
             for _ in range(processes):
                 parent, child = context.Pipe(duplex=True)
                 process = context.Process(
-                    target=_serve, args=(child, initializer, args), daemon=True
+                    target=_serve, args=(child, initializer, args, self._queue), daemon=True
                 )
                 # SIGTERM blocked while it starts: a forked worker has the
                 # parent's handlers until _serve resets SIGTERM, and one that
@@ -143,13 +165,26 @@ class WorkerPool:
         """The worker processes (for tests and diagnostics)."""
         return list(self._processes)
 
-    def imap(self, func: Callable[[Any], Any], iterable: Iterable[Any]) -> Iterator[Any]:
+    def imap(
+        self,
+        func: Callable[[Any], Any],
+        iterable: Iterable[Any],
+        local: Callable[[Any], Any] | None = None,
+    ) -> Iterator[Any]:
         """``func(task)`` for each task in a worker, results in the order of
         the tasks (as ``multiprocessing.Pool.imap``).  A task's exception is
         raised at its place in the order, with the worker's traceback as its
-        ``__cause__``.  ``func`` and the tasks are pickled, the results too."""
+        ``__cause__``.  ``func`` and the tasks are pickled, the results too.
+        ``local``: the parent takes tasks too, running them as
+        ``local(task)`` (module docstring); its results (not pickled) and
+        exceptions take their places in the order the same way."""
         if self._closed:
             raise ValueError("the worker pool is shut down")
+        if local is not None:
+            tasks = list(iterable)
+            if len(tasks) <= QUEUE_TASKS:
+                return self._shared(func, tasks, local)
+            iterable = tasks
         return self._results(func, iter(iterable))
 
     def _results(self, func: Callable[[Any], Any], tasks: Iterator[Any]) -> Iterator[Any]:
@@ -183,10 +218,58 @@ class WorkerPool:
                     return
                 if self._closed:  # shut down while this generator was paused
                     raise ValueError("the worker pool is shut down")
-                for worker, answer in self._receive():
+                for worker, _, answer in self._receive():
                     done[index_of.pop(worker)] = answer
         finally:
             self._iterating = False
+
+    def _shared(
+        self, func: Callable[[Any], Any], tasks: list[Any], local: Callable[[Any], Any]
+    ) -> Iterator[Any]:
+        """``imap`` with the parent taking part, through the shared queue."""
+        if self._iterating:
+            raise RuntimeError("one imap at a time on a worker pool")
+        self._iterating = True
+        try:
+            self._drain()  # a previous imap left early: its answers are not ours
+            if not tasks:
+                return
+            # Raw records, written at once (at most PIPE_BUF bytes: one write).
+            records = b"".join(i.to_bytes(_RECORD, "little") for i in range(len(tasks)))
+            os.write(self._feed.fileno(), records)
+            for worker in range(len(self._processes)):
+                self._send(worker, (func, tasks, None))
+                self._pulling.add(worker)
+            done: dict[int, tuple[bool, Any]] = {}  # position -> (ok, result or error)
+            wanted = 0
+            mine = True  # the parent still finds tasks in the queue
+            while True:
+                while wanted in done:
+                    ok, value = done.pop(wanted)
+                    wanted += 1
+                    if not ok:
+                        raise value
+                    yield value
+                if wanted == len(tasks):
+                    return
+                if self._closed:  # shut down while this generator was paused
+                    raise ValueError("the worker pool is shut down")
+                index = _take(self._queue) if mine else None
+                if index is None:
+                    mine = False
+                    ready = self._receive()
+                else:
+                    try:
+                        done[index] = (True, local(tasks[index]))
+                    except Exception as err:
+                        done[index] = (False, err)
+                    ready = self._receive(block=False) if self._busy else []
+                for _, position, answer in ready:
+                    done[position] = answer
+        finally:
+            self._iterating = False
+            while _take(self._queue) is not None:  # left early: the workers stop
+                pass
 
     def _send(self, worker: int, message: object) -> None:
         try:
@@ -195,8 +278,10 @@ class WorkerPool:
             raise self._lost(worker) from err
         self._busy.add(worker)
 
-    def _receive(self) -> list[tuple[int, tuple[bool, Any]]]:
-        """Wait for at least one busy worker to answer or die."""
+    def _receive(self, block: bool = True) -> list[tuple[int, int, tuple[bool, Any]]]:
+        """Wait for at least one busy worker to answer or die (``block``
+        false: only what is there already): (worker, task number in the
+        shared queue or -1, answer) for each answer."""
         if not self._busy:  # nothing would ever wake the wait
             raise RuntimeError("no task is running")
         by_handle: dict[Any, int] = {}
@@ -204,7 +289,7 @@ class WorkerPool:
             by_handle[self._conns[worker]] = worker
             by_handle[self._processes[worker].sentinel] = worker
         answers = []
-        for worker in sorted({by_handle[h] for h in wait(list(by_handle))}):
+        for worker in sorted({by_handle[h] for h in wait(list(by_handle), None if block else 0)}):
             conn = self._conns[worker]
             if not conn.poll():  # its sentinel only: it ended without answering
                 raise self._lost(worker)
@@ -212,8 +297,15 @@ class WorkerPool:
                 message = conn.recv()
             except (EOFError, OSError) as err:
                 raise self._lost(worker) from err
-            self._busy.discard(worker)
-            answers.append((worker, _answer(message)))
+            if worker not in self._pulling:
+                self._busy.discard(worker)
+                answers.append((worker, -1, _answer(message)))
+            elif message is _EMPTY:
+                self._pulling.discard(worker)
+                self._busy.discard(worker)
+            else:
+                index, message = message
+                answers.append((worker, index, _answer(message)))
         return answers
 
     def _drain(self) -> None:
@@ -224,6 +316,7 @@ class WorkerPool:
         process = self._processes[worker]
         process.join(KILL_SECONDS)
         self._busy.discard(worker)
+        self._pulling.discard(worker)
         return WorkerLost(
             f"worker process {process.pid} ended while running a task"
             f" (exit code {process.exitcode})"
@@ -249,6 +342,7 @@ class WorkerPool:
             process.terminate()
             deadlines.append(now + KILL_SECONDS)
         self._busy.clear()
+        self._pulling.clear()
         for process, deadline in zip(self._processes, deadlines, strict=True):
             process.join(max(0.0, deadline - time.monotonic()))
         alive = [p for p in self._processes if p.exitcode is None]
@@ -259,6 +353,8 @@ class WorkerPool:
             process.join(max(0.0, deadline - time.monotonic()))
         for conn in self._conns:
             conn.close()
+        self._queue.close()
+        self._feed.close()
 
 
 def _answer(message: tuple[Any, ...]) -> tuple[bool, Any]:
@@ -270,10 +366,14 @@ def _answer(message: tuple[Any, ...]) -> tuple[bool, Any]:
 
 
 def _serve(
-    conn: Connection, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]
+    conn: Connection,
+    initializer: Callable[..., object] | None,
+    initargs: tuple[Any, ...],
+    queue: Connection,
 ) -> None:
-    """A worker: the initializer, then one task per message until told to
-    stop (or the parent is gone)."""
+    """A worker: the initializer, then one task per message, or (a message
+    with every task) the tasks it takes from the shared ``queue``, until
+    told to stop (or the parent is gone)."""
     # A handler inherited from a forking parent must not keep SIGTERM from
     # ending the worker: shutdown() relies on it.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -291,21 +391,51 @@ def _serve(
             return
         if message is _STOP:
             return
-        func, task = message
-        try:
-            if failed is not None:
-                raise failed
-            answer: tuple[Any, ...] = ("ok", func(task))
-        except Exception as err:
-            answer = ("error", _picklable(err), traceback.format_exc())
-        try:
-            data = ForkingPickler.dumps(answer)
-        except Exception as err:  # a result that cannot be pickled
-            data = ForkingPickler.dumps(("error", _picklable(err), traceback.format_exc()))
-        try:
-            conn.send_bytes(data)
-        except OSError:  # the parent is gone
+        if len(message) == 2:
+            func, task = message
+            if not _reply(conn, _call(func, task, failed)):
+                return
+            continue
+        func, tasks, _ = message
+        while (index := _take(queue)) is not None:
+            if not _reply(conn, _call(func, tasks[index], failed), index):
+                return
+        if not _reply(conn, _EMPTY):
             return
+
+
+def _take(queue: Connection) -> int | None:
+    """The next task number in the shared queue, or None when it is empty."""
+    try:
+        record = os.read(queue.fileno(), _RECORD)
+    except BlockingIOError:
+        return None
+    return int.from_bytes(record, "little") if record else None
+
+
+def _call(func: Callable[[Any], Any], task: Any, failed: BaseException | None) -> Any:
+    """A task's answer: ("ok", result) or ("error", exception, traceback)."""
+    try:
+        if failed is not None:
+            raise failed
+        return ("ok", func(task))
+    except Exception as err:
+        return ("error", _picklable(err), traceback.format_exc())
+
+
+def _reply(conn: Connection, answer: Any, index: int | None = None) -> bool:
+    """Send ``answer`` (with its task number ``index`` from the shared
+    queue); False when the parent is gone."""
+    try:
+        data = ForkingPickler.dumps(answer if index is None else (index, answer))
+    except Exception as err:  # a result that cannot be pickled
+        error = ("error", _picklable(err), traceback.format_exc())
+        data = ForkingPickler.dumps(error if index is None else (index, error))
+    try:
+        conn.send_bytes(data)
+    except OSError:  # the parent is gone
+        return False
+    return True
 
 
 def _picklable(error: BaseException) -> BaseException:

@@ -146,7 +146,6 @@ class CompiledQuery:
         count = worker_count(workers)
         inputs = as_inputs(source)
         run_tags = self.run_tags(inputs, tags, default_tags)
-        runner = self.new_engine(engine, run_tags)
         result = Result() if result is None else result
         limit = MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes
         use_prefilter = prefilter and on_error == "skip" and prefilter_sound(self.tree, run_tags)
@@ -176,6 +175,7 @@ class CompiledQuery:
                     result.columns = self.columns
                     return result
                 result.clear_run()  # a part reached the group limit: one pass instead
+        runner = self.new_engine(engine, run_tags)
         items = self._read(paths, result, engine, on_error, use_prefilter, limit, many)
         try:
             out = runner.execute(items) if engine == "vm" else runner.run(items)

@@ -14,11 +14,11 @@ field, the groupBy returns nothing, which is warning W310.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, replace
 
 from ..errors import Diagnostic
 from ..lang.regex import RegexError, translate
 from ..limits import MAX_FILTER_PATHS, MAX_PATHS
+from ..records import Record, record, replace
 from ..syntax import ast as A
 from .checked import Checked
 from .falcon import carries
@@ -44,8 +44,8 @@ _OPEN = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Path:
+@record
+class Path(Record):
     present: frozenset[str] = frozenset()
     types: frozenset[str] | None = None  # None: any event type
     assigned: frozenset[str] = frozenset()

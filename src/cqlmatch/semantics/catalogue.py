@@ -15,8 +15,9 @@ Kinds:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
+
+from ..records import Record, record
 
 
 class T(Enum):
@@ -42,8 +43,8 @@ class T(Enum):
     ANY = "value"
 
 
-@dataclass(frozen=True)
-class P:
+@record
+class P(Record):
     """One parameter."""
 
     name: str
@@ -59,9 +60,30 @@ class P:
     # choice with a warning, an error under --strict
     spellings: tuple[tuple[str, str], ...] = ()
 
+    def __init__(
+        self,
+        name: str,
+        type: T,
+        required: bool = False,
+        default: object = None,
+        choices: tuple[str, ...] = (),
+        retired: tuple[tuple[str, str], ...] = (),
+        spellings: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        # Written out (``Record``'s generic one is slower): the catalogue
+        # makes about 500 of these at every start.
+        put = object.__setattr__
+        put(self, "name", name)
+        put(self, "type", type)
+        put(self, "required", required)
+        put(self, "default", default)
+        put(self, "choices", choices)
+        put(self, "retired", retired)
+        put(self, "spellings", spellings)
 
-@dataclass(frozen=True)
-class FunctionSpec:
+
+@record
+class FunctionSpec(Record):
     name: str
     kind: str
     params: tuple[P, ...] = ()
@@ -70,10 +92,35 @@ class FunctionSpec:
     negatable: bool = False
     unsupported: str | None = None  # why the offline engine refuses it
     external: bool = False  # refused because it needs data from outside the events
-    aliases: tuple[str, ...] = field(default=())
+    aliases: tuple[str, ...] = ()
     # the user's data it reads (``semantics.enrich``: "geoip", "asn" or
     # "iocs"): without it the query is E223, as an external function is
     needs: str | None = None
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        params: tuple[P, ...] = (),
+        unnamed: str | None = None,
+        output: str | None = None,
+        negatable: bool = False,
+        unsupported: str | None = None,
+        external: bool = False,
+        aliases: tuple[str, ...] = (),
+        needs: str | None = None,
+    ) -> None:
+        put = object.__setattr__  # (written out, as P's)
+        put(self, "name", name)
+        put(self, "kind", kind)
+        put(self, "params", params)
+        put(self, "unnamed", unnamed)
+        put(self, "output", output)
+        put(self, "negatable", negatable)
+        put(self, "unsupported", unsupported)
+        put(self, "external", external)
+        put(self, "aliases", aliases)
+        put(self, "needs", needs)
 
     def param(self, name: str) -> P | None:
         lowered = name.lower()

@@ -17,12 +17,12 @@ W303 filter-style if() condition, W310 groupBy that drops every event.
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Mapping
+from typing import Any
 
 from ..errors import CQLCompileError, Diagnostic, SourceMap, Span
 from ..lang.durations import parse_duration
+from ..lang.lazyre import lazy
 from ..lang.regex import RegexError, compile_regex, translate
 from ..lang.values import parse_bool, parse_number
 from ..limits import EVENTS_PER_EVENT_MAX, FORMAT_WIDTH_MAX, LIMIT_MAXIMA, MAX_STAGES
@@ -34,10 +34,9 @@ from .enrich import need_message
 
 # The width and precision of each conversion of a format() string (``%%`` is
 # a literal percent sign and has none).
-_FORMAT_SIZES = re.compile(r"%(?:%|(?:\d+\$|<)?[-#+ 0,(]*(\d*)(?:\.(\d+))?)")
+_FORMAT_SIZES = lazy(r"%(?:%|(?:\d+\$|<)?[-#+ 0,(]*(\d*)(?:\.(\d+))?)")
 # quoted text no field is named: empty, spaced, or without a letter or digit
-_NOT_A_NAME = re.compile(r"^[^\w]*$|\s")
-_NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NOT_A_NAME = lazy(r"^[^\w]*$|\s")
 
 
 def check(
@@ -386,7 +385,7 @@ class _Checker:
     ) -> BoundCall | None:
         spec = lookup(call.name)
         if spec is None:
-            close = difflib.get_close_matches(call.name.lower(), CATALOGUE, n=1, cutoff=0.6)
+            close = _close_matches(call.name.lower(), CATALOGUE, n=1, cutoff=0.6)
             hint = f"; did you mean {CATALOGUE[close[0]].name}()?" if close else ""
             fix = CATALOGUE[close[0]].name if close else None
             name_span = self.source.span(call.span.start, call.span.start + len(call.name))
@@ -450,7 +449,7 @@ class _Checker:
                 if condition_free and self.filter_condition(bound, arg):
                     continue
                 names = [q.name for q in spec.params]
-                close = difflib.get_close_matches(arg.name, names, n=1, cutoff=0.6)
+                close = _close_matches(arg.name, names, n=1, cutoff=0.6)
                 hint = f"; did you mean {close[0]}?" if close else ""
                 accepted = ", ".join(names) or "no parameters"
                 self.error(
@@ -842,7 +841,7 @@ class _Checker:
                 )
                 return meant
         allowed = ", ".join(p.choices)
-        close = difflib.get_close_matches(lowered, [c.lower() for c in p.choices], n=1, cutoff=0.5)
+        close = _close_matches(lowered, [c.lower() for c in p.choices], n=1, cutoff=0.5)
         fix = next((c for c in p.choices if close and c.lower() == close[0]), None)
         hint = f"; did you mean {fix}?" if fix else ""
         self.error(
@@ -914,3 +913,11 @@ class _Checker:
 
 _INVALID = object()
 _WINDOW_PLACE = "window() can only be the function= of timeChart() or bucket()"
+
+
+def _close_matches(word: str, choices: Any, n: int, cutoff: float) -> list[str]:
+    """``difflib.get_close_matches``: difflib loads only for a query with a
+    misspelt name, not at every start."""
+    import difflib
+
+    return difflib.get_close_matches(word, choices, n=n, cutoff=cutoff)

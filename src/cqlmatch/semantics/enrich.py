@@ -25,7 +25,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from .lookups import LookupFileError, load_table
@@ -84,22 +83,24 @@ def ioc_key(kind: str, text: str) -> str | None:
     return text or None
 
 
-@dataclass
 class Enrichment:
     """Paths of the user's data; opened on first use (``open``), read by
     the implementations of ``ipLocation()``, ``asn()`` and ``ioc:lookup()``."""
 
-    geoip: str | None = None
-    asn: str | None = None
-    iocs: str | None = None
-
-    def __post_init__(self) -> None:
-        for kind in ("geoip", "asn", "iocs"):
-            path = getattr(self, kind)
-            if path is not None:
-                setattr(self, kind, os.fspath(path))
+    def __init__(
+        self,
+        geoip: str | os.PathLike[str] | None = None,
+        asn: str | os.PathLike[str] | None = None,
+        iocs: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.geoip: str | None = None if geoip is None else os.fspath(geoip)
+        self.asn: str | None = None if asn is None else os.fspath(asn)
+        self.iocs: str | None = None if iocs is None else os.fspath(iocs)
         self._lock = threading.Lock()
         self._opened: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"Enrichment(geoip={self.geoip!r}, asn={self.asn!r}, iocs={self.iocs!r})"
 
     def __getstate__(self) -> dict[str, Any]:
         return {"geoip": self.geoip, "asn": self.asn, "iocs": self.iocs}

@@ -26,10 +26,10 @@ that is not a table is then E225 at the argument (docs/security.md).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CQLCompileError, Diagnostic
+from ..records import Record, record
 from ..syntax.parser import parse
 from .check import check
 from .checked import Checked
@@ -39,8 +39,8 @@ from .lookups import LookupNameError, Source, Table, Tables, resolve_sources
 __all__ = ["FrontEnd", "front_end"]
 
 
-@dataclass(frozen=True, slots=True)
-class FrontEnd:
+@record
+class FrontEnd(Record):
     """A parsed and checked query with the tables its lookups read."""
 
     text: str

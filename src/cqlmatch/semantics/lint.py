@@ -16,13 +16,14 @@ from __future__ import annotations
 import re
 
 from ..errors import Diagnostic, SourceMap
+from ..lang.lazyre import lazy
 from ..syntax import ast as A
 
 SHORT = 3  # alternatives of this many characters or fewer are "short"
 _INLINE_FLAGS = re.compile(r"\(\?[a-zA-Z]+\)")
 _PLAIN = re.compile(r"[A-Za-z0-9_\-]+")
 _FILE_LIKE = re.compile(r"[A-Za-z0-9_\-]+\.(exe|dll|ps1|bat|cmd|vbs|js|msi|sys|scr|hta|com)", re.I)
-_IPV4_CHARS = re.compile(r"[0-9.\\^$|()\[\]{}?*+-]*")
+_IPV4_CHARS = lazy(r"[0-9.\\^$|()\[\]{}?*+-]*")
 
 
 def _alternatives(pattern: str) -> list[tuple[str, int]]:

@@ -33,13 +33,14 @@ from typing import Any
 
 from ..errors import CQLCompileError, Diagnostic, Span
 from ..lang.events import count_values
+from ..lang.lazyre import lazy
 from ..limits import MAX_LOOKUP_BYTES, MAX_LOOKUP_VALUES
 
 Table = list[dict[str, str]]
 #: What a caller gives for a name: a path, or the rows themselves.
 Source = str | Path | Table
 
-_DRIVE = re.compile(r"^[A-Za-z]:")
+_DRIVE = lazy(r"^[A-Za-z]:")
 
 
 class LookupFileError(ValueError):

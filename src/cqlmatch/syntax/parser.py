@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 
 from ..errors import CQLSyntaxError, Span
+from ..lang.lazyre import lazy
 from ..limits import MAX_DEPTH, MAX_EXPR_DEPTH
 from . import ast as A
 from .comments import Comment, collect
@@ -40,7 +41,7 @@ from .tokens import Token, TokenKind as K
 
 REGEX_FLAGS = frozenset("imdgF")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+")
-_SIGNED_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+)")
+_SIGNED_NUMBER = lazy(r"[+-]?(?:\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+)")
 _FUNCTION_NAME = re.compile(r"[A-Za-z_][\w]*(?::[A-Za-z_][\w]*)*")
 _STAGE_END = frozenset({K.PIPE, K.RPAREN, K.RBRACE, K.SEMI, K.EOF})
 _COMPARE_OPS = {K.EQ: "=", K.NE: "!=", K.LT: "<", K.LE: "<=", K.GT: ">", K.GE: ">="}
