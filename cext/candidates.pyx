@@ -710,7 +710,8 @@ cdef class CandidateIndex:
         fields, looks for each literal in the values of the fields it names
         only, with the same scanner.  ``fields[r][g][l]``: the names of the
         fields literal ``l`` of group ``g`` of rule ``r`` (as ``choose``
-        took them) names; "" is free text, looked for in the raw line by
+        took them) names (None for a rule none of ``scanners`` admits);
+        "" is free text, looked for in the raw line by
         ``raw`` (a scanner like ``use_scanner``'s of at least the free-text
         literals and the widening spellings; without it such a group holds
         on every line), and a name starting with "@" (a field read
@@ -738,6 +739,8 @@ cdef class CandidateIndex:
             raise ValueError(f"field names for {len(fields)} rules of {self.nrules}")
         for r in range(self.nrules):
             groups = self.chosen[r]
+            if fields[r] is None:
+                continue  # (a rule no scanner of ``scanners`` admits)
             if len(fields[r]) != len(groups) or any(
                 len(f) != len(grp) for f, grp in zip(fields[r], groups)
             ):
@@ -762,6 +765,8 @@ cdef class CandidateIndex:
             field_links.clear()  # (field, group)
             always.clear()
             for r in rules:
+                if fields[r] is None:
+                    raise ValueError(f"no field names for rule {r}, which scanner {k} admits")
                 for gi, group in enumerate(self.chosen[r]):
                     g = self.rule_first[r] + gi
                     for lit, names in zip(group, fields[r][gi]):

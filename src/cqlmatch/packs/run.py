@@ -542,14 +542,19 @@ class Candidates:
         modes = sorted({k for key, k in types.items() if key in keys} - others)
         if not modes:
             return []
-        fields = [
-            [[self.named.get((shape, tuple(g), x), ("",)) for x in g] for g in groups]
-            for shape, groups in enumerate(chosen)
+        # The field names of the literals of the sets these types' lines may keep.
+        named = self.named
+        fields: list[Any] = [
+            None
+            if shape_keys is not None and not shape_keys & keys
+            else [[named.get((shape, tuple(g), x), ("",)) for x in g] for g in groups]
+            for shape, (groups, shape_keys) in enumerate(zip(chosen, self._shape_keys, strict=True))
         ]
         free = sorted(
             {
                 x
                 for groups, names_of in zip(chosen, fields, strict=True)
+                if names_of is not None
                 for g, names in zip(groups, names_of, strict=True)
                 for x, where in zip(g, names, strict=True)
                 if "" in where
