@@ -48,7 +48,7 @@ from libcpp.utility cimport pair
 from libcpp.algorithm cimport sort
 from libc.stdint cimport int64_t
 
-from literalscan cimport cm_found_fn, cm_literal_scanner
+from literalscan cimport cm_found_at_fn, cm_found_fn, cm_literal_scanner
 
 
 cdef extern from "Python.h":
@@ -86,6 +86,24 @@ cdef void _on_literal(void* ctx, unsigned int id) noexcept:
     cdef CandidateIndex index = <CandidateIndex>ctx
     if index._count(<int>id):
         index.wide = True
+
+
+cdef void _on_joined_literal(void* ctx, unsigned int id, size_t end) noexcept:
+    """A literal found in the joined field values (field mode): its field
+    is the first whose value ends at or after ``end``."""
+    cdef CandidateIndex index = <CandidateIndex>ctx
+    cdef size_t lo = 0, hi = index.joined_ends.size(), mid
+    if <int>id >= index.nliterals:
+        index.wide = True
+        return
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if <size_t>index.joined_ends[mid] < end:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < index.joined_ends.size():
+        index._count_pair(<Py_ssize_t>lo * index.nliterals + <int>id)
 
 
 cdef void _on_field_literal(void* ctx, unsigned int id) noexcept:
@@ -177,6 +195,10 @@ cdef class CandidateIndex:
     cdef vector[char] fm_on
     cdef list fm_keys, fm_bare
     cdef object fm_raw  # the scanner of the free-text literals, over the raw line (or None)
+    # A field-mode line's values joined (LF between them: no literal holds
+    # one) for a scanner with ``scan_at``, and where each field's value ends.
+    cdef vector[char] joined
+    cdef vector[Py_ssize_t] joined_ends
     cdef cm_literal_scanner* fm_raw_iface
     cdef vector[vector[int32_t]] fm_pair_start, fm_lit_groups
     cdef vector[vector[int32_t]] fm_field_start, fm_field_groups, fm_always
@@ -901,6 +923,7 @@ cdef class CandidateIndex:
         that is not a string or not UTF-8) satisfies every group that names
         it."""
         cdef cm_literal_scanner* iface = self.typed_ifaces[k]
+        cdef bint join = iface.scan_at != NULL
         cdef list keys = <list>self.fm_keys[k]
         cdef list bare = <list>self.fm_bare[k]
         cdef Py_ssize_t j, p, size
@@ -913,7 +936,13 @@ cdef class CandidateIndex:
         for p in range(<Py_ssize_t>self.fm_always[k].size()):
             self._count_group(self.fm_always[k][p])
         self.wide = False
+        if join:
+            self.joined.clear()
+            self.joined_ends.clear()
         for j in range(len(keys)):
+            if join and j:
+                self.joined_ends.push_back(self.joined.size())
+                self.joined.push_back(10)
             if keys[j] is None:  # free text: the raw line
                 self.cur_field = <int>j
                 if _escapes(line, line_size, NULL, 0) & ESCAPED:
@@ -936,9 +965,17 @@ cdef class CandidateIndex:
                 for p in range(fstart[j], fstart[j + 1]):
                     self._count_group(fgroups[p])
                 continue
+            if join:
+                self.joined.insert(self.joined.end(), data, data + size)
+                continue
             self.cur_field = <int>j
             if iface.scan(iface.handle, data, size, _on_field_literal, <void*>self):
                 return True  # (cannot happen) a failed scan keeps the line
+        if join:  # one call: Hyperscan's start-up cost more than a short value's scan
+            self.joined_ends.push_back(self.joined.size())
+            if self.joined.size() and iface.scan_at(iface.handle, self.joined.data(), self.joined.size(),
+                             _on_joined_literal, <void*>self):
+                return True
         return self.wide
 
     def use_scanner(self, scanner) -> None:

@@ -465,11 +465,13 @@ FIELD_NAMES = ["CommandLine", "ImageFileName", "#event_simpleName", "event_platf
 VALUE_PIECES = ["cmd.exe", "CMD", "powershell", "-enc", "ab", "c", " ", "\u212a", "win", "x"]
 
 
-def _field_mode_index(literals, rules, fields) -> CandidateIndex:
+def _field_mode_index(literals, rules, fields, every: bool) -> CandidateIndex:
     """An index whose ProcessRollup2 lines are read in field mode, the
-    others (and a line without a type) scanned whole."""
+    others (and a line without a type) scanned whole; ``every``: its
+    scanner reports every occurrence (a line's values are scanned joined),
+    else each field's value is scanned alone."""
     index = make_index(literals, rules, "hyperscan")
-    full = literal_scanner(index.scan_patterns)
+    full = literal_scanner(index.scan_patterns, every=every)
     index.use_typed_scanners("event_simpleName", {"processrollup2": 0}, [full], -1)
     free = sorted(
         {
@@ -515,7 +517,10 @@ def _wide(event: dict, line: bytes, fields) -> bool:
 
 
 @pytest.mark.skipif(literal_scanner([b"x"]) is None, reason="field mode needs Hyperscan")
-@settings(max_examples=200, deadline=None)
+@pytest.mark.parametrize("every", [True, False])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     rules=rules_strategy,
     names=st.data(),
@@ -528,7 +533,7 @@ def _wide(event: dict, line: bytes, fields) -> bool:
         max_size=8,
     ),
 )
-def test_field_mode_finds_each_literal_in_its_own_field(rules, names, events) -> None:
+def test_field_mode_finds_each_literal_in_its_own_field(every, rules, names, events) -> None:
     """A line of a field-mode type is kept by the shared prefilter without
     a scan, and given its decoded fields, a rule is a candidate for it when
     each group has a literal in the value of a field that literal names (a
@@ -542,7 +547,7 @@ def test_field_mode_finds_each_literal_in_its_own_field(rules, names, events) ->
         ]
         for groups in rules
     ]
-    index = _field_mode_index(LITERALS, rules, fields)
+    index = _field_mode_index(LITERALS, rules, fields, every)
     decoded = [{"event_simpleName": "ProcessRollup2", **e} for e in events]
     lines = [json.dumps(e).encode() for e in decoded]
     if lines:
@@ -568,7 +573,8 @@ def test_field_mode_finds_each_literal_in_its_own_field(rules, names, events) ->
 
 
 @pytest.mark.skipif(literal_scanner([b"x"]) is None, reason="field mode needs Hyperscan")
-def test_field_mode_reads_what_it_cannot_check_as_held() -> None:
+@pytest.mark.parametrize("every", [True, False])
+def test_field_mode_reads_what_it_cannot_check_as_held(every) -> None:
     """A ``#name`` field read under ``name``; a value that is not a string,
     or a ``#name`` under neither spelling, holds every literal of its
     field; a field the event lacks holds none; lines of other types are
@@ -576,7 +582,7 @@ def test_field_mode_reads_what_it_cannot_check_as_held() -> None:
     literals = [b"processrollup2", b"cmd.exe", b"win"]
     rules = [[[0]], [[1]], [[2]]]
     fields = [[[("#event_simpleName",)]], [[("ImageFileName",)]], [[("#platform",)]]]
-    index = _field_mode_index(literals, rules, fields)
+    index = _field_mode_index(literals, rules, fields, every)
     events = [
         {"event_simpleName": "ProcessRollup2", "ImageFileName": 12, "platform": "Lin"},
         {"event_simpleName": "ProcessRollup2", "CommandLine": "cmd.exe"},

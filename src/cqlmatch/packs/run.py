@@ -753,9 +753,11 @@ def candidate_index(
     index = CandidateIndex(list(literals), groups_of)
     full = None
     if scanner is not None and scanner[0] == patterns_key(index.scan_patterns):
-        full = literal_scanner(index.scan_patterns, database=scanner[1])
+        full = literal_scanner(index.scan_patterns, database=scanner[1], every=True)
     if full is None:
-        full = literal_scanner(index.scan_patterns)
+        # Every occurrence, where it ends: field mode scans a line's values
+        # joined, in one call (``CandidateIndex.use_field_mode``).
+        full = literal_scanner(index.scan_patterns, every=True)
     candidates = Candidates(index, groups_of, shape_of, rules, prelinked)
     candidates.named = {key: tuple(sorted(names)) for key, names in named.items()}
     if full is not None:
@@ -776,8 +778,8 @@ def _field_read(field: str, decoded: tuple[str, ...] | None) -> str:
 
 def patterns_key(patterns: list[bytes]) -> str:
     """What a stored scanner is checked against: the SHA-256 of its
-    patterns, in order."""
-    digest = hashlib.sha256()
+    patterns, in order, and of how it reports them (every occurrence)."""
+    digest = hashlib.sha256(b"every occurrence\0")
     for pattern in patterns:
         digest.update(len(pattern).to_bytes(4, "little") + pattern)
     return digest.hexdigest()
@@ -793,18 +795,21 @@ def scanner_database(index: Candidates | None) -> tuple[str, bytes] | None:
 
 
 def literal_scanner(
-    patterns: list[bytes], ids: list[int] | None = None, database: bytes | None = None
+    patterns: list[bytes],
+    ids: list[int] | None = None,
+    database: bytes | None = None,
+    every: bool = False,
 ) -> Any:
-    """Hyperscan over ``patterns`` (reported as ``ids``; ``cqlmatch._hsscan``),
-    the faster way to find many literals, or None where it was not built
-    (no libhyperscan), or where ``database`` (what ``serialize`` gave)
-    cannot be used here."""
+    """Hyperscan over ``patterns`` (reported as ``ids``; ``cqlmatch._hsscan``;
+    ``every``: each occurrence, with where it ends), the faster way to find
+    many literals, or None where it was not built (no libhyperscan), or
+    where ``database`` (what ``serialize`` gave) cannot be used here."""
     try:
         from .._hsscan import LiteralScanner
     except ImportError:
         return None
     try:
-        return LiteralScanner(patterns, ids, database)
+        return LiteralScanner(patterns, ids, database, every)
     except ValueError:
         if database is None:
             raise
