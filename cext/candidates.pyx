@@ -30,6 +30,13 @@ left out of a line its route admits.  Given the rules each scanner's lines
 may match (``admitted``), a literal found on a typed line counts only for
 those: the line's type already rules the others out.
 
+Field mode (``use_field_mode``): the lines of a typed scanner whose rules
+keep nearly all of them are kept by ``scan_block`` without a scan, and
+``pairs``, given each line's decoded fields, looks for each literal in the
+values of the fields it names only (free text in the raw line): the
+values joined, LF between them, in one call of a scanner that reports
+where each occurrence ends, or one call per value.
+
 ``scan_block`` (the shared prefilter) remembers the rules it found for
 each line it kept; ``pairs``, over the decoded events' lines a little
 later, takes them back for a line equal to one of the next few it
