@@ -421,7 +421,7 @@ class Candidates:
         self.index.choose(chosen)
         if self.full_scanner is None:
             return
-        kept = self._field_mode_keys(sample) if self.field_mode and self.typed else set()
+        kept = self._field_mode_keys() if self.field_mode and self.typed else set()
         # Sets read only on lines of field-mode types: their groups are
         # ranked again as field mode reads them (each literal in its own
         # field's value, where ``lin`` in ``event_platform`` rules out what
@@ -496,19 +496,15 @@ class Candidates:
             ]
         return out
 
-    def _field_mode_keys(self, sample: list[Any]) -> set[str]:
-        """The event types whose lines the shared prefilter nearly always
-        keeps: at least ``FIELD_MODE_KEPT`` of ``sample``'s lines of the
-        type (``FIELD_MODE_LINES`` of them at least) are candidates for a
-        rule its routes admit, with the groups chosen now.  Scanning a
-        whole ``ProcessRollup2`` line (1,660 bytes) took about 5.6 us, and
-        every one was kept: some of its rules test only the platform and
-        the type."""
-        by_key = self._sample_by_key(sample)
-        if by_key is None:
-            return set()
-        # Types whose lines the same rules may keep are judged together
-        # (``SyntheticProcessRollup2`` with ``ProcessRollup2``: few lines).
+    def _field_mode_keys(self) -> set[str]:
+        """The event types read in field mode: those that at least
+        ``FIELD_MODE_RULES`` rules, and ``FIELD_MODE_SHARE`` of the pack's,
+        name in their routes (types named by the same rules are judged
+        together, such as ``SyntheticProcessRollup2`` with
+        ``ProcessRollup2``).  So many rules keep nearly every line of the
+        type (the 1,358 Sigma rules on ``ProcessRollup2`` kept all of them).
+        The choice reads the rules, not the lines: every part of a split
+        input keeps the same lines, so the counts are one pass's."""
         shapes_of: dict[str, set[int]] = {}
         for shape, keys in enumerate(self._shape_keys):
             for key in keys or ():
@@ -516,17 +512,12 @@ class Candidates:
         classes: dict[frozenset[int], list[str]] = {}
         for key, shapes in shapes_of.items():
             classes.setdefault(frozenset(shapes), []).append(key)
-        unrouted = [s for s, keys in enumerate(self._shape_keys) if keys is None]
-        found = set()
-        for shapes, keys in classes.items():
-            lines = [line for key in keys for line in by_key.get(key, ())]
-            if len(lines) < FIELD_MODE_LINES:
-                continue
-            lists = self.index.candidates(lines)
-            held: set[int] = set()
-            for shape in [*shapes, *unrouted]:
-                held.update(lists[shape])
-            if len(held) >= FIELD_MODE_KEPT * len(lines):
+        found: set[str] = set()
+        for keys in classes.values():
+            named = sum(
+                1 for rule in self._rules if rule.route is not None and rule.route.keys & set(keys)
+            )
+            if named >= FIELD_MODE_RULES and named >= FIELD_MODE_SHARE * len(self._rules):
                 found.update(keys)
         return found
 
@@ -707,8 +698,8 @@ def _summed(counts: dict[str, list[int]], keys: frozenset[str], size: int) -> li
 
 
 TELLING_GROUPS = 3  # groups of a set the index looks for once adapted
-FIELD_MODE_KEPT = 0.75  # share of a type's sample lines kept that puts it in field mode
-FIELD_MODE_LINES = 8  # sample lines of the type it needs at least
+FIELD_MODE_RULES = 100  # rules naming a type that put it in field mode, at least
+FIELD_MODE_SHARE = 0.25  # and that share of the pack's rules
 COMPILERS = 2  # threads compiling typed scanners
 ADAPT_SAMPLE = 2000  # lines whose literals choose them
 
