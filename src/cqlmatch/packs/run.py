@@ -718,7 +718,9 @@ def candidate_index(
     literals: dict[bytes, int] = {}
     shapes: dict[tuple[tuple[int, ...], ...], int] = {}
     shape_of: list[int] = []
-    decoded = pack_fields(rules)
+    fields = pack_fields(rules)
+    decoded = None if fields is None else frozenset(fields)
+    read: dict[str, str] = {}  # a literal's field -> where field mode looks (``_field_read``)
     # (group set, group, literal) -> the fields it was found in, over the rules
     named: dict[tuple[int, tuple[int, ...], int], set[str]] = {}
     for rule in rules:
@@ -732,7 +734,11 @@ def candidate_index(
                     ]
                     key = tuple(sorted({i for i, _ in ids}))
                     found = groups.setdefault(key, [])
-                    found.extend((i, _field_read(x.field, decoded)) for i, x in ids)
+                    for i, x in ids:
+                        where = read.get(x.field)
+                        if where is None:
+                            where = read[x.field] = _field_read(x.field, decoded)
+                        found.append((i, where))
         shape = shapes.setdefault(tuple(sorted(groups)), len(shapes))
         shape_of.append(shape)
         for key, found in groups.items():
@@ -757,7 +763,7 @@ def candidate_index(
     return candidates
 
 
-def _field_read(field: str, decoded: tuple[str, ...] | None) -> str:
+def _field_read(field: str, decoded: frozenset[str] | None) -> str:
     """The field a literal is looked for in by field mode: its own, or ""
     (it holds on every line) when it is free text or a field the pack's
     decoding may leave out (``pack_fields``; a tag such as
