@@ -30,6 +30,13 @@ left out of a line its route admits.  Given the rules each scanner's lines
 may match (``admitted``), a literal found on a typed line counts only for
 those: the line's type already rules the others out.
 
+Field mode (``use_field_mode``): the lines of a typed scanner whose rules
+keep nearly all of them are kept by ``scan_block`` without a scan, and
+``pairs``, given each line's decoded fields, looks for each literal in the
+values of the fields it names only (free text in the raw line): the
+values joined, LF between them, in one call of a scanner that reports
+where each occurrence ends, or one call per value.
+
 ``scan_block`` (the shared prefilter) remembers the rules it found for
 each line it kept; ``pairs``, over the decoded events' lines a little
 later, takes them back for a line equal to one of the next few it
@@ -44,12 +51,21 @@ from libc.string cimport memchr, memcmp, memcpy
 from libcpp.string cimport string
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
+from libcpp.utility cimport pair
+from libcpp.algorithm cimport sort
+from libc.stdint cimport int64_t
 
-from literalscan cimport cm_found_fn, cm_literal_scanner
+from literalscan cimport cm_found_at_fn, cm_found_fn, cm_literal_scanner
 
 
 cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object o, Py_ssize_t* size) except NULL
+    ctypedef struct PyObject
+    # (the same, returning NULL with the error left for the caller to clear)
+    const char* _utf8_or_null "PyUnicode_AsUTF8AndSize" (PyObject* o, Py_ssize_t* size)
+    PyObject* PyDict_GetItem(object d, object key)
+    bint PyUnicode_Check(PyObject* o)
+    void PyErr_Clear()
 
 cdef extern from "keyfind.h" nogil:
     const unsigned char* cm_keyfind(const unsigned char* hay, size_t n,
@@ -77,6 +93,33 @@ cdef void _on_literal(void* ctx, unsigned int id) noexcept:
     cdef CandidateIndex index = <CandidateIndex>ctx
     if index._count(<int>id):
         index.wide = True
+
+
+cdef void _on_joined_literal(void* ctx, unsigned int id, size_t end) noexcept:
+    """A literal found in the joined field values (field mode): its field
+    is the first whose value ends at or after ``end``."""
+    cdef CandidateIndex index = <CandidateIndex>ctx
+    cdef size_t lo = 0, hi = index.joined_ends.size(), mid
+    if <int>id >= index.nliterals:
+        index.wide = True
+        return
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if <size_t>index.joined_ends[mid] < end:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < index.joined_ends.size():
+        index._count_pair(<Py_ssize_t>lo * index.nliterals + <int>id)
+
+
+cdef void _on_field_literal(void* ctx, unsigned int id) noexcept:
+    """A literal found in the value of field ``cur_field`` (field mode)."""
+    cdef CandidateIndex index = <CandidateIndex>ctx
+    if <int>id >= index.nliterals:
+        index.wide = True
+    else:
+        index._count_pair(<Py_ssize_t>index.cur_field * index.nliterals + <int>id)
 
 
 cdef inline unsigned char _lower(unsigned char c) noexcept nogil:
@@ -138,6 +181,7 @@ cdef class CandidateIndex:
     cdef vector[char] kept_bytes
     cdef vector[Py_ssize_t] kept_at
     cdef vector[int32_t] kept_rules, kept_first
+    cdef vector[int32_t] kept_mode  # per kept line: its field-mode scanner, or -1
     cdef Py_ssize_t kept_head
     # The literal -> groups tables of the line being scanned.
     cdef const int32_t* cur_pair_start
@@ -149,6 +193,29 @@ cdef class CandidateIndex:
     cdef vector[unsigned char] unescaped  # a line with escapes, read as characters
     cdef bint wide  # the scanner's line holds a widening spelling
     cdef bint built  # the automaton (delta, step, outs) is made
+    # Field mode (``use_field_mode``), per typed scanner: whether its lines
+    # are kept unscanned and their candidates found in their decoded
+    # fields; the fields' names (and, for "#name", "name"); per (field,
+    # literal) pair (field * nliterals + literal) the groups it satisfies;
+    # per field, all its groups (a value that cannot be read); and the
+    # groups satisfied on every line (literals of no readable field).
+    cdef vector[char] fm_on
+    cdef list fm_keys, fm_bare
+    cdef object fm_raw  # the scanner of the free-text literals, over the raw line (or None)
+    # A field-mode line's values joined (LF between them: no literal holds
+    # one) for a scanner with ``scan_at``, and where each field's value ends.
+    cdef vector[char] joined
+    cdef vector[Py_ssize_t] joined_ends
+    cdef cm_literal_scanner* fm_raw_iface
+    cdef vector[vector[int32_t]] fm_pair_start, fm_lit_groups
+    cdef vector[vector[int32_t]] fm_field_start, fm_field_groups, fm_always
+    cdef vector[int32_t] pair_seen
+    cdef vector[int32_t] rule_first  # per rule: the id of its first group
+    cdef readonly list chosen  # the groups ``choose`` was given
+    cdef int cur_field  # the field being scanned (field mode)
+    cdef dict cur_fields  # the decoded fields of the line ``pairs`` reads (None: none)
+    cdef bint defer  # the shared prefilter: keep field-mode lines unscanned
+    cdef int deferred  # the field-mode scanner of the line just kept unscanned (-1: none)
 
     def __init__(self, list literals not None, list rules not None):
         patterns = [bytes(x).lower() for x in literals]
@@ -161,6 +228,11 @@ cdef class CandidateIndex:
         self.typed_scanners = []
         self.typed_admitted = []
         self.untyped = -1
+        self.fm_keys = []
+        self.fm_bare = []
+        self.cur_fields = None
+        self.defer = False
+        self.deferred = -1
         self._forget()
         self.built = False  # the automaton is built when first needed (not with a scanner)
         self.choose(rules)
@@ -174,12 +246,16 @@ cdef class CandidateIndex:
             raise ValueError(f"{len(rules)} rules for an index of {self.nrules}")
         self.always = []
         self.always_rules.clear()
+        self.rule_first.clear()
+        self.chosen = list(rules)
+        self._no_field_mode()
         self.rule_groups.clear()
         self.group_rule.clear()
         self.pair_start.clear()
         self.lit_groups.clear()
         per_literal: list[list[int]] = [[] for _ in range(self.nliterals)]
         for r, groups in enumerate(rules):
+            self.rule_first.push_back(ngroups)
             self.rule_groups.push_back(len(groups))
             if not groups:
                 self.always.append(r)
@@ -210,6 +286,7 @@ cdef class CandidateIndex:
         self.kept_rules.clear()
         self.kept_first.clear()
         self.kept_first.push_back(0)
+        self.kept_mode.clear()
         self.kept_head = 0
 
     cdef void _compact(self) noexcept:
@@ -229,12 +306,15 @@ cdef class CandidateIndex:
         for k in range(head, n + 1):
             self.kept_at[k - head] = self.kept_at[k] - byte0
             self.kept_first[k - head] = self.kept_first[k] - rule0
+        self.kept_mode.erase(self.kept_mode.begin(), self.kept_mode.begin() + head)
         self.kept_at.resize(n - head + 1)
         self.kept_first.resize(n - head + 1)
         self.kept_head = 0
 
-    cdef void _keep(self, const unsigned char* data, Py_ssize_t size) noexcept:
-        """Remember a kept line and its rules (``hits``) for ``pairs``."""
+    cdef void _keep(self, const unsigned char* data, Py_ssize_t size, int mode) noexcept:
+        """Remember a kept line and its rules (``hits``) for ``pairs``, or,
+        ``mode`` >= 0, that its rules come from its fields by that scanner's
+        tables (field mode)."""
         cdef Py_ssize_t at = self.kept_bytes.size()
         cdef size_t k
         if at + size > KEPT_BYTES_MOST:
@@ -246,11 +326,13 @@ cdef class CandidateIndex:
         for k in range(self.hits.size()):
             self.kept_rules.push_back(self.hits[k])
         self.kept_first.push_back(self.kept_rules.size())
+        self.kept_mode.push_back(mode)
 
-    cdef bint _kept_rules(self, const unsigned char* data, Py_ssize_t size) noexcept:
+    cdef int _kept_rules(self, const unsigned char* data, Py_ssize_t size) noexcept:
         """``hits`` from a line ``scan_block`` kept, when ``data`` is one of
         the next few it remembered (those before it are dropped: lines the
-        reader found malformed); False when it is not."""
+        reader found malformed): -1, or the line's field-mode scanner when
+        it was kept unscanned (``hits`` then empty); -2 when it is not."""
         cdef Py_ssize_t n = self.kept_at.size() - 1, k, at, last
         cdef int32_t p
         last = min(n, self.kept_head + KEPT_LOOKAHEAD)
@@ -263,8 +345,8 @@ cdef class CandidateIndex:
                 for p in range(self.kept_first[k], self.kept_first[k + 1]):
                     self.hits.push_back(self.kept_rules[p])
                 self.kept_head = k + 1
-                return True
-        return False
+                return self.kept_mode[k]
+        return -2
 
     cdef void _typed_tables(self):
         """Each typed scanner's own literal -> groups tables, from the shared
@@ -385,7 +467,11 @@ cdef class CandidateIndex:
 
     cdef void _reset(self) noexcept:
         """Fresh per-line marks (stamps restart at 0)."""
+        cdef size_t most = 0, k
         self.lit_seen.assign(self.pair_start.size(), -1)
+        for k in range(self.fm_pair_start.size()):
+            most = max(most, self.fm_pair_start[k].size())
+        self.pair_seen.assign(most, -1)
         self.group_seen.assign(self.group_rule.size(), -1)
         self.rule_seen.assign(self.nrules, -1)
         self.rule_count.assign(self.nrules, 0)
@@ -402,12 +488,7 @@ cdef class CandidateIndex:
         cdef const unsigned char* classes = self.classes
         cdef unsigned char b
         cdef bint wide = False
-        if self.stamp >= 0x7FFFFFF0:
-            self._reset()
-        self.stamp += 1
-        self.hits.clear()
-        self.cur_pair_start = self.pair_start.data()
-        self.cur_lit_groups = self.lit_groups.data()
+        self._begin_line()
         if self.iface != NULL:
             return self._scan_with(data, size)
         while j < size:
@@ -433,6 +514,15 @@ cdef class CandidateIndex:
                 wide = self._found(row // nclasses) or wide
         return wide
 
+    cdef void _begin_line(self) noexcept:
+        """A fresh stamp, no hits, the shared tables."""
+        if self.stamp >= 0x7FFFFFF0:
+            self._reset()
+        self.stamp += 1
+        self.hits.clear()
+        self.cur_pair_start = self.pair_start.data()
+        self.cur_lit_groups = self.lit_groups.data()
+
     cdef bint _scan_with(self, const unsigned char* data, Py_ssize_t size) noexcept:
         """``_scan_line`` by the scanner: over the line, or over a copy with
         its ``\\u00XX`` and ``\\/`` escapes read as characters when it has any."""
@@ -447,51 +537,64 @@ cdef class CandidateIndex:
         cdef int escapes = _escapes(data, size, name, nlen)
         if nlen:
             typed = -1 if escapes & KEY_HIDDEN else self._typed_scanner(data, size)
+            if typed >= 0 and self.fm_on.size() and self.fm_on[typed]:
+                if self.cur_fields is not None:
+                    return self._scan_fields(typed, self.cur_fields, data, size)
+                if self.defer:
+                    self.deferred = typed
+                    return False
             if typed >= 0:
                 iface = self.typed_ifaces[typed]
                 if self.typed_admitted[typed] is not None:
                     self.cur_pair_start = self.typed_pair_start[typed].data()
                     self.cur_lit_groups = self.typed_lit_groups[typed].data()
         if escapes & ESCAPED:
-            # Runs between backslashes copied whole; an escape read as its
-            # character (any other escape: its two bytes as they are).
-            self.unescaped.resize(size)  # (never longer than the line)
-            out = self.unescaped.data()
-            o = 0
-            j = 0
-            while j < size:
-                p = <const unsigned char*>memchr(data + j, 92, size - j)
-                k = size if p == NULL else p - data
-                memcpy(out + o, data + j, k - j)
-                o += k - j
-                if p == NULL:
-                    break
-                j = k + 1
-                if j >= size:
-                    out[o] = 92
-                    o += 1
-                    break
-                b = data[j]
-                if b == 47:
-                    out[o] = 47
-                    o += 1
-                    j += 1
-                elif (b == 117 and j + 4 < size and data[j + 1] == 48 and data[j + 2] == 48
-                      and _hex(data[j + 3]) >= 0 and _hex(data[j + 4]) >= 0):
-                    out[o] = <unsigned char>(_hex(data[j + 3]) * 16 + _hex(data[j + 4]))
-                    o += 1
-                    j += 5
-                else:
-                    out[o] = 92
-                    out[o + 1] = b
-                    o += 2
-                    j += 1
-            data = out
-            size = o
+            data = self._unescape(data, &size)
         self.wide = False
         if iface.scan(iface.handle, <const char*>data, size, _on_literal, <void*>self):
             return True  # (cannot happen) a failed scan keeps the line: never lose one
         return self.wide
+
+    cdef const unsigned char* _unescape(self, const unsigned char* data,
+                                        Py_ssize_t* size_io) noexcept:
+        """A copy of the line (in ``unescaped``) with its ``\\u00XX`` and
+        ``\\/`` escapes read as characters: runs between backslashes copied
+        whole, any other escape kept as its two bytes."""
+        cdef Py_ssize_t size = size_io[0], j = 0, k, o = 0
+        cdef const unsigned char* p
+        cdef unsigned char* out
+        cdef unsigned char b
+        self.unescaped.resize(size)  # (never longer than the line)
+        out = self.unescaped.data()
+        while j < size:
+            p = <const unsigned char*>memchr(data + j, 92, size - j)
+            k = size if p == NULL else p - data
+            memcpy(out + o, data + j, k - j)
+            o += k - j
+            if p == NULL:
+                break
+            j = k + 1
+            if j >= size:
+                out[o] = 92
+                o += 1
+                break
+            b = data[j]
+            if b == 47:
+                out[o] = 47
+                o += 1
+                j += 1
+            elif (b == 117 and j + 4 < size and data[j + 1] == 48 and data[j + 2] == 48
+                  and _hex(data[j + 3]) >= 0 and _hex(data[j + 4]) >= 0):
+                out[o] = <unsigned char>(_hex(data[j + 3]) * 16 + _hex(data[j + 4]))
+                o += 1
+                j += 5
+            else:
+                out[o] = 92
+                out[o + 1] = b
+                o += 2
+                j += 1
+        size_io[0] = o
+        return out
 
     cdef int _typed_scanner(self, const unsigned char* data, Py_ssize_t size) noexcept:
         """The typed scanner for the line's type (see the module docstring):
@@ -568,6 +671,7 @@ cdef class CandidateIndex:
         their routes admit), or None for every rule (the default).  ``name``
         None or empty: no typed scanners."""
         cdef cm_literal_scanner* iface
+        self._no_field_mode()
         self.type_name.clear()
         self.typed_index.clear()
         self.typed_ifaces.clear()
@@ -614,6 +718,133 @@ cdef class CandidateIndex:
         self.type_name = string(<const char*>encoded, len(encoded))
         self.key_anchor[0], self.key_anchor[1] = _anchors(encoded)
 
+    cdef void _no_field_mode(self) noexcept:
+        self.fm_on.clear()
+
+        self.fm_raw = None
+        self.fm_raw_iface = NULL
+        self.fm_keys = []
+        self.fm_bare = []
+        self.fm_pair_start.clear()
+        self.fm_lit_groups.clear()
+        self.fm_field_start.clear()
+        self.fm_field_groups.clear()
+        self.fm_always.clear()
+        self.pair_seen.clear()
+
+    def use_field_mode(self, list scanners not None, list fields not None, raw=None):
+        """Read the lines of the typed scanners ``scanners`` (indexes into
+        those ``use_typed_scanners`` took) from their decoded fields: the
+        shared prefilter keeps them unscanned, and ``pairs``, given their
+        fields, looks for each literal in the values of the fields it names
+        only, with the same scanner.  ``fields[r][g][l]``: the names of the
+        fields literal ``l`` of group ``g`` of rule ``r`` (as ``choose``
+        took them) names (None for a rule none of ``scanners`` admits);
+        "" is free text, looked for in the raw line by
+        ``raw`` (a scanner like ``use_scanner``'s of at least the free-text
+        literals and the widening spellings; without it such a group holds
+        on every line), and a name starting with "@" (a field read
+        otherwise) makes the group hold on every line.  A literal found in
+        another field than its own cannot keep the line: the rule's filter
+        reads that field's value."""
+        cdef int k, r, g, nlit = self.nliterals
+        cdef Py_ssize_t j, p
+        cdef vector[pair[int64_t, int32_t]] links, field_links
+        cdef vector[int32_t] always
+        self._no_field_mode()
+        self._forget()
+        if not scanners:
+            self._reset()
+            return
+        if raw is not None:
+            if raw.max_id >= len(self.scan_patterns):
+                raise ValueError(f"a scanner reporting id {raw.max_id} for "
+                                 f"{len(self.scan_patterns)} patterns")
+            self.fm_raw_iface = <cm_literal_scanner*>PyCapsule_GetPointer(
+                raw.capsule, b"cqlmatch.literalscan"
+            )
+            self.fm_raw = raw
+        if len(fields) != self.nrules:
+            raise ValueError(f"field names for {len(fields)} rules of {self.nrules}")
+        for r in range(self.nrules):
+            groups = self.chosen[r]
+            if fields[r] is None:
+                continue  # (a rule no scanner of ``scanners`` admits)
+            if len(fields[r]) != len(groups) or any(
+                len(f) != len(grp) for f, grp in zip(fields[r], groups)
+            ):
+                raise ValueError(f"rule {r}: field names do not match its groups")
+        count = len(self.typed_scanners)
+        self.fm_on.assign(count, 0)
+        self.fm_pair_start.resize(count)
+        self.fm_lit_groups.resize(count)
+        self.fm_field_start.resize(count)
+        self.fm_field_groups.resize(count)
+        self.fm_always.resize(count)
+        self.fm_keys = [[] for _ in range(count)]
+        self.fm_bare = [[] for _ in range(count)]
+
+        for k in scanners:
+            if not 0 <= k < count:
+                raise ValueError(f"scanner {k} of {count}")
+            admitted = self.typed_admitted[k]
+            rules = range(self.nrules) if admitted is None else admitted
+            number: dict = {}
+            links.clear()  # (pair, group)
+            field_links.clear()  # (field, group)
+            always.clear()
+            for r in rules:
+                if fields[r] is None:
+                    raise ValueError(f"no field names for rule {r}, which scanner {k} admits")
+                for gi, group in enumerate(self.chosen[r]):
+                    g = self.rule_first[r] + gi
+                    for lit, names in zip(group, fields[r][gi]):
+                        for name in names:
+                            if name.startswith("@") or (not name and raw is None):
+                                always.push_back(g)
+                                continue
+                            name = name or None  # (None: the raw line)
+                            j = number.setdefault(name, len(number))
+                            links.push_back(pair[int64_t, int32_t](j * nlit + <int>lit, g))
+                            field_links.push_back(pair[int64_t, int32_t](j, g))
+            for name in number:
+                self.fm_keys[k].append(name)
+                self.fm_bare[k].append(name[1:] if name and name.startswith("#") else None)
+            _table(links, len(number) * nlit, self.fm_pair_start[k], self.fm_lit_groups[k])
+            _table(field_links, len(number), self.fm_field_start[k], self.fm_field_groups[k])
+            sort(always.begin(), always.end())
+            for p in range(<Py_ssize_t>always.size()):
+                if p == 0 or always[p] != always[p - 1]:
+                    self.fm_always[k].push_back(always[p])
+            self.fm_on[k] = 1
+        self._reset()
+
+    def group_counts(self, int k, list lines not None, list fields not None) -> list:
+        """Field mode, scanner ``k``: for each group (in ``choose``'s order),
+        how many of the sample ``lines`` (with their decoded ``fields``,
+        dicts) hold it as field mode reads them."""
+        cdef Py_ssize_t i, size, g, ngroups = self.group_rule.size()
+        cdef const unsigned char* data
+        cdef vector[int32_t] counts
+        if not 0 <= k < <int>self.fm_on.size() or not self.fm_on[k]:
+            raise ValueError(f"scanner {k} is not in field mode")
+        if len(lines) != len(fields):
+            raise ValueError(f"{len(fields)} field sets for {len(lines)} lines")
+        counts.assign(ngroups, 0)
+        for i in range(len(lines)):
+            data = _data_of(lines[i], &size)
+            self._begin_line()
+            self._scan_fields(k, <dict?>fields[i], data, size)
+            for g in range(ngroups):
+                if self.group_seen[g] == self.stamp:
+                    counts[g] += 1
+        return [counts[g] for g in range(ngroups)]
+
+    @property
+    def field_mode(self) -> list:
+        """The typed scanners in field mode, and the fields each reads."""
+        return [(k, list(self.fm_keys[k])) for k in range(self.fm_on.size()) if self.fm_on[k]]
+
     @property
     def typed(self) -> int:
         """How many typed scanners are in use (0: none)."""
@@ -623,9 +854,14 @@ cdef class CandidateIndex:
         """``hits``: every rule the line is a candidate for (all of whose
         groups it holds; every rule with groups when it holds a widening
         spelling; every rule without groups)."""
+        self._finish_rules(self._scan_line(data, size))
+
+    cdef void _finish_rules(self, bint wide) noexcept:
+        """``hits`` after a line's scan: with every rule with groups when it
+        held a widening spelling (``wide``), and the rules without groups."""
         cdef int r
         cdef size_t k
-        if self._scan_line(data, size):
+        if wide:
             for r in range(self.nrules):
                 if self.rule_groups[r] and not (
                     self.rule_seen[r] == self.stamp and self.rule_count[r] == self.rule_groups[r]
@@ -645,7 +881,6 @@ cdef class CandidateIndex:
     cdef bint _count(self, int lit) noexcept:
         """Count the groups literal ``lit`` satisfies on the current line;
         True for a widening spelling (-1, or an id past the literals)."""
-        cdef int g, r
         cdef Py_ssize_t p
         cdef int32_t stamp = self.stamp
         if lit < 0 or lit >= self.nliterals:
@@ -657,18 +892,98 @@ cdef class CandidateIndex:
             self.counting[0][lit] += 1
             return False
         for p in range(self.cur_pair_start[lit], self.cur_pair_start[lit + 1]):
-            g = self.cur_lit_groups[p]
-            if self.group_seen[g] == stamp:
-                continue
-            self.group_seen[g] = stamp
-            r = self.group_rule[g]
-            if self.rule_seen[r] != stamp:
-                self.rule_seen[r] = stamp
-                self.rule_count[r] = 0
-            self.rule_count[r] += 1
-            if self.rule_count[r] == self.rule_groups[r]:
-                self.hits.push_back(r)
+            self._count_group(self.cur_lit_groups[p])
         return False
+
+    cdef void _count_pair(self, Py_ssize_t pair) noexcept:
+        """Field mode: count the groups a (field, literal) pair satisfies."""
+        cdef Py_ssize_t p
+        if self.pair_seen[pair] == self.stamp:
+            return
+        self.pair_seen[pair] = self.stamp
+        for p in range(self.cur_pair_start[pair], self.cur_pair_start[pair + 1]):
+            self._count_group(self.cur_lit_groups[p])
+
+    cdef inline void _count_group(self, int g) noexcept:
+        """Group ``g`` holds on the current line (once per line)."""
+        cdef int r
+        cdef int32_t stamp = self.stamp
+        if self.group_seen[g] == stamp:
+            return
+        self.group_seen[g] = stamp
+        r = self.group_rule[g]
+        if self.rule_seen[r] != stamp:
+            self.rule_seen[r] = stamp
+            self.rule_count[r] = 0
+        self.rule_count[r] += 1
+        if self.rule_count[r] == self.rule_groups[r]:
+            self.hits.push_back(r)
+
+    cdef bint _scan_fields(self, int k, dict fields, const unsigned char* line,
+                           Py_ssize_t line_size) noexcept:
+        """Field mode, scanner ``k``: count the groups the line's decoded
+        ``fields`` satisfy, each literal looked for in the values of the
+        fields it names only (free text in the raw ``line``, by the
+        scanner of the free-text literals, escapes read as characters);
+        True when a value holds a widening spelling.  A field whose value
+        cannot be read here (a ``#name`` with neither spelling, a value
+        that is not a string or not UTF-8) satisfies every group that names
+        it."""
+        cdef cm_literal_scanner* iface = self.typed_ifaces[k]
+        cdef bint join = iface.scan_at != NULL
+        cdef list keys = <list>self.fm_keys[k]
+        cdef list bare = <list>self.fm_bare[k]
+        cdef Py_ssize_t j, p, size
+        cdef PyObject* value
+        cdef const char* data
+        cdef const int32_t* fstart = self.fm_field_start[k].data()
+        cdef const int32_t* fgroups = self.fm_field_groups[k].data()
+        self.cur_pair_start = self.fm_pair_start[k].data()
+        self.cur_lit_groups = self.fm_lit_groups[k].data()
+        for p in range(<Py_ssize_t>self.fm_always[k].size()):
+            self._count_group(self.fm_always[k][p])
+        self.wide = False
+        if join:
+            self.joined.clear()
+            self.joined_ends.clear()
+        for j in range(len(keys)):
+            if join and j:
+                self.joined_ends.push_back(self.joined.size())
+                self.joined.push_back(10)
+            if keys[j] is None:  # free text: the raw line
+                self.cur_field = <int>j
+                if _escapes(line, line_size, NULL, 0) & ESCAPED:
+                    line = self._unescape(line, &line_size)
+                if self.fm_raw_iface.scan(self.fm_raw_iface.handle, <const char*>line, line_size,
+                                          _on_field_literal, <void*>self):
+                    return True
+                continue
+            value = PyDict_GetItem(fields, keys[j])
+            if value == NULL:
+                if bare[j] is None:
+                    continue  # no such field: none of its literals
+                value = PyDict_GetItem(fields, bare[j])
+            data = NULL
+            if value != NULL and PyUnicode_Check(value):
+                data = _utf8_or_null(value, &size)
+                if data == NULL:
+                    PyErr_Clear()
+            if data == NULL:
+                for p in range(fstart[j], fstart[j + 1]):
+                    self._count_group(fgroups[p])
+                continue
+            if join:
+                self.joined.insert(self.joined.end(), data, data + size)
+                continue
+            self.cur_field = <int>j
+            if iface.scan(iface.handle, data, size, _on_field_literal, <void*>self):
+                return True  # (cannot happen) a failed scan keeps the line
+        if join:  # one call: Hyperscan's start-up cost more than a short value's scan
+            self.joined_ends.push_back(self.joined.size())
+            if self.joined.size() and iface.scan_at(iface.handle, self.joined.data(), self.joined.size(),
+                             _on_joined_literal, <void*>self):
+                return True
+        return self.wide
 
     def use_scanner(self, scanner) -> None:
         """Find the literals with ``scanner`` (a ``cqlmatch._hsscan.LiteralScanner``
@@ -717,17 +1032,21 @@ cdef class CandidateIndex:
         """For each rule, the ascending indexes of the lines it is a candidate for."""
         return self.pairs(lines, range(self.nrules))[2]
 
-    def pairs(self, list lines not None, wanted=None) -> tuple:
+    def pairs(self, list lines not None, wanted=None, list fields=None) -> tuple:
         """``(starts, rules, lists)``: for line ``i``, the rules it is a
         candidate for are ``rules[starts[i]:starts[i + 1]]`` (C int buffers;
         rules without groups included, in no particular order); ``lists[r]``
         the ascending indexes of the lines rule ``r`` is a candidate for,
         for each rule ``r`` that ``wanted`` (a sequence of rule numbers)
-        names (the others' lists are empty)."""
+        names (the others' lists are empty).  ``fields[i]``: the dict of
+        fields decoded from line ``i``, which a line of a field-mode type
+        is read from (``use_field_mode``); without it such a line is
+        scanned whole."""
         self._ready()
         cdef Py_ssize_t n = len(lines), i, size, k
         cdef const unsigned char* data
-        cdef int r
+        cdef int r, mode
+        cdef object decoded
         cdef vector[int32_t] starts, rules
         cdef vector[char] want
         cdef list out = [[] for _ in range(self.nrules)]
@@ -737,11 +1056,22 @@ cdef class CandidateIndex:
                 if not 0 <= r < self.nrules:
                     raise ValueError(f"rule {r} of {self.nrules}")
                 want[r] = 1
+        if fields is not None and len(fields) != n:
+            raise ValueError(f"{len(fields)} field sets for {n} lines")
         for i in range(n):
             starts.push_back(rules.size())
             data = _data_of(lines[i], &size)
-            if not self._kept_rules(data, size):
-                self._line_rules(data, size)
+            decoded = None if fields is None else fields[i]
+            mode = self._kept_rules(data, size)
+            if mode >= 0 and type(decoded) is dict:
+                self._begin_line()
+                self._finish_rules(self._scan_fields(mode, <dict>decoded, data, size))
+            elif mode != -1:
+                self.cur_fields = decoded if type(decoded) is dict else None
+                try:
+                    self._line_rules(data, size)
+                finally:
+                    self.cur_fields = None
             for k in range(<Py_ssize_t>self.hits.size()):
                 r = self.hits[k]
                 rules.push_back(r)
@@ -761,8 +1091,13 @@ cdef class CandidateIndex:
         cdef const unsigned char* data
         cdef Py_ssize_t size
         data = _data_of(line, &size)
-        self._line_rules(data, size)
-        return not self.hits.empty()
+        self.defer = True
+        self.deferred = -1
+        try:
+            self._line_rules(data, size)
+        finally:
+            self.defer = False
+        return self.deferred >= 0 or not self.hits.empty()
 
     def scan_block(self, bytes block not None) -> tuple:
         """``(spans, lines)``: the ``(start, end)`` spans (LF excluded) of
@@ -775,22 +1110,44 @@ cdef class CandidateIndex:
         cdef const unsigned char* nl
         cdef list spans = []
         self._compact()
-        while True:
-            nl = <const unsigned char*>memchr(data + start, 10, size - start)
-            end = size if nl == NULL else nl - data
-            lines += 1
-            if not _framed(data + start, end - start):
-                spans.append((start, end))
-            else:
-                self._line_rules(data + start, end - start)
-                if not self.hits.empty():
+        self.defer = True
+        try:
+            while True:
+                nl = <const unsigned char*>memchr(data + start, 10, size - start)
+                end = size if nl == NULL else nl - data
+                lines += 1
+                if not _framed(data + start, end - start):
                     spans.append((start, end))
-                    if end == start or data[end - 1] != 13:  # (the reader drops a CR)
-                        self._keep(data + start, end - start)
-            if nl == NULL:
-                break
-            start = end + 1
+                else:
+                    self.deferred = -1
+                    self._line_rules(data + start, end - start)
+                    if self.deferred >= 0 or not self.hits.empty():
+                        spans.append((start, end))
+                        if end == start or data[end - 1] != 13:  # (the reader drops a CR)
+                            self._keep(data + start, end - start, self.deferred)
+                if nl == NULL:
+                    break
+                start = end + 1
+        finally:
+            self.defer = False
         return spans, lines
+
+
+cdef void _table(vector[pair[int64_t, int32_t]]& links, Py_ssize_t n, vector[int32_t]& start,
+                 vector[int32_t]& members) noexcept:
+    """``start``/``members``: for each key below ``n``, its distinct values
+    in ``links`` (key, value pairs), ascending."""
+    cdef Py_ssize_t p = 0, key, m = links.size()
+    sort(links.begin(), links.end())
+    start.clear()
+    members.clear()
+    for key in range(n):
+        start.push_back(members.size())
+        while p < m and links[p].first == key:
+            if members.size() == <size_t>start.back() or members.back() != links[p].second:
+                members.push_back(links[p].second)
+            p += 1
+    start.push_back(members.size())
 
 
 def _anchors(bytes key) -> tuple:

@@ -17,7 +17,7 @@ from cpython.pycapsule cimport PyCapsule_New
 from libc.stdlib cimport free, malloc
 from libcpp.vector cimport vector
 
-from literalscan cimport cm_found_fn, cm_literal_scanner
+from literalscan cimport cm_found_at_fn, cm_found_fn, cm_literal_scanner
 
 
 cdef extern from "hs/hs.h" nogil:
@@ -66,6 +66,32 @@ ctypedef struct _Call:
     void* ctx
 
 
+ctypedef struct _CallAt:
+    cm_found_at_fn found
+    void* ctx
+
+
+cdef int _on_match_at(unsigned int id, unsigned long long start, unsigned long long end,
+                      unsigned int flags, void* context) noexcept:
+    cdef _CallAt* call = <_CallAt*>context
+    call.found(call.ctx, id, <size_t>end)
+    return 0
+
+
+cdef int _scan_at(void* handle, const char* data, size_t size, cm_found_at_fn found,
+                  void* ctx) noexcept:
+    cdef LiteralScanner self = <LiteralScanner>handle
+    cdef _CallAt call
+    if size > 0xFFFFFFFF:
+        return -1
+    call.found = found
+    call.ctx = ctx
+    if hs_scan(self.db, data, <unsigned int>size, 0, self.scratch, _on_match_at,
+               &call) != HS_SUCCESS:
+        return -1
+    return 0
+
+
 cdef int _on_match(unsigned int id, unsigned long long start, unsigned long long end,
                    unsigned int flags, void* context) noexcept:
     cdef _Call* call = <_Call*>context
@@ -94,22 +120,24 @@ def version() -> str:
 cdef class LiteralScanner:
     """``LiteralScanner(patterns, ids=None, database=None)``: non-empty
     ``bytes``, pattern ``i`` reported as ``ids[i]`` (default ``i``);
-    ``database``: what ``serialize`` gave for the same patterns and ids,
-    loaded instead of compiling them (a ``ValueError`` when this Hyperscan
-    or this machine cannot use it).  A scan holds the GIL: one scratch
-    serves it."""
+    ``database``: what ``serialize`` gave for the same patterns, ids and
+    ``every``, loaded instead of compiling them (a ``ValueError`` when
+    this Hyperscan or this machine cannot use it); ``every``: report every
+    occurrence, and where it ends (the interface's ``scan_at``), not each
+    pattern once.  A scan holds the GIL: one scratch serves it."""
 
     cdef hs_database_t* db
     cdef hs_scratch_t* scratch
     cdef cm_literal_scanner iface
     cdef readonly int count
     cdef readonly long long max_id  # the largest id reported (-1: none)
+    cdef readonly bint every  # every occurrence reported, with where it ends
 
     def __cinit__(self):
         self.db = NULL
         self.scratch = NULL
 
-    def __init__(self, list patterns not None, ids=None, bytes database=None):
+    def __init__(self, list patterns not None, ids=None, bytes database=None, bint every=False):
         cdef vector[const char*] texts
         cdef vector[unsigned] flags, ids_
         cdef vector[size_t] lens
@@ -132,7 +160,7 @@ cdef class LiteralScanner:
                 raise ValueError(f"id {numbers[i]} out of range")
             texts.push_back(PyBytes_AS_STRING(pattern))
             lens.push_back(PyBytes_GET_SIZE(pattern))
-            flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH)
+            flags.push_back(HS_FLAG_CASELESS if every else HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH)
             ids_.push_back(numbers[i])
             self.max_id = max(self.max_id, numbers[i])
         if database is not None:
@@ -158,6 +186,11 @@ cdef class LiteralScanner:
         self.count = len(patterns)
         self.iface.handle = <void*>self
         self.iface.scan = _scan
+        if every:
+            self.iface.scan_at = _scan_at
+        else:
+            self.iface.scan_at = NULL
+        self.every = every
 
     def __dealloc__(self):
         if self.scratch != NULL:

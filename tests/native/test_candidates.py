@@ -7,6 +7,8 @@ as two bytes), or when the line holds a spelling of a character that
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -455,3 +457,143 @@ def test_typed_scanners_find_the_key_anywhere_in_a_long_line() -> None:
             assert [bool(x) for x in index.candidates([line])] == [False, True], line
             twice = line[:-1] + b',"event_simpleName":"ProcessRollup2"}'
             assert [bool(x) for x in index.candidates([twice])] == [True, True], twice
+
+
+# --- field mode -------------------------------------------------------------------------------
+
+FIELD_NAMES = ["CommandLine", "ImageFileName", "#event_simpleName", "event_platform", ""]
+VALUE_PIECES = ["cmd.exe", "CMD", "powershell", "-enc", "ab", "c", " ", "\u212a", "win", "x"]
+
+
+def _field_mode_index(literals, rules, fields, every: bool) -> CandidateIndex:
+    """An index whose ProcessRollup2 lines are read in field mode, the
+    others (and a line without a type) scanned whole; ``every``: its
+    scanner reports every occurrence (a line's values are scanned joined),
+    else each field's value is scanned alone."""
+    index = make_index(literals, rules, "hyperscan")
+    full = literal_scanner(index.scan_patterns, every=every)
+    index.use_typed_scanners("event_simpleName", {"processrollup2": 0}, [full], -1)
+    free = sorted(
+        {
+            x
+            for r, groups in enumerate(rules)
+            for g, names in zip(groups, fields[r], strict=True)
+            for x, n in zip(g, names, strict=True)
+            if "" in n
+        }
+    )
+    ids = free + list(range(index.nliterals, len(index.scan_patterns)))
+    raw = literal_scanner([index.scan_patterns[i] for i in ids], ids)
+    index.use_field_mode([0], fields, raw)
+    assert index.field_mode and index.field_mode[0][0] == 0
+    return index
+
+
+def _held(literal: bytes, names, event: dict, line: bytes) -> bool:
+    """Whether field mode must count ``literal``: in the value of one of
+    its fields (``#name`` also read as ``name``), in the line for free text."""
+    for name in names:
+        if not name:
+            if literal.lower() in as_scanned(line).lower():
+                return True
+            continue
+        value = event.get(name)
+        if value is None and name.startswith("#"):
+            value = event.get(name[1:])
+        if isinstance(value, str) and literal.lower() in value.encode().lower():
+            return True
+    return False
+
+
+def _wide(event: dict, line: bytes, fields) -> bool:
+    """Whether field mode finds a letter ``(?i)`` folds onto ASCII: in the
+    value of a field some literal names, or in the raw line when some
+    literal is free text (a value of another field does not count)."""
+    names = {n for rule in fields for group in rule for names in group for n in names}
+    if "" in names and any(w.lower() in line.lower() for w in WIDENING):
+        return True
+    values = [event.get(n, event.get(n[1:]) if n.startswith("#") else None) for n in names if n]
+    return any(isinstance(v, str) and "\u212a" in v for v in values)
+
+
+@pytest.mark.skipif(literal_scanner([b"x"]) is None, reason="field mode needs Hyperscan")
+@pytest.mark.parametrize("every", [True, False])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rules=rules_strategy,
+    names=st.data(),
+    events=st.lists(
+        st.dictionaries(
+            st.sampled_from(["CommandLine", "ImageFileName", "event_platform", "Other"]),
+            st.lists(st.sampled_from(VALUE_PIECES), max_size=5).map("".join),
+            max_size=4,
+        ),
+        max_size=8,
+    ),
+)
+def test_field_mode_finds_each_literal_in_its_own_field(every, rules, names, events) -> None:
+    """A line of a field-mode type is kept by the shared prefilter without
+    a scan, and given its decoded fields, a rule is a candidate for it when
+    each group has a literal in the value of a field that literal names (a
+    free-text one anywhere in the raw line), or when a value holds a letter
+    ``(?i)`` folds onto ASCII; without its fields the line is scanned whole,
+    which never leaves out more."""
+    fields = [
+        [
+            [names.draw(st.lists(st.sampled_from(FIELD_NAMES), min_size=1, max_size=2)) for _ in g]
+            for g in groups
+        ]
+        for groups in rules
+    ]
+    index = _field_mode_index(LITERALS, rules, fields, every)
+    decoded = [{"event_simpleName": "ProcessRollup2", **e} for e in events]
+    lines = [json.dumps(e).encode() for e in decoded]
+    if lines:
+        spans, _ = index.scan_block(b"\n".join(lines))
+        assert len(spans) == len(lines)
+    got = index.pairs(lines, range(len(rules)), decoded)[2]
+    for r, groups in enumerate(rules):
+        want = [
+            i
+            for i, (event, line) in enumerate(zip(decoded, lines, strict=True))
+            if not groups
+            or _wide(event, line, fields)
+            or all(
+                any(
+                    _held(LITERALS[x], n, event, line) for x, n in zip(g, fields[r][k], strict=True)
+                )
+                for k, g in enumerate(groups)
+            )
+        ]
+        assert got[r] == want
+    whole = index.pairs(lines, range(len(rules)))[2]
+    assert all(set(a) <= set(b) for a, b in zip(got, whole, strict=True))
+
+
+@pytest.mark.skipif(literal_scanner([b"x"]) is None, reason="field mode needs Hyperscan")
+@pytest.mark.parametrize("every", [True, False])
+def test_field_mode_reads_what_it_cannot_check_as_held(every) -> None:
+    """A ``#name`` field read under ``name``; a value that is not a string,
+    or a ``#name`` under neither spelling, holds every literal of its
+    field; a field the event lacks holds none; lines of other types are
+    scanned as before."""
+    literals = [b"processrollup2", b"cmd.exe", b"win"]
+    rules = [[[0]], [[1]], [[2]]]
+    fields = [[[("#event_simpleName",)]], [[("ImageFileName",)]], [[("#platform",)]]]
+    index = _field_mode_index(literals, rules, fields, every)
+    events = [
+        {"event_simpleName": "ProcessRollup2", "ImageFileName": 12, "platform": "Lin"},
+        {"event_simpleName": "ProcessRollup2", "CommandLine": "cmd.exe"},
+        {"event_simpleName": "ProcessRollup2", "#platform": "Win"},
+    ]
+    lines = [json.dumps({**e, "ImageFileName": "x"}).encode() for e in events]
+    assert index.pairs(lines, range(3), events)[2] == [[0, 1, 2], [0], [1, 2]]
+    other = [b'{"event_simpleName":"DnsRequest","a":"cmd.exe"}']
+    assert index.scan_block(other[0])[0] == [(0, len(other[0]))]
+    assert index.pairs(other, range(3), [{"event_simpleName": "DnsRequest"}])[2] == [[], [0], []]
+    with pytest.raises(ValueError, match="field sets"):
+        index.pairs(lines, range(3), events[:1])
+    with pytest.raises(ValueError, match="do not match"):
+        index.use_field_mode([0], [[[()]], [[()]], []])

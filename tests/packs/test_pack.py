@@ -114,6 +114,22 @@ def test_corpus_rules_as_one_pack_agree_with_single_runs(telemetry) -> None:
     check_against_single_runs(subset, str(telemetry), engines=("reference",))
 
 
+def test_field_mode_gives_each_corpus_rule_its_own_hits(telemetry, monkeypatch) -> None:
+    """With ProcessRollup2 read in field mode (its lines kept unscanned,
+    the candidates found in the decoded fields each literal names), every
+    rule still has the hits it has alone, in one process and in two."""
+    from cqlmatch.packs import run
+
+    if run.literal_scanner([b"x"]) is None:
+        pytest.skip("field mode needs Hyperscan")
+    monkeypatch.setattr(run, "FIELD_MODE_RULES", 5)
+    pack = compile_pack(PackSource("corpus", corpus_rules(120)))
+    check_against_single_runs(pack, str(telemetry), engines=("vm",))
+    index = pack.candidates()
+    assert index.adapted and index.index.field_mode  # (ProcessRollup2's scanner)
+    assert list(pack.run(str(telemetry), workers=2)) == list(pack.run(str(telemetry), workers=1))
+
+
 def test_hits_come_by_event_then_by_rule_with_rule_fields() -> None:
     source = PackSource(
         "p",

@@ -134,10 +134,11 @@ def test_a_built_pack_keeps_its_literal_scanner(tmp_path, telemetry, monkeypatch
     calls: list[bool] = []
     real = run.literal_scanner
 
-    def spy(patterns, ids=None, database=None):
+    def spy(patterns, ids=None, database=None, every=False):
         if ids is None:  # the scanner of every literal (typed ones name their ids)
+            assert every  # (field mode scans a line's values joined with it)
             calls.append(database is not None)
-        return real(patterns, ids, database)
+        return real(patterns, ids, database, every)
 
     monkeypatch.setattr(run, "literal_scanner", spy)
     want = list(compiled.run(str(telemetry), workers=1))

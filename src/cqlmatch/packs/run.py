@@ -24,6 +24,7 @@ input, held in memory.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from collections import defaultdict
@@ -41,7 +42,7 @@ from ..functions.partials import StageState, stage_state
 from ..ingest.decode import Decoder
 from ..ingest.prefilter import checkable
 from ..ingest.sources import as_inputs
-from ..lang.events import Event
+from ..lang.events import Event, flatten
 from ..limits import MAX_LINE_BYTES
 from ..runtime.engine import VMEngine
 from ..runtime.query import ON_ERROR, read_inputs
@@ -356,6 +357,9 @@ class Candidates:
         self.adapted = False
         self.full_scanner: Any = None  # the scanner of every literal (None: the automaton)
         self.typed = True  # a scanner per event type (``use_typed_scanners``) once adapted
+        self.field_mode = True  # types whose lines are nearly all kept: read from their fields
+        # (group set, group, literal) -> the fields the literal is looked for in
+        self.named: dict[tuple[int, tuple[int, ...], int], tuple[str, ...]] = {}
         self._rules = rules
         self._prelinked = prelinked
 
@@ -367,12 +371,15 @@ class Candidates:
             return None
         return LinkedRules(self._rules, self.shape_of, len(self.shapes), self._prelinked)
 
-    def pairs(self, lines: list[Any], wanted: list[int]) -> tuple[Any, Any, list[list[int]]]:
-        """``CandidateIndex.pairs`` over ``lines``: each line's group sets,
-        and the lines of each group set ``wanted`` names."""
+    def pairs(
+        self, lines: list[Any], wanted: list[int], fields: list[Any] | None = None
+    ) -> tuple[Any, Any, list[list[int]]]:
+        """``CandidateIndex.pairs`` over ``lines`` (``fields``: the fields
+        decoded from each): each line's group sets, and the lines of each
+        group set ``wanted`` names."""
         if not self.adapted:
             self.adapt(lines)
-        return self.index.pairs(lines, wanted)
+        return self.index.pairs(lines, wanted, fields)
 
     def lists(self, lines: list[Any]) -> list[list[int]]:
         """For each group set, the ascending indexes of the lines it admits."""
@@ -412,10 +419,145 @@ class Candidates:
             ]
             chosen.append(keep)
         self.index.choose(chosen)
-        if self.full_scanner is not None:
-            # The scanner of every literal stays (literals no chosen group
-            # names count towards nothing): lines of no known type use it.
-            self.use_typed_scanners(chosen)
+        if self.full_scanner is None:
+            return
+        kept = self._field_mode_keys() if self.field_mode and self.typed else set()
+        # Sets read only on lines of field-mode types: their groups are
+        # ranked again as field mode reads them (each literal in its own
+        # field's value, where ``lin`` in ``event_platform`` rules out what
+        # it did not in the whole line).
+        field_only = [s for s, keys in enumerate(self._shape_keys) if keys and keys <= kept]
+        if field_only:
+            for shape in field_only:
+                chosen[shape] = [list(g) for g in self.shapes[shape]]
+            self.index.choose(chosen)
+        # The scanner of every literal stays (literals no chosen group
+        # names count towards nothing): lines of no known type use it.
+        types = self.use_typed_scanners(chosen, kept)
+        if not types or not kept:
+            return
+        modes = self.use_field_mode(chosen, types, kept)
+        if modes and field_only:
+            chosen = self._ranked_in_fields(chosen, field_only, types, modes, sample)
+            self.index.choose(chosen)
+            self.use_field_mode(chosen, types, kept)
+
+    def _ranked_in_fields(
+        self,
+        chosen: list[list[list[int]]],
+        field_only: list[int],
+        types: dict[str, int],
+        modes: list[int],
+        sample: list[Any],
+    ) -> list[list[list[int]]]:
+        """``chosen`` with the groups of the sets ``field_only`` chosen again
+        as ``adapt`` does (``TELLING_GROUPS``), ranked by how many of the
+        sample's lines of their types hold them as field mode reads them
+        (the sample decoded with ``json``: a line it cannot read is left
+        out; the ranking only changes how many rules run, never a hit)."""
+        by_key = self._sample_by_key(sample) or {}
+        counts: list[int] | None = None
+        lines_of: dict[int, int] = {}
+        for k in modes:
+            lines, dicts = [], []
+            for key, which in types.items():
+                if which != k:
+                    continue
+                for line in by_key.get(key, ()):
+                    try:
+                        item = json.loads(line)
+                        if isinstance(item, dict):
+                            dicts.append(flatten(item))
+                            lines.append(line)
+                    except ValueError:
+                        continue
+            lines_of[k] = len(lines)
+            held = self.index.group_counts(k, lines, dicts)
+            counts = held if counts is None else [a + b for a, b in zip(counts, held, strict=True)]
+        if counts is None:
+            return chosen
+        first = [0]
+        for groups in chosen:
+            first.append(first[-1] + len(groups))
+        out = list(chosen)
+        for shape in field_only:
+            keys = self._shape_keys[shape] or frozenset()
+            total = sum(lines_of.get(k, 0) for k in {types[key] for key in keys if key in types})
+            if not total:
+                continue
+            ranked = sorted(
+                ((counts[first[shape] + n], g) for n, g in enumerate(chosen[shape])),
+                key=lambda pair: (pair[0], len(pair[1])),
+            )
+            out[shape] = [
+                g
+                for n, (lines_held, g) in enumerate(ranked[:TELLING_GROUPS])
+                if n == 0 or 2 * lines_held <= total
+            ]
+        return out
+
+    def _field_mode_keys(self) -> set[str]:
+        """The event types read in field mode: those that at least
+        ``FIELD_MODE_RULES`` rules, and ``FIELD_MODE_SHARE`` of the pack's,
+        name in their routes (types named by the same rules are judged
+        together, such as ``SyntheticProcessRollup2`` with
+        ``ProcessRollup2``).  So many rules keep nearly every line of the
+        type (the 1,358 Sigma rules on ``ProcessRollup2`` kept all of them).
+        The choice reads the rules, not the lines: every part of a split
+        input keeps the same lines, so the counts are one pass's."""
+        shapes_of: dict[str, set[int]] = {}
+        for shape, keys in enumerate(self._shape_keys):
+            for key in keys or ():
+                shapes_of.setdefault(key, set()).add(shape)
+        classes: dict[frozenset[int], list[str]] = {}
+        for key, shapes in shapes_of.items():
+            classes.setdefault(frozenset(shapes), []).append(key)
+        found: set[str] = set()
+        for keys in classes.values():
+            named = sum(
+                1 for rule in self._rules if rule.route is not None and rule.route.keys & set(keys)
+            )
+            if named >= FIELD_MODE_RULES and named >= FIELD_MODE_SHARE * len(self._rules):
+                found.update(keys)
+        return found
+
+    def use_field_mode(
+        self, chosen: list[list[list[int]]], types: dict[str, int], keys: set[str]
+    ) -> list[int]:
+        """Field mode (``CandidateIndex.use_field_mode``) for the typed
+        scanners of the event types ``keys`` (those only they use): their
+        lines are decoded unscanned, and their candidates come from the
+        values of the fields the literals name (free-text literals from
+        the raw line, by a scanner of their own)."""
+        others = {k for key, k in types.items() if key not in keys}
+        modes = sorted({k for key, k in types.items() if key in keys} - others)
+        if not modes:
+            return []
+        # The field names of the literals of the sets these types' lines may keep.
+        named = self.named
+        fields: list[Any] = [
+            None
+            if shape_keys is not None and not shape_keys & keys
+            else [[named.get((shape, tuple(g), x), ("",)) for x in g] for g in groups]
+            for shape, (groups, shape_keys) in enumerate(zip(chosen, self._shape_keys, strict=True))
+        ]
+        free = sorted(
+            {
+                x
+                for groups, names_of in zip(chosen, fields, strict=True)
+                if names_of is not None
+                for g, names in zip(groups, names_of, strict=True)
+                for x, where in zip(g, names, strict=True)
+                if "" in where
+            }
+        )
+        raw = None
+        if free:
+            index = self.index
+            ids = free + list(range(index.nliterals, len(index.scan_patterns)))
+            raw = literal_scanner([index.scan_patterns[i] for i in ids], ids)
+        self.index.use_field_mode(modes, fields, raw)
+        return modes
 
     @cached_property
     def _shape_keys(self) -> list[frozenset[str] | None]:
@@ -436,23 +578,34 @@ class Candidates:
         when the routes read more than one field).  A line's type is read
         from its raw text (a sample only: a line read wrongly changes
         which groups are looked for, never a hit)."""
+        by_key = self._sample_by_key(sample)
+        if by_key is None:
+            return None
+        counts = {key: self.index.literal_counts(lines) for key, lines in by_key.items()}
+        return counts, {key: len(lines) for key, lines in by_key.items()}
+
+    def _sample_by_key(self, sample: list[Any]) -> dict[str, list[bytes]] | None:
+        """``sample``'s lines by the route key of their event type, read
+        from the raw text (None when the routes read more than one field;
+        lines whose type is not read so are left out)."""
         fields = {rule.route.field for rule in self._rules if rule.route is not None}
         if len(fields) != 1:
             return None
         pattern = re.compile(
             rb'"#?' + re.escape(fields.pop().lstrip("#").encode("utf-8")) + rb'"\s*:\s*"([^"\\]*)"'
         )
-        by_key: dict[str, list[Any]] = {}
+        by_key: dict[str, list[bytes]] = {}
         for line in sample:
             raw = line if isinstance(line, bytes) else str(line).encode("utf-8", "surrogatepass")
             found = pattern.search(raw)
             if found is not None:
                 key = route_key(found.group(1).decode("utf-8", "replace"))
                 by_key.setdefault(key, []).append(raw)
-        counts = {key: self.index.literal_counts(lines) for key, lines in by_key.items()}
-        return counts, {key: len(lines) for key, lines in by_key.items()}
+        return by_key
 
-    def use_typed_scanners(self, chosen: list[list[list[int]]]) -> None:
+    def use_typed_scanners(
+        self, chosen: list[list[list[int]]], full: set[str] | frozenset[str] = frozenset()
+    ) -> dict[str, int] | None:
         """A scanner per event type of the rules' routes, looking for the
         literals of the ``chosen`` groups of the rules that type's events
         can reach (the rules without a route included); a line so scanned
@@ -461,10 +614,13 @@ class Candidates:
         most literals: the scanner of every literal also looks for those no
         chosen group names, the ones most lines hold (over the
         ``ProcessRollup2`` lines of 50,000 realistic events: 245M
-        instructions with it, 173M with their own, callgrind)."""
+        instructions with it, 173M with their own, callgrind).  The types
+        ``full`` (field mode: their lines are scanned only rarely, their
+        fields' values instead) use the scanner of every literal, compiled
+        already, restricted to their rules."""
         fields = {rule.route.field for rule in self._rules if rule.route is not None}
         if len(fields) != 1 or not self.typed:
-            return
+            return None
         index = self.index
         literals_of = [{x for g in chosen[shape] for x in g} for shape in self.shape_of]
         unrouted: set[int] = set()
@@ -481,7 +637,7 @@ class Candidates:
                     shapes_of.setdefault(key, set()).add(shape)
         widening = list(range(index.nliterals, len(index.scan_patterns)))
         sets = [frozenset(unrouted)]
-        sets += [frozenset(unrouted | literals) for literals in by_key.values()]
+        sets += [frozenset(unrouted | x) for key, x in by_key.items() if key not in full]
         # Hyperscan compiles without the GIL: two at a time, the largest first.
         own = sorted(set(sets), key=lambda ids: (-len(ids), sorted(ids)))
 
@@ -491,12 +647,13 @@ class Candidates:
 
         with ThreadPoolExecutor(COMPILERS) as pool:
             compiled = dict(zip(own, pool.map(compile_set, own), strict=True))
+        compiled[None] = self.full_scanner
         scanners: list[Any] = []
         admitted: list[list[int]] = []
-        made: dict[tuple[frozenset[int], frozenset[int]], int] = {}
+        made: dict[tuple[frozenset[int] | None, frozenset[int]], int] = {}
 
-        def scanner_of(literals: set[int], shapes: set[int]) -> int:
-            ids = frozenset(literals)
+        def scanner_of(literals: set[int] | None, shapes: set[int]) -> int:
+            ids = None if literals is None else frozenset(literals)
             key = (ids, frozenset(shapes))
             if key not in made:
                 made[key] = len(scanners)
@@ -506,12 +663,15 @@ class Candidates:
 
         untyped = scanner_of(unrouted, unrouted_shapes)
         types = {
-            key: scanner_of(unrouted | literals, unrouted_shapes | shapes_of[key])
+            key: scanner_of(
+                None if key in full else unrouted | literals, unrouted_shapes | shapes_of[key]
+            )
             for key, literals in by_key.items()
         }
         if any(s is None for s in scanners):
-            return
+            return None
         index.use_typed_scanners(fields.pop(), types, scanners, untyped, admitted)
+        return types
 
     def adapt_block(self, block: bytes) -> None:
         """``adapt`` on the first lines of a block of LF-separated lines."""
@@ -538,6 +698,8 @@ def _summed(counts: dict[str, list[int]], keys: frozenset[str], size: int) -> li
 
 
 TELLING_GROUPS = 3  # groups of a set the index looks for once adapted
+FIELD_MODE_RULES = 100  # rules naming a type that put it in field mode, at least
+FIELD_MODE_SHARE = 0.25  # and that share of the pack's rules
 COMPILERS = 2  # threads compiling typed scanners
 ADAPT_SAMPLE = 2000  # lines whose literals choose them
 
@@ -556,34 +718,65 @@ def candidate_index(
     literals: dict[bytes, int] = {}
     shapes: dict[tuple[tuple[int, ...], ...], int] = {}
     shape_of: list[int] = []
+    fields = pack_fields(rules)
+    decoded = None if fields is None else frozenset(fields)
+    read: dict[str, str] = {}  # a literal's field -> where field mode looks (``_field_read``)
+    # (group set, group, literal) -> the fields it was found in, over the rules
+    named: dict[tuple[int, tuple[int, ...], int], set[str]] = {}
     for rule in rules:
-        groups = set()
+        groups: dict[tuple[int, ...], list[tuple[int, str]]] = {}
         if not rule.plan.reads_source:
             for group in rule.prefilter:
                 if group and all(checkable(literal.text) for literal in group):
-                    texts = sorted({literal.text.lower().encode("ascii") for literal in group})
-                    groups.add(tuple(sorted(literals.setdefault(t, len(literals)) for t in texts)))
-        shape_of.append(shapes.setdefault(tuple(sorted(groups)), len(shapes)))
+                    ids = [
+                        (literals.setdefault(x.text.lower().encode("ascii"), len(literals)), x)
+                        for x in group
+                    ]
+                    key = tuple(sorted({i for i, _ in ids}))
+                    found = groups.setdefault(key, [])
+                    for i, x in ids:
+                        where = read.get(x.field)
+                        if where is None:
+                            where = read[x.field] = _field_read(x.field, decoded)
+                        found.append((i, where))
+        shape = shapes.setdefault(tuple(sorted(groups)), len(shapes))
+        shape_of.append(shape)
+        for key, found in groups.items():
+            for i, field in found:
+                named.setdefault((shape, key, i), set()).add(field)
     if not literals:
         return None
     groups_of = [[list(g) for g in shape] for shape in shapes]
     index = CandidateIndex(list(literals), groups_of)
     full = None
     if scanner is not None and scanner[0] == patterns_key(index.scan_patterns):
-        full = literal_scanner(index.scan_patterns, database=scanner[1])
+        full = literal_scanner(index.scan_patterns, database=scanner[1], every=True)
     if full is None:
-        full = literal_scanner(index.scan_patterns)
+        # Every occurrence, where it ends: field mode scans a line's values
+        # joined, in one call (``CandidateIndex.use_field_mode``).
+        full = literal_scanner(index.scan_patterns, every=True)
     candidates = Candidates(index, groups_of, shape_of, rules, prelinked)
+    candidates.named = {key: tuple(sorted(names)) for key, names in named.items()}
     if full is not None:
         index.use_scanner(full)
         candidates.full_scanner = full
     return candidates
 
 
+def _field_read(field: str, decoded: frozenset[str] | None) -> str:
+    """The field a literal is looked for in by field mode: its own, or ""
+    (it holds on every line) when it is free text or a field the pack's
+    decoding may leave out (``pack_fields``; a tag such as
+    ``#event_simpleName`` is read under either name, or holds)."""
+    if not field or decoded is None or field in decoded or field.startswith(("#", "@")):
+        return field
+    return ""
+
+
 def patterns_key(patterns: list[bytes]) -> str:
     """What a stored scanner is checked against: the SHA-256 of its
-    patterns, in order."""
-    digest = hashlib.sha256()
+    patterns, in order, and of how it reports them (every occurrence)."""
+    digest = hashlib.sha256(b"every occurrence\0")
     for pattern in patterns:
         digest.update(len(pattern).to_bytes(4, "little") + pattern)
     return digest.hexdigest()
@@ -599,18 +792,21 @@ def scanner_database(index: Candidates | None) -> tuple[str, bytes] | None:
 
 
 def literal_scanner(
-    patterns: list[bytes], ids: list[int] | None = None, database: bytes | None = None
+    patterns: list[bytes],
+    ids: list[int] | None = None,
+    database: bytes | None = None,
+    every: bool = False,
 ) -> Any:
-    """Hyperscan over ``patterns`` (reported as ``ids``; ``cqlmatch._hsscan``),
-    the faster way to find many literals, or None where it was not built
-    (no libhyperscan), or where ``database`` (what ``serialize`` gave)
-    cannot be used here."""
+    """Hyperscan over ``patterns`` (reported as ``ids``; ``cqlmatch._hsscan``;
+    ``every``: each occurrence, with where it ends), the faster way to find
+    many literals, or None where it was not built (no libhyperscan), or
+    where ``database`` (what ``serialize`` gave) cannot be used here."""
     try:
         from .._hsscan import LiteralScanner
     except ImportError:
         return None
     try:
-        return LiteralScanner(patterns, ids, database)
+        return LiteralScanner(patterns, ids, database, every)
     except ValueError:
         if database is None:
             raise
@@ -642,7 +838,7 @@ def batch_hits(
             lists = index.lists(lines)
         else:
             alone = [index.shape_of[o] for o in range(len(runs)) if o not in linked.position]
-            starts, shapes, lists = index.pairs(lines, alone)
+            starts, shapes, lists = index.pairs(lines, alone, [event.fields for event in batch])
             stats = [run.stats for run in runs]
             for i, order in linked.hits(batch, starts, shapes, stats):
                 found.append((i, order, runs[order], batch[i]))
