@@ -89,7 +89,15 @@ SCOPE_BELOW = 8
 def checkable(literal: str) -> bool:
     """Whether raw-byte search can rule out ``literal``: printable ASCII
     without ``"`` and ``\\``, which JSON always escapes."""
-    return bool(literal) and all(" " <= c <= "~" and c not in '"\\' for c in literal)
+    # (ASCII and printable is U+0020-U+007E; str methods, as a pack checks
+    # tens of thousands of literals when it loads)
+    return (
+        bool(literal)
+        and literal.isascii()
+        and literal.isprintable()
+        and '"' not in literal
+        and "\\" not in literal
+    )
 
 
 def _literal(item: Literal | str) -> Literal:

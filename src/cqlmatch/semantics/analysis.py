@@ -137,6 +137,8 @@ class _Analyser:
             groups = set(translate(pattern, flags).group_fields)
         except RegexError:
             return path
+        if not groups:
+            return path  # (most regexes: no copy of the path for them)
         return replace(path, present=path.present | groups, assigned=path.assigned | groups)
 
     def call(self, binding, node: A.Node, paths: list[Path]) -> list[Path] | None:
@@ -215,6 +217,8 @@ class _Analyser:
                     if not types:
                         return []
                     return [replace(path, present=present, types=types)]
+            if node.field in path.present:
+                return [path]  # (nothing new: Sigma rules test one field many times)
             return [replace(path, present=present, types=types)]
         if isinstance(node, A.Call):
             binding = self.checked.bindings.get(id(node))
