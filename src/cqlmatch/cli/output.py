@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from typing import TextIO
 
 from ..limits import MAX_CELL
+
+WRITE_ROWS = 1024  # rows per write of NDJSON output
 
 
 def columns_of(rows: list[dict[str, str]], named: tuple[str, ...] = ()) -> list[str]:
@@ -23,16 +26,22 @@ def write_rows(rows: list[dict[str, str]], fmt: str, out: TextIO) -> None:
     """``rows`` in ``fmt``; the columns of CSV and tables follow the query's
     ``select()``/``table()`` when ``rows`` is a ``Result`` that names them."""
     named = tuple(getattr(rows, "columns", ()))
+    # Written in chunks of WRITE_ROWS rows, not a write per row or per JSON
+    # token: standard output is unbuffered under PYTHONUNBUFFERED and
+    # line-buffered on a terminal, where each write is a system call.
     if fmt == "json":
-        json.dump(rows, out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "ndjson":
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        dumps = json.dumps
+        for start in range(0, len(rows), WRITE_ROWS):
+            chunk = rows[start : start + WRITE_ROWS]
+            out.write("".join(dumps(row, ensure_ascii=False) + "\n" for row in chunk))
     elif fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=columns_of(rows, named), lineterminator="\n")
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=columns_of(rows, named), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
+        out.write(text.getvalue())
     elif fmt == "table":
         out.write(render_table(rows, named))
     else:
