@@ -69,7 +69,7 @@ import pickle
 import signal
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from multiprocessing.reduction import ForkingPickler
@@ -208,12 +208,7 @@ class WorkerPool:
                     self._send(worker, (func, task))
                     index_of[worker] = sent
                     sent += 1
-                while wanted in done:
-                    ok, value = done.pop(wanted)
-                    wanted += 1
-                    if not ok:
-                        raise value
-                    yield value
+                wanted = yield from _in_order(done, wanted)
                 if not more and wanted == sent:
                     return
                 if self._closed:  # shut down while this generator was paused
@@ -244,12 +239,7 @@ class WorkerPool:
             wanted = 0
             mine = True  # the parent still finds tasks in the queue
             while True:
-                while wanted in done:
-                    ok, value = done.pop(wanted)
-                    wanted += 1
-                    if not ok:
-                        raise value
-                    yield value
+                wanted = yield from _in_order(done, wanted)
                 if wanted == len(tasks):
                     return
                 if self._closed:  # shut down while this generator was paused
@@ -402,6 +392,19 @@ def _serve(
                 return
         if not _reply(conn, _EMPTY):
             return
+
+
+def _in_order(done: dict[int, tuple[bool, Any]], wanted: int) -> Generator[Any, None, int]:
+    """The results in ``done`` (position -> (ok, result or error)) from
+    position ``wanted`` on, as long as they follow each other, a failed
+    task's error raised at its place; returns the next position wanted."""
+    while wanted in done:
+        ok, value = done.pop(wanted)
+        wanted += 1
+        if not ok:
+            raise value
+        yield value
+    return wanted
 
 
 def _take(queue: Connection) -> int | None:
