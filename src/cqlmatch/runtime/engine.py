@@ -213,8 +213,9 @@ class VMEngine:
 
     def finish(self, table: GroupTable) -> list[Event]:
         """The rows of a complete group table through the stages after groupBy
-        (or the aggregates alone that made it).  A sort() by a count output right after it picks its rows from the
-        table's counts (the same order: counts are numbers, never missing)."""
+        (or the aggregates alone that made it).  A sort() by a count output
+        right after it picks its rows from the table's counts (the same
+        order: counts are numbers, never missing)."""
         stages = self._after
         group = self.program.group
         if group is not None and not group.keys and table.size == 0:
