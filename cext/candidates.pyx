@@ -46,7 +46,7 @@ remembered instead of scanning it again.
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cython.operator cimport dereference
-from libc.stdint cimport int32_t
+from libc.stdint cimport int32_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy
 from libcpp.string cimport string
 from libcpp.unordered_map cimport unordered_map
@@ -64,6 +64,8 @@ cdef extern from "Python.h":
     # (the same, returning NULL with the error left for the caller to clear)
     const char* _utf8_or_null "PyUnicode_AsUTF8AndSize" (PyObject* o, Py_ssize_t* size)
     PyObject* PyDict_GetItem(object d, object key)
+    PyObject* PyList_GET_ITEM(object o, Py_ssize_t i)
+    PyObject* PyTuple_GET_ITEM(object o, Py_ssize_t i)
     bint PyUnicode_Check(PyObject* o)
     void PyErr_Clear()
 
@@ -214,6 +216,11 @@ cdef class CandidateIndex:
     cdef readonly list chosen  # the groups ``choose`` was given
     cdef int cur_field  # the field being scanned (field mode)
     cdef dict cur_fields  # the decoded fields of the line ``pairs`` reads (None: none)
+    # Or its row of decoded columns (``pairs`` given columns; -1: none), and
+    # per field-mode scanner and field, the column holding it (-1: none).
+    cdef tuple cur_columns
+    cdef Py_ssize_t cur_row
+    cdef vector[vector[int]] fm_cols
     cdef bint defer  # the shared prefilter: keep field-mode lines unscanned
     cdef int deferred  # the field-mode scanner of the line just kept unscanned (-1: none)
 
@@ -231,6 +238,7 @@ cdef class CandidateIndex:
         self.fm_keys = []
         self.fm_bare = []
         self.cur_fields = None
+        self.cur_row = -1
         self.defer = False
         self.deferred = -1
         self._forget()
@@ -540,6 +548,8 @@ cdef class CandidateIndex:
             if typed >= 0 and self.fm_on.size() and self.fm_on[typed]:
                 if self.cur_fields is not None:
                     return self._scan_fields(typed, self.cur_fields, data, size)
+                if self.cur_row >= 0:
+                    return self._scan_fields(typed, None, data, size)
                 if self.defer:
                     self.deferred = typed
                     return False
@@ -928,12 +938,14 @@ cdef class CandidateIndex:
         True when a value holds a widening spelling.  A field whose value
         cannot be read here (a ``#name`` with neither spelling, a value
         that is not a string or not UTF-8) satisfies every group that names
-        it."""
+        it.  ``fields`` None: the values are row ``cur_row`` of ``cur_columns``
+        (``fm_cols``: a field no column holds cannot be read)."""
         cdef cm_literal_scanner* iface = self.typed_ifaces[k]
         cdef bint join = iface.scan_at != NULL
         cdef list keys = <list>self.fm_keys[k]
         cdef list bare = <list>self.fm_bare[k]
         cdef Py_ssize_t j, p, size
+        cdef int col
         cdef PyObject* value
         cdef const char* data
         cdef const int32_t* fstart = self.fm_field_start[k].data()
@@ -958,11 +970,20 @@ cdef class CandidateIndex:
                                           _on_field_literal, <void*>self):
                     return True
                 continue
-            value = PyDict_GetItem(fields, keys[j])
-            if value == NULL:
-                if bare[j] is None:
-                    continue  # no such field: none of its literals
-                value = PyDict_GetItem(fields, bare[j])
+            if fields is None:
+                col = self.fm_cols[k][j]
+                value = NULL
+                if col >= 0:
+                    value = PyList_GET_ITEM(<object>PyTuple_GET_ITEM(self.cur_columns, col),
+                                            self.cur_row)
+                    if value == <PyObject*>None:
+                        continue  # no such field (fallbacks applied): none of its literals
+            else:
+                value = PyDict_GetItem(fields, keys[j])
+                if value == NULL:
+                    if bare[j] is None:
+                        continue  # no such field: none of its literals
+                    value = PyDict_GetItem(fields, bare[j])
             data = NULL
             if value != NULL and PyUnicode_Check(value):
                 data = _utf8_or_null(value, &size)
@@ -1032,16 +1053,19 @@ cdef class CandidateIndex:
         """For each rule, the ascending indexes of the lines it is a candidate for."""
         return self.pairs(lines, range(self.nrules))[2]
 
-    def pairs(self, list lines not None, wanted=None, list fields=None) -> tuple:
+    def pairs(self, list lines not None, wanted=None, list fields=None, tuple columns=None,
+              tuple names=None) -> tuple:
         """``(starts, rules, lists)``: for line ``i``, the rules it is a
         candidate for are ``rules[starts[i]:starts[i + 1]]`` (C int buffers;
         rules without groups included, in no particular order); ``lists[r]``
         the ascending indexes of the lines rule ``r`` is a candidate for,
         for each rule ``r`` that ``wanted`` (a sequence of rule numbers)
-        names (the others' lists are empty).  ``fields[i]``: the dict of
+        names (the others' are empty tuples).  ``fields[i]``: the dict of
         fields decoded from line ``i``, which a line of a field-mode type
         is read from (``use_field_mode``); without it such a line is
-        scanned whole."""
+        scanned whole.  Or ``columns`` (a list per field, one value or None
+        per line: ``ingest.columns``, fallbacks applied) with their
+        ``names``: a field no column holds cannot be read."""
         self._ready()
         cdef Py_ssize_t n = len(lines), i, size, k
         cdef const unsigned char* data
@@ -1049,36 +1073,66 @@ cdef class CandidateIndex:
         cdef object decoded
         cdef vector[int32_t] starts, rules
         cdef vector[char] want
-        cdef list out = [[] for _ in range(self.nrules)]
+        cdef list out = [()] * self.nrules
         want.assign(self.nrules, 0)
         if wanted is not None:
             for r in wanted:
                 if not 0 <= r < self.nrules:
                     raise ValueError(f"rule {r} of {self.nrules}")
                 want[r] = 1
+                out[r] = []
         if fields is not None and len(fields) != n:
             raise ValueError(f"{len(fields)} field sets for {n} lines")
+        if columns is not None:
+            if fields is not None or names is None or len(names) != len(columns):
+                raise ValueError("columns need their names, and no field dicts")
+            for column in columns:
+                if type(column) is not list or len(<list>column) != n:
+                    raise ValueError(f"a column that is not a list of {n} values")
+            self._column_map(names)
+            self.cur_columns = columns
         for i in range(n):
             starts.push_back(rules.size())
             data = _data_of(lines[i], &size)
             decoded = None if fields is None else fields[i]
             mode = self._kept_rules(data, size)
-            if mode >= 0 and type(decoded) is dict:
+            if mode >= 0 and columns is not None:
+                self._begin_line()
+                self.cur_row = i
+                try:
+                    self._finish_rules(self._scan_fields(mode, None, data, size))
+                finally:
+                    self.cur_row = -1
+            elif mode >= 0 and type(decoded) is dict:
                 self._begin_line()
                 self._finish_rules(self._scan_fields(mode, <dict>decoded, data, size))
             elif mode != -1:
                 self.cur_fields = decoded if type(decoded) is dict else None
+                self.cur_row = i if columns is not None else -1
                 try:
                     self._line_rules(data, size)
                 finally:
                     self.cur_fields = None
+                    self.cur_row = -1
             for k in range(<Py_ssize_t>self.hits.size()):
                 r = self.hits[k]
                 rules.push_back(r)
                 if want[r]:
                     (<list>out[r]).append(i)
         starts.push_back(rules.size())
+        self.cur_columns = None
         return _int32s(starts), _int32s(rules), out
+
+    cdef int _column_map(self, tuple names) except -1:
+        """``fm_cols`` for columns named ``names``."""
+        cdef Py_ssize_t k, j
+        where = {name: col for col, name in enumerate(names)}
+        self.fm_cols.resize(len(self.fm_keys))
+        for k in range(len(self.fm_keys)):
+            self.fm_cols[k].clear()
+            for key in self.fm_keys[k]:
+                self.fm_cols[k].push_back(where.get(key, -1) if key is not None else -1)
+        return 0
 
     @property
     def always_admits(self) -> bool:
@@ -1099,16 +1153,18 @@ cdef class CandidateIndex:
             self.defer = False
         return self.deferred >= 0 or not self.hits.empty()
 
-    def scan_block(self, bytes block not None) -> tuple:
+    def scan_block(self, bytes block not None, bint packed=False) -> tuple:
         """``(spans, lines)``: the ``(start, end)`` spans (LF excluded) of
         the lines of ``block`` (LF-separated) some rule is a candidate for,
         or that are not framed as one JSON object (so that decoding reports
-        them), and the number of lines (LF count + 1)."""
+        them), and the number of lines (LF count + 1).  ``packed``: the
+        spans as bytes of native 64-bit offsets, start and end of each (as
+        ``_scan.scan(..., packed=True)`` gives them)."""
         self._ready()
         cdef const unsigned char* data = <const unsigned char*>PyBytes_AS_STRING(block)
         cdef Py_ssize_t size = PyBytes_GET_SIZE(block), start = 0, end, lines = 0
         cdef const unsigned char* nl
-        cdef list spans = []
+        cdef vector[uint64_t] spans
         self._compact()
         self.defer = True
         try:
@@ -1117,12 +1173,14 @@ cdef class CandidateIndex:
                 end = size if nl == NULL else nl - data
                 lines += 1
                 if not _framed(data + start, end - start):
-                    spans.append((start, end))
+                    spans.push_back(start)
+                    spans.push_back(end)
                 else:
                     self.deferred = -1
                     self._line_rules(data + start, end - start)
                     if self.deferred >= 0 or not self.hits.empty():
-                        spans.append((start, end))
+                        spans.push_back(start)
+                        spans.push_back(end)
                         if end == start or data[end - 1] != 13:  # (the reader drops a CR)
                             self._keep(data + start, end - start, self.deferred)
                 if nl == NULL:
@@ -1130,7 +1188,13 @@ cdef class CandidateIndex:
                 start = end + 1
         finally:
             self.defer = False
-        return spans, lines
+        cdef Py_ssize_t k
+        if packed:
+            return PyBytes_FromStringAndSize(
+                <const char*>spans.data(), spans.size() * sizeof(uint64_t)
+            ), lines
+        return [(<Py_ssize_t>spans[k], <Py_ssize_t>spans[k + 1])
+                for k in range(0, <Py_ssize_t>spans.size(), 2)], lines
 
 
 cdef void _table(vector[pair[int64_t, int32_t]]& links, Py_ssize_t n, vector[int32_t]& start,

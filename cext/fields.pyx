@@ -72,7 +72,8 @@ cdef class FieldExtractor:
     """Finds the JSON keys ``names`` in lines; ``own[k]`` / ``fallback[k]``
     (indices into ``names``, or -1) say which value column ``k`` takes;
     ``raw[k]``: column ``k`` takes the line itself when neither is there
-    (``@rawstring``)."""
+    (``@rawstring``); ``lines``: ``extract`` gives the lines as str even
+    when no column takes them."""
 
     # (attributes: declared in fields.pxd)
 
@@ -81,7 +82,7 @@ cdef class FieldExtractor:
             Py_XDECREF(self.cache[i])
 
     def __init__(self, tuple names not None, tuple own not None, tuple fallback not None,
-                 tuple raw not None):
+                 tuple raw not None, bint lines=False):
         if not extractable(names):
             raise ValueError("FieldExtractor takes 1 to 32 names of 1 to 64 bytes")
         if not len(own) == len(fallback) == len(raw):
@@ -103,7 +104,7 @@ cdef class FieldExtractor:
             self.own.push_back(own[k])
             self.fallback.push_back(fallback[k])
             self.raw.push_back(bool(raw[k]))
-        self.wants_raw = any(raw)
+        self.wants_raw = lines or any(raw)
         self.cache.resize(len(names) * CACHE_WAYS, NULL)
 
     cdef object _short(self, int key, const unsigned char* p, size_t size):

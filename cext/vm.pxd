@@ -178,6 +178,8 @@ cdef class Machine:
     cdef bint dict_busy
 
     cdef int _check_table(self, GroupTable table) except -1  # table of this program's plan?
+    cdef list _run_rules(self, _Ctx c, list events, Py_ssize_t n, starts, shapes, shape_start,
+                         shape_rules, evaluated, nanos)  # a linked pack's rules, by candidates
     cdef Py_ssize_t _rows_of(self, tuple columns, raws, Py_ssize_t size) except -1  # rows of checked columns
     cdef int _limit_warning(self, GroupTable table) except -1  # W401 once per table
 

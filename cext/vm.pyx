@@ -288,19 +288,36 @@ cdef class Machine:
         ``evaluated[r]`` (int64) counts the events rule ``r`` ran on,
         ``nanos[r]`` (int64) its time.  Returns the hits as a list of
         ``(event index, rule number)``, by event then by rule number."""
+        cdef _Ctx c = _Ctx(self.nslots)
+        return self._run_rules(c, events, PyList_GET_SIZE(events), starts, shapes, shape_start,
+                               shape_rules, evaluated, nanos)
+
+    def run_rules_columns(self, tuple columns not None, Py_ssize_t size, starts, shapes,
+                          shape_start, shape_rules, evaluated, nanos):
+        """``run_rules`` over ``size`` events given as columns (as
+        ``accepted_rows`` takes them, without ``@rawstring``): the hits as
+        ``(row, rule number)``, with no event made for any row."""
+        cdef _Ctx c = _Ctx(self.nslots)
+        self._rows_of(columns, None, size)
+        c.columns = columns
+        c.raws = None
+        return self._run_rules(c, None, size, starts, shapes, shape_start, shape_rules,
+                               evaluated, nanos)
+
+    cdef list _run_rules(self, _Ctx c, list events, Py_ssize_t n, starts, shapes, shape_start,
+                         shape_rules, evaluated, nanos):
+        """``run_rules`` over ``events``, or, None, over ``c``'s ``n`` column rows."""
         cdef const int[::1] st = starts
         cdef const int[::1] sh = shapes
         cdef const int[::1] ss = shape_start
         cdef const int[::1] sr = shape_rules
         cdef long long[::1] ev = evaluated
         cdef long long[::1] ns = nanos
-        cdef Py_ssize_t n = PyList_GET_SIZE(events), i, k, j, before
+        cdef Py_ssize_t i, k, j
         cdef int s, r, nrules = <int>self.entries.size()
-        cdef list out = []
         cdef list hits = []
         cdef vector[int] chosen
         cdef timespec t0, t1
-        cdef _Ctx c = _Ctx(self.nslots)
         if st.shape[0] != n + 1:
             raise ValueError(f"{st.shape[0]} starts for {n} events")
         if ev.shape[0] != nrules or ns.shape[0] != nrules:
@@ -326,22 +343,23 @@ cdef class Machine:
                 if chosen.empty():
                     continue
                 sort(chosen.begin(), chosen.end())
-                c.adopt(<object>PyList_GET_ITEM(events, i))
+                if events is None:
+                    c.start_row(i)
+                else:
+                    c.adopt(<object>PyList_GET_ITEM(events, i))
                 for k in range(<Py_ssize_t>chosen.size()):
                     r = chosen[k]
                     if k and r == chosen[k - 1]:
                         continue
-                    before = PyList_GET_SIZE(out)
+                    c.accepted = False
                     clock_gettime(CLOCK_MONOTONIC, &t0)
-                    _exec(self, self.entries[r], c, False, out, None)
+                    _exec(self, self.entries[r], c, False, None, None)
                     clock_gettime(CLOCK_MONOTONIC, &t1)
                     c.reset_stack()
                     ev[r] += 1
                     ns[r] += (t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec)
-                    if PyList_GET_SIZE(out) != before:
+                    if c.accepted:  # (a linked rule keeps the event as it is)
                         hits.append((i, r))
-                if PyList_GET_SIZE(out) > 64:
-                    del out[:]
         finally:
             _forget(self)
         return hits

@@ -13,6 +13,7 @@ class FieldExtractor:
         own: tuple[int, ...],
         fallback: tuple[int, ...],
         raw: tuple[bool, ...],
+        lines: bool = False,
     ) -> None: ...
     def extract(
         self, block: bytes, spans: list[tuple[int, int]]

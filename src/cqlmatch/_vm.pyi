@@ -57,6 +57,17 @@ class Machine:
         evaluated: Any,
         nanos: Any,
     ) -> list[tuple[int, int]]: ...
+    def run_rules_columns(
+        self,
+        columns: tuple[list[Any], ...],
+        size: int,
+        starts: Any,
+        shapes: Any,
+        shape_start: Any,
+        shape_rules: Any,
+        evaluated: Any,
+        nanos: Any,
+    ) -> list[tuple[int, int]]: ...
     def new_table(self, partial: bool = False) -> GroupTable: ...
     def aggregate(self, events: Iterable[Event], table: GroupTable | None = None) -> GroupTable: ...
     def aggregate_columns(

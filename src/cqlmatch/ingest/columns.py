@@ -72,7 +72,9 @@ class ColumnBatch:
 class ColumnDecoder:
     """Decodes batches of NDJSON lines into a program's columns."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, lines: bool = False) -> None:
+        """``lines``: each batch's ``raws`` holds its lines even when the
+        program does not read ``@rawstring`` (a pack reads them again)."""
         self.program = program
         names: list[str] = []
         for ref in program.fields:
@@ -84,7 +86,7 @@ class ColumnDecoder:
         #: flattening makes (``a.b``, ``a[0]``) need the whole object
         # (and names msgspec cannot rename a struct field to: ``\``, ``"``, controls)
         self.usable = not any("." in n or "[" in n or not struct_name_ok(n) for n in self.names)
-        self.wants_raw = any(ref.rawstring for ref in program.fields)
+        self.wants_raw = lines or any(ref.rawstring for ref in program.fields)
         attrs = [f"f{i}" for i in range(len(self.names))]
         if not self.usable:
             return
@@ -109,6 +111,7 @@ class ColumnDecoder:
                     -1 if ref.fallback is None else index[ref.fallback] for ref in program.fields
                 ),
                 tuple(bool(ref.rawstring) for ref in program.fields),
+                lines,
             )
 
     def decode_spans(self, block: bytes, spans: bytes) -> ColumnBatch | None:

@@ -121,7 +121,7 @@ class EventReader:
         prefilter: bool = True,
         chunk_size: int = CHUNK_SIZE,
         max_line_bytes: int = MAX_LINE_BYTES,
-        columns: bool = False,
+        columns: bool | ColumnDecoder = False,
         literals: Any = None,
         fields: Any = None,
     ) -> None:
@@ -133,7 +133,9 @@ class EventReader:
             refs, everything = fields or (), need_all or fields is None
         self.decoder = Decoder(refs, everything)
         self.columns: ColumnDecoder | None = None
-        if columns and program is not None and not need_all:
+        if isinstance(columns, ColumnDecoder):
+            self.columns = columns
+        elif columns and program is not None and not need_all:
             self.columns = ColumnDecoder(program)
         if literals is None:
             literals = program.prefilter if program is not None else ()
@@ -361,7 +363,7 @@ def read_events(
     prefilter: bool = True,
     chunk_size: int = CHUNK_SIZE,
     max_line_bytes: int = MAX_LINE_BYTES,
-    columns: bool = False,
+    columns: bool | ColumnDecoder = False,
     literals: Any = None,
     fields: Any = None,
 ) -> EventReader:
@@ -373,7 +375,8 @@ def read_events(
     the caller checks).  ``literals``: the prefilter's groups (a CNF of
     ``Literal``) instead of the program's, or a ready ``LineFilter``, for a
     reader serving several programs (a pack); ``fields``: without a program, the names to decode
-    (None: every field)."""
+    (None: every field).  ``columns`` may be a ``ColumnDecoder`` made by
+    the caller (a pack's, over the fields its rules read)."""
     return EventReader(
         source, program, need_all, prefilter, chunk_size, max_line_bytes, columns, literals, fields
     )

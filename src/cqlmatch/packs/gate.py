@@ -41,13 +41,12 @@ class CandidateGate:
         return True
 
     def scan_counted(self, block: bytes, packed: bool = False) -> tuple[Any, int]:
-        """The spans of the lines of ``block`` to decode, and its line count."""
-        if packed:
-            raise ValueError("a pack's reader takes events, not packed spans")
+        """The spans of the lines of ``block`` to decode (``packed``: as
+        bytes, ``CandidateIndex.scan_block``), and its line count."""
         block = bytes(block)
         if not self.candidates.adapted:
             self.candidates.adapt_block(block)
-        return self.index.scan_block(block)
+        return self.index.scan_block(block, packed)
 
     def filter_batch(self, lines: list[bytes]) -> list[int]:
         """The indexes of ``lines`` to decode, ascending."""

@@ -106,6 +106,47 @@ class LinkedRules:
         found = self.machine.run_rules(
             events, starts, shapes, self.shape_start, self.shape_rules, evaluated, nanos
         )
+        return self._counted(found, evaluated, nanos, stats)
+
+    def counters(self) -> tuple[Any, Any]:
+        """Fresh per-rule counters for ``column_hits``: the events each
+        linked rule ran on and its time (ns), added up over many calls."""
+        return array("q", bytes(8 * len(self.orders))), array("q", bytes(8 * len(self.orders)))
+
+    def column_hits(
+        self,
+        columns: tuple[list[Any], ...],
+        size: int,
+        starts: Any,
+        shapes: Any,
+        counters: tuple[Any, Any],
+    ) -> list[tuple[int, int]]:
+        """``hits`` over ``size`` events given as columns (the linked
+        program's fields, in slot order: ``ingest.columns``), as ``(row,
+        pack position)``; each rule's runs and time go to ``counters``
+        (``add_counts`` hands them to the stats: a column batch is a
+        block's kept lines, too few for a pass over every rule each)."""
+        evaluated, nanos = counters
+        found = self.machine.run_rules_columns(
+            columns, size, starts, shapes, self.shape_start, self.shape_rules, evaluated, nanos
+        )
+        orders = self.orders
+        return [(row, orders[number]) for row, number in found]
+
+    def add_counts(self, counters: tuple[Any, Any], stats: list[Any]) -> None:
+        """Add ``counters`` (``column_hits``) to each rule's ``stats``, and clear them."""
+        evaluated, nanos = counters
+        for number, order in enumerate(self.orders):
+            if evaluated[number] and order >= 0:
+                stat = stats[order]
+                stat.evaluated += evaluated[number]
+                stat.seconds += nanos[number] / 1e9
+            evaluated[number] = nanos[number] = 0
+
+    def _counted(
+        self, found: list[tuple[int, int]], evaluated: Any, nanos: Any, stats: list[Any]
+    ) -> list[tuple[int, int]]:
+        """The VM's hits by pack position, with each rule's counts added to ``stats``."""
         for number, order in enumerate(self.orders):
             if evaluated[number] and order >= 0:
                 stat = stats[order]

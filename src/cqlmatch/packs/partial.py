@@ -17,9 +17,11 @@ import hashlib
 from typing import Any
 
 from ..functions.partials import StageState
+from ..ingest.columns import ColumnBatch
 from ..ingest.reader import read_events
 from ..runtime.partial import PartialState, dump_table, load_table, part_origin
 from ..runtime.result import Result
+from .columnar import column_plan
 from .rules import PackRule
 from .run import (
     BATCH,
@@ -120,6 +122,7 @@ class PackRunner:
         """The state of one part (as ``PartialRunner.run``)."""
         label, start = part_origin(source, continues)
         gate = shared_prefilter(self.index, self.prefilter and prefilter and on_error == "skip")
+        plan = column_plan(self.runs, self.index, self.fields)
         reader = read_events(
             source,
             None,
@@ -127,6 +130,7 @@ class PackRunner:
             fields=self.fields,
             prefilter=gate is not None,
             max_line_bytes=max_line_bytes,
+            columns=False if plan is None else plan.decoder,
             literals=gate,
         )
         for stats in self.stats:
@@ -143,11 +147,20 @@ class PackRunner:
 
         with reader:
             for item in state.events(reader, part, on_error):
+                if type(item) is ColumnBatch:
+                    assert plan is not None
+                    if batch:
+                        flush()
+                    found = plan.hits(item, self.hits.whole)
+                    hits.extend(self.hits.line_rows(found, item.raws))  # type: ignore[arg-type]
+                    continue
                 batch.append(item)
                 if len(batch) == BATCH:
                     flush()
             if batch:
                 flush()
+        if plan is not None:
+            plan.finish()
         rules = []
         for run, stats in zip(self.runs, self.stats, strict=True):
             taken = run.take_state()

@@ -27,7 +27,6 @@ import hashlib
 import json
 import re
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from .._candidates import CandidateIndex
 from ..bytecode.program import Program
 from ..codes import W401
 from ..functions.partials import StageState, stage_state
+from ..ingest.columns import ColumnBatch
 from ..ingest.decode import Decoder
 from ..ingest.prefilter import checkable
 from ..ingest.sources import as_inputs
@@ -47,6 +47,8 @@ from ..limits import MAX_LINE_BYTES
 from ..runtime.engine import VMEngine
 from ..runtime.query import ON_ERROR, read_inputs
 from ..runtime.result import Result
+from .alone import rules_alone
+from .columnar import column_plan
 from .gate import CandidateGate
 from .linked import LinkedRules
 from .routing import route_key
@@ -235,13 +237,14 @@ def run_rules(
     paths: list[Any] = list(inputs) if inputs is not None else [source]
     fields = pack_fields(rules)
     hits = Hits(partial=fields is not None)
+    plan = column_plan(runs, index, fields)
     items = read_inputs(
         paths,
         result,
         None,
         need_all=fields is None,
         fields=fields,
-        columns=False,
+        columns=False if plan is None else plan.decoder,
         on_error=on_error,
         prefilter=gate is not None,
         max_line_bytes=MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes,
@@ -250,12 +253,19 @@ def run_rules(
     )
     whole: list[Event] | None = [] if any(run.whole for run in runs) else None
     try:
-        for batch in _batches(items):
+        for batch in _batches(items) if plan is None else batches(items):
+            if type(batch) is ColumnBatch:
+                assert plan is not None
+                found = plan.hits(batch, hits.whole)
+                result.extend(hits.line_rows(found, batch.raws))  # type: ignore[arg-type]
+                continue
             if whole is not None:
                 whole.extend(batch)
             result.extend(hits.rows(batch_hits(runs, batch, index, hits.whole), batch))
     finally:
         items.close()
+        if plan is not None:
+            plan.finish()
     for run in runs:
         result.extend(run.finish(whole))
         result.rule_warnings[run.rule.id] = run.warnings
@@ -264,6 +274,25 @@ def run_rules(
 
 def _batches(items: Iterator[Event]) -> Iterator[list[Event]]:
     while batch := list(islice(items, BATCH)):
+        yield batch
+
+
+def batches(items: Iterator[Any]) -> Iterator[Any]:
+    """The events of ``items`` in lists of ``BATCH`` at most, and its
+    column batches (``ingest.columns.ColumnBatch``) as they are, in order."""
+    batch: list[Event] = []
+    for item in items:
+        if type(item) is ColumnBatch:
+            if batch:
+                yield batch
+                batch = []
+            yield item
+            continue
+        batch.append(item)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
         yield batch
 
 
@@ -328,6 +357,23 @@ class Hits:
             rows.append({**again.fields, **run.fields})
         return rows
 
+    def line_rows(
+        self, found: list[tuple[int, RuleRun, Event | None]], lines: list[str]
+    ) -> list[dict[str, str]]:
+        """The rows of ``columnar.column_hits`` over a column batch's ``lines``."""
+        assert self.decoder is not None
+        rows = []
+        for index, run, out in found:
+            whole = self.decoder.decode(lines[index].encode("utf-8", "surrogatepass"))
+            if type(whole) is not Event:  # (the column decoder took the line)
+                raise RuntimeError(f"a kept line no longer decodes: {whole}")
+            again = whole if out is None else run.engine.match(whole)
+            if again is None:  # (cannot happen: the rule reads only decoded fields)
+                again = out
+            assert again is not None
+            rows.append({**again.fields, **run.fields})
+        return rows
+
 
 class Candidates:
     """Which rules a batch's lines can match: ``CandidateIndex`` over the
@@ -372,14 +418,19 @@ class Candidates:
         return LinkedRules(self._rules, self.shape_of, len(self.shapes), self._prelinked)
 
     def pairs(
-        self, lines: list[Any], wanted: list[int], fields: list[Any] | None = None
+        self,
+        lines: list[Any],
+        wanted: list[int],
+        fields: list[Any] | None = None,
+        columns: tuple[list[Any], ...] | None = None,
+        names: tuple[str, ...] | None = None,
     ) -> tuple[Any, Any, list[list[int]]]:
         """``CandidateIndex.pairs`` over ``lines`` (``fields``: the fields
-        decoded from each): each line's group sets, and the lines of each
-        group set ``wanted`` names."""
+        decoded from each, or ``columns`` named ``names``): each line's
+        group sets, and the lines of each group set ``wanted`` names."""
         if not self.adapted:
             self.adapt(lines)
-        return self.index.pairs(lines, wanted, fields)
+        return self.index.pairs(lines, wanted, fields, columns, names)
 
     def lists(self, lines: list[Any]) -> list[list[int]]:
         """For each group set, the ascending indexes of the lines it admits."""
@@ -826,8 +877,6 @@ def batch_hits(
     ``whole``: when the batch's events hold only some fields, the event of
     a line decoded whole (``Hits.whole_event``), for the rules with a slow
     path (``RuleRun.needs_whole``)."""
-    masks: dict[tuple[str, frozenset[str]], bytearray] = {}
-    by_key: dict[str, dict[str, list[int]]] = {}  # route field -> key -> event indexes
     lines = [event.raw for event in batch]
     lists = None
     linked: LinkedRules | None = None
@@ -842,69 +891,8 @@ def batch_hits(
             stats = [run.stats for run in runs]
             for i, order in linked.hits(batch, starts, shapes, stats):
                 found.append((i, order, runs[order], batch[i]))
-    where: dict[int, int] | None = None  # id(fields) -> batch index, made when needed
-    everything = range(len(batch))
-    chosen_events: dict[tuple[int, Any], list[Event]] = {}  # (group set, route) -> events
-    chosen_whole: dict[tuple[int, Any], list[Event]] = {}  # the same, decoded whole
-    wholes: dict[int, Event | None] = {}  # batch index -> the event decoded whole
-    for order, run in enumerate(runs):
-        if linked is not None and order in linked.position:
-            continue
-        shape = -1 if lists is None else index.shape_of[order]  # type: ignore[union-attr]
-        chosen = everything if lists is None else lists[shape]
-        if not chosen:
-            continue
-        route = run.rule.route
-        key = (shape, None if route is None else (route.field, route.keys))
-        events = chosen_events.get(key)  # type: ignore[arg-type]
-        if events is None:
-            if route is None:
-                events = batch if chosen is everything else [batch[i] for i in chosen]
-            else:
-                mask = masks.get((route.field, route.keys))
-                if mask is None:
-                    keyed = by_key.get(route.field)
-                    if keyed is None:
-                        keyed = by_key[route.field] = _keyed(batch, route.field)
-                    mask = masks[route.field, route.keys] = bytearray(len(batch))
-                    for name in route.keys:
-                        for i in keyed.get(name, ()):
-                            mask[i] = 1
-                events = [batch[i] for i in chosen if mask[i]]
-            chosen_events[key] = events  # type: ignore[index]
-        if not events:
-            continue
-        if where is None:
-            where = {id(event.fields): i for i, event in enumerate(batch)}
-        if whole is not None and run.needs_whole:
-            whole_events = chosen_whole.get(key)  # type: ignore[arg-type]
-            if whole_events is None:
-                whole_events = []
-                for event in events:
-                    i = where[id(event.fields)]
-                    if i not in wholes:
-                        again = wholes[i] = whole(event)
-                        if again is not None:
-                            where[id(again.fields)] = i
-                    if wholes[i] is not None:
-                        whole_events.append(wholes[i])  # type: ignore[arg-type]
-                chosen_whole[key] = whole_events  # type: ignore[index]
-            events = whole_events
-            if not events:
-                continue
-        last = 0
-        for out in run.feed(events):
-            last = where.get(id(out.origin), last)  # (untraceable: after the one before)
-            found.append((last, order, run, out))
+    shape_of = None if lists is None or index is None else index.shape_of
+    skip = {} if linked is None else linked.position
+    found.extend(rules_alone(runs, batch, lists, shape_of, skip, whole))
     found.sort(key=lambda hit: (hit[0], hit[1]))
     return [(index, run, out) for index, _, run, out in found]
-
-
-def _keyed(batch: list[Event], field: str) -> dict[str, list[int]]:
-    """The indexes of the batch's events by the route key of ``field``."""
-    keyed: dict[str, list[int]] = defaultdict(list)
-    for i, event in enumerate(batch):
-        value = event.get(field)
-        if value is not None:
-            keyed[route_key(value)].append(i)
-    return keyed

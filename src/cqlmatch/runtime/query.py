@@ -382,7 +382,7 @@ def read_inputs(
     program: Program | None,
     *,
     need_all: bool,
-    columns: bool,
+    columns: Any,
     on_error: str,
     prefilter: bool,
     max_line_bytes: int,
