@@ -35,6 +35,7 @@ from ..semantics.lookups import Table
 from ..semantics.tags import refuse_routed_tags
 from .matcher import PackMatcher
 from .model import Problem, RuleSource
+from .nogc import collector_paused
 from .packfile import looks_built, read_pack
 from .parallel import run_parts, runs_split
 from .partial import PackRunner, pack_hash
@@ -212,10 +213,11 @@ class Pack:
     def candidates(self) -> Any:
         """The enabled rules' ``run.candidate_index`` (made once)."""
         if self._index is None or self._index[0] != self.enabled:
-            self._index = (
-                self.enabled,
-                candidate_index(self.rules, self.prelinked, self.scanner),
-            )
+            with collector_paused():
+                self._index = (
+                    self.enabled,
+                    candidate_index(self.rules, self.prelinked, self.scanner),
+                )
         return self._index[1]
 
     def matcher(self, **options: Any) -> PackMatcher:
@@ -267,6 +269,23 @@ def compile_pack(
     Raises ``sources.PackError`` when the source cannot be read at all,
     ``packfile.PackFileError`` for a built pack this cqlmatch cannot load,
     ``PackCompileError`` under ``strict`` when any rule cannot be used."""
+    with collector_paused():
+        return _compile_pack(
+            source, strict, lookups, lookup_dir, tags, default_tags, geoip, asn, iocs
+        )
+
+
+def _compile_pack(
+    source: str | Path | PackSource,
+    strict: bool,
+    lookups: Mapping[str, str | Path | Table] | None,
+    lookup_dir: str | Path | None,
+    tags: Mapping[str, str] | Iterable[str] | None,
+    default_tags: bool,
+    geoip: str | Path | None,
+    asn: str | Path | None,
+    iocs: str | Path | None,
+) -> Pack:
     given = input_tags(tags, defaults=False)
     options: dict[str, Any] = {"lookups": lookups, "lookup_dir": lookup_dir}
     if given or not default_tags:

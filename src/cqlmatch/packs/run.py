@@ -51,6 +51,7 @@ from .alone import rules_alone
 from .columnar import column_plan
 from .gate import CandidateGate
 from .linked import LinkedRules
+from .nogc import collector_paused
 from .routing import route_key
 from .rules import PackRule
 
@@ -415,7 +416,8 @@ class Candidates:
         None when no rule is one)."""
         if not any(rule.links for rule in self._rules):
             return None
-        return LinkedRules(self._rules, self.shape_of, len(self.shapes), self._prelinked)
+        with collector_paused():
+            return LinkedRules(self._rules, self.shape_of, len(self.shapes), self._prelinked)
 
     def pairs(
         self,
@@ -439,6 +441,12 @@ class Candidates:
         return self.index.candidates(lines)
 
     def adapt(self, lines: list[Any]) -> None:
+        """``_adapt``, with the collector paused (``nogc``): it makes the
+        index's tables and scanners, which live as long as the pack."""
+        with collector_paused():
+            self._adapt(lines)
+
+    def _adapt(self, lines: list[Any]) -> None:
         """Choose the groups to look for from how many of ``lines`` (a
         sample of the input, ``ADAPT_SAMPLE`` at most) hold each literal.
         A set's groups are ranked over the sample's lines of the event
