@@ -162,6 +162,7 @@ cdef class Machine:
     cdef vector[unsigned char] set_bits
     cdef list set_keys
     cdef list set_memos  # per set: value -> its bits (bytes), bounded
+    cdef vector[char] set_high  # per set: no ASCII-only value can match it (lang.regex.needs_non_ascii)
     cdef bint keys_held  # set_keys holds a value (cleared by _forget)
     cdef readonly Py_ssize_t regex_calls  # set evaluations so far (for tests and tuning)
 

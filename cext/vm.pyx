@@ -112,7 +112,7 @@ from cqlmatch.lang.cidr import in_subnets as _in_subnets
 from cqlmatch.lang.events import Event as _Event
 from cqlmatch.lang.exactsum import exact_total as _exact_total
 from cqlmatch.lang.glob import glob_match as _glob_match
-from cqlmatch.lang.regex import _scrub
+from cqlmatch.lang.regex import _scrub, needs_non_ascii
 from cqlmatch.lang.values import format_number as _format_number, parse_number as _parse_number
 from cqlmatch.limits import PARTIAL_GROUPS, REGEX_MAX_MEM
 

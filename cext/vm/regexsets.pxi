@@ -1,7 +1,8 @@
 # Included by vm.pyx (one C unit with it): the regex sets.
 #
 # One ``RE2::Set`` per ``Program.regex_sets`` entry, compiled by
-# ``_build_sets``.  ``_regex_bit`` answers TEST_REGEX from the bits of the
+# ``_build_sets``.  A set none of whose patterns an ASCII-only value can
+# match (``set_high``) answers such a value at once.  ``_regex_bit`` answers TEST_REGEX from the bits of the
 # last value the set ran on (compared by identity), else from the per-set
 # memo of values seen before, else by running the set (``_set_bits``).
 
@@ -50,6 +51,7 @@ cdef int _build_sets(Machine m) except -1:
         offset += len(spec.patterns)
         m.set_keys.append(None)
         m.set_memos.append({})
+        m.set_high.push_back(all(needs_non_ascii(p) for p in spec.patterns))
     m.set_bits.resize(offset, 0)
     return 0
 
@@ -57,6 +59,11 @@ cdef int _build_sets(Machine m) except -1:
 cdef int _regex_bit(Machine m, object value, int s, int bit) except -1:
     cdef dict memo
     cdef PyObject* known
+    if m.set_high[s] and PyUnicode_IS_ASCII(<PyObject*>value):
+        # Every pattern of the set needs a character an ASCII value lacks
+        # (emoji, Cyrillic, typographic dashes in Sigma rules): no RE2 call.
+        # (Such a value never becomes set_keys[s]: the bits stay another's.)
+        return 0
     if <object>PyList_GET_ITEM(m.set_keys, s) is not value:
         # Field values repeat (file names, event types): a value seen
         # before takes its bits from the memo instead of RE2.

@@ -16,6 +16,7 @@ from cqlmatch.lang.regex import (
     RegexError,
     _compile_re2,
     compile_regex,
+    needs_non_ascii,
     required_literals,
     translate,
 )
@@ -652,6 +653,51 @@ def test_required_literals_never_reject_a_match(
     for text in [*texts, *required.literals]:
         if c.search(text):
             assert required.matches(text), (pattern, text, required)
+
+
+NEEDS_NON_ASCII = [
+    # (pattern, whether every match holds a character that is not ASCII)
+    ("(?:(?i)\u02e3)|(?:(?i)\u02ea)", True),  # a Sigma rule's look-alike characters
+    ("(?i) \u2013s", True),
+    ("(?i)contrase\u00f1a", True),
+    ("\u00e9|\u00fc", True),
+    ("[\u00e9\u00fc]", True),
+    ("x.\u00e9+", True),
+    ("(?i)\u212a", False),  # the Kelvin sign folds onto k
+    ("(?i)\u017fx", False),  # the long s onto s
+    ("(?i)[\u00e9\u212a]", False),
+    ("\u00e9?", False),
+    ("\u00e9*", False),
+    ("a|\u00e9", False),
+    ("(?=\u00e9)", False),  # zero-width: the match holds none of it
+    ("[\u00e9-\u00fc]", False),  # a range: not read
+    (r"\x{e9}", False),  # ASCII text: not looked into
+    ("\u00e9(", False),  # not a regex
+]
+
+
+@pytest.mark.parametrize(("pattern", "expected"), NEEDS_NON_ASCII)
+def test_needs_non_ascii_examples(pattern: str, expected: bool) -> None:
+    assert needs_non_ascii(pattern) is expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    simple_patterns(),
+    st.sampled_from(["", "(?i)", "(?i:"]),
+    st.lists(st.text(alphabet="abkKsS. 1\t", max_size=10), min_size=1, max_size=6),
+)
+def test_a_pattern_that_needs_non_ascii_never_matches_ascii_text(
+    pattern: str, prefix: str, texts: list[str]
+) -> None:
+    pattern = prefix + pattern + (")" if prefix == "(?i:" else "")
+    if not needs_non_ascii(pattern):
+        return
+    c = compile_regex(pattern)
+    for text in texts:
+        assert not c.search(text), (pattern, text)
+    # the VM's regex sets hold the translated text: it reads the same
+    assert needs_non_ascii(translate(pattern).pattern), (pattern, translate(pattern).pattern)
 
 
 def test_extraction_agrees_with_python_re() -> None:

@@ -750,3 +750,20 @@ def test_reference_engine_still_available() -> None:
     engine = cqlmatch.compile("a=1").new_engine("vm")
     assert isinstance(engine, VMEngine)
     assert compile_program(engine.checked) == engine.program
+
+
+def test_a_set_no_ascii_value_can_match_skips_re2_for_ascii_values() -> None:
+    """Sigma's look-alike rules (/ˣ/i or /—/i ...) need a non-ASCII
+    character: an ASCII value is answered without RE2, and both engines
+    still agree on every value."""
+    text = "cmd=/x\u02e3/i or cmd=/\u2014s/i or cmd=/\u00e9t\u00e9+/"
+    compiled = cqlmatch.compile(text)
+    engine = VMEngine(compiled.checked)
+    assert engine.program.regex_sets  # (not caseless tests: non-ASCII constants)
+    values = ["plain ascii", "X\u02e3y", "a \u2014S b", "\u00e9t\u00e9\u00e9", "\u00e9t", "x\u212a"]
+    events = [Event({"cmd": unique(v)}, "RAW") for v in values]
+    out = engine.machine.run(events)
+    want = list(Interpreter(compiled.checked).run(events))
+    assert [e.fields["cmd"] for e in out] == [e.fields["cmd"] for e in want]
+    assert [e.fields["cmd"] for e in out] == ["X\u02e3y", "a \u2014S b", "\u00e9t\u00e9\u00e9"]
+    assert engine.machine.regex_calls == len(values) - 1  # not for the one ASCII value

@@ -1475,6 +1475,49 @@ def required_literals(
     return _required(pattern, flags, weight)
 
 
+def needs_non_ascii(pattern: str, flags: str = "") -> bool:
+    """Whether every match of the regex holds a character that is not ASCII,
+    so that no ASCII-only value can match it (the VM then skips RE2 for
+    such values).  Conservative like ``required_literals``: a character
+    counts only when it is a literal or in a small class, under ``(?i)``
+    only when its case-folding orbit holds no ASCII letter (all but the
+    two ``CASE_FOLDED_INTO_ASCII`` take); a pattern it cannot read
+    (``RegexError``) does not.  ASCII text spelling such a character (an
+    escape) is not looked into: False."""
+    if pattern.isascii():
+        return False
+    try:
+        _check_flags(flags, pattern)
+        return _needs_high(_Parser(pattern, ci="i" in flags).parse())
+    except RegexError:
+        return False
+
+
+def _high(chars: frozenset[str] | None, ci: bool) -> bool:
+    """Whether each of ``chars`` is a non-ASCII character (that ``(?i)`` does
+    not fold onto ASCII, under ``ci``)."""
+    return bool(chars) and all(
+        not c.isascii() and not (ci and c in CASE_FOLDED_INTO_ASCII)
+        for c in chars  # type: ignore[union-attr]
+    )
+
+
+def _needs_high(node: _Node) -> bool:
+    if isinstance(node, _Char):
+        return _high(frozenset(chr(node.cp)), node.ci)
+    if isinstance(node, _Set):
+        return _high(node.chars, node.ci)
+    if isinstance(node, _Group):
+        return node.opener not in _LOOKAROUND and _needs_high(node.child)
+    if isinstance(node, _Concat):
+        return any(_needs_high(item) for item in node.items)
+    if isinstance(node, _Alt):
+        return bool(node.branches) and all(_needs_high(b) for b in node.branches)
+    if isinstance(node, _Repeat):
+        return node.lo >= 1 and _needs_high(node.child)
+    return False  # assertions, flags, anything not read here
+
+
 # --- compiling and matching ---------------------------------------------------------------
 
 _re2_compile = getattr(re2, "_compile", re2.compile)
