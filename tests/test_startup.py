@@ -129,3 +129,24 @@ def test_a_run_left_in_one_process_loads_no_pool_partial_states_or_dataclasses(t
     assert [n for n in names if n.split(".")[0] in STDLIB] == []
     assert "cqlmatch.runtime.partial" not in names and "cqlmatch.runtime.pool" not in names
     assert not any(n.startswith("cqlmatch.functions.partials") for n in names)
+
+
+def test_running_a_built_pack_loads_no_yaml_or_sigma_converter(tmp_path) -> None:
+    """A built pack holds its compiled rules: running it reads no manifest,
+    so neither YAML nor the Sigma converter loads (they do for a source)."""
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "one.cql").write_text("#event_simpleName=ProcessRollup2 CommandLine=/x/i\n")
+    (tmp_path / "e.ndjson").write_text('{"event_simpleName":"ProcessRollup2","CommandLine":"x"}\n')
+    build = (
+        "import contextlib, io\n"
+        "from cqlmatch.cli.commands import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['pack', 'build', 'p', '-o', 'p.cqlpack']) == 0"
+    )
+    assert "yaml" in loaded_after(build, tmp_path)
+    run = build.replace("'build', 'p', '-o', 'p.cqlpack'", "'run', 'p.cqlpack', 'e.ndjson'")
+    names = loaded_after(run, tmp_path)
+    assert "cqlmatch.packs.run" in names  # it did run the pack
+    assert [
+        n for n in names if n in ("yaml", "cqlmatch.packs.sources", "cqlmatch.packs.sigma")
+    ] == []

@@ -224,3 +224,25 @@ class PartialStateError(ValueError):
     """A partial state that cannot be merged or finished: made by another
     query, engine or cqlmatch, parts that interleave, or a part that held
     more groups than a state keeps (``runtime.partial``)."""
+
+
+class YamlFileError(Exception):
+    """A YAML file that cannot be used: unreadable, not YAML, or not in its
+    format.  ``str()`` is ``file:line:col: message`` (the position when known)."""
+
+    def __init__(
+        self, path: object, message: str, line: int | None = None, column: int | None = None
+    ) -> None:
+        self.path = str(path)
+        self.message = message
+        self.line = line
+        self.column = column
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"

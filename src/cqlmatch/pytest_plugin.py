@@ -132,8 +132,8 @@ class CQLPackFile(pytest.File):
     """A pack manifest: the tests of each of its rules, against the pack's rule."""
 
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
+        from .packs.model import PackError
         from .packs.pack import compile_pack
-        from .packs.sources import PackError
 
         try:
             pack = compile_pack(self.path)

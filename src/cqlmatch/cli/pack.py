@@ -23,10 +23,10 @@ import time
 from ..errors import BadEventError, WorkerLost
 from ..ingest.sources import InputError, Inputs
 from ..lang.tags import TagError
+from ..packs.model import PackError
 from ..packs.pack import Pack, PackCompileError, compile_pack
 from ..packs.packfile import PackFileError, write_pack
 from ..packs.run import PackResult
-from ..packs.sources import PackError
 from . import PACK_HELP, enrichment_args, enrichment_options, tag_args, tag_options
 from .output import render_table, write_rows
 

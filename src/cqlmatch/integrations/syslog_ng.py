@@ -91,9 +91,9 @@ def _import_runtime() -> tuple[Any, Any, Any, tuple[type[BaseException], ...]]:
     daemon's Python path when they cannot be imported."""
     try:
         from ..errors import CQLError
+        from ..packs.model import PackError
         from ..packs.pack import PackCompileError, compile_pack
         from ..packs.packfile import PackFileError
-        from ..packs.sources import PackError
         from ..runtime.matcher import Matcher
         from ..runtime.query import compile as compile_query
     except ImportError as err:

@@ -1,9 +1,13 @@
-"""What a pack is made of, as written: rules with their metadata, and the
-problems of those that cannot be used (shared by ``sources`` and ``sigma``)."""
+"""What a pack is made of, as written: rules with their metadata, the
+problems of those that cannot be used, and the pack they make up (shared by
+``sources`` and ``sigma``, and by ``pack``, which loads a built pack without
+either: no YAML)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ..errors import YamlFileError
 
 SEVERITIES = ("informational", "low", "medium", "high", "critical")
 DEFAULT_SEVERITY = "medium"
@@ -39,3 +43,20 @@ class RuleSource:
     line_offset: int = 0
     column_offset: int = 0
     tests: str | None = None
+
+
+class PackError(YamlFileError):
+    """A pack source that cannot be read at all (``file:line:col: message``)."""
+
+
+@dataclass
+class PackSource:
+    """A pack as read: its name, the rules that could be read, in order,
+    and the problems of those that could not."""
+
+    name: str
+    rules: list[RuleSource] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    #: ``source_tags:`` of a manifest: the tags of the source its events
+    #: come from (``lang.tags``; not the rules' own ``tags:``)
+    source_tags: dict[str, str] = field(default_factory=dict)

@@ -34,7 +34,7 @@ from ..runtime.query import ON_ERROR, compile as compile_query, worker_count
 from ..semantics.lookups import Table
 from ..semantics.tags import refuse_routed_tags
 from .matcher import PackMatcher
-from .model import Problem, RuleSource
+from .model import PackSource, Problem, RuleSource
 from .nogc import collector_paused
 from .packfile import looks_built, read_pack
 from .parallel import run_parts, runs_split
@@ -42,7 +42,6 @@ from .partial import PackRunner, pack_hash
 from .routing import route_of
 from .rules import PackRule
 from .run import PackResult, RuleStats, candidate_index, run_rules, shared_prefilter
-from .sources import PackSource, read_source
 
 
 class PackCompileError(Exception):
@@ -306,7 +305,12 @@ def _compile_pack(
             prelinked=loaded.prelinked,
             scanner=loaded.scanner,
         )
-    pack_source = source if isinstance(source, PackSource) else read_source(source)
+    if isinstance(source, PackSource):
+        pack_source = source
+    else:  # (YAML and the Sigma converter load only for a source: a built pack needs neither)
+        from .sources import read_source
+
+        pack_source = read_source(source)
     if pack_source.source_tags:
         options.update(tags={**pack_source.source_tags, **given}, default_tags=default_tags)
     refuse_routed_tags(options.get("tags") or {})

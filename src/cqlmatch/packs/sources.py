@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
 from ..lang.tags import TagError, parse_tag
-from ..testing.yamlnodes import NodeReader, YamlFileError, compose
-from .model import DEFAULT_SEVERITY, SEVERITIES, Problem, RuleSource
+from ..testing.yamlnodes import NodeReader, compose
+from .model import DEFAULT_SEVERITY, SEVERITIES, PackError, PackSource, Problem, RuleSource
 from .sigma import convert as convert_sigma
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
@@ -59,10 +59,6 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 _HEADER_LINE = re.compile(r"//\s*([A-Za-z_]+)\s*:\s*(.*?)\s*\Z")
 
 
-class PackError(YamlFileError):
-    """A pack source that cannot be read at all (``file:line:col: message``)."""
-
-
 @dataclass(frozen=True)
 class SigmaEntry:
     """A manifest entry ``sigma: PATH``: converted to rules by ``packs.sigma``."""
@@ -71,19 +67,6 @@ class SigmaEntry:
     path: Path
     where: str
     id: str | None
-
-
-@dataclass
-class PackSource:
-    """A pack as read: its name, the rules that could be read, in order,
-    and the problems of those that could not."""
-
-    name: str
-    rules: list[RuleSource] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    #: ``source_tags:`` of a manifest: the tags of the source its events
-    #: come from (``lang.tags``; not the rules' own ``tags:``)
-    source_tags: dict[str, str] = field(default_factory=dict)
 
 
 def read_source(path: str | Path) -> PackSource:

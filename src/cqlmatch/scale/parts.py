@@ -18,8 +18,8 @@ from typing import Any
 
 from ..ingest.sources import Inputs
 from ..limits import MAX_LINE_BYTES
+from ..packs.model import PackSource
 from ..packs.pack import Pack, compile_pack
-from ..packs.sources import PackSource
 from ..runtime.partial import PartialState
 from ..runtime.query import CompiledQuery, compile as compile_query, rebuild
 from ..runtime.result import Result

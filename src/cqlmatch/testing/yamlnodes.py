@@ -18,31 +18,10 @@ from typing import Any
 
 import yaml
 
+from ..errors import YamlFileError
 from ..limits import MAX_YAML_DEPTH, MAX_YAML_VALUES
 
 NULL_TAG = "tag:yaml.org,2002:null"
-
-
-class YamlFileError(Exception):
-    """A YAML file that cannot be used: unreadable, not YAML, or not in its
-    format.  ``str()`` is ``file:line:col: message`` (the position when known)."""
-
-    def __init__(
-        self, path: Path | str, message: str, line: int | None = None, column: int | None = None
-    ) -> None:
-        self.path = str(path)
-        self.message = message
-        self.line = line
-        self.column = column
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = self.path
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return f"{where}: {self.message}"
 
 
 def compose(path: Path, error: type[YamlFileError] = YamlFileError, empty: str = "") -> yaml.Node:
