@@ -3,15 +3,16 @@
 When every rule the pack decodes for is known (``run.pack_fields``) and its
 pure filters are linked (``linked.LinkedRules``), the reader hands a
 block's kept lines over as one ``ingest.columns.ColumnBatch``: a list per
-field the linked program reads, filled by the C field extractor, and the
-lines themselves.  The candidate index reads field-mode lines' values from
-those columns (``CandidateIndex.pairs``), the linked rules run over them
-in one VM call (``Machine.run_rules_columns``), and only two kinds of line
-become events: one another rule is a candidate for (decoded as the
-per-event path decodes it, for that rule's machine) and a hit (decoded
-whole for its row, as ``run.Hits`` does).  A block the extractor declines
-(a malformed line, a value that is not a string) comes as events and takes
-the per-event path; both give the same hits.
+field the linked program reads (``ColumnDecoder``: the C field extractor,
+else msgspec in one call), and the lines themselves.  The candidate index
+reads field-mode lines' values from those columns
+(``CandidateIndex.pairs``), the linked rules run over them in one VM call
+(``Machine.run_rules_columns``), and only two kinds of line become events:
+one another rule is a candidate for (decoded as the per-event path decodes
+it, for that rule's machine) and a hit (decoded whole for its row, as
+``run.Hits`` does).  A block neither decodes exactly (a malformed line, a
+value that is not a string) comes as events and takes the per-event path;
+both give the same hits.
 
 (Rule runs and the candidate index are ``run.RuleRun`` and
 ``run.Candidates``, typed ``Any`` here: ``run`` imports this module.)
