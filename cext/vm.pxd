@@ -163,6 +163,7 @@ cdef class Machine:
     cdef list set_keys
     cdef list set_memos  # per set: value -> its bits (bytes), bounded
     cdef vector[char] set_high  # per set: no ASCII-only value can match it (lang.regex.needs_non_ascii)
+    cdef vector[char] set_ready  # per set: compiled (``_ready_set``; lazily for a linked pack)
     cdef bint keys_held  # set_keys holds a value (cleared by _forget)
     cdef readonly Py_ssize_t regex_calls  # set evaluations so far (for tests and tuning)
 
@@ -202,7 +203,8 @@ cdef int _check_range(Py_ssize_t pc, str what, Py_ssize_t value, Py_ssize_t size
 
 # --- vm/regexsets.pxi: RE2 sets --------------------------------------------------------
 
-cdef int _build_sets(Machine m) except -1  # compile one RE2::Set per regex set
+cdef int _build_sets(Machine m, bint lazy) except -1  # one RE2::Set per regex set
+cdef int _ready_set(Machine m, int s, object error) except -1  # compile it before first use
 cdef int _regex_bit(Machine m, object value, int s, int bit) except -1  # TEST_REGEX
 cdef int _set_bits(Machine m, object value, int s) except -1  # run set s over value
 cdef _forget(Machine m)  # drop the cached values at the end of a run

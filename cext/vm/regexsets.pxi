@@ -15,7 +15,13 @@ cdef enum:
     NOGIL_MIN_BYTES = 512
 
 
-cdef int _build_sets(Machine m) except -1:
+cdef int _build_sets(Machine m, bint lazy) except -1:
+    """One RE2::Set per regex set, each pattern added (RE2 parses it: a
+    pattern it rejects is a ValueError here); compiled now, or, ``lazy``,
+    when first run (``_ready_set``): a pack's linked program holds hundreds
+    of sets, most of which a run never needs (the 345 of the Sigma pack took
+    about 70 ms to compile).  (Each rule's own sets were compiled within
+    RE2's budget when the rule was: E231.)"""
     cdef RE2.Options options
     cdef RE2Set* rset
     cdef string error
@@ -40,25 +46,40 @@ cdef int _build_sets(Machine m) except -1:
                     f"regex set {s} (field {m.names[spec.slot]}): RE2 rejected "
                     f"/{pattern}/: {error.decode('utf-8', 'replace')}"
                 )
-        if not rset.Compile():
-            raise ValueError(
-                f"regex set {s} (field {m.names[spec.slot]}): RE2 could not compile "
-                f"its {len(spec.patterns)} patterns within max_mem={REGEX_MAX_MEM} bytes "
-                "(out of memory)"
-            )
         m.set_sizes.push_back(len(spec.patterns))
         m.set_offsets.push_back(offset)
         offset += len(spec.patterns)
         m.set_keys.append(None)
         m.set_memos.append({})
-        m.set_high.push_back(all(needs_non_ascii(p) for p in spec.patterns))
+        m.set_ready.push_back(0)
+        m.set_high.push_back(0)
+        if not lazy:
+            _ready_set(m, s, ValueError)
     m.set_bits.resize(offset, 0)
+    return 0
+
+
+cdef int _ready_set(Machine m, int s, object error) except -1:
+    """Compile set ``s`` (its patterns were added, and so checked, by
+    ``_build_sets``) and note whether an ASCII value can match it; RE2
+    running out of its memory budget raises ``error``."""
+    spec = m.program.regex_sets[s]
+    if not m.sets[s].Compile():
+        raise error(
+            f"regex set {s} (field {m.names[spec.slot]}): RE2 could not compile "
+            f"its {len(spec.patterns)} patterns within max_mem={REGEX_MAX_MEM} bytes "
+            "(out of memory)"
+        )
+    m.set_high[s] = all(needs_non_ascii(p) for p in spec.patterns)
+    m.set_ready[s] = 1
     return 0
 
 
 cdef int _regex_bit(Machine m, object value, int s, int bit) except -1:
     cdef dict memo
     cdef PyObject* known
+    if not m.set_ready[s]:
+        _ready_set(m, s, MemoryError)
     if m.set_high[s] and PyUnicode_IS_ASCII(<PyObject*>value):
         # Every pattern of the set needs a character an ASCII value lacks
         # (emoji, Cyrillic, typographic dashes in Sigma rules): no RE2 call.

@@ -767,3 +767,24 @@ def test_a_set_no_ascii_value_can_match_skips_re2_for_ascii_values() -> None:
     assert [e.fields["cmd"] for e in out] == [e.fields["cmd"] for e in want]
     assert [e.fields["cmd"] for e in out] == ["X\u02e3y", "a \u2014S b", "\u00e9t\u00e9\u00e9"]
     assert engine.machine.regex_calls == len(values) - 1  # not for the one ASCII value
+
+
+def test_lazy_sets_compile_when_first_run() -> None:
+    """A linked pack's machine compiles each regex set when first run: the
+    answers are the same; a pattern RE2 rejects still fails at once, and a
+    set past RE2's memory budget fails when run, naming the set."""
+    prog = regex_prog("(?i)foo", "bar$", "^x", bits=(0, 1))
+    eager, lazy = Machine(prog, Slow()), Machine(prog, Slow(), lazy_sets=True)
+    events = [{"a": "FOObar"}, {"a": "foobarx"}, {"a": "bar"}, {"b": "foobar"}]
+    for machine in (eager, lazy):
+        out = machine.run([Event(dict(e)) for e in events])
+        assert [e.fields for e in out] == [{"a": "FOObar"}]
+    with pytest.raises(ValueError, match="RE2 rejected"):
+        Machine(regex_prog("(?:a{1000}){3}"), Slow(), lazy_sets=True)
+    huge = regex_prog(r"[\pL\pN]{1000}\pL{1000}")
+    with pytest.raises(ValueError, match="out of memory"):
+        Machine(huge, Slow())
+    machine = Machine(huge, Slow(), lazy_sets=True)
+    with pytest.raises(MemoryError, match=r"regex set 0 \(field a\).*out of memory"):
+        machine.run([Event({"a": "x"})])
+    assert machine.run([Event({"b": "x"})]) == []  # (a set not run is never compiled)

@@ -59,7 +59,7 @@ class LinkedRules:
         machine = None
         if prelinked is not None and all(rules[i].id in numbers for i in chosen):
             try:
-                machine = Machine(prelinked, _NoSlowPath())
+                machine = Machine(prelinked, _NoSlowPath(), lazy_sets=not MERGE_SETS)
                 program = prelinked
                 self.position = {order: numbers[rules[order].id] for order in chosen}
             except ValueError:  # (built where RE2 allowed more memory): link again
@@ -178,9 +178,9 @@ def link_rules(
     fit: the compiler checked them, E231)."""
     program = link(programs, names, merge_sets=merge_sets)
     try:
-        return program, Machine(program, _NoSlowPath())
+        return program, Machine(program, _NoSlowPath(), lazy_sets=not merge_sets)
     except ValueError:
         if not merge_sets:
             raise
         program = link(programs, names, merge_sets=False)
-        return program, Machine(program, _NoSlowPath())
+        return program, Machine(program, _NoSlowPath(), lazy_sets=True)
