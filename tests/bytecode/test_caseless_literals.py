@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
 
 import cqlmatch
-from cqlmatch.bytecode.compiler import CONTAINS_CI_MAX, compile_program
+from cqlmatch.bytecode.compiler import ANCHORED_CI_MAX, CONTAINS_CI_MAX, compile_program
 from cqlmatch.bytecode.disasm import get_instructions
 from cqlmatch.bytecode.opcodes import Op
 from cqlmatch.bytecode.program import Literal
@@ -401,6 +401,35 @@ def test_many_caseless_substrings_on_one_field_stay_in_its_regex_set() -> None:
     values = ["CMD.EXE /c WORD3X", "cmd.exe word40x", "cmd.exe W0RD1X", "cmd.exe /c word32x"]
     events = [{"c": v, "d": "Word1X"} for v in values] + [{"c": values[0]}]
     assert _agree(query, events) == [0, 3]
+
+
+def test_many_caseless_anchored_texts_on_one_field_stay_in_its_regex_set() -> None:
+    """Past ANCHORED_CI_MAX caseless equalities, prefixes and suffixes of one
+    field (a Sigma rule's list of image names), the field's RE2 set answers
+    them in one pass (and its memo for a value seen before): OR-ed, they are
+    one TEST_REGEX; the field's substrings and other fields keep theirs."""
+    names = [f"\\\\took{i}\\.exe$" for i in range(ANCHORED_CI_MAX)]
+    few = " or ".join(f"f=/{n}/i" for n in names)
+    ops = [op for op, _ in string_tests(few + " f=/run/i")]
+    assert set(ops) == {Op.TEST_SUFFIX_CI, Op.TEST_CONTAINS_CI}
+    many = few + " or f=/^setup/i or f=/^installer\\.exe$/i or f=/run/i"
+    query = many + " g=/\\\\took1\\.exe$/i"
+    ops = [op for op, _ in string_tests(query)]
+    assert ops.count(Op.TEST_REGEX) == 1 and ops[-1] == Op.TEST_SUFFIX_CI  # (g's)
+    assert Op.TEST_CONTAINS_CI in ops
+    assert Op.TEST_PREFIX_CI not in ops and Op.TEST_EQ_CI not in ops
+    values = [
+        "C:\\x\\TOOK3.EXE",
+        "C:\\x\\took3.exe.bak",
+        "Setup.exe",
+        "INSTALLER.EXE",
+        "installer.exe.old",
+        "xtook3.exe",
+        f"C:\\x\\TOO{KELVIN}3.exe",  # (?i) folds the Kelvin sign onto k
+        "C:\\x\\took3.exe running",
+    ]
+    events = [{"f": v, "g": "c:\\took1.exe"} for v in values] + [{"f": values[0]}]
+    assert _agree(query, events) == [0, 2, 3, 6, 7]
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
