@@ -146,3 +146,35 @@ def test_a_merged_set_past_re2s_budget_falls_back_to_each_rules_own(monkeypatch)
     # the merged set is compiled at once (so that it can fail here); each
     # rule's own sets, which the compiler fitted in the budget, when first run
     assert built == [(1, False), (2, True)] and len(program.regex_sets) == 2
+
+
+def test_sets_are_shared_within_a_group_only() -> None:
+    """Given a group per rule, rules share regex sets with their own group's
+    rules only (a pack groups the rules that are candidates for the same
+    lines); each rule still keeps its own hits."""
+    queries = [
+        "CommandLine=/a.c/",
+        "CommandLine=/d.f/",
+        "CommandLine=/g.i/",
+        "CommandLine=/a.c/ ImageFileName=/x.y/",
+    ]
+    programs = [cqlmatch.compile(q).program for q in queries]
+    names = ["a", "b", "c", "d"]
+    grouped = link(programs, names, merge_sets=["one", "one", "two", "one"])
+    fields = [grouped.fields[spec.slot].name for spec in grouped.regex_sets]
+    assert sorted(fields) == ["CommandLine", "CommandLine", "ImageFileName"]
+    shared = [s for s in grouped.regex_sets if grouped.fields[s.slot].name == "CommandLine"]
+    assert sorted(len(s.patterns) for s in shared) == [1, 2]  # "a.c" once for a and d
+    with pytest.raises(ValueError, match="groups"):
+        link(programs, names, merge_sets=["one"])
+    machine = Machine(grouped, _NoSlowPath(), lazy_sets=True)
+    events = [
+        Event({"CommandLine": "abc", "ImageFileName": "xzy"}),
+        Event({"CommandLine": "dxf ghi"}),
+    ]
+    starts, shapes = array("i", [0, 1, 2]), array("i", [0, 0])
+    evaluated, nanos = array("q", [0] * 4), array("q", [0] * 4)
+    found = machine.run_rules(
+        events, starts, shapes, array("i", [0, 4]), array("i", [0, 1, 2, 3]), evaluated, nanos
+    )
+    assert found == [(0, 0), (0, 3), (1, 1), (1, 2)]

@@ -14,13 +14,15 @@ string sets into shared pools, jump targets by the rule's offset, and
 regex sets by field: with ``merge_sets`` the rules' patterns on one field
 go into one set (a new one past ``SET_PATTERNS`` patterns; a pattern two
 rules share is one bit), so an event's field runs through RE2 once for all
-of them; without it each rule keeps its own sets.  Each rule's entry is in
+of them; without it each rule keeps its own sets; given a group per rule,
+only the rules of one group share sets (a pack's rules that are always
+candidates for the same events: what one runs, the others would too).  Each rule's entry is in
 the program's ``rules`` table, in order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from .opcodes import INFO, Op, width
 from .program import FORMAT_VERSION, MAGIC, FieldRef, Program, RegexSetSpec, Rule
@@ -86,21 +88,31 @@ class _Pool:
 SET_PATTERNS = 512  # patterns in one merged regex set (RE2's memory budget holds them)
 
 
-def link(programs: Sequence[Program], names: Sequence[str], merge_sets: bool = True) -> Program:
+def link(
+    programs: Sequence[Program],
+    names: Sequence[str],
+    merge_sets: bool | Sequence[Hashable] = True,
+) -> Program:
     """One program running each of ``programs`` (all ``linkable``) as the
     rule named by ``names`` at the same position; ``merge_sets``: one regex
-    set per field across the rules (see the module docstring)."""
+    set per field across the rules, or (a group per rule) across the rules
+    of each group (see the module docstring)."""
     if len(programs) != len(names):
         raise ValueError(f"{len(programs)} programs for {len(names)} names")
+    groups: list[Hashable] = [None] * len(programs)
+    if not isinstance(merge_sets, bool):
+        groups = list(merge_sets)
+        if len(groups) != len(programs):
+            raise ValueError(f"{len(groups)} groups for {len(programs)} programs")
     fields, consts, numbers, value_sets = _Pool(), _Pool(), _Pool(), _Pool()
     code: list[int] = []
     lines: list[int] = []
     set_patterns: list[list[str]] = []  # per linked set: its patterns
     set_slot: list[int] = []
     set_bit: list[dict[str, int]] = []  # per linked set: pattern -> bit
-    open_set: dict[int, int] = {}  # slot -> the set its next patterns join
+    open_set: dict[tuple[Hashable, int], int] = {}  # (group, slot) -> the set joined next
     rules: list[Rule] = []
-    for program, name in zip(programs, names, strict=True):
+    for program, name, group in zip(programs, names, groups, strict=True):
         if not linkable(program):
             raise ValueError(f"rule {name!r} is not a pure filter and cannot be linked")
         base = len(code)
@@ -112,13 +124,13 @@ def link(programs: Sequence[Program], names: Sequence[str], merge_sets: bool = T
         moved: list[tuple[int, list[int]]] = []
         for spec in program.regex_sets:
             field_slot = slot[spec.slot]
-            target = open_set.get(field_slot) if merge_sets else None
+            target = open_set.get((group, field_slot)) if merge_sets is not False else None
             if target is None or len(set_patterns[target]) + len(spec.patterns) > SET_PATTERNS:
                 target = len(set_patterns)
                 set_patterns.append([])
                 set_slot.append(field_slot)
                 set_bit.append({})
-                open_set[field_slot] = target
+                open_set[group, field_slot] = target
             bits = []
             for pattern in spec.patterns:
                 bit = set_bit[target].get(pattern)

@@ -34,7 +34,7 @@ from .linked import link_rules
 from .model import Problem, RuleSource
 from .routing import Route, route_of
 from .rules import PackRule
-from .run import scanner_database
+from .run import scanner_database, shape_key
 
 PACK_MAGIC = b"CQLPACK\x00"
 PACK_FORMAT = 1  # this file's layout; the program format is FORMAT_VERSION
@@ -122,7 +122,11 @@ def write_pack(pack: Any, path: str | Path) -> int:
     linkable = [rule for rule in pack.compiled if rule.links]
     linked = None
     if linkable:
-        linked, _ = link_rules([r.query.program for r in linkable], [r.id for r in linkable])
+        linked, _ = link_rules(
+            [r.query.program for r in linkable],
+            [r.id for r in linkable],
+            [shape_key(r) for r in linkable],  # (sets shared within a shape: packs.linked)
+        )
     record = PackFile(
         format=PACK_FORMAT,
         program_format=FORMAT_VERSION,

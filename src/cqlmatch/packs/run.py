@@ -822,6 +822,19 @@ def candidate_index(
     return candidates
 
 
+def shape_key(rule: PackRule) -> frozenset[frozenset[bytes]]:
+    """The literal groups ``candidate_index`` looks for on ``rule``'s
+    behalf, as texts: rules with the same key share a group set (a shape),
+    so they are candidates for exactly the same lines."""
+    if rule.plan.reads_source:
+        return frozenset()
+    return frozenset(
+        frozenset(x.text.lower().encode("ascii") for x in group)
+        for group in rule.prefilter
+        if group and all(checkable(x.text) for x in group)
+    )
+
+
 def _field_read(field: str, decoded: frozenset[str] | None) -> str:
     """The field a literal is looked for in by field mode: its own, or ""
     (it holds on every line) when it is free text or a field the pack's
