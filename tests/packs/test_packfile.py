@@ -19,6 +19,8 @@ from cqlmatch.packs.packfile import PACK_MAGIC, PackFileError, read_pack, write_
 from cqlmatch.packs.sources import PackSource, RuleSource
 from cqlmatch.synth.gen import generate_lines
 
+from .test_pack import check_against_single_runs
+
 RULES = {
     "enc": "#event_simpleName=ProcessRollup2 CommandLine=/-enc|hidden/i",
     "cmd": 'event_simpleName=/^processrollup2$/i FileName=/^cmd\\.exe$/i or CommandLine="*whoami*"',
@@ -159,3 +161,45 @@ def test_a_built_pack_keeps_its_literal_scanner(tmp_path, telemetry, monkeypatch
     calls.clear()
     assert list(compile_pack(damaged).run(str(telemetry), workers=1)) == want
     assert calls == [True, False]  # refused by Hyperscan, then compiled
+
+
+def test_a_built_pack_shares_regex_sets_within_a_candidate_set(tmp_path) -> None:
+    """Rules with the same literal groups run on the same events: a built
+    pack gives their patterns on one field one set (a rule with other
+    literals keeps its own), and each rule keeps the hits it has alone."""
+    rules = {
+        "a": "#event_simpleName=ProcessRollup2 CommandLine=/a[0-9]c/",
+        "b": "#event_simpleName=ProcessRollup2 CommandLine=/x[0-9]z/",
+        "c": "#event_simpleName=ProcessRollup2 CommandLine=/q[0-9]+r/ or CommandLine=/a[0-9]c/",
+        "d": "#event_simpleName=ProcessRollup2 CommandLine=/powershell/i CommandLine=/m[0-9]n/",
+    }
+    compiled = compile_pack(
+        PackSource("g", [RuleSource(id=k, name=k, text=v) for k, v in rules.items()])
+    )
+    path = tmp_path / "g.cqlpack"
+    write_pack(compiled, path)
+    loaded = compile_pack(path)
+    program = loaded.candidates().linked.program
+    command_line = [s for s in program.regex_sets if program.fields[s.slot].name == "CommandLine"]
+    own = sum(len(r.query.program.regex_sets) for r in compiled.rules)
+    assert len(command_line) < own  # a, b and c share one
+    assert any(len(s.patterns) == 3 for s in command_line)  # (a[0-9]c once for a and c)
+    lines = [
+        {"event_simpleName": "ProcessRollup2", "CommandLine": text}
+        for text in ["a1c", "x2z q33r", "none", "POWERSHELL m4n", "powershell a5c", "q7r x8z"]
+    ]
+    events = tmp_path / "e.ndjson"
+    events.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    check_against_single_runs(loaded, str(events), engines=("vm", "reference"))
+    hits = [(row["rule.id"], row["CommandLine"]) for row in loaded.run(str(events))]
+    assert hits == [
+        ("a", "a1c"),
+        ("c", "a1c"),
+        ("b", "x2z q33r"),
+        ("c", "x2z q33r"),
+        ("d", "POWERSHELL m4n"),
+        ("a", "powershell a5c"),
+        ("c", "powershell a5c"),
+        ("b", "q7r x8z"),
+        ("c", "q7r x8z"),
+    ]
