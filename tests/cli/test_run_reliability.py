@@ -144,3 +144,35 @@ def test_sigterm_stops_the_workers_and_exits_143(tmp_path: Path) -> None:
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_alive(pid) for pid in workers)
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (MemoryError("regex set 0 (field c): RE2 ran out of memory while matching"), "regex set 0"),
+        (MemoryError(), "out of memory"),
+    ],
+)
+def test_memory_running_out_stops_a_run_with_one_line(
+    tmp_path, monkeypatch, capsys, error, said
+) -> None:
+    """RE2 past its budget for a regex set, or the process out of memory:
+    one line naming it and exit 5, no traceback, for a query and a pack."""
+    from cqlmatch.cli import commands
+    from cqlmatch.packs.pack import Pack
+
+    (tmp_path / "q.cql").write_text("c=/x/\n")
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "one.cql").write_text("c=/x/\n")
+    (tmp_path / "e.ndjson").write_text('{"c": "x"}\n')
+
+    def fails(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(commands, "_run_query", fails)
+    monkeypatch.setattr(Pack, "run", fails)
+    for argv in (["run", "q.cql", "e.ndjson"], ["pack", "run", "p", "e.ndjson"]):
+        monkeypatch.chdir(tmp_path)
+        assert main(argv) == EXIT_WORKER_LOST
+        err = capsys.readouterr().err
+        assert f"run stopped, no rows: {said}" in err and "Traceback" not in err

@@ -64,3 +64,9 @@ def tag_args(args: argparse.Namespace) -> dict:
     except TagError as err:
         raise SystemExit(f"cqlmatch: --tag: {err}") from None
     return {"tags": tags, "default_tags": not getattr(args, "no_default_tags", False)}
+
+
+def out_of_memory(err: MemoryError) -> str:
+    """What a MemoryError says: RE2 past its budget names the regex set and
+    field; the process's own has no message."""
+    return str(err) or "out of memory (the process could not allocate more)"

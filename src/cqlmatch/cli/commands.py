@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..runtime.choices import ENGINES, ON_ERROR
 from ..version import __version__
-from . import PACK_HELP, enrichment_args, enrichment_options, tag_args, tag_options
+from . import PACK_HELP, enrichment_args, enrichment_options, out_of_memory, tag_args, tag_options
 
 if TYPE_CHECKING:
     from ..runtime.result import Result
@@ -30,7 +30,7 @@ EXIT_QUERY_ERROR = 1
 EXIT_USAGE = 2
 EXIT_BAD_EVENT = 3  # ``run --on-error fail``: an input line is not an event
 EXIT_INPUT_INCOMPLETE = 4  # ``run``: a compressed input is truncated or corrupt (rows printed)
-EXIT_WORKER_LOST = 5  # ``run --workers``: a worker process died (killed, out of memory)
+EXIT_WORKER_LOST = 5  # ``run``: a worker process died (killed, out of memory), or memory ran out
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), after a one-line progress summary
 EXIT_TERMINATED = 143  # ``run``: SIGTERM (128 + 15), after stopping the workers
 EXIT_TEST_FAILED = 1  # ``cqlmatch test``: a case failed (or its rule has errors)
@@ -60,7 +60,8 @@ exit status:
   3    run --on-error fail: an input line is not an event
   4    run: an input is incomplete (a truncated or corrupt .gz/.zst); the rows
        of the lines read are still printed
-  5    run --workers: a worker process died (killed, out of memory); no rows
+  5    run: a worker process died (killed, out of memory), or memory ran out
+       (RE2's budget for a regex set, or the process's); no rows
   6    pack run/check: some rules could not be used and were left out; the
        others ran
   130  interrupted (Ctrl-C)
@@ -267,6 +268,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_TERMINATED
     except WorkerLost as err:
         print(f"cqlmatch: run stopped, no rows: {err}", file=sys.stderr)
+        return EXIT_WORKER_LOST
+    except MemoryError as err:
+        print(f"cqlmatch: run stopped, no rows: {out_of_memory(err)}", file=sys.stderr)
         return EXIT_WORKER_LOST
     except BadEventError as err:
         print(f"cqlmatch: {err} (--on-error fail)", file=sys.stderr)

@@ -27,7 +27,14 @@ from ..packs.model import PackError
 from ..packs.pack import Pack, PackCompileError, compile_pack
 from ..packs.packfile import PackFileError, write_pack
 from ..packs.run import PackResult
-from . import PACK_HELP, enrichment_args, enrichment_options, tag_args, tag_options
+from . import (
+    PACK_HELP,
+    enrichment_args,
+    enrichment_options,
+    out_of_memory,
+    tag_args,
+    tag_options,
+)
 from .output import render_table, write_rows
 
 EXIT_OK = 0
@@ -175,6 +182,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except WorkerLost as err:
         print(f"cqlmatch: run stopped, no rows: {err}", file=sys.stderr)
+        return EXIT_WORKER_LOST
+    except MemoryError as err:
+        print(f"cqlmatch: run stopped, no rows: {out_of_memory(err)}", file=sys.stderr)
         return EXIT_WORKER_LOST
     finally:
         gc.unfreeze()
