@@ -22,19 +22,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..bytecode.program import FieldRef
 from ..ingest.columns import ColumnBatch, ColumnDecoder
 from ..ingest.decode import Decoder
 from ..lang.events import Event
 from .alone import rules_alone
 from .routing import route_key
-
-
-class _Fields:
-    """What ``ColumnDecoder`` reads of a program: its field slots."""
-
-    def __init__(self, fields: tuple[FieldRef, ...]) -> None:
-        self.fields = fields
 
 
 class ColumnPlan:
@@ -49,9 +41,8 @@ class ColumnPlan:
         self.runs = runs
         self.index = index
         self.linked = linked
-        refs = tuple(linked.program.fields)
-        self.decoder = ColumnDecoder(_Fields(refs), lines=True)  # type: ignore[arg-type]
-        self.names = tuple(ref.name for ref in refs)
+        self.decoder = ColumnDecoder(linked.program, lines=True)
+        self.names = tuple(ref.name for ref in linked.program.fields)
         self.events = Decoder(fields)
         self.alone = [index.shape_of[o] for o in range(len(runs)) if o not in linked.position]
         self.stats = [run.stats for run in runs]
