@@ -99,3 +99,17 @@ def _mutation_sources() -> list[str]:
     if not _SOURCES:
         _SOURCES.extend(q for q in _corpus_queries(400) if len(q) < 3000)
     return _SOURCES
+
+
+def test_free_text_like_keeps_its_parentheses() -> None:
+    """``#(like)case`` is three free-text words; printed ``# like case`` it
+    would read as a ``like`` filter on the field ``#``, and the field
+    ``event:`` printed ``event:=X`` as an assignment (both found by the
+    tests above): the printer keeps ``like`` in parentheses and quotes such
+    a field."""
+    for text in ("#(like)case", "#(like)count()", "a (LIKE) b", "(like)"):
+        _check(text)
+        assert "(" in format_query(parse(text))
+    _check("event: = X")
+    assert format_query(parse("event: = X")) == '"event:"=X'
+    assert format_query(parse("x like y")) == "x like y"

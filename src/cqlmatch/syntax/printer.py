@@ -73,8 +73,9 @@ def quote(text: str) -> str:
 
 
 def field_name(name: str) -> str:
-    """A field name, quoted only when it would not read back as one word."""
-    if _PLAIN_FIELD.fullmatch(name) and name.lower() not in _KEYWORDS:
+    """A field name, quoted only when it would not read back as one word
+    (or, ending in ``:``, would run into a following ``=`` as ``:=``)."""
+    if _PLAIN_FIELD.fullmatch(name) and name.lower() not in _KEYWORDS and not name.endswith(":"):
         return name
     return quote(name)
 
@@ -207,7 +208,12 @@ def _filter(node: A.Node, level: int) -> str:
     if isinstance(node, A.FieldFilter):
         return _field_filter(node)
     if isinstance(node, A.FreeText):
-        return _filter_value(node.value)
+        text = _filter_value(node.value)
+        if isinstance(node.value, A.Bare) and text.lower() == "like":
+            # Free text ``like`` printed bare after a word would make that word
+            # a field (``# like case``): its parentheses keep it free text.
+            return f"({text})"
+        return text
     if isinstance(node, A.Bool):
         return "true" if node.value else "false"
     if isinstance(node, A.Call):
