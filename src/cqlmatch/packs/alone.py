@@ -11,6 +11,7 @@ for all the rules that share them.  Used by both the per-event path
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from ..lang.events import Event
@@ -22,11 +23,11 @@ def rules_alone(
     batch: list[Event],
     lists: list[Any] | None,
     shape_of: list[int] | None,
-    skip: dict[int, int],
+    orders: Iterable[int],
     whole: Any,
 ) -> list[tuple[int, int, Any, Event]]:
     """``batch_hits`` for the rules not linked (those at the pack
-    positions ``skip`` names are left out), each on its own machine over
+    positions ``orders``), each on its own machine over
     the events of ``batch`` its route admits and, with ``lists`` (per
     group set, the ascending indexes of the events it is a candidate for)
     and ``shape_of`` (each rule's group set), that are candidates for it:
@@ -39,9 +40,8 @@ def rules_alone(
     chosen_events: dict[tuple[int, Any], list[Event]] = {}  # (group set, route) -> events
     chosen_whole: dict[tuple[int, Any], list[Event]] = {}  # the same, decoded whole
     wholes: dict[int, Event | None] = {}  # batch index -> the event decoded whole
-    for order, run in enumerate(runs):
-        if order in skip:
-            continue
+    for order in orders:
+        run = runs[order]
         shape = -1 if lists is None or shape_of is None else shape_of[order]
         chosen = everything if lists is None else lists[shape]
         if not chosen:

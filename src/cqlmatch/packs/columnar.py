@@ -44,7 +44,8 @@ class ColumnPlan:
         self.decoder = ColumnDecoder(linked.program, lines=True)
         self.names = tuple(ref.name for ref in linked.program.fields)
         self.events = Decoder(fields)
-        self.alone = [index.shape_of[o] for o in range(len(runs)) if o not in linked.position]
+        self.alone = linked.alone(len(runs))  # positions of the rules not linked
+        self.wanted = [index.shape_of[o] for o in self.alone]  # their group sets
         self.stats = [run.stats for run in runs]
         self.counters = linked.counters()
 
@@ -60,7 +61,7 @@ class ColumnPlan:
         lines = batch.raws
         assert lines is not None
         runs, index = self.runs, self.index
-        starts, shapes, lists = index.pairs(lines, self.alone, None, batch.columns, self.names)
+        starts, shapes, lists = index.pairs(lines, self.wanted, None, batch.columns, self.names)
         stats = self.stats
         found: list[tuple[int, int, Any, Event | None]] = []
         for row, order in self.linked.column_hits(
@@ -104,14 +105,11 @@ def _alone(
     be decoded for nothing)."""
     lines = batch.raws
     assert lines is not None
-    skip = plan.linked.position
     column_of = {name: batch.columns[n] for n, name in enumerate(plan.names)}
     wanted: set[int] = set()
-    for order, run in enumerate(runs):
-        if order in skip:
-            continue
+    for order in plan.alone:
         rows = lists[shape_of[order]]
-        route = run.rule.route
+        route = runs[order].rule.route
         column = None if route is None else column_of.get(route.field)
         if column is not None and route is not None:
             keys = route.keys
@@ -128,11 +126,9 @@ def _alone(
             kept.append(row)
     at = {row: n for n, row in enumerate(kept)}
     own: list[Any] = [()] * len(lists)
-    for order in range(len(runs)):
-        if order not in skip:
-            shape = shape_of[order]
-            own[shape] = [at[row] for row in lists[shape] if row in at]
+    for shape in plan.wanted:
+        own[shape] = [at[row] for row in lists[shape] if row in at]
     return [
         (kept[n], order, run, out)
-        for n, order, run, out in rules_alone(runs, events, own, shape_of, skip, whole)
+        for n, order, run, out in rules_alone(runs, events, own, shape_of, plan.alone, whole)
     ]

@@ -89,6 +89,10 @@ class LinkedRules:
         self.shape_start = array("i", starts)
         self.shape_rules = array("i", members)
 
+    def alone(self, rules: int) -> list[int]:
+        """The positions of a pack of ``rules`` rules that are not linked."""
+        return [order for order in range(rules) if order not in self.position]
+
     def __len__(self) -> int:
         return len(self.position)
 
@@ -104,12 +108,15 @@ class LinkedRules:
         (their candidate sets ``shapes[starts[i]:starts[i + 1]]``), by event
         then by position; each linked rule's ``stats`` (``run.RuleStats``,
         by pack position) gets its events, hits and time."""
-        evaluated = array("q", bytes(8 * len(self.orders)))
-        nanos = array("q", bytes(8 * len(self.orders)))
+        counters = self.counters()
         found = self.machine.run_rules(
-            events, starts, shapes, self.shape_start, self.shape_rules, evaluated, nanos
+            events, starts, shapes, self.shape_start, self.shape_rules, *counters
         )
-        return self._counted(found, evaluated, nanos, stats)
+        self.add_counts(counters, stats)
+        out = self._positions(found)
+        for _, order in out:
+            stats[order].hits += 1
+        return out
 
     def counters(self) -> tuple[Any, Any]:
         """Fresh per-rule counters for ``column_hits``: the events each
@@ -129,15 +136,13 @@ class LinkedRules:
         pack position)``; each rule's runs and time go to ``counters``
         (``add_counts`` hands them to the stats: a column batch is a
         block's kept lines, too few for a pass over every rule each)."""
-        evaluated, nanos = counters
         found = self.machine.run_rules_columns(
-            columns, size, starts, shapes, self.shape_start, self.shape_rules, evaluated, nanos
+            columns, size, starts, shapes, self.shape_start, self.shape_rules, *counters
         )
-        orders = self.orders
-        return [(row, orders[number]) for row, number in found]
+        return self._positions(found)
 
     def add_counts(self, counters: tuple[Any, Any], stats: list[Any]) -> None:
-        """Add ``counters`` (``column_hits``) to each rule's ``stats``, and clear them."""
+        """Add ``counters`` to each rule's ``stats``, and clear them."""
         evaluated, nanos = counters
         for number, order in enumerate(self.orders):
             if evaluated[number] and order >= 0:
@@ -146,21 +151,10 @@ class LinkedRules:
                 stat.seconds += nanos[number] / 1e9
             evaluated[number] = nanos[number] = 0
 
-    def _counted(
-        self, found: list[tuple[int, int]], evaluated: Any, nanos: Any, stats: list[Any]
-    ) -> list[tuple[int, int]]:
-        """The VM's hits by pack position, with each rule's counts added to ``stats``."""
-        for number, order in enumerate(self.orders):
-            if evaluated[number] and order >= 0:
-                stat = stats[order]
-                stat.evaluated += evaluated[number]
-                stat.seconds += nanos[number] / 1e9
-        out = []
-        for index, number in found:
-            order = self.orders[number]
-            stats[order].hits += 1
-            out.append((index, order))
-        return out
+    def _positions(self, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The VM's ``(event, rule number)`` hits as ``(event, pack position)``."""
+        orders = self.orders
+        return [(index, orders[number]) for index, number in found]
 
 
 #: In a built pack (``packfile.write_pack``), linked rules share regex sets

@@ -27,7 +27,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -900,20 +900,20 @@ def batch_hits(
     path (``RuleRun.needs_whole``)."""
     lines = [event.raw for event in batch]
     lists = None
-    linked: LinkedRules | None = None
+    orders: Sequence[int] = range(len(runs))  # the rules run alone here
     found: list[tuple[int, int, RuleRun, Event]] = []
     if index is not None and None not in lines:
         linked = index.linked if len(index.shape_of) == len(runs) else None
         if linked is None:
             lists = index.lists(lines)
         else:
-            alone = [index.shape_of[o] for o in range(len(runs)) if o not in linked.position]
-            starts, shapes, lists = index.pairs(lines, alone, [event.fields for event in batch])
+            orders = linked.alone(len(runs))
+            wanted = [index.shape_of[o] for o in orders]
+            starts, shapes, lists = index.pairs(lines, wanted, [event.fields for event in batch])
             stats = [run.stats for run in runs]
             for i, order in linked.hits(batch, starts, shapes, stats):
                 found.append((i, order, runs[order], batch[i]))
     shape_of = None if lists is None or index is None else index.shape_of
-    skip = {} if linked is None else linked.position
-    found.extend(rules_alone(runs, batch, lists, shape_of, skip, whole))
+    found.extend(rules_alone(runs, batch, lists, shape_of, orders, whole))
     found.sort(key=lambda hit: (hit[0], hit[1]))
     return [(index, run, out) for index, _, run, out in found]
