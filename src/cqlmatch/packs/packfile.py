@@ -11,7 +11,10 @@ and the linked program of its pure filters (``linked``).
 at all: they run from the stored linked program, and each compiles its
 query from its text only if something asks for it (``Pack.match``, its
 detection tests).  The few other rules (aggregates, assignments, slow
-paths) are compiled from their text as the file is read.  A file of
+paths) are compiled when a run first has a line for one, or, when a rule
+reads a lookup file or the user's enrichment data (which may differ here
+from where the pack was built), as the file is read, so that what cannot
+be compiled is reported before any event is.  A file of
 another pack or program format, a damaged file, or a rule text whose hash
 does not match is a ``PackFileError`` saying which, never a wrong pack.
 """
@@ -62,6 +65,9 @@ class RuleEntry(msgspec.Struct, frozen=True):
     plan: RunPlan
     prefilter: tuple[tuple[Literal, ...], ...]
     links: bool
+    # compiles the same wherever it loads: no lookup file, no enrichment data
+    # (``_self_contained``; absent in older files, which compile such rules at load)
+    self_contained: bool = False
 
 
 class PackFile(msgspec.Struct, frozen=True):
@@ -116,6 +122,7 @@ def write_pack(pack: Any, path: str | Path) -> int:
                 plan=rule.plan,
                 prefilter=rule.prefilter,
                 links=rule.links,
+                self_contained=_self_contained(rule),
             )
         )
     scanner = scanner_database(pack.candidates())
@@ -186,7 +193,12 @@ def read_pack(path: str | Path, options: Mapping[str, Any] | None = None) -> Loa
             column_offset=entry.column_offset,
             tests=entry.tests,
         )
-        if entry.links and entry.id in linked_names:
+        linked = entry.links and entry.id in linked_names
+        if linked or entry.self_contained:
+            # Compiled when first needed: a linked rule runs from the linked
+            # program, and a rule that runs alone is compiled by the run that
+            # first has a line for it (most never do); either compiles here as
+            # it did at build, reading no file.
             route = None
             if entry.route_field is not None:
                 route = Route(entry.route_field, frozenset(entry.route_keys))
@@ -197,7 +209,7 @@ def read_pack(path: str | Path, options: Mapping[str, Any] | None = None) -> Loa
                     route,
                     plan=entry.plan,
                     prefilter=entry.prefilter,
-                    links=True,
+                    links=linked,
                     options=options,
                 )
             )
@@ -237,6 +249,17 @@ class _Head(msgspec.Struct):
     format: int
     program_format: int
     built_by: str
+
+
+def _self_contained(rule: PackRule) -> bool:
+    """Whether ``rule``'s query compiles from its text alone: it reads no
+    lookup file and calls no function of the user's enrichment data, so
+    that compiling it at load could not fail where compiling it at build
+    did not (tags change only warnings, W340)."""
+    query = rule.query
+    if len(query.tables):
+        return False
+    return not any(b.spec.needs for b in query.checked.bindings.values())
 
 
 def _digest(text: str) -> str:
