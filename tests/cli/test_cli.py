@@ -119,7 +119,7 @@ def _events_file(tmp_path: Path) -> Path:
     ("fmt", "expected"),
     [
         ("json", '[\n  {\n    "event_simpleName": "ProcessRollup2",\n    "_count": "2"\n  }\n]\n'),
-        ("ndjson", '{"event_simpleName": "ProcessRollup2", "_count": "2"}\n'),
+        ("ndjson", '{"event_simpleName":"ProcessRollup2","_count":"2"}\n'),
         ("csv", "event_simpleName,_count\nProcessRollup2,2\n"),
         (
             "table",
@@ -160,7 +160,7 @@ def test_run_with_params_and_stats(tmp_path: Path, capsys) -> None:
         == 0
     )
     captured = capsys.readouterr()
-    assert captured.out == '{"aid": "a2"}\n'
+    assert captured.out == '{"aid":"a2"}\n'
     # six lines: one decoded, two not framed as objects (decoded, malformed),
     # three ruled out by the prefilter (no "bash" in them)
     assert (

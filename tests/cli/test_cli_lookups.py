@@ -52,7 +52,7 @@ def test_files_beside_the_query_or_in_the_cwd_are_not_read(
     assert "error E222" in capsys.readouterr().err
     argv = ["run", query, str(work / "events.ndjson"), "--format", "ndjson", "--lookups", "."]
     assert main(argv) == 0
-    assert capsys.readouterr().out.splitlines() == ['{"host": "web-1"}']
+    assert capsys.readouterr().out.splitlines() == ['{"host":"web-1"}']
 
 
 def test_check_and_disasm_read_no_lookup_file(

@@ -40,7 +40,7 @@ def test_output_and_exit_codes(tmp_path) -> None:
     )
     done = _cqlmatch("run", str(SEED), str(events), "--format", "ndjson")
     assert done.returncode == 0
-    assert '"EventCount": "3000"' in done.stdout
+    assert '"EventCount":"3000"' in done.stdout
     assert "W330" in done.stderr
     bad = tmp_path / "bad.cql"
     bad.write_text("foo(\n", encoding="utf-8")

@@ -30,7 +30,7 @@ def _row_by_row(fmt: str) -> str:
     out = io.StringIO()
     if fmt == "ndjson":
         for row in ROWS:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
     elif fmt == "json":
         json.dump(ROWS, out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -47,6 +47,21 @@ def test_chunks_give_the_same_text(fmt, writes) -> None:
     write_rows(ROWS, fmt, out)
     assert out.getvalue() == _row_by_row(fmt)
     assert out.writes == writes
+
+
+def test_ndjson_is_compact_json_of_any_text() -> None:
+    """Each NDJSON line is the row as ``json.dumps`` writes it compact,
+    for every kind of character (controls, quotes, non-ASCII, astral), and
+    a row only ``json`` can write (a lone surrogate) is written all the same."""
+    texts = ["", "\x00\x1f\x7f", '\\"/\n\t', "é", "\u2028</script>", "😀", "\ud800"]
+    rows = [{t: t, "n": str(i)} for i, t in enumerate(texts)]
+    out = io.StringIO()
+    write_rows(rows, "ndjson", out)
+    want = "".join(
+        json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows
+    )
+    assert out.getvalue() == want
+    assert [json.loads(line) for line in out.getvalue().split("\n")[:-1]] == rows
 
 
 def test_no_rows() -> None:

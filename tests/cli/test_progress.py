@@ -170,7 +170,7 @@ def test_cli_run_draws_the_bar_on_a_terminal_and_erases_it(
 
     monkeypatch.setattr(P, "for_run", unthrottled)
     assert main(["run", str(rule), str(events), "--format", "ndjson", "--workers", "2"]) == 0
-    assert capsys.readouterr().out == '{"_count": "3000"}\n'
+    assert capsys.readouterr().out == '{"_count":"3000"}\n'
     (bar,) = bars
     assert bar is not None and bar.bytes_read == bar.total_bytes == events.stat().st_size
     written = terminal.getvalue()
@@ -190,5 +190,5 @@ def test_cli_run_is_silent_when_stderr_is_not_a_terminal(
     rule, events = _run_files(tmp_path)
     assert main(["run", str(rule), str(events), "--format", "ndjson", "--workers", "1"]) == 0
     captured = capsys.readouterr()
-    assert captured.out == '{"_count": "3000"}\n'
+    assert captured.out == '{"_count":"3000"}\n'
     assert captured.err == ""

@@ -107,7 +107,7 @@ def run_stream(query: str, tmp_path) -> tuple[int, str, str, int]:
 CASES = {
     "head(10)": lambda rows: len(rows) == 10,
     "count()": lambda rows: len(rows) == 1 and int(rows[0].split('"')[3]) > 1_000_000,
-    "sort(Size, limit=200)": lambda rows: len(rows) == 200 and '"Size": "999"' in rows[0],
+    "sort(Size, limit=200)": lambda rows: len(rows) == 200 and '"Size":"999"' in rows[0],
     "groupBy([ComputerName], function=collect([CommandLine]))": lambda rows: len(rows) == HOSTS,
     "tail(10)": lambda rows: len(rows) == 10,
     "top(ComputerName, limit=5)": lambda rows: len(rows) == 5,

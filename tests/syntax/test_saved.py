@@ -124,7 +124,7 @@ def test_cli_saved_option(saved: Path, tmp_path: Path, capsys: pytest.CaptureFix
     )
     args = ["run", str(query), str(events), "--format", "ndjson", "--workers", "1"]
     assert main([*args, "--saved", str(saved)]) == 0
-    assert capsys.readouterr().out == '{"FileName": "calc.exe", "Kind": "shell"}\n'
+    assert capsys.readouterr().out == '{"FileName":"calc.exe","Kind":"shell"}\n'
     assert main(args) == 1  # no directory: E221
     assert "E221" in capsys.readouterr().err
     assert main([*args, "--saved", str(tmp_path / "nope")]) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from typing import TextIO
 
 from ..limits import MAX_CELL
@@ -32,10 +33,10 @@ def write_rows(rows: list[dict[str, str]], fmt: str, out: TextIO) -> None:
     if fmt == "json":
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "ndjson":
-        dumps = json.dumps
+        line = _ndjson_line()
         for start in range(0, len(rows), WRITE_ROWS):
             chunk = rows[start : start + WRITE_ROWS]
-            out.write("".join(dumps(row, ensure_ascii=False) + "\n" for row in chunk))
+            out.write(b"".join([line(row) for row in chunk]).decode("utf-8", "surrogatepass"))
     elif fmt == "csv":
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=columns_of(rows, named), lineterminator="\n")
@@ -46,6 +47,27 @@ def write_rows(rows: list[dict[str, str]], fmt: str, out: TextIO) -> None:
         out.write(render_table(rows, named))
     else:
         raise ValueError(f"unknown output format {fmt!r}")
+
+
+def _ndjson_line() -> Callable[[dict[str, str]], bytes]:
+    """A row as one line of compact JSON (what ``json.dumps`` with ``","``
+    and ``":"`` separators and ``ensure_ascii=False`` gives) ending in LF,
+    by msgspec: about a third of ``json.dumps``'s time, which for thousands
+    of pack hits was the last step of a run on one core.  A row msgspec
+    cannot encode (a lone surrogate: decoding never makes one) goes
+    through ``json``."""
+    import msgspec
+
+    encode = msgspec.json.Encoder().encode
+
+    def line(row: dict[str, str]) -> bytes:
+        try:
+            return encode(row) + b"\n"
+        except (TypeError, ValueError):  # (UnicodeEncodeError is a ValueError)
+            text = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+            return (text + "\n").encode("utf-8", "surrogatepass")
+
+    return line
 
 
 def _cell(value: str | None) -> str:
