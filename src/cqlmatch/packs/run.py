@@ -406,7 +406,8 @@ class Candidates:
         self.typed = True  # a scanner per event type (``use_typed_scanners``) once adapted
         self.field_mode = True  # types whose lines are nearly all kept: read from their fields
         # (group set, group, literal) -> the fields the literal is looked for in
-        self.named: dict[tuple[int, tuple[int, ...], int], tuple[str, ...]] = {}
+        # (a set: ``use_field_mode`` sorts those of the groups it reads)
+        self.named: dict[tuple[int, tuple[int, ...], int], set[str]] = {}
         self._rules = rules
         self._prelinked = prelinked
 
@@ -597,7 +598,7 @@ class Candidates:
         fields: list[Any] = [
             None
             if shape_keys is not None and not shape_keys & keys
-            else [[named.get((shape, tuple(g), x), ("",)) for x in g] for g in groups]
+            else [[_names(named.get((shape, tuple(g), x))) for x in g] for g in groups]
             for shape, (groups, shape_keys) in enumerate(zip(chosen, self._shape_keys, strict=True))
         ]
         free = sorted(
@@ -746,6 +747,12 @@ def shared_prefilter(index: Candidates | None, enabled: bool) -> CandidateGate |
     return CandidateGate(index)
 
 
+def _names(fields: set[str] | None) -> tuple[str, ...]:
+    """The fields a literal is looked for in, in order ("": free text,
+    for a literal no rule's filter names)."""
+    return ("",) if not fields else tuple(sorted(fields))
+
+
 def _summed(counts: dict[str, list[int]], keys: frozenset[str], size: int) -> list[int]:
     """The element-wise sum of the ``counts`` of ``keys`` (zeros when none)."""
     total = [0] * size
@@ -782,18 +789,31 @@ def candidate_index(
     read: dict[str, str] = {}  # a literal's field -> where field mode looks (``_field_read``)
     # (group set, group, literal) -> the fields it was found in, over the rules
     named: dict[tuple[int, tuple[int, ...], int], set[str]] = {}
+    # A literal's text as the index looks for it, or None when it cannot be
+    # (``checkable``): worked out once per text (the Sigma pack's 21,101
+    # literals are 7,185 texts).
+    spelled: dict[str, bytes | None] = {}
     for rule in rules:
         groups: dict[tuple[int, ...], list[tuple[int, str]]] = {}
         if not rule.plan.reads_source:
             for group in rule.prefilter:
-                if group and all(checkable(literal.text) for literal in group):
-                    ids = [
-                        (literals.setdefault(x.text.lower().encode("ascii"), len(literals)), x)
-                        for x in group
-                    ]
-                    key = tuple(sorted({i for i, _ in ids}))
+                texts = []
+                for x in group:
+                    text = spelled.get(x.text, b"")
+                    if text == b"":
+                        text = spelled[x.text] = (
+                            x.text.lower().encode("ascii") if checkable(x.text) else None
+                        )
+                    if text is None:
+                        break
+                    texts.append(text)
+                else:
+                    if not texts:
+                        continue
+                    ids = [literals.setdefault(text, len(literals)) for text in texts]
+                    key = tuple(sorted(set(ids)))
                     found = groups.setdefault(key, [])
-                    for i, x in ids:
+                    for i, x in zip(ids, group, strict=True):
                         where = read.get(x.field)
                         if where is None:
                             where = read[x.field] = _field_read(x.field, decoded)
@@ -815,7 +835,7 @@ def candidate_index(
         # joined, in one call (``CandidateIndex.use_field_mode``).
         full = literal_scanner(index.scan_patterns, every=True)
     candidates = Candidates(index, groups_of, shape_of, rules, prelinked)
-    candidates.named = {key: tuple(sorted(names)) for key, names in named.items()}
+    candidates.named = named
     if full is not None:
         index.use_scanner(full)
         candidates.full_scanner = full
