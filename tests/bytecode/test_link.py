@@ -4,6 +4,7 @@ when compiled and run alone, whatever the other rules beside it read."""
 
 from __future__ import annotations
 
+import time
 from array import array
 
 import pytest
@@ -178,3 +179,24 @@ def test_sets_are_shared_within_a_group_only() -> None:
         events, starts, shapes, array("i", [0, 4]), array("i", [0, 1, 2, 3]), evaluated, nanos
     )
     assert found == [(0, 0), (0, 3), (1, 1), (1, 2)]
+
+
+def test_each_rule_run_is_timed_within_the_call() -> None:
+    """``run_rules`` adds each rule's time to ``nanos``: more than nothing
+    for a rule it ran, nothing for one it did not, and together no more
+    than the call took (the time-stamp counter is scaled by the call's own
+    clock)."""
+    programs = [cqlmatch.compile(q).program for q in RULES[:3]]
+    machine = Machine(link(programs, ["a", "b", "c"]), _NoSlowPath())
+    events = [Event({"CommandLine": f"whoami {i}", "UserName": "SYSTEM"}) for i in range(300)]
+    starts = array("i", range(len(events) + 1))
+    shapes = array("i", [0] * len(events))
+    evaluated, nanos = array("q", [0, 0, 0]), array("q", [0, 0, 0])
+    started = time.perf_counter_ns()
+    machine.run_rules(
+        events, starts, shapes, array("i", [0, 2]), array("i", [0, 2]), evaluated, nanos
+    )
+    took = time.perf_counter_ns() - started
+    assert list(evaluated) == [300, 0, 300]
+    assert nanos[0] > 0 and nanos[1] == 0 and nanos[2] > 0
+    assert nanos[0] + nanos[2] <= took
