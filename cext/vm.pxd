@@ -164,6 +164,10 @@ cdef class Machine:
     cdef list set_memos  # per set: value -> its bits (bytes), bounded
     cdef vector[char] set_high  # per set: no ASCII-only value can match it (lang.regex.needs_non_ascii)
     cdef vector[char] set_ready  # per set: compiled (``_ready_set``; lazily for a linked pack)
+    # per set: None, or what an ASCII value must hold for RE2 to run (lang.regex.set_gate)
+    cdef list set_gates
+    cdef vector[unsigned char] gate_text  # the value a gate looks in, padded (vm/caseless.pxi)
+    cdef readonly Py_ssize_t regex_gated  # set evaluations a gate answered without RE2
     cdef bint keys_held  # set_keys holds a value (cleared by _forget)
     cdef readonly Py_ssize_t regex_calls  # set evaluations so far (for tests and tuning)
 

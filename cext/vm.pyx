@@ -46,7 +46,7 @@ from cpython.dict cimport PyDict_Copy, PyDict_SetItem, PyDict_Size as PyDict_GET
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.object cimport Py_GE, Py_GT, Py_LE, Py_LT, PyObject, PyObject_RichCompareBool
 from cpython.ref cimport Py_INCREF, Py_XDECREF
-from cpython.tuple cimport PyTuple_GET_ITEM
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from cpython.unicode cimport (
     PyUnicode_AsUTF8AndSize,
     PyUnicode_Contains,
@@ -128,7 +128,7 @@ from cqlmatch.lang.cidr import in_subnets as _in_subnets
 from cqlmatch.lang.events import Event as _Event
 from cqlmatch.lang.exactsum import exact_total as _exact_total
 from cqlmatch.lang.glob import glob_match as _glob_match
-from cqlmatch.lang.regex import _scrub, needs_non_ascii
+from cqlmatch.lang.regex import _scrub, needs_non_ascii, set_gate
 from cqlmatch.lang.values import format_number as _format_number, parse_number as _parse_number
 from cqlmatch.limits import PARTIAL_GROUPS, REGEX_MAX_MEM
 
@@ -137,8 +137,8 @@ from cqlmatch.limits import PARTIAL_GROUPS, REGEX_MAX_MEM
 # lists what each declares):
 include "vm/registers.pxi"   # _Ctx: one run's registers and case stack; reads, writes, Event out
 include "vm/dispatch.pxi"    # code checks, the dispatch loop (_exec), runs over event lists
-include "vm/regexsets.pxi"   # RE2 sets: building, matching, the per-value cache and memo
 include "vm/caseless.pxi"    # caseless string tests (RE2's (?i) on ASCII constants)
+include "vm/regexsets.pxi"   # RE2 sets: building, matching, the per-value cache and memo
 include "vm/numbers.pxi"     # number parsing, IPv4 and CIDR tests
 include "vm/exactsum.pxi"    # sum()/avg(): exact, bounded, mergeable
 include "vm/grouptable.pxi"  # GroupTable, adding an event to it, its rows

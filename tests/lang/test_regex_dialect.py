@@ -18,6 +18,7 @@ from cqlmatch.lang.regex import (
     compile_regex,
     needs_non_ascii,
     required_literals,
+    set_gate,
     translate,
 )
 
@@ -701,6 +702,51 @@ def test_a_pattern_that_needs_non_ascii_never_matches_ascii_text(
     translated = translate(pattern)
     if translated.backtracking is None:
         assert needs_non_ascii(translated.re2_pattern), (pattern, translated.re2_pattern)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(flagged_patterns(), min_size=1, max_size=3),
+    st.lists(st.text(alphabet="abkKsSxX. 1\t", max_size=10), min_size=1, max_size=6),
+)
+def test_a_set_gate_never_skips_a_match(patterns: list[str], texts: list[str]) -> None:
+    """An ASCII text holding none of the literals a set's gate names for
+    any of its patterns matches none of them (each pattern's literals
+    compared as its gate says: as written, or ignoring ASCII case).  The
+    gate reads the translated text, as the VM's sets hold it."""
+    translated = [translate(p) for p in patterns]
+    if any(t.backtracking is not None for t in translated):
+        return
+    gate = set_gate([t.re2_pattern for t in translated])
+    if gate is None:
+        return
+    assert len(gate) == len(patterns)
+    literals = [x.decode() for _, found in gate for x in found]
+    for text in [*texts, *literals, *(x.upper() for x in literals)]:
+        held = any(
+            any((x in text.lower().encode()) if caseless else (x in text.encode()) for x in found)
+            for caseless, found in gate
+        )
+        if not held:
+            assert not any(compile_regex(p).search(text) for p in patterns), (patterns, text)
+
+
+SET_GATES = [
+    # (the set's patterns, what its gate is)
+    (
+        ["(?i)powershell", "abc(?:def|xyz)"],
+        ((True, (b"powershell",)), (False, (b"abcdef", b"abcxyz"))),
+    ),
+    (["(?i)contrase\u00f1a"], ((True, (b"contrase",)),)),
+    (["(?:(?i)\u02e3)"], None),  # no literal the analysis names
+    (["x+", "[0-9]{3}"], None),  # the second needs no literal
+    ([f"w{i:03d}" for i in range(25)], None),  # too many literals to look for
+]
+
+
+@pytest.mark.parametrize(("patterns", "gate"), SET_GATES)
+def test_set_gate_examples(patterns: list[str], gate: object) -> None:
+    assert set_gate(patterns) == gate
 
 
 def test_extraction_agrees_with_python_re() -> None:

@@ -476,7 +476,9 @@ def test_regex_set_runs_once_per_event_for_several_tests() -> None:
     events = [Event({"cmd": unique(v)}, "RAW") for v in values]
     out = engine.machine.run(events)
     assert [e.fields["cmd"] for e in out] == ["Alpha beta GAMMA", "gamma beta alpha!"]
-    assert engine.machine.regex_calls == len(events)
+    # one pass per event: "none" holds no literal any of the three needs, so
+    # the set's gate answers it without RE2
+    assert (engine.machine.regex_calls, engine.machine.regex_gated) == (len(events) - 1, 1)
 
 
 def test_a_value_changed_mid_program_runs_the_set_again() -> None:
@@ -767,6 +769,33 @@ def test_a_set_no_ascii_value_can_match_skips_re2_for_ascii_values() -> None:
     assert [e.fields["cmd"] for e in out] == [e.fields["cmd"] for e in want]
     assert [e.fields["cmd"] for e in out] == ["X\u02e3y", "a \u2014S b", "\u00e9t\u00e9\u00e9"]
     assert engine.machine.regex_calls == len(values) - 1  # not for the one ASCII value
+
+
+def test_a_set_gate_answers_values_without_its_literals() -> None:
+    """A set each of whose patterns needs a literal (lang.regex.set_gate)
+    runs RE2 only on a value holding one of them: case as each pattern
+    reads it, a literal matched but the pattern not, non-ASCII values
+    always to RE2 (the Kelvin sign is a k under (?i)); both engines agree."""
+    text = "cmd=/power.hell.{0,9}-enc/i or cmd=/abc(def|xyz)[0-9]/ or cmd=/^k[a-z]x/i"
+    compiled = cqlmatch.compile(text)
+    engine = VMEngine(compiled.checked)
+    assert len(engine.program.regex_sets) == 1
+    values = [
+        "nothing here",  # gated
+        "POWERSHELL -ENC aa",  # caseless literal, match
+        "powershell only",  # literal held, no match: RE2 says so
+        "ABCDEF1",  # "abcdef" is case-sensitive: gated
+        "abcxyz7",
+        "\u212aqx",  # the Kelvin sign: not ASCII, to RE2
+        "kqx",  # holds "k", the literal "^k[a-z]x" needs: RE2
+    ]
+    events = [Event({"cmd": unique(v)}, "RAW") for v in values]
+    out = engine.machine.run(events)
+    want = list(Interpreter(compiled.checked).run(events))
+    assert [e.fields["cmd"] for e in out] == [e.fields["cmd"] for e in want]
+    assert [e.fields["cmd"] for e in out] == [values[1], values[4], values[5], values[6]]
+    machine = engine.machine
+    assert (machine.regex_calls, machine.regex_gated) == (len(values) - 2, 2)
 
 
 def test_lazy_sets_compile_when_first_run() -> None:

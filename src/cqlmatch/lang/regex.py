@@ -127,7 +127,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING, TypeAlias, cast
 
@@ -1473,6 +1473,36 @@ def required_literals(
     """
     _require_str(pattern, flags)
     return _required(pattern, flags, weight)
+
+
+def set_gate(patterns: Iterable[str]) -> tuple[tuple[bool, tuple[bytes, ...]], ...] | None:
+    """What an ASCII value must hold for some pattern of a regex set (RE2
+    text, as ``Program.regex_sets`` holds it) to match: per pattern, whether
+    its literals compare ignoring ASCII case (then in lower case) and its
+    required literals (``required_literals``) that are ASCII, one of which
+    every match of it holds (an ASCII value holds no other character, so a
+    pattern left with none cannot match one).  An ASCII value holding none
+    of any pattern's literals matches no pattern, and RE2 need not run.
+    None when some pattern requires no literal the analysis can name, or
+    the literals are too many (``SET_GATE_MAX``) to look for before RE2."""
+    gate = []
+    count = 0
+    for pattern in patterns:
+        try:
+            found = required_literals(pattern)
+        except RegexError:
+            return None
+        if found is None or not found.literals:
+            return None
+        ascii_only = tuple(x.encode("ascii") for x in found.literals if x.isascii())
+        count += len(ascii_only)
+        if count > SET_GATE_MAX:
+            return None
+        gate.append((found.ascii_case_insensitive, ascii_only))
+    return tuple(gate)
+
+
+SET_GATE_MAX = 24  # literals looked for before a set's RE2 pass, at most
 
 
 def needs_non_ascii(pattern: str, flags: str = "") -> bool:
