@@ -6,7 +6,9 @@
 # gate (``lang.regex.set_gate``: per pattern, literals one of which every
 # match holds) finds none of any pattern's literals in an ASCII value
 # (``_gate_open``: a few SSE2 searches instead of an RE2 pass; over the Sigma
-# pack's command lines about seven set passes in ten were needless).  ``_regex_bit`` answers TEST_REGEX from the bits of the
+# pack's command lines about seven set passes in ten were needless).  Both
+# come from ``RegexSetSpec.facts``, worked out when the program is compiled
+# (the analysis took 0.1 s for the Sigma pack's sets: too much for a run).  ``_regex_bit`` answers TEST_REGEX from the bits of the
 # last value the set ran on (compared by identity), else from the per-set
 # memo of values seen before, else by running the set (``_set_bits``).
 
@@ -76,8 +78,14 @@ cdef int _ready_set(Machine m, int s, object error) except -1:
             f"its {len(spec.patterns)} patterns within max_mem={REGEX_MAX_MEM} bytes "
             "(out of memory)"
         )
-    m.set_high[s] = all(needs_non_ascii(p) for p in spec.patterns)
-    m.set_gates[s] = set_gate(spec.patterns)
+    facts = spec.facts
+    if len(facts) == len(spec.patterns):  # worked out when the program was compiled
+        m.set_high[s] = all(f.high for f in facts)
+        m.set_gates[s] = set_gate(
+            None if f.literals is None else (f.caseless, f.literals) for f in facts
+        )
+    else:  # (a program from before: no gate, rather than an analysis here)
+        m.set_high[s] = all(needs_non_ascii(p) for p in spec.patterns)
     m.set_ready[s] = 1
     return 0
 

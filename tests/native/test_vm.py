@@ -13,6 +13,7 @@ import random
 import re
 from concurrent.futures import ThreadPoolExecutor
 
+import msgspec
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -796,6 +797,28 @@ def test_a_set_gate_answers_values_without_its_literals() -> None:
     assert [e.fields["cmd"] for e in out] == [values[1], values[4], values[5], values[6]]
     machine = engine.machine
     assert (machine.regex_calls, machine.regex_gated) == (len(values) - 2, 2)
+
+
+def test_a_program_from_before_pattern_facts_runs_re2_on_every_value() -> None:
+    """A program without ``RegexSetSpec.facts`` (compiled before they were
+    recorded, as in an older built pack) gets no gate, and answers the
+    same; one with them skips RE2 where no literal is held."""
+    text = "cmd=/power.hell.{0,9}-enc/i or cmd=/abc(def|xyz)[0-9]/"
+    compiled = cqlmatch.compile(text)
+    assert all(len(s.facts) == len(s.patterns) for s in compiled.program.regex_sets)
+    bare = msgspec.structs.replace(
+        compiled.program,
+        regex_sets=tuple(RegexSetSpec(s.slot, s.patterns) for s in compiled.program.regex_sets),
+    )
+    values = ["nothing", "POWERSHELL x -enc", "abcxyz1", "ABCDEF1"]
+    runs = {}
+    for name, prog in (("facts", compiled.program), ("bare", bare)):
+        machine = Machine(prog, Slow())
+        events = [Event({"cmd": unique(v)}) for v in values]
+        runs[name] = [e.fields["cmd"] for e in machine.run(events)]
+        assert machine.regex_calls + machine.regex_gated == len(values)
+        assert machine.regex_gated == (2 if name == "facts" else 0)
+    assert runs["facts"] == runs["bare"] == ["POWERSHELL x -enc", "abcxyz1"]
 
 
 def test_lazy_sets_compile_when_first_run() -> None:

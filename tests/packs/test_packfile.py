@@ -217,6 +217,13 @@ def test_a_built_pack_shares_regex_sets_within_a_candidate_set(tmp_path) -> None
     own = sum(len(r.query.program.regex_sets) for r in compiled.rules)
     assert len(command_line) < own  # a, b and c share one
     assert any(len(s.patterns) == 3 for s in command_line)  # (a[0-9]c once for a and c)
+    # each pattern's facts (its literals, for the set's gate) are stored with it
+    assert all(len(s.facts) == len(s.patterns) for s in program.regex_sets)
+    assert all(
+        f.literals and all(x in p for x in f.literals)
+        for s in command_line
+        for p, f in zip(s.patterns, s.facts, strict=True)
+    )
     lines = [
         {"event_simpleName": "ProcessRollup2", "CommandLine": text}
         for text in ["a1c", "x2z q33r", "none", "POWERSHELL m4n", "powershell a5c", "q7r x8z"]

@@ -58,6 +58,7 @@ from .program import (
     Program,
     RegexSetSpec,
     Rule,
+    regex_set_spec,
 )
 
 NATIVE_AGGREGATES = frozenset({"count", "sum", "min", "max", "avg"})
@@ -182,7 +183,7 @@ class _Builder:
         by RE2 three times in all (check, that decision, the VM's set)."""
         patterns = tuple(self.sets[slot])
         if len(patterns) == 1 and _fits_pattern(patterns[0]):  # cached: no compile
-            return RegexSetSpec(slot, patterns)
+            return regex_set_spec(slot, patterns)
         trial = RegexSet(max_mem=REGEX_MAX_MEM)
         try:
             for pattern in patterns:
@@ -199,7 +200,7 @@ class _Builder:
                 "error", "E231", message, span, expected="fewer or smaller regexes on this field"
             )
             raise CQLCompileError(self.text, [diagnostic]) from None
-        return RegexSetSpec(slot, patterns)
+        return regex_set_spec(slot, patterns)
 
     def regex_bit(self, slot: int, pattern: str) -> tuple[int, int]:
         if slot not in self.sets:

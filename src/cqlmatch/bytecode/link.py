@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 from .opcodes import INFO, Op, width
-from .program import FORMAT_VERSION, MAGIC, FieldRef, Program, RegexSetSpec, Rule
+from .program import FORMAT_VERSION, MAGIC, FieldRef, Program, Rule, regex_set_spec
 
 # Instructions a linked rule may hold: tests, jumps and the decision.
 _PURE = frozenset(
@@ -171,7 +171,7 @@ def link(
         consts=tuple(str(text) for text in consts.values),
         numbers=tuple(numbers.values),  # type: ignore[arg-type]
         regex_sets=tuple(
-            RegexSetSpec(s, tuple(p)) for s, p in zip(set_slot, set_patterns, strict=True)
+            regex_set_spec(s, tuple(p)) for s, p in zip(set_slot, set_patterns, strict=True)
         ),
         code=tuple(code),
         lines=tuple(lines),

@@ -31,8 +31,11 @@ Format versions:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import msgspec
+
+from ..lang.regex import needs_non_ascii, pattern_gate
 
 MAGIC = 0x43514C4D  # "CQLM"
 FORMAT_VERSION = 7
@@ -104,12 +107,49 @@ def weakest_dropped(groups: list[tuple[Literal, ...]]) -> tuple[tuple[Literal, .
     )
 
 
+class PatternFacts(msgspec.Struct, frozen=True, array_like=True):
+    """What the VM may know of a set's pattern before running RE2 on a
+    value, worked out when the program is compiled (``pattern_facts``):
+    ``high``, every match holds a character that is not ASCII
+    (``regex.needs_non_ascii``); ``caseless`` and ``literals``, the ASCII
+    literals one of which every match holds (``regex.pattern_gate``; None:
+    none the analysis names)."""
+
+    high: bool
+    caseless: bool
+    literals: tuple[str, ...] | None
+
+
 class RegexSetSpec(msgspec.Struct, frozen=True):
     """All regexes tested against one field, in RE2 syntax with inline flags;
-    they run together as one RE2::Set at most once per event."""
+    they run together as one RE2::Set at most once per event.  ``facts``:
+    per pattern, its ``PatternFacts`` (empty in programs from before they
+    were recorded: the VM then works them out as it runs)."""
 
     slot: int
     patterns: tuple[str, ...]
+    facts: tuple[PatternFacts, ...] = ()
+
+
+def pattern_facts(pattern: str) -> PatternFacts:
+    """``PatternFacts`` of one RE2 pattern (cached: a pack's rules repeat
+    patterns, and linking looks them up again)."""
+    return _pattern_facts(pattern)
+
+
+def regex_set_spec(slot: int, patterns: tuple[str, ...]) -> RegexSetSpec:
+    """The spec of a set of ``patterns`` on ``slot``, with their facts."""
+    return RegexSetSpec(slot, patterns, tuple(pattern_facts(p) for p in patterns))
+
+
+@lru_cache(maxsize=4096)
+def _pattern_facts(pattern: str) -> PatternFacts:
+    gate = pattern_gate(pattern)
+    return PatternFacts(
+        needs_non_ascii(pattern),
+        gate is not None and gate[0],
+        None if gate is None else gate[1],
+    )
 
 
 class AggSpec(msgspec.Struct, frozen=True):

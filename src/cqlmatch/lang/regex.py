@@ -1475,31 +1475,44 @@ def required_literals(
     return _required(pattern, flags, weight)
 
 
-def set_gate(patterns: Iterable[str]) -> tuple[tuple[bool, tuple[bytes, ...]], ...] | None:
-    """What an ASCII value must hold for some pattern of a regex set (RE2
-    text, as ``Program.regex_sets`` holds it) to match: per pattern, whether
-    its literals compare ignoring ASCII case (then in lower case) and its
-    required literals (``required_literals``) that are ASCII, one of which
-    every match of it holds (an ASCII value holds no other character, so a
-    pattern left with none cannot match one).  An ASCII value holding none
-    of any pattern's literals matches no pattern, and RE2 need not run.
-    None when some pattern requires no literal the analysis can name, or
-    the literals are too many (``SET_GATE_MAX``) to look for before RE2."""
-    gate = []
+def pattern_gate(pattern: str) -> tuple[bool, tuple[str, ...]] | None:
+    """What an ASCII value must hold for ``pattern`` (RE2 text, as a regex
+    set holds it) to match it: whether the literals compare ignoring ASCII
+    case (then they are in lower case), and its required literals
+    (``required_literals``) that are ASCII, one of which every match holds
+    (an ASCII value holds no other character, so a pattern left with none
+    cannot match one).  None when it requires no literal the analysis can
+    name, or is a list of ``SET_GATE_MAX`` alternatives or more (a Sigma
+    rule's list of names, whose analysis took up to 0.13 s, and whose
+    literals would be too many to look for anyway)."""
+    if pattern.count("|") >= SET_GATE_MAX:
+        return None
+    try:
+        found = required_literals(pattern)
+    except RegexError:
+        return None
+    if found is None or not found.literals:
+        return None
+    return found.ascii_case_insensitive, tuple(x for x in found.literals if x.isascii())
+
+
+def set_gate(
+    gates: Iterable[tuple[bool, tuple[str, ...]] | None],
+) -> tuple[tuple[bool, tuple[bytes, ...]], ...] | None:
+    """A regex set's gate from its patterns' ``pattern_gate``: an ASCII
+    value holding none of any pattern's literals matches no pattern, and
+    RE2 need not run.  None when some pattern has no gate, or the literals
+    are more than ``SET_GATE_MAX`` (more searches than an RE2 pass saves)."""
+    out = []
     count = 0
-    for pattern in patterns:
-        try:
-            found = required_literals(pattern)
-        except RegexError:
+    for gate in gates:
+        if gate is None:
             return None
-        if found is None or not found.literals:
-            return None
-        ascii_only = tuple(x.encode("ascii") for x in found.literals if x.isascii())
-        count += len(ascii_only)
+        count += len(gate[1])
         if count > SET_GATE_MAX:
             return None
-        gate.append((found.ascii_case_insensitive, ascii_only))
-    return tuple(gate)
+        out.append((gate[0], tuple(x.encode("ascii") for x in gate[1])))
+    return tuple(out)
 
 
 SET_GATE_MAX = 24  # literals looked for before a set's RE2 pass, at most
