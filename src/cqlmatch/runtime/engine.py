@@ -25,13 +25,13 @@ stream`` all call these methods; none decides anything of its own.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import islice
 from typing import TYPE_CHECKING
 
 from .._vm import GroupTable, Machine
 from ..bytecode.compiler import compile_program
 from ..bytecode.program import Program
 from ..ingest.columns import ColumnBatch
+from ..ingest.decode import Decoder
 from ..lang.events import Event
 from ..semantics.checked import Checked
 from ..semantics.enrich import Enrichment
@@ -69,6 +69,7 @@ class VMEngine:
         self.enrichment = enrichment
         self._interp: Interpreter | None = None  # made at the first slow path
         self._warnings: list[tuple[str, str]] = []  # the interpreter's, once made
+        self._whole: Decoder | None = None  # decodes the lines a filter keeps (``_kept``)
         self.nodes: list[A.Node] = list(A.walk(checked.tree))
         self.machine = Machine(self.program, self)
         self.use_tags(tags)
@@ -177,12 +178,44 @@ class VMEngine:
         """An empty group table (``partial``: one part of an input, merged later)."""
         return self.machine.new_table(partial)
 
-    def outputs(self, events: Iterable[Event]) -> Iterator[Event]:
-        """The per-event code's output, ``BATCH`` events at a time."""
+    def outputs(self, items: Iterable[Event | ColumnBatch]) -> Iterator[Event]:
+        """The per-event code's output over ``items`` (events, ``BATCH`` at
+        a time, and column batches when the plan allows them:
+        ``RunPlan.filter_columns``), in input order."""
         run = self.machine.run
-        items = iter(self.watch.watched(events, self.program.fields))
-        while batch := list(islice(items, BATCH)):
-            yield from run(batch)
+        pending: list[Event] = []
+        for item in self.watch.watched(items, self.program.fields):
+            if type(item) is ColumnBatch:
+                if pending:
+                    yield from run(pending)
+                    pending = []
+                yield from run(self._kept(item))
+                continue
+            pending.append(item)  # type: ignore[arg-type]
+            if len(pending) == BATCH:
+                yield from run(pending)
+                pending = []
+        if pending:
+            yield from run(pending)
+
+    def _kept(self, batch: ColumnBatch) -> list[Event]:
+        """The events of the lines of ``batch`` the per-event code keeps,
+        decoded whole (the per-event code then runs on them again, for the
+        fields it sets): the other lines are never made events.  The column
+        decoder took every line of the batch, so each decodes."""
+        raws = batch.raws
+        if raws is None:
+            raise ValueError("a column batch without its lines cannot give events")
+        if self._whole is None:
+            self._whole = Decoder((), need_all=True)
+        decode = self._whole.decode
+        kept: list[Event] = []
+        for row in self.machine.accepted_rows(batch.columns, None, batch.size):
+            event = decode(raws[row].encode("utf-8", "surrogatepass"))
+            if type(event) is not Event:  # (never: the batch decoded exactly)
+                raise RuntimeError(f"a line the column decoder took does not decode: {event}")
+            kept.append(event)
+        return kept
 
     def fold(self, items: Iterable[Event | ColumnBatch], table: GroupTable) -> None:
         """Run the per-event code over ``items`` (events and column batches,

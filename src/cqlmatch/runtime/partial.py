@@ -176,7 +176,7 @@ class PartialRunner:
             need_all=not vm or self.query.plan.decode_all,
             prefilter=prefilter and on_error == "skip",
             max_line_bytes=max_line_bytes,
-            columns=vm and self.query.plan.columns,
+            columns=self.query.reader_columns(vm),
             literals=self.line_filter,
         )
         state = PartialState(self, self.new_payload())

@@ -286,12 +286,27 @@ class CompiledQuery:
             result,
             self.program,
             need_all=not vm or self.plan.decode_all,
-            columns=vm and self.plan.columns,
+            columns=self.reader_columns(vm),
             on_error=on_error,
             prefilter=prefilter,
             max_line_bytes=max_line_bytes,
             many=many,
         )
+
+    def reader_columns(self, vm: bool) -> Any:
+        """What a reader of this query's input takes as ``columns``
+        (``ingest.read_events``): column batches for a group table (True),
+        or, for a query that outputs events, batches whose kept lines come
+        with their text, to be decoded whole (a ``ColumnDecoder``); False
+        on the reference engine or when the slots cannot be read so."""
+        if not vm:
+            return False
+        if self.plan.filter_columns:
+            from ..ingest.columns import ColumnDecoder
+
+            decoder = ColumnDecoder(self.program, lines=True)
+            return decoder if decoder.usable and self.program.fields else False
+        return self.plan.columns
 
     @staticmethod
     def _finish(result: Result, runner: Any, out: list[Event], columns: tuple[str, ...]) -> Result:
