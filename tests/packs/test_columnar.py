@@ -9,7 +9,6 @@ lines, in one process and in parts.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,8 @@ from cqlmatch.packs import columnar, partial, run
 from cqlmatch.packs.linked import link_rules
 from cqlmatch.packs.pack import compile_pack
 from cqlmatch.packs.sources import PackSource, RuleSource
-from cqlmatch.synth.gen import generate_lines
 
+from ..awkward import awkward_telemetry
 from .test_pack import check_against_single_runs, corpus_rules
 
 EXTRA = [
@@ -40,16 +39,8 @@ EXTRA = [
 
 @pytest.fixture(scope="module")
 def telemetry(tmp_path_factory) -> Path:
-    """Generated telemetry with a malformed line, a non-string value and a
-    line holding ``\\u00XX`` escapes here and there (their blocks take the
-    per-event path)."""
-    lines = list(generate_lines(6000, seed=9, malicious_rate=0.03))
-    lines[1500] = b'{"event_simpleName": "ProcessRollup2", "CommandLine": \n'
-    lines[3000] = json.dumps({"event_simpleName": "ProcessRollup2", "CommandLine": 7}).encode()
-    lines[3000] += b"\n"
-    lines[4500] = b'{"event_simpleName":"ProcessRollup2","CommandLine":"cmd \\u003d x"}\n'
     path = tmp_path_factory.mktemp("columnar") / "events.ndjson"
-    path.write_bytes(b"".join(lines))
+    path.write_bytes(awkward_telemetry(6000, seed=9, malicious_rate=0.03))
     return path
 
 

@@ -8,14 +8,14 @@ with their numbers, on both engines, in one process and in parts.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 import cqlmatch
 from cqlmatch.runtime import engine as engine_module
-from cqlmatch.synth.gen import generate_lines
+
+from ..awkward import awkward_telemetry
 
 QUERIES = [
     # a filter alone, one that sets fields, one with a stage after it, one on a tag
@@ -28,16 +28,8 @@ QUERIES = [
 
 @pytest.fixture(scope="module")
 def telemetry(tmp_path_factory) -> Path:
-    """Generated telemetry with a malformed line, a non-string value, a
-    ``\\u00XX`` escape and a CRLF line here and there (the blocks holding
-    them come as events, the others as column batches)."""
-    lines = list(generate_lines(5000, seed=21, malicious_rate=0.05))
-    lines[1200] = b'{"event_simpleName": "ProcessRollup2", "CommandLine": \n'
-    lines[2400] = json.dumps({"event_simpleName": "ProcessRollup2", "CommandLine": 7}).encode()
-    lines[2400] += b"\n"
-    lines[3600] = b'{"event_simpleName":"ProcessRollup2","CommandLine":"cmd \\u003d x"}\r\n'
     path = tmp_path_factory.mktemp("filter-columns") / "events.ndjson"
-    path.write_bytes(b"".join(lines))
+    path.write_bytes(awkward_telemetry(5000, seed=21, malicious_rate=0.05))
     return path
 
 
