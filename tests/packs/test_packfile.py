@@ -102,6 +102,26 @@ def test_a_rule_reading_files_compiles_as_the_pack_loads(tmp_path) -> None:
     assert all(r.compiled for r in loaded.rules)
 
 
+def test_a_loaded_rule_runs_compiled_without_its_warnings(tmp_path, telemetry) -> None:
+    """A built pack's rule that runs alone is compiled for the run without
+    the analyses that only warn (its warnings were given at build); asked
+    for its query, it is compiled whole, warnings and all."""
+    text = "#event_simpleName=NetworkConnectIP4 ImageFileName=* | seen := yes"
+    compiled = compile_pack(PackSource("w", [RuleSource(id="w", name="w", text=text)]))
+    assert [d.code for d in compiled.rules[0].query.checked.diagnostics] == ["W320"]
+    path = tmp_path / "w.cqlpack"
+    write_pack(compiled, path)
+    loaded = compile_pack(path)
+    rule = loaded.rules[0]
+    assert not rule.links and not rule.compiled
+    assert list(loaded.run(str(telemetry), workers=1)) == list(
+        compiled.run(str(telemetry), workers=1)
+    )
+    assert not rule.compiled and rule._to_run is not None
+    assert rule._to_run.checked.diagnostics == []
+    assert [d.code for d in rule.query.checked.diagnostics] == ["W320"]
+
+
 def test_what_a_loader_refuses(tmp_path) -> None:
     compiled = compile_pack(source())
     path = tmp_path / "p.cqlpack"

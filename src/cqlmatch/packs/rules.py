@@ -19,7 +19,7 @@ from ..bytecode.program import Literal
 from ..lang.tags import input_tags
 from ..runtime.engine import VMEngine
 from ..runtime.plan import RunPlan
-from ..runtime.query import CompiledQuery, compile as compile_query
+from ..runtime.query import CompiledQuery, compile as compile_query, compile_to_run
 from .model import RuleSource
 from .routing import Route
 
@@ -53,6 +53,7 @@ class PackRule:
         self._prefilter = prefilter
         self._links = links
         self._options = dict(options or {})
+        self._to_run: CompiledQuery | None = None  # compiled without its warnings (``engine``)
         self._lock = threading.Lock()
         self._engines = threading.local()
 
@@ -72,6 +73,16 @@ class PackRule:
                 if self._query is None:
                     self._query = compile_query(self.source.text, **self._options)
         return self._query
+
+    def _query_to_run(self) -> CompiledQuery:
+        """The query as a run needs it, compiled once without the analyses
+        that only warn (a loaded rule's warnings were given when its pack
+        was built); ``query`` still compiles it whole when asked."""
+        if self._to_run is None:
+            with self._lock:
+                if self._to_run is None:
+                    self._to_run = compile_to_run(self.source.text, **self._options)
+        return self._to_run
 
     @property
     def compiled(self) -> bool:
@@ -124,7 +135,7 @@ class PackRule:
         ``own``: a new engine for a holder that lives on (a matcher)."""
         engine = None if own else getattr(self._engines, "engine", None)
         if engine is None:
-            query = self.query
+            query = self._query if self._query is not None else self._query_to_run()
             engine = VMEngine(
                 query.checked,
                 query.tables,

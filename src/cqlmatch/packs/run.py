@@ -126,7 +126,7 @@ class RuleRun:
         """An empty state of the rule's first aggregate stage (``functions.partials``)."""
         engine = self.engine
         first = engine.nodes[self.rule.plan.after[0]]
-        return stage_state(engine.interp, self.rule.query.checked, first)
+        return stage_state(engine.interp, engine.checked, first)
 
     @property
     def engine(self) -> VMEngine:

@@ -45,10 +45,13 @@ def check(
     params: Mapping[str, str] | None = None,
     strict: bool = False,
     provides: frozenset[str] = frozenset(),
+    warnings: bool = True,
 ) -> Checked:
     """Check a parsed query; raises ``CQLCompileError`` listing every error.
     ``provides``: the kinds of the user's enrichment data given
-    (``semantics.enrich``); a function needing another kind is E223."""
+    (``semantics.enrich``); a function needing another kind is E223.
+    ``warnings=False`` leaves out the analyses that only warn (paths, lint):
+    for a query compiled again where its warnings were given already."""
     checker = _Checker(text, dict(params or {}), strict)
     checker.provides = provides
     too_long = _overlong_path(tree)
@@ -65,6 +68,8 @@ def check(
     checked = Checked(tree, text, checker.bindings, checker.diagnostics, checker.params)
     if checked.errors:
         raise CQLCompileError(text, sorted(checker.diagnostics, key=lambda d: d.span.start))
+    if not warnings:
+        return checked
     from .lint import lint
 
     checked.diagnostics.extend(analyse(checked))

@@ -61,6 +61,7 @@ def front_end(
     lookups: Mapping[str, Source] | None = None,
     lookup_dir: str | Path | None = None,
     enrichment: Enrichment | None = None,
+    warnings: bool = True,
 ) -> FrontEnd:
     """Parse and check ``text`` and resolve the names of its lookup files
     (reading none); raises ``CQLSyntaxError`` or ``CQLCompileError``, and
@@ -72,12 +73,13 @@ def front_end(
     ``lookup_dir`` is a directory where names not in ``lookups`` are files
     (subfolders allowed, nothing outside it).  ``enrichment``: the user's
     GeoIP and ASN databases and indicator file; each one a call needs is
-    opened here (E226 when it cannot be read; E223 when it is not given)."""
+    opened here (E226 when it cannot be read; E223 when it is not given).
+    ``warnings=False``: ``check`` leaves out the analyses that only warn."""
     if lookup_dir is not None and not Path(lookup_dir).is_dir():
         raise NotADirectoryError(f"lookup directory {str(lookup_dir)!r}: not a directory")
     tree = parse(text)
     provides = enrichment.provides if enrichment is not None else frozenset()
-    checked = check(tree, text, params=params, strict=strict, provides=provides)
+    checked = check(tree, text, params=params, strict=strict, provides=provides, warnings=warnings)
     if enrichment is not None:
         _open_enrichment(text, checked, enrichment)
     defined = {
