@@ -19,7 +19,7 @@ from ..bytecode.program import Literal
 from ..lang.tags import input_tags
 from ..runtime.engine import VMEngine
 from ..runtime.plan import RunPlan
-from ..runtime.query import CompiledQuery, compile as compile_query, compile_to_run
+from ..runtime.query import CompiledQuery, compile as compile_query
 from .model import RuleSource
 from .routing import Route
 
@@ -81,7 +81,7 @@ class PackRule:
         if self._to_run is None:
             with self._lock:
                 if self._to_run is None:
-                    self._to_run = compile_to_run(self.source.text, **self._options)
+                    self._to_run = compile_query(self.source.text, warnings=False, **self._options)
         return self._to_run
 
     @property

@@ -457,6 +457,7 @@ def compile(
     geoip: str | Path | None = None,
     asn: str | Path | None = None,
     iocs: str | Path | None = None,
+    warnings: bool = True,
 ) -> CompiledQuery:
     """Parse and check ``text``; raises ``CQLSyntaxError`` or ``CQLCompileError``.
 
@@ -475,32 +476,10 @@ def compile(
     ``geoip``, ``asn``: MaxMind databases for ``ipLocation()`` and
     ``asn()``; ``iocs``: an indicator file for ``ioc:lookup()``
     (``semantics.enrich``); a query calling one without its data is E223,
-    and a file that cannot be read E226 (each is opened here)."""
-    return _compile(text, strict, params, lookups, lookup_dir, tags, default_tags, geoip, asn, iocs)
-
-
-def compile_to_run(text: str, **options: Any) -> CompiledQuery:
-    """``compile`` without the analyses that only warn (``semantics.check``):
-    for a query compiled again to be run where its warnings were given
-    already (a built pack's rule, in the worker that first has a line for
-    it: one Sigma rule took 21 ms with them and 4 ms without)."""
-    return _compile(text, warnings=False, **options)
-
-
-def _compile(
-    text: str,
-    strict: bool = False,
-    params: Mapping[str, str] | None = None,
-    lookups: Mapping[str, str | Path | Table] | None = None,
-    lookup_dir: str | Path | None = None,
-    tags: Mapping[str, str] | Iterable[str] | None = None,
-    default_tags: bool = True,
-    geoip: str | Path | None = None,
-    asn: str | Path | None = None,
-    iocs: str | Path | None = None,
-    *,
-    warnings: bool = True,
-) -> CompiledQuery:
+    and a file that cannot be read E226 (each is opened here).
+    ``warnings=False`` leaves out the analyses that only warn, for a query
+    compiled again to be run where its warnings were given already (a
+    built pack's rule: one Sigma rule took 21 ms with them, 4 ms without)."""
     enrichment = Enrichment(geoip, asn, iocs) if geoip or asn or iocs else None
     front = front_end(text, strict, params, lookups, lookup_dir, enrichment, warnings)
     query = CompiledQuery(
