@@ -300,7 +300,7 @@ setup(
         _extension(
             "cqlmatch._candidates",
             "cext/candidates.pyx",
-            ("cext/literalscan.h", "cext/literalscan.pxd", "cext/keyfind.h"),
+            ("cext/literalscan.h", "cext/literalscan.pxd", "cext/keyfind.h", "cext/keyscope.h", "cext/valuememo.h"),
         ),
         *_hyperscan_extensions(),
     ],

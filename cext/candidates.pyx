@@ -28,14 +28,18 @@ rules looks for their literals only.  A line whose type cannot be read so
 is scanned for every literal, as without typed scanners: a rule is never
 left out of a line its route admits.  Given the rules each scanner's lines
 may match (``admitted``), a literal found on a typed line counts only for
-those: the line's type already rules the others out.
+those: the line's type already rules the others out.  A typed scanner
+whose rules' literals all name one of a few top-level keys (``scopes``)
+reads a line in those keys' values only (``keyscope.h``): most lines of
+most types have none of them.
 
 Field mode (``use_field_mode``): the lines of a typed scanner whose rules
 keep nearly all of them are kept by ``scan_block`` without a scan, and
 ``pairs``, given each line's decoded fields, looks for each literal in the
-values of the fields it names only (free text in the raw line): the
-values joined, LF between them, in one call of a scanner that reports
-where each occurrence ends, or one call per value.
+values of the fields it names only: each value is scanned once, and what
+it held is remembered (``valuememo.h``: telemetry repeats its values), and
+the raw line is scanned for free-text literals only when a rule with one
+may still be a candidate once the fields are read.
 
 ``scan_block`` (the shared prefilter) remembers the rules it found for
 each line it kept; ``pairs``, over the decoded events' lines a little
@@ -52,7 +56,7 @@ from libcpp.string cimport string
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 from libcpp.utility cimport pair
-from libcpp.algorithm cimport sort
+from libcpp.algorithm cimport sort, unique
 from libc.stdint cimport int64_t
 
 from literalscan cimport cm_found_at_fn, cm_found_fn, cm_literal_scanner
@@ -72,6 +76,24 @@ cdef extern from "Python.h":
 cdef extern from "keyfind.h" nogil:
     const unsigned char* cm_keyfind(const unsigned char* hay, size_t n,
                                     const unsigned char* needle, size_t k, size_t a, size_t b)
+
+cdef extern from "keyscope.h":
+    ctypedef struct cm_scope_key:
+        const unsigned char* text
+        size_t size
+        size_t a, b
+        int tag
+    ctypedef void (*cm_value_fn)(void* ctx, size_t start, size_t end) noexcept
+    int cm_scope_values(const unsigned char* s, size_t n, const cm_scope_key* keys,
+                        size_t nkeys, cm_value_fn found, void* ctx)
+
+cdef extern from "valuememo.h" nogil:
+    cdef cppclass cqm_value_memo:
+        void release()
+        long find(uint64_t salt, const char* data, size_t size, uint64_t* hash_out)
+        void add(uint64_t hash, uint64_t salt, const char* data, size_t size,
+                 const int32_t* found, size_t n)
+        const int32_t* ids_of(long entry, size_t* n)
 
 
 #: Kept lines ``scan_block`` remembers at most, and how many of them
@@ -97,22 +119,19 @@ cdef void _on_literal(void* ctx, unsigned int id) noexcept:
         index.wide = True
 
 
-cdef void _on_joined_literal(void* ctx, unsigned int id, size_t end) noexcept:
-    """A literal found in the joined field values (field mode): its field
-    is the first whose value ends at or after ``end``."""
+cdef void _on_scoped_value(void* ctx, size_t start, size_t end) noexcept:
+    """The value of one of a scoped scanner's keys, at ``scope_line[start:end]``:
+    its literals count as the whole line's would."""
     cdef CandidateIndex index = <CandidateIndex>ctx
-    cdef size_t lo = 0, hi = index.joined_ends.size(), mid
-    if <int>id >= index.nliterals:
-        index.wide = True
-        return
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if <size_t>index.joined_ends[mid] < end:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo < index.joined_ends.size():
-        index._count_pair(<Py_ssize_t>lo * index.nliterals + <int>id)
+    cdef cm_literal_scanner* iface = index.scope_iface
+    if end > start and iface.scan(iface.handle, <const char*>index.scope_line + start, end - start,
+                                  _on_literal, ctx):
+        index.wide = True  # (cannot happen) a failed scan keeps the line
+
+
+cdef void _on_value_literal(void* ctx, unsigned int id) noexcept:
+    """A literal found in a field's value (field mode), kept for the memo."""
+    (<CandidateIndex>ctx).value_found.push_back(<int32_t>id)
 
 
 cdef void _on_field_literal(void* ctx, unsigned int id) noexcept:
@@ -176,6 +195,14 @@ cdef class CandidateIndex:
     # every rule) and its own literal -> groups tables, holding the groups
     # of those rules only (empty when None: the shared tables serve).
     cdef list typed_admitted
+    # Per typed scanner, whether it reads only the values of some keys (its
+    # rules' literals all name one of them: ``use_typed_scanners``), and
+    # those keys (their texts kept alive in typed_key_texts).
+    cdef vector[char] typed_scoped
+    cdef vector[vector[cm_scope_key]] typed_keys
+    cdef list typed_key_texts
+    cdef cm_literal_scanner* scope_iface  # the scanner of the line being read by keys
+    cdef const unsigned char* scope_line
     cdef vector[vector[int32_t]] typed_pair_start, typed_lit_groups
     # Kept lines (``scan_block``) and their rules, in order, until ``pairs``
     # meets them again: the line's bytes in kept_bytes from kept_at[k]
@@ -204,10 +231,18 @@ cdef class CandidateIndex:
     cdef vector[char] fm_on
     cdef list fm_keys, fm_bare
     cdef object fm_raw  # the scanner of the free-text literals, over the raw line (or None)
-    # A field-mode line's values joined (LF between them: no literal holds
-    # one) for a scanner with ``scan_at``, and where each field's value ends.
-    cdef vector[char] joined
-    cdef vector[Py_ssize_t] joined_ends
+    # What the scans of field values found (``valuememo.h``), and the ids
+    # the current value's scan reports.
+    cdef cqm_value_memo memo
+    cdef vector[int32_t] value_found
+    # Per field-mode scanner: the position of the free-text field in its
+    # keys (-1: none), and the rules with free-text literals, each with the
+    # groups (no free-text literal in them) its line must hold before the
+    # raw line is worth scanning: rule fm_lazy_rule[k][i] needs the groups
+    # fm_lazy_groups[k][fm_lazy_start[k][i]:fm_lazy_start[k][i + 1]].
+    cdef vector[int] fm_raw_at
+    cdef vector[vector[int32_t]] fm_lazy_rule, fm_lazy_start, fm_lazy_groups
+    cdef bint fm_eager  # scan the raw line whatever the fields held (``group_counts``)
     cdef cm_literal_scanner* fm_raw_iface
     cdef vector[vector[int32_t]] fm_pair_start, fm_lit_groups
     cdef vector[vector[int32_t]] fm_field_start, fm_field_groups, fm_always
@@ -558,6 +593,16 @@ cdef class CandidateIndex:
                 if self.typed_admitted[typed] is not None:
                     self.cur_pair_start = self.typed_pair_start[typed].data()
                     self.cur_lit_groups = self.typed_lit_groups[typed].data()
+                if self.typed_scoped[typed] and not escapes & ESCAPED:
+                    self.wide = False
+                    self.scope_iface = iface
+                    self.scope_line = data
+                    if cm_scope_values(data, size, self.typed_keys[typed].data(),
+                                       self.typed_keys[typed].size(), _on_scoped_value,
+                                       <void*>self) == 0:
+                        return self.wide
+                    # (a value that is not a string: the whole line; what
+                    # its values held is counted once)
         if escapes & ESCAPED:
             data = self._unescape(data, &size)
         self.wide = False
@@ -669,7 +714,7 @@ cdef class CandidateIndex:
         return self.untyped
 
     def use_typed_scanners(self, str name, dict by_type not None, list scanners not None,
-                           int untyped=-1, list admitted=None):
+                           int untyped=-1, list admitted=None, list scopes=None):
         """Scan a line of type ``t`` (the folded value of its field ``name``,
         or ``#name``) with ``scanners[by_type[t]]``, a line without the
         field or of another type with ``scanners[untyped]`` (-1: the scanner
@@ -678,8 +723,13 @@ cdef class CandidateIndex:
         Each scanner must look for every literal of the rules its lines'
         routes admit, and for the widening spellings.  ``admitted[k]``: the
         rules the lines scanner ``k`` reads may be candidates for (those
-        their routes admit), or None for every rule (the default).  ``name``
-        None or empty: no typed scanners."""
+        their routes admit), or None for every rule (the default).
+        ``scopes[k]``: the fields (top-level keys; "#name" for either
+        spelling; at most 8) whose values hold every literal of the rules
+        scanner ``k``'s lines may be candidates for, or None: such a line
+        is then read in those values only (``keyscope.h``), unless an
+        escape may spell a key's character or a key's value is not a
+        string.  ``name`` None or empty: no typed scanners."""
         cdef cm_literal_scanner* iface
         self._no_field_mode()
         self.type_name.clear()
@@ -687,6 +737,9 @@ cdef class CandidateIndex:
         self.typed_ifaces.clear()
         self.typed_scanners = []
         self.typed_admitted = []
+        self.typed_scoped.clear()
+        self.typed_keys.clear()
+        self.typed_key_texts = []
         self.untyped = -1
         self._typed_tables()
         self._forget()
@@ -717,16 +770,43 @@ cdef class CandidateIndex:
             for rules in admitted:
                 if rules is not None and not all(0 <= r < self.nrules for r in rules):
                     raise ValueError(f"admitted rules out of range: {rules!r}")
+        if scopes is not None and len(scopes) != len(scanners):
+            raise ValueError(f"{len(scopes)} scopes for {len(scanners)} scanners")
         self.typed_scanners = list(scanners)
         self.typed_admitted = (
             [None] * len(scanners) if admitted is None
             else [None if rules is None else list(rules) for rules in admitted]
         )
         self._typed_tables()
+        self._scopes(scopes or [None] * len(scanners))
         self.untyped = untyped
         encoded = name.lstrip("#").encode("ascii")
         self.type_name = string(<const char*>encoded, len(encoded))
         self.key_anchor[0], self.key_anchor[1] = _anchors(encoded)
+
+    cdef int _scopes(self, list scopes) except -1:
+        """``typed_scoped`` and ``typed_keys`` from ``use_typed_scanners``'s ``scopes``."""
+        cdef cm_scope_key key
+        self.typed_scoped.assign(len(scopes), 0)
+        self.typed_keys.resize(len(scopes))
+        for k, names in enumerate(scopes):
+            if names is None:
+                continue
+            if not 0 < len(names) <= 8:
+                raise ValueError(f"scanner {k}: {len(names)} keys to scope to (1 to 8)")
+            for field in names:
+                text = field[1:] if field.startswith("#") else field
+                if not text or not text.isascii() or '"' in text or "\\" in text:
+                    raise ValueError(f"scanner {k}: cannot scope to the key {field!r}")
+                data = text.encode("ascii")
+                self.typed_key_texts.append(data)
+                key.text = <const unsigned char*>PyBytes_AS_STRING(data)
+                key.size = len(data)
+                key.a, key.b = _anchors(data)
+                key.tag = field.startswith("#")
+                self.typed_keys[k].push_back(key)
+            self.typed_scoped[k] = 1
+        return 0
 
     cdef void _no_field_mode(self) noexcept:
         self.fm_on.clear()
@@ -740,7 +820,12 @@ cdef class CandidateIndex:
         self.fm_field_start.clear()
         self.fm_field_groups.clear()
         self.fm_always.clear()
+        self.fm_raw_at.clear()
+        self.fm_lazy_rule.clear()
+        self.fm_lazy_start.clear()
+        self.fm_lazy_groups.clear()
         self.pair_seen.clear()
+        self.memo.release()
 
     def use_field_mode(self, list scanners not None, list fields not None, raw=None):
         """Read the lines of the typed scanners ``scanners`` (indexes into
@@ -761,6 +846,7 @@ cdef class CandidateIndex:
         cdef Py_ssize_t j, p
         cdef vector[pair[int64_t, int32_t]] links, field_links
         cdef vector[int32_t] always
+        cdef bint raw_group
         self._no_field_mode()
         self._forget()
         if not scanners:
@@ -791,6 +877,10 @@ cdef class CandidateIndex:
         self.fm_field_start.resize(count)
         self.fm_field_groups.resize(count)
         self.fm_always.resize(count)
+        self.fm_raw_at.assign(count, -1)
+        self.fm_lazy_rule.resize(count)
+        self.fm_lazy_start.resize(count)
+        self.fm_lazy_groups.resize(count)
         self.fm_keys = [[] for _ in range(count)]
         self.fm_bare = [[] for _ in range(count)]
 
@@ -803,20 +893,33 @@ cdef class CandidateIndex:
             links.clear()  # (pair, group)
             field_links.clear()  # (field, group)
             always.clear()
+            self.fm_lazy_start[k].push_back(0)
             for r in rules:
                 if fields[r] is None:
                     raise ValueError(f"no field names for rule {r}, which scanner {k} admits")
+                needed = []  # the rule's groups without a free-text literal
                 for gi, group in enumerate(self.chosen[r]):
                     g = self.rule_first[r] + gi
+                    raw_group = False
                     for lit, names in zip(group, fields[r][gi]):
                         for name in names:
                             if name.startswith("@") or (not name and raw is None):
                                 always.push_back(g)
                                 continue
                             name = name or None  # (None: the raw line)
+                            raw_group = raw_group or name is None
                             j = number.setdefault(name, len(number))
                             links.push_back(pair[int64_t, int32_t](j * nlit + <int>lit, g))
                             field_links.push_back(pair[int64_t, int32_t](j, g))
+                    if not raw_group:
+                        needed.append(g)
+                if len(needed) < len(self.chosen[r]):  # a free-text literal in some group
+                    self.fm_lazy_rule[k].push_back(r)
+                    for g in needed:
+                        self.fm_lazy_groups[k].push_back(g)
+                    self.fm_lazy_start[k].push_back(self.fm_lazy_groups[k].size())
+            if None in number:
+                self.fm_raw_at[k] = list(number).index(None)
             for name in number:
                 self.fm_keys[k].append(name)
                 self.fm_bare[k].append(name[1:] if name and name.startswith("#") else None)
@@ -841,13 +944,17 @@ cdef class CandidateIndex:
         if len(lines) != len(fields):
             raise ValueError(f"{len(fields)} field sets for {len(lines)} lines")
         counts.assign(ngroups, 0)
-        for i in range(len(lines)):
-            data = _data_of(lines[i], &size)
-            self._begin_line()
-            self._scan_fields(k, <dict?>fields[i], data, size)
-            for g in range(ngroups):
-                if self.group_seen[g] == self.stamp:
-                    counts[g] += 1
+        self.fm_eager = True
+        try:
+            for i in range(len(lines)):
+                data = _data_of(lines[i], &size)
+                self._begin_line()
+                self._scan_fields(k, <dict?>fields[i], data, size)
+                for g in range(ngroups):
+                    if self.group_seen[g] == self.stamp:
+                        counts[g] += 1
+        finally:
+            self.fm_eager = False
         return [counts[g] for g in range(ngroups)]
 
     @property
@@ -933,43 +1040,32 @@ cdef class CandidateIndex:
                            Py_ssize_t line_size) noexcept:
         """Field mode, scanner ``k``: count the groups the line's decoded
         ``fields`` satisfy, each literal looked for in the values of the
-        fields it names only (free text in the raw ``line``, by the
-        scanner of the free-text literals, escapes read as characters);
-        True when a value holds a widening spelling.  A field whose value
-        cannot be read here (a ``#name`` with neither spelling, a value
-        that is not a string or not UTF-8) satisfies every group that names
-        it.  ``fields`` None: the values are row ``cur_row`` of ``cur_columns``
-        (``fm_cols``: a field no column holds cannot be read)."""
+        fields it names only (``_scan_value``), then free text in the raw
+        ``line`` by the scanner of the free-text literals (escapes read as
+        characters), when a rule with such a literal may still be a
+        candidate (``_raw_needed``); True when a value holds a widening
+        spelling.  A field whose value cannot be read here (a ``#name``
+        with neither spelling, a value that is not a string or not UTF-8)
+        satisfies every group that names it.  ``fields`` None: the values
+        are row ``cur_row`` of ``cur_columns`` (``fm_cols``: a field no
+        column holds cannot be read)."""
         cdef cm_literal_scanner* iface = self.typed_ifaces[k]
-        cdef bint join = iface.scan_at != NULL
         cdef list keys = <list>self.fm_keys[k]
         cdef list bare = <list>self.fm_bare[k]
         cdef Py_ssize_t j, p, size
-        cdef int col
+        cdef int col, raw_at = self.fm_raw_at[k]
         cdef PyObject* value
         cdef const char* data
         cdef const int32_t* fstart = self.fm_field_start[k].data()
         cdef const int32_t* fgroups = self.fm_field_groups[k].data()
+        cdef bint wide = False
         self.cur_pair_start = self.fm_pair_start[k].data()
         self.cur_lit_groups = self.fm_lit_groups[k].data()
         for p in range(<Py_ssize_t>self.fm_always[k].size()):
             self._count_group(self.fm_always[k][p])
-        self.wide = False
-        if join:
-            self.joined.clear()
-            self.joined_ends.clear()
         for j in range(len(keys)):
-            if join and j:
-                self.joined_ends.push_back(self.joined.size())
-                self.joined.push_back(10)
-            if keys[j] is None:  # free text: the raw line
-                self.cur_field = <int>j
-                if _escapes(line, line_size, NULL, 0) & ESCAPED:
-                    line = self._unescape(line, &line_size)
-                if self.fm_raw_iface.scan(self.fm_raw_iface.handle, <const char*>line, line_size,
-                                          _on_field_literal, <void*>self):
-                    return True
-                continue
+            if j == raw_at:
+                continue  # (free text: the raw line, last)
             if fields is None:
                 col = self.fm_cols[k][j]
                 value = NULL
@@ -993,18 +1089,72 @@ cdef class CandidateIndex:
                 for p in range(fstart[j], fstart[j + 1]):
                     self._count_group(fgroups[p])
                 continue
-            if join:
-                self.joined.insert(self.joined.end(), data, data + size)
-                continue
-            self.cur_field = <int>j
-            if iface.scan(iface.handle, data, size, _on_field_literal, <void*>self):
-                return True  # (cannot happen) a failed scan keeps the line
-        if join:  # one call: Hyperscan's start-up cost more than a short value's scan
-            self.joined_ends.push_back(self.joined.size())
-            if self.joined.size() and iface.scan_at(iface.handle, self.joined.data(), self.joined.size(),
-                             _on_joined_literal, <void*>self):
-                return True
+            wide = self._scan_value(iface, j, data, size) or wide
+        if raw_at < 0 or wide or not (self.fm_eager or self._raw_needed(k)):
+            return wide
+        self.cur_field = raw_at
+        if _escapes(line, line_size, NULL, 0) & ESCAPED:
+            line = self._unescape(line, &line_size)
+        self.wide = False
+        if self.fm_raw_iface.scan(self.fm_raw_iface.handle, <const char*>line, line_size,
+                                  _on_field_literal, <void*>self):
+            return True  # (cannot happen) a failed scan keeps the line
         return self.wide
+
+    cdef bint _scan_value(self, cm_literal_scanner* iface, Py_ssize_t j, const char* data,
+                          Py_ssize_t size) noexcept:
+        """Count the (field ``j``, literal) pairs of the literals ``iface``
+        finds in a value of field ``j``: from the memo when the value was
+        scanned before, else by a scan, remembered.  True when the value
+        holds a widening spelling."""
+        cdef uint64_t hash, salt = <uint64_t><size_t>iface
+        cdef long entry = self.memo.find(salt, data, <size_t>size, &hash)
+        cdef const int32_t* found
+        cdef size_t n, p
+        cdef int32_t lit
+        cdef bint wide = False
+        if entry < 0:
+            self.value_found.clear()
+            if iface.scan(iface.handle, data, <size_t>size, _on_value_literal, <void*>self):
+                return True  # (cannot happen) a failed scan keeps the line
+            sort(self.value_found.begin(), self.value_found.end())
+            self.value_found.erase(unique(self.value_found.begin(), self.value_found.end()),
+                                   self.value_found.end())
+            self.memo.add(hash, salt, data, <size_t>size, self.value_found.data(),
+                          self.value_found.size())
+            found = self.value_found.data()
+            n = self.value_found.size()
+        else:
+            found = self.memo.ids_of(entry, &n)
+        for p in range(n):
+            lit = found[p]
+            if lit >= self.nliterals:
+                wide = True
+            else:
+                self._count_pair(j * self.nliterals + lit)
+        return wide
+
+    cdef bint _raw_needed(self, int k) noexcept:
+        """Whether some rule with a free-text literal, not yet a candidate,
+        holds every group of it that has none (field mode, scanner ``k``):
+        only then can the raw line's free text make it one."""
+        cdef Py_ssize_t i, p
+        cdef int r
+        cdef bint held
+        cdef const int32_t* start = self.fm_lazy_start[k].data()
+        cdef const int32_t* groups = self.fm_lazy_groups[k].data()
+        for i in range(<Py_ssize_t>self.fm_lazy_rule[k].size()):
+            r = self.fm_lazy_rule[k][i]
+            if self.rule_seen[r] == self.stamp and self.rule_count[r] == self.rule_groups[r]:
+                continue  # a candidate already
+            held = True
+            for p in range(start[i], start[i + 1]):
+                if self.group_seen[groups[p]] != self.stamp:
+                    held = False
+                    break
+            if held:
+                return True
+        return False
 
     def use_scanner(self, scanner) -> None:
         """Find the literals with ``scanner`` (a ``cqlmatch._hsscan.LiteralScanner``

@@ -459,6 +459,155 @@ def test_typed_scanners_find_the_key_anywhere_in_a_long_line() -> None:
             assert [bool(x) for x in index.candidates([twice])] == [True, True], twice
 
 
+# --- scoped scanners: a type's literals looked for in some keys' values ------------------------
+
+SCOPE_KEYS = ["CommandLine", "#Tag", "Image"]
+SCOPE_LITERALS = [b"cmd.exe", b"powershell", b"abc"]
+
+
+def _scoped_index(rules, scoped: bool) -> CandidateIndex:
+    """An index whose lines of type "t" are read in the values of
+    ``SCOPE_KEYS`` only (when ``scoped``), other lines whole."""
+    index = make_index(SCOPE_LITERALS, rules, "hyperscan")
+    widening = list(range(index.nliterals, len(index.scan_patterns)))
+    ids = list(range(index.nliterals)) + widening
+    scanner = literal_scanner([index.scan_patterns[i] for i in ids], ids)
+    index.use_typed_scanners(
+        "event_simpleName", {"t": 0}, [scanner], -1, None, [SCOPE_KEYS] if scoped else None
+    )
+    return index
+
+
+@pytest.mark.skipif(literal_scanner([b"x"]) is None, reason="typed scanners need Hyperscan")
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        (b'{"event_simpleName":"t","Other":"cmd.exe"}', False),
+        (b'{"event_simpleName":"t","CommandLine":"run cmd.exe /c"}', True),
+        (b'{"event_simpleName":"t","CommandLine" :\t "cmd.exe"}', True),
+        (b'{"event_simpleName":"t","Other":"say \\"CommandLine\\":\\"cmd.exe\\""}', False),
+        (b'{"event_simpleName":"t","XCommandLine":"cmd.exe","CommandLin":"cmd.exe"}', False),
+        (b'{"event_simpleName":"t","CommandLine":"a\\"b cmd.exe"}', True),
+        (b'{"event_simpleName":"t","CommandLine":"a\\\\","Other":"cmd.exe"}', False),
+        (b'{"event_simpleName":"t","CommandLine":5,"Other":"cmd.exe"}', True),
+        (b'{"event_simpleName":"t","CommandLine":"x","Image":"CMD.EXE"}', True),
+        (b'{"event_simpleName":"t","#Tag":"cmd.exe"}', True),
+        (b'{"event_simpleName":"t","Tag":"cmd.exe"}', True),
+        (b'{"event_simpleName":"t","#Image":"cmd.exe"}', False),
+        (b'{"event_simpleName":"t","Comm\\u0061ndLine":"cmd.exe"}', True),
+        (b'{"event_simpleName":"t","Nested":{"CommandLine":"cmd.exe"}}', True),
+        (b'{"event_simpleName":"t","CommandLine":"x","CommandLine":"cmd.exe"}', True),
+        (b'{"event_simpleName":"t","CommandLine":"cmd.exe', True),
+        (b'{"Other":"cmd.exe"}', True),
+    ],
+)
+def test_a_scoped_scanner_reads_its_keys_values(line: bytes, kept: bool) -> None:
+    """A line of a scoped type is a candidate when a key of the scope holds
+    the literal in its string value: not another key, a look-alike, or a
+    key's name written inside a string; a tag under either name; a key in a
+    nested object, or twice, counts (more lines read, never fewer).  When
+    the line may spell a key with an escape, a key's value is not a string,
+    or the line is cut, it is read whole; a line of another type is read
+    whole."""
+    index = _scoped_index([[[0]]], scoped=True)
+    assert bool(index.candidates([line])[0]) is kept
+    padded = line.replace(
+        b'"event_simpleName":"t"', b'"p":"' + b"q" * 70 + b'","event_simpleName":"t"'
+    )
+    assert bool(index.candidates([padded])[0]) is kept
+
+
+def _scoped_value(draw) -> bytes:
+    kind = draw(st.sampled_from(["string", "string", "string", "number", "object"]))
+    if kind == "number":
+        return b"12"
+    if kind == "object":
+        key = draw(st.sampled_from(["CommandLine", "Other"]))
+        return b'{"' + key.encode() + b'":"cmd.exe"}'
+    pieces = [
+        b"cmd.exe",
+        b"POWERSHELL",
+        b"abc",
+        b"x",
+        b" ",
+        b'\\"',
+        b"\\\\",
+        b"\\n",
+        b"\\u0041",
+        b'\\"CommandLine\\":\\"',
+        b"\\/",
+    ]
+    return b'"' + b"".join(draw(st.lists(st.sampled_from(pieces), max_size=5))) + b'"'
+
+
+@st.composite
+def _scoped_line(draw) -> bytes:
+    keys = ["CommandLine", "#Tag", "Tag", "Image", "Other", "XCommandLine", "Imag", "#Image"]
+    parts = [b'"event_simpleName":"t"'] if draw(st.booleans()) else []
+    for _ in range(draw(st.integers(0, 5))):
+        key = draw(st.sampled_from(keys)).encode()
+        colon = draw(st.sampled_from([b":", b" : ", b":\t"]))
+        parts.append(b'"' + key + b'"' + colon + _scoped_value(draw))
+    draw(st.randoms()).shuffle(parts)
+    padding = b'"pad":"' + b"z" * draw(st.integers(0, 80)) + b'"'
+    return b"{" + b",".join([padding, *parts]) + b"}"
+
+
+def _scoped_truth(rules, line: bytes) -> list[bool]:
+    """Whether each rule's groups each have a literal in the decoded string
+    value of a top-level key of the scope (a tag under either name)."""
+    event = json.loads(line)
+    values = [
+        v.encode("utf-8", "surrogatepass").lower()
+        for k, v in event.items()
+        if isinstance(v, str) and (k in SCOPE_KEYS or f"#{k}" in SCOPE_KEYS)
+    ]
+    return [
+        all(any(SCOPE_LITERALS[x] in v for x in g for v in values) for g in groups)
+        for groups in rules
+    ]
+
+
+@pytest.mark.skipif(literal_scanner([b"x"]) is None, reason="typed scanners need Hyperscan")
+@settings(max_examples=300, deadline=None)
+@given(
+    rules=st.lists(
+        st.lists(st.lists(st.integers(0, 2), min_size=1, max_size=2), min_size=1, max_size=2),
+        min_size=1,
+        max_size=4,
+    ),
+    lines=st.lists(_scoped_line(), max_size=8),
+)
+def test_a_scoped_scanner_keeps_what_the_values_hold(rules, lines) -> None:
+    """Reading a scoped type's lines in its keys' values never loses a rule
+    whose literals the decoded values hold, and keeps no more than reading
+    the lines whole."""
+    scoped = _scoped_index(rules, scoped=True).candidates(lines)
+    whole = _scoped_index(rules, scoped=False).candidates(lines)
+    for i, line in enumerate(lines):
+        truth = _scoped_truth(rules, line)
+        for r in range(len(rules)):
+            if truth[r] and b'"event_simpleName":"t"' in line:
+                assert i in scoped[r], (r, line)
+            if i in scoped[r]:
+                assert i in whole[r], (r, line)
+
+
+@pytest.mark.skipif(literal_scanner([b"x"]) is None, reason="typed scanners need Hyperscan")
+def test_scopes_are_checked() -> None:
+    index = make_index(SCOPE_LITERALS, [[[0]]], "hyperscan")
+    scanner = literal_scanner(index.scan_patterns)
+    for scopes, message in [
+        ([["a"], ["b"]], "2 scopes for 1 scanners"),
+        ([[]], "0 keys"),
+        ([[f"k{i}" for i in range(9)]], "9 keys"),
+        ([['a"b']], "cannot scope"),
+        ([["#"]], "cannot scope"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            index.use_typed_scanners("event_simpleName", {"t": 0}, [scanner], -1, None, scopes)
+
+
 # --- field mode -------------------------------------------------------------------------------
 
 FIELD_NAMES = ["CommandLine", "ImageFileName", "#event_simpleName", "event_platform", ""]
@@ -505,15 +654,45 @@ def _held(literal: bytes, names, event: dict, line: bytes) -> bool:
     return False
 
 
-def _wide(event: dict, line: bytes, fields) -> bool:
-    """Whether field mode finds a letter ``(?i)`` folds onto ASCII: in the
-    value of a field some literal names, or in the raw line when some
-    literal is free text (a value of another field does not count)."""
+def _field_mode_wants(rules, fields, event: dict, line: bytes) -> set[int]:
+    """The rules field mode makes candidates for a line: each group has a
+    literal in the value of a field it names; free text (a literal in the
+    raw line, or a letter ``(?i)`` folds onto ASCII there) counts only when
+    the fields leave some rule with a free-text literal short of nothing but
+    its free-text groups (the raw line is not read otherwise); a letter
+    ``(?i)`` folds onto ASCII in the value of a field some literal names
+    makes every rule one."""
     names = {n for rule in fields for group in rule for names in group for n in names}
-    if "" in names and any(w.lower() in line.lower() for w in WIDENING):
-        return True
     values = [event.get(n, event.get(n[1:]) if n.startswith("#") else None) for n in names if n]
-    return any(isinstance(v, str) and "\u212a" in v for v in values)
+    if any(isinstance(v, str) and "\u212a" in v for v in values):
+        return set(range(len(rules)))
+
+    def held(r: int, k: int, free: bool) -> bool:
+        return any(
+            _held(LITERALS[x], [m for m in n if bool(m) != free], event, line)
+            for x, n in zip(rules[r][k], fields[r][k], strict=True)
+        )
+
+    by_fields = {
+        r for r, groups in enumerate(rules) if all(held(r, k, False) for k in range(len(groups)))
+    }
+    raw = any(
+        r not in by_fields
+        and all(
+            held(r, k, False) for k in range(len(groups)) if not any("" in n for n in fields[r][k])
+        )
+        for r, groups in enumerate(rules)
+        if any("" in n for group in fields[r] for n in group)
+    )
+    if not raw:
+        return by_fields
+    if any(w.lower() in line.lower() for w in WIDENING):
+        return set(range(len(rules)))
+    return {
+        r
+        for r, groups in enumerate(rules)
+        if all(held(r, k, False) or held(r, k, True) for k in range(len(groups)))
+    }
 
 
 @pytest.mark.skipif(literal_scanner([b"x"]) is None, reason="field mode needs Hyperscan")
@@ -537,9 +716,11 @@ def test_field_mode_finds_each_literal_in_its_own_field(every, rules, names, eve
     """A line of a field-mode type is kept by the shared prefilter without
     a scan, and given its decoded fields, a rule is a candidate for it when
     each group has a literal in the value of a field that literal names (a
-    free-text one anywhere in the raw line), or when a value holds a letter
-    ``(?i)`` folds onto ASCII; without its fields the line is scanned whole,
-    which never leaves out more."""
+    free-text one anywhere in the raw line, read when it may matter:
+    ``_field_mode_wants``), or when a value holds a letter ``(?i)`` folds
+    onto ASCII; without its fields the line is scanned whole, which never
+    leaves out more.  Given the same lines again, the values' memo gives
+    the same candidates."""
     fields = [
         [
             [names.draw(st.lists(st.sampled_from(FIELD_NAMES), min_size=1, max_size=2)) for _ in g]
@@ -554,20 +735,13 @@ def test_field_mode_finds_each_literal_in_its_own_field(every, rules, names, eve
         spans, _ = index.scan_block(b"\n".join(lines))
         assert len(spans) == len(lines)
     got = index.pairs(lines, range(len(rules)), decoded)[2]
+    wants = [
+        _field_mode_wants(rules, fields, e, line) for e, line in zip(decoded, lines, strict=True)
+    ]
     for r, groups in enumerate(rules):
-        want = [
-            i
-            for i, (event, line) in enumerate(zip(decoded, lines, strict=True))
-            if not groups
-            or _wide(event, line, fields)
-            or all(
-                any(
-                    _held(LITERALS[x], n, event, line) for x, n in zip(g, fields[r][k], strict=True)
-                )
-                for k, g in enumerate(groups)
-            )
-        ]
+        want = [i for i, rules_of in enumerate(wants) if not groups or r in rules_of]
         assert got[r] == want
+    assert index.pairs(lines, range(len(rules)), decoded)[2] == got
     whole = index.pairs(lines, range(len(rules)))[2]
     assert all(set(a) <= set(b) for a, b in zip(got, whole, strict=True))
 

@@ -730,8 +730,26 @@ class Candidates:
         }
         if any(s is None for s in scanners):
             return None
-        index.use_typed_scanners(fields.pop(), types, scanners, untyped, admitted)
+        scopes = [None if ids is None else self._scope(chosen, shapes) for ids, shapes in made]
+        index.use_typed_scanners(fields.pop(), types, scanners, untyped, admitted, scopes)
         return types
+
+    def _scope(self, chosen: list[list[list[int]]], shapes: frozenset[int]) -> list[str] | None:
+        """The fields whose values hold every literal of the ``chosen``
+        groups of the group sets ``shapes`` (a typed scanner's), when that
+        is at most ``SCOPE_KEYS`` top-level keys (``#name``: a tag, under
+        either name): its lines are read in those values only.  None when
+        a literal is free text, names a field read otherwise (``@name``)
+        or one that may be nested (``a.b``, ``a[0]``)."""
+        keys: set[str] = set()
+        for shape in shapes:
+            for group in chosen[shape]:
+                for x in group:
+                    for name in _names(self.named.get((shape, tuple(group), x))):
+                        if not _plain_key(name):
+                            return None
+                        keys.add(name)
+        return sorted(keys) if 0 < len(keys) <= SCOPE_KEYS else None
 
     def adapt_block(self, block: bytes) -> None:
         """``adapt`` on the first lines of a block of LF-separated lines."""
@@ -745,6 +763,14 @@ def shared_prefilter(index: Candidates | None, enabled: bool) -> CandidateGate |
     if not enabled or index is None or index.index.always_admits:
         return None
     return CandidateGate(index)
+
+
+def _plain_key(name: str) -> bool:
+    """Whether field ``name`` is read from one top-level JSON key of that
+    name (``#name``: also ``name``), so that its value can be found in a
+    raw line (``CandidateIndex.use_typed_scanners``' scopes)."""
+    text = name[1:] if name.startswith("#") else name
+    return bool(text) and text.isascii() and not any(c in text for c in '.[]@#"\\')
 
 
 def _names(fields: set[str] | None) -> tuple[str, ...]:
@@ -768,6 +794,7 @@ FIELD_MODE_RULES = 100  # rules naming a type that put it in field mode, at leas
 FIELD_MODE_SHARE = 0.25  # and that share of the pack's rules
 COMPILERS = 2  # threads compiling typed scanners
 ADAPT_SAMPLE = 2000  # lines whose literals choose them
+SCOPE_KEYS = 4  # keys a typed scanner reads the values of, at most (else the whole line)
 
 
 def candidate_index(
@@ -831,8 +858,8 @@ def candidate_index(
     if scanner is not None and scanner[0] == patterns_key(index.scan_patterns):
         full = literal_scanner(index.scan_patterns, database=scanner[1], every=True)
     if full is None:
-        # Every occurrence, where it ends: field mode scans a line's values
-        # joined, in one call (``CandidateIndex.use_field_mode``).
+        # (every occurrence reported: the scanner a built pack stores, whose
+        # key ``patterns_key`` makes with it)
         full = literal_scanner(index.scan_patterns, every=True)
     candidates = Candidates(index, groups_of, shape_of, rules, prelinked)
     candidates.named = named
