@@ -300,7 +300,14 @@ setup(
         _extension(
             "cqlmatch._candidates",
             "cext/candidates.pyx",
-            ("cext/literalscan.h", "cext/literalscan.pxd", "cext/keyfind.h", "cext/keyscope.h", "cext/valuememo.h"),
+            (
+                "cext/literalscan.h",
+                "cext/literalscan.pxd",
+                "cext/keyfind.h",
+                "cext/keyscope.h",
+                "cext/valuememo.h",
+                "cext/escapefind.h",
+            ),
         ),
         *_hyperscan_extensions(),
     ],

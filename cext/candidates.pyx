@@ -77,6 +77,9 @@ cdef extern from "keyfind.h" nogil:
     const unsigned char* cm_keyfind(const unsigned char* hay, size_t n,
                                     const unsigned char* needle, size_t k, size_t a, size_t b)
 
+cdef extern from "escapefind.h" nogil:
+    size_t cm_next_escape(const unsigned char* s, size_t n, size_t start)
+
 cdef extern from "keyscope.h":
     ctypedef struct cm_scope_key:
         const unsigned char* text
@@ -1386,33 +1389,30 @@ cdef int _escapes(const unsigned char* data, Py_ssize_t size, const char* name,
     when it holds a ``\\u00`` or ``\\/`` escape, ``KEY_HIDDEN`` when a
     ``\\u00XX`` escape spells a character of the key ``name`` (of length
     ``nlen``; 0: none), of ``#`` or of a quote: such a line may spell the
-    key where a search for it does not look."""
-    cdef Py_ssize_t j = 0
-    cdef const unsigned char* p
+    key where a search for it does not look.  (A backslash another one
+    escapes starts no escape: ``escapefind.h``.)"""
+    cdef size_t j = 0, n = <size_t>size, i
     cdef int c, found = 0
-    cdef size_t i
-    while j < size:
-        p = <const unsigned char*>memchr(data + j, 92, size - j)
-        if p == NULL:
+    while True:
+        j = cm_next_escape(data, n, j)
+        if j >= n:
             break
-        j = p - data + 1
-        if j < size:
-            if data[j] == 47:
-                found |= ESCAPED
-            elif data[j] == 117 and j + 2 < size and data[j + 1] == 48 and data[j + 2] == 48:
-                found |= ESCAPED
-                if nlen and j + 4 < size and _hex(data[j + 3]) >= 0 and _hex(data[j + 4]) >= 0:
-                    c = _hex(data[j + 3]) * 16 + _hex(data[j + 4])
-                    if c == 35 or c == 34:
-                        found |= KEY_HIDDEN
-                    else:
-                        for i in range(nlen):
-                            if <unsigned char>name[i] == c:
-                                found |= KEY_HIDDEN
-                                break
-            if found == ESCAPED | KEY_HIDDEN or (found and not nlen):
-                break
-        j += 1  # the escaped character (a backslash too) is not an escape
+        if data[j + 1] == 47:  # \/
+            found |= ESCAPED
+        elif j + 3 < n and data[j + 2] == 48 and data[j + 3] == 48:  # \u00
+            found |= ESCAPED
+            if nlen and j + 5 < n and _hex(data[j + 4]) >= 0 and _hex(data[j + 5]) >= 0:
+                c = _hex(data[j + 4]) * 16 + _hex(data[j + 5])
+                if c == 35 or c == 34:
+                    found |= KEY_HIDDEN
+                else:
+                    for i in range(nlen):
+                        if <unsigned char>name[i] == c:
+                            found |= KEY_HIDDEN
+                            break
+        if found == ESCAPED | KEY_HIDDEN or (found and not nlen):
+            break
+        j += 2
     return found
 
 

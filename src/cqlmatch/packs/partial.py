@@ -22,6 +22,7 @@ from ..ingest.reader import read_events
 from ..runtime.partial import PartialState, dump_table, load_table, part_origin
 from ..runtime.result import Result
 from .columnar import column_plan
+from .nogc import collector_paused
 from .rules import PackRule
 from .run import (
     BATCH,
@@ -145,7 +146,9 @@ class PackRunner:
             hits.extend(self.hits.rows(found, batch))
             batch.clear()
 
-        with reader:
+        # (the collector would go through each batch's objects for nothing:
+        # what a part makes is freed as it is dropped)
+        with reader, collector_paused():
             for item in state.events(reader, part, on_error):
                 if type(item) is ColumnBatch:
                     assert plan is not None

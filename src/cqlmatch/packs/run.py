@@ -254,15 +254,18 @@ def run_rules(
     )
     whole: list[Event] | None = [] if any(run.whole for run in runs) else None
     try:
-        for batch in _batches(items) if plan is None else batches(items):
-            if type(batch) is ColumnBatch:
-                assert plan is not None
-                found = plan.hits(batch, hits.whole)
-                result.extend(hits.line_rows(found, batch.raws))  # type: ignore[arg-type]
-                continue
-            if whole is not None:
-                whole.extend(batch)
-            result.extend(hits.rows(batch_hits(runs, batch, index, hits.whole), batch))
+        # (the collector would go through each batch's objects for nothing:
+        # what a batch makes is freed as it is dropped)
+        with collector_paused():
+            for batch in _batches(items) if plan is None else batches(items):
+                if type(batch) is ColumnBatch:
+                    assert plan is not None
+                    found = plan.hits(batch, hits.whole)
+                    result.extend(hits.line_rows(found, batch.raws))  # type: ignore[arg-type]
+                    continue
+                if whole is not None:
+                    whole.extend(batch)
+                result.extend(hits.rows(batch_hits(runs, batch, index, hits.whole), batch))
     finally:
         items.close()
         if plan is not None:
