@@ -97,6 +97,8 @@ cdef extern from "valuememo.h" nogil:
         void add(uint64_t hash, uint64_t salt, const char* data, size_t size,
                  const int32_t* found, size_t n)
         const int32_t* ids_of(long entry, size_t* n)
+        size_t entries()
+        bint admits(uint64_t hash)
 
 
 #: Kept lines ``scan_block`` remembers at most, and how many of them
@@ -961,6 +963,11 @@ cdef class CandidateIndex:
         return [counts[g] for g in range(ngroups)]
 
     @property
+    def remembered(self) -> int:
+        """How many field values the memo holds (field mode: ``valuememo.h``)."""
+        return self.memo.entries()
+
+    @property
     def field_mode(self) -> list:
         """The typed scanners in field mode, and the fields each reads."""
         return [(k, list(self.fm_keys[k])) for k in range(self.fm_on.size()) if self.fm_on[k]]
@@ -1107,9 +1114,9 @@ cdef class CandidateIndex:
     cdef bint _scan_value(self, cm_literal_scanner* iface, Py_ssize_t j, const char* data,
                           Py_ssize_t size) noexcept:
         """Count the (field ``j``, literal) pairs of the literals ``iface``
-        finds in a value of field ``j``: from the memo when the value was
-        scanned before, else by a scan, remembered.  True when the value
-        holds a widening spelling."""
+        finds in a value of field ``j``: from the memo when the value is
+        remembered, else by a scan (remembered when the value was scanned
+        before).  True when the value holds a widening spelling."""
         cdef uint64_t hash, salt = <uint64_t><size_t>iface
         cdef long entry = self.memo.find(salt, data, <size_t>size, &hash)
         cdef const int32_t* found
@@ -1123,8 +1130,9 @@ cdef class CandidateIndex:
             sort(self.value_found.begin(), self.value_found.end())
             self.value_found.erase(unique(self.value_found.begin(), self.value_found.end()),
                                    self.value_found.end())
-            self.memo.add(hash, salt, data, <size_t>size, self.value_found.data(),
-                          self.value_found.size())
+            if self.memo.admits(hash):
+                self.memo.add(hash, salt, data, <size_t>size, self.value_found.data(),
+                              self.value_found.size())
             found = self.value_found.data()
             n = self.value_found.size()
         else:

@@ -5,10 +5,12 @@
  * literals costs far more per byte than hashing and comparing.
  *
  * Entries are keyed by a salt (the scanner that found the ids) and the
- * value's bytes; each holds the ids found, in the order found.  The memo
- * is bounded: once it holds MEMO_ENTRIES values or MEMO_BYTES bytes of
- * keys and ids, it is emptied and fills again (telemetry's common values
- * return at once). */
+ * value's bytes; each holds the ids found, in the order found.  A value is
+ * remembered the second time it is scanned (a table of the hashes of
+ * values scanned once admits it): most long command lines are seen once,
+ * and would fill the memo for nothing.  The memo is bounded: once it holds
+ * MEMO_ENTRIES values or MEMO_BYTES bytes of keys and ids, it is emptied
+ * and fills again (telemetry's common values return at once). */
 #ifndef CQLMATCH_VALUEMEMO_H
 #define CQLMATCH_VALUEMEMO_H
 
@@ -21,6 +23,7 @@
 #define CQM_MEMO_ENTRIES (1u << 16)
 #define CQM_MEMO_BYTES ((size_t)16 << 20)
 #define CQM_MEMO_VALUE_MOST 4096 /* longer values are scanned every time */
+#define CQM_MEMO_SEEN (1u << 16)  /* hashes of values scanned once (direct-mapped) */
 
 static inline uint64_t cqm_memo_hash(const char* data, size_t size, uint64_t salt) {
     const uint64_t mul = 0x9E3779B97F4A7C15ull;
@@ -48,12 +51,24 @@ struct cqm_value_memo {
     std::vector<uint32_t> entry_key_at, entry_key_len, entry_ids_at, entry_ids_len;
     std::vector<char> keys;
     std::vector<int32_t> ids;
+    std::vector<uint64_t> seen; /* per slot: the hash of a value scanned once */
 
     /* Empty; its slot table is made when the first value is added. */
     void release() {
         std::vector<uint64_t>().swap(slot_hash);
         std::vector<uint32_t>().swap(slot_entry);
+        std::vector<uint64_t>().swap(seen);
         forget();
+    }
+
+    /* Whether a value of this hash (from find) was scanned before: then it
+     * is worth remembering; else its hash is noted. */
+    bool admits(uint64_t hash) {
+        if (seen.empty()) seen.assign(CQM_MEMO_SEEN, 0);
+        uint64_t* slot = &seen[(size_t)(hash >> 16) & (CQM_MEMO_SEEN - 1)];
+        if (*slot == hash) return true;
+        *slot = hash;
+        return false;
     }
 
     void forget() {
@@ -107,6 +122,8 @@ struct cqm_value_memo {
         keys.insert(keys.end(), data, data + size);
         ids.insert(ids.end(), found, found + n);
     }
+
+    size_t entries() const { return entry_salt.size(); }
 
     const int32_t* ids_of(long entry, size_t* n) const {
         *n = entry_ids_len[entry];

@@ -771,3 +771,22 @@ def test_field_mode_reads_what_it_cannot_check_as_held(every) -> None:
         index.pairs(lines, range(3), events[:1])
     with pytest.raises(ValueError, match="do not match"):
         index.use_field_mode([0], [[[()]], [[()]], []])
+
+
+@pytest.mark.skipif(literal_scanner([b"x"]) is None, reason="field mode needs Hyperscan")
+def test_field_mode_remembers_the_values_it_sees_again() -> None:
+    """A value is remembered the second time it is scanned, and what it
+    held then counts without a scan; a value seen once is not kept; the
+    candidates are the same either way, and in a field other than the
+    literal's own the remembered value holds nothing."""
+    index = _field_mode_index([b"cmd.exe"], [[[0]]], [[[("CommandLine",)]]], every=False)
+    values = ["run cmd.exe /c", "y", "run cmd.exe /c", "RUN CMD.EXE /C", "run cmd.exe /c"]
+    events = [{"event_simpleName": "ProcessRollup2", "CommandLine": v} for v in values]
+    lines = [json.dumps(e).encode() for e in events]
+    assert index.remembered == 0
+    assert index.pairs(lines, [0], events)[2] == [[0, 2, 3, 4]]
+    assert index.remembered == 1  # ("run cmd.exe /c", seen three times)
+    assert index.pairs(lines, [0], events)[2] == [[0, 2, 3, 4]]
+    assert index.remembered == 3  # ("y" and "RUN CMD.EXE /C" scanned a second time)
+    other = [{"event_simpleName": "ProcessRollup2", "Other": "run cmd.exe /c"}]
+    assert index.pairs([json.dumps(other[0]).encode()], [0], other)[2] == [[]]
