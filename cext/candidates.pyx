@@ -1443,7 +1443,7 @@ cdef inline bint _framed(const unsigned char* p, Py_ssize_t n) noexcept nogil:
     return n == 0 or (p[0] == 123 and p[n - 1] == 125)
 
 
-def _int32s(vector[int32_t]& values):
+cdef object _int32s(const vector[int32_t]& values):
     """``values`` as a read-only buffer of C ints (``memoryview`` format "i")."""
     return memoryview(
         PyBytes_FromStringAndSize(<const char*>values.data(), values.size() * sizeof(int32_t))
