@@ -70,6 +70,9 @@ cdef extern from "Python.h":
     PyObject* PyDict_GetItem(object d, object key)
     PyObject* PyList_GET_ITEM(object o, Py_ssize_t i)
     PyObject* PyTuple_GET_ITEM(object o, Py_ssize_t i)
+    int PyUnicode_KIND(PyObject* o)
+    void* PyUnicode_DATA(PyObject* o)
+    Py_ssize_t PyUnicode_GET_LENGTH(PyObject* o)
     bint PyUnicode_Check(PyObject* o)
     void PyErr_Clear()
 
@@ -1062,10 +1065,9 @@ cdef class CandidateIndex:
         cdef cm_literal_scanner* iface = self.typed_ifaces[k]
         cdef list keys = <list>self.fm_keys[k]
         cdef list bare = <list>self.fm_bare[k]
-        cdef Py_ssize_t j, p, size
+        cdef Py_ssize_t j, p
         cdef int col, raw_at = self.fm_raw_at[k]
         cdef PyObject* value
-        cdef const char* data
         cdef const int32_t* fstart = self.fm_field_start[k].data()
         cdef const int32_t* fgroups = self.fm_field_groups[k].data()
         cdef bint wide = False
@@ -1090,16 +1092,11 @@ cdef class CandidateIndex:
                     if bare[j] is None:
                         continue  # no such field: none of its literals
                     value = PyDict_GetItem(fields, bare[j])
-            data = NULL
-            if value != NULL and PyUnicode_Check(value):
-                data = _utf8_or_null(value, &size)
-                if data == NULL:
-                    PyErr_Clear()
-            if data == NULL:
+            if value == NULL or not PyUnicode_Check(value) or self._scan_value(iface, j, value) < 0:
                 for p in range(fstart[j], fstart[j + 1]):
                     self._count_group(fgroups[p])
                 continue
-            wide = self._scan_value(iface, j, data, size) or wide
+            wide = wide or self.wide
         if raw_at < 0 or wide or not (self.fm_eager or self._raw_needed(k)):
             return wide
         self.cur_field = raw_at
@@ -1111,27 +1108,39 @@ cdef class CandidateIndex:
             return True  # (cannot happen) a failed scan keeps the line
         return self.wide
 
-    cdef bint _scan_value(self, cm_literal_scanner* iface, Py_ssize_t j, const char* data,
-                          Py_ssize_t size) noexcept:
+    cdef int _scan_value(self, cm_literal_scanner* iface, Py_ssize_t j, PyObject* value) noexcept:
         """Count the (field ``j``, literal) pairs of the literals ``iface``
-        finds in a value of field ``j``: from the memo when the value is
-        remembered, else by a scan (remembered when the value was scanned
-        before).  True when the value holds a widening spelling."""
-        cdef uint64_t hash, salt = <uint64_t><size_t>iface
-        cdef long entry = self.memo.find(salt, data, <size_t>size, &hash)
+        finds in ``value`` (a ``str``) of field ``j``, and set ``wide`` when
+        it holds a widening spelling: from the memo when the value is
+        remembered, else by a scan of its UTF-8 (remembered when the value
+        was scanned before); -1 when it has no UTF-8 (a lone surrogate).
+        The memo's key is the string's own buffer (with its kind): a value
+        it holds needs no UTF-8."""
+        cdef int kind = PyUnicode_KIND(value)
+        cdef size_t raw_size = <size_t>PyUnicode_GET_LENGTH(value) * kind
+        cdef const char* raw = <const char*>PyUnicode_DATA(value)
+        cdef uint64_t hash, salt = (<uint64_t><size_t>iface) * 8 + <uint64_t>kind
+        cdef long entry = self.memo.find(salt, raw, raw_size, &hash)
         cdef const int32_t* found
+        cdef const char* data
+        cdef Py_ssize_t size
         cdef size_t n, p
         cdef int32_t lit
-        cdef bint wide = False
+        self.wide = False
         if entry < 0:
+            data = _utf8_or_null(value, &size)
+            if data == NULL:
+                PyErr_Clear()
+                return -1
             self.value_found.clear()
             if iface.scan(iface.handle, data, <size_t>size, _on_value_literal, <void*>self):
-                return True  # (cannot happen) a failed scan keeps the line
+                self.wide = True  # (cannot happen) a failed scan keeps the line
+                return 0
             sort(self.value_found.begin(), self.value_found.end())
             self.value_found.erase(unique(self.value_found.begin(), self.value_found.end()),
                                    self.value_found.end())
             if self.memo.admits(hash):
-                self.memo.add(hash, salt, data, <size_t>size, self.value_found.data(),
+                self.memo.add(hash, salt, raw, raw_size, self.value_found.data(),
                               self.value_found.size())
             found = self.value_found.data()
             n = self.value_found.size()
@@ -1140,10 +1149,10 @@ cdef class CandidateIndex:
         for p in range(n):
             lit = found[p]
             if lit >= self.nliterals:
-                wide = True
+                self.wide = True
             else:
                 self._count_pair(j * self.nliterals + lit)
-        return wide
+        return 0
 
     cdef bint _raw_needed(self, int k) noexcept:
         """Whether some rule with a free-text literal, not yet a candidate,
@@ -1215,7 +1224,7 @@ cdef class CandidateIndex:
         return self.pairs(lines, range(self.nrules))[2]
 
     def pairs(self, list lines not None, wanted=None, list fields=None, tuple columns=None,
-              tuple names=None) -> tuple:
+              tuple names=None, bytes block=None, bytes spans=None) -> tuple:
         """``(starts, rules, lists)``: for line ``i``, the rules it is a
         candidate for are ``rules[starts[i]:starts[i + 1]]`` (C int buffers;
         rules without groups included, in no particular order); ``lists[r]``
@@ -1226,10 +1235,15 @@ cdef class CandidateIndex:
         is read from (``use_field_mode``); without it such a line is
         scanned whole.  Or ``columns`` (a list per field, one value or None
         per line: ``ingest.columns``, fallbacks applied) with their
-        ``names``: a field no column holds cannot be read."""
+        ``names``: a field no column holds cannot be read.  ``block`` and
+        ``spans`` (native 64-bit start and end offsets, packed): the same
+        lines as bytes, read from there (a line of ``str`` that is not
+        ASCII is encoded again otherwise)."""
         self._ready()
         cdef Py_ssize_t n = len(lines), i, size, k
         cdef const unsigned char* data
+        cdef const unsigned char* base = NULL
+        cdef const uint64_t* at = NULL
         cdef int r, mode
         cdef object decoded
         cdef vector[int32_t] starts, rules
@@ -1244,6 +1258,14 @@ cdef class CandidateIndex:
                 out[r] = []
         if fields is not None and len(fields) != n:
             raise ValueError(f"{len(fields)} field sets for {n} lines")
+        if block is not None:
+            if spans is None or len(spans) != n * 2 * sizeof(uint64_t):
+                raise ValueError(f"a block needs the spans of its {n} lines")
+            base = <const unsigned char*>PyBytes_AS_STRING(block)
+            at = <const uint64_t*>PyBytes_AS_STRING(spans)
+            for i in range(n):
+                if not at[2 * i] <= at[2 * i + 1] <= <uint64_t>len(block):
+                    raise ValueError(f"line {i}'s span is not in the block")
         if columns is not None:
             if fields is not None or names is None or len(names) != len(columns):
                 raise ValueError("columns need their names, and no field dicts")
@@ -1254,7 +1276,11 @@ cdef class CandidateIndex:
             self.cur_columns = columns
         for i in range(n):
             starts.push_back(rules.size())
-            data = _data_of(lines[i], &size)
+            if at != NULL:
+                data = base + at[2 * i]
+                size = <Py_ssize_t>(at[2 * i + 1] - at[2 * i])
+            else:
+                data = _data_of(lines[i], &size)
             decoded = None if fields is None else fields[i]
             mode = self._kept_rules(data, size)
             if mode >= 0 and columns is not None:

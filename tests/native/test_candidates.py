@@ -790,3 +790,29 @@ def test_field_mode_remembers_the_values_it_sees_again() -> None:
     assert index.remembered == 3  # ("y" and "RUN CMD.EXE /C" scanned a second time)
     other = [{"event_simpleName": "ProcessRollup2", "Other": "run cmd.exe /c"}]
     assert index.pairs([json.dumps(other[0]).encode()], [0], other)[2] == [[]]
+
+
+@pytest.mark.parametrize("scanner", scanners())
+def test_pairs_reads_lines_from_a_block_as_from_a_list(scanner) -> None:
+    """Given the block the lines come from and their spans, ``pairs`` finds
+    what it finds in the lines themselves (text that is not ASCII
+    included); spans that do not fit the lines or the block are refused."""
+    import struct
+
+    index = make_index([b"cmd.exe", b"caf\xc3\xa9"], [[[0]], [[1]], [[0], [1]]], scanner)
+    texts = ['{"a":"run cmd.exe"}', '{"a":"café cmd.exe"}', '{"a":"x"}', '{"a":"CAFÉ"}']
+    block = "\n".join(texts).encode()
+    spans, start = [], 0
+    for text in texts:
+        end = start + len(text.encode())
+        spans += [start, end]
+        start = end + 1
+    packed = struct.pack(f"={len(spans)}Q", *spans)
+    want = index.pairs(texts, range(3))
+    got = index.pairs(texts, range(3), block=block, spans=packed)
+    assert got[2] == want[2] == [[0, 1], [1], [1]]
+    assert list(got[0]) == list(want[0]) and list(got[1]) == list(want[1])
+    with pytest.raises(ValueError, match="spans of its 4 lines"):
+        index.pairs(texts, range(3), block=block, spans=packed[:-16])
+    with pytest.raises(ValueError, match="not in the block"):
+        index.pairs(texts, range(3), block=block[:10], spans=packed)

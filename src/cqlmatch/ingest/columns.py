@@ -59,14 +59,26 @@ def last_span_start(packed: bytes) -> int:
 class ColumnBatch:
     """``columns[slot][row]``: the value the program reads for field ``slot``
     on the batch's row (fallbacks applied), or None; ``raws[row]`` the line
-    as text when the program reads ``@rawstring``, else None."""
+    as text when the program reads ``@rawstring``, else None.  ``block``
+    and ``spans``: where the rows' lines are as bytes, when the batch was
+    decoded from them (``decode_spans``): row ``i`` is the ``i``-th span
+    (packed, as ``_scan.scan`` gives them) of ``block``."""
 
-    __slots__ = ("columns", "raws", "size")
+    __slots__ = ("block", "columns", "raws", "size", "spans")
 
-    def __init__(self, columns: tuple[list, ...], raws: list[str] | None, size: int) -> None:
+    def __init__(
+        self,
+        columns: tuple[list, ...],
+        raws: list[str] | None,
+        size: int,
+        block: bytes | None = None,
+        spans: bytes | None = None,
+    ) -> None:
         self.columns = columns
         self.raws = raws
         self.size = size
+        self.block = block
+        self.spans = spans
 
 
 class ColumnDecoder:
@@ -123,12 +135,15 @@ class ColumnDecoder:
         if self._extractor is not None:
             found = self._extractor.extract(block, spans)
             if found is not None:
-                return ColumnBatch(found[0], found[1], len(spans) // PAIR)
+                return ColumnBatch(found[0], found[1], len(spans) // PAIR, block, spans)
         pairs = unpack_spans(spans)
         if not all(_few_values(block[start:end]) for start, end in pairs if end - start > LONG):
             return None  # (a line past the values bound: line by line, where it is counted)
         data, ascii_only = join_lines(block, pairs)
-        return self.decode_joined(data, len(pairs), ascii_only)
+        batch = self.decode_joined(data, len(pairs), ascii_only)
+        if batch is not None:
+            batch.block, batch.spans = block, spans
+        return batch
 
     def decode(self, lines: list[bytes]) -> ColumnBatch | None:
         """The batch's columns, or None when it must be decoded line by line."""

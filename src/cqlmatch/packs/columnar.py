@@ -61,7 +61,11 @@ class ColumnPlan:
         lines = batch.raws
         assert lines is not None
         runs, index = self.runs, self.index
-        starts, shapes, lists = index.pairs(lines, self.wanted, None, batch.columns, self.names)
+        # (the lines as bytes where the batch has them: a line of text that
+        # is not ASCII would be encoded again)
+        starts, shapes, lists = index.pairs(
+            lines, self.wanted, None, batch.columns, self.names, batch.block, batch.spans
+        )
         stats = self.stats
         found: list[tuple[int, int, Any, Event | None]] = []
         for row, order in self.linked.column_hits(

@@ -411,6 +411,7 @@ class Candidates:
         # (group set, group, literal) -> the fields the literal is looked for in
         # (a set: ``use_field_mode`` sorts those of the groups it reads)
         self.named: dict[tuple[int, tuple[int, ...], int], set[str]] = {}
+        self._names_memo: dict[tuple[int, tuple[int, ...]], list[tuple[str, ...]]] = {}
         self._rules = rules
         self._prelinked = prelinked
 
@@ -430,13 +431,16 @@ class Candidates:
         fields: list[Any] | None = None,
         columns: tuple[list[Any], ...] | None = None,
         names: tuple[str, ...] | None = None,
+        block: bytes | None = None,
+        spans: bytes | None = None,
     ) -> tuple[Any, Any, list[list[int]]]:
         """``CandidateIndex.pairs`` over ``lines`` (``fields``: the fields
-        decoded from each, or ``columns`` named ``names``): each line's
-        group sets, and the lines of each group set ``wanted`` names."""
+        decoded from each, or ``columns`` named ``names``; ``block`` and
+        ``spans``: where they are as bytes): each line's group sets, and
+        the lines of each group set ``wanted`` names."""
         if not self.adapted:
             self.adapt(lines)
-        return self.index.pairs(lines, wanted, fields, columns, names)
+        return self.index.pairs(lines, wanted, fields, columns, names, block, spans)
 
     def lists(self, lines: list[Any]) -> list[list[int]]:
         """For each group set, the ascending indexes of the lines it admits."""
@@ -597,11 +601,10 @@ class Candidates:
         if not modes:
             return []
         # The field names of the literals of the sets these types' lines may keep.
-        named = self.named
         fields: list[Any] = [
             None
             if shape_keys is not None and not shape_keys & keys
-            else [[_names(named.get((shape, tuple(g), x))) for x in g] for g in groups]
+            else [self._group_names(shape, g) for g in groups]
             for shape, (groups, shape_keys) in enumerate(zip(chosen, self._shape_keys, strict=True))
         ]
         free = sorted(
@@ -747,12 +750,21 @@ class Candidates:
         keys: set[str] = set()
         for shape in shapes:
             for group in chosen[shape]:
-                for x in group:
-                    for name in _names(self.named.get((shape, tuple(group), x))):
-                        if not _plain_key(name):
-                            return None
-                        keys.add(name)
+                for names in self._group_names(shape, group):
+                    if not all(_plain_key(name) for name in names):
+                        return None
+                    keys.update(names)
         return sorted(keys) if 0 < len(keys) <= SCOPE_KEYS else None
+
+    def _group_names(self, shape: int, group: list[int]) -> list[tuple[str, ...]]:
+        """For each literal of ``group`` (of group set ``shape``), the
+        fields it is looked for in (``_names``), worked out once: field
+        mode and the scopes ask again for the same groups."""
+        key = (shape, tuple(group))
+        names = self._names_memo.get(key)
+        if names is None:
+            names = self._names_memo[key] = [_names(self.named.get((*key, x))) for x in group]
+        return names
 
     def adapt_block(self, block: bytes) -> None:
         """``adapt`` on the first lines of a block of LF-separated lines."""
