@@ -49,11 +49,9 @@ remembered instead of scanning it again.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.pycapsule cimport PyCapsule_GetPointer
-from cython.operator cimport dereference
 from libc.stdint cimport int32_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy
 from libcpp.string cimport string
-from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 from libcpp.utility cimport pair
 from libcpp.algorithm cimport sort, unique
@@ -196,7 +194,10 @@ cdef class CandidateIndex:
     # without the field or of a type no rule names (-1: every literal).
     cdef string type_name
     cdef size_t key_anchor[2]  # two offsets of rare bytes in it (``_anchors``)
-    cdef unordered_map[string, int] typed_index
+    # (the folded type values and their scanners: a few dozen at most, looked
+    # through by length and bytes, which costs less than hashing a string)
+    cdef vector[string] typed_names
+    cdef vector[int] typed_which
     cdef vector[cm_literal_scanner*] typed_ifaces
     cdef list typed_scanners
     # Per typed scanner, the rules its lines may be candidates for (None:
@@ -669,7 +670,6 @@ cdef class CandidateIndex:
         cdef Py_ssize_t j = 0, at, k, start, first = -1, length = 0, i
         cdef const unsigned char* p
         cdef unsigned char folded[64]
-        cdef unordered_map[string, int].iterator found
         while j < size:
             p = cm_keyfind(data + j, size - j, <const unsigned char*>name, nlen,
                            self.key_anchor[0], self.key_anchor[1])
@@ -716,9 +716,11 @@ cdef class CandidateIndex:
             return self.untyped
         for i in range(length):
             folded[i] = _lower(data[first + i])
-        found = self.typed_index.find(string(<const char*>folded, <size_t>length))
-        if found != self.typed_index.end():
-            return dereference(found).second
+        for i in range(<Py_ssize_t>self.typed_names.size()):
+            if <Py_ssize_t>self.typed_names[i].size() == length and (
+                length == 0 or memcmp(self.typed_names[i].data(), folded, length) == 0
+            ):
+                return self.typed_which[i]
         return self.untyped
 
     def use_typed_scanners(self, str name, dict by_type not None, list scanners not None,
@@ -741,7 +743,8 @@ cdef class CandidateIndex:
         cdef cm_literal_scanner* iface
         self._no_field_mode()
         self.type_name.clear()
-        self.typed_index.clear()
+        self.typed_names.clear()
+        self.typed_which.clear()
         self.typed_ifaces.clear()
         self.typed_scanners = []
         self.typed_admitted = []
@@ -773,7 +776,8 @@ cdef class CandidateIndex:
             if not 0 <= which < len(scanners):
                 raise ValueError(f"type {key!r}: scanner {which} of {len(scanners)}")
             data = key.encode("ascii") if isinstance(key, str) else bytes(key)
-            self.typed_index[string(<const char*>data, len(data))] = which
+            self.typed_names.push_back(string(<const char*>data, len(data)))
+            self.typed_which.push_back(which)
         if admitted is not None:
             for rules in admitted:
                 if rules is not None and not all(0 <= r < self.nrules for r in rules):
