@@ -216,6 +216,43 @@ def test_a_built_pack_keeps_its_literal_scanner(tmp_path, telemetry, monkeypatch
     assert calls == [True, False]  # refused by Hyperscan, then compiled
 
 
+def test_a_built_pack_keeps_its_index_tables(tmp_path, telemetry, monkeypatch) -> None:
+    """The candidate index's tables (literals, group sets, the fields each
+    literal names) are stored for the enabled rules and loaded instead of
+    worked out again, giving the same index and hits; with other rules
+    enabled, or from a file without them, they are worked out again."""
+    from cqlmatch.packs import run
+
+    compiled = compile_pack(source())
+    path = tmp_path / "p.cqlpack"
+    write_pack(compiled, path)
+    stored = read_pack(path).tables
+    assert stored == run.index_tables(compiled.rules)
+    assert stored.rules == tuple(rule.id for rule in compiled.rules)
+    made: list[int] = []
+    real = run.index_tables
+    monkeypatch.setattr(run, "index_tables", lambda rules: made.append(len(rules)) or real(rules))
+    want = list(compiled.run(str(telemetry), workers=1))
+    made.clear()
+    loaded = compile_pack(path)
+    assert list(loaded.run(str(telemetry), workers=1)) == want and want
+    assert made == []  # loaded, not worked out
+    ours, theirs = loaded.candidates(), compiled.candidates()
+    assert ours.shape_of == theirs.shape_of and ours.shapes == theirs.shapes
+    assert ours.named == theirs.named
+    assert ours.index.scan_patterns == theirs.index.scan_patterns
+    fewer = loaded.select(disable=["enc"])
+    fewer.run(str(telemetry), workers=1)
+    assert made == [len(fewer.rules)]  # other rules: worked out again
+    record = msgspec.msgpack.decode(path.read_bytes()[len(PACK_MAGIC) :])
+    del record["index"]
+    older = tmp_path / "older.cqlpack"
+    older.write_bytes(PACK_MAGIC + msgspec.msgpack.encode(record))
+    made.clear()
+    assert list(compile_pack(older).run(str(telemetry), workers=1)) == want
+    assert made == [len(compiled.rules)]
+
+
 def test_a_built_pack_shares_regex_sets_within_a_candidate_set(tmp_path) -> None:
     """Rules with the same literal groups run on the same events: a built
     pack gives their patterns on one field one set (a rule with other

@@ -41,7 +41,14 @@ from .parallel import run_parts, runs_split
 from .partial import PackRunner, pack_hash
 from .routing import route_of
 from .rules import PackRule
-from .run import PackResult, RuleStats, candidate_index, run_rules, shared_prefilter
+from .run import (
+    IndexTables,
+    PackResult,
+    RuleStats,
+    candidate_index,
+    run_rules,
+    shared_prefilter,
+)
 
 
 class PackCompileError(Exception):
@@ -68,14 +75,17 @@ class Pack:
         lookup_options: dict[str, Any] | None = None,
         prelinked: Program | None = None,
         scanner: tuple[str, bytes] | None = None,
+        tables: IndexTables | None = None,
     ) -> None:
         """``prelinked``: the linked program of a built pack's pure filters
         (``packfile``), used instead of linking them again; ``scanner``: its
         stored literal scanner (``run.scanner_database``), used instead of
-        compiling it again where it fits."""
+        compiling it again where it fits; ``tables``: its candidate index's
+        tables (``run.index_tables``), used while the same rules are enabled."""
         self.name = name
         self.prelinked = prelinked
         self.scanner = scanner
+        self.tables = tables
         # what the rules were compiled with (workers that compile them again)
         self.lookup_options = lookup_options or {}
         self._index: tuple[Any, ...] | None = None  # (enabled ids, candidate index)
@@ -113,6 +123,7 @@ class Pack:
             self.lookup_options,
             self.prelinked,
             self.scanner,
+            self.tables,
         )
 
     def run(
@@ -215,7 +226,7 @@ class Pack:
             with collector_paused():
                 self._index = (
                     self.enabled,
-                    candidate_index(self.rules, self.prelinked, self.scanner),
+                    candidate_index(self.rules, self.prelinked, self.scanner, self.tables),
                 )
         return self._index[1]
 
@@ -304,6 +315,7 @@ def _compile_pack(
             options,
             prelinked=loaded.prelinked,
             scanner=loaded.scanner,
+            tables=loaded.tables,
         )
     if isinstance(source, PackSource):
         pack_source = source

@@ -5,7 +5,9 @@
 it was built with, the cqlmatch version, the pack's name, its rules (each
 with its metadata, its query text and the text's SHA-256, its route, run
 plan and prefilter, and whether it is linked), the rules left out and why,
-and the linked program of its pure filters (``linked``).
+the linked program of its pure filters (``linked``), and the candidate
+index's scanner of every literal and tables (``run.scanner_database``,
+``run.index_tables``), so that loading makes none of them again.
 
 ``read_pack(path)`` gives the ``Pack`` back.  Linked rules are not compiled
 at all: they run from the stored linked program, and each compiles its
@@ -37,7 +39,7 @@ from .linked import link_rules
 from .model import Problem, RuleSource
 from .routing import Route, route_of
 from .rules import PackRule
-from .run import scanner_database, shape_key
+from .run import IndexTables, index_tables, scanner_database, shape_key
 
 PACK_MAGIC = b"CQLPACK\x00"
 PACK_FORMAT = 1  # this file's layout; the program format is FORMAT_VERSION
@@ -86,6 +88,9 @@ class PackFile(msgspec.Struct, frozen=True):
     # absent in older files, and where Hyperscan is not built)
     scanner_key: str = ""
     scanner_database: bytes = b""
+    # the candidate index's tables for the enabled rules (``run.index_tables``;
+    # absent in older files, whose loads work them out again)
+    index: IndexTables | None = None
 
 
 def looks_built(path: str | Path) -> bool:
@@ -146,6 +151,7 @@ def write_pack(pack: Any, path: str | Path) -> int:
         default_tags=pack.lookup_options.get("default_tags", True),
         scanner_key="" if scanner is None else scanner[0],
         scanner_database=b"" if scanner is None else scanner[1],
+        index=index_tables(pack.rules),
     )
     data = PACK_MAGIC + msgspec.msgpack.encode(record)
     Path(path).write_bytes(data)
@@ -161,6 +167,7 @@ class LoadedPack(NamedTuple):
     enabled: frozenset[str]
     prelinked: Program | None
     scanner: tuple[str, bytes] | None  # (``run.scanner_database``)
+    tables: IndexTables | None  # (``run.index_tables``)
 
 
 def read_pack(path: str | Path, options: Mapping[str, Any] | None = None) -> LoadedPack:
@@ -222,7 +229,9 @@ def read_pack(path: str | Path, options: Mapping[str, Any] | None = None) -> Loa
         compiled.append(PackRule(source, query, route_of(query.checked), options=options))
     enabled = frozenset(e.id for e in record.rules if e.enabled) & {r.id for r in compiled}
     scanner = (record.scanner_key, record.scanner_database) if record.scanner_key else None
-    return LoadedPack(record.name, compiled, problems, enabled, record.linked, scanner)
+    return LoadedPack(
+        record.name, compiled, problems, enabled, record.linked, scanner, record.index
+    )
 
 
 def _decode(path: str | Path, body: bytes) -> PackFile:

@@ -34,6 +34,8 @@ from functools import cached_property
 from itertools import islice
 from typing import Any
 
+import msgspec
+
 from .._candidates import CandidateIndex
 from ..bytecode.program import Program
 from ..codes import W401
@@ -812,17 +814,23 @@ ADAPT_SAMPLE = 2000  # lines whose literals choose them
 SCOPE_KEYS = 4  # keys a typed scanner reads the values of, at most (else the whole line)
 
 
-def candidate_index(
-    rules: list[PackRule],
-    prelinked: Program | None = None,
-    scanner: tuple[str, bytes] | None = None,
-) -> Candidates | None:
-    """The index that tells, from the literals in a raw line, which rules
-    can keep it (each rule's checkable prefilter groups); None when no rule
-    has any literal (every rule then sees every event).  ``prelinked``: a
-    built pack's linked program (``linked.LinkedRules``); ``scanner``: its
-    stored scanner of every literal (``scanner_database``), used when it
-    was made for the same literals and loads here."""
+class IndexTables(msgspec.Struct, frozen=True, array_like=True):
+    """What ``candidate_index`` works out from the rules' prefilters, as a
+    built pack stores it (``packfile``): ``rules``, the ids of the rules it
+    was made for, in order; ``literals`` as the index looks for them;
+    ``shapes``, the distinct literal-group sets (literal ids); ``shape_of``,
+    each rule's set; ``named``, for each (set, group number in it, literal)
+    the fields the literal was found in (``_field_read``'s names)."""
+
+    rules: tuple[str, ...]
+    literals: tuple[bytes, ...]
+    shapes: tuple[tuple[tuple[int, ...], ...], ...]
+    shape_of: tuple[int, ...]
+    named: tuple[tuple[int, int, int, tuple[str, ...]], ...]
+
+
+def index_tables(rules: list[PackRule]) -> IndexTables:
+    """``rules``' ``IndexTables``: their checkable prefilter groups."""
     literals: dict[bytes, int] = {}
     shapes: dict[tuple[tuple[int, ...], ...], int] = {}
     shape_of: list[int] = []
@@ -865,10 +873,43 @@ def candidate_index(
         for key, found in groups.items():
             for i, field in found:
                 named.setdefault((shape, key, i), set()).add(field)
-    if not literals:
+    number = [{g: n for n, g in enumerate(shape)} for shape in shapes]
+    return IndexTables(
+        rules=tuple(rule.id for rule in rules),
+        literals=tuple(literals),
+        shapes=tuple(shapes),
+        shape_of=tuple(shape_of),
+        named=tuple(
+            (shape, number[shape][key], i, tuple(sorted(where)))
+            for (shape, key, i), where in named.items()
+        ),
+    )
+
+
+def candidate_index(
+    rules: list[PackRule],
+    prelinked: Program | None = None,
+    scanner: tuple[str, bytes] | None = None,
+    tables: IndexTables | None = None,
+) -> Candidates | None:
+    """The index that tells, from the literals in a raw line, which rules
+    can keep it (each rule's checkable prefilter groups); None when no rule
+    has any literal (every rule then sees every event).  ``prelinked``: a
+    built pack's linked program (``linked.LinkedRules``); ``scanner``: its
+    stored scanner of every literal (``scanner_database``), used when it
+    was made for the same literals and loads here; ``tables``: its stored
+    ``index_tables``, used when made for the same rules."""
+    if tables is None or tables.rules != tuple(rule.id for rule in rules):
+        tables = index_tables(rules)
+    if not tables.literals:
         return None
-    groups_of = [[list(g) for g in shape] for shape in shapes]
-    index = CandidateIndex(list(literals), groups_of)
+    groups_of = [[list(g) for g in shape] for shape in tables.shapes]
+    shape_of = list(tables.shape_of)
+    named = {
+        (shape, tables.shapes[shape][group], i): set(where)
+        for shape, group, i, where in tables.named
+    }
+    index = CandidateIndex(list(tables.literals), groups_of)
     full = None
     if scanner is not None and scanner[0] == patterns_key(index.scan_patterns):
         full = literal_scanner(index.scan_patterns, database=scanner[1], every=True)
