@@ -23,6 +23,7 @@ from ..runtime import parallel
 from ..runtime.partial import PartialState
 from ..runtime.pool import worker_pool
 from ..runtime.query import compile as compile_query
+from .nogc import collector_paused
 from .partial import PackRunner
 from .routing import route_of
 from .rules import PackRule
@@ -129,7 +130,9 @@ def run_parts(
     merged: PartialState | None = None
     with parallel.importable_main():
         pool = worker_pool(context, min(workers, len(parts)), _init, (spec,))
-    with pool as running, parallel.explained_loss():
+    # (the parts' states are merged into what the run keeps: the collector
+    # would go through them as they come in for nothing)
+    with pool as running, parallel.explained_loss(), collector_paused():
         for data in running.imap(_work, list(enumerate(parts))):
             state = PartialState.load(data, runner)
             if state.overflow:
