@@ -14,7 +14,6 @@ from the start (``runs_split``).
 from __future__ import annotations
 
 import signal
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..ingest.blocks import FileRange
@@ -86,11 +85,10 @@ def prepare(index: Any, parts: list[parallel.Part]) -> None:
             data = b""
         lines = data.split(b"\n")[:-1]  # (parts start at a line; the last may be cut)
         if lines:
-            # Linking (in a thread) while Hyperscan compiles without the GIL.
-            with ThreadPoolExecutor(1) as pool:
-                linking = pool.submit(lambda: index.linked)
-                index.adapt(lines)
-                linking.result()
+            # Linking while Hyperscan compiles the typed scanners without the
+            # GIL (linking holds it: in a thread of its own it kept the
+            # adapting waiting for it for about 30 ms).
+            index.adapt(lines, meanwhile=lambda: index.linked)
     index.linked  # noqa: B018 (a cached property: linked once, here)
 
 

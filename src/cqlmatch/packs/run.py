@@ -27,7 +27,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -416,6 +416,7 @@ class Candidates:
         self._names_memo: dict[tuple[int, tuple[int, ...]], list[tuple[str, ...]]] = {}
         self._rules = rules
         self._prelinked = prelinked
+        self._meanwhile: Callable[[], Any] | None = None  # (``adapt``)
 
     @cached_property
     def linked(self) -> LinkedRules | None:
@@ -450,11 +451,21 @@ class Candidates:
             self.adapt(lines)
         return self.index.candidates(lines)
 
-    def adapt(self, lines: list[Any]) -> None:
+    def adapt(self, lines: list[Any], meanwhile: Callable[[], Any] | None = None) -> None:
         """``_adapt``, with the collector paused (``nogc``): it makes the
-        index's tables and scanners, which live as long as the pack."""
+        index's tables and scanners, which live as long as the pack.
+        ``meanwhile``: work to do while Hyperscan compiles the typed
+        scanners in other threads (without Python's lock), or at the end."""
+        self._meanwhile = meanwhile
         with collector_paused():
             self._adapt(lines)
+            self._do_meanwhile()
+
+    def _do_meanwhile(self) -> None:
+        """Run the work ``adapt`` was given, once."""
+        work, self._meanwhile = self._meanwhile, None
+        if work is not None:
+            work()
 
     def _adapt(self, lines: list[Any]) -> None:
         """Choose the groups to look for from how many of ``lines`` (a
@@ -714,7 +725,9 @@ class Candidates:
             return literal_scanner([index.scan_patterns[i] for i in chosen_ids], chosen_ids)
 
         with ThreadPoolExecutor(COMPILERS) as pool:
-            compiled = dict(zip(own, pool.map(compile_set, own), strict=True))
+            compiling = pool.map(compile_set, own)
+            self._do_meanwhile()
+            compiled = dict(zip(own, compiling, strict=True))
         compiled[None] = self.full_scanner
         scanners: list[Any] = []
         admitted: list[list[int]] = []
