@@ -8,7 +8,12 @@ Nothing of it reaches the user, so once the command is done the exit
 handlers run and the standard streams are flushed, as the interpreter
 does, and the process ends without that teardown.  When another thread
 still runs, or a stream cannot be flushed, the interpreter's own exit
-(which waits for threads and reports the error) is used instead."""
+(which waits for threads and reports the error) is used instead.
+
+A command's own large objects (a loaded pack of 1,690 rules: about 30 ms
+to free) would still be freed as it returns; it hands them to
+``exiting.keep_until_exit``, which holds them for this quick exit (and
+does nothing when the command runs inside another program, ``main``)."""
 
 from __future__ import annotations
 
@@ -17,10 +22,13 @@ import os
 import sys
 import threading
 
+from . import exiting
+
 
 def run() -> None:
     from .commands import main
 
+    exiting.hold()
     try:
         code = main()
     except SystemExit as stop:

@@ -35,6 +35,7 @@ from . import (
     tag_args,
     tag_options,
 )
+from .exiting import keep_until_exit
 from .output import render_table, write_rows
 
 EXIT_OK = 0
@@ -200,6 +201,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(
                 f"  {bad.source or args.events[0]}:{bad.line_number}: {bad.reason}", file=sys.stderr
             )
+    keep_until_exit(loaded, pack, hits)  # (freeing them is most of the exit)
     if hits.incomplete:
         print(f"cqlmatch: input incomplete: {', '.join(hits.incomplete)}", file=sys.stderr)
         return EXIT_INPUT_INCOMPLETE
