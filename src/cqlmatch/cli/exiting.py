@@ -8,9 +8,7 @@ called from Python) nothing is held: the objects are freed as usual.
 
 from __future__ import annotations
 
-from typing import Any
-
-_KEPT: list[Any] | None = None  # a list once the console script holds objects
+_KEPT: list[object] | None = None  # a list once the console script holds objects
 
 
 def hold() -> None:
@@ -21,7 +19,7 @@ def hold() -> None:
         _KEPT = []
 
 
-def keep_until_exit(*objects: Any) -> None:
+def keep_until_exit(*objects: object) -> None:
     """Hold ``objects`` until the process ends, when ``hold`` was called;
     otherwise nothing."""
     if _KEPT is not None:
