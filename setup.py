@@ -307,6 +307,7 @@ setup(
                 "cext/keyscope.h",
                 "cext/valuememo.h",
                 "cext/escapefind.h",
+                "cext/rawjson.h",
             ),
         ),
         *_hyperscan_extensions(),

@@ -57,7 +57,7 @@ from libcpp.utility cimport pair
 from libcpp.algorithm cimport sort, unique
 from libc.stdint cimport int64_t
 
-from literalscan cimport cm_found_at_fn, cm_found_fn, cm_literal_scanner
+from literalscan cimport cm_found_fn, cm_literal_scanner
 
 
 cdef extern from "Python.h":

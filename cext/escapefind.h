@@ -10,28 +10,13 @@
 #include <stddef.h>
 #include <string.h>
 
-/* Whether the backslash at s + p is itself escaped (an odd number of
- * backslashes right before it). */
-static inline int cm_backslash_escaped(const unsigned char* s, size_t p) {
-    size_t b = p;
-    while (b > 0 && s[b - 1] == '\\') b--;
-    return ((p - b) & 1) != 0;
-}
+#include "rawjson.h"
 
 static inline int cm_escape_at(const unsigned char* s, size_t n, size_t p) {
     return p + 1 < n && (s[p + 1] == 'u' || s[p + 1] == '/') && !cm_backslash_escaped(s, p);
 }
 
-#if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
-#define CM_ESCAPEFIND_AVX2 1
-
-static inline int cm_escapefind_have_avx2(void) {
-    static int have = -1;
-    if (have < 0) have = __builtin_cpu_supports("avx2") ? 1 : 0;
-    return have;
-}
-
+#ifdef CM_AVX2
 __attribute__((target("avx2"))) static size_t cm_next_escape_avx2(const unsigned char* s,
                                                                    size_t n, size_t* at) {
     const __m256i slash = _mm256_set1_epi8('\\');
@@ -59,8 +44,8 @@ __attribute__((target("avx2"))) static size_t cm_next_escape_avx2(const unsigned
 /* The position of the first such escape at or after from in s[0:n), or n. */
 static inline size_t cm_next_escape(const unsigned char* s, size_t n, size_t from) {
     size_t i = from;
-#ifdef CM_ESCAPEFIND_AVX2
-    if (cm_escapefind_have_avx2()) {
+#ifdef CM_AVX2
+    if (cm_have_avx2()) {
         size_t p = cm_next_escape_avx2(s, n, &i);
         if (p < n) return p;
     }

@@ -17,7 +17,7 @@ from cpython.pycapsule cimport PyCapsule_New
 from libc.stdlib cimport free, malloc
 from libcpp.vector cimport vector
 
-from literalscan cimport cm_found_at_fn, cm_found_fn, cm_literal_scanner
+from literalscan cimport cm_found_fn, cm_literal_scanner
 
 
 cdef extern from "hs/hs.h" nogil:
@@ -59,37 +59,9 @@ cdef extern from "hs/hs.h":
                        void* context)
 
 
-
-
 ctypedef struct _Call:
     cm_found_fn found
     void* ctx
-
-
-ctypedef struct _CallAt:
-    cm_found_at_fn found
-    void* ctx
-
-
-cdef int _on_match_at(unsigned int id, unsigned long long start, unsigned long long end,
-                      unsigned int flags, void* context) noexcept:
-    cdef _CallAt* call = <_CallAt*>context
-    call.found(call.ctx, id, <size_t>end)
-    return 0
-
-
-cdef int _scan_at(void* handle, const char* data, size_t size, cm_found_at_fn found,
-                  void* ctx) noexcept:
-    cdef LiteralScanner self = <LiteralScanner>handle
-    cdef _CallAt call
-    if size > 0xFFFFFFFF:
-        return -1
-    call.found = found
-    call.ctx = ctx
-    if hs_scan(self.db, data, <unsigned int>size, 0, self.scratch, _on_match_at,
-               &call) != HS_SUCCESS:
-        return -1
-    return 0
 
 
 cdef int _on_match(unsigned int id, unsigned long long start, unsigned long long end,
@@ -123,15 +95,15 @@ cdef class LiteralScanner:
     ``database``: what ``serialize`` gave for the same patterns, ids and
     ``every``, loaded instead of compiling them (a ``ValueError`` when
     this Hyperscan or this machine cannot use it); ``every``: report every
-    occurrence, and where it ends (the interface's ``scan_at``), not each
-    pattern once.  A scan holds the GIL: one scratch serves it."""
+    occurrence, not each pattern once (the kind a built pack stores as
+    its scanner of every literal).  A scan holds the GIL: one scratch serves it."""
 
     cdef hs_database_t* db
     cdef hs_scratch_t* scratch
     cdef cm_literal_scanner iface
     cdef readonly int count
     cdef readonly long long max_id  # the largest id reported (-1: none)
-    cdef readonly bint every  # every occurrence reported, with where it ends
+    cdef readonly bint every  # every occurrence reported, not each pattern once
 
     def __cinit__(self):
         self.db = NULL
@@ -186,10 +158,6 @@ cdef class LiteralScanner:
         self.count = len(patterns)
         self.iface.handle = <void*>self
         self.iface.scan = _scan
-        if every:
-            self.iface.scan_at = _scan_at
-        else:
-            self.iface.scan_at = NULL
         self.every = every
 
     def __dealloc__(self):

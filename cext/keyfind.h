@@ -13,16 +13,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-#if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
-#define CM_KEYFIND_AVX2 1
+#include "rawjson.h"
 
-static inline int cm_keyfind_have_avx2(void) {
-    static int have = -1;
-    if (have < 0) have = __builtin_cpu_supports("avx2") ? 1 : 0;
-    return have;
-}
-
+#ifdef CM_AVX2
 /* cm_keyfind's test over 32 positions at a time, from *at: the match, or
  * NULL with *at where the rest is to be tested. */
 __attribute__((target("avx2"))) static const unsigned char* cm_keyfind_avx2(
@@ -52,8 +45,8 @@ static inline const unsigned char* cm_keyfind(const unsigned char* hay, size_t n
                                               size_t a, size_t b) {
     size_t i = 0;
     if (k == 0 || n < k) return NULL;
-#ifdef CM_KEYFIND_AVX2
-    if (k >= 2 && a < b && b < k && cm_keyfind_have_avx2()) {
+#ifdef CM_AVX2
+    if (k >= 2 && a < b && b < k && cm_have_avx2()) {
         const unsigned char* found = cm_keyfind_avx2(hay, n, needle, k, a, b, &i);
         if (found != NULL) return found;
     }

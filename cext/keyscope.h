@@ -22,6 +22,7 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#include "rawjson.h"
 
 typedef struct {
     const unsigned char* text; /* the key, without its quotes */
@@ -36,13 +37,6 @@ static inline int cm_scope_space(unsigned char c) {
     return c == ' ' || c == '\t' || c == '\r';
 }
 
-/* Whether the byte at s + q follows an odd number of backslashes. */
-static inline int cm_scope_escaped(const unsigned char* s, size_t q) {
-    size_t b = q;
-    while (b > 0 && s[b - 1] == '\\') b--;
-    return ((q - b) & 1) != 0;
-}
-
 /* Key k at s + p (its text matched): 1 and its string value's span when it
  * is a key with a string value, 0 when it is not a key, -1 when it is a key
  * whose value is not a string or does not end in the line. */
@@ -51,9 +45,9 @@ static int cm_scope_value_at(const unsigned char* s, size_t n, size_t p, const c
     size_t j = p + key->size;
     if (p == 0 || j >= n || s[j] != '"') return 0;
     if (s[p - 1] == '"') {
-        if (cm_scope_escaped(s, p - 1)) return 0;
+        if (cm_backslash_escaped(s, p - 1)) return 0;
     } else if (key->tag && s[p - 1] == '#' && p >= 2 && s[p - 2] == '"') {
-        if (cm_scope_escaped(s, p - 2)) return 0;
+        if (cm_backslash_escaped(s, p - 2)) return 0;
     } else {
         return 0;
     }
@@ -68,7 +62,7 @@ static int cm_scope_value_at(const unsigned char* s, size_t n, size_t p, const c
         const unsigned char* q = (const unsigned char*)memchr(s + j, '"', n - j);
         if (q == NULL) return -1;
         j = (size_t)(q - s);
-        if (!cm_scope_escaped(s, j)) {
+        if (!cm_backslash_escaped(s, j)) {
             *end = j;
             return 1;
         }
@@ -94,17 +88,7 @@ static inline int cm_scope_try(const unsigned char* s, size_t n, size_t p,
     return 0;
 }
 
-#if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
-#define CM_SCOPE_AVX2 1
-
-/* Whether this processor runs AVX2 (asked once). */
-static inline int cm_scope_have_avx2(void) {
-    static int have = -1;
-    if (have < 0) have = __builtin_cpu_supports("avx2") ? 1 : 0;
-    return have;
-}
-
+#ifdef CM_AVX2
 /* The pass of cm_scope_values over 32 positions at a time, for N keys
  * (the loop over them unrolled); returns where it stopped in *at, or -1
  * as cm_scope_values does. */
@@ -151,8 +135,8 @@ static int cm_scope_values(const unsigned char* s, size_t n, const cm_scope_key*
     size_t i = 0, longest = 0;
     for (size_t k = 0; k < nkeys; k++)
         if (keys[k].size > longest) longest = keys[k].size;
-#ifdef CM_SCOPE_AVX2
-    if (nkeys >= 1 && nkeys <= 4 && n >= longest + 32 && cm_scope_have_avx2()) {
+#ifdef CM_AVX2
+    if (nkeys >= 1 && nkeys <= 4 && n >= longest + 32 && cm_have_avx2()) {
         int got = 0;
         switch (nkeys) {
             case 1: got = cm_scope_avx2<1>(s, n, keys, longest, &i, found, ctx); break;

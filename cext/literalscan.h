@@ -12,14 +12,10 @@
 #include <stddef.h>
 
 typedef void (*cm_found_fn)(void* ctx, unsigned int id);
-typedef void (*cm_found_at_fn)(void* ctx, unsigned int id, size_t end);
 
-/* scan_at(), where not NULL (a scanner made to report every occurrence),
- * reports each occurrence of each pattern with the offset just past it. */
 typedef struct {
     void* handle;
     int (*scan)(void* handle, const char* data, size_t size, cm_found_fn found, void* ctx);
-    int (*scan_at)(void* handle, const char* data, size_t size, cm_found_at_fn found, void* ctx);
 } cm_literal_scanner;
 
 #endif

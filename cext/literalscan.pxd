@@ -5,10 +5,7 @@ that offer one (hsscan.pyx) and take one (candidates.pyx)."""
 
 cdef extern from "literalscan.h":
     ctypedef void (*cm_found_fn)(void* ctx, unsigned int id) noexcept
-    ctypedef void (*cm_found_at_fn)(void* ctx, unsigned int id, size_t end) noexcept
     ctypedef struct cm_literal_scanner:
         void* handle
         int (*scan)(void* handle, const char* data, size_t size, cm_found_fn found,
                     void* ctx) noexcept
-        int (*scan_at)(void* handle, const char* data, size_t size, cm_found_at_fn found,
-                       void* ctx) noexcept

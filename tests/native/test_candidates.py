@@ -617,8 +617,8 @@ VALUE_PIECES = ["cmd.exe", "CMD", "powershell", "-enc", "ab", "c", " ", "\u212a"
 def _field_mode_index(literals, rules, fields, every: bool) -> CandidateIndex:
     """An index whose ProcessRollup2 lines are read in field mode, the
     others (and a line without a type) scanned whole; ``every``: its
-    scanner reports every occurrence (a line's values are scanned joined),
-    else each field's value is scanned alone."""
+    scanner reports every occurrence, else each literal once (a built
+    pack stores the first kind)."""
     index = make_index(literals, rules, "hyperscan")
     full = literal_scanner(index.scan_patterns, every=every)
     index.use_typed_scanners("event_simpleName", {"processrollup2": 0}, [full], -1)

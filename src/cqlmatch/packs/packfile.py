@@ -39,7 +39,7 @@ from .linked import link_rules
 from .model import Problem, RuleSource
 from .routing import Route, route_of
 from .rules import PackRule
-from .run import IndexTables, index_tables, scanner_database, shape_key
+from .run import IndexTables, scanner_database, shape_key
 
 PACK_MAGIC = b"CQLPACK\x00"
 PACK_FORMAT = 1  # this file's layout; the program format is FORMAT_VERSION
@@ -130,7 +130,8 @@ def write_pack(pack: Any, path: str | Path) -> int:
                 self_contained=_self_contained(rule),
             )
         )
-    scanner = scanner_database(pack.candidates())
+    index = pack.candidates()
+    scanner = scanner_database(index)
     linkable = [rule for rule in pack.compiled if rule.links]
     linked = None
     if linkable:
@@ -151,7 +152,7 @@ def write_pack(pack: Any, path: str | Path) -> int:
         default_tags=pack.lookup_options.get("default_tags", True),
         scanner_key="" if scanner is None else scanner[0],
         scanner_database=b"" if scanner is None else scanner[1],
-        index=index_tables(pack.rules),
+        index=None if index is None else index.tables,
     )
     data = PACK_MAGIC + msgspec.msgpack.encode(record)
     Path(path).write_bytes(data)

@@ -414,6 +414,7 @@ class Candidates:
         # (a set: ``use_field_mode`` sorts those of the groups it reads)
         self.named: dict[tuple[int, tuple[int, ...], int], set[str]] = {}
         self._names_memo: dict[tuple[int, tuple[int, ...]], list[tuple[str, ...]]] = {}
+        self.tables: IndexTables | None = None  # what it was made from (a built pack stores it)
         self._rules = rules
         self._prelinked = prelinked
         self._meanwhile: Callable[[], Any] | None = None  # (``adapt``)
@@ -932,6 +933,7 @@ def candidate_index(
         full = literal_scanner(index.scan_patterns, every=True)
     candidates = Candidates(index, groups_of, shape_of, rules, prelinked)
     candidates.named = named
+    candidates.tables = tables
     if full is not None:
         index.use_scanner(full)
         candidates.full_scanner = full
@@ -986,7 +988,7 @@ def literal_scanner(
     every: bool = False,
 ) -> Any:
     """Hyperscan over ``patterns`` (reported as ``ids``; ``cqlmatch._hsscan``;
-    ``every``: each occurrence, with where it ends), the faster way to find
+    ``every``: each occurrence, not each pattern once), the faster way to find
     many literals, or None where it was not built (no libhyperscan), or
     where ``database`` (what ``serialize`` gave) cannot be used here."""
     try:
