@@ -164,6 +164,12 @@ cdef class Machine:
     cdef list set_memos  # per set: value -> its bits (bytes), bounded
     cdef vector[char] set_high  # per set: no ASCII-only value can match it (lang.regex.needs_non_ascii)
     cdef vector[char] set_ready  # per set: compiled (``_ready_set``; lazily for a linked pack)
+    # per set: the RE2::Set of only its patterns an ASCII value can match,
+    # run on ASCII values when its other patterns need a non-ASCII character
+    # (NULL: none), and which bit each of its patterns answers
+    cdef vector[RE2Set*] ascii_sets
+    cdef vector[vector[int]] ascii_bits
+    cdef readonly Py_ssize_t ascii_subsets  # sets given one (for tests)
     # per set: None, or what an ASCII value must hold for RE2 to run (lang.regex.set_gate)
     cdef list set_gates
     cdef vector[unsigned char] gate_text  # the value a gate looks in, padded (vm/caseless.pxi)

@@ -249,6 +249,9 @@ cdef class Machine:
         for i in range(self.sets.size()):
             del self.sets[i]
         self.sets.clear()
+        for i in range(self.ascii_sets.size()):
+            del self.ascii_sets[i]  # (NULL for most: deleting it does nothing)
+        self.ascii_sets.clear()
         free(self.code)
         self.code = NULL
 

@@ -30,6 +30,7 @@ from cqlmatch.bytecode.program import (
     Program,
     RegexSetSpec,
     Rule,
+    regex_set_spec,
 )
 from cqlmatch.lang.events import Event
 from cqlmatch.lang.values import parse_number
@@ -797,6 +798,33 @@ def test_a_set_gate_answers_values_without_its_literals() -> None:
     assert [e.fields["cmd"] for e in out] == [values[1], values[4], values[5], values[6]]
     machine = engine.machine
     assert (machine.regex_calls, machine.regex_gated) == (len(values) - 2, 2)
+
+
+def test_a_set_mixing_non_ascii_patterns_runs_the_others_on_ascii_values() -> None:
+    """A set some of whose patterns need a non-ASCII character runs only the
+    others on an ASCII value (a second RE2 set, its bits mapped back), and
+    its gate leaves those patterns out: the right bit answers each test, a
+    non-ASCII value still runs the whole set, and both engines agree."""
+    emoji = "|".join(chr(0x1F600 + k) for k in range(40))
+    patterns = (f"(?:{emoji})", "ab[0-9]+c", "\u2014x", "(?i)zz.y", "\u00e9+q")
+    values = ["ab12c zzqy", "ab12c", "zzqy", "nothing", "\u2014x ab1c", "\U0001f601", "\u00e9q"]
+    for bits in ((0,), (1,), (3,), (1, 3), (2,), (4,), (2, 1)):
+        for with_facts in (True, False):  # (without: a program from before them)
+            prog = regex_prog(*patterns, bits=bits)
+            if with_facts:
+                spec = regex_set_spec(0, patterns)
+                prog = msgspec.structs.replace(prog, regex_sets=(spec,))
+            machine = Machine(prog, Slow())
+            got = [e.fields["a"] for e in machine.run([Event({"a": unique(v)}) for v in values])]
+            assert got == [v for v in values if all(re.search(patterns[b], v) for b in bits)]
+            assert machine.ascii_subsets == 1
+    # The gate reads the ASCII patterns' literals only: "nothing" holds none.
+    prog = regex_prog(*patterns, bits=(1,))
+    prog = msgspec.structs.replace(prog, regex_sets=(regex_set_spec(0, patterns),))
+    machine = Machine(prog, Slow())
+    out = machine.run([Event({"a": unique(v)}) for v in ("nothing", "ab1c", "\u2014x")])
+    assert [e.fields["a"] for e in out] == ["ab1c"]
+    assert (machine.regex_gated, machine.regex_calls) == (1, 2)
 
 
 def test_a_program_from_before_pattern_facts_runs_re2_on_every_value() -> None:
