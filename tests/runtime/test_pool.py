@@ -308,6 +308,40 @@ def test_more_tasks_than_the_queue_holds_are_handed_out_one_by_one() -> None:
     assert ran_here == []
 
 
+_DONE_IN_WORKERS = FORK.Value("i", 0)
+
+
+def _large_counted(n: int) -> bytes:
+    with _DONE_IN_WORKERS.get_lock():
+        _DONE_IN_WORKERS.value += 1
+    return bytes([n % 256]) * (8 * BIG)  # more than a connection's buffer
+
+
+def test_a_worker_goes_on_while_its_large_result_waits_for_a_busy_parent() -> None:
+    """The parent runs a task of its own and reads no result meanwhile: a
+    worker whose result does not fit in its connection's buffer still takes
+    the next tasks (the result waits in its sending thread), and every
+    result arrives in order."""
+    _DONE_IN_WORKERS.value = 0
+    count = 6
+    ran_here = []
+
+    def local(n: int) -> bytes:
+        ran_here.append(n)
+        if len(ran_here) == 1:  # until the worker ran every other task (at most 30 s)
+            deadline = time.monotonic() + 30
+            while _DONE_IN_WORKERS.value < count - 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return bytes([n % 256]) * (8 * BIG)
+
+    with worker_pool(FORK, 1) as pool:
+        out = list(pool.imap(_large_counted, range(count), local=local))
+    assert [chunk[:1] for chunk in out] == [bytes([n]) for n in range(count)]
+    assert all(len(chunk) == 8 * BIG for chunk in out)
+    assert len(ran_here) == 1 and _DONE_IN_WORKERS.value == count - 1
+    assert _all_ended(pool)
+
+
 def test_the_parent_taking_part_starts_no_threads() -> None:
     before = threading.active_count()
     with worker_pool(FORK, 1) as pool:

@@ -1,6 +1,7 @@
 """A pack over worker processes: the parts of the input (``runtime.parallel``:
 byte ranges of large plain files, whole compressed files) each run by a
-worker with every rule into a partial state (``packs.partial``: the
+worker (or by the parent, which takes parts too) with every rule into a
+partial state (``packs.partial``: the
 mechanism one query, Dask and Spark use), sent back as bytes and merged in
 input order, so the hits, rows and counts are one pass's.
 
@@ -55,16 +56,23 @@ def _init(spec: dict[str, Any]) -> None:
 def _work(task: tuple[int, parallel.Part]) -> bytes:
     if "error" in _WORKER:
         raise _WORKER["error"]
+    return _run_part(_WORKER["runner"], task, _WORKER).to_bytes()
+
+
+def _run_part(
+    runner: PackRunner, task: tuple[int, parallel.Part], options: dict[str, Any]
+) -> PartialState:
+    """Part ``task`` (its number and range) run by ``runner`` with the
+    run's ``options``, in a worker or in the parent."""
     number, part = task
     source = part.path if part.end is None else FileRange(part.path, part.start, part.end)
-    state = _WORKER["runner"].run(
+    return runner.run(
         source,
         number,
-        on_error=_WORKER["on_error"],
-        prefilter=_WORKER["prefilter"],
-        max_line_bytes=_WORKER["max_line_bytes"],
+        on_error=options["on_error"],
+        prefilter=options["prefilter"],
+        max_line_bytes=options["max_line_bytes"],
     )
-    return state.to_bytes()
 
 
 def prepare(index: Any, parts: list[parallel.Part]) -> None:
@@ -127,12 +135,18 @@ def run_parts(
         spec["options"] = lookup_options or {}
     merged: PartialState | None = None
     with parallel.importable_main():
-        pool = worker_pool(context, min(workers, len(parts)), _init, (spec,))
+        # The parent runs parts too (``WorkerPool.imap``'s ``local``): one
+        # process fewer to fork, and its parts' states are not sent as bytes.
+        pool = worker_pool(context, min(workers, len(parts)) - 1, _init, (spec,))
+
+    def local(task: tuple[int, parallel.Part]) -> PartialState:
+        return _run_part(runner, task, spec)
+
     # (the parts' states are merged into what the run keeps: the collector
     # would go through them as they come in for nothing)
     with pool as running, parallel.explained_loss(), collector_paused():
-        for data in running.imap(_work, list(enumerate(parts))):
-            state = PartialState.load(data, runner)
+        for data in running.imap(_work, list(enumerate(parts)), local=local):
+            state = data if isinstance(data, PartialState) else PartialState.load(data, runner)
             if state.overflow:
                 return False
             result.stats.add(state.stats)  # (for a caller watching the run)

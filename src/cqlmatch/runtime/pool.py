@@ -59,7 +59,9 @@ hold), so a worker never waits for the parent to hand it the next task
 while the parent runs one of its own, and the last tasks go to whoever is
 free first.  A worker sends each result as it is done and says when the
 queue is empty; leaving ``imap`` early empties the queue, so the workers
-stop after the task they are running.
+stop after the task they are running.  A worker sends those results from a
+thread of its own: one larger than its connection's buffer waits there
+while the parent runs a task (and reads nothing), not the worker.
 """
 
 from __future__ import annotations
@@ -387,11 +389,49 @@ def _serve(
                 return
             continue
         func, tasks, _ = message
+        # Results go out from a thread of their own: a result larger than
+        # the connection's buffer (the hits of a part of a rule pack) waits
+        # there for the parent, which may be running a task of its own,
+        # while this worker goes on with the next task.
+        sender = _Sender(conn)
         while (index := _take(queue)) is not None:
-            if not _reply(conn, _call(func, tasks[index], failed), index):
-                return
-        if not _reply(conn, _EMPTY):
+            if not sender.send(_encoded(_call(func, tasks[index], failed), index)):
+                break
+        if not (sender.send(_encoded(_EMPTY)) and sender.close()):
             return
+
+
+class _Sender:
+    """Sends a worker's encoded answers in order, from a thread."""
+
+    def __init__(self, conn: Connection) -> None:
+        import queue
+        import threading
+
+        self._conn = conn
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self.gone = False  # the parent is gone (a send failed)
+
+    def send(self, data: bytes) -> bool:
+        """Queue ``data``; False when the parent is gone."""
+        self._queue.put(data)
+        return not self.gone
+
+    def close(self) -> bool:
+        """Wait until everything queued is sent; False when the parent is gone."""
+        self._queue.put(None)
+        self._thread.join()
+        return not self.gone
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if not self.gone:
+                try:
+                    self._conn.send_bytes(data)
+                except OSError:
+                    self.gone = True
 
 
 def _in_order(done: dict[int, tuple[bool, Any]], wanted: int) -> Generator[Any, None, int]:
@@ -426,19 +466,23 @@ def _call(func: Callable[[Any], Any], task: Any, failed: BaseException | None) -
         return ("error", _picklable(err), traceback.format_exc())
 
 
-def _reply(conn: Connection, answer: Any, index: int | None = None) -> bool:
-    """Send ``answer`` (with its task number ``index`` from the shared
-    queue); False when the parent is gone."""
+def _reply(conn: Connection, answer: Any) -> bool:
+    """Send ``answer``; False when the parent is gone."""
     try:
-        data = ForkingPickler.dumps(answer if index is None else (index, answer))
-    except Exception as err:  # a result that cannot be pickled
-        error = ("error", _picklable(err), traceback.format_exc())
-        data = ForkingPickler.dumps(error if index is None else (index, error))
-    try:
-        conn.send_bytes(data)
+        conn.send_bytes(_encoded(answer))
     except OSError:  # the parent is gone
         return False
     return True
+
+
+def _encoded(answer: Any, index: int | None = None) -> bytes:
+    """``answer`` pickled (with its task number ``index`` from the shared
+    queue), or the error of one that cannot be."""
+    try:
+        return bytes(ForkingPickler.dumps(answer if index is None else (index, answer)))
+    except Exception as err:  # a result that cannot be pickled
+        error = ("error", _picklable(err), traceback.format_exc())
+        return bytes(ForkingPickler.dumps(error if index is None else (index, error)))
 
 
 def _picklable(error: BaseException) -> BaseException:
