@@ -99,3 +99,40 @@ def test_a_message_exit_keeps_its_message() -> None:
     )
     assert done.returncode == 1
     assert done.stderr.strip() == "cqlmatch: stop here"
+
+
+def test_start_up_runs_without_the_collector_and_the_command_with_it() -> None:
+    """The console script imports with the collector off, then freezes what
+    start-up made and turns it on for the command; ``main`` called from
+    Python leaves the collector as it found it."""
+    script = textwrap.dedent(
+        """
+        import argparse, gc, sys, types
+        import cqlmatch.cli.commands as commands
+
+        def report(args):
+            print(gc.isenabled(), gc.get_freeze_count() > 0)
+            return 0
+
+        namespace = argparse.Namespace(func=report)
+        commands.build_parser = lambda only="": types.SimpleNamespace(
+            parse_args=lambda argv: namespace
+        )
+        if sys.argv[1] == "script":
+            from cqlmatch.cli.entry import run
+            run()
+        else:
+            sys.exit(commands.main([]))
+        """
+    )
+    for mode, expected in (("script", "True True"), ("main", "True False")):
+        done = subprocess.run(
+            [sys.executable, "-c", script, mode],
+            capture_output=True,
+            text=True,
+            env=_env(),
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == expected

@@ -691,6 +691,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(only=_command_of(argv)).parse_args(argv)
     from ..errors import CQLError
+    from .exiting import settled
+
+    settled()
 
     try:
         return args.func(args)

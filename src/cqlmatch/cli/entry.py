@@ -18,6 +18,7 @@ does nothing when the command runs inside another program, ``main``)."""
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import sys
 import threading
@@ -26,6 +27,7 @@ from . import exiting
 
 
 def run() -> None:
+    gc.disable()  # until the command's modules are imported (``exiting.settled``)
     from .commands import main
 
     exiting.hold()
