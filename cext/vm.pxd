@@ -164,6 +164,7 @@ cdef class Machine:
     cdef list set_memos  # per set: value -> its bits (bytes), bounded
     cdef vector[char] set_high  # per set: no ASCII-only value can match it (lang.regex.needs_non_ascii)
     cdef vector[char] set_ready  # per set: compiled (``_ready_set``; lazily for a linked pack)
+    cdef vector[char] set_added  # per set: its patterns added (parsed) to its RE2::Set
     # per set: the RE2::Set of only its patterns an ASCII value can match,
     # run on ASCII values when its other patterns need a non-ASCII character
     # (NULL: none), and which bit each of its patterns answers
@@ -213,7 +214,7 @@ cdef int _check_range(Py_ssize_t pc, str what, Py_ssize_t value, Py_ssize_t size
 
 # --- vm/regexsets.pxi: RE2 sets --------------------------------------------------------
 
-cdef int _build_sets(Machine m, bint lazy) except -1  # one RE2::Set per regex set
+cdef int _build_sets(Machine m, bint lazy, bint parse) except -1  # one RE2::Set per regex set
 cdef int _ready_set(Machine m, int s, object error) except -1  # compile it before first use
 cdef int _regex_bit(Machine m, object value, int s, int bit) except -1  # TEST_REGEX
 cdef int _set_bits(Machine m, object value, int s) except -1  # run set s over value

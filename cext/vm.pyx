@@ -153,11 +153,13 @@ cdef class Machine:
         self.ncode = 0
         self.regex_calls = 0
 
-    def __init__(self, program, slow, bint lazy_sets=False):
+    def __init__(self, program, slow, bint lazy_sets=False, bint parse_sets=True):
         """``slow``: the reference semantics of the instructions the VM does
         not run itself; ``lazy_sets``: compile each regex set when first
         run, not now (a linked pack's hundreds of sets, each compiled
-        within RE2's budget when its rule was)."""
+        within RE2's budget when its rule was); ``parse_sets`` false (with
+        ``lazy_sets``): parse its patterns then too, not now (sets compiled
+        before: a pattern RE2 rejects then fails the run that needs it)."""
         cdef Py_ssize_t i, j
         cdef char raw_fallback
         cdef object ref, name, fallback, number
@@ -239,7 +241,7 @@ cdef class Machine:
             if not 0 <= rule.entry < max(self.ncode, 1):
                 raise ValueError(f"rule {rule.name!r} enters at {rule.entry}, outside the code")
             self.entries.push_back(rule.entry)
-        _build_sets(self, lazy_sets)
+        _build_sets(self, lazy_sets, parse_sets)
         _check_code(self)
         _build_cidrs(self)
         _build_paths(self)

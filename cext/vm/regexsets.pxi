@@ -24,18 +24,17 @@ cdef enum:
     NOGIL_MIN_BYTES = 512
 
 
-cdef int _build_sets(Machine m, bint lazy) except -1:
+cdef int _build_sets(Machine m, bint lazy, bint parse) except -1:
     """One RE2::Set per regex set, each pattern added (RE2 parses it: a
     pattern it rejects is a ValueError here); compiled now, or, ``lazy``,
     when first run (``_ready_set``): a pack's linked program holds hundreds
     of sets, most of which a run never needs (the 345 of the Sigma pack took
     about 70 ms to compile).  (Each rule's own sets were compiled within
-    RE2's budget when the rule was: E231.)"""
+    RE2's budget when the rule was: E231.)  ``parse`` false (with ``lazy``):
+    the patterns too are added when the set first runs, for sets compiled
+    once already (a built pack's: parsing the Sigma pack's 873 patterns,
+    290 KB, took about 25 ms of its start, and a run needs a few dozen)."""
     cdef RE2.Options options
-    cdef RE2Set* rset
-    cdef string error
-    cdef bytes raw
-    cdef int index
     cdef Py_ssize_t offset = 0
     options.set_max_mem(REGEX_MAX_MEM)
     options.set_log_errors(False)  # errors become exceptions, not stderr lines
@@ -45,17 +44,10 @@ cdef int _build_sets(Machine m, bint lazy) except -1:
     for s, spec in enumerate(m.program.regex_sets):
         if not 0 <= spec.slot < len(m.names):
             raise ValueError(f"regex set {s} reads slot {spec.slot}, which does not exist")
-        rset = new RE2Set(options, UNANCHORED)
-        m.sets.push_back(rset)  # owned from here on: freed by __dealloc__
-        for bit, pattern in enumerate(spec.patterns):
-            raw = pattern.encode("utf-8")
-            error.clear()
-            index = rset.Add(StringPiece(raw, len(raw)), &error)
-            if index != bit:
-                raise ValueError(
-                    f"regex set {s} (field {m.names[spec.slot]}): RE2 rejected "
-                    f"/{pattern}/: {error.decode('utf-8', 'replace')}"
-                )
+        m.sets.push_back(new RE2Set(options, UNANCHORED))  # freed by __dealloc__
+        m.set_added.push_back(0)
+        if parse or not lazy:
+            _add_patterns(m, s)
         m.set_sizes.push_back(len(spec.patterns))
         m.set_offsets.push_back(offset)
         offset += len(spec.patterns)
@@ -72,11 +64,32 @@ cdef int _build_sets(Machine m, bint lazy) except -1:
     return 0
 
 
+cdef int _add_patterns(Machine m, int s) except -1:
+    """Add set ``s``'s patterns to its RE2::Set (a ValueError names one RE2
+    rejects)."""
+    cdef RE2Set* rset = m.sets[s]
+    cdef string error
+    cdef bytes raw
+    spec = m.program.regex_sets[s]
+    for bit, pattern in enumerate(spec.patterns):
+        raw = pattern.encode("utf-8")
+        error.clear()
+        if rset.Add(StringPiece(raw, len(raw)), &error) != bit:
+            raise ValueError(
+                f"regex set {s} (field {m.names[spec.slot]}): RE2 rejected "
+                f"/{pattern}/: {error.decode('utf-8', 'replace')}"
+            )
+    m.set_added[s] = 1
+    return 0
+
+
 cdef int _ready_set(Machine m, int s, object error) except -1:
-    """Compile set ``s`` (its patterns were added, and so checked, by
-    ``_build_sets``) and note whether an ASCII value can match it; RE2
+    """Compile set ``s`` (its patterns added first if ``_build_sets`` did
+    not) and note whether an ASCII value can match it; RE2
     running out of its memory budget raises ``error``."""
     spec = m.program.regex_sets[s]
+    if not m.set_added[s]:
+        _add_patterns(m, s)
     if not m.sets[s].Compile():
         raise error(
             f"regex set {s} (field {m.names[spec.slot]}): RE2 could not compile "

@@ -868,3 +868,18 @@ def test_lazy_sets_compile_when_first_run() -> None:
     with pytest.raises(MemoryError, match=r"regex set 0 \(field a\).*out of memory"):
         machine.run([Event({"a": "x"})])
     assert machine.run([Event({"b": "x"})]) == []  # (a set not run is never compiled)
+
+
+def test_sets_compiled_before_are_parsed_when_first_run() -> None:
+    """``parse_sets=False`` (a built pack's sets, compiled when it was
+    built): the patterns are parsed when their set first runs; the answers
+    are the same, and a pattern RE2 rejects fails the run that needs it,
+    naming the pattern, not the machine's making or a run without it."""
+    prog = regex_prog("(?i)foo", "bar$", "^x", bits=(0, 1))
+    machine = Machine(prog, Slow(), lazy_sets=True, parse_sets=False)
+    events = [{"a": "FOObar"}, {"a": "foobarx"}, {"a": "bar"}, {"b": "foobar"}]
+    assert [e.fields for e in machine.run([Event(dict(e)) for e in events])] == [{"a": "FOObar"}]
+    rejected = Machine(regex_prog("(?:a{1000}){3}"), Slow(), lazy_sets=True, parse_sets=False)
+    assert rejected.run([Event({"b": "x"})]) == []
+    with pytest.raises(ValueError, match=r"regex set 0 \(field a\): RE2 rejected /\(\?:a\{1000"):
+        rejected.run([Event({"a": "x"})])

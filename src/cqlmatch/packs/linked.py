@@ -60,7 +60,9 @@ class LinkedRules:
         machine = None
         if prelinked is not None and all(rules[i].id in numbers for i in chosen):
             try:
-                machine = Machine(prelinked, _NoSlowPath(), lazy_sets=True)
+                # (its sets were compiled when the pack was built: each is
+                # parsed, and compiled, when a run first needs it)
+                machine = Machine(prelinked, _NoSlowPath(), lazy_sets=True, parse_sets=False)
                 program = prelinked
                 self.position = {order: numbers[rules[order].id] for order in chosen}
             except ValueError:  # (built where RE2 allowed more memory): link again
