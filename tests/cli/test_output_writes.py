@@ -70,3 +70,68 @@ def test_no_rows() -> None:
     assert out.getvalue() == ""
     write_rows([], "json", out)
     assert out.getvalue() == "[]\n"
+
+
+class CountingBytes(io.BytesIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.writes += 1
+        return super().write(data)
+
+
+def test_ndjson_goes_to_the_bytes_under_a_utf8_stream_in_order() -> None:
+    """Under a UTF-8 text stream NDJSON is written to its byte stream, in
+    chunks, after what was written as text before it; the bytes are what
+    the text gives."""
+    raw = CountingBytes()
+    out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    out.write("before\n")
+    write_rows(ROWS, "ndjson", out)
+    out.flush()
+    assert raw.getvalue() == ("before\n" + _row_by_row("ndjson")).encode("utf-8")
+    assert raw.writes == 4  # the text before, then three chunks
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-16"])
+def test_ndjson_under_another_encoding_is_written_as_text(encoding) -> None:
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+    write_rows(ROWS, "ndjson", out)
+    out.flush()
+    assert raw.getvalue() == _row_by_row("ndjson").encode(encoding, "replace")
+
+
+def test_a_row_only_json_can_write_keeps_the_stream_s_own_handling() -> None:
+    """A chunk holding a lone surrogate (not UTF-8 as bytes) goes through
+    the text stream, which handles it as its errors setting says."""
+    rows = [{"a": "ok"}, {"a": "\ud800"}]
+    for errors, want in (("surrogateescape", None), ("backslashreplace", b"\\ud800")):
+        raw = io.BytesIO()
+        out = io.TextIOWrapper(raw, encoding="utf-8", errors=errors, newline="")
+        if want is None:
+            with pytest.raises(UnicodeEncodeError):
+                write_rows(rows, "ndjson", out)
+                out.flush()
+        else:
+            write_rows(rows, "ndjson", out)
+            out.flush()
+            assert raw.getvalue() == b'{"a":"ok"}\n{"a":"' + want + b'"}\n'
+
+
+class PartialWrites(io.BytesIO):
+    """A byte stream that takes at most 1,000 bytes a write (as an
+    unbuffered ``FileIO`` may)."""
+
+    def write(self, data) -> int:  # type: ignore[override]
+        return super().write(bytes(data[:1000]))
+
+
+def test_ndjson_to_a_stream_that_takes_part_of_each_write_is_whole() -> None:
+    raw = PartialWrites()
+    out = io.TextIOWrapper(raw, encoding="utf-8", newline="", write_through=True)
+    write_rows(ROWS, "ndjson", out)
+    out.flush()
+    assert raw.getvalue() == _row_by_row("ndjson").encode("utf-8")
