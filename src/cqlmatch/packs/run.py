@@ -468,6 +468,11 @@ class Candidates:
         if work is not None:
             work()
 
+    def _also_meanwhile(self, work: Callable[[], Any]) -> None:
+        """Add ``work`` to what runs while Hyperscan compiles."""
+        before = self._meanwhile
+        self._meanwhile = work if before is None else lambda: (before(), work())
+
     def _adapt(self, lines: list[Any]) -> None:
         """Choose the groups to look for from how many of ``lines`` (a
         sample of the input, ``ADAPT_SAMPLE`` at most) hold each literal.
@@ -477,7 +482,8 @@ class Candidates:
         self.adapted = True
         sample = lines[:ADAPT_SAMPLE]
         counts = self.index.literal_counts(sample)
-        routed = self._routed_counts(sample)
+        by_key = self._sample_by_key(sample)
+        routed = self._routed_counts(by_key)
         chosen = []
         summed: dict[frozenset[str], tuple[list[int], int]] = {}
         for shape, groups in enumerate(self.shapes):
@@ -512,16 +518,48 @@ class Candidates:
             for shape in field_only:
                 chosen[shape] = [list(g) for g in self.shapes[shape]]
             self.index.choose(chosen)
+        ahead: dict[str, Any] = {}
+        if kept:
+            # Field mode's Python work, done while Hyperscan compiles the
+            # typed scanners (``use_typed_scanners``' meanwhile).
+            def work_ahead() -> None:
+                ahead["fields"] = self._fields_of(chosen, kept)
+                if field_only:
+                    ahead["decoded"] = self._decoded_by_key(by_key, kept)
+
+            self._also_meanwhile(work_ahead)
         # The scanner of every literal stays (literals no chosen group
         # names count towards nothing): lines of no known type use it.
         types = self.use_typed_scanners(chosen, kept)
+        self._do_meanwhile()  # (not done when there were no typed scanners)
         if not types or not kept:
             return
-        modes = self.use_field_mode(chosen, types, kept)
+        modes = self.use_field_mode(chosen, types, kept, ahead.get("fields"))
         if modes and field_only:
-            chosen = self._ranked_in_fields(chosen, field_only, types, modes, sample)
+            decoded = ahead.get("decoded") or self._decoded_by_key(by_key, kept)
+            chosen = self._ranked_in_fields(chosen, field_only, types, modes, decoded)
             self.index.choose(chosen)
             self.use_field_mode(chosen, types, kept)
+
+    def _decoded_by_key(
+        self, by_key: dict[str, list[bytes]] | None, keys: set[str]
+    ) -> dict[str, tuple[list[bytes], list[dict[str, str]]]]:
+        """The sample's lines (``by_key``: ``_sample_by_key``) of the event
+        types ``keys``, by type, each with its fields (decoded with ``json``
+        and flattened: a line it cannot read is left out)."""
+        by_key = by_key or {}
+        out: dict[str, tuple[list[bytes], list[dict[str, str]]]] = {}
+        for key in keys:
+            lines, dicts = out.setdefault(key, ([], []))
+            for line in by_key.get(key, ()):
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(item, dict):
+                    dicts.append(flatten(item))
+                    lines.append(line)
+        return out
 
     def _ranked_in_fields(
         self,
@@ -529,29 +567,22 @@ class Candidates:
         field_only: list[int],
         types: dict[str, int],
         modes: list[int],
-        sample: list[Any],
+        decoded: dict[str, tuple[list[bytes], list[dict[str, str]]]],
     ) -> list[list[list[int]]]:
         """``chosen`` with the groups of the sets ``field_only`` chosen again
         as ``adapt`` does (``TELLING_GROUPS``), ranked by how many of the
-        sample's lines of their types hold them as field mode reads them
-        (the sample decoded with ``json``: a line it cannot read is left
-        out; the ranking only changes how many rules run, never a hit)."""
-        by_key = self._sample_by_key(sample) or {}
+        sample's lines of their types (``decoded``: ``_decoded_by_key``)
+        hold them as field mode reads them (the ranking only changes how
+        many rules run, never a hit)."""
         counts: list[int] | None = None
         lines_of: dict[int, int] = {}
         for k in modes:
-            lines, dicts = [], []
+            lines: list[bytes] = []
+            dicts: list[dict[str, str]] = []
             for key, which in types.items():
-                if which != k:
-                    continue
-                for line in by_key.get(key, ()):
-                    try:
-                        item = json.loads(line)
-                        if isinstance(item, dict):
-                            dicts.append(flatten(item))
-                            lines.append(line)
-                    except ValueError:
-                        continue
+                if which == k and key in decoded:
+                    lines += decoded[key][0]
+                    dicts += decoded[key][1]
             lines_of[k] = len(lines)
             held = self.index.group_counts(k, lines, dicts)
             counts = held if counts is None else [a + b for a, b in zip(counts, held, strict=True)]
@@ -603,24 +634,24 @@ class Candidates:
         return found
 
     def use_field_mode(
-        self, chosen: list[list[list[int]]], types: dict[str, int], keys: set[str]
+        self,
+        chosen: list[list[list[int]]],
+        types: dict[str, int],
+        keys: set[str],
+        fields: list[Any] | None = None,
     ) -> list[int]:
         """Field mode (``CandidateIndex.use_field_mode``) for the typed
         scanners of the event types ``keys`` (those only they use): their
         lines are decoded unscanned, and their candidates come from the
         values of the fields the literals name (free-text literals from
-        the raw line, by a scanner of their own)."""
+        the raw line, by a scanner of their own).  ``fields``:
+        ``_fields_of(chosen, keys)``, worked out before."""
         others = {k for key, k in types.items() if key not in keys}
         modes = sorted({k for key, k in types.items() if key in keys} - others)
         if not modes:
             return []
-        # The field names of the literals of the sets these types' lines may keep.
-        fields: list[Any] = [
-            None
-            if shape_keys is not None and not shape_keys & keys
-            else [self._group_names(shape, g) for g in groups]
-            for shape, (groups, shape_keys) in enumerate(zip(chosen, self._shape_keys, strict=True))
-        ]
+        if fields is None:
+            fields = self._fields_of(chosen, keys)
         free = sorted(
             {
                 x
@@ -639,6 +670,17 @@ class Candidates:
         self.index.use_field_mode(modes, fields, raw)
         return modes
 
+    def _fields_of(self, chosen: list[list[list[int]]], keys: set[str]) -> list[Any]:
+        """The field names of the literals of the ``chosen`` groups of the
+        sets the lines of the event types ``keys`` may keep (None for the
+        others)."""
+        return [
+            None
+            if shape_keys is not None and not shape_keys & keys
+            else [self._group_names(shape, g) for g in groups]
+            for shape, (groups, shape_keys) in enumerate(zip(chosen, self._shape_keys, strict=True))
+        ]
+
     @cached_property
     def _shape_keys(self) -> list[frozenset[str] | None]:
         """For each group set, the route keys its rules name together (None
@@ -651,14 +693,12 @@ class Candidates:
         return keys
 
     def _routed_counts(
-        self, sample: list[Any]
+        self, by_key: dict[str, list[bytes]] | None
     ) -> tuple[dict[str, list[int]], dict[str, int]] | None:
-        """Per route key, how many of ``sample``'s lines of that event type
-        hold each literal, and how many lines of the type there are (None
-        when the routes read more than one field).  A line's type is read
-        from its raw text (a sample only: a line read wrongly changes
-        which groups are looked for, never a hit)."""
-        by_key = self._sample_by_key(sample)
+        """Per route key, how many of the sample's lines of that event type
+        (``by_key``: ``_sample_by_key``) hold each literal, and how many
+        lines of the type there are (None when the routes read more than
+        one field)."""
         if by_key is None:
             return None
         counts = {key: self.index.literal_counts(lines) for key, lines in by_key.items()}
@@ -667,7 +707,9 @@ class Candidates:
     def _sample_by_key(self, sample: list[Any]) -> dict[str, list[bytes]] | None:
         """``sample``'s lines by the route key of their event type, read
         from the raw text (None when the routes read more than one field;
-        lines whose type is not read so are left out)."""
+        lines whose type is not read so are left out: a sample only, where
+        a line read wrongly changes which groups are looked for, never a
+        hit)."""
         fields = {rule.route.field for rule in self._rules if rule.route is not None}
         if len(fields) != 1:
             return None
@@ -725,34 +767,30 @@ class Candidates:
             chosen_ids = sorted(ids) + widening
             return literal_scanner([index.scan_patterns[i] for i in chosen_ids], chosen_ids)
 
-        with ThreadPoolExecutor(COMPILERS) as pool:
-            compiling = pool.map(compile_set, own)
-            self._do_meanwhile()
-            compiled = dict(zip(own, compiling, strict=True))
-        compiled[None] = self.full_scanner
-        scanners: list[Any] = []
-        admitted: list[list[int]] = []
         made: dict[tuple[frozenset[int] | None, frozenset[int]], int] = {}
 
         def scanner_of(literals: set[int] | None, shapes: set[int]) -> int:
-            ids = None if literals is None else frozenset(literals)
-            key = (ids, frozenset(shapes))
-            if key not in made:
-                made[key] = len(scanners)
-                scanners.append(compiled[ids])
-                admitted.append(sorted(shapes))
-            return made[key]
+            key = (None if literals is None else frozenset(literals), frozenset(shapes))
+            return made.setdefault(key, len(made))
 
-        untyped = scanner_of(unrouted, unrouted_shapes)
-        types = {
-            key: scanner_of(
-                None if key in full else unrouted | literals, unrouted_shapes | shapes_of[key]
-            )
-            for key, literals in by_key.items()
-        }
+        with ThreadPoolExecutor(COMPILERS) as pool:
+            compiling = pool.map(compile_set, own)
+            # (Python's part, while Hyperscan compiles without the GIL)
+            self._do_meanwhile()
+            untyped = scanner_of(unrouted, unrouted_shapes)
+            types = {
+                key: scanner_of(
+                    None if key in full else unrouted | literals, unrouted_shapes | shapes_of[key]
+                )
+                for key, literals in by_key.items()
+            }
+            scopes = [None if ids is None else self._scope(chosen, shapes) for ids, shapes in made]
+            compiled = dict(zip(own, compiling, strict=True))
+        compiled[None] = self.full_scanner
+        scanners = [compiled[ids] for ids, _ in made]
+        admitted = [sorted(shapes) for _, shapes in made]
         if any(s is None for s in scanners):
             return None
-        scopes = [None if ids is None else self._scope(chosen, shapes) for ids, shapes in made]
         index.use_typed_scanners(fields.pop(), types, scanners, untyped, admitted, scopes)
         return types
 
