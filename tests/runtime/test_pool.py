@@ -347,3 +347,13 @@ def test_the_parent_taking_part_starts_no_threads() -> None:
     with worker_pool(FORK, 1) as pool:
         for _ in pool.imap(_square, range(10), local=_square):
             assert threading.active_count() == before
+
+
+def test_close_tells_the_workers_to_end_and_shutdown_waits_for_them() -> None:
+    with worker_pool(FORK, 2) as pool:
+        assert list(pool.imap(_square, range(6), local=_square)) == [n * n for n in range(6)]
+        pool.close()
+        with pytest.raises(ValueError, match="shut down"):
+            list(pool.imap(_square, range(3)))
+        pool.close()  # (again: nothing more)
+    assert _all_ended(pool)

@@ -129,7 +129,9 @@ class WorkerPool:
         self._busy: set[int] = set()  # workers running a task not yet answered
         self._pulling: set[int] = set()  # busy workers taking from the shared queue
         self._iterating = False
-        self._closed = False
+        self._closed = False  # told to end (``close``)
+        self._joined = False  # and waited for (``shutdown``)
+        self._deadlines: list[float] = []
         # The shared queue (module docstring): read without blocking by all.
         self._queue, self._feed = context.Pipe(duplex=False)
         os.set_blocking(self._queue.fileno(), False)
@@ -314,27 +316,37 @@ class WorkerPool:
             f" (exit code {process.exitcode})"
         )
 
-    def shutdown(self) -> None:
-        """End the workers (see the module docstring); never blocks for
-        longer than ``max(STOP_SECONDS, KILL_SECONDS) + KILL_SECONDS``.
-        Idempotent."""
+    def close(self) -> None:
+        """Tell the workers to end (steps 1-3 of the module docstring)
+        without waiting for them: the caller's own work overlaps their
+        exits, and ``shutdown`` (or leaving ``with``) waits.  Idempotent."""
         if self._closed:
             return
         self._closed = True
         now = time.monotonic()
-        deadlines = []
+        self._deadlines = []
         for worker, process in enumerate(self._processes):
             if worker not in self._busy:
                 try:
                     self._conns[worker].send(_STOP)
-                    deadlines.append(now + STOP_SECONDS)
+                    self._deadlines.append(now + STOP_SECONDS)
                     continue
                 except OSError:  # already gone
                     pass
             process.terminate()
-            deadlines.append(now + KILL_SECONDS)
+            self._deadlines.append(now + KILL_SECONDS)
         self._busy.clear()
         self._pulling.clear()
+
+    def shutdown(self) -> None:
+        """End the workers (see the module docstring); never blocks for
+        longer than ``max(STOP_SECONDS, KILL_SECONDS) + KILL_SECONDS``.
+        Idempotent."""
+        if self._joined:
+            return
+        self._joined = True
+        self.close()
+        deadlines = self._deadlines
         for process, deadline in zip(self._processes, deadlines, strict=True):
             process.join(max(0.0, deadline - time.monotonic()))
         alive = [p for p in self._processes if p.exitcode is None]
