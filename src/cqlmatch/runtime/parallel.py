@@ -303,7 +303,8 @@ def run_parts(
             merged = state if merged is None else merged.merge(state)
             if merged.failed is not None:
                 break  # the first bad line under on_error="fail": finish raises it
-    assert merged is not None
-    result.stats = IngestStats()
-    merged.finish(result)
+        running.close()  # (the workers end while the result is made)
+        assert merged is not None
+        result.stats = IngestStats()
+        merged.finish(result)
     return True
