@@ -135,3 +135,12 @@ def test_ndjson_to_a_stream_that_takes_part_of_each_write_is_whole() -> None:
     write_rows(ROWS, "ndjson", out)
     out.flush()
     assert raw.getvalue() == _row_by_row("ndjson").encode("utf-8")
+
+
+def test_ndjson_under_a_line_buffered_stream_is_flushed_as_text_would_be() -> None:
+    """A line-buffered text stream (a terminal) passes each line on at
+    once; so do the bytes written under it."""
+    raw = io.BufferedWriter(io.BytesIO(), buffer_size=1 << 20)
+    out = io.TextIOWrapper(raw, encoding="utf-8", newline="", line_buffering=True)
+    write_rows(ROWS[:3], "ndjson", out)
+    assert raw.raw.getvalue() == "".join(_row_by_row("ndjson").splitlines(True)[:3]).encode()

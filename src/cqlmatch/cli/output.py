@@ -42,6 +42,8 @@ def write_rows(rows: list[dict[str, str]], fmt: str, out: TextIO) -> None:
             if raw is not None and line.fallbacks == before:
                 out.flush()  # (what was written as text goes first)
                 _write_all(raw, data)
+                if getattr(out, "line_buffering", False) or getattr(out, "write_through", False):
+                    raw.flush()  # (as the text stream would have: a terminal sees it now)
             else:
                 out.write(data.decode("utf-8", "surrogatepass"))
     elif fmt == "csv":
