@@ -31,6 +31,18 @@ def _cqlmatch(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def _script(script: str, mode: str) -> subprocess.CompletedProcess:
+    """``script`` run by a fresh interpreter with the argument ``mode``."""
+    return subprocess.run(
+        [sys.executable, "-c", script, mode],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+        check=False,
+    )
+
+
 def test_output_and_exit_codes(tmp_path) -> None:
     events = tmp_path / "events.ndjson"
     events.write_text(
@@ -76,14 +88,7 @@ def test_exit_handlers_run_and_threads_are_waited_for() -> None:
         ("alone", ["command done", "handler ran"]),
         ("thread", ["command done", "thread ended", "handler ran"]),
     ):
-        done = subprocess.run(
-            [sys.executable, "-c", script, mode],
-            capture_output=True,
-            text=True,
-            env=_env(),
-            timeout=60,
-            check=False,
-        )
+        done = _script(script, mode)
         assert done.returncode == 3, done.stderr
         assert done.stdout.split("\n")[:-1] == expected
 
@@ -126,13 +131,6 @@ def test_start_up_runs_without_the_collector_and_the_command_with_it() -> None:
         """
     )
     for mode, expected in (("script", "True True"), ("main", "True False")):
-        done = subprocess.run(
-            [sys.executable, "-c", script, mode],
-            capture_output=True,
-            text=True,
-            env=_env(),
-            timeout=60,
-            check=False,
-        )
+        done = _script(script, mode)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == expected
