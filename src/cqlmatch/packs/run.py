@@ -412,7 +412,7 @@ class Candidates:
         self.field_mode = True  # types whose lines are nearly all kept: read from their fields
         # (group set, group, literal) -> the fields the literal is looked for in
         # (a set: ``use_field_mode`` sorts those of the groups it reads)
-        self.named: dict[tuple[int, tuple[int, ...], int], set[str]] = {}
+        self.named: dict[tuple[int, tuple[int, ...], int], tuple[str, ...]] = {}
         self._names_memo: dict[tuple[int, tuple[int, ...]], list[tuple[str, ...]]] = {}
         self.tables: IndexTables | None = None  # what it was made from (a built pack stores it)
         self._rules = rules
@@ -812,12 +812,14 @@ class Candidates:
 
     def _group_names(self, shape: int, group: list[int]) -> list[tuple[str, ...]]:
         """For each literal of ``group`` (of group set ``shape``), the
-        fields it is looked for in (``_names``), worked out once: field
-        mode and the scopes ask again for the same groups."""
+        fields it is looked for in, in order ("": free text, for a literal
+        no rule's filter names), worked out once: field mode and the scopes
+        ask again for the same groups."""
         key = (shape, tuple(group))
         names = self._names_memo.get(key)
         if names is None:
-            names = self._names_memo[key] = [_names(self.named.get((*key, x))) for x in group]
+            named = self.named
+            names = self._names_memo[key] = [named.get((*key, x)) or ("",) for x in group]
         return names
 
     def adapt_block(self, block: bytes) -> None:
@@ -840,12 +842,6 @@ def _plain_key(name: str) -> bool:
     raw line (``CandidateIndex.use_typed_scanners``' scopes)."""
     text = name[1:] if name.startswith("#") else name
     return bool(text) and text.isascii() and not any(c in text for c in '.[]@#"\\')
-
-
-def _names(fields: set[str] | None) -> tuple[str, ...]:
-    """The fields a literal is looked for in, in order ("": free text,
-    for a literal no rule's filter names)."""
-    return ("",) if not fields else tuple(sorted(fields))
 
 
 def _summed(counts: dict[str, list[int]], keys: frozenset[str], size: int) -> list[int]:
@@ -957,9 +953,9 @@ def candidate_index(
         return None
     groups_of = [[list(g) for g in shape] for shape in tables.shapes]
     shape_of = list(tables.shape_of)
+    # (each literal's fields sorted, as ``index_tables`` stores them)
     named = {
-        (shape, tables.shapes[shape][group], i): set(where)
-        for shape, group, i, where in tables.named
+        (shape, tables.shapes[shape][group], i): where for shape, group, i, where in tables.named
     }
     index = CandidateIndex(list(tables.literals), groups_of)
     full = None
