@@ -293,7 +293,13 @@ setup(
         _extension(
             "cqlmatch._scan",
             "cext/scan.pyx",
-            ("cext/textscan.h", "cext/jsonfields.h", "cext/fieldscope.h"),
+            (
+                "cext/textscan.h",
+                "cext/jsonfields.h",
+                "cext/fieldscope.h",
+                "cext/framelines.h",
+                "cext/rawjson.h",
+            ),
         ),
         _extension("cqlmatch._fields", "cext/fields.pyx", ("cext/jsonfields.h",)),
         _extension("cqlmatch._blockio", "cext/blockio.pyx"),

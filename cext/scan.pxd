@@ -23,12 +23,22 @@ cdef extern from "textscan.h":
         int fold
     ctypedef struct cqm_teddy:  # a search's fingerprint tables, built on first use
         int ready
+    enum:
+        CQM_AVX2  # the kernels from this one on need AVX2
     int cqm_best_kernel() noexcept nogil
     int cqm_kernel_available(int kernel) noexcept nogil
     const char* cqm_last_lf(const char* s, size_t n) noexcept nogil
     size_t cqm_next_hit(
         int kernel, const char* s, size_t n, size_t i, size_t limit, const cqm_pat* pats, int k,
         const unsigned char* table, int esc, int* which, size_t* next, cqm_teddy* ted
+    ) noexcept nogil
+
+
+# The framing of a block's lines (framelines.h).
+cdef extern from "framelines.h":
+    ctypedef void (*cm_unframed_fn)(void* ctx, size_t start, size_t end) noexcept nogil
+    size_t cm_frame_lines(
+        const unsigned char* d, size_t n, int vector, cm_unframed_fn unframed, void* ctx
     ) noexcept nogil
 
 

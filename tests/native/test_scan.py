@@ -447,3 +447,66 @@ def test_a_range_is_scanned_as_the_block_it_cuts(lines: list[bytes], i: int, j: 
         moved, counted = prefilter.scan_counted(block, False, start, end)
         assert moved == [(a + start, b + start) for a, b in spans]
         assert counted == lines_in
+
+
+FRAMING_LINES = [
+    b"{}",
+    b'{"a":"b"}',
+    b'{"event_simpleName":"ProcessRollup2","x":"' + b"y" * 23 + b'"}',
+    b'{"k":"' + b"z" * 61 + b'"}',
+    b"",
+    b"   ",
+    b" {} ",
+    b'\t{"a":1}\r',
+    b"{not closed",
+    b"not opened}",
+    b"}{",
+    b"garbage",
+    b"{",
+    b"}",
+    b"\r",
+]
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(FRAMING_LINES) | st.binary(max_size=40), max_size=40),
+    final=st.sampled_from([b"", b"\n"]),
+    pad=st.integers(0, 40),
+)
+def test_framing_of_every_line_at_any_offset(
+    kernel: str, lines: list[bytes], final: bytes, pad: int
+) -> None:
+    """Lines no literal can be found in: the scan keeps exactly those not
+    framed as an object and counts every line, wherever the line feeds fall
+    in the 32-byte steps of the vector kernels (``framelines.h``)."""
+    block = b"\n".join(lines) + final
+    if pad:  # (shifts every line feed against the steps)
+        block = b'{"p":"' + b"p" * pad + b'"}\n' + block
+    never = ((b"\x01never\x02",),)
+    with using(kernel):
+        got = scan(block, never, _table([]), False)
+    assert got == reference_scan(block, never, _table([]), False)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_framing_of_each_kind_of_line_at_each_offset(kernel: str) -> None:
+    """Each kind of line (framed, blank, cut, braces on one side only),
+    before and after framed ones, with its line feeds at every offset of a
+    32-byte step: the lines kept and counted are the reference's."""
+    never = ((b"\x01never\x02",),)
+    framed = b'{"a":"b"}'
+    with using(kernel):
+        for line in FRAMING_LINES:
+            for pad in range(40):
+                head = b'{"p":"' + b"p" * pad + b'"}\n' if pad else b""
+                for block in (
+                    head + line + b"\n" + (framed + b"\n") * 6,
+                    head + (framed + b"\n") * 3 + line + b"\n" + framed,
+                    head + line,
+                    line + b"\n" + head + line + b"\n" + line,
+                ):
+                    assert scan(block, never, _table([]), False) == reference_scan(
+                        block, never, _table([]), False
+                    ), (line, pad)
