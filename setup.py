@@ -313,6 +313,7 @@ setup(
                 "cext/keyscope.h",
                 "cext/valuememo.h",
                 "cext/escapefind.h",
+                "cext/framelines.h",
                 "cext/rawjson.h",
             ),
         ),

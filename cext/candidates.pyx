@@ -81,6 +81,11 @@ cdef extern from "keyfind.h" nogil:
 cdef extern from "escapefind.h" nogil:
     size_t cm_next_escape(const unsigned char* s, size_t n, size_t start)
 
+cdef extern from "framelines.h" nogil:
+    # not blank and not ``{`` ... ``}`` once spaces, tabs and CRs are trimmed
+    # (the rule of ``ingest.prefilter.framed``)
+    int cm_unframed(const unsigned char* d, size_t start, size_t end)
+
 cdef extern from "keyscope.h":
     ctypedef struct cm_scope_key:
         const unsigned char* text
@@ -1363,7 +1368,7 @@ cdef class CandidateIndex:
                 nl = <const unsigned char*>memchr(data + start, 10, size - start)
                 end = size if nl == NULL else nl - data
                 lines += 1
-                if not _framed(data + start, end - start):
+                if cm_unframed(data, start, end):
                     spans.push_back(start)
                     spans.push_back(end)
                 else:
@@ -1460,17 +1465,6 @@ cdef inline const unsigned char* _data_of(object line, Py_ssize_t* size) except 
         size[0] = PyBytes_GET_SIZE(line)
         return <const unsigned char*>PyBytes_AS_STRING(line)
     return <const unsigned char*>PyUnicode_AsUTF8AndSize(line, size)
-
-
-cdef inline bint _framed(const unsigned char* p, Py_ssize_t n) noexcept nogil:
-    """``{`` ... ``}`` once spaces, tabs and CRs are trimmed, or blank (the
-    rule of ``ingest.prefilter.framed``)."""
-    while n > 0 and (p[0] == 32 or p[0] == 9 or p[0] == 13):
-        p += 1
-        n -= 1
-    while n > 0 and (p[n - 1] == 32 or p[n - 1] == 9 or p[n - 1] == 13):
-        n -= 1
-    return n == 0 or (p[0] == 123 and p[n - 1] == 125)
 
 
 cdef object _int32s(const vector[int32_t]& values):

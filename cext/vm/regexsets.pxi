@@ -34,17 +34,14 @@ cdef int _build_sets(Machine m, bint lazy, bint parse) except -1:
     the patterns too are added when the set first runs, for sets compiled
     once already (a built pack's: parsing the Sigma pack's 873 patterns,
     290 KB, took about 25 ms of its start, and a run needs a few dozen)."""
-    cdef RE2.Options options
     cdef Py_ssize_t offset = 0
-    options.set_max_mem(REGEX_MAX_MEM)
-    options.set_log_errors(False)  # errors become exceptions, not stderr lines
     m.set_keys = []
     m.set_memos = []
     m.set_gates = []
     for s, spec in enumerate(m.program.regex_sets):
         if not 0 <= spec.slot < len(m.names):
             raise ValueError(f"regex set {s} reads slot {spec.slot}, which does not exist")
-        m.sets.push_back(new RE2Set(options, UNANCHORED))  # freed by __dealloc__
+        m.sets.push_back(_new_set())  # freed by __dealloc__
         m.set_added.push_back(0)
         if parse or not lazy:
             _add_patterns(m, s)
@@ -62,6 +59,15 @@ cdef int _build_sets(Machine m, bint lazy, bint parse) except -1:
             _ready_set(m, s, ValueError)
     m.set_bits.resize(offset, 0)
     return 0
+
+
+cdef RE2Set* _new_set():
+    """An empty RE2::Set within RE2's memory budget, whose errors become
+    exceptions rather than lines on stderr."""
+    cdef RE2.Options options
+    options.set_max_mem(REGEX_MAX_MEM)
+    options.set_log_errors(False)
+    return new RE2Set(options, UNANCHORED)
 
 
 cdef int _add_patterns(Machine m, int s) except -1:
@@ -119,13 +125,9 @@ cdef int _ready_ascii_set(Machine m, int s, list bits) except -1:
     RE2 build its DFA states slowly: over 18,559 ASCII command lines, 15.8
     us a value at first and 1.4 us after 18,000, against 1.1 us without
     them.  Left without one (the whole set runs) if RE2 will not compile it."""
-    cdef RE2.Options options
-    cdef RE2Set* rset
+    cdef RE2Set* rset = _new_set()
     cdef string error
     cdef bytes raw
-    options.set_max_mem(REGEX_MAX_MEM)
-    options.set_log_errors(False)
-    rset = new RE2Set(options, UNANCHORED)
     for n, bit in enumerate(bits):
         raw = m.program.regex_sets[s].patterns[bit].encode("utf-8")
         if rset.Add(StringPiece(raw, len(raw)), &error) != n:

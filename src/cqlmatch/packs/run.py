@@ -410,8 +410,8 @@ class Candidates:
         self.full_scanner: Any = None  # the scanner of every literal (None: the automaton)
         self.typed = True  # a scanner per event type (``use_typed_scanners``) once adapted
         self.field_mode = True  # types whose lines are nearly all kept: read from their fields
-        # (group set, group, literal) -> the fields the literal is looked for in
-        # (a set: ``use_field_mode`` sorts those of the groups it reads)
+        # (group set, group, literal) -> the fields the literal is looked for
+        # in, sorted (as ``index_tables`` stores them)
         self.named: dict[tuple[int, tuple[int, ...], int], tuple[str, ...]] = {}
         self._names_memo: dict[tuple[int, tuple[int, ...]], list[tuple[str, ...]]] = {}
         self.tables: IndexTables | None = None  # what it was made from (a built pack stores it)
@@ -534,10 +534,9 @@ class Candidates:
         self._do_meanwhile()  # (not done when there were no typed scanners)
         if not types or not kept:
             return
-        modes = self.use_field_mode(chosen, types, kept, ahead.get("fields"))
+        modes = self.use_field_mode(chosen, types, kept, ahead["fields"])
         if modes and field_only:
-            decoded = ahead.get("decoded") or self._decoded_by_key(by_key, kept)
-            chosen = self._ranked_in_fields(chosen, field_only, types, modes, decoded)
+            chosen = self._ranked_in_fields(chosen, field_only, types, modes, ahead["decoded"])
             self.index.choose(chosen)
             self.use_field_mode(chosen, types, kept)
 
