@@ -49,6 +49,7 @@ from ..limits import MAX_LINE_BYTES
 from ..runtime.engine import VMEngine
 from ..runtime.query import ON_ERROR, read_inputs
 from ..runtime.result import Result
+from . import scancache
 from .alone import rules_alone
 from .columnar import column_plan
 from .gate import CandidateGate
@@ -56,6 +57,7 @@ from .linked import LinkedRules
 from .nogc import collector_paused
 from .routing import route_key
 from .rules import PackRule
+from .scancache import scanner_key
 
 BATCH = 4096  # events per routing round and VM call
 
@@ -410,9 +412,9 @@ class Candidates:
         self.full_scanner: Any = None  # the scanner of every literal (None: the automaton)
         self.typed = True  # a scanner per event type (``use_typed_scanners``) once adapted
         self.field_mode = True  # types whose lines are nearly all kept: read from their fields
-        # (group set, group, literal) -> the fields the literal is looked for
-        # in, sorted (as ``index_tables`` stores them)
-        self.named: dict[tuple[int, tuple[int, ...], int], tuple[str, ...]] = {}
+        # (group set, group) -> for each literal of the group, the fields it
+        # is looked for in, sorted (as ``index_tables`` stores them)
+        self.named: dict[tuple[int, tuple[int, ...]], dict[int, tuple[str, ...]]] = {}
         self._names_memo: dict[tuple[int, tuple[int, ...]], list[tuple[str, ...]]] = {}
         self.tables: IndexTables | None = None  # what it was made from (a built pack stores it)
         self._rules = rules
@@ -762,9 +764,12 @@ class Candidates:
         # Hyperscan compiles without the GIL: two at a time, the largest first.
         own = sorted(set(sets), key=lambda ids: (-len(ids), sorted(ids)))
 
-        def compile_set(ids: frozenset[int]) -> Any:
+        def compile_set(ids: frozenset[int], kept: bool = False) -> Any:
             chosen_ids = sorted(ids) + widening
-            return literal_scanner([index.scan_patterns[i] for i in chosen_ids], chosen_ids)
+            patterns = [index.scan_patterns[i] for i in chosen_ids]
+            if kept:
+                return kept_scanner(patterns, chosen_ids)
+            return literal_scanner(patterns, chosen_ids)
 
         made: dict[tuple[frozenset[int] | None, frozenset[int]], int] = {}
 
@@ -772,6 +777,10 @@ class Candidates:
             key = (None if literals is None else frozenset(literals), frozenset(shapes))
             return made.setdefault(key, len(made))
 
+        # Those an earlier run kept load here at once (loading in the pool
+        # would wait for the lock the Python work below holds).
+        compiled = {ids: compile_set(ids, kept=True) for ids in own}
+        own = [ids for ids in own if compiled[ids] is None]
         with ThreadPoolExecutor(COMPILERS) as pool:
             compiling = pool.map(compile_set, own)
             # (Python's part, while Hyperscan compiles without the GIL)
@@ -784,7 +793,7 @@ class Candidates:
                 for key, literals in by_key.items()
             }
             scopes = [None if ids is None else self._scope(chosen, shapes) for ids, shapes in made]
-            compiled = dict(zip(own, compiling, strict=True))
+            compiled.update(zip(own, compiling, strict=True))
         compiled[None] = self.full_scanner
         scanners = [compiled[ids] for ids, _ in made]
         admitted = [sorted(shapes) for _, shapes in made]
@@ -817,8 +826,8 @@ class Candidates:
         key = (shape, tuple(group))
         names = self._names_memo.get(key)
         if names is None:
-            named = self.named
-            names = self._names_memo[key] = [named.get((*key, x)) or ("",) for x in group]
+            where = self.named.get(key, {})
+            names = self._names_memo[key] = [where.get(x) or ("",) for x in group]
         return names
 
     def adapt_block(self, block: bytes) -> None:
@@ -953,9 +962,9 @@ def candidate_index(
     groups_of = [[list(g) for g in shape] for shape in tables.shapes]
     shape_of = list(tables.shape_of)
     # (each literal's fields sorted, as ``index_tables`` stores them)
-    named = {
-        (shape, tables.shapes[shape][group], i): where for shape, group, i, where in tables.named
-    }
+    named: dict[tuple[int, tuple[int, ...]], dict[int, tuple[str, ...]]] = {}
+    for shape, group, i, where in tables.named:
+        named.setdefault((shape, tables.shapes[shape][group]), {})[i] = where
     index = CandidateIndex(list(tables.literals), groups_of)
     full = None
     if scanner is not None and scanner[0] == patterns_key(index.scan_patterns):
@@ -1023,17 +1032,37 @@ def literal_scanner(
     """Hyperscan over ``patterns`` (reported as ``ids``; ``cqlmatch._hsscan``;
     ``every``: each occurrence, not each pattern once), the faster way to find
     many literals, or None where it was not built (no libhyperscan), or
-    where ``database`` (what ``serialize`` gave) cannot be used here."""
+    where ``database`` (what ``serialize`` gave) cannot be used here.
+    Without ``database``, a scanner compiled by an earlier run is loaded
+    from the cache of kept scanners (``scancache``), or compiled and kept."""
     try:
-        from .._hsscan import LiteralScanner
+        from .._hsscan import LiteralScanner, version
     except ImportError:
         return None
+    if database is None:
+        # (compiled once, then loaded from the cache of earlier runs' scanners)
+        return scancache.cached(
+            scanner_key(version(), patterns, ids, every),
+            lambda kept: LiteralScanner(patterns, ids, kept, every),
+            lambda: LiteralScanner(patterns, ids, None, every),
+        )
     try:
         return LiteralScanner(patterns, ids, database, every)
     except ValueError:
-        if database is None:
-            raise
         return None
+
+
+def kept_scanner(patterns: list[bytes], ids: list[int] | None = None, every: bool = False) -> Any:
+    """``literal_scanner(patterns, ids, every=every)`` as an earlier run
+    kept it (``scancache``), or None when none was kept (or loads here)."""
+    try:
+        from .._hsscan import LiteralScanner, version
+    except ImportError:
+        return None
+    return scancache.lookup(
+        scanner_key(version(), patterns, ids, every),
+        lambda kept: LiteralScanner(patterns, ids, kept, every),
+    )
 
 
 def batch_hits(
