@@ -150,3 +150,41 @@ def test_running_a_built_pack_loads_no_yaml_or_sigma_converter(tmp_path) -> None
     assert [
         n for n in names if n in ("yaml", "cqlmatch.packs.sources", "cqlmatch.packs.sigma")
     ] == []
+
+
+def test_the_console_script_loads_msgspec_without_typing_extensions(tmp_path) -> None:
+    """msgspec would load ``typing_extensions`` (and with it ``inspect``,
+    ``ast`` and ``dis``) where that package is installed, as the sigma
+    extra installs it for the tests; the console script hides it while
+    msgspec loads, and it can still be imported after."""
+    import importlib.util
+
+    assert importlib.util.find_spec("typing_extensions") is not None  # (pySigma needs it)
+    script = (
+        "import sys, json\n"
+        "from cqlmatch.cli.entry import import_msgspec_plainly\n"
+        "import_msgspec_plainly()\n"
+        "before = sorted(m for m in ('inspect', 'ast', 'dis', 'typing_extensions')"
+        " if m in sys.modules)\n"
+        "import msgspec, typing_extensions\n"
+        "class T(msgspec.Struct):\n    a: int\n    b: str = 'x'\n"
+        "print(json.dumps([before, msgspec.json.decode(b'{\"a\": 1}', type=T).b]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert json.loads(done.stdout.splitlines()[-1]) == [[], "x"]
+    plain = subprocess.run(
+        [sys.executable, "-c", "import sys, msgspec; print('inspect' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert plain.stdout.strip() == "True"  # (what the console script avoids)
