@@ -198,3 +198,35 @@ def test_a_pack_run_loads_the_scanners_an_earlier_run_compiled(
     assert list(compile_pack(source).run(str(events), workers=1)) == first
     assert len(compiles) >= kept - 1  # compiled again, and kept nowhere
     assert len(list(where.glob("*.hsdb"))) == kept
+
+
+def test_counts_and_the_stats_line_tell_loaded_from_compiled(where, tmp_path, capsys) -> None:
+    """``scancache.counts`` adds up this process's loads and compiles, and
+    ``pack run --stats`` ends with them (a second run only loads)."""
+    from cqlmatch.cli.commands import main
+
+    before = dict(scancache.counts)
+    _, compile_new = counting(b"db-1")
+    cached("k1", Fake, compile_new)
+    cached("k1", Fake, compile_new)
+    assert scancache.counts == {
+        "loaded": before["loaded"] + 1,
+        "compiled": before["compiled"] + 1,
+    }
+    if run.literal_scanner([b"x"]) is None:
+        pytest.skip("Hyperscan is not built here (libhyperscan-dev)")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "enc.cql").write_text("#event_simpleName=ProcessRollup2 CommandLine=/-enc/i\n")
+    (rules / "dns.cql").write_text("#event_simpleName=DnsRequest DomainName=/evil/i\n")
+    events = tmp_path / "events.ndjson"
+    events.write_bytes(b"".join(generate_lines(500, seed=3)))
+    command = ["pack", "run", str(rules), str(events), "--stats", "--workers", "1"]
+    lines = []
+    for _ in range(2):
+        scancache.counts.update(loaded=0, compiled=0)
+        assert main(command) == 0
+        lines.append(capsys.readouterr().err.splitlines()[-1])
+    first, second = (line.split("; literal scanners: ")[1] for line in lines)
+    assert first.endswith(" compiled") and not first.endswith(" 0 compiled")
+    assert second == f"{scancache.counts['loaded']} loaded from {where}, 0 compiled"

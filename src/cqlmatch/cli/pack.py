@@ -23,6 +23,7 @@ import time
 from ..errors import BadEventError, WorkerLost
 from ..ingest.sources import InputError, Inputs
 from ..lang.tags import TagError
+from ..packs import scancache
 from ..packs.model import PackError
 from ..packs.nogc import collector_paused
 from ..packs.pack import Pack, PackCompileError, compile_pack
@@ -231,9 +232,20 @@ def _print_stats(pack: Pack, hits: PackResult, elapsed: float) -> None:
         f"cqlmatch: pack {pack.name!r}: {len(pack)} rule(s) run, {len(pack.problems)} left out, "
         f"{len(pack.disabled)} disabled; {stats.lines:,} lines, {stats.skipped:,} ruled out by "
         f"{shared}, {stats.events:,} events decoded, {stats.malformed:,} malformed; "
-        f"{len(hits):,} hits in {elapsed:.2f} s",
+        f"{len(hits):,} hits in {elapsed:.2f} s{_scanners()}",
         file=sys.stderr,
     )
+
+
+def _scanners() -> str:
+    """What this process did for its literal scanners (``packs.scancache``):
+    a first run compiles them, later ones load what it kept."""
+    counts = scancache.counts
+    if not counts["loaded"] and not counts["compiled"]:
+        return ""
+    where = scancache.cache_dir()
+    kept = f"loaded from {where}" if where is not None else "loaded (no cache)"
+    return f"; literal scanners: {counts['loaded']} {kept}, {counts['compiled']} compiled"
 
 
 def _cmd_build(args: argparse.Namespace) -> int:

@@ -31,11 +31,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KEEP", "MAGIC", "cache_dir", "cached", "keep", "lookup", "scanner_key"]
+__all__ = ["KEEP", "MAGIC", "cache_dir", "cached", "counts", "keep", "lookup", "scanner_key"]
 
 MAGIC = b"cqlmatch scanner 1\n"
 KEEP = 64  # files kept (each tens of KB to a few MB)
 _DIGEST = 32
+
+#: This process's scanners so far: loaded from the cache, and compiled
+#: (``pack run --stats`` reports them).
+counts = {"loaded": 0, "compiled": 0}
 
 
 def cache_dir() -> Path | None:
@@ -81,6 +85,7 @@ def lookup(key: str, load: Callable[[bytes], Any]) -> Any:
     except ValueError:
         return None
     if scanner is not None:
+        counts["loaded"] += 1
         _touch(path)
     return scanner
 
@@ -97,6 +102,7 @@ def cached(key: str, load: Callable[[bytes], Any], compile_new: Callable[[], Any
     scanner = lookup(key, load)
     if scanner is None:
         scanner = compile_new()
+        counts["compiled"] += 1
         keep(key, scanner)
     return scanner
 
