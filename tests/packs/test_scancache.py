@@ -230,3 +230,15 @@ def test_counts_and_the_stats_line_tell_loaded_from_compiled(where, tmp_path, ca
     first, second = (line.split("; literal scanners: ")[1] for line in lines)
     assert first.endswith(" compiled") and not first.endswith(" 0 compiled")
     assert second == f"{scancache.counts['loaded']} loaded from {where}, 0 compiled"
+
+
+def test_a_directory_others_may_write_to_is_not_used(where) -> None:
+    keep("k1", Fake(b"db-1"))
+    assert lookup("k1", Fake).data == b"db-1"
+    where.chmod(0o777)  # (a group or world may write: another user could plant a file)
+    made, compile_new = counting(b"db-2")
+    assert lookup("k1", Fake) is None
+    assert cached("k2", Fake, compile_new).data == b"db-2" and made == [b"db-2"]
+    assert not (where / "k2.hsdb").exists()  # nor written there
+    where.chmod(0o700)
+    assert lookup("k1", Fake).data == b"db-1"

@@ -16,7 +16,9 @@ database, then the database; one that is damaged, cut short or made by
 another Hyperscan (or for another machine's instructions) is compiled
 again and replaced.  Files are written whole under another name and
 renamed, so runs side by side never read half a file.  The directory
-keeps at most ``KEEP`` files, the least recently used removed first.  A
+keeps at most ``KEEP`` files, the least recently used removed first, and is
+used only when it belongs to the user and no one else may write to it
+(Hyperscan's loader trusts what it is given).  A
 cache that cannot be read or written is not an error: the run compiles,
 as it would without one.
 """
@@ -74,7 +76,7 @@ def lookup(key: str, load: Callable[[bytes], Any]) -> Any:
     """The scanner kept under ``key`` (``load(database)``, which raises
     ``ValueError`` for a database it cannot use), or None."""
     where = cache_dir()
-    if where is None:
+    if where is None or not _private(where):
         return None
     path = where / f"{key}.hsdb"
     database = _read(path)
@@ -107,6 +109,17 @@ def cached(key: str, load: Callable[[bytes], Any], compile_new: Callable[[], Any
     return scanner
 
 
+def _private(where: Path) -> bool:
+    """Whether ``where`` is this user's own directory that nobody else may
+    write to: a database is handed to Hyperscan's loader, which trusts it,
+    so a directory others could write to is not read (nor written)."""
+    try:
+        info = os.stat(where)
+    except OSError:
+        return False
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
 def _read(path: Path) -> bytes | None:
     """The database in ``path``, or None (no file, unreadable, damaged)."""
     try:
@@ -132,6 +145,8 @@ def _write(where: Path, path: Path, database: bytes) -> None:
     remove the least recently used files past ``KEEP``."""
     try:
         where.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not _private(where):
+            return
         part = where / f".{path.name}.{os.getpid()}.part"
         with open(part, "wb") as out:
             out.write(MAGIC + hashlib.sha256(database).digest() + database)
