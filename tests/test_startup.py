@@ -28,6 +28,11 @@ def loaded_after(code: str, tmp_path) -> list[str]:
         "import sys, json\n" + code + "\nprint(json.dumps(sorted(m for m in sys.modules"
         f" if m.split('.')[0] in ('cqlmatch', 'yaml', 'regex', *{STDLIB!r}))))\n"
     )
+    return json.loads(last_line(script, tmp_path))
+
+
+def last_line(script: str, tmp_path) -> str:
+    """The last line a fresh interpreter running ``script`` prints."""
     done = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
@@ -36,7 +41,7 @@ def loaded_after(code: str, tmp_path) -> list[str]:
         cwd=tmp_path,
         timeout=120,
     )
-    return json.loads(done.stdout.splitlines()[-1])
+    return done.stdout.splitlines()[-1]
 
 
 def test_import_cqlmatch_loads_only_the_version(tmp_path) -> None:
@@ -170,21 +175,6 @@ def test_the_console_script_loads_msgspec_without_typing_extensions(tmp_path) ->
         "class T(msgspec.Struct):\n    a: int\n    b: str = 'x'\n"
         "print(json.dumps([before, msgspec.json.decode(b'{\"a\": 1}', type=T).b]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tmp_path,
-        timeout=120,
-    )
-    assert json.loads(done.stdout.splitlines()[-1]) == [[], "x"]
-    plain = subprocess.run(
-        [sys.executable, "-c", "import sys, msgspec; print('inspect' in sys.modules)"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tmp_path,
-        timeout=120,
-    )
-    assert plain.stdout.strip() == "True"  # (what the console script avoids)
+    assert json.loads(last_line(script, tmp_path)) == [[], "x"]
+    plain = "import sys, msgspec; print('inspect' in sys.modules)"
+    assert last_line(plain, tmp_path) == "True"  # (what the console script avoids)
