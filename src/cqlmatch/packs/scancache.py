@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,8 +41,9 @@ KEEP = 64  # files kept (each tens of KB to a few MB)
 _DIGEST = 32
 
 #: This process's scanners so far: loaded from the cache, and compiled
-#: (``pack run --stats`` reports them).
+#: (``pack run --stats`` reports them; typed scanners compile in threads).
 counts = {"loaded": 0, "compiled": 0}
+_counting = threading.Lock()
 
 
 def cache_dir() -> Path | None:
@@ -87,7 +89,7 @@ def lookup(key: str, load: Callable[[bytes], Any]) -> Any:
     except ValueError:
         return None
     if scanner is not None:
-        counts["loaded"] += 1
+        _count("loaded")
         _touch(path)
     return scanner
 
@@ -104,9 +106,14 @@ def cached(key: str, load: Callable[[bytes], Any], compile_new: Callable[[], Any
     scanner = lookup(key, load)
     if scanner is None:
         scanner = compile_new()
-        counts["compiled"] += 1
+        _count("compiled")
         keep(key, scanner)
     return scanner
+
+
+def _count(what: str) -> None:
+    with _counting:
+        counts[what] += 1
 
 
 def _private(where: Path) -> bool:
@@ -147,7 +154,7 @@ def _write(where: Path, path: Path, database: bytes) -> None:
         where.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not _private(where):
             return
-        part = where / f".{path.name}.{os.getpid()}.part"
+        part = where / f".{path.name}.{os.getpid()}.{threading.get_ident()}.part"
         with open(part, "wb") as out:
             out.write(MAGIC + hashlib.sha256(database).digest() + database)
         os.replace(part, path)
