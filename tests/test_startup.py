@@ -164,7 +164,7 @@ def test_the_console_script_loads_msgspec_without_typing_extensions(tmp_path) ->
     msgspec loads, and it can still be imported after."""
     import importlib.util
 
-    assert importlib.util.find_spec("typing_extensions") is not None  # (pySigma needs it)
+    assert importlib.util.find_spec("typing_extensions") is not None  # (the test extra)
     script = (
         "import sys, json\n"
         "from cqlmatch.cli.entry import import_msgspec_plainly\n"
