@@ -70,21 +70,29 @@ cdef RE2Set* _new_set():
     return new RE2Set(options, UNANCHORED)
 
 
+cdef Py_ssize_t _add_all(RE2Set* rset, object patterns, string* error) except -2:
+    """Add ``patterns`` (str) to ``rset`` in order: -1 when every one is
+    added, else the number of the first RE2 rejects (why in ``error``)."""
+    cdef bytes raw
+    for n, pattern in enumerate(patterns):
+        raw = pattern.encode("utf-8")
+        error.clear()
+        if rset.Add(StringPiece(raw, len(raw)), error) != n:
+            return n
+    return -1
+
+
 cdef int _add_patterns(Machine m, int s) except -1:
     """Add set ``s``'s patterns to its RE2::Set (a ValueError names one RE2
     rejects)."""
-    cdef RE2Set* rset = m.sets[s]
     cdef string error
-    cdef bytes raw
     spec = m.program.regex_sets[s]
-    for bit, pattern in enumerate(spec.patterns):
-        raw = pattern.encode("utf-8")
-        error.clear()
-        if rset.Add(StringPiece(raw, len(raw)), &error) != bit:
-            raise ValueError(
-                f"regex set {s} (field {m.names[spec.slot]}): RE2 rejected "
-                f"/{pattern}/: {error.decode('utf-8', 'replace')}"
-            )
+    cdef Py_ssize_t bad = _add_all(m.sets[s], spec.patterns, &error)
+    if bad >= 0:
+        raise ValueError(
+            f"regex set {s} (field {m.names[spec.slot]}): RE2 rejected "
+            f"/{spec.patterns[bad]}/: {error.decode('utf-8', 'replace')}"
+        )
     m.set_added[s] = 1
     return 0
 
@@ -127,12 +135,10 @@ cdef int _ready_ascii_set(Machine m, int s, list bits) except -1:
     them.  Left without one (the whole set runs) if RE2 will not compile it."""
     cdef RE2Set* rset = _new_set()
     cdef string error
-    cdef bytes raw
-    for n, bit in enumerate(bits):
-        raw = m.program.regex_sets[s].patterns[bit].encode("utf-8")
-        if rset.Add(StringPiece(raw, len(raw)), &error) != n:
-            del rset  # (the whole set took it: not expected)
-            return 0
+    patterns = m.program.regex_sets[s].patterns
+    if _add_all(rset, [patterns[bit] for bit in bits], &error) >= 0:
+        del rset  # (the whole set took it: not expected)
+        return 0
     if not rset.Compile():
         del rset
         return 0

@@ -1035,17 +1035,12 @@ def literal_scanner(
     where ``database`` (what ``serialize`` gave) cannot be used here.
     Without ``database``, a scanner compiled by an earlier run is loaded
     from the cache of kept scanners (``scancache``), or compiled and kept."""
+    if database is None:
+        return _kept(patterns, ids, every, compile_missing=True)
     try:
-        from .._hsscan import LiteralScanner, version
+        from .._hsscan import LiteralScanner
     except ImportError:
         return None
-    if database is None:
-        # (compiled once, then loaded from the cache of earlier runs' scanners)
-        return scancache.cached(
-            scanner_key(version(), patterns, ids, every),
-            lambda kept: LiteralScanner(patterns, ids, kept, every),
-            lambda: LiteralScanner(patterns, ids, None, every),
-        )
     try:
         return LiteralScanner(patterns, ids, database, every)
     except ValueError:
@@ -1055,14 +1050,24 @@ def literal_scanner(
 def kept_scanner(patterns: list[bytes], ids: list[int] | None = None, every: bool = False) -> Any:
     """``literal_scanner(patterns, ids, every=every)`` as an earlier run
     kept it (``scancache``), or None when none was kept (or loads here)."""
+    return _kept(patterns, ids, every, compile_missing=False)
+
+
+def _kept(patterns: list[bytes], ids: list[int] | None, every: bool, compile_missing: bool) -> Any:
+    """The scanner the cache keeps for these patterns; ``compile_missing``:
+    compiled (and kept) when it has none."""
     try:
         from .._hsscan import LiteralScanner, version
     except ImportError:
         return None
-    return scancache.lookup(
-        scanner_key(version(), patterns, ids, every),
-        lambda kept: LiteralScanner(patterns, ids, kept, every),
-    )
+    key = scanner_key(version(), patterns, ids, every)
+
+    def load(kept: bytes) -> Any:
+        return LiteralScanner(patterns, ids, kept, every)
+
+    if not compile_missing:
+        return scancache.lookup(key, load)
+    return scancache.cached(key, load, lambda: LiteralScanner(patterns, ids, None, every))
 
 
 def batch_hits(
