@@ -35,6 +35,7 @@ class _NeedsExactText(Exception):
 
 
 _to_builtins = msgspec.to_builtins
+_STR_ONLY = frozenset({str})  # (``Decoder._flatten``)
 _MINUS_ZERO = (b"-0,", b"-0}", b"-0]", b"-0 ", b"-0\t", b"-0\r", b"-0\n")
 
 
@@ -209,6 +210,10 @@ class Decoder:
 
     @staticmethod
     def _flatten(obj: dict[str, Any], zero: bool) -> Fields:
+        if _STR_ONLY.issuperset(map(type, obj.values())):
+            # (the common Falcon line: flat, every value a string; checked
+            # in C, 0.9 us against 2.2 us for the loop over a 43-key event)
+            return obj
         out: Fields = {}
         for key, value in obj.items():
             if type(value) is str:
