@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..bytecode.program import Program
 from ..errors import CQLError, PartialStateError
@@ -29,16 +29,13 @@ from ..lang.events import Event, flatten, rawstring_of
 from ..lang.tags import input_tags
 from ..limits import MAX_LINE_BYTES
 from ..runtime.parallel import plan_parts
-from ..runtime.partial import PartialState
 from ..runtime.query import ON_ERROR, compile as compile_query, worker_count
 from ..semantics.lookups import Table
 from ..semantics.tags import refuse_routed_tags
-from .matcher import PackMatcher
 from .model import PackSource, Problem, RuleSource
 from .nogc import collector_paused
 from .packfile import looks_built, read_pack
 from .parallel import run_parts, runs_split
-from .partial import PackRunner, pack_hash
 from .routing import route_of
 from .rules import PackRule
 from .run import (
@@ -49,6 +46,15 @@ from .run import (
     run_rules,
     shared_prefilter,
 )
+
+if TYPE_CHECKING:
+    from ..runtime.partial import PartialState
+    from .matcher import PackMatcher
+    from .partial import PackRunner
+
+# ``matcher`` (a ``PackMatcher``: ``stream --pack``, embeddings) and
+# ``partial`` (the partial states of Dask, Spark and ``partial``/``finish``)
+# load when first used: a pack run in one process needs neither.
 
 
 class PackCompileError(Exception):
@@ -182,6 +188,8 @@ class Pack:
     def partial_runner(self, engine: str = "vm") -> PackRunner:
         """A ``packs.partial.PackRunner`` of the enabled rules (``engine``
         is ``"vm"``: the one packs run on)."""
+        from .partial import PackRunner
+
         if engine != "vm":
             raise ValueError(f"packs run on the VM, not {engine!r}")
         return PackRunner(self.rules, self.candidates())
@@ -214,6 +222,8 @@ class Pack:
     def finish(self, state: PartialState, result: PackResult | None = None) -> PackResult:
         """The hits and rows (a ``PackResult``) of one pass over the parts
         ``state`` holds."""
+        from .partial import pack_hash
+
         if state.runner.hash != pack_hash(self.rules):
             raise PartialStateError("this partial state was made by another pack")
         result = PackResult() if result is None else result
@@ -233,6 +243,8 @@ class Pack:
     def matcher(self, **options: Any) -> PackMatcher:
         """A ``PackMatcher`` over the enabled rules (``cqlmatch.Matcher(pack)``
         makes one too); ``options`` as ``PackMatcher`` takes them."""
+        from .matcher import PackMatcher
+
         return PackMatcher(self.rules, **options)
 
     new_matcher = matcher  # (the hook cqlmatch.Matcher looks for)

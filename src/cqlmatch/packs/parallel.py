@@ -15,19 +15,24 @@ from the start (``runs_split``).
 from __future__ import annotations
 
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..ingest.blocks import FileRange
 from ..ingest.reader import IngestStats
 from ..runtime import parallel
-from ..runtime.partial import PartialState
-from ..runtime.pool import worker_pool
 from ..runtime.query import compile as compile_query
 from .nogc import collector_paused
-from .partial import PackRunner
 from .routing import route_of
 from .rules import PackRule
 from .run import PackResult, candidate_index
+
+if TYPE_CHECKING:
+    from ..runtime.partial import PartialState
+    from .partial import PackRunner
+
+# The partial states (``packs.partial``, ``runtime.partial``) and the pool
+# (``runtime.pool``: multiprocessing) load only for a run that splits: a pack
+# run asks ``runs_split`` first, and most runs then stay in one process.
 
 _WORKER: dict[str, Any] = {}
 
@@ -43,6 +48,8 @@ def _init(spec: dict[str, Any]) -> None:
     try:
         runner = spec.get("runner")
         if runner is None:  # not forked: compile the rules again
+            from .partial import PackRunner
+
             rules = []
             for source in spec["sources"]:
                 query = compile_query(source.text, **spec["options"])
@@ -118,6 +125,9 @@ def run_parts(
     """``rules`` over ``parts`` in ``workers`` processes, into ``result``;
     False (``result`` to be cleared) when the run must go again in one
     process (a rule's group limit was passed within a part)."""
+    from ..runtime.partial import PartialState
+    from .partial import PackRunner
+
     context = parallel.start_context()
     runner = PackRunner(rules, index, prefilter)
     spec: dict[str, Any] = {
@@ -135,6 +145,8 @@ def run_parts(
         spec["options"] = lookup_options or {}
     merged: PartialState | None = None
     with parallel.importable_main():
+        from ..runtime.pool import worker_pool
+
         # The parent runs parts too (``WorkerPool.imap``'s ``local``): one
         # process fewer to fork, and its parts' states are not sent as bytes.
         pool = worker_pool(context, min(workers, len(parts)) - 1, _init, (spec,))
