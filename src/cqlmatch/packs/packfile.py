@@ -178,7 +178,7 @@ def read_pack(path: str | Path, options: Mapping[str, Any] | None = None) -> Loa
     data = Path(path).read_bytes()
     if not data.startswith(PACK_MAGIC):
         raise PackFileError(f"{path}: not a built cqlmatch pack (no {PACK_MAGIC[:7]!r} magic)")
-    record = _decode(path, data[len(PACK_MAGIC) :])
+    record = _decode(path, memoryview(data)[len(PACK_MAGIC) :])  # (not copied)
     options = dict(options or {})
     if record.source_tags or not record.default_tags:  # (the run's own tags over them)
         options["tags"] = {**record.source_tags, **(options.get("tags") or {})}
@@ -235,7 +235,25 @@ def read_pack(path: str | Path, options: Mapping[str, Any] | None = None) -> Loa
     )
 
 
-def _decode(path: str | Path, body: bytes) -> PackFile:
+def _decode(path: str | Path, body: bytes | memoryview) -> PackFile:
+    """The record of a pack file.  The whole record is decoded at once and
+    its versions checked after (a separate decode of the versions alone
+    would read the whole 5 MB again); a record that does not decode is
+    read for its versions only, so that another format is named as such,
+    not as a damaged file."""
+    try:
+        record = msgspec.msgpack.decode(body, type=PackFile)
+    except msgspec.DecodeError as err:
+        _check_versions(path, body)
+        raise PackFileError(f"{path}: a damaged pack file ({err})") from None
+    if record.format != PACK_FORMAT or record.program_format != FORMAT_VERSION:
+        _check_versions(path, body)
+    return record
+
+
+def _check_versions(path: str | Path, body: bytes | memoryview) -> None:
+    """A ``PackFileError`` for a record of another pack or program format
+    (or one whose versions cannot be read at all: a damaged file)."""
     try:
         head = msgspec.msgpack.decode(body, type=_Head)
     except msgspec.DecodeError as err:
@@ -247,10 +265,6 @@ def _decode(path: str | Path, body: bytes) -> PackFile:
             f" {PACK_FORMAT}, program format {FORMAT_VERSION}: build it again with"
             " `cqlmatch pack build`"
         )
-    try:
-        return msgspec.msgpack.decode(body, type=PackFile)
-    except msgspec.DecodeError as err:
-        raise PackFileError(f"{path}: a damaged pack file ({err})") from None
 
 
 class _Head(msgspec.Struct):

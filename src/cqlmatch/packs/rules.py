@@ -55,7 +55,9 @@ class PackRule:
         self._options = dict(options or {})
         self._to_run: CompiledQuery | None = None  # compiled without its warnings (``engine``)
         self._lock = threading.Lock()
-        self._engines = threading.local()
+        # this thread's engine (``engine``), made when first asked for: most
+        # rules of a loaded pack never are (they run linked)
+        self._engines: threading.local | None = None
 
     def __repr__(self) -> str:
         return f"PackRule({self.source.id!r})"
@@ -133,7 +135,13 @@ class PackRule:
         machine compiles its RE2 sets: for a pack of 1,690 rules about a
         second) and shared by the runs of this thread, one after another;
         ``own``: a new engine for a holder that lives on (a matcher)."""
-        engine = None if own else getattr(self._engines, "engine", None)
+        engines = self._engines
+        if engines is None:
+            with self._lock:
+                if self._engines is None:
+                    self._engines = threading.local()
+                engines = self._engines
+        engine = None if own else getattr(engines, "engine", None)
         if engine is None:
             query = self._query if self._query is not None else self._query_to_run()
             engine = VMEngine(
@@ -145,5 +153,5 @@ class PackRule:
                 enrichment=query.enrichment,
             )
             if not own:
-                self._engines.engine = engine
+                engines.engine = engine
         return engine
