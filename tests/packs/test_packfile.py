@@ -135,17 +135,57 @@ def test_what_a_loader_refuses(tmp_path) -> None:
 
     with pytest.raises(PackFileError, match=r"pack format 99.*build it again"):
         read_pack(written({**body, "format": 99}))
+    # a file of the first format (a plan and prefilter in each rule) is
+    # named as such, not as damaged, though it does not decode as this one
+    first = {k: v for k, v in body.items() if k not in ("plans", "prefilters")}
+    first["rules"] = [
+        {**entry, "plan": body["plans"][entry["plan"]], "prefilter": []} for entry in body["rules"]
+    ]
+    with pytest.raises(PackFileError, match=r"pack format 1, program format \d+\);.*build it"):
+        read_pack(written({**first, "format": 1}))
     with pytest.raises(PackFileError, match="program format 4"):
         read_pack(written({**body, "program_format": 4}))
     changed = dict(body)
     changed["rules"] = [dict(body["rules"][0], text="CommandLine=*"), *body["rules"][1:]]
     with pytest.raises(PackFileError, match="rule enc: its text does not match its hash"):
         read_pack(written(changed))
+    for entry in (dict(body["rules"][0], plan=len(body["plans"])), dict(body["rules"][0], plan=-1)):
+        with pytest.raises(PackFileError, match="damaged"):
+            read_pack(written({**body, "rules": [entry, *body["rules"][1:]]}))
     truncated = tmp_path / "cut.cqlpack"
     truncated.write_bytes(path.read_bytes()[:200])
     with pytest.raises(PackFileError, match="damaged"):
         compile_pack(truncated)
     assert packfile.looks_built(path) and not packfile.looks_built(tmp_path / "missing")
+
+
+def test_a_loaded_pack_decodes_its_prefilters_when_asked(tmp_path) -> None:
+    """A pack file stores each distinct run plan once and the rules'
+    prefilters in a section of their own, decoded when a rule's is first
+    asked for (a run of the pack as built reads its stored index tables
+    instead): the loaded rules have the plans and prefilters of the
+    compiled ones, and a damaged section is a ``PackFileError`` then."""
+    texts = {**RULES, "nop": "#event_simpleName=ProcessRollup2 CommandLine=/-nop/i"}
+    compiled = compile_pack(
+        PackSource("t", [RuleSource(id=k, name=k, text=v) for k, v in texts.items()])
+    )
+    path = tmp_path / "p.cqlpack"
+    write_pack(compiled, path)
+    body = msgspec.msgpack.decode(path.read_bytes()[len(PACK_MAGIC) :])
+    assert len(body["plans"]) == len(body["rules"]) - 1  # (enc and nop share one)
+    loaded = compile_pack(path)
+    holder = loaded.compiled[0]._prefilter.func.__self__  # (the section, not decoded yet)
+    assert holder._decoded is None
+    assert [r.plan for r in loaded.compiled] == [r.plan for r in compiled.compiled]
+    assert [r.prefilter for r in loaded.compiled] == [r.prefilter for r in compiled.compiled]
+    assert holder._decoded is not None
+    damaged = tmp_path / "damaged.cqlpack"
+    for prefilters in ([[["x"]]], [[]] * (len(body["rules"]) + 1)):
+        data = {**body, "prefilters": prefilters}
+        damaged.write_bytes(PACK_MAGIC + msgspec.msgpack.encode(data))
+        rule = compile_pack(damaged).compiled[0]  # (loads: the section is not read yet)
+        with pytest.raises(PackFileError, match="damaged pack file"):
+            rule.prefilter  # noqa: B018
 
 
 def test_pack_build_from_the_command_line(tmp_path, telemetry, capsys) -> None:

@@ -11,7 +11,7 @@ so its query is compiled from the text only when something asks for it
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..bytecode.link import linkable
@@ -37,13 +37,16 @@ class PackRule:
         route: Route | None,
         *,
         plan: RunPlan | None = None,
-        prefilter: tuple[tuple[Literal, ...], ...] | None = None,
+        prefilter: tuple[tuple[Literal, ...], ...]
+        | Callable[[], tuple[tuple[Literal, ...], ...]]
+        | None = None,
         links: bool | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> None:
         """``query``, or (a loaded rule) None with ``plan``, ``prefilter``
-        and ``links`` given; ``options``: what ``compile`` takes to compile
-        the text when the query is first asked for."""
+        (or what gives it when first asked for: a pack file's are decoded
+        then) and ``links`` given; ``options``: what ``compile`` takes to
+        compile the text when the query is first asked for."""
         if query is None and (plan is None or prefilter is None or links is None):
             raise ValueError("a rule without its query needs its plan, prefilter and links")
         self.source = source
@@ -100,7 +103,10 @@ class PackRule:
         """The literal groups a line the rule keeps holds (the program's)."""
         if self._query is not None:
             return self._query.program.prefilter
-        return self._prefilter  # type: ignore[return-value]
+        prefilter = self._prefilter
+        if callable(prefilter):
+            prefilter = self._prefilter = prefilter()
+        return prefilter  # type: ignore[return-value]
 
     @property
     def links(self) -> bool:
