@@ -138,7 +138,8 @@ def test_a_run_left_in_one_process_loads_no_pool_partial_states_or_dataclasses(t
 
 def test_running_a_built_pack_loads_no_yaml_or_sigma_converter(tmp_path) -> None:
     """A built pack holds its compiled rules: running it reads no manifest,
-    so neither YAML nor the Sigma converter loads (they do for a source)."""
+    so neither YAML nor the Sigma converter loads (they do for a source);
+    nor, when the run stays in one process, the pool or partial states."""
     (tmp_path / "p").mkdir()
     (tmp_path / "p" / "one.cql").write_text("#event_simpleName=ProcessRollup2 CommandLine=/x/i\n")
     (tmp_path / "e.ndjson").write_text('{"event_simpleName":"ProcessRollup2","CommandLine":"x"}\n')
@@ -155,6 +156,11 @@ def test_running_a_built_pack_loads_no_yaml_or_sigma_converter(tmp_path) -> None
     assert [
         n for n in names if n in ("yaml", "cqlmatch.packs.sources", "cqlmatch.packs.sigma")
     ] == []
+    # in one process (a file too small to split): no pool, no partial states,
+    # no matcher, and argparse's shutil neither
+    left_out = ("multiprocessing", "shutil", "cqlmatch.runtime.pool", "cqlmatch.runtime.partial")
+    assert [n for n in names if n.startswith(left_out)] == []
+    assert [n for n in names if n in ("cqlmatch.packs.partial", "cqlmatch.packs.matcher")] == []
 
 
 def test_the_console_script_loads_msgspec_without_typing_extensions(tmp_path) -> None:

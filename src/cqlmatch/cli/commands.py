@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..runtime.choices import ENGINES, ON_ERROR
 from ..version import __version__
-from . import PACK_HELP, enrichment_args, enrichment_options, out_of_memory, tag_args, tag_options
+from . import (
+    PACK_HELP,
+    Formatter as _Formatter,
+    enrichment_args,
+    enrichment_options,
+    out_of_memory,
+    tag_args,
+    tag_options,
+)
 
 if TYPE_CHECKING:
     from ..runtime.result import Result
@@ -630,39 +638,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     else:
         _listed(sub, "pack", PACK_HELP)
     return parser
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """argparse's formatter (descriptions kept as written), with the
-    terminal's width read here as ``shutil.get_terminal_size`` reads it:
-    argparse imports ``shutil`` for it, a few milliseconds of every start."""
-
-    def __init__(
-        self,
-        prog: str,
-        indent_increment: int = 2,
-        max_help_position: int = 24,
-        width: int | None = None,
-    ) -> None:
-        if width is None:
-            width = _columns() - 2
-        super().__init__(prog, indent_increment, max_help_position, width)
-
-
-def _columns() -> int:
-    """``shutil.get_terminal_size().columns``: $COLUMNS when a positive
-    number, else the width of the terminal on standard output, else 80."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns > 0:
-        return columns
-    try:
-        size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
-    except (AttributeError, ValueError, OSError):
-        return 80
-    return size.columns or 80
 
 
 def _listed(sub: Any, name: str, help_text: str) -> None:

@@ -31,6 +31,8 @@ from ..packs.packfile import PackFileError, write_pack
 from ..packs.run import PackResult
 from . import (
     PACK_HELP,
+    Formatter,
+    PlainFormatter,
     enrichment_args,
     enrichment_options,
     out_of_memory,
@@ -64,6 +66,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help=PACK_HELP,
         description="A pack is many rules run over the events in one pass (docs/packs.md).",
         epilog=EXAMPLES["run"],
+        formatter_class=PlainFormatter,
     )
     actions = pack.add_subparsers(dest="pack_command", required=True)
 
@@ -73,7 +76,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
             help=help_text,
             description=help_text,
             epilog=EXAMPLES[name],
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=Formatter,
         )
         parser.add_argument(
             "pack",
