@@ -202,6 +202,9 @@ def read_pack(path: str | Path, options: Mapping[str, Any] | None = None) -> Loa
     linked_names = set() if record.linked is None else {r.name for r in record.linked.rules}
     plans = record.plans
     prefilters = _Prefilters(path, record.prefilters.copy(), len(record.rules))
+    # (one Route for the rules that name the same event types: it is immutable)
+    routes: dict[tuple[str, tuple[str, ...]], Route] = {}
+    enabled: list[str] = []  # (of the rules kept)
     for number, entry in enumerate(record.rules):
         if _digest(entry.text) != entry.sha256:
             raise PackFileError(f"{path}: rule {entry.id}: its text does not match its hash")
@@ -227,7 +230,12 @@ def read_pack(path: str | Path, options: Mapping[str, Any] | None = None) -> Loa
                 raise PackFileError(f"{path}: a damaged pack file (rule {entry.id}: no plan)")
             route = None
             if entry.route_field is not None:
-                route = Route(entry.route_field, frozenset(entry.route_keys))
+                key = (entry.route_field, entry.route_keys)
+                route = routes.get(key)
+                if route is None:
+                    route = routes[key] = Route(entry.route_field, frozenset(entry.route_keys))
+            if entry.enabled:
+                enabled.append(entry.id)
             compiled.append(
                 PackRule(
                     source,
@@ -245,11 +253,12 @@ def read_pack(path: str | Path, options: Mapping[str, Any] | None = None) -> Loa
         except (CQLError, OSError, ValueError) as err:
             problems.append(Problem(entry.path, entry.id, f"does not compile here: {err}"))
             continue
+        if entry.enabled:
+            enabled.append(entry.id)
         compiled.append(PackRule(source, query, route_of(query.checked), options=options))
-    enabled = frozenset(e.id for e in record.rules if e.enabled) & {r.id for r in compiled}
     scanner = (record.scanner_key, record.scanner_database) if record.scanner_key else None
     return LoadedPack(
-        record.name, compiled, problems, enabled, record.linked, scanner, record.index
+        record.name, compiled, problems, frozenset(enabled), record.linked, scanner, record.index
     )
 
 
