@@ -19,11 +19,11 @@ narrower.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ..lang.events import Event
 from ..lang.regex import CASE_FOLDED_INTO_ASCII
 from ..lang.values import unescape_bare
+from ..records import Record, record
 from ..semantics.analysis import TYPE_FIELDS
 from ..semantics.checked import Checked
 from ..syntax import ast as A
@@ -53,10 +53,11 @@ _KEYS: dict[str, str] = {}
 _KEYS_MOST = 4096
 
 
-@dataclass(frozen=True)
-class Route:
+@record
+class Route(Record):
     """A rule keeps only events whose ``field`` value, as ``route_key``
-    gives it, is one of ``keys``."""
+    gives it, is one of ``keys``.  (A ``records.Record``: a dataclass would
+    be generated at every start of a pack run.)"""
 
     field: str
     keys: frozenset[str]
