@@ -18,9 +18,8 @@ narrower.
 
 from __future__ import annotations
 
-import re
-
 from ..lang.events import Event
+from ..lang.lazyre import lazy
 from ..lang.regex import CASE_FOLDED_INTO_ASCII
 from ..lang.values import unescape_bare
 from ..records import Record, record
@@ -30,8 +29,10 @@ from ..syntax import ast as A
 
 #: ``^text$`` where text is plain: letters, digits, ``_``, and punctuation
 #: that is no regex operator, or any punctuation escaped with a backslash.
-_ANCHORED_LITERAL = re.compile(r"\^((?:[A-Za-z0-9_ ,:;'\"<>=!@#%&~`-]|\\[^A-Za-z0-9])*)\$\Z")
-_UNESCAPE = re.compile(r"\\(.)")
+#: (Compiled on first use: ``route_of`` runs as rules are compiled, which a
+#: run of a built pack seldom does.)
+_ANCHORED_LITERAL = lazy(r"\^((?:[A-Za-z0-9_ ,:;'\"<>=!@#%&~`-]|\\[^A-Za-z0-9])*)\$\Z")
+_UNESCAPE = lazy(r"\\(.)")
 _FOLD = str.maketrans(
     {**{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)}, **CASE_FOLDED_INTO_ASCII}
 )
