@@ -4,6 +4,7 @@ costs a compile, never a wrong scanner or an error."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 
@@ -73,6 +74,18 @@ def test_a_key_names_everything_a_database_is_made_from() -> None:
         scanner_key("5.4.0", [b"ab", b"c"], None, True),
     }
     assert base not in others and len(others) == 5
+
+
+def test_a_key_keeps_its_layout() -> None:
+    """The bytes hashed stay as they were (each pattern's number and size,
+    4 bytes little-endian, then the pattern), so that scanners kept by an
+    earlier version still load."""
+    digest = hashlib.sha256(b"hyperscan 5.4.0\0once\0")
+    digest.update(b"\0\0\0\0\2\0\0\0ab\7\0\0\0\1\0\0\0c")
+    assert scanner_key("5.4.0", [b"ab", b"c"], [0, 7], False) == digest.hexdigest()
+    assert digest.hexdigest().startswith("34b726e8")
+    with pytest.raises(ValueError):
+        scanner_key("5.4.0", [b"ab", b"c"], [0], False)
 
 
 def test_compiled_once_then_loaded(where) -> None:
