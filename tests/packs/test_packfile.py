@@ -279,7 +279,7 @@ def test_a_built_pack_keeps_its_index_tables(tmp_path, telemetry, monkeypatch) -
     assert made == []  # loaded, not worked out
     ours, theirs = loaded.candidates(), compiled.candidates()
     assert ours.shape_of == theirs.shape_of and ours.shapes == theirs.shapes
-    assert ours.named == theirs.named
+    assert ours.names == theirs.names
     assert ours.index.scan_patterns == theirs.index.scan_patterns
     fewer = loaded.select(disable=["enc"])
     fewer.run(str(telemetry), workers=1)

@@ -51,7 +51,9 @@ PACK_MAGIC = b"CQLPACK\x00"
 #    own by number, and the rules' prefilters in a section of their own
 #    (``prefilters``), decoded when one is first asked for: a run of the
 #    pack as built reads its candidate index's stored tables instead.
-PACK_FORMAT = 2
+# 3  the candidate index's tables also hold each literal's field names laid
+#    out by set, group and literal (``IndexTables.names``).
+PACK_FORMAT = 3
 SUFFIX = ".cqlpack"
 
 

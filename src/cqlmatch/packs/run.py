@@ -27,12 +27,15 @@ import hashlib
 import json
 import re
 import time
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
-from itertools import islice
-from typing import Any
+from functools import cache, cached_property
+from itertools import accumulate, chain, islice, pairwise, repeat
+from operator import add, mul, sub
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -412,10 +415,9 @@ class Candidates:
         self.full_scanner: Any = None  # the scanner of every literal (None: the automaton)
         self.typed = True  # a scanner per event type (``use_typed_scanners``) once adapted
         self.field_mode = True  # types whose lines are nearly all kept: read from their fields
-        # (group set, group) -> for each literal of the group, the fields it
-        # is looked for in, sorted (as ``index_tables`` stores them)
-        self.named: dict[tuple[int, tuple[int, ...]], dict[int, tuple[str, ...]]] = {}
-        self._names_memo: dict[tuple[int, tuple[int, ...]], list[tuple[str, ...]]] = {}
+        # group set -> group -> literal (in the group's order) -> the fields
+        # it is looked for in, sorted ("": free text; ``IndexTables.names``)
+        self.names: Sequence[Sequence[Sequence[tuple[str, ...]]]] = ()
         self.tables: IndexTables | None = None  # what it was made from (a built pack stores it)
         self._rules = rules
         self._prelinked = prelinked
@@ -477,38 +479,14 @@ class Candidates:
 
     def _adapt(self, lines: list[Any]) -> None:
         """Choose the groups to look for from how many of ``lines`` (a
-        sample of the input, ``ADAPT_SAMPLE`` at most) hold each literal.
-        A set's groups are ranked over the sample's lines of the event
-        types its rules' routes name (a group every ``ProcessRollup2``
-        line holds rules out nothing for a rule routed to that type)."""
+        sample of the input, ``ADAPT_SAMPLE`` at most) hold each literal
+        (``_picked``), then the typed scanners and field mode."""
         self.adapted = True
         sample = lines[:ADAPT_SAMPLE]
-        counts = self.index.literal_counts(sample)
-        by_key = self._sample_by_key(sample)
-        routed = self._routed_counts(by_key)
-        chosen = []
-        summed: dict[frozenset[str], tuple[list[int], int]] = {}
-        for shape, groups in enumerate(self.shapes):
-            held_in, total = counts, len(sample)
-            keys = self._shape_keys[shape] if routed is not None else None
-            if keys and routed is not None:
-                if keys not in summed:
-                    lines_of = sum(routed[1].get(key, 0) for key in keys)
-                    summed[keys] = (_summed(routed[0], keys, len(counts)), lines_of)
-                if summed[keys][1]:
-                    held_in, total = summed[keys]
-            held = [(sum(held_in[x] for x in g), g) for g in groups]  # lines holding g, at most
-            ranked = sorted(held, key=lambda pair: (pair[0], len(pair[1])))
-            # The best group always (a rule with none would be a candidate for
-            # every line); the next ones only while they rule out half the lines.
-            keep = [
-                g
-                for n, (lines_held, g) in enumerate(ranked[:TELLING_GROUPS])
-                if n == 0 or 2 * lines_held <= total
-            ]
-            chosen.append(keep)
-        self.index.choose(chosen)
+        sampled = self._sample_by_key(sample)
+        picked = self._picked(sample, sampled)
         if self.full_scanner is None:
+            self.index.choose(self._groups(picked))
             return
         kept = self._field_mode_keys() if self.field_mode and self.typed else set()
         # Sets read only on lines of field-mode types: their groups are
@@ -516,31 +494,117 @@ class Candidates:
         # field's value, where ``lin`` in ``event_platform`` rules out what
         # it did not in the whole line).
         field_only = [s for s, keys in enumerate(self._shape_keys) if keys and keys <= kept]
-        if field_only:
-            for shape in field_only:
-                chosen[shape] = [list(g) for g in self.shapes[shape]]
-            self.index.choose(chosen)
+        for shape in field_only:
+            picked[shape] = list(range(len(self.shapes[shape])))
+        self.index.choose(self._groups(picked))
+        by_key = None if sampled is None else sampled[0]
         ahead: dict[str, Any] = {}
         if kept:
             # Field mode's Python work, done while Hyperscan compiles the
             # typed scanners (``use_typed_scanners``' meanwhile).
             def work_ahead() -> None:
-                ahead["fields"] = self._fields_of(chosen, kept)
+                ahead["fields"] = self._fields_of(picked, kept)
                 if field_only:
                     ahead["decoded"] = self._decoded_by_key(by_key, kept)
 
             self._also_meanwhile(work_ahead)
         # The scanner of every literal stays (literals no chosen group
         # names count towards nothing): lines of no known type use it.
-        types = self.use_typed_scanners(chosen, kept)
+        types = self.use_typed_scanners(picked, kept)
         self._do_meanwhile()  # (not done when there were no typed scanners)
         if not types or not kept:
             return
-        modes = self.use_field_mode(chosen, types, kept, ahead["fields"])
+        modes = self.use_field_mode(picked, types, kept, ahead["fields"])
         if modes and field_only:
-            chosen = self._ranked_in_fields(chosen, field_only, types, modes, ahead["decoded"])
-            self.index.choose(chosen)
-            self.use_field_mode(chosen, types, kept)
+            picked = self._ranked_in_fields(picked, field_only, types, modes, ahead["decoded"])
+            self.index.choose(self._groups(picked))
+            self.use_field_mode(picked, types, kept)
+
+    def _groups(self, picked: list[list[int]]) -> list[list[list[int]]]:
+        """The groups at the positions ``picked`` names in each set, as
+        ``CandidateIndex.choose`` takes them."""
+        return [
+            [groups[p] for p in positions]
+            for groups, positions in zip(self.shapes, picked, strict=True)
+        ]
+
+    def _picked(self, sample: list[Any], sampled: _Sampled | None) -> list[list[int]]:
+        """For each group set, the positions of the groups to look for, the
+        most telling first (``_telling``).  A set's groups are ranked over
+        the sample's lines of the event types its rules' routes name (a
+        group every ``ProcessRollup2`` line holds rules out nothing for a
+        rule routed to that type): the sets of each class (``_classes``)
+        at once."""
+        picked: list[list[int]] = [[] for _ in self.shapes]
+        for keys, (counts, total) in self._held_in(sample, sampled).items():
+            flat = self._classes[keys]
+            ranked = _telling(flat, _held(flat, counts), total)
+            for shape, positions in zip(flat.shapes, ranked, strict=True):
+                picked[shape] = positions
+        return picked
+
+    def _held_in(
+        self, sample: list[Any], sampled: _Sampled | None
+    ) -> dict[frozenset[str] | None, tuple[Counts, int]]:
+        """For each class of group sets (``_classes``), how many lines hold
+        each literal, and of how many lines: the sample's lines of the types
+        its routes name (``_routed_counts``), or the whole sample for a
+        class that reads every type, whose types the sample has no line of,
+        or when the routes read more than one field."""
+        by_key = None if sampled is None else sampled[0]
+        typed: dict[frozenset[str] | None, int] = {}
+        whole: list[frozenset[str] | None] = []
+        for keys in self._classes:
+            lines_of = 0
+            if keys and by_key is not None:
+                lines_of = sum(len(by_key.get(key, ())) for key in keys)
+            if lines_of:
+                typed[keys] = lines_of
+            else:
+                whole.append(keys)
+        counted = self._routed_counts(by_key, set().union(*typed)) if typed else {}
+        size = self.index.nliterals
+        out: dict[frozenset[str] | None, tuple[Counts, int]] = {
+            keys: (_summed(counted, keys or frozenset(), size), lines_of)
+            for keys, lines_of in typed.items()
+        }
+        if whole:
+            literals = set(chain.from_iterable(self._classes[keys].literals for keys in whole))
+            counts = self._whole_counts(sample, sampled, counted, literals)
+            out.update((keys, (counts, len(sample))) for keys in whole)
+        return out
+
+    def _whole_counts(
+        self,
+        sample: list[Any],
+        sampled: _Sampled | None,
+        counted: dict[str, list[int]],
+        literals: set[int],
+    ) -> Counts:
+        """How many of ``sample``'s lines hold each of ``literals``.  When
+        every line is ``bytes`` (as ``_sample_by_key`` read it), the counts
+        of its lines by type (``counted``) plus those of its other lines:
+        each line is scanned once.  Else the whole sample, scanned again."""
+        if sampled is None or not all(type(line) is bytes for line in sample):
+            return self.index.literal_counts(sample)
+        by_key, untyped = sampled
+        rest = untyped + [
+            line for key, lines in by_key.items() if key not in counted for line in lines
+        ]
+        parts = list(counted.values())
+        if rest:
+            parts.append(self.index.literal_counts(rest))
+        return {x: sum(part[x] for part in parts) for x in literals}
+
+    @cached_property
+    def _classes(self) -> dict[frozenset[str] | None, _Flat]:
+        """The group sets by their route keys (``_shape_keys``), each class
+        laid out flat (``_flat``): a class's sets are ranked over the same
+        lines."""
+        members: dict[frozenset[str] | None, list[int]] = {}
+        for shape, keys in enumerate(self._shape_keys):
+            members.setdefault(keys, []).append(shape)
+        return {keys: _flat(self.shapes, shapes) for keys, shapes in members.items()}
 
     def _decoded_by_key(
         self, by_key: dict[str, list[bytes]] | None, keys: set[str]
@@ -564,17 +628,17 @@ class Candidates:
 
     def _ranked_in_fields(
         self,
-        chosen: list[list[list[int]]],
+        picked: list[list[int]],
         field_only: list[int],
         types: dict[str, int],
         modes: list[int],
         decoded: dict[str, tuple[list[bytes], list[dict[str, str]]]],
-    ) -> list[list[list[int]]]:
-        """``chosen`` with the groups of the sets ``field_only`` chosen again
-        as ``adapt`` does (``TELLING_GROUPS``), ranked by how many of the
-        sample's lines of their types (``decoded``: ``_decoded_by_key``)
-        hold them as field mode reads them (the ranking only changes how
-        many rules run, never a hit)."""
+    ) -> list[list[int]]:
+        """``picked`` with the groups of the sets ``field_only`` (all of
+        them, in order) chosen again as ``adapt`` does (``_telling``),
+        ranked by how many of the sample's lines of their types
+        (``decoded``: ``_decoded_by_key``) hold them as field mode reads
+        them (the ranking only changes how many rules run, never a hit)."""
         counts: list[int] | None = None
         lines_of: dict[int, int] = {}
         for k in modes:
@@ -586,27 +650,21 @@ class Candidates:
                     dicts += decoded[key][1]
             lines_of[k] = len(lines)
             held = self.index.group_counts(k, lines, dicts)
-            counts = held if counts is None else [a + b for a, b in zip(counts, held, strict=True)]
+            counts = held if counts is None else list(map(add, counts, held))
         if counts is None:
-            return chosen
-        first = [0]
-        for groups in chosen:
-            first.append(first[-1] + len(groups))
-        out = list(chosen)
-        for shape in field_only:
-            keys = self._shape_keys[shape] or frozenset()
-            total = sum(lines_of.get(k, 0) for k in {types[key] for key in keys if key in types})
+            return picked
+        first = [0, *accumulate(map(len, picked))]  # each set's first group in ``counts``
+        out = list(picked)
+        for keys in dict.fromkeys(self._shape_keys[shape] for shape in field_only):
+            found = {types[key] for key in keys or () if key in types}
+            total = sum(lines_of.get(k, 0) for k in found)
             if not total:
                 continue
-            ranked = sorted(
-                ((counts[first[shape] + n], g) for n, g in enumerate(chosen[shape])),
-                key=lambda pair: (pair[0], len(pair[1])),
-            )
-            out[shape] = [
-                g
-                for n, (lines_held, g) in enumerate(ranked[:TELLING_GROUPS])
-                if n == 0 or 2 * lines_held <= total
-            ]
+            flat = self._classes[keys]
+            at = map(add, map(first.__getitem__, flat.owner), flat.position)
+            held = list(map(counts.__getitem__, at))
+            for shape, positions in zip(flat.shapes, _telling(flat, held, total), strict=True):
+                out[shape] = positions
         return out
 
     def _field_mode_keys(self) -> set[str]:
@@ -619,24 +677,24 @@ class Candidates:
         The choice reads the rules, not the lines: every part of a split
         input keeps the same lines, so the counts are one pass's."""
         shapes_of: dict[str, set[int]] = {}
-        for shape, keys in enumerate(self._shape_keys):
+        for keys, flat in self._classes.items():
             for key in keys or ():
-                shapes_of.setdefault(key, set()).add(shape)
+                shapes_of.setdefault(key, set()).update(flat.shapes)
         classes: dict[frozenset[int], list[str]] = {}
         for key, shapes in shapes_of.items():
             classes.setdefault(frozenset(shapes), []).append(key)
+        # (rules counted by their routes' keys: most share a few)
+        routed = Counter(rule.route.keys for rule in self._rules if rule.route is not None)
         found: set[str] = set()
         for keys in classes.values():
-            named = sum(
-                1 for rule in self._rules if rule.route is not None and rule.route.keys & set(keys)
-            )
+            named = sum(n for route, n in routed.items() if not route.isdisjoint(keys))
             if named >= FIELD_MODE_RULES and named >= FIELD_MODE_SHARE * len(self._rules):
                 found.update(keys)
         return found
 
     def use_field_mode(
         self,
-        chosen: list[list[list[int]]],
+        picked: list[list[int]],
         types: dict[str, int],
         keys: set[str],
         fields: list[Any] | None = None,
@@ -645,24 +703,16 @@ class Candidates:
         scanners of the event types ``keys`` (those only they use): their
         lines are decoded unscanned, and their candidates come from the
         values of the fields the literals name (free-text literals from
-        the raw line, by a scanner of their own).  ``fields``:
-        ``_fields_of(chosen, keys)``, worked out before."""
+        the raw line, by a scanner of their own).  ``picked``: the
+        positions of the chosen groups of each set; ``fields``:
+        ``_fields_of(picked, keys)``, worked out before."""
         others = {k for key, k in types.items() if key not in keys}
         modes = sorted({k for key, k in types.items() if key in keys} - others)
         if not modes:
             return []
         if fields is None:
-            fields = self._fields_of(chosen, keys)
-        free = sorted(
-            {
-                x
-                for groups, names_of in zip(chosen, fields, strict=True)
-                if names_of is not None
-                for g, names in zip(groups, names_of, strict=True)
-                for x, where in zip(g, names, strict=True)
-                if "" in where
-            }
-        )
+            fields = self._fields_of(picked, keys)
+        free = self._free_text(picked, fields)
         raw = None
         if free:
             index = self.index
@@ -671,15 +721,42 @@ class Candidates:
         self.index.use_field_mode(modes, fields, raw)
         return modes
 
-    def _fields_of(self, chosen: list[list[list[int]]], keys: set[str]) -> list[Any]:
-        """The field names of the literals of the ``chosen`` groups of the
-        sets the lines of the event types ``keys`` may keep (None for the
-        others)."""
+    def _free_text(self, picked: list[list[int]], fields: list[Any]) -> list[int]:
+        """The free-text literals (field ""), ascending, of the chosen
+        groups (``picked``) of the sets field mode reads (``fields``:
+        ``_fields_of``), looked for in the few sets that have any."""
+        return sorted(
+            {
+                x
+                for shape in self._free_shapes
+                if fields[shape] is not None
+                for p, names in zip(picked[shape], fields[shape], strict=True)
+                for x, where in zip(self.shapes[shape][p], names, strict=True)
+                if "" in where
+            }
+        )
+
+    @cached_property
+    def _free_shapes(self) -> list[int]:
+        """The group sets with a free-text literal (field ""), ascending."""
+        return [
+            shape
+            for shape, groups in enumerate(self.names)
+            if "" in chain.from_iterable(chain.from_iterable(groups))
+        ]
+
+    def _fields_of(self, picked: list[list[int]], keys: set[str]) -> list[Any]:
+        """The field names of the literals of the chosen groups (``picked``)
+        of the sets the lines of the event types ``keys`` may keep (None
+        for the others)."""
+        names = self.names
         return [
             None
-            if shape_keys is not None and not shape_keys & keys
-            else [self._group_names(shape, g) for g in groups]
-            for shape, (groups, shape_keys) in enumerate(zip(chosen, self._shape_keys, strict=True))
+            if shape_keys is not None and shape_keys.isdisjoint(keys)
+            else [names[shape][p] for p in positions]
+            for shape, (positions, shape_keys) in enumerate(
+                zip(picked, self._shape_keys, strict=True)
+            )
         ]
 
     @cached_property
@@ -693,79 +770,99 @@ class Candidates:
                 keys[shape] = None if rule.route is None else have | rule.route.keys
         return keys
 
-    def _routed_counts(
-        self, by_key: dict[str, list[bytes]] | None
-    ) -> tuple[dict[str, list[int]], dict[str, int]] | None:
-        """Per route key, how many of the sample's lines of that event type
-        (``by_key``: ``_sample_by_key``) hold each literal, and how many
-        lines of the type there are (None when the routes read more than
-        one field)."""
-        if by_key is None:
-            return None
-        counts = {key: self.index.literal_counts(lines) for key, lines in by_key.items()}
-        return counts, {key: len(lines) for key, lines in by_key.items()}
+    @cached_property
+    def _routes(self) -> _Routes:
+        """What the rules' routes say of the group sets (``_Routes``)."""
+        fields: set[str] = set()
+        unrouted: set[int] = set()
+        by_key: dict[str, set[int]] = {}
+        for rule, shape in zip(self._rules, self.shape_of, strict=True):
+            if rule.route is None:
+                unrouted.add(shape)
+                continue
+            fields.add(rule.route.field)
+            for key in rule.route.keys:
+                by_key.setdefault(key, set()).add(shape)
+        return _Routes(
+            frozenset(fields),
+            frozenset(unrouted),
+            {key: frozenset(shapes) for key, shapes in by_key.items()},
+        )
 
-    def _sample_by_key(self, sample: list[Any]) -> dict[str, list[bytes]] | None:
+    def _routed_counts(
+        self, by_key: dict[str, list[bytes]] | None, keys: set[str]
+    ) -> dict[str, list[int]]:
+        """For each route key of ``keys``, how many of the sample's lines of
+        that event type (``by_key``: ``_sample_by_key``) hold each literal
+        (the types no class ranks on are not counted)."""
+        if by_key is None:
+            return {}
+        return {
+            key: self.index.literal_counts(lines) for key, lines in by_key.items() if key in keys
+        }
+
+    def _sample_by_key(self, sample: list[Any]) -> _Sampled | None:
         """``sample``'s lines by the route key of their event type, read
-        from the raw text (None when the routes read more than one field;
-        lines whose type is not read so are left out: a sample only, where
-        a line read wrongly changes which groups are looked for, never a
+        from the raw text, and the lines whose type is not read so (None
+        when the routes read more than one field; a sample only, where a
+        line read wrongly changes which groups are looked for, never a
         hit)."""
-        fields = {rule.route.field for rule in self._rules if rule.route is not None}
+        fields = self._routes.fields
         if len(fields) != 1:
             return None
+        (field,) = fields
         pattern = re.compile(
-            rb'"#?' + re.escape(fields.pop().lstrip("#").encode("utf-8")) + rb'"\s*:\s*"([^"\\]*)"'
+            rb'"#?' + re.escape(field.lstrip("#").encode("utf-8")) + rb'"\s*:\s*"([^"\\]*)"'
         )
         by_key: dict[str, list[bytes]] = {}
+        untyped: list[bytes] = []
+        keys: dict[bytes, str] = {}  # a type's text -> its route key
         for line in sample:
             raw = line if isinstance(line, bytes) else str(line).encode("utf-8", "surrogatepass")
             found = pattern.search(raw)
-            if found is not None:
-                key = route_key(found.group(1).decode("utf-8", "replace"))
-                by_key.setdefault(key, []).append(raw)
-        return by_key
+            if found is None:
+                untyped.append(raw)
+                continue
+            text = found.group(1)
+            key = keys.get(text)
+            if key is None:
+                key = keys[text] = route_key(text.decode("utf-8", "replace"))
+            by_key.setdefault(key, []).append(raw)
+        return by_key, untyped
 
     def use_typed_scanners(
-        self, chosen: list[list[list[int]]], full: set[str] | frozenset[str] = frozenset()
+        self, picked: list[list[int]], full: set[str] | frozenset[str] = frozenset()
     ) -> dict[str, int] | None:
         """A scanner per event type of the rules' routes, looking for the
-        literals of the ``chosen`` groups of the rules that type's events
-        can reach (the rules without a route included); a line so scanned
-        is a candidate only for those rules.  Only when every route reads
-        one field.  Each type gets a scanner of its own even when it needs
-        most literals: the scanner of every literal also looks for those no
-        chosen group names, the ones most lines hold (over the
-        ``ProcessRollup2`` lines of 50,000 realistic events: 245M
-        instructions with it, 173M with their own, callgrind).  The types
-        ``full`` (field mode: their lines are scanned only rarely, their
-        fields' values instead) use the scanner of every literal, compiled
-        already, restricted to their rules."""
-        fields = {rule.route.field for rule in self._rules if rule.route is not None}
-        if len(fields) != 1 or not self.typed:
+        literals of the chosen groups (at the positions ``picked`` names) of
+        the rules that type's events can reach (the rules without a route
+        included); a line so scanned is a candidate only for those rules.
+        Only when every route reads one field.  Each type gets a scanner of
+        its own even when it needs most literals: the scanner of every
+        literal also looks for those no chosen group names, the ones most
+        lines hold (over the ``ProcessRollup2`` lines of 50,000 realistic
+        events: 245M instructions with it, 173M with their own, callgrind).
+        The types ``full`` (field mode: their lines are scanned only rarely,
+        their fields' values instead) use the scanner of every literal,
+        compiled already, restricted to their rules."""
+        routes = self._routes
+        if len(routes.fields) != 1 or not self.typed:
             return None
         index = self.index
-        literals_of = [{x for g in chosen[shape] for x in g} for shape in self.shape_of]
-        unrouted: set[int] = set()
-        unrouted_shapes: set[int] = set()
-        by_key: dict[str, set[int]] = {}
-        shapes_of: dict[str, set[int]] = {}
-        for rule, shape, literals in zip(self._rules, self.shape_of, literals_of, strict=True):
-            if rule.route is None:
-                unrouted |= literals
-                unrouted_shapes.add(shape)
-            else:
-                for key in rule.route.keys:
-                    by_key.setdefault(key, set()).update(literals)
-                    shapes_of.setdefault(key, set()).add(shape)
+        unrouted_shapes = routes.unrouted
+        unrouted = frozenset(self._literals(picked, unrouted_shapes))
+        by_key = {
+            key: None if key in full else unrouted | self._literals(picked, shapes)
+            for key, shapes in routes.by_key.items()
+        }
         widening = list(range(index.nliterals, len(index.scan_patterns)))
-        sets = [frozenset(unrouted)]
-        sets += [frozenset(unrouted | x) for key, x in by_key.items() if key not in full]
+        sets = [unrouted] + [ids for ids in by_key.values() if ids is not None]
+        ordered = {ids: sorted(ids) for ids in sets}
         # Hyperscan compiles without the GIL: two at a time, the largest first.
-        own = sorted(set(sets), key=lambda ids: (-len(ids), sorted(ids)))
+        own = sorted(ordered, key=lambda ids: (-len(ids), ordered[ids]))
 
         def compile_set(ids: frozenset[int], kept: bool = False) -> Any:
-            chosen_ids = sorted(ids) + widening
+            chosen_ids = ordered[ids] + widening
             patterns = [index.scan_patterns[i] for i in chosen_ids]
             if kept:
                 return kept_scanner(patterns, chosen_ids)
@@ -773,9 +870,8 @@ class Candidates:
 
         made: dict[tuple[frozenset[int] | None, frozenset[int]], int] = {}
 
-        def scanner_of(literals: set[int] | None, shapes: set[int]) -> int:
-            key = (None if literals is None else frozenset(literals), frozenset(shapes))
-            return made.setdefault(key, len(made))
+        def scanner_of(literals: frozenset[int] | None, shapes: frozenset[int]) -> int:
+            return made.setdefault((literals, shapes), len(made))
 
         # Those an earlier run kept load here at once (loading in the pool
         # would wait for the lock the Python work below holds).
@@ -787,48 +883,62 @@ class Candidates:
             self._do_meanwhile()
             untyped = scanner_of(unrouted, unrouted_shapes)
             types = {
-                key: scanner_of(
-                    None if key in full else unrouted | literals, unrouted_shapes | shapes_of[key]
-                )
-                for key, literals in by_key.items()
+                key: scanner_of(ids, unrouted_shapes | routes.by_key[key])
+                for key, ids in by_key.items()
             }
-            scopes = [None if ids is None else self._scope(chosen, shapes) for ids, shapes in made]
+            read: dict[int, frozenset[str] | None] = {}  # (``_scope``'s, by set)
+            scopes = [
+                None if ids is None else self._scope(picked, shapes, read) for ids, shapes in made
+            ]
             compiled.update(zip(own, compiling, strict=True))
         compiled[None] = self.full_scanner
         scanners = [compiled[ids] for ids, _ in made]
         admitted = [sorted(shapes) for _, shapes in made]
         if any(s is None for s in scanners):
             return None
-        index.use_typed_scanners(fields.pop(), types, scanners, untyped, admitted, scopes)
+        index.use_typed_scanners(
+            next(iter(routes.fields)), types, scanners, untyped, admitted, scopes
+        )
         return types
 
-    def _scope(self, chosen: list[list[list[int]]], shapes: frozenset[int]) -> list[str] | None:
-        """The fields whose values hold every literal of the ``chosen``
-        groups of the group sets ``shapes`` (a typed scanner's), when that
-        is at most ``SCOPE_KEYS`` top-level keys (``#name``: a tag, under
-        either name): its lines are read in those values only.  None when
-        a literal is free text, names a field read otherwise (``@name``)
-        or one that may be nested (``a.b``, ``a[0]``)."""
+    def _literals(self, picked: list[list[int]], shapes: frozenset[int]) -> set[int]:
+        """The literals of the chosen groups (``picked``) of the sets ``shapes``."""
+        groups = self.shapes
+        return {x for shape in shapes for p in picked[shape] for x in groups[shape][p]}
+
+    def _scope(
+        self,
+        picked: list[list[int]],
+        shapes: frozenset[int],
+        read: dict[int, frozenset[str] | None],
+    ) -> list[str] | None:
+        """The fields whose values hold every literal of the chosen groups
+        (``picked``) of the group sets ``shapes`` (a typed scanner's), when
+        that is at most ``SCOPE_KEYS`` top-level keys (``#name``: a tag,
+        under either name): its lines are read in those values only.  None
+        when a literal is free text, names a field read otherwise
+        (``@name``) or one that may be nested (``a.b``, ``a[0]``).
+        ``read``: each set's fields (``_read_keys``), as worked out for
+        another scanner of the same sets."""
         keys: set[str] = set()
         for shape in shapes:
-            for group in chosen[shape]:
-                for names in self._group_names(shape, group):
-                    if not all(_plain_key(name) for name in names):
-                        return None
-                    keys.update(names)
-        return sorted(keys) if 0 < len(keys) <= SCOPE_KEYS else None
+            if shape not in read:
+                read[shape] = self._read_keys(shape, picked[shape])
+            own = read[shape]
+            if own is None:
+                return None
+            keys |= own
+            if len(keys) > SCOPE_KEYS:
+                return None
+        return sorted(keys) if keys else None
 
-    def _group_names(self, shape: int, group: list[int]) -> list[tuple[str, ...]]:
-        """For each literal of ``group`` (of group set ``shape``), the
-        fields it is looked for in, in order ("": free text, for a literal
-        no rule's filter names), worked out once: field mode and the scopes
-        ask again for the same groups."""
-        key = (shape, tuple(group))
-        names = self._names_memo.get(key)
-        if names is None:
-            where = self.named.get(key, {})
-            names = self._names_memo[key] = [where.get(x) or ("",) for x in group]
-        return names
+    def _read_keys(self, shape: int, positions: list[int]) -> frozenset[str] | None:
+        """The fields the literals of the groups at ``positions`` of set
+        ``shape`` are looked for in, or None when one is not a plain key
+        (``_plain_key``)."""
+        names = self.names[shape]
+        found = frozenset(chain.from_iterable(chain.from_iterable(names[p] for p in positions)))
+        return found if all(map(_plain_key, found)) else None
 
     def adapt_block(self, block: bytes) -> None:
         """``adapt`` on the first lines of a block of LF-separated lines."""
@@ -844,6 +954,7 @@ def shared_prefilter(index: Candidates | None, enabled: bool) -> CandidateGate |
     return CandidateGate(index)
 
 
+@cache
 def _plain_key(name: str) -> bool:
     """Whether field ``name`` is read from one top-level JSON key of that
     name (``#name``: also ``name``), so that its value can be found in a
@@ -854,12 +965,101 @@ def _plain_key(name: str) -> bool:
 
 def _summed(counts: dict[str, list[int]], keys: frozenset[str], size: int) -> list[int]:
     """The element-wise sum of the ``counts`` of ``keys`` (zeros when none)."""
-    total = [0] * size
-    for key in keys:
-        own = counts.get(key)
-        if own is not None:
-            total = [a + b for a, b in zip(total, own, strict=True)]
+    own = [counts[key] for key in keys if key in counts]
+    if not own:
+        return [0] * size
+    total = own[0]
+    for more in own[1:]:
+        total = list(map(add, total, more))
     return total
+
+
+Counts = Sequence[int] | dict[int, int]  # per literal id, how many lines hold it
+_Sampled = tuple[dict[str, list[bytes]], list[bytes]]  # (``Candidates._sample_by_key``)
+
+
+class _Routes(NamedTuple):
+    """What the rules' routes say of the group sets: the ``fields`` they
+    read, the sets of rules without a route (``unrouted``: every type's
+    lines reach them), and each route key's sets (``by_key``, in the order
+    the rules first name the keys)."""
+
+    fields: frozenset[str]
+    unrouted: frozenset[int]
+    by_key: dict[str, frozenset[int]]
+
+
+@dataclass(frozen=True)
+class _Flat:
+    """The groups of some group sets laid out flat, so that ranking them is
+    a few operations over whole lists (``_held``, ``_telling``): the sets
+    (``shapes``, ascending; set ``n``'s groups are the ``bounds[n]`` to
+    ``bounds[n + 1]``th), and for each group, its set (``owner``), its
+    position in it (``position``), where its literals end in ``literals``
+    (``ends``, after a 0), and what orders groups as many lines hold
+    (``tie``, below ``spread``: fewer literals first, then the position,
+    its last digit in base ``width``)."""
+
+    shapes: list[int]
+    bounds: list[int]
+    owner: list[int]
+    position: list[int]
+    literals: list[int]
+    ends: list[int]
+    tie: list[int]
+    spread: int
+    width: int
+
+
+def _flat(groups_of: list[list[list[int]]], shapes: list[int]) -> _Flat:
+    """The groups of ``shapes`` (ascending), ``groups_of`` each, as a ``_Flat``."""
+    sets = [groups_of[shape] for shape in shapes]
+    sizes = list(map(len, sets))
+    groups = list(chain.from_iterable(sets))
+    lengths = list(map(len, groups))
+    position = list(chain.from_iterable(map(range, sizes)))
+    width = max(sizes, default=0) + 1  # (above any position)
+    return _Flat(
+        shapes=shapes,
+        bounds=[0, *accumulate(sizes)],
+        owner=list(chain.from_iterable(map(repeat, shapes, sizes))),
+        position=position,
+        literals=list(chain.from_iterable(groups)),
+        ends=[0, *accumulate(lengths)],
+        tie=list(map(add, map(mul, lengths, repeat(width)), position)),
+        spread=(max(lengths, default=0) + 1) * width,
+        width=width,
+    )
+
+
+def _held(flat: _Flat, counts: Counts) -> list[int]:
+    """How many lines hold each group of ``flat`` at most: the sum of the
+    ``counts`` of its literals."""
+    running = [0, *accumulate(map(counts.__getitem__, flat.literals))]
+    ends = flat.ends
+    return list(
+        map(sub, map(running.__getitem__, islice(ends, 1, None)), map(running.__getitem__, ends))
+    )
+
+
+def _telling(flat: _Flat, held: list[int], total: int) -> list[list[int]]:
+    """For each set of ``flat``, the positions of the groups to look for,
+    given how many of ``total`` lines hold each group at most (``held``):
+    ranked by that (then by fewer literals, then in order), the first
+    always (a set with none would be a candidate for every line), the next
+    ones, up to ``TELLING_GROUPS``, only while they rule out half the
+    lines.  Each group's rank is one int, ``held`` above its ``tie`` (whose
+    last digit, base ``width``, is its position): a set's top groups are
+    the least of its ints, and those held by at most half the lines are
+    those below ``limit``."""
+    keys = list(map(add, map(mul, held, repeat(flat.spread)), flat.tie))
+    limit = (total // 2 + 1) * flat.spread  # (2 * held <= total)
+    width = flat.width
+    out = []
+    for start, end in pairwise(flat.bounds):
+        top = sorted(keys[start:end])[:TELLING_GROUPS]
+        out.append([key % width for key in top[: max(1, bisect_left(top, limit))]])
+    return out
 
 
 TELLING_GROUPS = 3  # groups of a set the index looks for once adapted
@@ -875,14 +1075,15 @@ class IndexTables(msgspec.Struct, frozen=True, array_like=True):
     built pack stores it (``packfile``): ``rules``, the ids of the rules it
     was made for, in order; ``literals`` as the index looks for them;
     ``shapes``, the distinct literal-group sets (literal ids); ``shape_of``,
-    each rule's set; ``named``, for each (set, group number in it, literal)
-    the fields the literal was found in (``_field_read``'s names)."""
+    each rule's set; ``names``, for each set, group and literal of the
+    group (in the group's order), the fields the literal was found in
+    (``_field_read``'s names, sorted), laid out as ``adapt`` reads them."""
 
     rules: tuple[str, ...]
     literals: tuple[bytes, ...]
     shapes: tuple[tuple[tuple[int, ...], ...], ...]
     shape_of: tuple[int, ...]
-    named: tuple[tuple[int, int, int, tuple[str, ...]], ...]
+    names: tuple[tuple[tuple[tuple[str, ...], ...], ...], ...]
 
 
 def index_tables(rules: list[PackRule]) -> IndexTables:
@@ -929,15 +1130,17 @@ def index_tables(rules: list[PackRule]) -> IndexTables:
         for key, found in groups.items():
             for i, field in found:
                 named.setdefault((shape, key, i), set()).add(field)
-    number = [{g: n for n, g in enumerate(shape)} for shape in shapes]
     return IndexTables(
         rules=tuple(rule.id for rule in rules),
         literals=tuple(literals),
         shapes=tuple(shapes),
         shape_of=tuple(shape_of),
-        named=tuple(
-            (shape, number[shape][key], i, tuple(sorted(where)))
-            for (shape, key, i), where in named.items()
+        names=tuple(
+            tuple(
+                tuple(tuple(sorted(named.get((shape, key, i), ()))) or ("",) for i in key)
+                for key in groups
+            )
+            for shape, groups in enumerate(shapes)
         ),
     )
 
@@ -961,10 +1164,6 @@ def candidate_index(
         return None
     groups_of = [[list(g) for g in shape] for shape in tables.shapes]
     shape_of = list(tables.shape_of)
-    # (each literal's fields sorted, as ``index_tables`` stores them)
-    named: dict[tuple[int, tuple[int, ...]], dict[int, tuple[str, ...]]] = {}
-    for shape, group, i, where in tables.named:
-        named.setdefault((shape, tables.shapes[shape][group]), {})[i] = where
     index = CandidateIndex(list(tables.literals), groups_of)
     full = None
     if scanner is not None and scanner[0] == patterns_key(index.scan_patterns):
@@ -974,7 +1173,7 @@ def candidate_index(
         # key ``patterns_key`` makes with it)
         full = literal_scanner(index.scan_patterns, every=True)
     candidates = Candidates(index, groups_of, shape_of, rules, prelinked)
-    candidates.named = named
+    candidates.names = tables.names
     candidates.tables = tables
     if full is not None:
         index.use_scanner(full)
