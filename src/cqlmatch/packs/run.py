@@ -418,6 +418,7 @@ class Candidates:
         # group set -> group -> literal (in the group's order) -> the fields
         # it is looked for in, sorted ("": free text; ``IndexTables.names``)
         self.names: Sequence[Sequence[Sequence[tuple[str, ...]]]] = ()
+        self.free_text: Sequence[int] = ()  # the sets with a free-text literal (``names``)
         self.tables: IndexTables | None = None  # what it was made from (a built pack stores it)
         self._rules = rules
         self._prelinked = prelinked
@@ -484,19 +485,18 @@ class Candidates:
         self.adapted = True
         sample = lines[:ADAPT_SAMPLE]
         sampled = self._sample_by_key(sample)
-        picked = self._picked(sample, sampled)
-        if self.full_scanner is None:
-            self.index.choose(self._groups(picked))
-            return
-        kept = self._field_mode_keys() if self.field_mode and self.typed else set()
-        # Sets read only on lines of field-mode types: their groups are
-        # ranked again as field mode reads them (each literal in its own
-        # field's value, where ``lin`` in ``event_platform`` rules out what
-        # it did not in the whole line).
-        field_only = [s for s, keys in enumerate(self._shape_keys) if keys and keys <= kept]
-        for shape in field_only:
-            picked[shape] = list(range(len(self.shapes[shape])))
+        kept: set[str] = set()
+        if self.full_scanner is not None and self.field_mode and self.typed:
+            kept = self._field_mode_keys()
+        # Sets read only on lines of field-mode types look for all their
+        # groups until they are ranked as field mode reads them (each
+        # literal in its own field's value, where ``lin`` in
+        # ``event_platform`` rules out what it did not in the whole line).
+        field_only = [s for s, keys in enumerate(self._routes.shape_keys) if keys and keys <= kept]
+        picked = self._picked(sample, sampled, kept)
         self.index.choose(self._groups(picked))
+        if self.full_scanner is None:
+            return
         by_key = None if sampled is None else sampled[0]
         ahead: dict[str, Any] = {}
         if kept:
@@ -528,15 +528,22 @@ class Candidates:
             for groups, positions in zip(self.shapes, picked, strict=True)
         ]
 
-    def _picked(self, sample: list[Any], sampled: _Sampled | None) -> list[list[int]]:
+    def _picked(
+        self, sample: list[Any], sampled: _Sampled | None, kept: set[str]
+    ) -> list[list[int]]:
         """For each group set, the positions of the groups to look for, the
         most telling first (``_telling``).  A set's groups are ranked over
         the sample's lines of the event types its rules' routes name (a
         group every ``ProcessRollup2`` line holds rules out nothing for a
         rule routed to that type): the sets of each class (``_classes``)
-        at once."""
+        at once.  A set whose types are all ``kept`` (field mode) keeps all
+        its groups, in order."""
         picked: list[list[int]] = [[] for _ in self.shapes]
-        for keys, (counts, total) in self._held_in(sample, sampled).items():
+        for keys, flat in self._classes.items():
+            if keys and keys <= kept:
+                for shape, size in zip(flat.shapes, flat.sizes, strict=True):
+                    picked[shape] = list(range(size))
+        for keys, (counts, total) in self._held_in(sample, sampled, kept).items():
             flat = self._classes[keys]
             ranked = _telling(flat, _held(flat, counts), total)
             for shape, positions in zip(flat.shapes, ranked, strict=True):
@@ -544,17 +551,20 @@ class Candidates:
         return picked
 
     def _held_in(
-        self, sample: list[Any], sampled: _Sampled | None
+        self, sample: list[Any], sampled: _Sampled | None, kept: set[str]
     ) -> dict[frozenset[str] | None, tuple[Counts, int]]:
-        """For each class of group sets (``_classes``), how many lines hold
-        each literal, and of how many lines: the sample's lines of the types
-        its routes name (``_routed_counts``), or the whole sample for a
-        class that reads every type, whose types the sample has no line of,
-        or when the routes read more than one field."""
+        """For each class of group sets (``_classes``) but those whose
+        types are all ``kept``, how many lines hold each literal, and of
+        how many lines: the sample's lines of the types its routes name
+        (``_routed_counts``), or the whole sample for a class that reads
+        every type, whose types the sample has no line of, or when the
+        routes read more than one field."""
         by_key = None if sampled is None else sampled[0]
         typed: dict[frozenset[str] | None, int] = {}
         whole: list[frozenset[str] | None] = []
         for keys in self._classes:
+            if keys and keys <= kept:
+                continue
             lines_of = 0
             if keys and by_key is not None:
                 lines_of = sum(len(by_key.get(key, ())) for key in keys)
@@ -598,11 +608,11 @@ class Candidates:
 
     @cached_property
     def _classes(self) -> dict[frozenset[str] | None, _Flat]:
-        """The group sets by their route keys (``_shape_keys``), each class
+        """The group sets by their route keys (``_Routes.shape_keys``), each class
         laid out flat (``_flat``): a class's sets are ranked over the same
         lines."""
         members: dict[frozenset[str] | None, list[int]] = {}
-        for shape, keys in enumerate(self._shape_keys):
+        for shape, keys in enumerate(self._routes.shape_keys):
             members.setdefault(keys, []).append(shape)
         return {keys: _flat(self.shapes, shapes) for keys, shapes in members.items()}
 
@@ -655,14 +665,15 @@ class Candidates:
             return picked
         first = [0, *accumulate(map(len, picked))]  # each set's first group in ``counts``
         out = list(picked)
-        for keys in dict.fromkeys(self._shape_keys[shape] for shape in field_only):
+        for keys in dict.fromkeys(self._routes.shape_keys[shape] for shape in field_only):
             found = {types[key] for key in keys or () if key in types}
             total = sum(lines_of.get(k, 0) for k in found)
             if not total:
                 continue
             flat = self._classes[keys]
-            at = map(add, map(first.__getitem__, flat.owner), flat.position)
-            held = list(map(counts.__getitem__, at))
+            starts = list(map(first.__getitem__, flat.shapes))  # (all groups, in order)
+            at = map(slice, starts, map(add, starts, flat.sizes))
+            held = list(chain.from_iterable(map(counts.__getitem__, at)))
             for shape, positions in zip(flat.shapes, _telling(flat, held, total), strict=True):
                 out[shape] = positions
         return out
@@ -728,22 +739,13 @@ class Candidates:
         return sorted(
             {
                 x
-                for shape in self._free_shapes
+                for shape in self.free_text
                 if fields[shape] is not None
                 for p, names in zip(picked[shape], fields[shape], strict=True)
                 for x, where in zip(self.shapes[shape][p], names, strict=True)
                 if "" in where
             }
         )
-
-    @cached_property
-    def _free_shapes(self) -> list[int]:
-        """The group sets with a free-text literal (field ""), ascending."""
-        return [
-            shape
-            for shape, groups in enumerate(self.names)
-            if "" in chain.from_iterable(chain.from_iterable(groups))
-        ]
 
     def _fields_of(self, picked: list[list[int]], keys: set[str]) -> list[Any]:
         """The field names of the literals of the chosen groups (``picked``)
@@ -755,20 +757,9 @@ class Candidates:
             if shape_keys is not None and shape_keys.isdisjoint(keys)
             else [names[shape][p] for p in positions]
             for shape, (positions, shape_keys) in enumerate(
-                zip(picked, self._shape_keys, strict=True)
+                zip(picked, self._routes.shape_keys, strict=True)
             )
         ]
-
-    @cached_property
-    def _shape_keys(self) -> list[frozenset[str] | None]:
-        """For each group set, the route keys its rules name together (None
-        when one of them has no route: it reads every type)."""
-        keys: list[frozenset[str] | None] = [frozenset() for _ in self.shapes]
-        for rule, shape in zip(self._rules, self.shape_of, strict=True):
-            have = keys[shape]
-            if have is not None:
-                keys[shape] = None if rule.route is None else have | rule.route.keys
-        return keys
 
     @cached_property
     def _routes(self) -> _Routes:
@@ -776,17 +767,24 @@ class Candidates:
         fields: set[str] = set()
         unrouted: set[int] = set()
         by_key: dict[str, set[int]] = {}
+        shape_keys: list[frozenset[str] | None] = [frozenset()] * len(self.shapes)
         for rule, shape in zip(self._rules, self.shape_of, strict=True):
-            if rule.route is None:
+            route = rule.route
+            if route is None:
                 unrouted.add(shape)
+                shape_keys[shape] = None
                 continue
-            fields.add(rule.route.field)
-            for key in rule.route.keys:
+            fields.add(route.field)
+            have = shape_keys[shape]
+            if have is not None and not route.keys <= have:
+                shape_keys[shape] = have | route.keys
+            for key in route.keys:
                 by_key.setdefault(key, set()).add(shape)
         return _Routes(
             frozenset(fields),
             frozenset(unrouted),
             {key: frozenset(shapes) for key, shapes in by_key.items()},
+            shape_keys,
         )
 
     def _routed_counts(
@@ -981,29 +979,31 @@ _Sampled = tuple[dict[str, list[bytes]], list[bytes]]  # (``Candidates._sample_b
 class _Routes(NamedTuple):
     """What the rules' routes say of the group sets: the ``fields`` they
     read, the sets of rules without a route (``unrouted``: every type's
-    lines reach them), and each route key's sets (``by_key``, in the order
-    the rules first name the keys)."""
+    lines reach them), each route key's sets (``by_key``, in the order the
+    rules first name the keys), and for each set, the route keys its rules
+    name together (``shape_keys``; None when one of them has no route: it
+    reads every type)."""
 
     fields: frozenset[str]
     unrouted: frozenset[int]
     by_key: dict[str, frozenset[int]]
+    shape_keys: list[frozenset[str] | None]
 
 
 @dataclass(frozen=True)
 class _Flat:
     """The groups of some group sets laid out flat, so that ranking them is
     a few operations over whole lists (``_held``, ``_telling``): the sets
-    (``shapes``, ascending; set ``n``'s groups are the ``bounds[n]`` to
-    ``bounds[n + 1]``th), and for each group, its set (``owner``), its
-    position in it (``position``), where its literals end in ``literals``
-    (``ends``, after a 0), and what orders groups as many lines hold
-    (``tie``, below ``spread``: fewer literals first, then the position,
-    its last digit in base ``width``)."""
+    (``shapes``, ascending), how many groups each has (``sizes``; set
+    ``n``'s are the ``bounds[n]`` to ``bounds[n + 1]``th), and for each
+    group, where its literals end in ``literals`` (``ends``, after a 0),
+    and what orders groups as many lines hold (``tie``, below ``spread``:
+    fewer literals first, then the position, its last digit in base
+    ``width``)."""
 
     shapes: list[int]
+    sizes: list[int]
     bounds: list[int]
-    owner: list[int]
-    position: list[int]
     literals: list[int]
     ends: list[int]
     tie: list[int]
@@ -1017,13 +1017,12 @@ def _flat(groups_of: list[list[list[int]]], shapes: list[int]) -> _Flat:
     sizes = list(map(len, sets))
     groups = list(chain.from_iterable(sets))
     lengths = list(map(len, groups))
-    position = list(chain.from_iterable(map(range, sizes)))
+    position = chain.from_iterable(map(range, sizes))
     width = max(sizes, default=0) + 1  # (above any position)
     return _Flat(
         shapes=shapes,
+        sizes=sizes,
         bounds=[0, *accumulate(sizes)],
-        owner=list(chain.from_iterable(map(repeat, shapes, sizes))),
-        position=position,
         literals=list(chain.from_iterable(groups)),
         ends=[0, *accumulate(lengths)],
         tie=list(map(add, map(mul, lengths, repeat(width)), position)),
@@ -1077,13 +1076,15 @@ class IndexTables(msgspec.Struct, frozen=True, array_like=True):
     ``shapes``, the distinct literal-group sets (literal ids); ``shape_of``,
     each rule's set; ``names``, for each set, group and literal of the
     group (in the group's order), the fields the literal was found in
-    (``_field_read``'s names, sorted), laid out as ``adapt`` reads them."""
+    (``_field_read``'s names, sorted), laid out as ``adapt`` reads them;
+    ``free_text``, the sets with a literal found in free text (name "")."""
 
     rules: tuple[str, ...]
     literals: tuple[bytes, ...]
     shapes: tuple[tuple[tuple[int, ...], ...], ...]
     shape_of: tuple[int, ...]
     names: tuple[tuple[tuple[tuple[str, ...], ...], ...], ...]
+    free_text: tuple[int, ...]
 
 
 def index_tables(rules: list[PackRule]) -> IndexTables:
@@ -1130,17 +1131,23 @@ def index_tables(rules: list[PackRule]) -> IndexTables:
         for key, found in groups.items():
             for i, field in found:
                 named.setdefault((shape, key, i), set()).add(field)
+    names = tuple(
+        tuple(
+            tuple(tuple(sorted(named.get((shape, key, i), ()))) or ("",) for i in key)
+            for key in groups
+        )
+        for shape, groups in enumerate(shapes)
+    )
     return IndexTables(
         rules=tuple(rule.id for rule in rules),
         literals=tuple(literals),
         shapes=tuple(shapes),
         shape_of=tuple(shape_of),
-        names=tuple(
-            tuple(
-                tuple(tuple(sorted(named.get((shape, key, i), ()))) or ("",) for i in key)
-                for key in groups
-            )
-            for shape, groups in enumerate(shapes)
+        names=names,
+        free_text=tuple(
+            shape
+            for shape, groups in enumerate(names)
+            if any("" in where for group in groups for where in group)
         ),
     )
 
@@ -1174,6 +1181,7 @@ def candidate_index(
         full = literal_scanner(index.scan_patterns, every=True)
     candidates = Candidates(index, groups_of, shape_of, rules, prelinked)
     candidates.names = tables.names
+    candidates.free_text = tables.free_text
     candidates.tables = tables
     if full is not None:
         index.use_scanner(full)
