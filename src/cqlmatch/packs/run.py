@@ -30,8 +30,6 @@ import time
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import cache, cached_property
 from itertools import accumulate, chain, islice, pairwise, repeat
 from operator import add, mul, sub
@@ -65,14 +63,33 @@ from .scancache import scanner_key
 BATCH = 4096  # events per routing round and VM call
 
 
-@dataclass
 class RuleStats:
     """One rule's share of a run: the events it was run on, its hits (rows
-    for an aggregating rule) and the time its VM calls took."""
+    for an aggregating rule) and the time its VM calls took.  (A plain
+    class, not a dataclass: a pack run then imports no ``dataclasses``.)"""
 
-    evaluated: int = 0
-    hits: int = 0
-    seconds: float = 0.0
+    __slots__ = ("evaluated", "hits", "seconds")
+
+    def __init__(self, evaluated: int = 0, hits: int = 0, seconds: float = 0.0) -> None:
+        self.evaluated = evaluated
+        self.hits = hits
+        self.seconds = seconds
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not RuleStats:
+            return NotImplemented
+        return (self.evaluated, self.hits, self.seconds) == (
+            other.evaluated,
+            other.hits,
+            other.seconds,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  (mutable, as a dataclass's)
+
+    def __repr__(self) -> str:
+        return (
+            f"RuleStats(evaluated={self.evaluated!r}, hits={self.hits!r}, seconds={self.seconds!r})"
+        )
 
 
 class PackResult(Result):
@@ -875,8 +892,14 @@ class Candidates:
         # would wait for the lock the Python work below holds).
         compiled = {ids: compile_set(ids, kept=True) for ids in own}
         own = [ids for ids in own if compiled[ids] is None]
-        with ThreadPoolExecutor(COMPILERS) as pool:
+        pool: Any = None
+        compiling: Any = ()
+        if own:  # (the pool's module loads logging: a run that compiles none needs neither)
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(COMPILERS)
             compiling = pool.map(compile_set, own)
+        try:
             # (Python's part, while Hyperscan compiles without the GIL)
             self._do_meanwhile()
             untyped = scanner_of(unrouted, unrouted_shapes)
@@ -889,6 +912,9 @@ class Candidates:
                 None if ids is None else self._scope(picked, shapes, read) for ids, shapes in made
             ]
             compiled.update(zip(own, compiling, strict=True))
+        finally:
+            if pool is not None:
+                pool.shutdown()
         compiled[None] = self.full_scanner
         scanners = [compiled[ids] for ids, _ in made]
         admitted = [sorted(shapes) for _, shapes in made]
@@ -1008,8 +1034,7 @@ class _Routes(NamedTuple):
     shape_keys: list[frozenset[str] | None]
 
 
-@dataclass(frozen=True)
-class _Flat:
+class _Flat(NamedTuple):
     """The groups of some group sets laid out flat, so that ranking them is
     a few operations over whole lists (``_held``, ``_telling``): the sets
     (``shapes``, ascending), how many groups each has (``sizes``; set

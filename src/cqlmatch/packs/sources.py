@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from ..lang.tags import TagError, parse_tag
+from ..records import replace
 from ..testing.yamlnodes import NodeReader, compose
 from .model import DEFAULT_SEVERITY, SEVERITIES, PackError, PackSource, Problem, RuleSource
 from .sigma import convert as convert_sigma
