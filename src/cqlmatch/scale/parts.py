@@ -20,6 +20,7 @@ from ..ingest.sources import Inputs
 from ..limits import MAX_LINE_BYTES
 from ..packs.model import PackSource
 from ..packs.pack import Pack, compile_pack
+from ..records import replace
 from ..runtime.partial import PartialState
 from ..runtime.query import CompiledQuery, compile as compile_query, rebuild
 from ..runtime.result import Result
@@ -63,7 +64,7 @@ def make_job(
     limit = MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes
     runner = what.partial_runner()
     if isinstance(what, Pack):
-        sources = [dataclasses.replace(rule.source, enabled=True) for rule in what.rules]
+        sources = [replace(rule.source, enabled=True) for rule in what.rules]
         spec = (what.name, sources, what.lookup_options)
         return Job("pack", spec, runner.hash, on_error, prefilter, limit)
     return Job("query", what.shipped(), runner.hash, on_error, prefilter, limit)
