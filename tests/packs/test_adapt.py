@@ -1,14 +1,12 @@
 """The candidate index's adapting (``run.Candidates.adapt``): the groups it
 ranks at once over flat lists (``run._flat``, ``_held``, ``_telling``) are
 those the plain ranking of each set would keep, the sample's literal
-counts, added up from its lines by type, are those of the whole sample,
-and its sample lines' fields are ``flatten``'s (``run._flattened``)."""
+counts, added up from its lines by type, are those of the whole sample."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from cqlmatch.lang.events import flatten
 from cqlmatch.packs import run
 from cqlmatch.packs.pack import compile_pack
 from cqlmatch.packs.sources import PackSource, RuleSource
@@ -67,39 +65,3 @@ def test_a_sample_is_counted_once_whatever_its_lines_types() -> None:
         assert set(counted) == {"processrollup2"}
         counts = index._whole_counts(sample, sampled, counted, literals)
         assert [counts[x] for x in sorted(literals)] == whole
-
-
-scalars = st.one_of(
-    st.text(max_size=4),
-    st.integers(-(10**20), 10**20),
-    st.floats(),
-    st.booleans(),
-    st.none(),
-)
-values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-
-
-def flattened_or_error(how, item):
-    try:
-        return list(how(item).items())
-    except ValueError as err:
-        return ("ValueError", str(err))
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.dictionaries(st.text(max_size=5), values | st.text(), max_size=8))
-def test_sample_fields_are_flattens(item) -> None:
-    """The fields of a sample line, in order, or the error (NaN, infinity)."""
-    assert flattened_or_error(run._flattened, item) == flattened_or_error(flatten, item)
-
-
-def test_sample_fields_past_the_limit_are_refused_as_flatten_refuses_them() -> None:
-    item = {str(n): "v" for n in range(run.MAX_EVENT_VALUES + 1)}
-    assert flattened_or_error(run._flattened, item) == flattened_or_error(flatten, item)
-    assert flattened_or_error(flatten, item)[0] == "ValueError"

@@ -136,6 +136,10 @@ def flatten(
     """Flatten a decoded JSON object into LogScale field names; ``ValueError``
     when it holds more than ``limit`` values (``count_values``), raised
     before the object or array that crosses it is flattened."""
+    if out is None and not prefix and len(obj) <= limit:
+        flat = _flat_object(obj)
+        if flat is not None:
+            return flat
     if out is None:
         out = {}
     left = [limit - len(obj)]
@@ -144,6 +148,24 @@ def flatten(
     for key, value in obj.items():
         _flatten_value(f"{prefix}{key}", value, out, left, limit)
     return out
+
+
+_STR = frozenset({str})
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _flat_object(obj: Mapping[str, Any]) -> Fields | None:
+    """``flatten(obj)`` for an object of scalars under string keys (the
+    usual event: a ``ProcessRollup2`` line holds some 40 strings and at
+    most an integer), with its types checked in C: its strings are their
+    own values.  None for any other object (nested, or keys that are not
+    strings), which the general walk flattens."""
+    kinds = set(map(type, obj.values()))
+    if not (kinds <= _SCALARS and _STR.issuperset(map(type, obj))):
+        return None
+    if kinds <= _STR:
+        return dict(obj)
+    return {key: value if type(value) is str else _scalar(value) for key, value in obj.items()}
 
 
 def _flatten_value(name: str, value: Any, out: Fields, left: list[int], limit: int) -> None:

@@ -310,7 +310,7 @@ class _Prefilters:
         self._path = path
         self._data = data
         self._count = count  # (rules: one prefilter each)
-        self._decoded: tuple[tuple[tuple[Literal, ...], ...], ...] | None = None
+        self._decoded: _PREFILTERS | None = None
 
     def of(self, number: int) -> tuple[tuple[Literal, ...], ...]:
         """The prefilter of the pack file's rule ``number``."""

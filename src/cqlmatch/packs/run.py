@@ -46,7 +46,7 @@ from ..ingest.decode import Decoder
 from ..ingest.prefilter import checkable
 from ..ingest.sources import as_inputs
 from ..lang.events import Event, flatten
-from ..limits import MAX_EVENT_VALUES, MAX_LINE_BYTES
+from ..limits import MAX_LINE_BYTES
 from ..runtime.engine import VMEngine
 from ..runtime.query import ON_ERROR, read_inputs
 from ..runtime.result import Result
@@ -638,7 +638,7 @@ class Candidates:
     ) -> dict[str, tuple[list[bytes], list[dict[str, str]]]]:
         """The sample's lines (``by_key``: ``_sample_by_key``) of the event
         types ``keys``, by type, each with its fields (decoded with ``json``
-        and flattened, ``_flattened``: a line it cannot read is left out)."""
+        and flattened: a line it cannot read is left out)."""
         by_key = by_key or {}
         out: dict[str, tuple[list[bytes], list[dict[str, str]]]] = {}
         for key in keys:
@@ -649,7 +649,7 @@ class Candidates:
                 except ValueError:
                     continue
                 if isinstance(item, dict):
-                    dicts.append(_flattened(item))
+                    dicts.append(flatten(item))
                     lines.append(line)
         return out
 
@@ -985,24 +985,6 @@ def _plain_key(name: str) -> bool:
     raw line (``CandidateIndex.use_typed_scanners``' scopes)."""
     text = name[1:] if name.startswith("#") else name
     return bool(text) and text.isascii() and not any(c in text for c in '.[]@#"\\')
-
-
-def _flattened(item: dict[str, Any]) -> dict[str, str]:
-    """``flatten(item)`` for an object as ``json`` decodes it, quicker for
-    the usual line, a flat object: its strings are their own values, and
-    only its other scalars go through ``flatten`` (a ``ProcessRollup2``
-    line holds some 40 strings and at most an integer).  An object or
-    array in it, or more values than ``flatten`` takes, and the whole
-    object goes through ``flatten``."""
-    kinds = set(map(type, item.values()))
-    if dict in kinds or list in kinds or len(item) > MAX_EVENT_VALUES:
-        return flatten(item)
-    if kinds <= {str}:
-        return dict(item)
-    return {
-        key: value if type(value) is str else flatten({key: value})[key]
-        for key, value in item.items()
-    }
 
 
 def _summed(counts: dict[str, list[int]], keys: frozenset[str], size: int) -> list[int]:
